@@ -1,0 +1,212 @@
+/**
+ * The council's configuration file, as a zod schema. This one schema validates the YAML,
+ * types the code, and generates the JSON Schema printed by `wardwatch schema`.
+ */
+import { z } from 'zod';
+
+export const RULE_IDS = [
+  'no-blind-copies',
+  'no-silent-forwards',
+  'requests-via-clerk',
+  'official-letters-from-officers',
+  'state-capacity',
+  'confidential-stays-internal',
+  'no-party-political-use',
+  'press-via-clerk',
+  'officer-conduct-raised-properly',
+  'invite-ward-members',
+  'notify-ward-members-of-consultations',
+  'no-ward-meetings-before-elections',
+  'clerk-informed-of-member-meetings',
+  'no-officers-at-surgeries',
+  'party-group-attendance-authorised',
+  'notify-ward-members-of-visits',
+] as const;
+export type RuleId = (typeof RULE_IDS)[number];
+
+export const ACTION_KINDS = ['nudge', 'warn', 'notify', 'notify-clerk', 'route-to-clerk', 'invite', 'block', 'digest'] as const;
+export type ActionKind = (typeof ACTION_KINDS)[number];
+
+export const SEVERITIES = ['info', 'warning', 'error'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const ROLES = ['clerk', 'officer', 'member'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const TITLES = ['mayor', 'deputy-mayor', 'chairman', 'vice-chairman', 'leader'] as const;
+export type Title = (typeof TITLES)[number];
+
+const emailAddress = z
+  .string()
+  .trim()
+  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { message: 'expected an e-mail address such as clerk@example-tc.gov.uk' })
+  .transform((s) => s.toLowerCase());
+
+const domainName = z
+  .string()
+  .trim()
+  .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/i, { message: 'expected a domain such as knutsford-tc.gov.uk (no @, no scheme)' })
+  .transform((s) => s.toLowerCase());
+
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected a date as YYYY-MM-DD' });
+
+const wardId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, { message: 'expected a ward id in lower case letters, digits and hyphens, e.g. bexton' });
+
+export const PersonSchema = z
+  .object({
+    name: z.string().min(1),
+    emails: z.array(emailAddress).min(1, { message: 'expected at least one e-mail address' }),
+    role: z.enum(ROLES),
+    wards: z.array(wardId).default([]),
+    titles: z.array(z.enum(TITLES)).default([]),
+    party: z.string().optional(),
+    manager: emailAddress.optional(),
+  })
+  .strict();
+export type PersonConfig = z.infer<typeof PersonSchema>;
+
+export const WardSchema = z
+  .object({
+    id: wardId,
+    name: z.string().min(1),
+    places: z.array(z.string().min(2)).default([]),
+    postcodes: z.array(z.string().min(2)).default([]),
+  })
+  .strict();
+export type WardConfig = z.infer<typeof WardSchema>;
+
+export const ElectionSchema = z
+  .object({
+    poll: isoDate,
+    wards: z.union([z.literal('all'), z.array(wardId).min(1)]).default('all'),
+    preElectionStart: isoDate.optional(),
+    name: z.string().optional(),
+  })
+  .strict();
+export type ElectionConfig = z.infer<typeof ElectionSchema>;
+
+export const CalendarSchema = z
+  .object({
+    id: z.string().min(1),
+    role: z.enum(['council', 'room', 'member', 'officer']),
+    /** For a room calendar: the room's own address as it appears as an ATTENDEE (CUTYPE=ROOM). */
+    address: emailAddress.optional(),
+    name: z.string().optional(),
+  })
+  .strict();
+export type CalendarConfig = z.infer<typeof CalendarSchema>;
+
+export const MailboxSchema = z
+  .object({
+    address: emailAddress,
+    folders: z.array(z.string().min(1)).default(['inbox', 'sent']),
+  })
+  .strict();
+export type MailboxConfig = z.infer<typeof MailboxSchema>;
+
+/** Per-rule setting: `off`, `on`, or an object. */
+export const RuleSettingSchema = z.union([
+  z.literal('off'),
+  z.literal('on'),
+  z
+    .object({
+      enabled: z.boolean().default(true),
+      severity: z.enum(SEVERITIES).optional(),
+      actions: z.array(z.enum(ACTION_KINDS)).optional(),
+      clauses: z.array(z.string().min(1)).optional(),
+      options: z.record(z.string(), z.unknown()).optional(),
+    })
+    .strict(),
+]);
+export type RuleSetting = z.infer<typeof RuleSettingSchema>;
+
+/** `${ENV_VAR}` reference: secrets never live in the file. */
+export const SecretRefSchema = z
+  .string()
+  .regex(/^\$\{[A-Z_][A-Z0-9_]*\}$/, { message: 'expected an environment variable reference such as ${WARDWATCH_SMTP_PASSWORD}; secrets never live in the file' });
+
+export const SenderSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('file'), dir: z.string().default('./outbox') }).strict(),
+  z
+    .object({
+      kind: z.literal('smtp'),
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535).default(587),
+      secure: z.boolean().default(false),
+      user: z.string().optional(),
+      password: SecretRefSchema.optional(),
+    })
+    .strict(),
+  z.object({ kind: z.literal('connector'), connector: z.enum(['imap', 'graph', 'google']) }).strict(),
+]);
+export type SenderConfig = z.infer<typeof SenderSchema>;
+
+export const ConnectorsSchema = z
+  .object({
+    folder: z.object({ dir: z.string().min(1), watch: z.boolean().default(true) }).strict().optional(),
+    imap: z.record(z.string(), z.unknown()).optional(),
+    graph: z.record(z.string(), z.unknown()).optional(),
+    google: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
+
+export const ConfigSchema = z
+  .object({
+    council: z
+      .object({
+        name: z.string().min(1),
+        timezone: z.string().default('Europe/London'),
+        domains: z.array(domainName).min(1, { message: 'expected at least one council domain' }),
+        serviceAddress: emailAddress,
+      })
+      .strict(),
+    protocol: z.string().regex(/^[a-z0-9-]+$/).optional(),
+    people: z.array(PersonSchema).default([]),
+    wards: z.array(WardSchema).default([]),
+    elections: z.array(ElectionSchema).default([]),
+    mediaDomains: z.array(domainName).default([]),
+    calendars: z.array(CalendarSchema).default([]),
+    mailboxes: z.array(MailboxSchema).default([]),
+    connectors: ConnectorsSchema.default({}),
+    sender: SenderSchema.default({ kind: 'file', dir: './outbox' }),
+    rules: z.partialRecord(z.enum(RULE_IDS), RuleSettingSchema).default({}),
+    digest: z
+      .object({
+        to: z.array(emailAddress).default([]),
+        cron: z.string().default('30 7 * * 1-5'),
+      })
+      .strict()
+      .default({ to: [], cron: '30 7 * * 1-5' }),
+    /** How far ahead recurring events are expanded, in days. */
+    horizonDays: z.number().int().min(1).max(3650).default(400),
+    dryRun: z.boolean().default(false),
+    store: z.object({ path: z.string().default('./wardwatch.sqlite') }).strict().default({ path: './wardwatch.sqlite' }),
+    templates: z.object({ dir: z.string() }).strict().optional(),
+    limits: z
+      .object({
+        nudgesPerPersonPerDay: z.number().int().min(1).default(3),
+        quietHours: z
+          .object({
+            start: z.string().regex(/^\d{2}:\d{2}$/).default('18:00'),
+            end: z.string().regex(/^\d{2}:\d{2}$/).default('08:00'),
+            weekends: z.boolean().default(true),
+            roles: z.array(z.enum(ROLES)).default(['officer']),
+          })
+          .strict()
+          .default({ start: '18:00', end: '08:00', weekends: true, roles: ['officer'] }),
+      })
+      .strict()
+      .default({
+        nudgesPerPersonPerDay: 3,
+        quietHours: { start: '18:00', end: '08:00', weekends: true, roles: ['officer'] },
+      }),
+    server: z
+      .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) })
+      .strict()
+      .default({ host: '127.0.0.1', port: 9464 }),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;

@@ -1,0 +1,62 @@
+/**
+ * Facts the engine resolves once per item, before any rule runs: who wrote it (unless it may be
+ * spoofed), who saw it openly and who blindly, which wards it concerns.
+ */
+import type { CalendarConfig } from '../config/schema.js';
+import type { Directory } from '../directory/directory.js';
+import type { EventItem, MailItem } from '../items/types.js';
+import type { EventFacts, MailFacts } from '../rules/types.js';
+
+function unique(values: Iterable<string>): string[] {
+  return [...new Set(values)];
+}
+
+export function computeMailFacts(item: MailItem, directory: Directory): MailFacts {
+  const authorAddress = item.from[0]?.address;
+  const claimed = directory.person(authorAddress);
+  const spoofSuspected = item.authentication.failed && claimed !== undefined;
+  const visible = unique([...item.to, ...item.cc].map((a) => a.address));
+  const visibleSet = new Set(visible);
+  // A council address in To/Cc that is nobody in the directory is probably a distribution list:
+  // delivery to a watched mailbox then proves nothing about blind copies.
+  const viaGroup = visible.some((a) => directory.isInternal(a) && !directory.person(a) && !directory.isService(a));
+  const blind = new Set(item.bcc.map((a) => a.address));
+  if (!viaGroup) {
+    for (const copy of item.copies) {
+      if (copy.folder === 'sent') continue;
+      const owner = copy.mailbox;
+      if (visibleSet.has(owner)) continue;
+      if (authorAddress && directory.samePerson(owner, authorAddress)) continue;
+      // Another of the owner's addresses may be the visible one.
+      const person = directory.person(owner);
+      if (person && person.emails.some((e) => visibleSet.has(e))) continue;
+      blind.add(owner);
+    }
+  }
+  return {
+    ...(claimed && !spoofSuspected ? { author: claimed } : {}),
+    ...(authorAddress ? { authorAddress } : {}),
+    spoofSuspected,
+    visible,
+    blind: [...blind].filter((a) => !visibleSet.has(a)),
+    wards: directory.wardsOf({ categories: item.labels, subject: item.subject }),
+  };
+}
+
+export function computeEventFacts(
+  item: EventItem,
+  directory: Directory,
+  calendars: ReadonlyMap<string, CalendarConfig>,
+): EventFacts {
+  const organizer = directory.person(item.organizer?.address);
+  const calendar = calendars.get(item.calendarId);
+  const people = item.attendees.filter((a) => a.cutype !== 'ROOM' && a.cutype !== 'RESOURCE');
+  const rooms = item.attendees.filter((a) => a.cutype === 'ROOM' || a.cutype === 'RESOURCE');
+  return {
+    ...(organizer ? { organizer } : {}),
+    ...(calendar ? { calendar } : {}),
+    wards: directory.wardsOf({ categories: item.categories, location: item.location, subject: item.summary }),
+    attendees: unique(people.map((a) => a.address)),
+    rooms: unique(rooms.map((a) => a.address)),
+  };
+}
