@@ -1,0 +1,51 @@
+/**
+ * Explainable phrase matching for heuristic rules: every match returns the words as they appear
+ * in the item, so a finding can say exactly which phrases made it fire.
+ */
+import type { Evidence } from '../rules/types.js';
+
+export interface PhrasePattern {
+  /** A label for the kind of phrase (e.g. "request for work"). */
+  label: string;
+  re: RegExp;
+}
+
+/** Build a whole-word, case-insensitive pattern from alternatives (regex source allowed). */
+export function words(label: string, ...alternatives: string[]): PhrasePattern {
+  return { label, re: new RegExp(`(?<![\\p{L}\\p{N}])(?:${alternatives.join('|')})(?![\\p{L}\\p{N}])`, 'iu') };
+}
+
+/** Text with quoted replies and signatures cut away, so old quoted mail does not make a rule fire. */
+export function ownText(text: string): string {
+  const lines = text.split(/\r?\n/);
+  const out: string[] = [];
+  for (const line of lines) {
+    if (/^\s*>/.test(line)) continue;
+    if (/^-- ?$/.test(line)) break;
+    if (/^\s*-{2,}\s*(Original|Forwarded) Message\s*-{2,}/i.test(line)) break;
+    if (/^\s*On .{6,200} wrote:\s*$/i.test(line)) break;
+    if (/^\s*From:\s.+/i.test(line) && out.length > 0 && /^\s*$/.test(out[out.length - 1] ?? '')) break;
+    if (/^_{8,}\s*$/.test(line)) break;
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
+/** All patterns that match `text`, each with the matched words (first match per pattern). */
+export function findPhrases(text: string, patterns: readonly PhrasePattern[], field: string): Evidence[] {
+  const found: Evidence[] = [];
+  for (const p of patterns) {
+    const m = p.re.exec(text);
+    if (m) found.push({ kind: 'phrase', text: m[0].replace(/\s+/g, ' ').trim(), field });
+  }
+  return found;
+}
+
+export function fact(text: string): Evidence {
+  return { kind: 'fact', text };
+}
+
+/** Render a message template: "{name} did {what}". Unknown placeholders are left as written. */
+export function formatMessage(template: string, data: Record<string, string | number>): string {
+  return template.replace(/\{(\w+)\}/g, (whole, key: string) => (key in data ? String(data[key]) : whole));
+}

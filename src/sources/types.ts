@@ -1,0 +1,84 @@
+/**
+ * What a connector offers the service. A connector talks to its own system only and hands over
+ * raw records; it knows nothing about rules.
+ */
+import type { Address, RawRecord, Problem } from '../items/types.js';
+
+/** Where a connector keeps its position (IMAP UIDVALIDITY+UID, CalDAV sync token, Graph delta link). */
+export interface CursorStore {
+  getCursor(source: string, key: string): string | undefined;
+  setCursor(source: string, key: string, value: string): void;
+}
+
+export interface RecordSink {
+  /** Hand over one raw record; resolves when it has been taken (parsed and stored). */
+  record(record: RawRecord): Promise<void>;
+  /** Report something that could not be read. */
+  problem(problem: Problem): void;
+}
+
+/** A reference to an event as its source knows it. */
+export interface EventRef {
+  calendarId: string;
+  uid: string;
+  recurrenceId?: string;
+  /** Source-specific location (CalDAV href, Graph id, file path). */
+  origin: string;
+  etag?: string;
+}
+
+export interface SourceCapabilities {
+  /** Can add attendees to the organiser's event in place. */
+  addAttendees: boolean;
+  /** Can decline a booking on a room calendar. */
+  declineBooking: boolean;
+}
+
+export interface SourceHealth {
+  source: string;
+  lastSuccess?: string;
+  lastError?: { at: string; message: string };
+}
+
+export interface SourceConnector {
+  readonly name: string;
+  readonly capabilities: SourceCapabilities;
+  /** One pass over everything new since the stored cursors. */
+  sync(sink: RecordSink): Promise<void>;
+  /** Watch for changes until `signal` aborts; calls `sync` (or pushes records) as changes arrive. */
+  watch(sink: RecordSink, signal: AbortSignal): Promise<void>;
+  addAttendees(ref: EventRef, attendees: Address[]): Promise<void>;
+  /** Decline the booking for the room (`roomAddress`) with a reason citing the clause. */
+  declineBooking(ref: EventRef, roomAddress: string | undefined, reason: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OutgoingAttachment {
+  filename: string;
+  contentType: string;
+  content: Buffer | string;
+}
+
+export interface OutgoingMessage {
+  from: Address;
+  to: Address[];
+  cc?: Address[];
+  subject: string;
+  text: string;
+  html?: string;
+  /** Deterministic Message-ID derived from the idempotency key, angle brackets included. */
+  messageId: string;
+  /** Extra headers; always includes X-Wardwatch-Key. */
+  headers: Record<string, string>;
+  attachments?: OutgoingAttachment[];
+  /** An iMIP part (RFC 6047): text/calendar with the given method. */
+  calendar?: { method: 'REQUEST' | 'CANCEL' | 'REPLY'; content: string };
+}
+
+export interface MailSender {
+  readonly name: string;
+  send(message: OutgoingMessage): Promise<void>;
+  /** True when a message with this Message-ID was already sent (to recognise a half-sent effect after a crash). */
+  alreadySent?(messageId: string): Promise<boolean>;
+  close(): Promise<void>;
+}
