@@ -65,6 +65,8 @@ export interface Evaluation {
   hits: Hit[];
   /** Always set: why the rule fired, or why it did not (for `wardwatch explain`). */
   reason: string;
+  /** Set when the rule could not decide without a person (unknown or ambiguous ward, …): the digest lists it under "needs a human". */
+  needsHuman?: string;
 }
 
 /** Resolved facts the engine computes once per item and hands every rule. */
