@@ -45,7 +45,7 @@ const emailAddress = z
 const domainName = z
   .string()
   .trim()
-  .regex(/^(?!-)[a-z0-9-]+(\.[a-z0-9-]+)+$/i, { message: 'expected a domain such as knutsford-tc.gov.uk (no @, no scheme)' })
+  .regex(/^(?!-)[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, { message: 'expected a domain such as knutsford-tc.gov.uk (no @, no scheme)' })
   .transform((s) => s.toLowerCase());
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: 'expected a date as YYYY-MM-DD' });

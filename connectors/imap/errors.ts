@@ -1,0 +1,76 @@
+/**
+ * Plain-language descriptions of what went wrong talking to a mail or calendar server, for the
+ * Clerk reading the log or the digest: which server, which mailbox, and what to check.
+ */
+
+/** A failure of the connector, already described for people. `cause` keeps the original. */
+export class ConnectorError extends Error {
+  override readonly name = 'ConnectorError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+function field(err: unknown, name: string): unknown {
+  if (typeof err !== 'object' || err === null) return undefined;
+  return (err as Record<string, unknown>)[name];
+}
+
+function text(err: unknown, name: string): string | undefined {
+  const v = field(err, name);
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+
+/** The network error code of `err` or of its causes (ECONNREFUSED, ENOTFOUND, …). */
+export function networkCode(err: unknown): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current !== undefined; depth++) {
+    const code = text(current, 'code');
+    if (code && /^E[A-Z_]+$/.test(code)) return code;
+    current = field(current, 'cause') ?? field(current, '_err');
+  }
+  return undefined;
+}
+
+const NETWORK_REASONS: Record<string, string> = {
+  ECONNREFUSED: 'the connection was refused; is the server running?',
+  ENOTFOUND: 'the server name could not be found; check the host name',
+  EAI_AGAIN: 'the server name could not be looked up just now',
+  ETIMEDOUT: 'the server did not answer in time',
+  ETIMEOUT: 'the server did not answer in time',
+  ECONNRESET: 'the server closed the connection unexpectedly',
+  EHOSTUNREACH: 'the server cannot be reached from here',
+  ENETUNREACH: 'the network is unreachable',
+  EPIPE: 'the connection broke while sending',
+};
+
+/** Why an IMAP operation failed, in one sentence ending without a full stop. */
+export function describeImapError(err: unknown, server: string, mailbox: string): string {
+  if (field(err, 'authenticationFailed') === true) {
+    return `the mail server ${server} refused the login for ${mailbox}; check the user name and the password in its environment variable`;
+  }
+  if (field(err, 'tlsFailed') === true) {
+    return `a secure connection to the mail server ${server} could not be made (${err instanceof Error ? err.message : String(err)})`;
+  }
+  const code = text(err, 'code');
+  if (code === 'CONNECT_TIMEOUT' || code === 'GREETING_TIMEOUT' || code === 'UPGRADE_TIMEOUT') {
+    return `the mail server ${server} did not answer in time`;
+  }
+  if (code === 'NoConnection' || code === 'EConnectionClosed') {
+    return `the connection to the mail server ${server} was closed`;
+  }
+  const net = networkCode(err);
+  if (net) {
+    return `could not talk to the mail server ${server}: ${NETWORK_REASONS[net] ?? net}`;
+  }
+  const response = text(err, 'responseText');
+  if (response) return `the mail server ${server} said: ${response}`;
+  return `${err instanceof Error ? err.message : String(err)} (mail server ${server})`;
+}
+
+/** Why a CalDAV request failed, in one sentence ending without a full stop. */
+export function describeHttpError(err: unknown, url: string): string {
+  const net = networkCode(err);
+  if (net) return `could not reach the calendar server at ${url}: ${NETWORK_REASONS[net] ?? net}`;
+  return `${err instanceof Error ? err.message : String(err)} (calendar server ${url})`;
+}

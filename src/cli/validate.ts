@@ -1,0 +1,57 @@
+/**
+ * `wardwatch validate --config FILE`: check the configuration and say, in one line, what it holds.
+ * Exit 0 when it is valid, 2 (problems on stderr, one line each) when it is not.
+ */
+import type { Command } from 'commander';
+import { ConfigError } from '../config/errors.js';
+import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
+import { isRuleEnabled } from '../config/profiles.js';
+import { RULE_IDS } from '../config/schema.js';
+import { processOutput, type CommandOutput } from './output.js';
+
+function count(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** "9 people (1 clerk, 3 officers, 5 members), 3 wards, 2 elections, 16 rules on (profile: knutsford)" */
+export function describeConfig(loaded: LoadedConfig): string {
+  const { config, profile } = loaded;
+  const roles = (role: string): number => config.people.filter((p) => p.role === role).length;
+  const rulesOn = RULE_IDS.filter((id) => isRuleEnabled(id, config.rules[id], profile)).length;
+  return (
+    `${count(config.people.length, 'person', 'people')} ` +
+    `(${count(roles('clerk'), 'clerk', 'clerks')}, ${count(roles('officer'), 'officer', 'officers')}, ${count(roles('member'), 'member', 'members')}), ` +
+    `${count(config.wards.length, 'ward', 'wards')}, ${count(config.elections.length, 'election', 'elections')}, ` +
+    `${count(rulesOn, 'rule', 'rules')} on ` +
+    (profile !== undefined ? `(profile: ${profile.id})` : '(no protocol profile)')
+  );
+}
+
+/** Check `file`; returns the exit code. */
+export function runValidate(file: string, output: CommandOutput = processOutput, opts: LoadOptions = {}): number {
+  try {
+    const loaded = loadConfig(file, opts);
+    output.out(`${file} is valid: ${describeConfig(loaded)}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      const n = err.problems.length;
+      output.err(`${err.format()}\n`);
+      output.err(`${file} has ${count(n, 'problem', 'problems')}; please correct ${n === 1 ? 'it' : 'them'} and run wardwatch validate again.\n`);
+      return 2;
+    }
+    output.err(`Wardwatch could not check ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
+}
+
+/** Add `validate` to the program. `opts.ruleOptionSchemas` lets it check each rule's options too. */
+export function register(program: Command, opts: LoadOptions = {}): void {
+  program
+    .command('validate')
+    .description('check the configuration file and summarise what it contains')
+    .requiredOption('-c, --config <file>', 'the configuration file, e.g. council.yaml')
+    .action((options: { config: string }) => {
+      process.exitCode = runValidate(options.config, processOutput, opts);
+    });
+}

@@ -1,0 +1,139 @@
+/**
+ * The engine: resolves an item's facts once, runs every enabled rule (pure functions), and turns
+ * their hits into findings carrying the actions the council's configuration decided on.
+ */
+import type { CalendarConfig, Config, RuleId } from '../config/schema.js';
+import { Directory } from '../directory/directory.js';
+import { buildElectionCalendar } from '../elections/pre-election.js';
+import type { ElectionCalendar } from '../elections/types.js';
+import type { Item } from '../items/types.js';
+import { allRules, type AnyRule } from '../rules/index.js';
+import type { Council, RuleContext, RuleInput } from '../rules/types.js';
+import { decideActions } from './decide.js';
+import { computeEventFacts, computeMailFacts } from './facts.js';
+import { resolveRuleSettings, type ProfileClauses, type RuleSettings } from './rule-settings.js';
+import type { Finding } from './types.js';
+import { formatMessage } from '../signals/match.js';
+
+export interface RuleVerdict {
+  rule: RuleId;
+  enabled: boolean;
+  fired: boolean;
+  reason: string;
+  needsHuman?: string;
+  findings: Finding[];
+}
+
+export interface Notice {
+  kind: 'possible-spoofing' | 'needs-human';
+  item: { kind: 'mail' | 'event'; key: string };
+  rule?: RuleId;
+  message: string;
+}
+
+export interface ItemEvaluation {
+  findings: Finding[];
+  verdicts: RuleVerdict[];
+  notices: Notice[];
+}
+
+export interface EngineOptions {
+  profile?: ProfileClauses;
+  rules?: readonly AnyRule[];
+}
+
+export class Engine {
+  readonly directory: Directory;
+  readonly elections: ElectionCalendar;
+  readonly calendars: ReadonlyMap<string, CalendarConfig>;
+  readonly settings: ReadonlyMap<RuleId, RuleSettings>;
+  readonly rules: readonly AnyRule[];
+  private readonly council: Council;
+  private readonly digestTo: string[];
+
+  constructor(readonly config: Config, opts: EngineOptions = {}) {
+    this.rules = opts.rules ?? allRules;
+    this.directory = new Directory(config);
+    this.elections = buildElectionCalendar(config.elections, config.council.timezone);
+    this.calendars = new Map(config.calendars.map((c) => [c.id, c]));
+    this.settings = resolveRuleSettings(this.rules, config, opts.profile);
+    this.council = config.council;
+    this.digestTo = config.digest.to.length > 0 ? config.digest.to : this.directory.clerks().map((p) => p.id);
+  }
+
+  isRoomCalendar(calendarId: string): boolean {
+    return this.calendars.get(calendarId)?.role === 'room';
+  }
+
+  evaluate(item: Item, now: string): ItemEvaluation {
+    const input: RuleInput =
+      item.kind === 'mail'
+        ? { item, facts: computeMailFacts(item, this.directory) }
+        : { item, facts: computeEventFacts(item, this.directory, this.calendars) };
+    const notices: Notice[] = [];
+    const ref = { kind: item.kind, key: item.key };
+    if (input.item.kind === 'mail' && 'spoofSuspected' in input.facts && input.facts.spoofSuspected) {
+      const who = this.directory.person(input.facts.authorAddress);
+      notices.push({
+        kind: 'possible-spoofing',
+        item: ref,
+        message: `Message claims to be from ${who?.name ?? input.facts.authorAddress ?? 'a council address'} but ${item.kind === 'mail' ? item.authentication.detail : ''}: possible spoofing. Nothing is done in that person's name.`,
+      });
+    }
+    const verdicts: RuleVerdict[] = [];
+    const findings: Finding[] = [];
+    for (const rule of this.rules) {
+      const settings = this.settings.get(rule.meta.id);
+      if (!settings) continue;
+      if (!settings.enabled) {
+        verdicts.push({ rule: rule.meta.id, enabled: false, fired: false, reason: 'turned off for this council', findings: [] });
+        continue;
+      }
+      const ctx: RuleContext<unknown> = {
+        directory: this.directory,
+        elections: this.elections,
+        council: this.council,
+        calendars: this.calendars,
+        now,
+        options: settings.options,
+      };
+      const evaluation = rule.evaluate(input, ctx);
+      const ruleFindings: Finding[] = evaluation.hits.map((hit) => {
+        const template = rule.meta.messages[hit.messageId] ?? hit.messageId;
+        return {
+          rule: rule.meta.id,
+          severity: settings.configuredSeverity ?? hit.severity ?? settings.severity,
+          clauses: settings.clauses,
+          item: ref,
+          people: hit.people,
+          summary: formatMessage(template, hit.data),
+          actions: decideActions({
+            rule: rule.meta.id,
+            kinds: settings.configuredActions ?? hit.actions ?? rule.meta.defaults.actions,
+            hit,
+            item,
+            directory: this.directory,
+            digestTo: this.digestTo,
+          }),
+          why: hit.evidence,
+          messageId: hit.messageId,
+          ...(hit.private ? { private: true } : {}),
+          targets: hit.targets,
+        };
+      });
+      if (evaluation.needsHuman) {
+        notices.push({ kind: 'needs-human', item: ref, rule: rule.meta.id, message: evaluation.needsHuman });
+      }
+      findings.push(...ruleFindings);
+      verdicts.push({
+        rule: rule.meta.id,
+        enabled: true,
+        fired: ruleFindings.length > 0,
+        reason: evaluation.reason,
+        ...(evaluation.needsHuman ? { needsHuman: evaluation.needsHuman } : {}),
+        findings: ruleFindings,
+      });
+    }
+    return { findings, verdicts, notices };
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * One message, many copies: the same Message-ID found in several watched mailboxes (the sender's
+ * Sent folder, each recipient's Inbox) is one item. Merging keeps everything any copy knows —
+ * every place it was seen, every blind recipient, every label — so the rules judge it once.
+ */
+import { uniqueAddresses } from './addresses.js';
+import type { Address, AuthenticationVerdict, MailCopy, MailItem, Sensitivity } from './types.js';
+
+/** The wording used when a message's own Sent copy vouches for it. */
+export const SENT_COPY_DETAIL = 'found in the sender’s own Sent folder, so it was sent from their mailbox';
+
+/** True when `copy` is the Sent-folder copy of the mailbox the message says it is from (or sent by). */
+export function isSendersSentCopy(item: Pick<MailItem, 'from' | 'sender'>, copy: MailCopy): boolean {
+  if (copy.folder !== 'sent') return false;
+  const mailbox = copy.mailbox.toLowerCase();
+  return item.from.some((a) => a.address === mailbox) || item.sender?.address === mailbox;
+}
+
+/** The verdict for a message whose Sent-folder copy proves it came from the sender's own mailbox. */
+export function sentCopyVerdict(base: AuthenticationVerdict): AuthenticationVerdict {
+  return {
+    ...(base.spf ? { spf: base.spf } : {}),
+    ...(base.dkim ? { dkim: base.dkim } : {}),
+    ...(base.dmarc ? { dmarc: base.dmarc } : {}),
+    failed: false,
+    detail: SENT_COPY_DETAIL,
+  };
+}
+
+function copyKey(copy: MailCopy): string {
+  return `${copy.mailbox}\u0000${copy.folder}\u0000${copy.origin}`;
+}
+
+/** Every distinct copy, in a stable order (mailbox, folder, origin) whichever side it came from. */
+function mergeCopies(a: readonly MailCopy[], b: readonly MailCopy[]): MailCopy[] {
+  const byKey = new Map<string, MailCopy>();
+  for (const copy of [...a, ...b]) if (!byKey.has(copyKey(copy))) byKey.set(copyKey(copy), copy);
+  return [...byKey.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)).map(([, copy]) => copy);
+}
+
+function unionStrings(a: readonly string[], b: readonly string[], caseInsensitive: boolean): string[] {
+  const seen = new Map<string, string>();
+  for (const value of [...a, ...b]) {
+    const key = caseInsensitive ? value.toLowerCase() : value;
+    if (!seen.has(key)) seen.set(key, value);
+  }
+  return [...seen.values()];
+}
+
+function unionAddresses(a: readonly Address[], b: readonly Address[]): Address[] {
+  return uniqueAddresses([...a, ...b]);
+}
+
+const SENSITIVITY_RANK: Record<Sensitivity, number> = { normal: 0, personal: 1, private: 2, confidential: 3 };
+
+function hasResults(v: AuthenticationVerdict): boolean {
+  return v.spf !== undefined || v.dkim !== undefined || v.dmarc !== undefined;
+}
+
+function mergeAuthentication(a: MailItem, b: MailItem, copies: readonly MailCopy[]): AuthenticationVerdict {
+  const sentCopy = copies.some((c) => isSendersSentCopy(a, c) || isSendersSentCopy(b, c));
+  if (sentCopy) return sentCopyVerdict(hasResults(a.authentication) ? a.authentication : b.authentication);
+  if (a.authentication.failed) return a.authentication;
+  if (b.authentication.failed) return b.authentication;
+  if (!hasResults(a.authentication) && hasResults(b.authentication)) return b.authentication;
+  return a.authentication;
+}
+
+/**
+ * Merge two copies of the same message (same `key`). `a` is the copy seen first: its header
+ * fields and content hash are kept; what `b` adds is folded in. Recipients, blind copies, copies,
+ * labels and the authentication verdict come out the same whichever way round the two are given.
+ */
+export function mergeMail(a: MailItem, b: MailItem): MailItem {
+  const copies = mergeCopies(a.copies, b.copies);
+  const richer = b.text.length > a.text.length ? b : a;
+  const to = unionAddresses(a.to, b.to);
+  const cc = unionAddresses(a.cc, b.cc);
+  const date = a.date ?? b.date;
+  const inReplyTo = a.inReplyTo ?? b.inReplyTo;
+  const sender = a.sender ?? b.sender;
+  return {
+    kind: 'mail',
+    key: a.key,
+    syntheticKey: a.syntheticKey && b.syntheticKey,
+    from: a.from.length > 0 ? a.from : b.from,
+    ...(sender ? { sender } : {}),
+    replyTo: unionAddresses(a.replyTo, b.replyTo),
+    to,
+    cc,
+    bcc: unionAddresses(a.bcc, b.bcc),
+    ...(date ? { date } : {}),
+    subject: a.subject.length > 0 ? a.subject : b.subject,
+    ...(inReplyTo ? { inReplyTo } : {}),
+    references: unionStrings(a.references, b.references, false),
+    sensitivity: SENSITIVITY_RANK[b.sensitivity] > SENSITIVITY_RANK[a.sensitivity] ? b.sensitivity : a.sensitivity,
+    importance: a.importance !== 'normal' ? a.importance : b.importance,
+    authentication: mergeAuthentication(a, b, copies),
+    text: richer.text,
+    forwardedAuthors: unionAddresses(a.forwardedAuthors, b.forwardedAuthors),
+    hasForwardedContent: a.hasForwardedContent || b.hasForwardedContent,
+    labels: unionStrings(a.labels, b.labels, true),
+    attachments: b.attachments.length > a.attachments.length ? b.attachments : a.attachments,
+    copies,
+    contentHash: a.contentHash,
+  };
+}

@@ -1,0 +1,311 @@
+/**
+ * The outbox: every effect of a finding is recorded (with its idempotency key) before it is
+ * attempted, then carried out at most once.
+ *
+ *   enqueue ──► pending ──claimDue──► sending ──► done
+ *                  ▲                     │
+ *                  └──── retry (backoff) ┤──► failed (after maxAttempts; listed in the digest)
+ *
+ * A crash can leave an effect in `sending`. On restart, `recoverInFlight` asks the mail sender
+ * whether a message with the effect's deterministic Message-ID already went out: if so it is
+ * marked done, otherwise it goes back to pending. Nothing is lost and nothing is sent twice.
+ */
+import type { ActionKind, Config } from '../config/schema.js';
+import type { Finding, PlannedAction } from '../engine/types.js';
+import type { MailSender } from '../sources/types.js';
+import { DAILY_SUMMARY_RULE, type EffectPayload, type EffectRow, type EvaluationOutcome, type NewEffect, type Store } from '../store/types.js';
+import { effectKey, effectMessageId, serviceDomainOf } from './idempotency.js';
+import { keepsQuietHours, nextAllowedTime, planDelivery, type DeliveryContext, type People } from './schedule.js';
+
+/** Kinds that need a recipient; with none there is nothing to carry out. */
+const ADDRESSED_KINDS: readonly ActionKind[] = ['nudge', 'warn', 'notify', 'notify-clerk', 'route-to-clerk', 'invite'];
+
+/** Kinds whose effect is carried out without mail (a sent-check cannot tell whether they happened). */
+const UNMAILED_KINDS: readonly ActionKind[] = ['block', 'digest'];
+
+export interface RetryPolicy {
+  /** Wait after the first failed attempt, in milliseconds; doubles each time. */
+  baseDelayMs: number;
+  /** The longest wait between attempts. */
+  maxDelayMs: number;
+  /** Attempts before giving up (the effect is then `failed` and listed in the digest). */
+  maxAttempts: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  baseDelayMs: 60_000,
+  maxDelayMs: 6 * 60 * 60_000,
+  maxAttempts: 8,
+};
+
+/** Wait after `attempts` failed attempts: base × 2^(attempts−1), at most maxDelayMs. */
+export function retryDelayMs(attempts: number, policy: RetryPolicy): number {
+  const exponent = Math.max(0, attempts - 1);
+  return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(exponent, 40));
+}
+
+/** Thrown by an executor when trying again cannot help (an address that does not exist, say). */
+export class PermanentEffectError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermanentEffectError';
+  }
+}
+
+export type EffectExecutor = (effect: EffectRow) => Promise<void>;
+
+export interface PlanningContext extends DeliveryContext {
+  /** The right-hand side of every Message-ID: the service address's domain. */
+  serviceDomain: string;
+}
+
+export function planningContextFrom(config: Pick<Config, 'council' | 'limits'>, people: People): PlanningContext {
+  return {
+    serviceDomain: serviceDomainOf(config.council.serviceAddress),
+    timeZone: config.council.timezone,
+    limits: config.limits,
+    people,
+  };
+}
+
+function recipientsOf(action: PlannedAction): string[] {
+  const seen = new Set<string>();
+  for (const to of action.to) {
+    const address = to.trim().toLowerCase();
+    if (address !== '') seen.add(address);
+  }
+  return [...seen];
+}
+
+function summaryEffect(person: string, day: string, notBefore: Date, ctx: PlanningContext): NewEffect {
+  const key = effectKey({ rule: DAILY_SUMMARY_RULE, itemKey: day, recipient: person, kind: 'nudge' });
+  return {
+    key,
+    kind: 'nudge',
+    rule: DAILY_SUMMARY_RULE,
+    itemKey: day,
+    recipient: person,
+    payload: {
+      summary: `A summary of the further protocol reminders for ${day}, sent together instead of one by one.`,
+      clauses: [],
+      template: DAILY_SUMMARY_RULE,
+      day,
+    },
+    messageId: effectMessageId(key, ctx.serviceDomain),
+    notBefore: notBefore.toISOString(),
+  };
+}
+
+/** The effects of one finding: one per action and recipient, each with its key, time and cap. */
+export function planEffects(finding: Finding, now: Date, ctx: PlanningContext): NewEffect[] {
+  const effects: NewEffect[] = [];
+  for (const action of finding.actions) {
+    const recipients = recipientsOf(action);
+    if (recipients.length === 0) {
+      if (ADDRESSED_KINDS.includes(action.kind)) continue;
+      recipients.push('');
+    }
+    for (const recipient of recipients) {
+      const key = effectKey({ rule: finding.rule, itemKey: finding.item.key, recipient, kind: action.kind });
+      const plan = planDelivery(action.kind, recipient, now, ctx);
+      const payload: EffectPayload = { summary: finding.summary, severity: finding.severity, clauses: finding.clauses };
+      if (action.template !== undefined) payload.template = action.template;
+      if (action.calendarId !== undefined) payload.calendarId = action.calendarId;
+      if (action.to.length > 0) payload.to = recipientsOf(action);
+      if (finding.private === true) payload.private = true;
+      const effect: NewEffect = {
+        key,
+        kind: action.kind,
+        rule: finding.rule,
+        itemKey: finding.item.key,
+        recipient,
+        payload,
+        messageId: effectMessageId(key, ctx.serviceDomain),
+        notBefore: plan.notBefore.toISOString(),
+      };
+      if (plan.cap) {
+        effect.cap = {
+          person: plan.cap.person,
+          day: plan.cap.day,
+          limit: plan.cap.limit,
+          summary: summaryEffect(plan.cap.person, plan.cap.day, plan.cap.summaryAt, ctx),
+        };
+      }
+      effects.push(effect);
+    }
+  }
+  return effects;
+}
+
+export interface RunReport {
+  /** Keys carried out. */
+  done: string[];
+  /** Keys that failed this time and will be tried again. */
+  retrying: string[];
+  /** Keys given up on (listed in the digest). */
+  failed: string[];
+}
+
+export interface RecoveryReport {
+  /** Found to have gone out before the restart: marked done, not sent again. */
+  recognisedAsSent: string[];
+  /** Not carried out before the restart: back in the queue. */
+  returnedToPending: string[];
+  /** Could not be checked (the sender did not answer): left on hold until the next recovery. */
+  unresolved: string[];
+}
+
+export interface OutboxOptions {
+  planning: PlanningContext;
+  /** Used after a restart to recognise a half-sent message by its Message-ID. */
+  sender?: Pick<MailSender, 'alreadySent'>;
+  retry?: Partial<RetryPolicy>;
+  clock?: () => Date;
+}
+
+function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return typeof err === 'string' ? err : String(err);
+}
+
+function describe(effect: EffectRow): string {
+  return effect.recipient === '' ? effect.kind : `${effect.kind} to ${effect.recipient}`;
+}
+
+export class Outbox {
+  readonly retry: RetryPolicy;
+  private readonly clock: () => Date;
+  /** Effects this process is carrying out right now: recovery leaves them alone. */
+  private readonly inFlight = new Set<number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: OutboxOptions,
+  ) {
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    if (this.retry.maxAttempts < 1) throw new Error('The outbox needs at least one attempt per effect (retry.maxAttempts ≥ 1).');
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /**
+   * Record an item's evaluation in one transaction: the item is marked seen, its findings stored,
+   * and their effects enqueued (idempotently; over-cap nudges folded; in dry-run mode recorded as
+   * skipped).
+   */
+  record(item: { key: string; contentHash: string }, findings: readonly Finding[], options: { dryRun?: boolean } = {}): EvaluationOutcome {
+    const now = this.clock();
+    const effects = findings.flatMap((f) => planEffects(f, now, this.options.planning));
+    return this.store.recordEvaluation({
+      item,
+      findings: [...findings],
+      effects,
+      now: now.toISOString(),
+      dryRun: options.dryRun === true,
+    });
+  }
+
+  /** The earliest time at or after `instant` the effect may be (re)attempted: quiet hours still apply. */
+  private allowedFrom(effect: EffectRow, instant: Date): Date {
+    const ctx = this.options.planning;
+    return keepsQuietHours(effect.kind, effect.recipient, ctx) ? nextAllowedTime(instant, ctx.limits.quietHours, ctx.timeZone) : instant;
+  }
+
+  /**
+   * Carry out the effects that are due, one after another. Each is claimed (pending → sending) in a
+   * transaction before `execute` runs, and marked done or failed after.
+   */
+  async runDue(execute: EffectExecutor, limit = 50): Promise<RunReport> {
+    const report: RunReport = { done: [], retrying: [], failed: [] };
+    const claimed = this.store.claimDue(this.clock().toISOString(), limit);
+    for (const effect of claimed) {
+      this.inFlight.add(effect.id);
+      try {
+        await execute(effect);
+      } catch (err) {
+        const message = errorMessage(err);
+        const now = this.clock();
+        const permanent = err instanceof PermanentEffectError;
+        if (permanent || effect.attempts >= this.retry.maxAttempts) {
+          const reason = permanent ? message : `${message}; attempt ${effect.attempts} of ${this.retry.maxAttempts}`;
+          this.store.markAttemptFailed(effect.id, now.toISOString(), { error: reason });
+          report.failed.push(effect.key);
+        } else {
+          const retryAt = this.allowedFrom(effect, new Date(now.getTime() + retryDelayMs(effect.attempts, this.retry))).toISOString();
+          this.store.markAttemptFailed(effect.id, now.toISOString(), { error: message, retryAt });
+          report.retrying.push(effect.key);
+        }
+        continue;
+      } finally {
+        this.inFlight.delete(effect.id);
+      }
+      this.store.markDone(effect.id, this.clock().toISOString(), `Done: ${describe(effect)} (attempt ${effect.attempts}).`);
+      report.done.push(effect.key);
+    }
+    return report;
+  }
+
+  /**
+   * After a restart: settle the effects left in `sending`. A mail effect whose Message-ID the
+   * sender recognises is marked done; anything else goes back to pending. When the sender cannot
+   * be asked right now, the effect stays on hold (never re-sent blindly) until the next call.
+   */
+  async recoverInFlight(): Promise<RecoveryReport> {
+    const report: RecoveryReport = { recognisedAsSent: [], returnedToPending: [], unresolved: [] };
+    const alreadySent = this.options.sender?.alreadySent?.bind(this.options.sender);
+    for (const effect of this.store.listEffects({ states: ['sending'] })) {
+      if (this.inFlight.has(effect.id)) continue;
+      const mailed = effect.recipient !== '' && !UNMAILED_KINDS.includes(effect.kind);
+      if (mailed && alreadySent) {
+        let sent: boolean;
+        try {
+          sent = await alreadySent(effect.messageId);
+        } catch (err) {
+          this.store.noteEffect(
+            effect.id,
+            this.clock().toISOString(),
+            `Could not check whether the ${describe(effect)} went out before the restart (${errorMessage(err)}); it is held and will be checked again.`,
+          );
+          report.unresolved.push(effect.key);
+          continue;
+        }
+        const now = this.clock();
+        if (sent) {
+          this.store.markDone(effect.id, now.toISOString(), `Recognised as already sent after restart (Message-ID ${effect.messageId}); not sent again.`);
+          report.recognisedAsSent.push(effect.key);
+        } else {
+          this.requeue(effect, now, `Not sent before the restart; the ${describe(effect)} will be sent`);
+          report.returnedToPending.push(effect.key);
+        }
+        continue;
+      }
+      if (mailed) {
+        this.requeue(effect, this.clock(), 'Interrupted by a restart; the sender cannot tell whether it went out, so it will be tried again');
+      } else {
+        this.requeue(effect, this.clock(), 'Interrupted by a restart; it will be tried again', ' (doing it twice has no further effect)');
+      }
+      report.returnedToPending.push(effect.key);
+    }
+    return report;
+  }
+
+  private requeue(effect: EffectRow, now: Date, lead: string, tail = ''): void {
+    const due = this.allowedFrom(effect, now);
+    const when = due.getTime() === now.getTime() ? 'now' : `at ${due.toISOString()}, after quiet hours`;
+    this.store.returnToPending(effect.id, now.toISOString(), due.toISOString(), `${lead} ${when}${tail}.`);
+  }
+
+  /** Effects given up on, for the digest. */
+  failed(): EffectRow[] {
+    return this.store.listEffects({ states: ['failed'] });
+  }
+
+  /** The effects a daily summary carries. */
+  foldedInto(summary: EffectRow): EffectRow[] {
+    return this.store.listEffects({ foldedInto: summary.key, states: ['folded'] });
+  }
+
+  /** `digest` effects waiting for the next digest. */
+  awaitingDigest(): EffectRow[] {
+    return this.store.listEffects({ kinds: ['digest'], states: ['pending'] });
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * One pass over a source with no action taken (`wardwatch check`): every item is evaluated as
+ * soon as it is read; a later copy of the same item replaces its earlier findings, so the result
+ * reflects everything known about each item.
+ */
+import type { Engine, ItemEvaluation, Notice } from '../engine/engine.js';
+import type { Finding } from '../engine/types.js';
+import type { Item, Problem, RawRecord } from '../items/types.js';
+import { ItemStream } from './item-stream.js';
+
+export type SourceEntry = RawRecord | { kind: 'problem'; problem: Problem };
+
+export interface CheckResult {
+  findings: Finding[];
+  notices: Notice[];
+  problems: Problem[];
+  counts: { records: number; mailCopies: number; mailItems: number; eventItems: number };
+}
+
+export interface CheckOptions {
+  now: string;
+  /** Called after each evaluation (the last call for a key is its final verdict). */
+  onEvaluated?: (item: Item, evaluation: ItemEvaluation) => void;
+}
+
+export function horizonFor(now: string, days: number): { from: string; to: string } {
+  const t = Date.parse(now);
+  return { from: new Date(t - 31 * 86400_000).toISOString(), to: new Date(t + days * 86400_000).toISOString() };
+}
+
+export async function checkSource(engine: Engine, source: AsyncIterable<SourceEntry>, opts: CheckOptions): Promise<CheckResult> {
+  const stream = new ItemStream({
+    timeZone: engine.config.council.timezone,
+    horizon: horizonFor(opts.now, engine.config.horizonDays),
+    isRoomCalendar: (id) => engine.isRoomCalendar(id),
+  });
+  const order: string[] = [];
+  const byItem = new Map<string, { findings: Finding[]; notices: Notice[] }>();
+  for await (const entry of source) {
+    if (entry.kind === 'problem') {
+      stream.problem(entry.problem);
+      continue;
+    }
+    for (const item of await stream.take(entry)) {
+      const evaluation = engine.evaluate(item, opts.now);
+      const id = `${item.kind}:${item.key}`;
+      if (!byItem.has(id)) order.push(id);
+      byItem.set(id, { findings: evaluation.findings, notices: evaluation.notices });
+      opts.onEvaluated?.(item, evaluation);
+    }
+  }
+  const findings: Finding[] = [];
+  const notices: Notice[] = [];
+  for (const id of order) {
+    const r = byItem.get(id);
+    if (!r) continue;
+    findings.push(...r.findings);
+    notices.push(...r.notices);
+  }
+  return { findings, notices, problems: stream.problems, counts: { ...stream.counts } };
+}

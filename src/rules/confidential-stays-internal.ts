@@ -1,0 +1,167 @@
+/**
+ * Confidential stays internal: a message marked confidential is not sent to an address outside
+ * the council's domains (003 5; 002 8.2; 004 10.7; 001 7.3). A council person's personal address
+ * (a member's gmail) is outside too: the information leaves the council's systems.
+ */
+import { z } from 'zod';
+import type { Directory } from '../directory/directory.js';
+import { domainOf } from '../directory/directory.js';
+import { firstLineMarking, labelMarking, markingTerms, subjectMarking, unmarkedMention } from '../signals/confidentiality.js';
+import { fact, ownText } from '../signals/match.js';
+import { defineRule, type Evidence, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
+
+const SENSITIVITY_LEVELS = ['personal', 'private', 'confidential'] as const;
+
+const options = z
+  .object({
+    /** Sensitivity header values that count as a confidentiality marking. 'personal' is left out: it marks a personal message, not a confidential one. */
+    sensitivities: z.array(z.enum(SENSITIVITY_LEVELS)).default(['private', 'confidential']),
+    /** Further marking words the council uses ("Staff in Confidence"); they count where a marking stands. */
+    extraMarkings: z.array(z.string()).default([]),
+    /** Outside domains that may receive confidential mail (the council's solicitors, its auditors). */
+    trustedDomains: z.array(z.string().trim().toLowerCase()).default([]),
+  })
+  .strict();
+
+function isMail(input: RuleInput): input is MailRuleInput {
+  return input.item.kind === 'mail';
+}
+
+function joinList(items: readonly string[]): string {
+  if (items.length <= 1) return items[0] ?? '';
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+interface Recipient {
+  address: string;
+  field: 'To' | 'Cc' | 'Bcc' | 'blind copy';
+}
+
+function recipientsOf({ item, facts }: MailRuleInput): Recipient[] {
+  const out: Recipient[] = [];
+  const seen = new Set<string>();
+  const add = (address: string, field: Recipient['field']): void => {
+    if (seen.has(address)) return;
+    seen.add(address);
+    out.push({ address, field });
+  };
+  for (const a of item.to) add(a.address, 'To');
+  for (const a of item.cc) add(a.address, 'Cc');
+  for (const a of item.bcc) add(a.address, 'Bcc');
+  for (const a of facts.blind) add(a, 'blind copy');
+  return out;
+}
+
+function onDomain(address: string, domains: readonly string[]): boolean {
+  const d = domainOf(address);
+  return domains.some((t) => d === t || d.endsWith(`.${t}`));
+}
+
+/** How to name an outside recipient in a summary, and the fact that puts it outside. */
+function describeOutside(r: Recipient, dir: Directory): { label: string; why: string } {
+  const person = dir.person(r.address);
+  if (person) {
+    return {
+      label: `${person.name}'s personal address (${r.address})`,
+      why: `${r.address} (${r.field}) is ${person.name}'s personal address, outside the council's domains`,
+    };
+  }
+  if (dir.isMedia(r.address)) {
+    return { label: r.address, why: `${r.address} (${r.field}) is a media address, outside the council's domains` };
+  }
+  return { label: r.address, why: `${r.address} (${r.field}) is outside the council's domains` };
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** How a summary names the marking: “CONFIDENTIAL”, private (Sensitivity header), confidential (labelled “Restricted”). */
+function markingLabel(e: Evidence, sensitivity: string): string {
+  if (e.field === 'sensitivity') return `${sensitivity} (Sensitivity header)`;
+  if (e.field === 'labels') return `confidential (${e.text})`;
+  return `“${e.text}”`;
+}
+
+export default defineRule({
+  meta: {
+    id: 'confidential-stays-internal',
+    kind: 'mail',
+    description: 'A message marked confidential is not sent to any address outside the council’s domains, including council people’s personal addresses.',
+    clauses: { '003': ['5'], '002': ['8.2'], '004': ['10.7'], '001': ['7.3'] },
+    defaults: { severity: 'error', actions: ['warn', 'notify-clerk', 'digest'] },
+    options,
+    messages: {
+      sentOutside: '{author} sent a message marked {marking} to {outside}, outside the council’s domains.',
+    },
+  },
+  evaluate(input, ctx): Evaluation {
+    if (!isMail(input)) return { hits: [], reason: 'applies to mail only' };
+    const { item, facts } = input;
+    if (facts.spoofSuspected) {
+      return {
+        hits: [],
+        reason: `authentication failed for ${facts.authorAddress ?? 'the sender'}: possible spoofing; nothing is done in that person's name`,
+      };
+    }
+    const dir = ctx.directory;
+    const author = facts.author;
+    if (!author) {
+      return {
+        hits: [],
+        reason: `the sender ${facts.authorAddress ?? '(none)'} is not a council member, officer or Clerk; only mail sent by council people is checked`,
+      };
+    }
+
+    const terms = markingTerms(ctx.options.extraMarkings);
+    const body = ownText(item.text);
+    const levels = new Set<string>(ctx.options.sensitivities);
+    const sensitivity: Evidence | undefined = levels.has(item.sensitivity)
+      ? { kind: 'fact', text: `Sensitivity: ${capitalise(item.sensitivity)} (message header)`, field: 'sensitivity' }
+      : undefined;
+    const markings = [sensitivity, labelMarking(item.labels, terms), subjectMarking(item.subject, terms), firstLineMarking(body, terms)].filter(
+      (e): e is Evidence => e !== undefined,
+    );
+    const first = markings[0];
+    if (first === undefined) {
+      const mention = unmarkedMention(item.subject, terms) ?? unmarkedMention(body, terms);
+      const personal = item.sensitivity === 'personal' && !levels.has('personal')
+        ? '; Sensitivity: Personal marks a personal message, not a confidential one'
+        : '';
+      const words = mention ? `; the wording “${mention}” is ordinary text, not a marking` : '';
+      return {
+        hits: [],
+        reason: `the message from ${author.name} is not marked confidential (no Sensitivity header, label, or marking in the subject or first line)${personal}${words}`,
+      };
+    }
+
+    const trusted = ctx.options.trustedDomains;
+    const recipients = recipientsOf(input);
+    const outside = recipients.filter((r) => !dir.isInternal(r.address) && !dir.isService(r.address) && !onDomain(r.address, trusted));
+    const marking = markingLabel(first, item.sensitivity);
+    if (outside.length === 0) {
+      const trustedNote = recipients.some((r) => !dir.isInternal(r.address) && onDomain(r.address, trusted))
+        ? ' or on a domain the council trusts with confidential mail'
+        : '';
+      return {
+        hits: [],
+        reason: `${author.name}'s message is marked ${marking}, but every recipient is on the council's domains${trustedNote}`,
+      };
+    }
+
+    const described = outside.map((r) => describeOutside(r, dir));
+    const involved = outside.map((r) => dir.person(r.address)?.id).filter((id): id is string => id !== undefined && id !== author.id);
+    return {
+      hits: [
+        {
+          messageId: 'sentOutside',
+          data: { author: author.name, marking, outside: joinList(described.map((d) => d.label)) },
+          people: [author.id, ...new Set(involved)],
+          evidence: [...markings, ...described.map((d) => fact(d.why))],
+          targets: { offender: author.id },
+        },
+      ],
+      reason: `${author.name} sent a message marked ${marking} to ${joinList(outside.map((r) => r.address))}, outside the council's domains`,
+    };
+  },
+});

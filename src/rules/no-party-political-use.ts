@@ -1,0 +1,136 @@
+/**
+ * No party-political use of council resources: a member does not ask officers for party, campaign
+ * or electioneering work, and does not use a council mailbox for party business (004 14.1, 14.3;
+ * 001 4.2; 002 7.1). Council campaigns ("Keep Millbrook Tidy") and factual questions about the
+ * election timetable are council business and do not count.
+ */
+import { z } from 'zod';
+import type { Person } from '../directory/directory.js';
+import { fact, ownText } from '../signals/match.js';
+import { analysePartyWork, councilPhrases, findPartyBusiness, partyNames, type PartySignals } from '../signals/political.js';
+import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
+
+const options = z
+  .object({
+    /** Further phrases that mark party or campaign matters in this council ("Focus newsletter", "Riverside Labour"). */
+    extraPartyPhrases: z.array(z.string()).default([]),
+  })
+  .strict();
+
+function isMail(input: RuleInput): input is MailRuleInput {
+  return input.item.kind === 'mail';
+}
+
+function joinNames(names: readonly string[]): string {
+  if (names.length <= 1) return names[0] ?? '';
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+function quoted(list: readonly Evidence[]): string {
+  return list.map((e) => `“${e.text}”`).join(', ');
+}
+
+export default defineRule({
+  meta: {
+    id: 'no-party-political-use',
+    kind: 'mail',
+    description: 'A member does not ask officers for party, campaign or electioneering work, nor use a council mailbox for party business.',
+    clauses: { '004': ['14.1', '14.3'], '001': ['4.2'], '002': ['7.1'] },
+    defaults: { severity: 'warning', actions: ['nudge', 'digest'] },
+    options,
+    messages: {
+      askedOfficerForPartyWork: '{author} asked {officers} for party or campaign work ({topic}).',
+      councilMailboxForParty: '{author} used the council mailbox {mailbox} for party or campaign business ({topic}).',
+    },
+  },
+  evaluate(input, ctx): Evaluation {
+    if (!isMail(input)) return { hits: [], reason: 'applies to mail only' };
+    const { item, facts } = input;
+    if (facts.spoofSuspected) {
+      return {
+        hits: [],
+        reason: `authentication failed for ${facts.authorAddress ?? 'the sender'}: possible spoofing; nothing is done in that person's name`,
+      };
+    }
+    const dir = ctx.directory;
+    const author = facts.author;
+    if (!author) return { hits: [], reason: `the sender ${facts.authorAddress ?? '(none)'} is not a council member` };
+    if (author.role !== 'member') {
+      const role = author.role === 'clerk' ? 'the Clerk' : 'an officer';
+      return { hits: [], reason: `${author.name} is ${role}, not a member; this rule concerns members' use of council resources` };
+    }
+
+    const signals: PartySignals = {
+      parties: partyNames(dir.people.map((p) => p.party)),
+      extra: councilPhrases('party or campaign matter (council phrase)', ctx.options.extraPartyPhrases),
+    };
+    const text = ownText(item.text);
+    const officers = [...new Set(facts.visible.map((a) => dir.person(a)).filter((p): p is Person => p !== undefined && p.role !== 'member'))];
+
+    const work = analysePartyWork(item.subject, text, signals);
+    if (officers.length > 0 && work.request) {
+      const officerNames = joinNames(officers.map((o) => o.name));
+      return {
+        hits: [
+          {
+            messageId: 'askedOfficerForPartyWork',
+            data: { author: author.name, officers: officerNames, topic: quoted(work.topics) },
+            people: [author.id, ...officers.map((o) => o.id)],
+            evidence: [work.request, ...work.topics, fact(`${officerNames} ${officers.length > 1 ? 'are' : 'is'} council staff (To/Cc)`)],
+            targets: { offender: author.id },
+          },
+        ],
+        reason: `${author.name} asked ${officerNames} (“${work.request.text}”) for work on party or campaign matters (${quoted(work.topics)})`,
+      };
+    }
+
+    const fromAddress = item.from[0]?.address ?? facts.authorAddress ?? '';
+    const councilMailbox = fromAddress !== '' && dir.isInternal(fromAddress);
+    const business = findPartyBusiness(item.subject, text, signals);
+    // Mail to council staff alone is judged by whether it asks them for party work (above): a
+    // passing mention ("I'll be at party conference that weekend") is not party business.
+    const recipients = [...facts.visible, ...item.bcc.map((a) => a.address)];
+    const beyondStaff = recipients.filter((a) => {
+      const role = dir.person(a)?.role;
+      return role !== 'officer' && role !== 'clerk' && !dir.isService(a);
+    });
+    if (councilMailbox && business.phrases.length > 0 && beyondStaff.length > 0) {
+      return {
+        hits: [
+          {
+            messageId: 'councilMailboxForParty',
+            data: { author: author.name, mailbox: fromAddress, topic: quoted(business.phrases) },
+            people: [author.id],
+            evidence: [...business.phrases, fact(`sent from ${fromAddress}, a council mailbox`)],
+            targets: { offender: author.id },
+          },
+        ],
+        reason: `${author.name} used the council mailbox ${fromAddress} for party or campaign business (${quoted(business.phrases)})`,
+      };
+    }
+
+    return { hits: [], reason: explainMiss(author, officers, councilMailbox, fromAddress, work, business, beyondStaff.length > 0) };
+  },
+});
+
+function explainMiss(
+  author: Person,
+  officers: readonly Person[],
+  councilMailbox: boolean,
+  fromAddress: string,
+  work: ReturnType<typeof analysePartyWork>,
+  business: ReturnType<typeof findPartyBusiness>,
+  beyondStaff: boolean,
+): string {
+  const parts: string[] = [];
+  const officerNames = joinNames(officers.map((o) => o.name));
+  if (officers.length === 0) parts.push(`${author.name} asked no officer or Clerk for anything (none in To or Cc)`);
+  else if (work.requests.length === 0) parts.push(`${author.name} made no request for work of ${officerNames}`);
+  else if (work.mentions.length === 0) parts.push(`${author.name} asked ${officerNames} for work (${quoted(work.requests)}) on no party or campaign matter`);
+  else parts.push(`${author.name}'s request to ${officerNames} (${quoted(work.requests)}) is not about the party or campaign matter mentioned (${quoted(work.mentions)})`);
+  if (work.civic.length > 0) parts.push(`the campaign mentioned is a council or community one (${quoted(work.civic)})`);
+  if (!councilMailbox) parts.push(`sent from ${fromAddress || 'an unknown address'}, a personal address rather than a council mailbox`);
+  else if (business.phrases.length === 0) parts.push('no party or campaign business in the message');
+  else if (!beyondStaff) parts.push(`the party matters mentioned (${quoted(business.phrases)}) went to council staff only and asked them for nothing party-political`);
+  return parts.join('; ');
+}

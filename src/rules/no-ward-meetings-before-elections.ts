@@ -1,0 +1,156 @@
+/**
+ * Members should not arrange or hold ward surgeries or public meetings in the immediate run-up to
+ * Council elections (004 9.4b). A booking of a council room is declined; otherwise the member is
+ * warned. The Clerk is told either way.
+ */
+import { z } from 'zod';
+import type { CalendarConfig } from '../config/schema.js';
+import type { PreElectionPeriod } from '../elections/types.js';
+import type { EventItem } from '../items/types.js';
+import type { EventFacts, Evidence, RuleContext } from './types.js';
+import { defineRule } from './types.js';
+import { fact } from '../signals/match.js';
+import {
+  andList,
+  classifyEvent,
+  formatDate,
+  formatWhen,
+  isEventInput,
+  kindLabel,
+  partiesOf,
+  wardEvidence,
+  wardNames,
+  whyInactive,
+  type EventKind,
+} from '../signals/event-kind.js';
+
+const options = z.object({
+  /** More words that mark a ward surgery (e.g. "councillor clinic"). */
+  extraSurgeryPhrases: z.array(z.string()).default([]),
+  /** More words that mark a public meeting (e.g. "town forum"). */
+  extraPublicMeetingPhrases: z.array(z.string()).default([]),
+});
+type Options = z.infer<typeof options>;
+
+interface Slot {
+  start: string;
+  end: string;
+}
+
+/** The times to check: an overridden instance's own time, every listed occurrence of a series, or the event itself. */
+function slotsOf(item: EventItem): Slot[] {
+  if (item.recurrenceId === undefined && item.occurrences.length > 0) return item.occurrences.map((o) => ({ start: o.start, end: o.end }));
+  return [{ start: item.start, end: item.end }];
+}
+
+/** The room calendar whose booking this is: the event's own room calendar, or a ROOM attendee that is a configured room. */
+function roomBooked(facts: EventFacts, calendars: ReadonlyMap<string, CalendarConfig>): CalendarConfig | undefined {
+  if (facts.calendar?.role === 'room') return facts.calendar;
+  for (const cal of calendars.values()) {
+    if (cal.role === 'room' && cal.address !== undefined && facts.rooms.includes(cal.address)) return cal;
+  }
+  return undefined;
+}
+
+function describePeriod(p: PreElectionPeriod): string {
+  return `the pre-election period for the ${p.name ?? `election on ${formatDate(p.poll)}`} (from ${formatDate(p.startDate)} to polling day, ${formatDate(p.poll)})`;
+}
+
+export default defineRule<Options>({
+  meta: {
+    id: 'no-ward-meetings-before-elections',
+    kind: 'event',
+    description: 'Stops members arranging ward surgeries or public meetings in the pre-election period of an election covering the ward.',
+    clauses: { '004': ['9.4b'] },
+    defaults: { severity: 'error', actions: ['block', 'notify-clerk'] },
+    options,
+    messages: {
+      meetingInPreElection:
+        '{organiser} has arranged {kind} "{title}" on {date}, inside the pre-election period before polling day on {poll}, when no such meetings should be arranged or held.',
+    },
+  },
+  evaluate(input, ctx: RuleContext<Options>) {
+    if (!isEventInput(input)) return { hits: [], reason: 'applies to events only' };
+    const { item, facts } = input;
+    const { directory } = ctx;
+    const tz = ctx.council.timezone;
+
+    const inactive = whyInactive(item, ctx.now, tz);
+    if (inactive) return { hits: [], reason: `${inactive}; nothing to stop` };
+
+    const organiser = facts.organizer;
+    if (!organiser || organiser.role !== 'member') {
+      const who = organiser ? `${organiser.name} (${organiser.role === 'clerk' ? 'the Clerk' : 'an officer'})` : item.organizer?.address ?? 'an unknown organiser';
+      return { hits: [], reason: `"${item.summary}" is arranged by ${who}, not by a member; 9.4b concerns meetings members arrange` };
+    }
+
+    const kinds = classifyEvent(item, partiesOf(directory), {
+      'ward-surgery': ctx.options.extraSurgeryPhrases,
+      'public-meeting': ctx.options.extraPublicMeetingPhrases,
+    });
+    const kind: EventKind | undefined = kinds.kinds.includes('ward-surgery') ? 'ward-surgery' : kinds.kinds.includes('public-meeting') ? 'public-meeting' : undefined;
+    if (!kind) {
+      const reason =
+        kinds.kinds.length > 0
+          ? `"${item.summary}" is ${andList(kinds.kinds.map(kindLabel))}, not a ward surgery or public meeting`
+          : `nothing in the categories, title or description of "${item.summary}" marks it as a ward surgery or public meeting`;
+      return { hits: [], reason };
+    }
+
+    const fromEvent = facts.wards.status === 'explicit' || facts.wards.status === 'inferred';
+    const wards = fromEvent ? facts.wards.wards : organiser.wards;
+    const wardBasis: Evidence[] = fromEvent
+      ? wardEvidence(directory, facts.wards)
+      : [fact(`no ward found in the event itself, so ${organiser.name}'s own ward counts: ${wardNames(directory, organiser.wards)}`)];
+
+    const upcoming = slotsOf(item).filter((s) => Date.parse(s.end) > Date.parse(ctx.now));
+    let offending: { slot: Slot; period: PreElectionPeriod } | undefined;
+    for (const slot of upcoming) {
+      const period = ctx.elections.periodCovering(slot.start, wards);
+      if (period) {
+        offending = { slot, period };
+        break;
+      }
+    }
+    if (!offending) {
+      const next = ctx.elections.periods.find(
+        (p) => Date.parse(p.end) > Date.parse(ctx.now) && (p.wards === 'all' || p.wards.some((w) => wards.includes(w))),
+      );
+      const nextNote = next ? `; the next is ${describePeriod(next)}` : '; no election covering it is configured';
+      return { hits: [], reason: `no date of "${item.summary}" falls inside a pre-election period for ${wardNames(directory, wards)}${nextNote}` };
+    }
+
+    const { slot, period } = offending;
+    const room = roomBooked(facts, ctx.calendars);
+    const date = formatWhen(slot.start, tz, item.allDay);
+    return {
+      reason: `${organiser.name} has arranged ${kindLabel(kind)} on ${date}, inside ${describePeriod(period)}`,
+      hits: [
+        {
+          messageId: 'meetingInPreElection',
+          data: {
+            organiser: organiser.name,
+            kind: kindLabel(kind),
+            title: item.summary,
+            date,
+            poll: formatDate(period.poll),
+            election: period.name ?? `election on ${formatDate(period.poll)}`,
+          },
+          people: [organiser.id],
+          evidence: [
+            ...(kinds.byKind[kind] ?? []),
+            fact(`arranged by ${organiser.name} (a member)`),
+            fact(`${date} falls inside ${describePeriod(period)}`),
+            ...wardBasis,
+            ...(room ? [fact(`booked in ${room.name ?? room.id} (a room calendar), so the booking can be declined`)] : []),
+          ],
+          targets: {
+            offender: organiser.id,
+            ...(room ? { room: { calendarId: room.id, ...(room.address !== undefined ? { address: room.address } : {}) } } : {}),
+          },
+          actions: room ? ['block', 'notify-clerk'] : ['warn', 'notify-clerk'],
+        },
+      ],
+    };
+  },
+});

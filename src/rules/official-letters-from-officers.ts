@@ -1,0 +1,139 @@
+/**
+ * Official letters come from officers: a member does not write to outside recipients on behalf
+ * of the Council, and never in a way that creates obligations or gives instructions
+ * (002 9.2; 004 12.2–12.4). The Mayor may write in his or her own name (004 12.3), without
+ * creating obligations.
+ */
+import { z } from 'zod';
+import { fact, findPhrases, ownText } from '../signals/match.js';
+import { informationalPatterns, obligationPatterns, onBehalfPatterns, speaksForABody } from '../signals/obligations.js';
+import { plainPhrasePatterns } from '../signals/requests.js';
+import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
+
+const options = z
+  .object({
+    /** Further phrases by which a member speaks for the Council (plain words). */
+    extraOnBehalfPhrases: z.array(z.string().min(1)).default([]),
+    /** Further phrases that create obligations or give instructions (plain words). */
+    extraObligationPhrases: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+function isMail(input: RuleInput): input is MailRuleInput {
+  return input.item.kind === 'mail';
+}
+
+function joinNames(names: readonly string[]): string {
+  if (names.length <= 1) return names[0] ?? '';
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+function quoted(evidence: readonly Evidence[]): string {
+  return evidence.map((e) => `"${e.text}"`).join(', ');
+}
+
+function dedupe(evidence: readonly Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  return evidence.filter((e) => {
+    const key = e.text.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export default defineRule({
+  meta: {
+    id: 'official-letters-from-officers',
+    kind: 'mail',
+    description:
+      "Official letters on the Council's behalf go out in an officer's name, and letters creating obligations or giving instructions never in a member's.",
+    clauses: { '002': ['9.2'], '004': ['12.2', '12.3', '12.4'] },
+    defaults: { severity: 'warning', actions: ['warn', 'digest'] },
+    options,
+    messages: {
+      onBehalfOfCouncil: "{author} wrote to {recipients} on behalf of the Council (\"{phrase}\"); official letters go in the relevant officer's name.",
+      createsObligation: '{author} wrote to {recipients} on behalf of the Council creating an obligation or giving an instruction ("{phrase}"), which must never go in a member\'s name.',
+    },
+  },
+  evaluate(input, ctx): Evaluation {
+    if (!isMail(input)) return { hits: [], reason: 'applies to mail only' };
+    const { item, facts } = input;
+    if (facts.spoofSuspected) {
+      return {
+        hits: [],
+        reason: `authentication failed for ${facts.authorAddress ?? 'the sender'}: possible spoofing; nothing is done in that person's name`,
+      };
+    }
+    const dir = ctx.directory;
+    const author = facts.author;
+    if (!author) return { hits: [], reason: `the sender ${facts.authorAddress ?? '(none)'} is not a council member` };
+    if (author.role !== 'member') return { hits: [], reason: `${author.name} is not a member: officers write the Council's official letters` };
+
+    const outside = [...new Set([...facts.visible, ...item.bcc.map((a) => a.address)])].filter((a) => dir.isExternal(a));
+    if (outside.length === 0) return { hits: [], reason: `${author.name} wrote to council recipients only; no outside recipient` };
+    const display = new Map([...item.to, ...item.cc, ...item.bcc].map((a) => [a.address, a.name ? `${a.name} (${a.address})` : a.address]));
+    const recipients = joinNames(outside.map((a) => display.get(a) ?? a));
+
+    const councilName = ctx.council.name;
+    const body = ownText(item.text);
+    const onBehalfList = [...onBehalfPatterns(councilName), ...plainPhrasePatterns('on behalf of the Council (council phrase)', ctx.options.extraOnBehalfPhrases)];
+    const obligationList = [...obligationPatterns(councilName), ...plainPhrasePatterns('obligation (council phrase)', ctx.options.extraObligationPhrases)];
+    const onBehalf = dedupe([...findPhrases(item.subject, onBehalfList, 'subject'), ...findPhrases(body, onBehalfList, 'body')]);
+    const obligationsFound = dedupe([...findPhrases(item.subject, obligationList, 'subject'), ...findPhrases(body, obligationList, 'body')]);
+    const extraObligations = new Set(ctx.options.extraObligationPhrases.map((p) => p.trim().toLowerCase().replace(/\s+/g, ' ')));
+    // Obligations count when the letter speaks for the Council, or one of them does itself ("we accept …"),
+    // or the council named the phrase; "I accept your quote" alone may be a member's private business.
+    const speaksForCouncil =
+      onBehalf.length > 0 || obligationsFound.some((e) => speaksForABody(e.text) || extraObligations.has(e.text.toLowerCase()));
+    const obligations = speaksForCouncil ? obligationsFound : [];
+    const isMayor = author.titles.includes('mayor');
+    const outsideFact = fact(`${author.name} (member${isMayor ? ', Mayor' : ''}) wrote to ${outside.join(', ')}, outside the council`);
+
+    if (obligations.length > 0) {
+      const evidence = [...onBehalf, ...obligations, outsideFact];
+      return {
+        hits: [
+          {
+            messageId: 'createsObligation',
+            data: { author: author.name, recipients, phrase: obligations[0]?.text ?? '' },
+            people: [author.id],
+            evidence,
+            targets: { offender: author.id },
+          },
+        ],
+        reason: `${author.name} wrote to ${recipients} creating an obligation or giving an instruction (${quoted(obligations)})${onBehalf.length > 0 ? ` on behalf of the Council (${quoted(onBehalf)})` : ''}`,
+      };
+    }
+
+    if (onBehalf.length === 0) {
+      const info = findPhrases(body, informationalPatterns(councilName), 'body');
+      const personal = obligationsFound.length > 0 ? `; ${quoted(obligationsFound)} does not speak for the Council` : '';
+      return {
+        hits: [],
+        reason:
+          info.length > 0
+            ? `${author.name} only informs ${recipients} about the Council's business (${quoted(info)}); nothing is said on the Council's behalf${personal}`
+            : `${author.name} wrote to ${recipients} without speaking on behalf of the Council${personal}`,
+      };
+    }
+    if (isMayor) {
+      return {
+        hits: [],
+        reason: `${author.name} is the Mayor and may write on the Council's behalf in his or her own name (004 12.3); the letter creates no obligation and gives no instruction`,
+      };
+    }
+    return {
+      hits: [
+        {
+          messageId: 'onBehalfOfCouncil',
+          data: { author: author.name, recipients, phrase: onBehalf[0]?.text ?? '' },
+          people: [author.id],
+          evidence: [...onBehalf, outsideFact],
+          targets: { offender: author.id },
+        },
+      ],
+      reason: `${author.name} wrote to ${recipients} on behalf of the Council (${quoted(onBehalf)}) and is not the Mayor`,
+    };
+  },
+});

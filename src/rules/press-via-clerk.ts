@@ -1,0 +1,136 @@
+/**
+ * Press via the Clerk: a member's statement to the media goes with the Clerk's knowledge (002 10.1,
+ * 10.3; 004 11.5c; 001 9.3), except a statement that is party political in nature (004 11.5c). In
+ * the pre-election period of an election covering the member's ward, any member's mail to the
+ * media is a warning, Clerk or no Clerk (004 11.5g: avoid any impression of electioneering).
+ */
+import { z } from 'zod';
+import type { Directory, Person } from '../directory/directory.js';
+import type { PreElectionPeriod } from '../elections/types.js';
+import { partyStatementPatterns } from '../signals/media.js';
+import { fact, findPhrases, ownText } from '../signals/match.js';
+import { partyNames } from '../signals/political.js';
+import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
+
+const options = z
+  .object({
+    /** Whether a statement that is party political in nature may go to the press without the Clerk (004 11.5c). */
+    partyStatementsExempt: z.boolean().default(true),
+  })
+  .strict();
+
+function isMail(input: RuleInput): input is MailRuleInput {
+  return input.item.kind === 'mail';
+}
+
+function joinList(items: readonly string[]): string {
+  if (items.length <= 1) return items[0] ?? '';
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/** Every recipient, visible or blind, once. */
+function recipients({ item, facts }: MailRuleInput): string[] {
+  return [...new Set([...facts.visible, ...item.bcc.map((a) => a.address), ...facts.blind])];
+}
+
+function wardNames(period: PreElectionPeriod, member: Person, dir: Directory): string {
+  const electionWards = period.wards;
+  const covered = electionWards === 'all' ? member.wards : member.wards.filter((w) => electionWards.includes(w));
+  const names = covered.map((w) => dir.ward(w)?.name ?? w);
+  return names.length > 0 ? joinList(names) : 'every ward';
+}
+
+function electionName(period: PreElectionPeriod): string {
+  return period.name ?? `election of ${period.poll}`;
+}
+
+export default defineRule({
+  meta: {
+    id: 'press-via-clerk',
+    kind: 'mail',
+    description: 'A member’s statement to the media goes with the Clerk copied in, and in a pre-election period any member’s mail to the media is flagged.',
+    clauses: { '002': ['10.1', '10.3'], '004': ['11.5c', '11.5g'], '001': ['9.3'] },
+    defaults: { severity: 'warning', actions: ['nudge', 'digest'] },
+    options,
+    messages: {
+      mediaWithoutClerk: '{author} wrote to the press ({media}) without copying the Clerk.',
+      mediaInPreElection: '{author} wrote to the press ({media}) during the pre-election period before the {election} on {poll}.',
+    },
+  },
+  evaluate(input, ctx): Evaluation {
+    if (!isMail(input)) return { hits: [], reason: 'applies to mail only' };
+    const { item, facts } = input;
+    if (facts.spoofSuspected) {
+      return {
+        hits: [],
+        reason: `authentication failed for ${facts.authorAddress ?? 'the sender'}: possible spoofing; nothing is done in that person's name`,
+      };
+    }
+    const dir = ctx.directory;
+    const author = facts.author;
+    if (!author) return { hits: [], reason: `the sender ${facts.authorAddress ?? '(none)'} is not a council member` };
+    if (author.role !== 'member') {
+      const role = author.role === 'clerk' ? 'the Clerk' : 'an officer';
+      return { hits: [], reason: `${author.name} is ${role}, not a member; officers' dealings with the press are outside this rule` };
+    }
+
+    const media = recipients(input).filter((a) => dir.isMedia(a));
+    if (media.length === 0) {
+      return { hits: [], reason: `${author.name} wrote to no media address (none of the recipients is on a media domain)` };
+    }
+    const mediaList = joinList(media);
+    const mediaEvidence = media.map((a) => fact(`${a} is a media address`));
+
+    const when = item.date ?? ctx.now;
+    const period = ctx.elections.periodCovering(when, author.wards);
+    if (period) {
+      const periodFact = fact(
+        `sent on ${when.slice(0, 10)}, inside the pre-election period for the ${electionName(period)} (from ${period.startDate}, polling day ${period.poll}), which covers ${wardNames(period, author, dir)}`,
+      );
+      return {
+        hits: [
+          {
+            messageId: 'mediaInPreElection',
+            data: { author: author.name, media: mediaList, election: electionName(period), poll: period.poll },
+            people: [author.id],
+            evidence: [...mediaEvidence, periodFact],
+            targets: { offender: author.id },
+            actions: ['warn', 'digest'],
+            severity: 'warning',
+          },
+        ],
+        reason: `${author.name} wrote to ${mediaList} inside the pre-election period before the ${electionName(period)} (polling day ${period.poll})`,
+      };
+    }
+
+    const clerks = facts.visible.map((a) => dir.person(a)).filter((p): p is Person => p?.role === 'clerk');
+    if (clerks.length > 0) {
+      return { hits: [], reason: `${author.name} wrote to ${mediaList} with the Clerk (${clerks[0]?.name ?? 'the Clerk'}) copied in, outside any pre-election period` };
+    }
+
+    if (ctx.options.partyStatementsExempt) {
+      const patterns = partyStatementPatterns(partyNames(dir.people.map((p) => p.party)));
+      const party: Evidence[] = [...findPhrases(item.subject, patterns, 'subject'), ...findPhrases(ownText(item.text), patterns, 'body')];
+      if (party.length > 0) {
+        return {
+          hits: [],
+          reason: `${author.name}'s statement to ${mediaList} is party political in nature (“${party[0]?.text ?? ''}”), which needs no Clerk (004 11.5c)`,
+        };
+      }
+    }
+
+    return {
+      hits: [
+        {
+          messageId: 'mediaWithoutClerk',
+          data: { author: author.name, media: mediaList },
+          people: [author.id],
+          evidence: [...mediaEvidence, fact('no Clerk in To or Cc')],
+          targets: { offender: author.id },
+          actions: ['nudge', 'digest'],
+        },
+      ],
+      reason: `${author.name} wrote to ${mediaList} without the Clerk in To or Cc`,
+    };
+  },
+});

@@ -1,0 +1,89 @@
+/**
+ * State your capacity: a member writing to people outside the council says in what capacity —
+ * as ward member, personally, on behalf of the Council or of a party group (004 12.5, 11.5a).
+ * The signature counts: "Councillor, Castle Ward" says it.
+ */
+import { z } from 'zod';
+import { AUTO_REPLY_SUBJECT, capacityPatterns, withoutQuotedReplies } from '../signals/capacity.js';
+import { fact, findPhrases } from '../signals/match.js';
+import { plainPhrasePatterns } from '../signals/requests.js';
+import { defineRule, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
+
+const options = z
+  .object({
+    /** Further phrases that state a capacity, as the council's members write them (plain words). */
+    extraCapacityPhrases: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
+
+function isMail(input: RuleInput): input is MailRuleInput {
+  return input.item.kind === 'mail';
+}
+
+function joinNames(names: readonly string[]): string {
+  if (names.length <= 1) return names[0] ?? '';
+  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
+
+export default defineRule({
+  meta: {
+    id: 'state-capacity',
+    kind: 'mail',
+    description: 'A member writing to people outside the council says in what capacity: as ward member, personally, for the Council or for a party group.',
+    clauses: { '004': ['12.5', '11.5a'] },
+    defaults: { severity: 'info', actions: ['nudge'] },
+    options,
+    messages: {
+      capacityNotStated: '{author} wrote to {recipients} without saying in what capacity (as ward member, personally, for the Council or for a party group).',
+    },
+  },
+  evaluate(input, ctx): Evaluation {
+    if (!isMail(input)) return { hits: [], reason: 'applies to mail only' };
+    const { item, facts } = input;
+    if (facts.spoofSuspected) {
+      return {
+        hits: [],
+        reason: `authentication failed for ${facts.authorAddress ?? 'the sender'}: possible spoofing; nothing is done in that person's name`,
+      };
+    }
+    const dir = ctx.directory;
+    const author = facts.author;
+    if (!author) return { hits: [], reason: `the sender ${facts.authorAddress ?? '(none)'} is not a council member` };
+    if (author.role !== 'member') return { hits: [], reason: `${author.name} is not a member: only members need to state their capacity` };
+    const auto = AUTO_REPLY_SUBJECT.exec(item.subject);
+    if (auto) return { hits: [], reason: `an automatic reply ("${auto[0].trim()}" in the subject) need not state a capacity` };
+
+    const outside = [...new Set([...facts.visible, ...item.bcc.map((a) => a.address)])].filter((a) => dir.isExternal(a));
+    if (outside.length === 0) return { hits: [], reason: `${author.name} wrote to council recipients only; no outside recipient` };
+
+    const patterns = [
+      ...capacityPatterns(dir.wards.map((w) => w.name)),
+      ...plainPhrasePatterns('stated capacity (council phrase)', ctx.options.extraCapacityPhrases),
+    ];
+    const text = withoutQuotedReplies(item.text);
+    const stated = [...findPhrases(item.subject, patterns, 'subject'), ...findPhrases(text, patterns, 'body')];
+    const display = new Map([...item.to, ...item.cc, ...item.bcc].map((a) => [a.address, a.name ? `${a.name} (${a.address})` : a.address]));
+    const recipients = joinNames(outside.map((a) => display.get(a) ?? a));
+    if (stated.length > 0) {
+      return { hits: [], reason: `${author.name} stated a capacity ("${stated[0]?.text ?? ''}") when writing to ${recipients}` };
+    }
+
+    const media = outside.filter((a) => dir.isMedia(a));
+    return {
+      hits: [
+        {
+          messageId: 'capacityNotStated',
+          data: { author: author.name, recipients },
+          people: [author.id],
+          evidence: [
+            fact(`${author.name} (member) wrote to ${outside.join(', ')}, outside the council`),
+            ...(media.length > 0 ? [fact(`${media.join(', ')} is a media address (004 11.5a)`)] : []),
+            fact('no statement of capacity in the message or its signature (e.g. "as ward councillor", "in a personal capacity", "on behalf of the Council")'),
+          ],
+          targets: { offender: author.id },
+        },
+      ],
+      reason: `${author.name} wrote to ${recipients} without saying in what capacity`,
+    };
+  },
+});

@@ -1,0 +1,66 @@
+/**
+ * Phrases by which a member says in what capacity they write (004 12.5, 11.5a): as ward member,
+ * personally, on behalf of the Council, or on behalf of a party group. Signatures count here, so
+ * the text is cut only at quoted replies, never at the signature.
+ */
+import { words, type PhrasePattern } from './match.js';
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const NOT_LETTER = '(?![\\p{L}])';
+
+/** Capacity phrases; `wardNames` makes signature lines such as "Councillor, Castle Ward" count. */
+export function capacityPatterns(wardNames: readonly string[]): PhrasePattern[] {
+  const patterns: PhrasePattern[] = [
+    words('as ward member', `as\\s+(?:your\\s+|a\\s+|the\\s+|one\\s+of\\s+your\\s+)?(?:local\\s+)?ward\\s+(?:member|councillor)s?`, 'ward\\s+councillors?'),
+    words('as councillor for', `as\\s+(?:your\\s+|a\\s+|the\\s+|one\\s+of\\s+the\\s+)?(?:local\\s+)?(?:town\\s+)?councillors?\\s+for`),
+    words(
+      'personal capacity',
+      `in\\s+(?:a|my)\\s+(?:personal|private|individual)\\s+capacity`,
+      'my\\s+(?:own\\s+)?personal\\s+(?:view|opinion)',
+      'speaking\\s+personally',
+      'personally\\s+speaking',
+      'as\\s+a\\s+(?:private\\s+individual|resident)',
+    ),
+    words('stated capacity', 'in\\s+my\\s+capacity\\s+as', `writing\\s+as${NOT_LETTER}(?!\\s+(?:soon|quickly|promised|agreed|requested|discussed)${NOT_LETTER})`),
+    words('as Mayor', `as\\s+(?:the\\s+)?(?:town\\s+)?mayor`, '(?:town\\s+)?mayor\\s+of\\s+\\p{L}+'),
+    words('as chairman or leader', `as\\s+(?:the\\s+)?(?:chairman|chair|vice-chairman|leader)\\s+of`, 'leader\\s+of\\s+the\\s+council'),
+    words('on behalf of a party group', `on\\s+behalf\\s+of\\s+(?:the\\s+)?(?:[\\p{L}'’-]+\\s+){1,3}(?:group|party)${NOT_LETTER}`),
+    words('on behalf of the Council', `on\\s+behalf\\s+of\\s+(?:the\\s+)?(?:[\\p{L}'’-]+\\s+){0,2}council${NOT_LETTER}`),
+  ];
+  const names = wardNames.map((n) => n.trim()).filter((n) => n.length > 0);
+  if (names.length > 0) {
+    const ward = `(?:${names.map((n) => n.split(/\s+/).map(escapeRegExp).join('\\s+')).join('|')})`;
+    patterns.push(
+      words(
+        'ward signature',
+        `councillor\\s*[,–—-]?\\s*(?:for\\s+)?(?:the\\s+)?${ward}(?:\\s+ward)?`,
+        `(?:member|councillor)\\s+for\\s+(?:the\\s+)?${ward}`,
+        `${ward}\\s+ward\\s+(?:member|councillor)`,
+      ),
+    );
+  }
+  return patterns;
+}
+
+/** Subjects of automatic replies, which say nothing about capacity and need not. */
+export const AUTO_REPLY_SUBJECT = /^\s*(?:automatic\s+reply|auto(?:matic)?[\s-]*reply|auto:|out\s+of\s+(?:the\s+)?office)/i;
+
+/**
+ * The message's own text including its signature: quoted replies ("> …", "On … wrote:", an
+ * "-----Original Message-----" block, an Outlook "From:" header block) are dropped.
+ */
+export function withoutQuotedReplies(text: string): string {
+  const out: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (/^\s*>/.test(line)) continue;
+    if (/^\s*-{2,}\s*(?:Original|Forwarded) Message\s*-{2,}/i.test(line)) break;
+    if (/^\s*On .{6,200} wrote:\s*$/i.test(line)) break;
+    if (/^\s*From:\s.+/i.test(line) && out.length > 0 && /^\s*$/.test(out[out.length - 1] ?? '')) break;
+    if (/^_{8,}\s*$/.test(line)) break;
+    out.push(line);
+  }
+  return out.join('\n');
+}

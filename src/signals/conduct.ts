@@ -1,0 +1,211 @@
+/**
+ * Conduct and capability signals: criticism of a named officer ("Dan is not up to the job", "his
+ * conduct", "should be sacked") as opposed to criticism of a contractor, a policy or a report
+ * (000 2.3, 2.4; 003 4.1; 004 15.2). A phrase counts only when it is said of an officer named in the
+ * same clause, or of "he"/"she" straight after that officer was named; a negated phrase ("never
+ * rude") does not count.
+ */
+import type { Person } from '../directory/directory.js';
+import type { Evidence } from '../rules/types.js';
+import { words, type PhrasePattern } from './match.js';
+
+export const CONDUCT_PHRASES: readonly PhrasePattern[] = [
+  words('capability', 'not\\s+up\\s+to\\s+(?:the\\s+job|it|scratch)', 'out\\s+of\\s+(?:his|her|their)\\s+depth', 'not\\s+fit\\s+for\\s+(?:the\\s+)?(?:role|job|post|purpose)'),
+  words('capability', 'incompeten(?:t|ce)', 'inept', 'useless', 'hopeless', 'clueless', 'capability(?:\\s+(?:issues?|concerns?|procedure|process|review))?'),
+  words('capability', 'keeps?\\s+(?:making|getting)\\s+(?:mistakes|errors|things\\s+wrong|it\\s+wrong)', '(?:so\\s+many|too\\s+many|constant|repeated|basic)\\s+(?:mistakes|errors)'),
+  words('capability', "can['’]?t\\s+do\\s+(?:his|her|their)\\s+job", "doesn['’]?t\\s+know\\s+what\\s+(?:he|she|they)\\s*(?:is|are|['’]s|['’]re)\\s+doing"),
+  words('capability', 'performance\\s+(?:issues?|concerns?|problems?|management)', 'poor\\s+performance', 'under-?perform\\p{L}*'),
+  words('capability', '(?:not|n[\'’]t)\\s+(?:very\\s+|at\\s+all\\s+)?(?:competent|capable|reliable|trustworthy)'),
+  words('conduct', 'unprofessional', 'rude(?:ness)?', 'lazy', 'arrogant', 'obstructive', 'dishonest', 'liar', 'lied', 'lying\\s+to'),
+  words('conduct', "can['’]?t\\s+be\\s+trusted", 'cannot\\s+be\\s+trusted', 'untrustworthy'),
+  words('conduct', "(?:his|her|their|\\p{L}+['’]s)\\s+conduct", '(?:unacceptable|appalling|poor|bad|inappropriate|aggressive|disgraceful)\\s+(?:behaviour|conduct|attitude)', 'attitude\\s+problem'),
+  words('conduct', 'disciplinary', 'disciplined', 'gross\\s+misconduct', 'misconduct'),
+  // "bullied by a resident" or "the victim of bullying" is said of an officer wronged, not of their conduct.
+  words('conduct', '(?<!(?:victim\\s+of|subjected\\s+to)\\s+)(?:bull(?:y|ying|ies)|bullied(?!\\s+by)|harass\\p{L}*(?!\\s+by))'),
+  words(
+    'conduct',
+    'should\\s+(?:be\\s+)?(?:sacked|fired|dismissed|let\\s+go|disciplined|resign)',
+    'ought\\s+to\\s+be\\s+(?:sacked|fired|dismissed)',
+    '(?:sack|fire|get\\s+rid\\s+of)\\s+(?:him|her|them)',
+  ),
+  words('conduct', '(?:a|an|an\\s+absolute|a\\s+complete)\\s+(?:disgrace|embarrassment|liability)'),
+];
+
+/** A phrase preceded by "not", "never", "n't" or "no" within a word or two is negated. */
+const NEGATED_BEFORE = /(?:\bnot|n['’]t|\bnever|\bno|\bhardly)\s+(?:(?:\p{L}+)\s+)?(?:(?:\p{L}+)\s+)?$/iu;
+/** Third-person pronouns that carry an officer named just before into this clause. */
+const PRONOUN = /(?<![\p{L}])(?:he|she|they|him|her|his|their|them|he['’]s|she['’]s|they['’]re)(?![\p{L}])/iu;
+/** Nouns that take over the subject from the officer named before ("the contractor … he"). */
+const OTHER_SUBJECT =
+  /(?<![\p{L}])(?:contractors?|company|firm|suppliers?|developers?|builders?|consultants?|landlords?|residents?|agents?|police|highways|county\s+council|district\s+council)(?![\p{L}])/iu;
+
+export interface OfficerMention {
+  person: Person;
+  /** The words naming the officer, as written. */
+  text: string;
+  /** What the words were taken to mean, e.g. "“Dan” is Dan Okafor, an officer of the council". */
+  means: string;
+}
+
+interface Namer {
+  person: Person;
+  re: RegExp;
+  kind: 'full name' | 'first name' | 'surname' | 'address' | 'title';
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function nameTokens(name: string): string[] {
+  return name
+    .split(/\s+/)
+    .filter((t) => t.length > 0 && !/^(?:cllr|councillor|mr|mrs|ms|miss|mx|dr)\.?$/iu.test(t));
+}
+
+/**
+ * How the council's officers (and Clerks) can be named: full name, a first name no one else in the
+ * directory shares, title and surname ("Mr Okafor"), an address, or "the Clerk" when there is one.
+ */
+export function officerNamers(people: readonly Person[]): Namer[] {
+  const staff = people.filter((p) => p.role === 'officer' || p.role === 'clerk');
+  const firstNameCount = new Map<string, number>();
+  for (const p of people) {
+    const first = nameTokens(p.name)[0];
+    if (first) firstNameCount.set(first.toLowerCase(), (firstNameCount.get(first.toLowerCase()) ?? 0) + 1);
+  }
+  const namers: Namer[] = [];
+  const b = '(?<![\\p{L}\\p{N}])';
+  const e = '(?![\\p{L}\\p{N}])';
+  for (const p of staff) {
+    const tokens = nameTokens(p.name);
+    const first = tokens[0];
+    const last = tokens.length > 1 ? tokens[tokens.length - 1] : undefined;
+    if (tokens.length > 1) namers.push({ person: p, re: new RegExp(`${b}${tokens.map(escapeRegExp).join('\\s+')}${e}`, 'u'), kind: 'full name' });
+    if (first && firstNameCount.get(first.toLowerCase()) === 1) namers.push({ person: p, re: new RegExp(`${b}${escapeRegExp(first)}${e}`, 'u'), kind: 'first name' });
+    if (last) namers.push({ person: p, re: new RegExp(`${b}(?:Mr|Mrs|Ms|Miss|Mx|Dr)\\.?\\s+${escapeRegExp(last)}${e}`, 'u'), kind: 'surname' });
+    for (const address of p.emails) namers.push({ person: p, re: new RegExp(`${b}${escapeRegExp(address)}${e}`, 'iu'), kind: 'address' });
+  }
+  const clerks = people.filter((p) => p.role === 'clerk');
+  const onlyClerk = clerks.length === 1 ? clerks[0] : undefined;
+  if (onlyClerk) namers.push({ person: onlyClerk, re: /(?<![\p{L}])(?:the|our)\s+(?:Town\s+)?Clerk(?![\p{L}])/iu, kind: 'title' });
+  return namers;
+}
+
+interface Found {
+  at: number;
+  text: string;
+}
+
+function matchesOf(re: RegExp, text: string): Found[] {
+  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
+  return [...text.matchAll(g)].map((m) => ({ at: m.index, text: m[0].replace(/\s+/g, ' ').trim() }));
+}
+
+function conductIn(clause: string, patterns: readonly PhrasePattern[]): Found[] {
+  const out: Found[] = [];
+  for (const p of patterns) {
+    for (const m of matchesOf(p.re, clause)) {
+      if (!NEGATED_BEFORE.test(clause.slice(0, m.at))) out.push(m);
+    }
+  }
+  return out.sort((a, b) => a.at - b.at);
+}
+
+function mentionsIn(clause: string, namers: readonly Namer[]): (Found & { namer: Namer })[] {
+  const out: (Found & { namer: Namer })[] = [];
+  for (const n of namers) for (const m of matchesOf(n.re, clause)) out.push({ ...m, namer: n });
+  // Longest first at a position, so "Dan Okafor" wins over "Dan".
+  out.sort((a, b) => a.at - b.at || b.text.length - a.text.length);
+  return out.filter((m, i) => !out.slice(0, i).some((o) => m.at >= o.at && m.at < o.at + o.text.length));
+}
+
+/** Sentences, then clauses split at commas, semicolons, dashes, brackets and "but"/"however". */
+function sentencesAndClauses(text: string): string[][] {
+  return text
+    .split(/(?<=[.!?])\s+|\r?\n\s*\r?\n|\r?\n(?=\s*[^\p{Ll}\p{N}\s])/u)
+    .map((s) => s.replace(/\s+/g, ' ').trim())
+    .filter((s) => s.length > 0)
+    .map((s) =>
+      s
+        .split(/[,;:()]|\s[-–—]\s|(?<![\p{L}])(?:but|however|whereas|although|though)(?![\p{L}])/iu)
+        .map((c) => c.trim())
+        .filter((c) => c.length > 0),
+    );
+}
+
+export interface ConductFinding {
+  officer: Person;
+  mention: OfficerMention;
+  phrases: Evidence[];
+}
+
+function describe(n: Namer, text: string): string {
+  const what = n.person.role === 'clerk' ? 'the Clerk' : 'an officer of the council';
+  return n.kind === 'full name' ? `${n.person.name} is ${what}` : `“${text}” is ${n.person.name}, ${what}`;
+}
+
+/**
+ * Conduct or capability criticism said of a named officer in `text` (the message's own words).
+ * People in `exclude` (the author) are never the officer criticised.
+ */
+export function findConductAbout(
+  text: string,
+  people: readonly Person[],
+  exclude: readonly Person[],
+  extra: readonly PhrasePattern[] = [],
+): ConductFinding[] {
+  const namers = officerNamers(people).filter((n) => !exclude.includes(n.person));
+  const patterns = [...CONDUCT_PHRASES, ...extra];
+  const byOfficer = new Map<Person, ConductFinding>();
+  const record = (officer: Person, mention: OfficerMention, phrases: readonly Found[], field: string): void => {
+    const entry = byOfficer.get(officer) ?? { officer, mention, phrases: [] };
+    for (const p of phrases) {
+      if (!entry.phrases.some((x) => x.text.toLowerCase() === p.text.toLowerCase())) entry.phrases.push({ kind: 'phrase', text: p.text, field });
+    }
+    byOfficer.set(officer, entry);
+  };
+
+  /** The officer last named, and in which sentence, for "he"/"she" in what follows. */
+  let last: { mention: OfficerMention; sentence: number } | undefined;
+  sentencesAndClauses(text).forEach((clauses, si) => {
+    for (const clause of clauses) {
+      const mentions = mentionsIn(clause, namers);
+      const conduct = conductIn(clause, patterns);
+      const firstPhrase = conduct[0];
+      if (firstPhrase !== undefined) {
+        // The officer named nearest before the phrase; else one named after it, unless someone
+        // else is the subject before it ("a resident was rude to Dan").
+        const before = mentions.filter((m) => m.at < firstPhrase.at);
+        const lead = clause.slice(0, firstPhrase.at);
+        const otherSubject = OTHER_SUBJECT.test(lead) || mentionsOfOthers(lead, people, exclude);
+        const chosen = before[before.length - 1] ?? (otherSubject ? undefined : mentions[0]);
+        if (chosen) {
+          record(chosen.namer.person, { person: chosen.namer.person, text: chosen.text, means: describe(chosen.namer, chosen.text) }, conduct, 'body');
+        } else if (last && !otherSubject && si - last.sentence <= 1 && PRONOUN.test(clause.slice(0, firstPhrase.at + firstPhrase.text.length))) {
+          record(last.mention.person, last.mention, conduct, 'body');
+        }
+      }
+      // Who "he"/"she" would mean next: the officer named last, unless someone or something else
+      // is named after them ("I spoke to Dan about the contractor.").
+      const lastMention = mentions[mentions.length - 1];
+      const after = lastMention ? clause.slice(lastMention.at + lastMention.text.length) : clause;
+      if (OTHER_SUBJECT.test(after) || mentionsOfOthers(after, people, exclude)) {
+        last = undefined;
+      } else if (lastMention) {
+        last = { mention: { person: lastMention.namer.person, text: lastMention.text, means: describe(lastMention.namer, lastMention.text) }, sentence: si };
+      }
+    }
+  });
+  return [...byOfficer.values()];
+}
+
+/** Does the clause name a council member (someone "he"/"she" could mean instead of the officer)? */
+function mentionsOfOthers(clause: string, people: readonly Person[], exclude: readonly Person[]): boolean {
+  return people.some((p) => {
+    if (p.role !== 'member' || exclude.includes(p)) return false;
+    const tokens = nameTokens(p.name);
+    const last = tokens[tokens.length - 1];
+    return last !== undefined && new RegExp(`(?<![\\p{L}])(?:${escapeRegExp(tokens.join(' '))}|(?:Cllr|Councillor)\\.?\\s+${escapeRegExp(last)})(?![\\p{L}])`, 'u').test(clause);
+  });
+}

@@ -1,0 +1,168 @@
+/**
+ * Confidentiality markings: how a message says that it is confidential. A marking is a label, or a
+ * notice in the subject or on the first line of the body ("CONFIDENTIAL:", "[Restricted]",
+ * "Private and Confidential", "Part II – exempt information"); the word used in an ordinary sentence
+ * ("this is not confidential", "the confidential waste bins will be collected") is not a marking.
+ */
+import type { Evidence } from '../rules/types.js';
+
+/** Phrases that mark a message wherever they stand in a subject, a label or the first line. */
+export const STANDALONE_MARKINGS: readonly string[] = [
+  'strictly private and confidential',
+  'private and confidential',
+  'private & confidential',
+  'personal and confidential',
+  'strictly confidential',
+  'highly confidential',
+  'commercial in confidence',
+  'not for circulation',
+  'not for onward circulation',
+  'not for publication',
+  'not for distribution',
+  'not for onward transmission',
+  'exempt information',
+  'official-sensitive',
+  'official sensitive',
+];
+
+/**
+ * Words that mark a message only where a marking stands: in brackets ("[Confidential]"), first
+ * and followed by a colon or dash ("CONFIDENTIAL: …"), last after a dash ("… – Restricted"),
+ * in capitals within an ordinary subject, or as a label of their own.
+ */
+export const POSITIONAL_MARKINGS: readonly string[] = [
+  'confidential',
+  'restricted',
+  'private',
+  'part ii',
+  'commercially sensitive',
+  'in confidence',
+  'sensitive',
+];
+
+const LETTER_AFTER = '(?![\\p{L}\\p{N}])';
+const LETTER_BEFORE = '(?<![\\p{L}\\p{N}])';
+/** A separator after a leading marking: colon, bar, slash, semicolon, a dash not inside a word. */
+const SEP_AFTER = '\\s*(?:[:|/;–—]|-(?![\\p{L}\\p{N}]))';
+/** A separator before a trailing marking: a spaced dash or bar, a colon or comma. */
+const SEP_BEFORE = '(?:\\s[-–—|/]|[:,;])\\s*';
+const NEGATED_BEFORE = /(?:\bnot|n['’]t|\bnever|\bno\s+longer)\s+(?:\p{L}+\s+)?$/iu;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Regex source for a phrase: its words separated by any whitespace. */
+function phraseSource(phrase: string): string {
+  return phrase
+    .trim()
+    .split(/\s+/)
+    .map(escapeRegExp)
+    .join('\\s+');
+}
+
+function normalise(phrase: string): string {
+  return phrase.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+export interface MarkingTerms {
+  standalone: readonly string[];
+  positional: readonly string[];
+}
+
+/** The built-in markings plus those a council adds (added markings count where a marking stands). */
+export function markingTerms(extra: readonly string[] = []): MarkingTerms {
+  const positional = [...POSITIONAL_MARKINGS, ...extra.map(normalise).filter((p) => p.length > 0)];
+  return { standalone: STANDALONE_MARKINGS, positional: [...new Set(positional)] };
+}
+
+function allTerms(terms: MarkingTerms): string[] {
+  // Longest first so "private and confidential" wins over "private".
+  return [...terms.standalone, ...terms.positional].sort((a, b) => b.length - a.length);
+}
+
+function alternation(list: readonly string[]): string {
+  return list.map(phraseSource).join('|');
+}
+
+/** Strip "Re:", "Fwd:", "AW:" and similar prefixes from a subject. */
+export function stripReplyPrefixes(subject: string): string {
+  return subject.replace(/^\s*(?:(?:re|fw|fwd|aw|tr|sv|vs|wg)\s*(?:\[\d+\])?\s*:\s*)+/iu, '').trim();
+}
+
+function phrase(text: string, field: string): Evidence {
+  return { kind: 'phrase', text: text.replace(/\s+/g, ' ').trim(), field };
+}
+
+/** A marking in a subject line, or undefined. */
+export function subjectMarking(subject: string, terms: MarkingTerms): Evidence | undefined {
+  const s = stripReplyPrefixes(subject);
+  if (s.length === 0) return undefined;
+  const standalone = new RegExp(`${LETTER_BEFORE}(?:${alternation(terms.standalone)})${LETTER_AFTER}`, 'iu').exec(s);
+  if (standalone) return phrase(standalone[0], 'subject');
+
+  const any = alternation(allTerms(terms));
+  const bracketed = new RegExp(`[\\[({<*]\\s*(?:${any})${LETTER_AFTER}[^\\])}>*]{0,40}[\\])}>*]`, 'iu').exec(s);
+  if (bracketed) return phrase(bracketed[0], 'subject');
+
+  const leading = new RegExp(`^(?:${any})(?=${SEP_AFTER}|\\s*$)`, 'iu').exec(s);
+  if (leading) return phrase(leading[0], 'subject');
+
+  const trailing = new RegExp(`${SEP_BEFORE}(${any})\\s*[.!]?\\s*$`, 'iu').exec(s);
+  if (trailing?.[1]) return phrase(trailing[1], 'subject');
+
+  // In capitals within a subject that is not all capitals: "Budget papers CONFIDENTIAL draft".
+  if (/\p{Ll}/u.test(s)) {
+    for (const term of terms.positional) {
+      const upper = new RegExp(`${LETTER_BEFORE}${phraseSource(term.toUpperCase())}${LETTER_AFTER}`, 'u').exec(s);
+      if (upper && /\p{Lu}{3,}/u.test(upper[0])) return phrase(upper[0], 'subject');
+    }
+  }
+  return undefined;
+}
+
+/** The first non-empty line of the message's own text, if it is a marking. */
+export function firstLineMarking(ownBody: string, terms: MarkingTerms): Evidence | undefined {
+  const first = ownBody.split(/\r?\n/).find((l) => l.trim().length > 0);
+  if (first === undefined) return undefined;
+  const line = first.replace(/^[\s*_=#[(<>~-]+/u, '').replace(/[\s*_=#\])>~]+$/u, '');
+  const any = alternation(allTerms(terms));
+  const leading = new RegExp(`^(?:${any})(?=${SEP_AFTER}|\\s*[.!]?\\s*$)`, 'iu').exec(line);
+  if (leading) return phrase(leading[0], 'first line');
+  // "This e-mail is strictly confidential." — a standalone marking anywhere, unless negated.
+  const re = new RegExp(`${LETTER_BEFORE}(?:${alternation(terms.standalone)})${LETTER_AFTER}`, 'giu');
+  for (const m of line.matchAll(re)) {
+    if (!NEGATED_BEFORE.test(line.slice(0, m.index))) return phrase(m[0], 'first line');
+  }
+  return undefined;
+}
+
+/** A label or category that marks the message ("Confidential", "HR/Restricted"). */
+export function labelMarking(labels: readonly string[], terms: MarkingTerms): Evidence | undefined {
+  const exact = new Set(allTerms(terms).map(normalise));
+  const standalone = new RegExp(`${LETTER_BEFORE}(?:${alternation(terms.standalone)})${LETTER_AFTER}`, 'iu');
+  for (const label of labels) {
+    const segments = label.split(/[/\\:>]/).map(normalise);
+    if (segments.some((seg) => exact.has(seg)) || standalone.test(label)) {
+      return { kind: 'fact', text: `labelled “${label.trim()}”`, field: 'labels' };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Where a marking word is used in ordinary text instead of as a marking — for explaining why a
+ * rule did not fire ("the confidential waste bins will be collected").
+ */
+export function unmarkedMention(text: string, terms: MarkingTerms): string | undefined {
+  const re = new RegExp(`${LETTER_BEFORE}(?:${alternation(allTerms(terms))})${LETTER_AFTER}`, 'iu');
+  const m = re.exec(text);
+  if (!m) return undefined;
+  // About thirty characters either side, widened to whole words.
+  let start = Math.max(0, m.index - 30);
+  while (start > 0 && /\S/u.test(text.charAt(start - 1))) start -= 1;
+  let end = Math.min(text.length, m.index + m[0].length + 30);
+  while (end < text.length && /\S/u.test(text.charAt(end))) end += 1;
+  const excerpt = text.slice(start, end).replace(/\s+/g, ' ').trim();
+  return `${start > 0 ? '…' : ''}${excerpt}${end < text.length ? '…' : ''}`;
+}

@@ -1,0 +1,328 @@
+/**
+ * Event signals shared by the event rules: what kind of meeting a calendar entry is (a public
+ * meeting, a ward surgery, a party-group meeting, a consultation, a visit, a formal council
+ * meeting), whether it is still live, and how to name its people and dates in a summary.
+ *
+ * Classification is explainable: explicit categories first, then the summary; the description is
+ * read only when neither says anything. Every kind comes with the words that decided it.
+ */
+import type { Directory, WardResolution } from '../directory/directory.js';
+import type { EventItem } from '../items/types.js';
+import type { EventRuleInput, Evidence, RuleInput } from '../rules/types.js';
+import { words, type PhrasePattern } from './match.js';
+
+export const EVENT_KINDS = ['public-meeting', 'ward-surgery', 'party-group', 'consultation', 'visit', 'council-meeting'] as const;
+export type EventKind = (typeof EVENT_KINDS)[number];
+
+export interface EventClassification {
+  /** The kinds found, in EVENT_KINDS order. Empty when nothing marks the event. */
+  kinds: EventKind[];
+  /** Every category or phrase that decided a kept kind. */
+  evidence: Evidence[];
+  /** The same evidence, per kind. */
+  byKind: Partial<Record<EventKind, Evidence[]>>;
+}
+
+/** Council-supplied phrases (plain words, not patterns), per kind. */
+export type ExtraKindPhrases = Partial<Record<EventKind, readonly string[]>>;
+
+const KIND_LABELS: Record<EventKind, string> = {
+  'public-meeting': 'a public meeting',
+  'ward-surgery': 'a ward surgery',
+  'party-group': 'a party-group meeting',
+  consultation: 'a consultation event',
+  visit: 'a visit',
+  'council-meeting': 'a formal council or committee meeting',
+};
+
+/** "a public meeting", "a ward surgery", … for reasons and summaries. */
+export function kindLabel(kind: EventKind): string {
+  return KIND_LABELS[kind];
+}
+
+const APOSTROPHE = "['\u2019]";
+
+/** Phrases per kind, most specific first: the first that matches in a field is the evidence. */
+const PHRASES: Record<Exclude<EventKind, 'party-group'>, PhrasePattern[]> = {
+  'public-meeting': [
+    words('public meeting', 'public meetings?'),
+    words("residents' meeting", `residents${APOSTROPHE}? meetings?`),
+    words('open meeting', 'open meetings?'),
+    words('community meeting', 'community meetings?'),
+  ],
+  'ward-surgery': [
+    words('ward surgery', `(?:ward|councillors?${APOSTROPHE}?|cllrs?|members?${APOSTROPHE}?|advice) surger(?:y|ies)`),
+    // "surgery" alone, but not a doctor's, dentist's or vet's surgery.
+    words(
+      'surgery',
+      `(?<!(?:gp|doctors?${APOSTROPHE}?s?|dental|dentists?${APOSTROPHE}?s?|vets?${APOSTROPHE}?s?|veterinary|medical)\\s)surger(?:y|ies)`,
+    ),
+  ],
+  consultation: [
+    words('consultation event', 'consultation (?:event|exhibition|drop-in|session|evening|day)s?'),
+    words('public consultation', 'public consultations?'),
+    words('exhibition of plans', 'exhibition of (?:the )?(?:draft |proposed )?plans', 'public exhibition', 'plans exhibition'),
+    words('have your say', 'have your say'),
+    words('consultation', 'consultations?'),
+  ],
+  visit: [
+    words('site visit', 'site visits?'),
+    words('visit to', 'visits? to', 'visiting'),
+    words('tour of', 'tours? of', 'tour round'),
+    words('walkabout', 'walk-?abouts?', 'walk about', 'walkround', 'walk round'),
+  ],
+  'council-meeting': [
+    words('full council', 'full council', 'extraordinary (?:council )?meeting', 'annual meeting of the council'),
+    words('committee meeting', '(?:sub-)?committee meetings?', '(?:town |parish )?council meetings?'),
+    words('committee', '(?:sub-)?committees?'),
+  ],
+};
+
+/** Weak signal: a "drop-in" is a public meeting only when nothing else describes the event. */
+const WEAK_PUBLIC_MEETING: PhrasePattern[] = [words('drop-in', 'drop-?in(?: session)?s?', 'drop in session')];
+
+/** Categories that name a kind on their own, compared whole (case-insensitive). */
+const CATEGORY_WORDS: Record<string, EventKind> = {
+  visit: 'visit',
+  visits: 'visit',
+  'group meeting': 'party-group',
+  'party group': 'party-group',
+  'party group meeting': 'party-group',
+  'political group': 'party-group',
+  surgery: 'ward-surgery',
+  committee: 'council-meeting',
+};
+
+/**
+ * Words in a title that show the council is answering someone else's consultation (or working
+ * "in consultation with" someone), not running one. Only titles are checked: a description or a
+ * letter inviting residents to "respond to the consultation" is the council's own consultation.
+ */
+const NOT_OUR_CONSULTATION: PhrasePattern[] = [
+  words(
+    'response to a consultation',
+    'consultation responses?',
+    '(?:our |council(?:\u2019s|\'s)? )?respon(?:d|se|ding) to (?:the |a |an )?[\\p{L}\\p{N} ,\'\u2019/-]{0,60}consultation',
+    'in consultation with',
+  ),
+];
+
+/** The words of a title that show the council is responding to another body's consultation, if any. */
+export function respondingToConsultation(title: string, field: string): Evidence | undefined {
+  return firstMatch(title, NOT_OUR_CONSULTATION, field);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** A pattern for a council-supplied phrase: plain words (no pattern syntax), whole words, any spacing. */
+export function plainPhrase(label: string, phrase: string): PhrasePattern {
+  return words(label, phrase.trim().split(/\s+/).map(escapeRegExp).join('\\s+'));
+}
+
+/** A party's name as used in "Labour Group" / "Liberal Democrats Party": the directory's value without a trailing "Party". */
+function partyPattern(parties: readonly string[]): PhrasePattern | undefined {
+  const names = [...new Set(parties.map((p) => p.trim().replace(/\s+party$/i, '')).filter((p) => p.length > 1))];
+  if (names.length === 0) return undefined;
+  const alternatives = names.map((n) => `${n.split(/\s+/).map(escapeRegExp).join('\\s+')}s?`).join('|');
+  return words('party group', `(?:${alternatives})\\s+(?:party\\s+group|group|party)(?:\\s+meeting)?`);
+}
+
+function partyPhrases(parties: readonly string[]): PhrasePattern[] {
+  const byName = partyPattern(parties);
+  return [
+    ...(byName ? [byName] : []),
+    words('party group', 'party group(?: meeting)?s?', 'political group(?: meeting)?s?', 'party[- ]political meetings?'),
+  ];
+}
+
+function firstMatch(text: string, patterns: readonly PhrasePattern[], field: string): Evidence | undefined {
+  for (const p of patterns) {
+    const m = p.re.exec(text);
+    if (m) return { kind: 'phrase', text: m[0].replace(/\s+/g, ' ').trim(), field };
+  }
+  return undefined;
+}
+
+type Found = Map<EventKind, Evidence[]>;
+
+function add(found: Found, kind: EventKind, evidence: Evidence): void {
+  const list = found.get(kind) ?? [];
+  list.push(evidence);
+  found.set(kind, list);
+}
+
+function scanField(text: string, field: string, patterns: Record<EventKind, PhrasePattern[]>, found: Found): void {
+  const notOurs = field !== 'description' && firstMatch(text, NOT_OUR_CONSULTATION, field) !== undefined;
+  for (const kind of EVENT_KINDS) {
+    if (kind === 'consultation' && notOurs) continue;
+    const ev = firstMatch(text, patterns[kind], field);
+    if (ev) add(found, kind, ev);
+  }
+}
+
+function normalizeCategory(c: string): string {
+  return c.trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+/**
+ * What kind of meeting an event is. `parties` are the party names used in the directory
+ * (see `partiesOf`), so that "Labour Group meeting" is recognised as a party-group meeting.
+ *
+ * - A party-group meeting is never a public meeting (nor a formal council meeting).
+ * - A committee or council meeting is a formal meeting: it is a public meeting only when it is
+ *   also explicitly marked as one (a "Public Meeting" category or the words "public meeting").
+ * - A "drop-in" counts as a public meeting only when nothing else describes the event.
+ */
+export function classifyEvent(item: EventItem, parties: readonly string[], extra: ExtraKindPhrases = {}): EventClassification {
+  const patternsOf = (kind: EventKind): PhrasePattern[] => [
+    ...(kind === 'party-group' ? partyPhrases(parties) : PHRASES[kind]),
+    ...(extra[kind] ?? []).filter((p) => p.trim().length > 0).map((p) => plainPhrase(kind, p)),
+  ];
+  const patterns: Record<EventKind, PhrasePattern[]> = {
+    'public-meeting': patternsOf('public-meeting'),
+    'ward-surgery': patternsOf('ward-surgery'),
+    'party-group': patternsOf('party-group'),
+    consultation: patternsOf('consultation'),
+    visit: patternsOf('visit'),
+    'council-meeting': patternsOf('council-meeting'),
+  };
+
+  const found: Found = new Map();
+  for (const category of item.categories) {
+    const whole = CATEGORY_WORDS[normalizeCategory(category)];
+    if (whole) add(found, whole, { kind: 'phrase', text: category.trim(), field: 'categories' });
+    scanField(category, 'categories', patterns, found);
+  }
+  scanField(item.summary, 'summary', patterns, found);
+  if (found.size === 0) scanField(item.description, 'description', patterns, found);
+  if (found.size === 0) {
+    for (const [field, text] of [['summary', item.summary], ['description', item.description]] as const) {
+      const weak = firstMatch(text, WEAK_PUBLIC_MEETING, field);
+      if (weak) {
+        add(found, 'public-meeting', weak);
+        break;
+      }
+    }
+  }
+
+  if (found.has('party-group')) {
+    found.delete('public-meeting');
+    found.delete('council-meeting');
+  }
+  if (found.has('council-meeting')) {
+    const explicitPublic = (found.get('public-meeting') ?? []).some(
+      (e) => e.field === 'categories' || /public\s+meeting/i.test(e.text),
+    );
+    if (!explicitPublic) found.delete('public-meeting');
+  }
+
+  const kinds = EVENT_KINDS.filter((k) => found.has(k));
+  const byKind: Partial<Record<EventKind, Evidence[]>> = {};
+  for (const k of kinds) byKind[k] = dedupeEvidence(found.get(k) ?? []);
+  return { kinds, evidence: kinds.flatMap((k) => byKind[k] ?? []), byKind };
+}
+
+function dedupeEvidence(list: Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  return list.filter((e) => {
+    const key = `${e.field ?? ''}\u0000${e.text.toLowerCase()}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The distinct party names of the council's people, for `classifyEvent`. */
+export function partiesOf(directory: Directory): string[] {
+  return [...new Set(directory.people.flatMap((p) => (p.party ? [p.party] : [])))];
+}
+
+/** Narrow a rule input to an event. */
+export function isEventInput(input: RuleInput): input is EventRuleInput {
+  return input.item.kind === 'event';
+}
+
+function datePart(parts: Intl.DateTimeFormatPart[], type: Intl.DateTimeFormatPartTypes): string {
+  return parts.find((p) => p.type === type)?.value ?? '';
+}
+
+/** "Thursday 3 December 2026" for an instant, in the council's timezone. */
+export function formatDay(iso: string, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).formatToParts(
+    new Date(iso),
+  );
+  return `${datePart(parts, 'weekday')} ${datePart(parts, 'day')} ${datePart(parts, 'month')} ${datePart(parts, 'year')}`;
+}
+
+/** "Thursday 3 December 2026 at 18:30" (the time left out for an all-day event). */
+export function formatWhen(iso: string, timeZone: string, allDay = false): string {
+  if (allDay) return formatDay(iso, timeZone);
+  const time = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+  return `${formatDay(iso, timeZone)} at ${time}`;
+}
+
+/** "Thursday 6 May 2027" for a calendar date (YYYY-MM-DD), such as polling day. */
+export function formatDate(date: string): string {
+  return formatDay(`${date}T12:00:00.000Z`, 'UTC');
+}
+
+/** When the event (or, for a series, its last listed occurrence) ends. */
+export function lastEnd(item: EventItem): string {
+  if (item.recurrenceId === undefined && item.occurrences.length > 0) {
+    return item.occurrences.reduce((latest, o) => (Date.parse(o.end) > Date.parse(latest) ? o.end : latest), item.occurrences[0]?.end ?? item.end);
+  }
+  return item.end;
+}
+
+/** Why an event no longer needs attention (cancelled, or over), or undefined when it is live. */
+export function whyInactive(item: EventItem, now: string, timeZone: string): string | undefined {
+  if (item.status === 'CANCELLED') return `"${item.summary}" is cancelled`;
+  const end = lastEnd(item);
+  if (Date.parse(end) <= Date.parse(now)) {
+    const series = item.recurrenceId === undefined && item.occurrences.length > 0 ? 'its last listed occurrence' : 'it';
+    // An all-day event ends at midnight after its last day: name the last day itself.
+    const shown = item.allDay ? new Date(Date.parse(end) - 1).toISOString() : end;
+    return `"${item.summary}" is over: ${series} ended ${item.allDay ? 'on ' : ''}${formatWhen(shown, timeZone, item.allDay)}`;
+  }
+  return undefined;
+}
+
+/** "A", "A and B", "A, B and C". */
+export function andList(items: readonly string[]): string {
+  if (items.length <= 1) return items[0] ?? '';
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] ?? ''}`;
+}
+
+/** The person's name for a council address, else the address itself. */
+export function nameOf(directory: Directory, address: string): string {
+  return directory.person(address)?.name ?? address;
+}
+
+/** "Castle ward", "Castle and Riverside wards". */
+export function wardNames(directory: Directory, wardIds: readonly string[]): string {
+  const names = wardIds.map((id) => directory.ward(id)?.name ?? id);
+  return `${andList(names)} ward${names.length > 1 ? 's' : ''}`;
+}
+
+const WARD_FIELD_NAMES: Record<string, string> = {
+  categories: 'the categories',
+  labels: 'the labels',
+  location: 'the location',
+  subject: 'the title',
+  summary: 'the title',
+  body: 'the body',
+  description: 'the description',
+};
+
+/**
+ * One fact per ward match: `Castle ward: "Market Square" in the location`. `fieldNames` renames
+ * fields (a mail's "subject" is its subject; an event's is its title).
+ */
+export function wardEvidence(directory: Directory, resolution: WardResolution, fieldNames: Record<string, string> = {}): Evidence[] {
+  return resolution.evidence.map((e) => {
+    const where = fieldNames[e.field] ?? WARD_FIELD_NAMES[e.field] ?? e.field;
+    return { kind: 'fact' as const, text: `${directory.ward(e.ward)?.name ?? e.ward} ward: "${e.matched}" in ${where}` };
+  });
+}

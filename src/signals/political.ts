@@ -1,0 +1,285 @@
+/**
+ * Party-political and campaign signals: requests that ask officers for party work, phrases that
+ * mark party or campaign business, and the civic campaigns ("the council's anti-litter campaign",
+ * "Keep Millbrook Tidy campaign") that are not party business at all (004 14.1, 14.3; 001 4.2).
+ */
+import type { Evidence } from '../rules/types.js';
+import { words, type PhrasePattern } from './match.js';
+
+/** Party names every council meets, besides those its directory lists. */
+export const COMMON_PARTIES: readonly string[] = [
+  'Labour',
+  'Conservative',
+  'Conservatives',
+  'Tory',
+  'Tories',
+  'Liberal Democrat',
+  'Liberal Democrats',
+  'Lib Dem',
+  'Lib Dems',
+  'Green',
+  'Greens',
+  'Green Party',
+  'Reform UK',
+  'Plaid Cymru',
+  'UKIP',
+  'Independent',
+  'Independents',
+];
+
+/** The directory's party names plus the common ones, longest first. */
+export function partyNames(directoryParties: readonly (string | undefined)[]): string[] {
+  const names = [...COMMON_PARTIES, ...directoryParties.filter((p): p is string => typeof p === 'string' && p.trim().length > 0)];
+  return [...new Set(names.map((n) => n.trim()))].sort((a, b) => b.length - a.length);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Patterns from plain phrases a council adds in its config: whole words, any spacing, any case. */
+export function councilPhrases(label: string, phrases: readonly string[]): PhrasePattern[] {
+  return phrases
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0)
+    .map((p) => words(label, p.split(/\s+/).map(escapeRegExp).join('\\s+')));
+}
+
+function nameSource(name: string): string {
+  return name.split(/\s+/).map(escapeRegExp).join('\\s+');
+}
+
+/**
+ * A case-sensitive pattern around party names: party names are proper nouns, and writing them
+ * with a capital keeps "a green space" or "an independent review" from counting.
+ */
+export function partyPattern(label: string, parties: readonly string[], before: string, after: string): PhrasePattern {
+  const names = parties.map(nameSource).join('|');
+  return { label, re: new RegExp(`(?<![\\p{L}\\p{N}])${before}(?:${names})${after}(?![\\p{L}\\p{N}])`, 'u') };
+}
+
+/** "Labour Party", "Green leaflets", "Vote Labour": a party named with party material (for requests to officers). */
+export function partyContextPatterns(parties: readonly string[]): PhrasePattern[] {
+  if (parties.length === 0) return [];
+  const things =
+    "(?:Party|party|[Bb]ranch|[Aa]ssociation|[Cc]ampaign|[Cc]andidates?|[Ll]eaflets?|[Mm]anifesto|[Nn]ewsletter|[Gg]roup\\s+newsletter|[Cc]onference|[Ff]undraiser|members['’]?\\s+meeting)";
+  return [
+    partyPattern('party material', parties, '', `\\s+${things}`),
+    partyPattern('party slogan', parties, '[Vv]ote\\s+', ''),
+  ];
+}
+
+/** Party names with campaign business: what a council mailbox must not carry (a bare "Labour Party" in a signature does not count). */
+export function partyBusinessPatterns(parties: readonly string[]): PhrasePattern[] {
+  if (parties.length === 0) return [];
+  const things =
+    "(?:[Bb]ranch|[Aa]ssociation|[Cc]ampaign|[Cc]andidates?|[Ll]eaflets?|[Mm]anifesto|[Nn]ewsletter|[Gg]roup\\s+newsletter|[Ff]undraiser|members['’]?\\s+meeting|[Pp]arty\\s+(?:meeting|branch|fundraiser|leaflets?|newsletter))";
+  return [
+    partyPattern('party business', parties, '', `\\s+${things}`),
+    partyPattern('party slogan', parties, '[Vv]ote\\s+', ''),
+  ];
+}
+
+/** Words that ask an officer to do party work: "could you print", "please design", "I need these printed". */
+const WORK_VERB = [
+  'print',
+  'photocopy',
+  'copy',
+  'run\\s+off',
+  'laminate',
+  'design',
+  'lay\\s+out',
+  'format',
+  'typeset',
+  'draft',
+  'write',
+  'type\\s+up',
+  'put\\s+together',
+  'help(?:\\s+(?:me|us))?(?:\\s+(?:with|to|out))?',
+  'send(?!\\s+(?:my|our|his|her)\\s+(?:apologies|thanks|regards|best|congratulations|condolences|good\\s+wishes))(?:\\s+out)?',
+  'e-?mail(?:\\s+out)?',
+  'post(?:\\s+out)?',
+  'deliver',
+  'distribute',
+  'circulate',
+  'mail\\s*merge',
+  'stuff',
+  'fold',
+  'book',
+  'arrange',
+  'organi[sz]e',
+  'prepare',
+  'produce',
+  'proof-?read',
+  'check',
+  'update',
+  'add(?!\\s+(?:my|our)\\s+apologies)',
+  'include',
+  'get(?!\\s+(?:back|in\\s+touch|hold))',
+  'do',
+  'make',
+  'order',
+].join('|');
+
+const POLITE = '(?:please\\s+|possibly\\s+|kindly\\s+|also\\s+|just\\s+|quickly\\s+)*';
+
+export const PARTY_WORK_REQUESTS: readonly PhrasePattern[] = [
+  words('request for work', `(?:could|can|would|will)\\s+(?:you|someone|the\\s+office|one\\s+of\\s+the\\s+team)\\s+${POLITE}(?:${WORK_VERB})`),
+  words('request for work', `(?:would|are)\\s+you\\s+(?:be\\s+)?able\\s+to\\s+${POLITE}(?:${WORK_VERB})`),
+  words('request for work', `(?:I\\s*['’]d|I\\s+would)\\s+be\\s+grateful\\s+if\\s+you\\s+could\\s+${POLITE}(?:${WORK_VERB})`),
+  words('request for work', `please\\s+(?:${WORK_VERB})`),
+  words('request for work', `I\\s+(?:need|want)\\s+you\\s+to`, `(?:I\\s*['’]d|I\\s+would)\\s+like\\s+you\\s+to`),
+  words(
+    'request for work',
+    `(?:need|get)\\s+(?:(?!to\\s)\\S+\\s+){0,8}?(?:printed|photocopied|copied|laminated|designed|typed\\s+up|sent\\s+out|posted\\s+out|delivered|run\\s+off)`,
+  ),
+];
+
+/** Party or campaign matters, unambiguous wherever they stand. */
+export const PARTY_TOPICS: readonly PhrasePattern[] = [
+  words('party or campaign matter', '(?:election|campaign)\\s+literature', 'election\\s+leaflets?', '(?:re-?)?election\\s+campaign'),
+  words('party or campaign matter', '(?<!(?:annual|household|electoral|registration)\\s+)canvass(?:ing|ers?|ed|\\s+returns)?'),
+  words('party or campaign matter', 'door-?\\s?knocking', 'doorstep\\s+sessions?', 'leaflet\\s+(?:rounds?|drops?|delivery|deliveries)', 'delivery\\s+rounds?'),
+  words('party or campaign matter', 'our\\s+candidates?', "the\\s+party['’]s\\s+candidates?", 'party\\s+candidates?'),
+  words('party or campaign matter', 'party\\s+conference', 'constituency\\s+party', 'ward\\s+party', 'branch\\s+meeting', 'selection\\s+meeting'),
+  words('party or campaign matter', 'get\\s+out\\s+the\\s+vote', 'GOTV', 'election\\s+address(?:es)?', 'electioneering'),
+  words('party or campaign matter', "(?:our|the\\s+party['’]s|party)\\s+manifesto"),
+  words('party or campaign matter', 'vote\\s+for\\s+(?:me|us|our\\s+\\p{L}+)', 're-?elect\\s+(?:me|us|our\\s+\\p{L}+)'),
+  words('party or campaign matter', 'polling\\s+day\\s+(?:leaflets?|cards?|knock-?up|rota)', 'knock-?up\\s+(?:sheets?|cards?|lists?)'),
+  words(
+    'party or campaign matter',
+    'party\\s+(?:political\\s+)?(?:leaflets?|literature|newsletter|membership|funds|fundraiser|fundraising|branch|posters?)',
+    'fighting\\s+fund',
+    '(?:donations?|fundrais\\p{L}*)\\s+(?:to|for)\\s+(?:the|our)\\s+(?:party|branch|campaign|candidates?)',
+  ),
+];
+
+/** Party or campaign wording that is ambiguous beside a civic campaign ("leaflets for the campaign"). */
+export const AMBIGUOUS_CAMPAIGN: readonly PhrasePattern[] = [
+  words('campaign matter', 'leaflets?\\s+for\\s+(?:our|the|my)\\s+campaign', 'campaign\\s+(?:leaflets?|posters?|materials?|meeting)', '(?:our|my)\\s+campaign'),
+];
+
+/** Organising party or campaign business: what a council mailbox must not carry (004 14.1). */
+export const PARTY_BUSINESS: readonly PhrasePattern[] = [
+  words('campaign business', '(?:election|campaign)\\s+literature', 'election\\s+leaflets?'),
+  words(
+    'campaign business',
+    '(?<!(?:annual|household|electoral|registration)\\s+)canvass(?:ing)?\\s+(?:session|sessions|rota|team|route|sheets|returns)',
+    'join\\s+(?:me|us)\\s+(?:canvassing|on\\s+the\\s+doorstep|for\\s+(?:a|the)\\s+leaflet\\s+round|delivering)',
+    'door-?\\s?knocking',
+    'leaflet\\s+(?:rounds?|drops?)',
+    'delivery\\s+rounds?',
+    'deliver\\s+(?:these|the|our|your)\\s+leaflets',
+  ),
+  words('campaign business', 'get\\s+out\\s+the\\s+vote', 'GOTV', 'vote\\s+for\\s+(?:me|us|our\\s+\\p{L}+)', 're-?elect\\s+(?:me|us|our\\s+\\p{L}+)'),
+  words('campaign business', 'branch\\s+meeting', 'selection\\s+meeting', 'constituency\\s+party', 'party\\s+conference'),
+  words('campaign business', "(?:our|the\\s+party['’]s|party)\\s+manifesto", 'election\\s+address(?:es)?'),
+  words(
+    'campaign business',
+    'fighting\\s+fund',
+    'party\\s+(?:membership|funds|fundraiser|fundraising|subs)',
+    '(?:donations?|fundrais\\p{L}*)\\s+(?:to|for)\\s+(?:the|our)\\s+(?:party|branch|campaign|candidates?)',
+  ),
+];
+
+/** Campaigns that are the council's own or a community's, not a party's. */
+export const CIVIC_CAMPAIGNS: readonly PhrasePattern[] = [
+  words(
+    'civic campaign',
+    "(?:council|council['’]s|town\\s+council['’]s|civic|community|awareness|publicity|safety|road\\s+safety|recycling|litter|anti-[\\p{L}-]+|tidy|in\\s+bloom|volunteer(?:ing)?|clean-?up|litter-?pick(?:ing)?|planting|tree|climate|warm\\s+spaces|health|wellbeing|dementia|fundraising)\\s+campaign",
+  ),
+  // "Keep Millbrook Tidy campaign", "Save Our Library campaign": a named campaign in capitals.
+  { label: 'civic campaign', re: /(?<![\p{L}\p{N}])(?:Keep|Love|Clean|Save|Make|Friends\s+of)(?:\s+\p{Lu}[\p{L}'’-]*){1,4}\s+[Cc]ampaign(?![\p{L}\p{N}])/u },
+];
+
+/** Sentences of a message's own text; a line break ends one unless the next line carries on in lower case. */
+export function sentences(text: string): string[] {
+  return text
+    .split(/(?<=[.!?])\s+|\r?\n\s*\r?\n|\r?\n(?=\s*[^\p{Ll}\p{N}\s])/u)
+    .map((s) => s.replace(/\s+/g, ' ').trim())
+    .filter((s) => s.length > 0);
+}
+
+/** A request that points elsewhere for its object ("could you print these?", "… of the attached"). */
+const POINTS_AWAY = /(?<![\p{L}])(?:this|these|that|those|it|them|attached|enclosed|below)(?![\p{L}])/iu;
+/** A sentence that hands over material ("Our election leaflet is attached.", "Here is the draft."). */
+const HANDS_OVER = /(?<![\p{L}])(?:attached|enclosed|below|here\s+(?:is|are)|please\s+find)(?![\p{L}])/iu;
+
+export interface PartyWorkAnalysis {
+  /** A request paired with the party or campaign matter it concerns. */
+  request?: Evidence;
+  topics: Evidence[];
+  /** Every request phrase found (for explaining a miss). */
+  requests: Evidence[];
+  /** Every party or campaign phrase found (for explaining a miss). */
+  mentions: Evidence[];
+  /** Civic campaigns that made "the campaign" ambiguous. */
+  civic: Evidence[];
+}
+
+export interface PartySignals {
+  parties: readonly string[];
+  /** The council's own phrases (party or campaign matters). */
+  extra: readonly PhrasePattern[];
+}
+
+/** Every match of every pattern, in the words as they appear (each distinct phrase once). */
+export function findAllPhrases(text: string, patterns: readonly PhrasePattern[], field: string): Evidence[] {
+  const found: { at: number; e: Evidence }[] = [];
+  for (const p of patterns) {
+    const re = new RegExp(p.re.source, p.re.flags.includes('g') ? p.re.flags : `${p.re.flags}g`);
+    for (const m of text.matchAll(re)) found.push({ at: m.index, e: { kind: 'phrase', text: m[0].replace(/\s+/g, ' ').trim(), field } });
+  }
+  return dedupe(found.sort((a, b) => a.at - b.at).map((f) => f.e));
+}
+
+function dedupe(list: readonly Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  return list.filter((e) => {
+    const key = e.text.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * Does the message ask for party or campaign work? A request and a party matter must share a
+ * sentence, or stand in neighbouring sentences where the request points away ("could you print
+ * these?") or the other sentence hands material over ("Our election leaflet is attached."), or the
+ * subject names the matter.
+ */
+export function analysePartyWork(subject: string, text: string, signals: PartySignals): PartyWorkAnalysis {
+  const civic = dedupe([...findAllPhrases(subject, CIVIC_CAMPAIGNS, 'subject'), ...findAllPhrases(text, CIVIC_CAMPAIGNS, 'body')]);
+  const strong = [...PARTY_TOPICS, ...signals.extra, ...(civic.length === 0 ? AMBIGUOUS_CAMPAIGN : [])];
+  const named = partyContextPatterns(signals.parties);
+  const subjectTopics = [...findAllPhrases(subject, strong, 'subject'), ...findAllPhrases(subject, named, 'subject')];
+  const parts = sentences(text);
+  const requestsBy = parts.map((s) => findAllPhrases(s, PARTY_WORK_REQUESTS, 'body'));
+  const strongBy = parts.map((s) => findAllPhrases(s, strong, 'body'));
+  const namedBy = parts.map((s) => findAllPhrases(s, named, 'body'));
+  const requests = dedupe(requestsBy.flat());
+  const mentions = dedupe([...subjectTopics, ...strongBy.flat(), ...namedBy.flat()]);
+
+  for (let i = 0; i < parts.length; i += 1) {
+    const request = requestsBy[i]?.[0];
+    if (!request) continue;
+    const here = [...(strongBy[i] ?? []), ...(namedBy[i] ?? [])];
+    if (here.length > 0) return { request, topics: dedupe([...here, ...subjectTopics]), requests, mentions, civic };
+    for (const j of [i - 1, i + 1]) {
+      const near = strongBy[j] ?? [];
+      const pointing = POINTS_AWAY.test(parts[i] ?? '') || HANDS_OVER.test(parts[j] ?? '');
+      if (near.length > 0 && pointing) return { request, topics: dedupe([...near, ...subjectTopics]), requests, mentions, civic };
+    }
+    if (subjectTopics.length > 0) return { request, topics: dedupe(subjectTopics), requests, mentions, civic };
+  }
+  return { topics: [], requests, mentions, civic };
+}
+
+/** Party or campaign business being organised in the subject or own text. */
+export function findPartyBusiness(subject: string, text: string, signals: PartySignals): { phrases: Evidence[]; civic: Evidence[] } {
+  const civic = dedupe([...findAllPhrases(subject, CIVIC_CAMPAIGNS, 'subject'), ...findAllPhrases(text, CIVIC_CAMPAIGNS, 'body')]);
+  const patterns = [...PARTY_BUSINESS, ...partyBusinessPatterns(signals.parties), ...signals.extra];
+  const phrases = dedupe([...findAllPhrases(subject, patterns, 'subject'), ...findAllPhrases(text, patterns, 'body')]);
+  return { phrases, civic };
+}

@@ -1,0 +1,156 @@
+/**
+ * Schema migrations for the SQLite store, tracked with `PRAGMA user_version`.
+ * Each migration runs in its own transaction together with the version bump, so a crash part-way
+ * leaves the file at the previous version, never half-migrated. Migrations are only ever appended.
+ */
+import type Database from 'better-sqlite3';
+
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'seen items, findings, outbox, cursors, digests, audit log, problems, source health',
+    sql: `
+      CREATE TABLE seen_items (
+        item_key      TEXT PRIMARY KEY,
+        content_hash  TEXT NOT NULL,
+        first_seen    TEXT NOT NULL,
+        last_seen     TEXT NOT NULL,
+        changes       INTEGER NOT NULL DEFAULT 0
+      );
+
+      CREATE TABLE findings (
+        rule        TEXT NOT NULL,
+        item_key    TEXT NOT NULL,
+        seq         INTEGER NOT NULL,
+        finding     TEXT NOT NULL,
+        first_seen  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (rule, item_key, seq)
+      );
+      CREATE INDEX findings_updated ON findings (updated_at);
+      CREATE INDEX findings_item ON findings (item_key);
+
+      CREATE TABLE effects (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        key              TEXT NOT NULL UNIQUE,
+        kind             TEXT NOT NULL,
+        rule             TEXT NOT NULL,
+        item_key         TEXT NOT NULL,
+        recipient        TEXT NOT NULL,
+        payload          TEXT NOT NULL,
+        state            TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  TEXT NOT NULL,
+        last_attempt_at  TEXT,
+        last_error       TEXT,
+        message_id       TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        done_at          TEXT,
+        person           TEXT,
+        cap_day          TEXT,
+        folded_into      TEXT
+      );
+      CREATE INDEX effects_due ON effects (state, next_attempt_at);
+      CREATE INDEX effects_cap ON effects (person, cap_day);
+      CREATE INDEX effects_item ON effects (item_key);
+      CREATE INDEX effects_folded_into ON effects (folded_into);
+
+      CREATE TABLE cursors (
+        source      TEXT NOT NULL,
+        key         TEXT NOT NULL,
+        value       TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (source, key)
+      );
+
+      CREATE TABLE digests (
+        date        TEXT NOT NULL UNIQUE,
+        message_id  TEXT NOT NULL,
+        sent_at     TEXT NOT NULL
+      );
+
+      CREATE TABLE audit (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        at          TEXT NOT NULL,
+        effect_key  TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        recipient   TEXT NOT NULL,
+        from_state  TEXT,
+        to_state    TEXT NOT NULL,
+        outcome     TEXT NOT NULL
+      );
+      CREATE INDEX audit_effect ON audit (effect_key);
+      CREATE INDEX audit_at ON audit (at);
+
+      CREATE TABLE problems (
+        origin      TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        first_seen  TEXT NOT NULL,
+        last_seen   TEXT NOT NULL,
+        count       INTEGER NOT NULL DEFAULT 1
+      );
+
+      CREATE TABLE source_health (
+        source         TEXT PRIMARY KEY,
+        last_success   TEXT,
+        last_error_at  TEXT,
+        last_error     TEXT
+      );
+    `,
+  },
+];
+
+export class StoreVersionError extends Error {
+  constructor(
+    readonly path: string,
+    readonly found: number,
+    readonly supported: number,
+  ) {
+    super(
+      `The state file ${path} was written by a newer version of Wardwatch (schema ${found}; this version understands up to ${supported}). ` +
+        'Please upgrade Wardwatch, or point store.path at a different file.',
+    );
+    this.name = 'StoreVersionError';
+  }
+}
+
+export function schemaVersion(db: Database.Database): number {
+  const v: unknown = db.pragma('user_version', { simple: true });
+  return typeof v === 'number' ? v : 0;
+}
+
+/**
+ * Bring the database up to the newest migration. Returns the versions applied (empty when it was
+ * already current). Runs under an immediate transaction per step so that two processes opening
+ * the same new file do not both migrate it.
+ */
+export function migrate(db: Database.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): number[] {
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  sorted.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`Store migrations must be numbered 1, 2, 3 … without gaps; found ${m.version} at position ${i + 1}.`);
+  });
+  const latest = sorted.length;
+  const found = schemaVersion(db);
+  if (found > latest) throw new StoreVersionError(path, found, latest);
+  if (found === latest) return [];
+
+  const applied: number[] = [];
+  for (const m of sorted) {
+    const step = db.transaction(() => {
+      // Re-read inside the write lock: another process may have migrated meanwhile.
+      if (schemaVersion(db) >= m.version) return false;
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+      return true;
+    });
+    if (step.immediate()) applied.push(m.version);
+  }
+  return applied;
+}

@@ -1,0 +1,568 @@
+/**
+ * The embedded state store: one SQLite file in WAL mode, migrated with `PRAGMA user_version`.
+ * Every write that must be atomic runs in an IMMEDIATE transaction, so two processes sharing the
+ * file (the service and a `wardwatch digest` run, say) queue on the write lock (busy_timeout)
+ * instead of failing or interleaving.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Finding } from '../engine/types.js';
+import type { Problem } from '../items/types.js';
+import type { SourceHealth } from '../sources/types.js';
+import { migrate, type Migration, MIGRATIONS } from './migrations.js';
+import {
+  AuditDbRowSchema,
+  CountRowSchema,
+  CursorDbRowSchema,
+  DigestDbRowSchema,
+  FindingDbRowSchema,
+  FindingSchema,
+  parseJsonColumn,
+  ProblemDbRowSchema,
+  SeenDbRowSchema,
+  SourceHealthDbRowSchema,
+  toEffectRow,
+} from './row-schemas.js';
+import {
+  DAILY_SUMMARY_RULE,
+  type AttemptFailure,
+  type AuditEntry,
+  type AuditFilter,
+  type DigestRow,
+  type EffectFilter,
+  type EffectRow,
+  type EffectState,
+  type EnqueueResult,
+  type EvaluationOutcome,
+  type EvaluationRecord,
+  type NewEffect,
+  type ProblemRow,
+  type SeenStatus,
+  type Store,
+  type StoredFinding,
+} from './types.js';
+
+export interface SqliteStoreOptions {
+  /** How long a write waits for another process's write lock, in milliseconds (default 5000). */
+  busyTimeoutMs?: number;
+  /** For tests of upgrades: the migrations to apply (default: all of Wardwatch's). */
+  migrations?: readonly Migration[];
+}
+
+type SqlValue = string | number | null;
+
+/** States in which an effect counts against its person's daily cap. */
+const COUNTED_STATES: readonly EffectState[] = ['pending', 'sending', 'done', 'failed'];
+
+function describeRecipient(recipient: string): string {
+  return recipient === '' ? '' : ` to ${recipient}`;
+}
+
+export class SqliteStore implements Store {
+  readonly path: string;
+  private readonly db: Database.Database;
+
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.path = path;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+    try {
+      this.db.pragma('journal_mode = WAL');
+      // FULL: a transaction that says an effect is being sent is on disk before the send starts.
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('foreign_keys = ON');
+      migrate(this.db, path, options.migrations ?? MIGRATIONS);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
+  }
+
+  /** The journal mode in force (`wal` for a file). */
+  journalMode(): string {
+    const mode: unknown = this.db.pragma('journal_mode', { simple: true });
+    return String(mode);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  // ---------------------------------------------------------------- seen items and findings
+
+  checkSeen(itemKey: string, contentHash: string): SeenStatus {
+    const row = this.db.prepare('SELECT content_hash FROM seen_items WHERE item_key = ?').get(itemKey);
+    if (row === undefined) return 'new';
+    return SeenDbRowSchema.parse(row).content_hash === contentHash ? 'unchanged' : 'changed';
+  }
+
+  markSeen(itemKey: string, contentHash: string, now: string): SeenStatus {
+    return this.db.transaction(() => this.markSeenInTx(itemKey, contentHash, now)).immediate();
+  }
+
+  private markSeenInTx(itemKey: string, contentHash: string, now: string): SeenStatus {
+    const status = this.checkSeen(itemKey, contentHash);
+    if (status === 'new') {
+      this.db
+        .prepare('INSERT INTO seen_items (item_key, content_hash, first_seen, last_seen) VALUES (?, ?, ?, ?)')
+        .run(itemKey, contentHash, now, now);
+    } else if (status === 'changed') {
+      this.db
+        .prepare('UPDATE seen_items SET content_hash = ?, last_seen = ?, changes = changes + 1 WHERE item_key = ?')
+        .run(contentHash, now, itemKey);
+    } else {
+      this.db.prepare('UPDATE seen_items SET last_seen = ? WHERE item_key = ?').run(now, itemKey);
+    }
+    return status;
+  }
+
+  recordEvaluation(record: EvaluationRecord): EvaluationOutcome {
+    for (const f of record.findings) {
+      if (f.item.key !== record.item.key) {
+        throw new Error(`A finding of ${f.rule} is about ${f.item.key}, not about the item being recorded (${record.item.key}).`);
+      }
+    }
+    return this.db
+      .transaction((): EvaluationOutcome => {
+        const seen = this.markSeenInTx(record.item.key, record.item.contentHash, record.now);
+        this.replaceFindings(record.item.key, record.findings, record.now);
+        const effects = record.effects.map((e) => this.enqueueOne(e, record.now, record.dryRun === true));
+        return { seen, effects };
+      })
+      .immediate();
+  }
+
+  private replaceFindings(itemKey: string, findings: readonly Finding[], now: string): void {
+    const seqByRule = new Map<string, number>();
+    const kept = new Set<string>();
+    const upsert = this.db.prepare(
+      `INSERT INTO findings (rule, item_key, seq, finding, first_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (rule, item_key, seq) DO UPDATE SET finding = excluded.finding, updated_at = excluded.updated_at
+       WHERE findings.finding <> excluded.finding`,
+    );
+    for (const f of findings) {
+      const seq = seqByRule.get(f.rule) ?? 0;
+      seqByRule.set(f.rule, seq + 1);
+      kept.add(`${f.rule}\u0000${seq}`);
+      upsert.run(f.rule, itemKey, seq, JSON.stringify(f), now, now);
+    }
+    const existing = this.db.prepare('SELECT rule, seq FROM findings WHERE item_key = ?').all(itemKey);
+    const remove = this.db.prepare('DELETE FROM findings WHERE rule = ? AND item_key = ? AND seq = ?');
+    for (const raw of existing) {
+      const { rule, seq } = FindingDbRowSchema.pick({ rule: true, seq: true }).parse(raw);
+      if (!kept.has(`${rule}\u0000${seq}`)) remove.run(rule, itemKey, seq);
+    }
+  }
+
+  private toStoredFinding(raw: unknown): StoredFinding {
+    const r = FindingDbRowSchema.parse(raw);
+    return {
+      rule: r.rule,
+      itemKey: r.item_key,
+      seq: r.seq,
+      finding: parseJsonColumn(FindingSchema, r.finding, `the findings (${r.rule} on ${r.item_key})`),
+      firstSeen: r.first_seen,
+      updatedAt: r.updated_at,
+    };
+  }
+
+  getFindings(itemKey: string, rule?: string): StoredFinding[] {
+    const rows =
+      rule === undefined
+        ? this.db.prepare('SELECT * FROM findings WHERE item_key = ? ORDER BY rule, seq').all(itemKey)
+        : this.db.prepare('SELECT * FROM findings WHERE item_key = ? AND rule = ? ORDER BY seq').all(itemKey, rule);
+    return rows.map((r) => this.toStoredFinding(r));
+  }
+
+  listFindings(filter: { since?: string; itemKey?: string } = {}): StoredFinding[] {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.since !== undefined) {
+      where.push('updated_at >= ?');
+      params.push(filter.since);
+    }
+    if (filter.itemKey !== undefined) {
+      where.push('item_key = ?');
+      params.push(filter.itemKey);
+    }
+    const sql = `SELECT * FROM findings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at, item_key, rule, seq`;
+    return this.db
+      .prepare(sql)
+      .all(...params)
+      .map((r) => this.toStoredFinding(r));
+  }
+
+  // ---------------------------------------------------------------- the outbox
+
+  enqueue(effects: readonly NewEffect[], now: string, options: { dryRun?: boolean } = {}): EnqueueResult[] {
+    return this.db.transaction(() => effects.map((e) => this.enqueueOne(e, now, options.dryRun === true))).immediate();
+  }
+
+  private insertEffect(
+    e: NewEffect,
+    state: EffectState,
+    now: string,
+    group: { person?: string; day?: string; foldedInto?: string } = {},
+  ): EffectRow {
+    this.db
+      .prepare(
+        `INSERT INTO effects (key, kind, rule, item_key, recipient, payload, state, next_attempt_at, message_id, created_at, person, cap_day, folded_into)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        e.key,
+        e.kind,
+        e.rule,
+        e.itemKey,
+        e.recipient,
+        JSON.stringify(e.payload),
+        state,
+        e.notBefore,
+        e.messageId,
+        now,
+        group.person ?? e.cap?.person ?? null,
+        group.day ?? e.cap?.day ?? null,
+        group.foldedInto ?? null,
+      );
+    const row = this.getEffect(e.key);
+    if (!row) throw new Error(`The outbox could not read back the effect it has just recorded (${e.key}).`);
+    return row;
+  }
+
+  private enqueueOne(e: NewEffect, now: string, dryRun: boolean): EnqueueResult {
+    if (this.getEffect(e.key)) return { key: e.key, outcome: 'duplicate' };
+
+    if (dryRun) {
+      const row = this.insertEffect(e, 'skipped-dry-run', now);
+      this.audit(row, undefined, 'skipped-dry-run', now, `Recorded in dry-run mode: the ${e.kind}${describeRecipient(e.recipient)} was not carried out.`);
+      return { key: e.key, outcome: 'skipped-dry-run' };
+    }
+
+    const summaryKey = e.cap ? this.foldTarget(e, now) : undefined;
+    if (summaryKey !== undefined && e.cap) {
+      const row = this.insertEffect(e, 'folded', now, { foldedInto: summaryKey });
+      this.audit(
+        row,
+        undefined,
+        'folded',
+        now,
+        `${e.cap.person} has already had ${e.cap.limit} message${e.cap.limit === 1 ? '' : 's'} for ${e.cap.day}; this ${e.kind} will be included in the daily summary instead.`,
+      );
+      return { key: e.key, outcome: 'folded', summaryKey };
+    }
+
+    const row = this.insertEffect(e, 'pending', now);
+    this.audit(row, undefined, 'pending', now, `Queued: ${e.kind}${describeRecipient(e.recipient)}, not before ${e.notBefore}.`);
+    return { key: e.key, outcome: 'enqueued' };
+  }
+
+  /**
+   * When the effect is over its person's cap for the day: the key of the summary to fold it into
+   * (the summary is created if need be). Undefined when it is within the cap, or when the day's
+   * summary has already gone out, in which case the effect is sent on its own rather than lost.
+   */
+  private foldTarget(e: NewEffect, now: string): string | undefined {
+    const cap = e.cap;
+    if (!cap) return undefined;
+    const placeholders = COUNTED_STATES.map(() => '?').join(', ');
+    const counted = CountRowSchema.parse(
+      this.db
+        .prepare(
+          `SELECT COUNT(*) AS n FROM effects WHERE person = ? AND cap_day = ? AND rule <> ? AND state IN (${placeholders})`,
+        )
+        .get(cap.person, cap.day, DAILY_SUMMARY_RULE, ...COUNTED_STATES),
+    ).n;
+    if (counted < cap.limit) return undefined;
+
+    const summary = this.getEffect(cap.summary.key);
+    if (!summary) {
+      // The summary belongs to the same person and day but is not itself capped.
+      const row = this.insertEffect({ ...cap.summary, cap: undefined }, 'pending', now, { person: cap.person, day: cap.day });
+      this.audit(row, undefined, 'pending', now, `Opened the daily summary for ${cap.person} for ${cap.day}; it goes out at ${row.nextAttemptAt}.`);
+      return row.key;
+    }
+    return summary.state === 'pending' ? summary.key : undefined;
+  }
+
+  claimDue(now: string, limit: number): EffectRow[] {
+    return this.db
+      .transaction((): EffectRow[] => {
+        const due = this.db
+          .prepare(
+            `SELECT * FROM effects WHERE state = 'pending' AND kind <> 'digest' AND next_attempt_at <= ?
+             ORDER BY next_attempt_at, id LIMIT ?`,
+          )
+          .all(now, Math.max(0, Math.floor(limit)))
+          .map(toEffectRow);
+        const claim = this.db.prepare(
+          `UPDATE effects SET state = 'sending', attempts = attempts + 1, last_attempt_at = ? WHERE id = ? AND state = 'pending'`,
+        );
+        const claimed: EffectRow[] = [];
+        for (const row of due) {
+          if (claim.run(now, row.id).changes !== 1) continue;
+          const updated: EffectRow = { ...row, state: 'sending', attempts: row.attempts + 1, lastAttemptAt: now };
+          this.audit(updated, 'pending', 'sending', now, `Attempt ${updated.attempts} started.`);
+          claimed.push(updated);
+        }
+        return claimed;
+      })
+      .immediate();
+  }
+
+  /** Move an effect between states if it is in one of `from`; records the audit entry. */
+  private transition(
+    id: number,
+    from: readonly EffectState[],
+    to: EffectState,
+    now: string,
+    set: Record<string, SqlValue>,
+    outcome: string,
+  ): boolean {
+    return this.db
+      .transaction((): boolean => {
+        const row = this.getEffectById(id);
+        if (!row || !from.includes(row.state)) return false;
+        const columns = Object.keys(set);
+        const assignments = ['state = ?', ...columns.map((c) => `${c} = ?`)].join(', ');
+        this.db.prepare(`UPDATE effects SET ${assignments} WHERE id = ?`).run(to, ...columns.map((c) => set[c] ?? null), id);
+        this.audit(row, row.state, to, now, outcome);
+        return true;
+      })
+      .immediate();
+  }
+
+  markDone(id: number, now: string, outcome: string): boolean {
+    return this.transition(id, ['sending'], 'done', now, { done_at: now, last_error: null }, outcome);
+  }
+
+  markAttemptFailed(id: number, now: string, failure: AttemptFailure): boolean {
+    if (failure.retryAt !== undefined) {
+      return this.transition(
+        id,
+        ['sending'],
+        'pending',
+        now,
+        { next_attempt_at: failure.retryAt, last_error: failure.error },
+        `Attempt failed (${failure.error}); it will be tried again at ${failure.retryAt}.`,
+      );
+    }
+    return this.transition(
+      id,
+      ['sending'],
+      'failed',
+      now,
+      { last_error: failure.error },
+      `Gave up (${failure.error}); it will be listed in the digest for a person to follow up.`,
+    );
+  }
+
+  returnToPending(id: number, now: string, dueAt: string, outcome: string): boolean {
+    return this.transition(id, ['sending'], 'pending', now, { next_attempt_at: dueAt }, outcome);
+  }
+
+  markDigested(ids: readonly number[], now: string, digestDate: string): number {
+    return this.db
+      .transaction((): number => {
+        let n = 0;
+        for (const id of ids) {
+          const row = this.getEffectById(id);
+          if (!row || row.kind !== 'digest' || row.state !== 'pending') continue;
+          this.db.prepare(`UPDATE effects SET state = 'done', done_at = ? WHERE id = ?`).run(now, id);
+          this.audit(row, 'pending', 'done', now, `Listed in the digest for ${digestDate}.`);
+          n += 1;
+        }
+        return n;
+      })
+      .immediate();
+  }
+
+  noteEffect(id: number, now: string, outcome: string): void {
+    const row = this.getEffectById(id);
+    if (!row) throw new Error(`There is no effect number ${id} in the outbox.`);
+    this.audit(row, row.state, row.state, now, outcome);
+  }
+
+  private getEffectById(id: number): EffectRow | undefined {
+    const raw = this.db.prepare('SELECT * FROM effects WHERE id = ?').get(id);
+    return raw === undefined ? undefined : toEffectRow(raw);
+  }
+
+  getEffect(key: string): EffectRow | undefined {
+    const raw = this.db.prepare('SELECT * FROM effects WHERE key = ?').get(key);
+    return raw === undefined ? undefined : toEffectRow(raw);
+  }
+
+  listEffects(filter: EffectFilter = {}): EffectRow[] {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.states) {
+      if (filter.states.length === 0) return [];
+      where.push(`state IN (${filter.states.map(() => '?').join(', ')})`);
+      params.push(...filter.states);
+    }
+    if (filter.kinds) {
+      if (filter.kinds.length === 0) return [];
+      where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`);
+      params.push(...filter.kinds);
+    }
+    if (filter.itemKey !== undefined) {
+      where.push('item_key = ?');
+      params.push(filter.itemKey);
+    }
+    if (filter.foldedInto !== undefined) {
+      where.push('folded_into = ?');
+      params.push(filter.foldedInto);
+    }
+    if (filter.createdSince !== undefined) {
+      where.push('created_at >= ?');
+      params.push(filter.createdSince);
+    }
+    let sql = `SELECT * FROM effects ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+    if (filter.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(Math.max(0, Math.floor(filter.limit)));
+    }
+    return this.db
+      .prepare(sql)
+      .all(...params)
+      .map(toEffectRow);
+  }
+
+  private audit(row: EffectRow, from: EffectState | undefined, to: EffectState, now: string, outcome: string): void {
+    this.db
+      .prepare('INSERT INTO audit (at, effect_key, kind, recipient, from_state, to_state, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(now, row.key, row.kind, row.recipient, from ?? null, to, outcome);
+  }
+
+  listAudit(filter: AuditFilter = {}): AuditEntry[] {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.effectKey !== undefined) {
+      where.push('effect_key = ?');
+      params.push(filter.effectKey);
+    }
+    if (filter.since !== undefined) {
+      where.push('at >= ?');
+      params.push(filter.since);
+    }
+    let sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+    if (filter.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(Math.max(0, Math.floor(filter.limit)));
+    }
+    return this.db
+      .prepare(sql)
+      .all(...params)
+      .map((raw) => {
+        const r = AuditDbRowSchema.parse(raw);
+        const entry: AuditEntry = {
+          id: r.id,
+          at: r.at,
+          effectKey: r.effect_key,
+          kind: r.kind,
+          recipient: r.recipient,
+          toState: r.to_state,
+          outcome: r.outcome,
+        };
+        if (r.from_state !== null) entry.fromState = r.from_state;
+        return entry;
+      });
+  }
+
+  // ---------------------------------------------------------------- cursors
+
+  getCursor(source: string, key: string): string | undefined {
+    const raw = this.db.prepare('SELECT value FROM cursors WHERE source = ? AND key = ?').get(source, key);
+    return raw === undefined ? undefined : CursorDbRowSchema.parse(raw).value;
+  }
+
+  setCursor(source: string, key: string, value: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO cursors (source, key, value, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (source, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+      )
+      .run(source, key, value, new Date().toISOString());
+  }
+
+  // ---------------------------------------------------------------- digests
+
+  digestSent(date: string): boolean {
+    return this.getDigest(date) !== undefined;
+  }
+
+  recordDigest(date: string, messageId: string, now: string): boolean {
+    const info = this.db.prepare('INSERT OR IGNORE INTO digests (date, message_id, sent_at) VALUES (?, ?, ?)').run(date, messageId, now);
+    return info.changes === 1;
+  }
+
+  getDigest(date: string): DigestRow | undefined {
+    const raw = this.db.prepare('SELECT date, message_id, sent_at FROM digests WHERE date = ?').get(date);
+    if (raw === undefined) return undefined;
+    const r = DigestDbRowSchema.parse(raw);
+    return { date: r.date, messageId: r.message_id, sentAt: r.sent_at };
+  }
+
+  // ---------------------------------------------------------------- problems and source health
+
+  recordProblem(problem: Problem, now: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO problems (origin, kind, reason, first_seen, last_seen, count) VALUES (?, ?, ?, ?, ?, 1)
+         ON CONFLICT (origin) DO UPDATE SET kind = excluded.kind, reason = excluded.reason,
+           last_seen = excluded.last_seen, count = problems.count + 1`,
+      )
+      .run(problem.origin, problem.kind, problem.reason, now, now);
+  }
+
+  clearProblem(origin: string): void {
+    this.db.prepare('DELETE FROM problems WHERE origin = ?').run(origin);
+  }
+
+  listProblems(): ProblemRow[] {
+    return this.db
+      .prepare('SELECT * FROM problems ORDER BY first_seen, origin')
+      .all()
+      .map((raw) => {
+        const r = ProblemDbRowSchema.parse(raw);
+        return { origin: r.origin, kind: r.kind, reason: r.reason, firstSeen: r.first_seen, lastSeen: r.last_seen, count: r.count };
+      });
+  }
+
+  recordSourceSuccess(source: string, now: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO source_health (source, last_success) VALUES (?, ?)
+         ON CONFLICT (source) DO UPDATE SET last_success = excluded.last_success`,
+      )
+      .run(source, now);
+  }
+
+  recordSourceError(source: string, now: string, message: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO source_health (source, last_error_at, last_error) VALUES (?, ?, ?)
+         ON CONFLICT (source) DO UPDATE SET last_error_at = excluded.last_error_at, last_error = excluded.last_error`,
+      )
+      .run(source, now, message);
+  }
+
+  listSourceHealth(): SourceHealth[] {
+    return this.db
+      .prepare('SELECT * FROM source_health ORDER BY source')
+      .all()
+      .map((raw) => {
+        const r = SourceHealthDbRowSchema.parse(raw);
+        const health: SourceHealth = { source: r.source };
+        if (r.last_success !== null) health.lastSuccess = r.last_success;
+        if (r.last_error_at !== null && r.last_error !== null) health.lastError = { at: r.last_error_at, message: r.last_error };
+        return health;
+      });
+  }
+}
+
+/** Open (creating and migrating as needed) the store at `path`. */
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): SqliteStore {
+  return new SqliteStore(path, options);
+}

@@ -1,0 +1,236 @@
+/**
+ * The state store: everything Wardwatch must remember between runs. Seen items, findings, the
+ * outbox of effects, connector cursors, digests sent, quarantined problems, source health and an
+ * audit log of every effect's transitions.
+ *
+ * The interface is synchronous (SQLite through better-sqlite3 is). Times are ISO 8601 UTC strings
+ * as `Date.prototype.toISOString()` writes them, so they compare as text.
+ */
+import type { ActionKind, Severity } from '../config/schema.js';
+import type { Finding } from '../engine/types.js';
+import type { Problem } from '../items/types.js';
+import type { CursorStore, SourceHealth } from '../sources/types.js';
+
+export const EFFECT_STATES = ['pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run'] as const;
+/**
+ * - `pending`: waiting for `nextAttemptAt`.
+ * - `sending`: claimed by an executor (an attempt is under way, or was when the process stopped).
+ * - `done`: carried out (or recognised as already carried out).
+ * - `failed`: gave up after the maximum number of attempts, or on a permanent error; listed in the digest.
+ * - `folded`: over the person's daily cap; collected into that day's summary effect (`foldedInto`).
+ * - `skipped-dry-run`: recorded while `dryRun` was on; never carried out.
+ */
+export type EffectState = (typeof EFFECT_STATES)[number];
+
+/** Rule name of the per-person daily summary that collects folded effects. */
+export const DAILY_SUMMARY_RULE = 'daily-summary';
+
+/** What the executor needs besides the finding (which it can read with `getFindings(itemKey, rule)`). */
+export interface EffectPayload {
+  /** The finding's one-sentence summary (or, for a daily summary, a description of it). */
+  summary: string;
+  severity?: Severity;
+  clauses: string[];
+  /** Template name in templates/. */
+  template?: string;
+  /** For `block` and `invite`: the calendar concerned. */
+  calendarId?: string;
+  /** All recipients of the planned action (an effect has one of them). */
+  to?: string[];
+  /** The digest must not show content (officer conduct matters). */
+  private?: boolean;
+  /** For a daily summary: the council-timezone day (YYYY-MM-DD) it covers. */
+  day?: string;
+}
+
+/** A daily cap group: the effect counts against `person`'s allowance for `day`. */
+export interface CapGroup {
+  /** Person id (primary address), or the address when the person is unknown. */
+  person: string;
+  /** YYYY-MM-DD in the council's timezone: the day the effect would be delivered. */
+  day: string;
+  /** Effects allowed for this person on this day before the rest fold into the summary. */
+  limit: number;
+  /** The summary effect the excess folds into (enqueued when the first one folds). */
+  summary: NewEffect;
+}
+
+export interface NewEffect {
+  key: string;
+  kind: ActionKind;
+  rule: string;
+  itemKey: string;
+  recipient: string;
+  payload: EffectPayload;
+  /** Deterministic Message-ID (angle brackets kept). */
+  messageId: string;
+  /** ISO instant: not attempted before this (quiet hours). */
+  notBefore: string;
+  cap?: CapGroup;
+}
+
+export interface EffectRow {
+  id: number;
+  key: string;
+  kind: ActionKind;
+  rule: string;
+  itemKey: string;
+  recipient: string;
+  payload: EffectPayload;
+  state: EffectState;
+  attempts: number;
+  nextAttemptAt: string;
+  lastAttemptAt?: string;
+  lastError?: string;
+  messageId: string;
+  createdAt: string;
+  doneAt?: string;
+  person?: string;
+  capDay?: string;
+  /** For a folded effect: the key of the summary effect that carries it. */
+  foldedInto?: string;
+}
+
+export type EnqueueOutcome =
+  /** Recorded, waiting to be carried out. */
+  | 'enqueued'
+  /** An effect with this key already exists: nothing changed. */
+  | 'duplicate'
+  /** Recorded, over the daily cap: it travels in the summary `summaryKey`. */
+  | 'folded'
+  /** Recorded in dry-run mode: it will never be carried out. */
+  | 'skipped-dry-run';
+
+export interface EnqueueResult {
+  key: string;
+  outcome: EnqueueOutcome;
+  summaryKey?: string;
+}
+
+export type SeenStatus = 'new' | 'changed' | 'unchanged';
+
+export interface EvaluationRecord {
+  item: { key: string; contentHash: string };
+  /** Every finding for the item as just evaluated; they replace the item's earlier findings. */
+  findings: Finding[];
+  effects: NewEffect[];
+  now: string;
+  dryRun?: boolean;
+}
+
+export interface EvaluationOutcome {
+  seen: SeenStatus;
+  effects: EnqueueResult[];
+}
+
+export interface StoredFinding {
+  rule: string;
+  itemKey: string;
+  /** Position among this rule's findings for the item (a rule may find more than one thing). */
+  seq: number;
+  finding: Finding;
+  firstSeen: string;
+  updatedAt: string;
+}
+
+export interface EffectFilter {
+  states?: readonly EffectState[];
+  kinds?: readonly ActionKind[];
+  itemKey?: string;
+  foldedInto?: string;
+  /** Created at or after this instant. */
+  createdSince?: string;
+  limit?: number;
+}
+
+export interface AuditEntry {
+  id: number;
+  at: string;
+  effectKey: string;
+  kind: string;
+  recipient: string;
+  /** Absent for the first record of an effect. */
+  fromState?: EffectState;
+  toState: EffectState;
+  /** What happened, in a sentence a clerk can read. */
+  outcome: string;
+}
+
+export interface AuditFilter {
+  effectKey?: string;
+  since?: string;
+  limit?: number;
+}
+
+export interface ProblemRow {
+  origin: string;
+  kind: Problem['kind'];
+  reason: string;
+  firstSeen: string;
+  lastSeen: string;
+  /** How many times it has been reported. */
+  count: number;
+}
+
+export interface DigestRow {
+  date: string;
+  messageId: string;
+  sentAt: string;
+}
+
+/** Changes made while an attempt ends. */
+export interface AttemptFailure {
+  error: string;
+  /** When to try again; absent means give up (state `failed`). */
+  retryAt?: string;
+}
+
+export interface Store extends CursorStore {
+  /** Read-only: would this item be new, changed or unchanged? */
+  checkSeen(itemKey: string, contentHash: string): SeenStatus;
+  /** Remember the item's content hash; says whether it was new, changed or unchanged. */
+  markSeen(itemKey: string, contentHash: string, now: string): SeenStatus;
+  /** In one transaction: mark the item seen, replace its findings, enqueue its effects. */
+  recordEvaluation(record: EvaluationRecord): EvaluationOutcome;
+  /** The item's current findings, optionally of one rule only, in rule then evaluation order. */
+  getFindings(itemKey: string, rule?: string): StoredFinding[];
+  /** Findings updated at or after `since` (all when absent), oldest first. */
+  listFindings(filter?: { since?: string; itemKey?: string }): StoredFinding[];
+
+  /** INSERT OR IGNORE on key, with daily-cap folding; one transaction. */
+  enqueue(effects: readonly NewEffect[], now: string, options?: { dryRun?: boolean }): EnqueueResult[];
+  /** Move up to `limit` due pending effects (not `digest` ones) to `sending`, counting an attempt. */
+  claimDue(now: string, limit: number): EffectRow[];
+  /** sending → done. False when the effect was not in `sending`. */
+  markDone(id: number, now: string, outcome: string): boolean;
+  /** sending → pending (retry at `retryAt`) or → failed (no `retryAt`). */
+  markAttemptFailed(id: number, now: string, failure: AttemptFailure): boolean;
+  /** sending → pending, due at `dueAt` (after a restart, when the effect was not carried out). */
+  returnToPending(id: number, now: string, dueAt: string, outcome: string): boolean;
+  /** pending `digest` effects → done, once the digest listing them has been sent. */
+  markDigested(ids: readonly number[], now: string, digestDate: string): number;
+  /** Record an audit entry about an effect without changing its state. */
+  noteEffect(id: number, now: string, outcome: string): void;
+  getEffect(key: string): EffectRow | undefined;
+  listEffects(filter?: EffectFilter): EffectRow[];
+
+  /** True when the digest for this date (YYYY-MM-DD) has been sent. */
+  digestSent(date: string): boolean;
+  /** Record the digest for a date; false when one was already recorded. */
+  recordDigest(date: string, messageId: string, now: string): boolean;
+  getDigest(date: string): DigestRow | undefined;
+
+  /** Quarantine: something could not be read. Repeats of the same origin count up. */
+  recordProblem(problem: Problem, now: string): void;
+  /** The origin was read successfully after all. */
+  clearProblem(origin: string): void;
+  listProblems(): ProblemRow[];
+
+  recordSourceSuccess(source: string, now: string): void;
+  recordSourceError(source: string, now: string, message: string): void;
+  listSourceHealth(): SourceHealth[];
+
+  listAudit(filter?: AuditFilter): AuditEntry[];
+
+  close(): void;
+}

@@ -1,0 +1,55 @@
+/**
+ * The names of every message template in templates/. They are exactly the names that
+ * `templateFor(kind, rule)` in src/engine/decide.ts can produce:
+ * - `<rule-id>`: the nudge or warning for that rule (the same template serves both);
+ * - `<rule-id>.notify`: the notice for the rules whose actions include `notify`;
+ * - the shared ones below (Clerk's notice and authorisation request, routed copy, invitation,
+ *   declined booking), plus the folded `nudge-summary` and the Clerk's daily `digest`.
+ */
+import { RULE_IDS, type RuleId } from '../config/schema.js';
+
+/** Rules whose actions include `notify`, each with its own notice template `<rule-id>.notify`. */
+export const NOTIFY_RULES = [
+  'invite-ward-members',
+  'notify-ward-members-of-consultations',
+  'no-officers-at-surgeries',
+  'party-group-attendance-authorised',
+  'notify-ward-members-of-visits',
+] as const satisfies readonly RuleId[];
+export type NotifyRule = (typeof NOTIFY_RULES)[number];
+export type NotifyTemplateName = `${NotifyRule}.notify`;
+
+/** Templates produced by action kinds that do not depend on the rule. */
+export const ACTION_TEMPLATE_NAMES = ['clerk-notice', 'authorisation-request', 'routed-copy', 'invitation', 'booking-declined'] as const;
+/** Templates the scheduler uses: several nudges folded into one message, and the Clerk's digest. */
+export const SCHEDULED_TEMPLATE_NAMES = ['nudge-summary', 'digest'] as const;
+
+export type SharedTemplateName = (typeof ACTION_TEMPLATE_NAMES)[number] | (typeof SCHEDULED_TEMPLATE_NAMES)[number];
+export type TemplateName = RuleId | NotifyTemplateName | SharedTemplateName;
+
+export function notifyTemplateName(rule: NotifyRule): NotifyTemplateName {
+  return `${rule}.notify`;
+}
+
+/** Every template name, in a stable order: the rules, their notices, then the shared ones. */
+export const TEMPLATE_NAMES: readonly TemplateName[] = [
+  ...RULE_IDS,
+  ...NOTIFY_RULES.map(notifyTemplateName),
+  ...ACTION_TEMPLATE_NAMES,
+  ...SCHEDULED_TEMPLATE_NAMES,
+];
+
+const NAME_SET: ReadonlySet<string> = new Set(TEMPLATE_NAMES);
+
+export function isTemplateName(name: string): name is TemplateName {
+  return NAME_SET.has(name);
+}
+
+export function isRuleTemplateName(name: TemplateName): name is RuleId {
+  return (RULE_IDS as readonly string[]).includes(name);
+}
+
+/** The file a template lives in, inside templates/ or the Clerk's override folder. */
+export function templateFileName(name: TemplateName): string {
+  return `${name}.hbs`;
+}

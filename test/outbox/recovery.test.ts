@@ -1,0 +1,172 @@
+/**
+ * Crash and restart. A crash leaves effects in `sending`; a restart is a new store instance on the
+ * same file, which is exactly what these tests open.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Outbox } from '../../src/outbox/outbox.js';
+import type { MailSender } from '../../src/sources/types.js';
+import type { SqliteStore } from '../../src/store/sqlite-store.js';
+import type { EffectRow } from '../../src/store/types.js';
+import { A } from '../support/council.js';
+import { action, FakeClock, finding, planning, StoreBench } from './fixtures.js';
+
+const WEDNESDAY_10AM = '2026-01-14T10:00:00.000Z';
+
+/** A sender that remembers what it sent, as an SMTP server's Sent folder would. */
+class FakeSender implements Pick<MailSender, 'alreadySent'> {
+  readonly sent = new Set<string>();
+  checks = 0;
+  broken = false;
+  async alreadySent(messageId: string): Promise<boolean> {
+    this.checks += 1;
+    if (this.broken) throw new Error('the mail server did not answer');
+    return this.sent.has(messageId);
+  }
+}
+
+describe('restart after a crash', () => {
+  let bench: StoreBench;
+  let clock: FakeClock;
+  beforeEach(() => {
+    bench = new StoreBench();
+    clock = new FakeClock(new Date(WEDNESDAY_10AM));
+  });
+  afterEach(() => bench.dispose());
+
+  /** Record two nudges and claim them, then "crash" (close the store) mid-send. */
+  function crashWhileSending(sendFirst: (e: EffectRow) => void): string[] {
+    const before = bench.store();
+    const outbox = new Outbox(before, { planning, clock: clock.now });
+    outbox.record({ key: '<m1@x>', contentHash: 'h' }, [finding({ itemKey: '<m1@x>', actions: [action('nudge', [A.tom]), action('notify', [A.alice])] })]);
+    const claimed = before.claimDue(WEDNESDAY_10AM, 10);
+    expect(claimed.map((c) => c.state)).toEqual(['sending', 'sending']);
+    const first = claimed[0];
+    if (first) sendFirst(first);
+    before.close();
+    return claimed.map((c) => c.key);
+  }
+
+  function restart(sender?: Pick<MailSender, 'alreadySent'>): { store: SqliteStore; outbox: Outbox } {
+    const store = bench.store();
+    return { store, outbox: new Outbox(store, sender ? { planning, clock: clock.now, sender } : { planning, clock: clock.now }) };
+  }
+
+  it('recognises a message that went out before the crash and does not send it again', async () => {
+    const sender = new FakeSender();
+    const [sentKey, unsentKey] = crashWhileSending((e) => sender.sent.add(e.messageId));
+    clock.advance(60_000);
+    const { store, outbox } = restart(sender);
+
+    const report = await outbox.recoverInFlight();
+    expect(report).toEqual({ recognisedAsSent: [sentKey], returnedToPending: [unsentKey], unresolved: [] });
+    expect(store.getEffect(sentKey ?? '')?.state).toBe('done');
+    expect(store.listAudit({ effectKey: sentKey ?? '' }).at(-1)?.outcome).toMatch(/^Recognised as already sent after restart/);
+
+    const executed: string[] = [];
+    await outbox.runDue(async (e) => {
+      executed.push(e.key);
+    });
+    expect(executed).toEqual([unsentKey]);
+    expect(store.getEffect(unsentKey ?? '')).toMatchObject({ state: 'done', attempts: 2 });
+  });
+
+  it('sends again what the sender says never went out', async () => {
+    const sender = new FakeSender();
+    const keys = crashWhileSending(() => {});
+    const { store, outbox } = restart(sender);
+    const report = await outbox.recoverInFlight();
+    expect(report.returnedToPending).toEqual(keys);
+    expect(store.listEffects({ states: ['pending'] }).map((e) => e.key)).toEqual(keys);
+  });
+
+  it('holds an effect, without sending it, while the sender cannot be asked', async () => {
+    const sender = new FakeSender();
+    sender.broken = true;
+    const keys = crashWhileSending((e) => sender.sent.add(e.messageId));
+    const { store, outbox } = restart(sender);
+
+    expect((await outbox.recoverInFlight()).unresolved).toEqual(keys);
+    const executed: string[] = [];
+    await outbox.runDue(async (e) => {
+      executed.push(e.key);
+    });
+    expect(executed).toEqual([]);
+    expect(store.listEffects({ states: ['sending'] })).toHaveLength(2);
+
+    sender.broken = false;
+    const later = await outbox.recoverInFlight();
+    expect(later.recognisedAsSent).toEqual([keys[0]]);
+    expect(later.returnedToPending).toEqual([keys[1]]);
+  });
+
+  it('retries when the sender cannot tell what was sent, rather than lose the effect', async () => {
+    const keys = crashWhileSending(() => {});
+    const { store, outbox } = restart();
+    expect((await outbox.recoverInFlight()).returnedToPending).toEqual(keys);
+    expect(store.listAudit({ effectKey: keys[0] ?? '' }).at(-1)?.outcome).toMatch(/Interrupted by a restart/);
+  });
+
+  it('does not send an officer’s interrupted nudge in the night after a restart', async () => {
+    const before = bench.store();
+    new Outbox(before, { planning, clock: clock.now }).record({ key: '<m1@x>', contentHash: 'h' }, [finding({ itemKey: '<m1@x>', actions: [action('nudge', [A.sam])] })]);
+    before.claimDue(WEDNESDAY_10AM, 10);
+    before.close();
+    // The service comes back at 03:00 on Thursday.
+    clock.set('2026-01-15T03:00:00Z');
+    const { store, outbox } = restart(new FakeSender());
+    expect((await outbox.recoverInFlight()).returnedToPending).toHaveLength(1);
+    expect(store.listEffects()[0]).toMatchObject({ state: 'pending', nextAttemptAt: '2026-01-15T08:00:00.000Z' });
+    expect(store.listAudit().at(-1)?.outcome).toMatch(/will be sent at 2026-01-15T08:00:00.000Z, after quiet hours\.$/);
+  });
+
+  it('does not ask the mail sender about effects that are not mail', async () => {
+    const sender = new FakeSender();
+    const before = bench.store();
+    new Outbox(before, { planning, clock: clock.now }).record(
+      { key: 'uid-1', contentHash: 'h' },
+      [finding({ rule: 'no-ward-meetings-before-elections', itemKey: 'uid-1', actions: [action('block', [], { calendarId: 'council-chamber' })] })],
+    );
+    before.claimDue(WEDNESDAY_10AM, 10);
+    before.close();
+    const { outbox } = restart(sender);
+    expect((await outbox.recoverInFlight()).returnedToPending).toHaveLength(1);
+    expect(sender.checks).toBe(0);
+  });
+
+  it('carries out each effect exactly once across a crash at any step', async () => {
+    // Crash points: before the send, after the send but before it was marked done.
+    for (const sendBeforeCrash of [false, true]) {
+      const sender = new FakeSender();
+      const sends: string[] = [];
+      const local = new StoreBench();
+      try {
+      const first = local.store();
+      new Outbox(first, { planning, clock: clock.now }).record({ key: '<x@x>', contentHash: 'h' }, [finding({ itemKey: '<x@x>', actions: [action('nudge', [A.tom])] })]);
+      const [claimed] = first.claimDue(WEDNESDAY_10AM, 1);
+      if (sendBeforeCrash && claimed) {
+        sends.push(claimed.messageId);
+        sender.sent.add(claimed.messageId);
+      }
+      first.close();
+
+      const second = local.store();
+      const outbox = new Outbox(second, { planning, clock: clock.now, sender });
+      await outbox.recoverInFlight();
+      await outbox.runDue(async (e) => {
+        sends.push(e.messageId);
+        sender.sent.add(e.messageId);
+      });
+      // A third start finds nothing left to do.
+      second.close();
+      const third = local.store();
+      const again = new Outbox(third, { planning, clock: clock.now, sender });
+      expect(await again.recoverInFlight()).toEqual({ recognisedAsSent: [], returnedToPending: [], unresolved: [] });
+      expect(await again.runDue(async (e) => void sends.push(e.messageId))).toEqual({ done: [], retrying: [], failed: [] });
+      expect(sends).toHaveLength(1);
+      expect(third.listEffects()[0]?.state).toBe('done');
+      } finally {
+        local.dispose();
+      }
+    }
+  });
+});

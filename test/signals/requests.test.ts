@@ -1,0 +1,57 @@
+import { describe, expect, test } from 'vitest';
+import { analyseRequests, plainPhrasePatterns } from '../../src/signals/requests.js';
+
+const requests = (text: string): string[] => analyseRequests(text).requests.map((e) => e.text);
+const factual = (text: string): string[] => analyseRequests(text).factual.map((e) => e.text);
+
+describe('analyseRequests', () => {
+  test.each([
+    ['Could you please arrange a skip for Saturday?', 'Could you please arrange'],
+    ['Can you sort out the leaking gutter?', 'Can you sort out'],
+    ['Please chase the contractor.', 'Please chase'],
+    ['I’d like you to draft a reply for me.', 'I’d like you to'],
+    ['I would be grateful if you could prepare the figures.', 'I would be grateful if you could prepare'],
+    ['Please action this.', 'action this'],
+    ['Please could you add it to the agenda?', 'Please could you add'],
+  ])('"%s" asks for work', (text, phrase) => {
+    expect(requests(text)).toContain(phrase);
+  });
+
+  test.each([
+    'Thanks for sorting this out so quickly.',
+    'Please send my thanks to the grounds team.',
+    'Could you update me on the planning application?',
+    'Please contact me if you need anything.',
+    'Please could you let me know the time of the meeting?',
+    'Please could you possibly tell me who won the tender?',
+    'Please could you check whether the hall is free on the 14th?',
+    'Would you mind telling me who the contractor is?',
+    'Will the agenda be ready by Friday?',
+    'Can you get back to me when you know?',
+  ])('"%s" asks for no work', (text) => {
+    expect(requests(text)).toEqual([]);
+  });
+
+  test('factual phrases are reported as the words written', () => {
+    expect(factual('Could you tell me how many hirers there are? Is there parking?')).toEqual(['Could you tell me', 'how many', 'Is there']);
+  });
+
+  test('a request inside a council factual phrase is not a request', () => {
+    const extra = { factual: plainPhrasePatterns('factual', ['send me the minutes']) };
+    expect(analyseRequests('Could you send me the minutes?', extra).requests).toEqual([]);
+    expect(analyseRequests('Could you send me the agenda?', extra).requests.map((e) => e.text)).toEqual(['Could you send']);
+  });
+
+  test('a deadline is supporting evidence next to a request', () => {
+    const a = analyseRequests('Could you book the hall by the end of the week?');
+    expect(a.requests.map((e) => e.text)).toEqual(['Could you book']);
+    expect(a.deadlines.map((e) => e.text)).toEqual(['by the end of the week']);
+  });
+
+  test('council phrases match whole words, any spacing, regex characters taken literally', () => {
+    const [p] = plainPhrasePatterns('x', ['leave it  with you (asap)']);
+    expect(p?.re.test('Can I Leave it with\nyou (ASAP)?')).toBe(true);
+    expect(p?.re.test('leave it with yous (asap)')).toBe(false);
+    expect(plainPhrasePatterns('x', ['  '])).toEqual([]);
+  });
+});

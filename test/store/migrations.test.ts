@@ -1,0 +1,104 @@
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { migrate, MIGRATIONS, schemaVersion, StoreVersionError, type Migration } from '../../src/store/migrations.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import { tempDir, type TempDir } from '../outbox/fixtures.js';
+
+const TABLES = ['audit', 'cursors', 'digests', 'effects', 'findings', 'problems', 'seen_items', 'source_health'];
+
+function tablesOf(path: string): string[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+      .pluck()
+      .all()
+      .map(String);
+  } finally {
+    db.close();
+  }
+}
+
+function versionOf(path: string): number {
+  const db = new Database(path, { readonly: true });
+  try {
+    return schemaVersion(db);
+  } finally {
+    db.close();
+  }
+}
+
+describe('store migrations', () => {
+  let dir: TempDir;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => dir.remove());
+
+  it('creates every table in a new file, in WAL mode, at the newest version', () => {
+    const path = dir.file('nested/folder/wardwatch.sqlite');
+    const store = new SqliteStore(path);
+    expect(store.journalMode()).toBe('wal');
+    store.close();
+    expect(tablesOf(path)).toEqual(TABLES);
+    expect(versionOf(path)).toBe(MIGRATIONS.length);
+  });
+
+  it('re-opens an existing file without migrating again and keeps its data', () => {
+    const path = dir.file('wardwatch.sqlite');
+    const first = new SqliteStore(path);
+    first.setCursor('folder', 'mail/sam', '42');
+    first.close();
+
+    const db = new Database(path);
+    expect(migrate(db, path)).toEqual([]);
+    db.close();
+
+    const second = new SqliteStore(path);
+    expect(second.getCursor('folder', 'mail/sam')).toBe('42');
+    second.close();
+  });
+
+  it('applies a later migration to an existing file, keeping the data', () => {
+    const path = dir.file('wardwatch.sqlite');
+    const v1 = new SqliteStore(path);
+    v1.recordDigest('2026-01-14', '<d1@millbrook-tc.gov.uk>', '2026-01-14T07:30:00.000Z');
+    v1.close();
+
+    const v2: Migration = { version: MIGRATIONS.length + 1, description: 'a test column', sql: 'ALTER TABLE digests ADD COLUMN note TEXT;' };
+    const upgraded = new SqliteStore(path, { migrations: [...MIGRATIONS, v2] });
+    expect(upgraded.digestSent('2026-01-14')).toBe(true);
+    upgraded.close();
+    expect(versionOf(path)).toBe(MIGRATIONS.length + 1);
+  });
+
+  it('leaves the file at the previous version when a migration fails part-way', () => {
+    const path = dir.file('wardwatch.sqlite');
+    new SqliteStore(path).close();
+    const broken: Migration = {
+      version: MIGRATIONS.length + 1,
+      description: 'fails after its first statement',
+      sql: 'CREATE TABLE extra (x TEXT); INSERT INTO no_such_table VALUES (1);',
+    };
+    expect(() => new SqliteStore(path, { migrations: [...MIGRATIONS, broken] })).toThrow(/no_such_table/);
+    expect(versionOf(path)).toBe(MIGRATIONS.length);
+    expect(tablesOf(path)).not.toContain('extra');
+  });
+
+  it('refuses, with a clear message, a file written by a newer Wardwatch', () => {
+    const path = dir.file('wardwatch.sqlite');
+    new SqliteStore(path).close();
+    const db = new Database(path);
+    db.pragma(`user_version = ${MIGRATIONS.length + 5}`);
+    db.close();
+    expect(() => new SqliteStore(path)).toThrow(StoreVersionError);
+    expect(() => new SqliteStore(path)).toThrow(/newer version of Wardwatch.*Please upgrade/);
+  });
+
+  it('rejects a migration list with gaps', () => {
+    const db = new Database(':memory:');
+    const gap: Migration[] = [{ version: 2, description: 'x', sql: 'SELECT 1;' }];
+    expect(() => migrate(db, ':memory:', gap)).toThrow(/without gaps/);
+    db.close();
+  });
+});
