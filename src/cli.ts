@@ -15,6 +15,9 @@ import { register as registerSchema } from './cli/schema.js';
 import { register as registerValidate } from './cli/validate.js';
 import { register as registerCheck } from './cli/check.js';
 import { register as registerExplain } from './cli/explain.js';
+import { register as registerDigest } from './cli/digest.js';
+import { register as registerTemplates } from './cli/templates.js';
+import { register as registerRun } from './cli/run.js';
 
 function packageVersion(): string {
   const raw: unknown = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
@@ -28,6 +31,9 @@ function registerCommands(program: Command): void {
   registerInit(program);
   registerCheck(program);
   registerExplain(program);
+  registerDigest(program);
+  registerTemplates(program);
+  registerRun(program);
 }
 
 const USAGE_ERROR = 2;

@@ -168,6 +168,8 @@ export interface ImapSettings {
   /** Name of the source in cursors and records. */
   source: string;
   councilName: string;
+  /** IANA zone for dates in the mail the connector writes (the council's). */
+  timeZone: string;
   serviceAddress: string;
   server: ImapServerSettings;
   mailboxes: WatchedMailbox[];
@@ -189,6 +191,8 @@ export class ImapConfigError extends Error {
 
 export interface ImapContext {
   councilName: string;
+  /** Default Europe/London. */
+  timeZone?: string;
   serviceAddress: string;
   mailboxes: MailboxConfig[];
   /** Calendar ids declared in the config's `calendars`. */
@@ -267,6 +271,7 @@ export function parseImapSettings(raw: unknown, context: ImapContext, env: NodeJ
   const settings: ImapSettings = {
     source: 'imap',
     councilName: context.councilName,
+    timeZone: context.timeZone ?? 'Europe/London',
     serviceAddress,
     server: {
       host: s.host,
@@ -329,6 +334,7 @@ export function resolveImapSettings(config: Config, env: NodeJS.ProcessEnv = pro
     config.connectors.imap,
     {
       councilName: config.council.name,
+      timeZone: config.council.timezone,
       serviceAddress: config.council.serviceAddress,
       mailboxes: config.mailboxes,
       calendarIds: config.calendars.map((c) => c.id),

@@ -21,17 +21,6 @@ function text(err: unknown, name: string): string | undefined {
   return typeof v === 'string' && v.length > 0 ? v : undefined;
 }
 
-/** The network error code of `err` or of its causes (ECONNREFUSED, ENOTFOUND, …). */
-export function networkCode(err: unknown): string | undefined {
-  let current: unknown = err;
-  for (let depth = 0; depth < 5 && current !== undefined; depth++) {
-    const code = text(current, 'code');
-    if (code && /^E[A-Z_]+$/.test(code)) return code;
-    current = field(current, 'cause') ?? field(current, '_err');
-  }
-  return undefined;
-}
-
 const NETWORK_REASONS: Record<string, string> = {
   ECONNREFUSED: 'the connection was refused; is the server running?',
   ENOTFOUND: 'the server name could not be found; check the host name',
@@ -43,6 +32,29 @@ const NETWORK_REASONS: Record<string, string> = {
   ENETUNREACH: 'the network is unreachable',
   EPIPE: 'the connection broke while sending',
 };
+
+/**
+ * The operating system's network error code behind `err` (ECONNREFUSED, ENOTFOUND, …), looked
+ * for in its code, its causes and its message; libraries wrap these in codes of their own.
+ */
+export function networkCode(err: unknown): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; depth < 5 && current !== undefined && current !== null; depth++) {
+    const code = text(current, 'code');
+    if (code && code in NETWORK_REASONS) return code;
+    const message = text(current, 'message');
+    const named = message ? /\b(E[A-Z_]{4,})\b/.exec(message)?.[1] : undefined;
+    if (named && named in NETWORK_REASONS) return named;
+    current = field(current, 'cause') ?? field(current, '_err');
+  }
+  return undefined;
+}
+
+/** Why a network operation failed, in words, when the cause is a known network error. */
+export function networkReason(err: unknown): string | undefined {
+  const code = networkCode(err);
+  return code ? NETWORK_REASONS[code] : undefined;
+}
 
 /** Why an IMAP operation failed, in one sentence ending without a full stop. */
 export function describeImapError(err: unknown, server: string, mailbox: string): string {
@@ -59,10 +71,8 @@ export function describeImapError(err: unknown, server: string, mailbox: string)
   if (code === 'NoConnection' || code === 'EConnectionClosed') {
     return `the connection to the mail server ${server} was closed`;
   }
-  const net = networkCode(err);
-  if (net) {
-    return `could not talk to the mail server ${server}: ${NETWORK_REASONS[net] ?? net}`;
-  }
+  const net = networkReason(err);
+  if (net) return `could not talk to the mail server ${server}: ${net}`;
   const response = text(err, 'responseText');
   if (response) return `the mail server ${server} said: ${response}`;
   return `${err instanceof Error ? err.message : String(err)} (mail server ${server})`;
@@ -70,7 +80,7 @@ export function describeImapError(err: unknown, server: string, mailbox: string)
 
 /** Why a CalDAV request failed, in one sentence ending without a full stop. */
 export function describeHttpError(err: unknown, url: string): string {
-  const net = networkCode(err);
-  if (net) return `could not reach the calendar server at ${url}: ${NETWORK_REASONS[net] ?? net}`;
+  const net = networkReason(err);
+  if (net) return `could not reach the calendar server at ${url}: ${net}`;
   return `${err instanceof Error ? err.message : String(err)} (calendar server ${url})`;
 }

@@ -53,6 +53,7 @@ export class ImapMailSource {
   private readonly now: () => Date;
   private readonly locks = new KeyedLock();
   private readonly healthBySource = new Map<string, SourceHealth>();
+  private readonly watching = new Set<string>();
 
   constructor(opts: MailSourceOptions) {
     this.settings = opts.settings;
@@ -103,6 +104,11 @@ export class ImapMailSource {
 
   health(): SourceHealth[] {
     return [...this.healthBySource.values()].map((h) => ({ ...h }));
+  }
+
+  /** The folders (`imap:<mailbox>/<folder>`) that have a live watching connection right now. */
+  watchedFolders(): string[] {
+    return [...this.watching];
   }
 
   private healthKey(mailbox: WatchedMailbox, configured: string): string {
@@ -234,6 +240,7 @@ export class ImapMailSource {
     let failures = 0;
     let reported: string | undefined;
     const where = { mailbox: mailbox.address, folder: folderLabel(configured) };
+    const key = this.healthKey(mailbox, configured);
     while (!signal.aborted) {
       let client: ImapFlow | undefined;
       try {
@@ -256,6 +263,7 @@ export class ImapMailSource {
         if (failures > 0) this.logger.info(where, 'Reconnected to the mail server');
         failures = 0;
         reported = undefined;
+        this.watching.add(key);
         this.logger.debug({ ...where, path: folder.path }, 'Watching the folder');
         while (!signal.aborted) {
           const reason = await new Promise<WakeReason>((resolve) => {
@@ -293,6 +301,7 @@ export class ImapMailSource {
         }
         await pause(retryInMs, signal);
       } finally {
+        this.watching.delete(key);
         if (client) await closeImap(client);
       }
     }

@@ -3,6 +3,7 @@
  * source, every enabled rule, no action taken. Exit 0: no findings; 1: findings; 2: bad usage
  * or invalid config.
  */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readFolderSource } from '../../connectors/folder/read.js';
 import { ConfigError } from '../config/errors.js';
@@ -37,6 +38,10 @@ export async function runCheck(opts: CheckOptions, io: CommandIO = processIO): P
   const dir = folderSourceDir(setup.loaded, opts.source);
   if (!dir) {
     io.err(`No source to check: give --source DIR, or set connectors.folder.dir in ${opts.config}.\n`);
+    return 2;
+  }
+  if (!existsSync(dir)) {
+    io.err(`The source folder ${dir} does not exist. Give --source DIR (laid out as DIR/mail/<mailbox>/<folder>/*.eml and DIR/calendars/<calendar-id>/*.ics), or fix connectors.folder.dir in ${opts.config}.\n`);
     return 2;
   }
   const result = await checkSource(setup.engine, readFolderSource(dir), { now: now.now });

@@ -24,6 +24,9 @@ interface ParsedHeader {
   results: MethodResult[];
 }
 
+/** Real Authentication-Results headers are a few hundred characters; anything past this is ignored. */
+const MAX_HEADER_CHARS = 16 * 1024;
+
 const RESULT_VALUES: ReadonlyMap<string, AuthResultValue> = new Map<string, AuthResultValue>([
   ['pass', 'pass'],
   ['fail', 'fail'],
@@ -106,7 +109,8 @@ function propertyDomain(value: string | undefined): string | undefined {
 }
 
 function parseResult(statement: string): MethodResult | undefined {
-  const pairs = [...statement.matchAll(/([A-Za-z0-9_.-]+)(?:\/\d+)?\s*=\s*("(?:[^"\\]|\\.)*"|[^\s"]+)/g)];
+  // The lookbehind starts a key only at the beginning of a word, which keeps the scan linear.
+  const pairs = [...statement.matchAll(/(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]+)(?:\/\d+)?\s*=\s*("(?:[^"\\]|\\.)*"|[^\s"]+)/g)];
   const first = pairs[0];
   if (!first) return undefined;
   const method = (first[1] ?? '').toLowerCase();
@@ -129,9 +133,12 @@ function parseResult(statement: string): MethodResult | undefined {
 
 /** Parse one Authentication-Results header value (the field name may be included; folding is allowed). */
 export function parseAuthenticationResults(header: string): ParsedHeader {
-  const unfolded = header.replace(/^\s*Authentication-Results\s*:/i, '').replace(/\r?\n[ \t]+/g, ' ');
-  const [head = '', ...statements] = splitStatements(stripComments(unfolded));
-  const authservId = (head.split(/\s+/)[0] ?? '').toLowerCase();
+  const unfolded = header.slice(0, MAX_HEADER_CHARS).replace(/^\s*Authentication-Results\s*:/i, '').replace(/\r?\n[ \t]+/g, ' ');
+  const [head = '', ...rest] = splitStatements(stripComments(unfolded));
+  // An authserv-id never contains "=": Microsoft 365 leaves it out and starts with the first result.
+  const headIsResult = head.includes('=');
+  const authservId = headIsResult ? '' : (head.split(/\s+/)[0] ?? '').toLowerCase();
+  const statements = headIsResult ? [head, ...rest] : rest;
   const results = statements.map(parseResult).filter((r): r is MethodResult => r !== undefined);
   return { authservId, results };
 }

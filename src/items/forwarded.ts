@@ -22,6 +22,8 @@ export interface ForwardedContent {
 
 /** How many non-empty lines after a `From:` line may hold its `Sent:`/`Date:` companion. */
 const HEADER_BLOCK_WINDOW = 6;
+/** A `From:` line longer than this is cut before looking for an address (real ones are short). */
+const MAX_AUTHOR_LINE = 512;
 /** How many non-empty lines before a `From:` line may hold the separator that introduces it. */
 const SEPARATOR_WINDOW = 3;
 
@@ -34,7 +36,7 @@ const SEPARATOR = [/^-{2,}\s*Original Message\s*-{2,}$/i, /^_{10,}$/, ...FORWARD
 const FROM_LINE = /^\*?From\s*:\*?\s*(.*)$/i;
 const DATE_LINE = /^\*?(Sent|Date)\s*:\*?\s*\S/i;
 const REPLY_ATTRIBUTION = /\bwrote\s*:\s*$/i;
-const FORWARD_SUBJECT = /^\s*(?:(?:re|aw)\s*:\s*)*(?:fwd?|fw)\s*:/i;
+const FORWARD_SUBJECT = /^\s*fwd?\s*:/i;
 
 interface Line {
   /** The text with quote markers (`>`) and surrounding whitespace removed. */
@@ -51,7 +53,7 @@ function splitLines(text: string): Line[] {
   });
 }
 
-/** True when a subject says the message is a forward (`Fw:`, `FW:`, `Fwd:`, also after `Re:`). */
+/** True when a subject starts as a forward does (`Fw:`, `FW:`, `Fwd:`); a reply (`Re: Fw:`) is not one. */
 export function isForwardSubject(subject: string): boolean {
   return FORWARD_SUBJECT.test(subject);
 }
@@ -62,19 +64,19 @@ export function isForwardSubject(subject: string): boolean {
  * (Outlook sometimes shows only a display name).
  */
 export function parseAuthorLine(value: string): Address | undefined {
-  const cleaned = value.replace(/\*+/g, ' ').trim();
+  const cleaned = value.slice(0, MAX_AUTHOR_LINE).replace(/\*+/g, ' ').trim();
   const bracketed = /^(.*?)[<[]\s*(?:mailto:)?([^\s<>[\]]+@[^\s<>[\]]+?)\s*[>\]]/i.exec(cleaned);
   if (bracketed) {
     const name = bracketed[1]?.replace(/\s+(?:on behalf of)\s*$/i, '');
     return makeAddress(bracketed[2], name);
   }
-  const bare = /(?:mailto:)?([^\s<>[\]()"',;:]+@[^\s<>[\]()"',;:]+[^\s<>[\]()"',;:.])/i.exec(cleaned);
+  const bare = /(?<![^\s<>[\]()"',;:])(?:mailto:)?([^\s<>[\]()"',;:]+@[^\s<>[\]()"',;:]+[^\s<>[\]()"',;:.])/i.exec(cleaned);
   if (!bare) return undefined;
   const before = cleaned.slice(0, bare.index).trim();
   return makeAddress(bare[1], before.length > 0 ? before : undefined);
 }
 
-/** Indexes of the non-empty lines around `index`, looking forward or backward, at most `limit` of them. */
+/** The non-empty lines next to `index`, looking forward or backward, at most `limit` of them. */
 function nearby(lines: readonly Line[], index: number, step: 1 | -1, limit: number): Line[] {
   const out: Line[] = [];
   for (let i = index + step; i >= 0 && i < lines.length && out.length < limit; i += step) {

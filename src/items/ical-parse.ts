@@ -584,7 +584,11 @@ function readEvent(component: RawComponent, method: string | undefined, ctx: Cal
   if (recurrenceProp) {
     const recurrence = readTimeValue(values(recurrenceProp)[0], recurrenceProp, ctx, notes);
     if (!recurrence) return skipped(badValue(component, 'RECURRENCE-ID'));
-    recurrenceMs = recurrence.ms;
+    const { wall } = recurrence;
+    // Exchange names a moved all-day occurrence by local midnight in its own zone
+    // (RECURRENCE-ID;TZID=W. Europe Standard Time:20260226T000000): that is the date 2026-02-26.
+    const midnight = !wall.isDate && wall.hour === 0 && wall.minute === 0 && wall.second === 0;
+    recurrenceMs = allDay && midnight ? wallClockToMillis({ ...wall, isDate: true }, ctx.council) : recurrence.ms;
   }
 
   const uid = uidText || `${contentHash}@wardwatch.invalid`;

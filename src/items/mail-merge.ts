@@ -16,15 +16,12 @@ export function isSendersSentCopy(item: Pick<MailItem, 'from' | 'sender'>, copy:
   return item.from.some((a) => a.address === mailbox) || item.sender?.address === mailbox;
 }
 
-/** The verdict for a message whose Sent-folder copy proves it came from the sender's own mailbox. */
-export function sentCopyVerdict(base: AuthenticationVerdict): AuthenticationVerdict {
-  return {
-    ...(base.spf ? { spf: base.spf } : {}),
-    ...(base.dkim ? { dkim: base.dkim } : {}),
-    ...(base.dmarc ? { dmarc: base.dmarc } : {}),
-    failed: false,
-    detail: SENT_COPY_DETAIL,
-  };
+/**
+ * The verdict for a message whose Sent-folder copy proves it came from the sender's own mailbox.
+ * Results other copies' servers reported are dropped: they judged a message this copy vouches for.
+ */
+export function sentCopyVerdict(): AuthenticationVerdict {
+  return { failed: false, detail: SENT_COPY_DETAIL };
 }
 
 function copyKey(copy: MailCopy): string {
@@ -59,7 +56,7 @@ function hasResults(v: AuthenticationVerdict): boolean {
 
 function mergeAuthentication(a: MailItem, b: MailItem, copies: readonly MailCopy[]): AuthenticationVerdict {
   const sentCopy = copies.some((c) => isSendersSentCopy(a, c) || isSendersSentCopy(b, c));
-  if (sentCopy) return sentCopyVerdict(hasResults(a.authentication) ? a.authentication : b.authentication);
+  if (sentCopy) return sentCopyVerdict();
   if (a.authentication.failed) return a.authentication;
   if (b.authentication.failed) return b.authentication;
   if (!hasResults(a.authentication) && hasResults(b.authentication)) return b.authentication;

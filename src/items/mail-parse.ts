@@ -50,6 +50,7 @@ const htmlToText = compile({
   selectors: [
     { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
     { selector: 'img', format: 'skip' },
+    { selector: 'table', format: 'dataTable' },
   ],
 });
 
@@ -307,7 +308,7 @@ async function build(source: Buffer, copy: MailCopy, options: ParseMailOptions):
     from[0]?.address,
     options.trustedAuthservIds,
   );
-  const authentication = isSendersSentCopy({ from, ...(sender ? { sender } : {}) }, copy) ? sentCopyVerdict(verdict) : verdict;
+  const authentication = isSendersSentCopy({ from, ...(sender ? { sender } : {}) }, copy) ? sentCopyVerdict() : verdict;
 
   return {
     kind: 'mail',

@@ -29,7 +29,7 @@ export interface ExpansionLimits {
   maxChecks: number;
 }
 
-export const DEFAULT_LIMITS: ExpansionLimits = { maxOccurrences: 1000, maxSteps: 100_000, maxChecks: 2_000_000 };
+export const DEFAULT_LIMITS: ExpansionLimits = { maxOccurrences: 1000, maxSteps: 50_000, maxChecks: 200_000 };
 
 export interface ExpansionInput {
   /** DTSTART as written. */
@@ -60,6 +60,20 @@ export interface ExpansionResult {
 const SLACK_MS = 2 * 86_400_000;
 
 class CheckBudgetExceeded extends Error {}
+/** Thrown from inside ical.js's search once it has moved past every date that could matter. */
+class PastWindow extends Error {}
+
+const UNITS: Record<string, { ms: number; name: string }> = {
+  SECONDLY: { ms: 1000, name: 'seconds' },
+  MINUTELY: { ms: 60_000, name: 'minutes' },
+  HOURLY: { ms: 3_600_000, name: 'hours' },
+  DAILY: { ms: 86_400_000, name: 'days' },
+  WEEKLY: { ms: 7 * 86_400_000, name: 'weeks' },
+  MONTHLY: { ms: 28 * 86_400_000, name: 'months' },
+  YEARLY: { ms: 365 * 86_400_000, name: 'years' },
+};
+/** ical.js steps through an interval unit by unit; an interval longer than this would take hours. */
+const LONGEST_INTERVAL_MS = 1000 * 365 * 86_400_000;
 
 interface Candidate {
   startMs: number;
@@ -74,35 +88,51 @@ function formatDay(ms: number): string {
   return new Date(ms).toISOString().slice(0, 10);
 }
 
-/** Occurrences of one RRULE inside the window, in order, with why it stopped early (if it did). */
+/** Hands each occurrence of one RRULE near the window to `keep`, in order; returns why it stopped early, if it did. */
 function expandRule(spec: RuleSpec, input: ExpansionInput, limits: ExpansionLimits, keep: (c: Candidate, day: string) => boolean): string | undefined {
   const { window } = input;
   const recur = spec.recur.clone();
   recur.until = null;
   const dtstart = ICAL.Time.fromData({ ...input.start });
+  const unit = UNITS[recur.freq];
+  if (unit && recur.interval * unit.ms > LONGEST_INTERVAL_MS) {
+    const startMs = input.toInstant(input.start);
+    keep({ startMs, endMs: input.endOf(input.start, startMs) }, wallDay(input.start));
+    return `its repeat rule (RRULE) repeats only once every ${recur.interval} ${unit.name}, so only its first date was considered`;
+  }
+  // Nothing after this (wall-clock, read as UTC) can fall inside the window or before UNTIL.
+  let stopAfter = window.toMs + SLACK_MS;
+  if (spec.until?.kind === 'instant') stopAfter = Math.min(stopAfter, spec.until.ms + SLACK_MS);
   const iterator = recur.iterator(dtstart);
   const check = iterator.check_contracting_rules.bind(iterator);
   let checks = 0;
   iterator.check_contracting_rules = () => {
     checks += 1;
     if (checks > limits.maxChecks) throw new CheckBudgetExceeded();
+    if (naiveMillis(toWall(iterator.last)) > stopAfter) throw new PastWindow();
     return check();
   };
   let kept = 0;
+  let lastReached: number | undefined;
   for (let step = 0; ; step += 1) {
     if (step >= limits.maxSteps) {
-      return `its repeat rule produces more than ${limits.maxSteps} dates, so only those up to the last one reached were listed`;
+      return (
+        `its repeat rule (RRULE) produces more than ${limits.maxSteps} dates` +
+        (lastReached === undefined ? '' : `; only those up to ${formatDay(lastReached)} were considered`)
+      );
     }
     let next: ICAL.Time | null;
     try {
       next = iterator.next();
     } catch (err) {
+      if (err instanceof PastWindow) return undefined;
       if (err instanceof CheckBudgetExceeded) return 'its repeat rule (RRULE) finds no further dates in any reasonable time, so its later dates were not listed';
       return `its repeat rule (RRULE) could not be followed (${err instanceof Error ? err.message : String(err)})`;
     }
     if (!next) return undefined;
     const wall = toWall(next);
     const naive = naiveMillis(wall);
+    lastReached = naive;
     if (naive - SLACK_MS >= window.toMs) return undefined;
     const until = spec.until;
     if (until?.kind === 'day' && wallDay(wall) > until.day) return undefined;

@@ -140,25 +140,28 @@ export function windowsZoneToIana(name: string): string | undefined {
   return windowsIndex.get(name.toLowerCase());
 }
 
-let cityIndex: Array<{ pattern: RegExp; zone: string }> | undefined;
+let cityIndex: Map<string, string> | undefined;
 
-/** An IANA zone whose city an Outlook display name mentions ("Amsterdam, Belgrade, Berlin, …" → Europe/Amsterdam). */
+/** An IANA zone whose city a display name mentions ("Amsterdam, Belgrade, Berlin, …" → Europe/Amsterdam): the first one named wins. */
 function zoneByCity(text: string): string | undefined {
   if (!cityIndex) {
-    cityIndex = Intl.supportedValuesOf('timeZone')
-      .filter((zone) => zone.includes('/') && !zone.startsWith('Etc/'))
-      .map((zone) => {
-        const city = (zone.split('/').pop() ?? zone).replace(/_/g, ' ');
-        const escaped = city.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-        return { pattern: new RegExp(`(^|[^\\p{L}])${escaped}($|[^\\p{L}])`, 'iu'), zone };
-      });
+    cityIndex = new Map();
+    for (const zone of Intl.supportedValuesOf('timeZone')) {
+      if (!zone.includes('/') || zone.startsWith('Etc/')) continue;
+      const city = (zone.split('/').pop() ?? zone).replace(/_/g, ' ').toLowerCase();
+      if (!cityIndex.has(city)) cityIndex.set(city, zone);
+    }
   }
-  let best: { index: number; zone: string } | undefined;
-  for (const { pattern, zone } of cityIndex) {
-    const m = pattern.exec(text);
-    if (m && (best === undefined || m.index < best.index)) best = { index: m.index, zone };
+  const words = text.toLowerCase().split(/[^\p{L}]+/u).filter((w) => w !== '');
+  for (let i = 0; i < words.length; i += 1) {
+    // Longest first, so "New York" is not read as "York".
+    for (let n = 3; n >= 1; n -= 1) {
+      if (i + n > words.length) continue;
+      const zone = cityIndex.get(words.slice(i, i + n).join(' '));
+      if (zone) return zone;
+    }
   }
-  return best?.zone;
+  return undefined;
 }
 
 /** Strips the quotes and spaces that some producers leave around a TZID. */

@@ -10,10 +10,27 @@ import { mergeMail } from '../items/mail-merge.js';
 import { parseMail } from '../items/mail-parse.js';
 import type { EventItem, Item, MailItem, Problem, RawRecord } from '../items/types.js';
 
+export type Horizon = { from: string; to: string };
+
+/**
+ * Where the stream keeps what it knows of each item between records, so that a later copy is
+ * merged with the earlier ones. The default keeps everything in memory; the service supplies a
+ * bounded one that also lasts across restarts.
+ */
+export interface ItemMemory {
+  getMail(key: string): MailItem | undefined;
+  setMail(item: MailItem): void;
+  getEvent(key: string): EventItem | undefined;
+  setEvent(item: EventItem): void;
+}
+
 export interface ItemStreamOptions {
   timeZone: string;
-  horizon: { from: string; to: string };
+  /** How far recurring events are expanded; a function for a long-running stream whose horizon moves on. */
+  horizon: Horizon | (() => Horizon);
   isRoomCalendar: (calendarId: string) => boolean;
+  /** Default: an unbounded in-memory map (fine for one pass). */
+  memory?: ItemMemory;
 }
 
 /** What merged copies leave behind: the item without its bulky parts. */
@@ -21,13 +38,36 @@ function summarise(item: MailItem): MailItem {
   return { ...item, text: '', attachments: [] };
 }
 
-export class ItemStream {
+class MapMemory implements ItemMemory {
   private readonly mail = new Map<string, MailItem>();
   private readonly events = new Map<string, EventItem>();
+  getMail(key: string): MailItem | undefined {
+    return this.mail.get(key);
+  }
+  setMail(item: MailItem): void {
+    this.mail.set(item.key, item);
+  }
+  getEvent(key: string): EventItem | undefined {
+    return this.events.get(key);
+  }
+  setEvent(item: EventItem): void {
+    this.events.set(item.key, item);
+  }
+}
+
+export class ItemStream {
+  private readonly memory: ItemMemory;
   readonly problems: Problem[] = [];
   counts = { records: 0, mailCopies: 0, mailItems: 0, eventItems: 0 };
 
-  constructor(private readonly opts: ItemStreamOptions) {}
+  constructor(private readonly opts: ItemStreamOptions) {
+    this.memory = opts.memory ?? new MapMemory();
+  }
+
+  /** The problems reported since the last call (they are removed from `problems`). */
+  takeProblems(): Problem[] {
+    return this.problems.splice(0, this.problems.length);
+  }
 
   /** Parse one record; returns the items (merged with earlier copies) it produced or changed. */
   async take(record: RawRecord): Promise<Item[]> {
@@ -41,26 +81,29 @@ export class ItemStream {
         return [];
       }
       this.counts.mailCopies += 1;
-      const earlier = this.mail.get(parsed.key);
+      const earlier = this.memory.getMail(parsed.key);
       const merged = earlier ? mergeMail(earlier, parsed) : parsed;
       if (!earlier) this.counts.mailItems += 1;
-      this.mail.set(parsed.key, summarise(merged));
+      this.memory.setMail(summarise(merged));
       return [merged];
     }
+    const horizon = typeof this.opts.horizon === 'function' ? this.opts.horizon() : this.opts.horizon;
     const { events, problems } = parseCalendar(record.source, {
       calendarId: record.calendarId,
       origin: record.origin,
       ...(record.etag ? { etag: record.etag } : {}),
       timeZone: this.opts.timeZone,
-      horizon: this.opts.horizon,
+      horizon,
     });
     for (const p of problems) this.problem(p);
     const out: Item[] = [];
     for (const ev of events) {
-      const earlier = this.events.get(ev.key);
-      const merged = earlier ? mergeEvent(earlier, ev, this.opts.isRoomCalendar) : ev;
+      const earlier = this.memory.getEvent(ev.key);
+      // The same file read again (it was edited): the new reading replaces the old one.
+      const sameCopy = earlier !== undefined && earlier.origin === ev.origin && earlier.calendarId === ev.calendarId;
+      const merged = earlier && !sameCopy ? mergeEvent(earlier, ev, this.opts.isRoomCalendar) : ev;
       if (!earlier) this.counts.eventItems += 1;
-      this.events.set(ev.key, merged);
+      this.memory.setEvent(merged);
       if (merged !== earlier) out.push(merged);
     }
     return out;

@@ -1,8 +1,9 @@
 /**
  * No party-political use of council resources: a member does not ask officers for party, campaign
- * or electioneering work, and does not use a council mailbox for party business (004 14.1, 14.3;
- * 001 4.2; 002 7.1). Council campaigns ("Keep Millbrook Tidy") and factual questions about the
- * election timetable are council business and do not count.
+ * or electioneering work, and does not use a council mailbox to organise party business with
+ * anyone beyond council staff (004 14.1, 14.3; 001 4.2; 002 7.1). Council campaigns ("Keep
+ * Millbrook Tidy") and factual questions about the election timetable are council business and
+ * do not count.
  */
 import { z } from 'zod';
 import type { Person } from '../directory/directory.js';

@@ -40,6 +40,16 @@ function wardNames(period: PreElectionPeriod, member: Person, dir: Directory): s
   return names.length > 0 ? joinList(names) : 'every ward';
 }
 
+/** "2027-01-21" → "21 January 2027", as a clerk would write it. */
+function longDate(isoDate: string): string {
+  return new Date(`${isoDate.slice(0, 10)}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
+}
+
+/** An instant as the council's local date, e.g. "12 January 2027". */
+function localDate(instant: string, timeZone: string): string {
+  return new Date(instant).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone });
+}
+
 function electionName(period: PreElectionPeriod): string {
   return period.name ?? `election of ${period.poll}`;
 }
@@ -85,13 +95,13 @@ export default defineRule({
     const period = ctx.elections.periodCovering(when, author.wards);
     if (period) {
       const periodFact = fact(
-        `sent on ${when.slice(0, 10)}, inside the pre-election period for the ${electionName(period)} (from ${period.startDate}, polling day ${period.poll}), which covers ${wardNames(period, author, dir)}`,
+        `sent on ${localDate(when, ctx.council.timezone)}, inside the pre-election period for the ${electionName(period)} (from ${longDate(period.startDate)}, polling day ${longDate(period.poll)}), which covers ${wardNames(period, author, dir)}`,
       );
       return {
         hits: [
           {
             messageId: 'mediaInPreElection',
-            data: { author: author.name, media: mediaList, election: electionName(period), poll: period.poll },
+            data: { author: author.name, media: mediaList, election: electionName(period), poll: longDate(period.poll) },
             people: [author.id],
             evidence: [...mediaEvidence, periodFact],
             targets: { offender: author.id },
@@ -99,7 +109,7 @@ export default defineRule({
             severity: 'warning',
           },
         ],
-        reason: `${author.name} wrote to ${mediaList} inside the pre-election period before the ${electionName(period)} (polling day ${period.poll})`,
+        reason: `${author.name} wrote to ${mediaList} inside the pre-election period before the ${electionName(period)} (polling day ${longDate(period.poll)})`,
       };
     }
 

@@ -140,9 +140,10 @@ export interface ConductFinding {
   phrases: Evidence[];
 }
 
-function describe(n: Namer, text: string): string {
-  const what = n.person.role === 'clerk' ? 'the Clerk' : 'an officer of the council';
-  return n.kind === 'full name' ? `${n.person.name} is ${what}` : `“${text}” is ${n.person.name}, ${what}`;
+function toMention(m: Found & { namer: Namer }): OfficerMention {
+  const what = m.namer.person.role === 'clerk' ? 'the Clerk' : 'an officer of the council';
+  const means = m.namer.kind === 'full name' ? `${m.namer.person.name} is ${what}` : `“${m.text}” is ${m.namer.person.name}, ${what}`;
+  return { person: m.namer.person, text: m.text, means };
 }
 
 /**
@@ -181,7 +182,7 @@ export function findConductAbout(
         const otherSubject = OTHER_SUBJECT.test(lead) || mentionsOfOthers(lead, people, exclude);
         const chosen = before[before.length - 1] ?? (otherSubject ? undefined : mentions[0]);
         if (chosen) {
-          record(chosen.namer.person, { person: chosen.namer.person, text: chosen.text, means: describe(chosen.namer, chosen.text) }, conduct, 'body');
+          record(chosen.namer.person, toMention(chosen), conduct, 'body');
         } else if (last && !otherSubject && si - last.sentence <= 1 && PRONOUN.test(clause.slice(0, firstPhrase.at + firstPhrase.text.length))) {
           record(last.mention.person, last.mention, conduct, 'body');
         }
@@ -193,7 +194,7 @@ export function findConductAbout(
       if (OTHER_SUBJECT.test(after) || mentionsOfOthers(after, people, exclude)) {
         last = undefined;
       } else if (lastMention) {
-        last = { mention: { person: lastMention.namer.person, text: lastMention.text, means: describe(lastMention.namer, lastMention.text) }, sentence: si };
+        last = { mention: toMention(lastMention), sentence: si };
       }
     }
   });

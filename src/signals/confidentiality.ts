@@ -101,14 +101,14 @@ export function subjectMarking(subject: string, terms: MarkingTerms): Evidence |
   const standalone = new RegExp(`${LETTER_BEFORE}(?:${alternation(terms.standalone)})${LETTER_AFTER}`, 'iu').exec(s);
   if (standalone) return phrase(standalone[0], 'subject');
 
-  const any = alternation(allTerms(terms));
-  const bracketed = new RegExp(`[\\[({<*]\\s*(?:${any})${LETTER_AFTER}[^\\])}>*]{0,40}[\\])}>*]`, 'iu').exec(s);
+  const anyTerm = alternation(allTerms(terms));
+  const bracketed = new RegExp(`[\\[({<*]\\s*(?:${anyTerm})${LETTER_AFTER}[^\\])}>*]{0,40}[\\])}>*]`, 'iu').exec(s);
   if (bracketed) return phrase(bracketed[0], 'subject');
 
-  const leading = new RegExp(`^(?:${any})(?=${SEP_AFTER}|\\s*$)`, 'iu').exec(s);
+  const leading = new RegExp(`^(?:${anyTerm})(?=${SEP_AFTER}|\\s*$)`, 'iu').exec(s);
   if (leading) return phrase(leading[0], 'subject');
 
-  const trailing = new RegExp(`${SEP_BEFORE}(${any})\\s*[.!]?\\s*$`, 'iu').exec(s);
+  const trailing = new RegExp(`${SEP_BEFORE}(${anyTerm})\\s*[.!]?\\s*$`, 'iu').exec(s);
   if (trailing?.[1]) return phrase(trailing[1], 'subject');
 
   // In capitals within a subject that is not all capitals: "Budget papers CONFIDENTIAL draft".
@@ -126,8 +126,8 @@ export function firstLineMarking(ownBody: string, terms: MarkingTerms): Evidence
   const first = ownBody.split(/\r?\n/).find((l) => l.trim().length > 0);
   if (first === undefined) return undefined;
   const line = first.replace(/^[\s*_=#[(<>~-]+/u, '').replace(/[\s*_=#\])>~]+$/u, '');
-  const any = alternation(allTerms(terms));
-  const leading = new RegExp(`^(?:${any})(?=${SEP_AFTER}|\\s*[.!]?\\s*$)`, 'iu').exec(line);
+  const anyTerm = alternation(allTerms(terms));
+  const leading = new RegExp(`^(?:${anyTerm})(?=${SEP_AFTER}|\\s*[.!]?\\s*$)`, 'iu').exec(line);
   if (leading) return phrase(leading[0], 'first line');
   // "This e-mail is strictly confidential." — a standalone marking anywhere, unless negated.
   const re = new RegExp(`${LETTER_BEFORE}(?:${alternation(terms.standalone)})${LETTER_AFTER}`, 'giu');

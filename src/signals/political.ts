@@ -49,12 +49,22 @@ function nameSource(name: string): string {
   return name.split(/\s+/).map(escapeRegExp).join('\\s+');
 }
 
+/** Party names that are also ordinary words or part of place and personal names ("Village Green", "Alice Green"). */
+const WORD_PARTIES = new Set(['green', 'greens', 'independent', 'independents', 'reform']);
+
+/** Not straight after a capitalised word (other than "Vote", "The", "Our", …) that would make it a place or a surname. */
+const NOT_AFTER_PROPER_NOUN =
+  "(?<!(?<![\\p{L}])(?!(?:Vote|The|Our|As|By|From|For|On|Of|An?|And|Please|Why)\\s)\\p{Lu}[\\p{L}'’-]*\\s+)";
+
 /**
  * A case-sensitive pattern around party names: party names are proper nouns, and writing them
- * with a capital keeps "a green space" or "an independent review" from counting.
+ * with a capital keeps "a green space" or "an independent review" from counting. Names that are
+ * also ordinary words do not count after another capitalised word ("Village Green campaign").
  */
 export function partyPattern(label: string, parties: readonly string[], before: string, after: string): PhrasePattern {
-  const names = parties.map(nameSource).join('|');
+  const plain = parties.filter((p) => !WORD_PARTIES.has(p.toLowerCase())).map(nameSource);
+  const guarded = parties.filter((p) => WORD_PARTIES.has(p.toLowerCase())).map(nameSource);
+  const names = [...plain, ...(guarded.length > 0 ? [`${NOT_AFTER_PROPER_NOUN}(?:${guarded.join('|')})`] : [])].join('|');
   return { label, re: new RegExp(`(?<![\\p{L}\\p{N}])${before}(?:${names})${after}(?![\\p{L}\\p{N}])`, 'u') };
 }
 
@@ -223,14 +233,19 @@ export interface PartySignals {
   extra: readonly PhrasePattern[];
 }
 
-/** Every match of every pattern, in the words as they appear (each distinct phrase once). */
+/**
+ * Every match of every pattern, in the words as they appear: each distinct phrase once, and a
+ * phrase inside a longer one ("Tidy campaign" in "Keep Millbrook Tidy campaign") left out.
+ */
 export function findAllPhrases(text: string, patterns: readonly PhrasePattern[], field: string): Evidence[] {
-  const found: { at: number; e: Evidence }[] = [];
+  const found: { at: number; end: number; text: string }[] = [];
   for (const p of patterns) {
     const re = new RegExp(p.re.source, p.re.flags.includes('g') ? p.re.flags : `${p.re.flags}g`);
-    for (const m of text.matchAll(re)) found.push({ at: m.index, e: { kind: 'phrase', text: m[0].replace(/\s+/g, ' ').trim(), field } });
+    for (const m of text.matchAll(re)) found.push({ at: m.index, end: m.index + m[0].length, text: m[0] });
   }
-  return dedupe(found.sort((a, b) => a.at - b.at).map((f) => f.e));
+  found.sort((a, b) => a.at - b.at || b.end - a.end);
+  const outer = found.filter((f, i) => !found.some((o, j) => j !== i && o.at <= f.at && o.end >= f.end && (o.end - o.at > f.end - f.at || j < i)));
+  return dedupe(outer.map((f) => ({ kind: 'phrase', text: f.text.replace(/\s+/g, ' ').trim(), field })));
 }
 
 function dedupe(list: readonly Evidence[]): Evidence[] {

@@ -105,6 +105,52 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'events for the digest, original message sources, items that need a human, digest attempts',
+    sql: `
+      CREATE TABLE events (
+        key          TEXT PRIMARY KEY,
+        calendar_id  TEXT NOT NULL,
+        summary      TEXT NOT NULL,
+        start        TEXT NOT NULL,
+        end          TEXT NOT NULL,
+        location     TEXT NOT NULL,
+        kinds        TEXT NOT NULL,
+        wards        TEXT NOT NULL,
+        organizer    TEXT,
+        attendees    TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+      );
+      CREATE INDEX events_start ON events (start);
+
+      CREATE TABLE originals (
+        item_key  TEXT PRIMARY KEY,
+        source    BLOB NOT NULL,
+        saved_at  TEXT NOT NULL
+      );
+      CREATE INDEX originals_saved ON originals (saved_at);
+
+      CREATE TABLE needs_human (
+        item_key    TEXT NOT NULL,
+        rule        TEXT NOT NULL,
+        message     TEXT NOT NULL,
+        first_seen  TEXT NOT NULL,
+        last_seen   TEXT NOT NULL,
+        count       INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (item_key, rule)
+      );
+      CREATE INDEX needs_human_last_seen ON needs_human (last_seen);
+
+      CREATE TABLE digest_attempts (
+        date        TEXT PRIMARY KEY,
+        message_id  TEXT NOT NULL,
+        since       TEXT,
+        until       TEXT NOT NULL,
+        started_at  TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export class StoreVersionError extends Error {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { ACTION_KINDS, RULE_IDS, SEVERITIES } from '../config/schema.js';
 import type { Finding } from '../engine/types.js';
-import { EFFECT_STATES, type EffectPayload, type EffectRow } from './types.js';
+import { EFFECT_STATES, type EffectPayload, type EffectRow, type EventSummary } from './types.js';
 
 const EvidenceSchema = z.object({
   kind: z.enum(['phrase', 'fact']),
@@ -161,3 +161,55 @@ export const SourceHealthDbRowSchema = z.object({
 export const CursorDbRowSchema = z.object({ value: z.string() });
 
 export const CountRowSchema = z.object({ n: z.number().int() });
+
+export const StringListSchema = z.array(z.string());
+
+export const EventDbRowSchema = z.object({
+  key: z.string(),
+  calendar_id: z.string(),
+  summary: z.string(),
+  start: z.string(),
+  end: z.string(),
+  location: z.string(),
+  kinds: z.string(),
+  wards: z.string(),
+  organizer: z.string().nullable(),
+  attendees: z.string(),
+});
+
+export function toEventSummary(raw: unknown): EventSummary {
+  const r = EventDbRowSchema.parse(raw);
+  const where = (column: string): string => `the events (${column} of ${r.key})`;
+  const summary: EventSummary = {
+    key: r.key,
+    calendarId: r.calendar_id,
+    summary: r.summary,
+    start: r.start,
+    end: r.end,
+    location: r.location,
+    kinds: parseJsonColumn(StringListSchema, r.kinds, where('kinds')),
+    wards: parseJsonColumn(StringListSchema, r.wards, where('wards')),
+    attendees: parseJsonColumn(StringListSchema, r.attendees, where('attendees')),
+  };
+  if (r.organizer !== null) summary.organizer = r.organizer;
+  return summary;
+}
+
+export const OriginalDbRowSchema = z.object({ source: z.instanceof(Buffer) });
+
+export const NeedsHumanDbRowSchema = z.object({
+  item_key: z.string(),
+  rule: z.string(),
+  message: z.string(),
+  first_seen: z.string(),
+  last_seen: z.string(),
+  count: z.number().int(),
+});
+
+export const DigestAttemptDbRowSchema = z.object({
+  date: z.string(),
+  message_id: z.string(),
+  since: z.string().nullable(),
+  until: z.string(),
+  started_at: z.string(),
+});

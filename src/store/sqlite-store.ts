@@ -15,20 +15,25 @@ import {
   AuditDbRowSchema,
   CountRowSchema,
   CursorDbRowSchema,
+  DigestAttemptDbRowSchema,
   DigestDbRowSchema,
   FindingDbRowSchema,
   FindingSchema,
+  NeedsHumanDbRowSchema,
+  OriginalDbRowSchema,
   parseJsonColumn,
   ProblemDbRowSchema,
   SeenDbRowSchema,
   SourceHealthDbRowSchema,
   toEffectRow,
+  toEventSummary,
 } from './row-schemas.js';
 import {
   DAILY_SUMMARY_RULE,
   type AttemptFailure,
   type AuditEntry,
   type AuditFilter,
+  type DigestAttempt,
   type DigestRow,
   type EffectFilter,
   type EffectRow,
@@ -36,6 +41,8 @@ import {
   type EnqueueResult,
   type EvaluationOutcome,
   type EvaluationRecord,
+  type EventSummary,
+  type NeedsHumanRow,
   type NewEffect,
   type ProblemRow,
   type SeenStatus,
@@ -504,6 +511,35 @@ export class SqliteStore implements Store {
     return { date: r.date, messageId: r.message_id, sentAt: r.sent_at };
   }
 
+  lastDigest(before?: string): DigestRow | undefined {
+    const raw =
+      before === undefined
+        ? this.db.prepare('SELECT date, message_id, sent_at FROM digests ORDER BY date DESC LIMIT 1').get()
+        : this.db.prepare('SELECT date, message_id, sent_at FROM digests WHERE date < ? ORDER BY date DESC LIMIT 1').get(before);
+    if (raw === undefined) return undefined;
+    const r = DigestDbRowSchema.parse(raw);
+    return { date: r.date, messageId: r.message_id, sentAt: r.sent_at };
+  }
+
+  recordDigestAttempt(attempt: DigestAttempt): void {
+    this.db
+      .prepare(
+        `INSERT INTO digest_attempts (date, message_id, since, until, started_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (date) DO UPDATE SET message_id = excluded.message_id, since = excluded.since,
+           until = excluded.until, started_at = excluded.started_at`,
+      )
+      .run(attempt.date, attempt.messageId, attempt.since ?? null, attempt.until, attempt.startedAt);
+  }
+
+  getDigestAttempt(date: string): DigestAttempt | undefined {
+    const raw = this.db.prepare('SELECT * FROM digest_attempts WHERE date = ?').get(date);
+    if (raw === undefined) return undefined;
+    const r = DigestAttemptDbRowSchema.parse(raw);
+    const attempt: DigestAttempt = { date: r.date, messageId: r.message_id, until: r.until, startedAt: r.started_at };
+    if (r.since !== null) attempt.since = r.since;
+    return attempt;
+  }
+
   // ---------------------------------------------------------------- problems and source health
 
   recordProblem(problem: Problem, now: string): void {
@@ -559,6 +595,98 @@ export class SqliteStore implements Store {
         if (r.last_error_at !== null && r.last_error !== null) health.lastError = { at: r.last_error_at, message: r.last_error };
         return health;
       });
+  }
+
+  // ---------------------------------------------------------------- events for the digest
+
+  upsertEvent(summary: EventSummary, now: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO events (key, calendar_id, summary, start, end, location, kinds, wards, organizer, attendees, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET calendar_id = excluded.calendar_id, summary = excluded.summary,
+           start = excluded.start, end = excluded.end, location = excluded.location, kinds = excluded.kinds,
+           wards = excluded.wards, organizer = excluded.organizer, attendees = excluded.attendees,
+           updated_at = excluded.updated_at`,
+      )
+      .run(
+        summary.key,
+        summary.calendarId,
+        summary.summary,
+        summary.start,
+        summary.end,
+        summary.location,
+        JSON.stringify(summary.kinds),
+        JSON.stringify(summary.wards),
+        summary.organizer ?? null,
+        JSON.stringify(summary.attendees),
+        now,
+      );
+  }
+
+  listUpcomingEvents(from: string, to: string): EventSummary[] {
+    return this.db
+      .prepare('SELECT * FROM events WHERE start >= ? AND start < ? ORDER BY start, key')
+      .all(from, to)
+      .map(toEventSummary);
+  }
+
+  getEvent(key: string): EventSummary | undefined {
+    const raw = this.db.prepare('SELECT * FROM events WHERE key = ?').get(key);
+    return raw === undefined ? undefined : toEventSummary(raw);
+  }
+
+  // ---------------------------------------------------------------- original message sources
+
+  saveOriginal(itemKey: string, source: Buffer, now: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO originals (item_key, source, saved_at) VALUES (?, ?, ?)
+         ON CONFLICT (item_key) DO UPDATE SET source = excluded.source, saved_at = excluded.saved_at`,
+      )
+      .run(itemKey, source, now);
+  }
+
+  getOriginal(itemKey: string): Buffer | undefined {
+    const raw = this.db.prepare('SELECT source FROM originals WHERE item_key = ?').get(itemKey);
+    return raw === undefined ? undefined : OriginalDbRowSchema.parse(raw).source;
+  }
+
+  pruneOriginals(olderThan: string): number {
+    return this.db.prepare('DELETE FROM originals WHERE saved_at < ?').run(olderThan).changes;
+  }
+
+  // ---------------------------------------------------------------- items that need a human
+
+  recordNeedsHuman(itemKey: string, rule: string | undefined, message: string, now: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO needs_human (item_key, rule, message, first_seen, last_seen, count) VALUES (?, ?, ?, ?, ?, 1)
+         ON CONFLICT (item_key, rule) DO UPDATE SET message = excluded.message, last_seen = excluded.last_seen,
+           count = needs_human.count + 1`,
+      )
+      .run(itemKey, rule ?? '', message, now, now);
+  }
+
+  clearNeedsHuman(itemKey: string, rule?: string): void {
+    if (rule === undefined) {
+      this.db.prepare('DELETE FROM needs_human WHERE item_key = ?').run(itemKey);
+    } else {
+      this.db.prepare('DELETE FROM needs_human WHERE item_key = ? AND rule = ?').run(itemKey, rule);
+    }
+  }
+
+  listNeedsHuman(since?: string): NeedsHumanRow[] {
+    const rows =
+      since === undefined
+        ? this.db.prepare('SELECT * FROM needs_human ORDER BY first_seen, item_key, rule').all()
+        : this.db.prepare('SELECT * FROM needs_human WHERE last_seen >= ? ORDER BY first_seen, item_key, rule').all(since);
+    return rows.map((raw) => {
+      const r = NeedsHumanDbRowSchema.parse(raw);
+      const row: NeedsHumanRow = { itemKey: r.item_key, message: r.message, firstSeen: r.first_seen, lastSeen: r.last_seen, count: r.count };
+      if (r.rule !== '') row.rule = r.rule;
+      return row;
+    });
   }
 }
 

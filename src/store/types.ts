@@ -178,6 +178,54 @@ export interface DigestRow {
   sentAt: string;
 }
 
+/**
+ * An event as the digest needs it: recorded by the service each time it evaluates an event, so the
+ * digest can list upcoming public meetings and who was invited. No description (privacy).
+ */
+export interface EventSummary {
+  /** The item key (UID, with `#RECURRENCE-ID` for a single occurrence). */
+  key: string;
+  calendarId: string;
+  summary: string;
+  /** ISO 8601 UTC instants. */
+  start: string;
+  end: string;
+  location: string;
+  /** What kind of meeting it is (`public-meeting`, `ward-surgery`, …), as the event signals classify it; `cancelled` when it was. */
+  kinds: string[];
+  /** Ward ids it concerns. */
+  wards: string[];
+  organizer?: string;
+  /** Attendee addresses. */
+  attendees: string[];
+}
+
+/** Something only a person can settle (an unknown or ambiguous ward, say), for the digest. */
+export interface NeedsHumanRow {
+  itemKey: string;
+  /** The rule that asked; absent when the notice is not about one rule. */
+  rule?: string;
+  message: string;
+  firstSeen: string;
+  lastSeen: string;
+  /** How many times it has been reported. */
+  count: number;
+}
+
+/**
+ * A digest about to be sent: written before the message goes out, so that after a crash between
+ * sending and recording, the digest can be recorded with the content cut-off it really had.
+ */
+export interface DigestAttempt {
+  date: string;
+  messageId: string;
+  /** Start of the period covered (absent for the first digest: everything so far). */
+  since?: string;
+  /** End of the period covered: findings and `digest` effects before this instant are in it. */
+  until: string;
+  startedAt: string;
+}
+
 /** Changes made while an attempt ends. */
 export interface AttemptFailure {
   error: string;
@@ -219,6 +267,11 @@ export interface Store extends CursorStore {
   /** Record the digest for a date; false when one was already recorded. */
   recordDigest(date: string, messageId: string, now: string): boolean;
   getDigest(date: string): DigestRow | undefined;
+  /** The digest with the latest date (before the date `before`, YYYY-MM-DD, when given), if any was sent. */
+  lastDigest(before?: string): DigestRow | undefined;
+  /** Remember what a digest about to be sent covers (replacing an earlier attempt for the date). */
+  recordDigestAttempt(attempt: DigestAttempt): void;
+  getDigestAttempt(date: string): DigestAttempt | undefined;
 
   /** Quarantine: something could not be read. Repeats of the same origin count up. */
   recordProblem(problem: Problem, now: string): void;
@@ -231,6 +284,25 @@ export interface Store extends CursorStore {
   listSourceHealth(): SourceHealth[];
 
   listAudit(filter?: AuditFilter): AuditEntry[];
+
+  /** Record (or refresh) an event the service has evaluated. */
+  upsertEvent(summary: EventSummary, now: string): void;
+  /** Events starting in [from, to), earliest first. */
+  listUpcomingEvents(from: string, to: string): EventSummary[];
+  getEvent(key: string): EventSummary | undefined;
+
+  /** Keep a message's raw source (so `route-to-clerk` can attach it later); replaces an earlier copy. */
+  saveOriginal(itemKey: string, source: Buffer, now: string): void;
+  getOriginal(itemKey: string): Buffer | undefined;
+  /** Forget sources saved before `olderThan`; returns how many were removed. */
+  pruneOriginals(olderThan: string): number;
+
+  /** Something needs a person's judgement; repeats of the same item and rule count up. */
+  recordNeedsHuman(itemKey: string, rule: string | undefined, message: string, now: string): void;
+  /** Settled: the item (and rule, when given) no longer needs a person. */
+  clearNeedsHuman(itemKey: string, rule?: string): void;
+  /** What needs a person, reported at or after `since` (all when absent), oldest first. */
+  listNeedsHuman(since?: string): NeedsHumanRow[];
 
   close(): void;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import rule from '../../src/rules/confidential-stays-internal.js';
+import { formatMessage } from '../../src/signals/match.js';
 import { A, mail, runRule } from '../support/council.js';
 import { ruleTester } from '../support/rule-tester.js';
 
@@ -222,5 +223,12 @@ describe('confidential-stays-internal: details', () => {
     const item = mail({ from: A.sue, to: [A.resident], subject: 'A personal note', sensitivity: 'personal', text: 'Thank you for your kind card.' });
     expect(runRule(rule, item).hits).toEqual([]);
     expect(runRule(rule, item, { options: { sensitivities: ['personal', 'private', 'confidential'] } }).hits).toHaveLength(1);
+  });
+
+  test('the summary reads as one courteous sentence with every placeholder filled', () => {
+    const hit = runRule(rule, mail({ from: A.tom, to: [A.tomPersonal], subject: 'CONFIDENTIAL: lease', text: 'For the weekend.' })).hits[0];
+    expect(hit).toBeDefined();
+    const template = rule.meta.messages[hit?.messageId ?? ''] ?? '';
+    expect(formatMessage(template, hit?.data ?? {})).toBe("Cllr Tom Brown sent a message marked “CONFIDENTIAL” to Cllr Tom Brown's personal address (tombrown1960@gmail.com), outside the council’s domains.");
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import rule from '../../src/rules/no-party-political-use.js';
+import { formatMessage } from '../../src/signals/match.js';
 import { A, mail, runRule } from '../support/council.js';
 import { ruleTester } from '../support/rule-tester.js';
 
@@ -230,5 +231,12 @@ describe('no-party-political-use: details', () => {
     const ev = runRule(rule, mail({ from: A.sam, to: [A.raj], subject: 'Leaflets', text: 'Could you print your election leaflets elsewhere, please?' }));
     expect(ev.hits).toEqual([]);
     expect(ev.reason).toContain('not a member');
+  });
+
+  test('the summary reads as one courteous sentence with every placeholder filled', () => {
+    const hit = runRule(rule, mail({ from: A.raj, to: [A.sam], subject: 'Leaflets', text: 'Could you print 300 copies of our election leaflet?' })).hits[0];
+    expect(hit).toBeDefined();
+    const template = rule.meta.messages[hit?.messageId ?? ''] ?? '';
+    expect(formatMessage(template, hit?.data ?? {})).toBe('Cllr Raj Mehta asked Sam Patel for party or campaign work (“election leaflet”).');
   });
 });

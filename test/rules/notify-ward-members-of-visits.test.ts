@@ -165,6 +165,12 @@ describe('notify-ward-members-of-visits summaries', () => {
     expect(ev.hits[0]?.people).toEqual([A.tom, A.sue]);
   });
 
+  test('a visit already under way is too late to announce beforehand', () => {
+    const ev = runRule(rule, event({ ...playAreaVisit, attendees: [] }), { now: '2026-12-04T10:45:00.000Z' });
+    expect(ev.hits).toEqual([]);
+    expect(ev.reason).toContain('has already started');
+  });
+
   test('an unknown ward asks a person in a full sentence', () => {
     const ev = runRule(rule, event({ calendarId: 'alice-green', organizer: A.alice, summary: 'Visit to the depot', location: 'Depot' }));
     expect(ev.needsHuman).toMatch(/could not tell which ward/);

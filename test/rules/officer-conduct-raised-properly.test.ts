@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import rule from '../../src/rules/officer-conduct-raised-properly.js';
+import { formatMessage } from '../../src/signals/match.js';
 import { A, mail, runRule } from '../support/council.js';
 import { ruleTester } from '../support/rule-tester.js';
 
@@ -216,5 +217,12 @@ describe('officer-conduct-raised-properly: details', () => {
       }),
     );
     expect(ev.hits).toEqual([]);
+  });
+
+  test('the summary reads as one courteous sentence with every placeholder filled', () => {
+    const hit = runRule(rule, mail({ from: A.tom, to: [A.gazette], subject: 'Parking', text: 'Frankly the Town Clerk is incompetent.' })).hits[0];
+    expect(hit).toBeDefined();
+    const template = rule.meta.messages[hit?.messageId ?? ''] ?? '';
+    expect(formatMessage(template, hit?.data ?? {})).toBe('Cllr Tom Brown criticised a council officer in mail to newsdesk@millbrookgazette.co.uk.');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { MailItem } from '../../src/items/types.js';
 import rule from '../../src/rules/press-via-clerk.js';
+import { formatMessage } from '../../src/signals/match.js';
 import { A, mail, runRule } from '../support/council.js';
 import { ruleTester } from '../support/rule-tester.js';
 
@@ -111,7 +112,7 @@ ruleTester(rule, {
         subject: 'Northfield Community Centre',
         text: 'Dear South Today,\n\nFurther to your call, I can confirm that the Northfield Community Centre roof repairs are now complete.\n\nCllr Ben Hughes',
       }),
-      hits: [{ messageId: 'mediaInPreElection', offender: A.ben, actions: ['warn', 'digest'], evidence: ['polling day 2027-01-21', 'covers Northfield'] }],
+      hits: [{ messageId: 'mediaInPreElection', offender: A.ben, actions: ['warn', 'digest'], evidence: ['sent on 12 January 2027', 'polling day 21 January 2027', 'from 11 December 2026', 'covers Northfield'] }],
     },
     {
       name: 'a Castle member writes on the same day without the Clerk: the ordinary variant',
@@ -134,7 +135,7 @@ ruleTester(rule, {
         subject: 'Riverside Park café',
         text: 'Dear newsdesk,\n\nThe new café in Riverside Park opens on 1 May, which I have campaigned for since 2023.\n\nCllr Sue Taylor',
       }),
-      hits: [{ messageId: 'mediaInPreElection', offender: A.sue, actions: ['warn', 'digest'], evidence: ['2027-05-06', 'Town council elections'] }],
+      hits: [{ messageId: 'mediaInPreElection', offender: A.sue, actions: ['warn', 'digest'], evidence: ['polling day 6 May 2027', 'Town council elections'] }],
     },
     {
       name: 'a party statement inside the pre-election period is still flagged',
@@ -145,7 +146,7 @@ ruleTester(rule, {
         subject: 'Labour group statement',
         text: 'On behalf of the Labour group, I can say that we will freeze the precept if re-elected.\n\nCllr Raj Mehta',
       }),
-      hits: [{ messageId: 'mediaInPreElection', offender: A.raj, evidence: ['2027-05-06'] }],
+      hits: [{ messageId: 'mediaInPreElection', offender: A.raj, evidence: ['6 May 2027'] }],
     },
     {
       name: 'the press blind-copied into a letter to a resident',
@@ -191,7 +192,7 @@ describe('press-via-clerk: details', () => {
 
   test('the pre-election hit carries the election and polling day for the summary', () => {
     const ev = runRule(rule, mail({ from: A.ben, to: [A.gazette], date: byElectionDay, subject: 'Hazel Avenue', text: 'A quick update.' }));
-    expect(ev.hits[0]?.data).toMatchObject({ election: 'Northfield by-election', poll: '2027-01-21', media: A.gazette });
+    expect(ev.hits[0]?.data).toMatchObject({ election: 'Northfield by-election', poll: '21 January 2027', media: A.gazette });
     expect(ev.hits[0]?.severity).toBe('warning');
   });
 
@@ -199,5 +200,12 @@ describe('press-via-clerk: details', () => {
     const ev = runRule(rule, mail({ from: A.alice, to: [A.gazette], subject: 'Statement', text: 'As Green group leader I welcome the new cycle racks.' }));
     expect(ev.hits).toEqual([]);
     expect(ev.reason).toContain('party political in nature');
+  });
+
+  test('the summary reads as one courteous sentence with every placeholder filled', () => {
+    const hit = runRule(rule, mail({ from: A.ben, to: [bbc], date: byElectionDay, subject: 'Hazel Avenue', text: 'A quick update.' })).hits[0];
+    expect(hit).toBeDefined();
+    const template = rule.meta.messages[hit?.messageId ?? ''] ?? '';
+    expect(formatMessage(template, hit?.data ?? {})).toBe('Cllr Ben Hughes wrote to the press (south.today@bbc.co.uk) during the pre-election period before the Northfield by-election on 21 January 2027.');
   });
 });

@@ -65,3 +65,16 @@ describe('partyStatementPatterns', () => {
     expect(findPhrases(text, patterns, 'body')).toEqual([]);
   });
 });
+
+describe('party names that are ordinary words', () => {
+  test('"Green" after a place or a first name is not the party', () => {
+    expect(analysePartyWork('x', 'Could you print leaflets for the Village Green campaign?', signals).request).toBeUndefined();
+    expect(analysePartyWork('x', 'Could you print the Alice Green newsletter?', signals).request).toBeUndefined();
+  });
+
+  test('the party itself still counts, after "Vote" or a lower-case word', () => {
+    expect(analysePartyWork('x', 'Could you print the Green campaign posters?', signals).topics.map((t) => t.text)).toContain('Green campaign');
+    expect(findPartyBusiness('x', 'Vote Green on 6 May!', signals).phrases.map((t) => t.text)).toEqual(['Vote Green']);
+    expect(findPartyBusiness('x', 'The Riverside Labour branch meets on Thursday.', signals).phrases.map((t) => t.text)).toEqual(['Labour branch']);
+  });
+});

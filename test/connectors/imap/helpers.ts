@@ -142,3 +142,36 @@ export async function startFreezableProxy(targetPort: number): Promise<Freezable
     },
   };
 }
+
+export interface StackUserLike {
+  address: string;
+  password: string;
+}
+
+/** Every message in a folder of a user's mailbox, read over IMAP. */
+export async function folderSources(imapPort: number, user: StackUserLike, folder: string): Promise<Buffer[]> {
+  const { ImapFlow } = await import('imapflow');
+  const client = new ImapFlow({ host: '127.0.0.1', port: imapPort, secure: false, auth: { user: user.address, pass: user.password }, logger: false });
+  await client.connect();
+  try {
+    const box = await client.mailboxOpen(folder, { readOnly: true });
+    if (box.exists === 0) return [];
+    const out: Buffer[] = [];
+    for await (const m of client.fetch('1:*', { source: true })) if (m.source) out.push(m.source);
+    return out;
+  } finally {
+    await client.logout();
+  }
+}
+
+/** Waits until a message with `match` (a Message-ID, or a test on the source) is in the folder, and returns it. */
+export async function waitForMessage(imapPort: number, user: StackUserLike, folder: string, match: string | ((source: string) => boolean), timeoutMs = 10_000): Promise<string> {
+  const test = typeof match === 'string' ? (s: string) => messageIdOf(s) === match : match;
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const found = (await folderSources(imapPort, user, folder)).map((b) => b.toString('utf8')).find(test);
+    if (found !== undefined) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`No matching message arrived in ${user.address}/${folder}.`);
+}

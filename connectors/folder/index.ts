@@ -1,0 +1,298 @@
+/**
+ * The folder source as a live connector: the embedded default and the replay tool.
+ *
+ *   DIR/mail/<mailbox-address>/<folder>/*.eml
+ *   DIR/calendars/<calendar-id>/*.ics
+ *
+ * `sync` hands over every file that is new or changed since it was last handed over: each file's
+ * modification time and size are remembered in the cursor store once the record has been taken,
+ * so a restart does not read unchanged files again. `watch` keeps doing that as files arrive: it
+ * listens with fs.watch (recursive) where the platform offers it and also looks over the folder
+ * every so often, because change notifications can be missed; with `watchMode: 'poll'` it only
+ * looks every `pollIntervalMs`. Bursts of changes are gathered (debounced) into one pass.
+ *
+ * Files whose name starts with a dot are ignored, so a file can be written under a temporary
+ * `.name.tmp` and renamed into place when complete.
+ *
+ * The folder source only reads: it cannot add attendees to an event or decline a booking.
+ */
+import { watch as fsWatch, promises as fs, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import type { Address, RawRecord } from '../../src/items/types.js';
+import type { CursorStore, EventRef, RecordSink, SourceCapabilities, SourceConnector } from '../../src/sources/types.js';
+import { normalizeFolder } from './read.js';
+
+export const FOLDER_SOURCE_NAME = 'folder';
+
+export interface FolderConnectorOptions {
+  /** Where each file's last-read stamp is kept; an in-memory store when absent (everything is read once per process). */
+  cursors?: CursorStore;
+  /** The name the source goes by in health reports and cursors (default `folder`). */
+  name?: string;
+  /** `auto`: fs.watch where available plus an occasional look; `poll`: look every `pollIntervalMs` only. */
+  watchMode?: 'auto' | 'poll';
+  /** How often to look over the folder in `poll` mode (default 2 s). */
+  pollIntervalMs?: number;
+  /** How often to look over the folder anyway in `auto` mode (default 60 s). */
+  safetyPollIntervalMs?: number;
+  /** How long to wait after a change for the burst to end (default 250 ms). */
+  debounceMs?: number;
+}
+
+/** The folder is missing or unreadable: the whole source is down (retried by the service). */
+export class FolderSourceError extends Error {
+  override readonly name = 'FolderSourceError';
+}
+
+interface FileEntry {
+  file: string;
+  stamp: string;
+  kind: 'mail' | 'calendar';
+  mailbox: string;
+  folder: string;
+  calendarId: string;
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code: unknown = err.code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Visible entries of a directory, sorted; [] when it vanished meanwhile. */
+async function listVisible(dir: string): Promise<{ name: string; isDir: boolean; isFile: boolean }[]> {
+  try {
+    const entries = await fs.readdir(dir, { withFileTypes: true });
+    return entries
+      .filter((e) => !e.name.startsWith('.'))
+      .map((e) => ({ name: e.name, isDir: e.isDirectory(), isFile: e.isFile() }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw err;
+  }
+}
+
+async function stampOf(file: string): Promise<string | undefined> {
+  try {
+    const st = await fs.stat(file);
+    return st.isFile() ? `${Math.trunc(st.mtimeMs)}:${st.size}` : undefined;
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function checkRoot(root: string): Promise<void> {
+  let isDir: boolean;
+  try {
+    isDir = (await fs.stat(root)).isDirectory();
+  } catch (err) {
+    const code = errorCode(err);
+    throw new FolderSourceError(
+      code === 'ENOENT'
+        ? `The source folder ${root} does not exist (or no longer exists). Wardwatch will keep trying; please create it or correct connectors.folder.dir.`
+        : `The source folder ${root} cannot be read: ${errorText(err)}`,
+    );
+  }
+  if (!isDir) throw new FolderSourceError(`The source ${root} is a file, not a folder; please point connectors.folder.dir at a folder.`);
+}
+
+/** Every .eml and .ics file in the layout, mail first, in a stable order. */
+async function scan(root: string): Promise<FileEntry[]> {
+  await checkRoot(root);
+  const out: FileEntry[] = [];
+  const mailRoot = path.join(root, 'mail');
+  for (const mailbox of await listVisible(mailRoot)) {
+    if (!mailbox.isDir) continue;
+    for (const folder of await listVisible(path.join(mailRoot, mailbox.name))) {
+      if (!folder.isDir) continue;
+      const dir = path.join(mailRoot, mailbox.name, folder.name);
+      for (const f of await listVisible(dir)) {
+        if (!f.isFile || !f.name.toLowerCase().endsWith('.eml')) continue;
+        const file = path.join(dir, f.name);
+        const stamp = await stampOf(file);
+        if (stamp === undefined) continue;
+        out.push({ file, stamp, kind: 'mail', mailbox: mailbox.name.toLowerCase(), folder: normalizeFolder(folder.name), calendarId: '' });
+      }
+    }
+  }
+  const calRoot = path.join(root, 'calendars');
+  for (const calendar of await listVisible(calRoot)) {
+    if (!calendar.isDir) continue;
+    const dir = path.join(calRoot, calendar.name);
+    for (const f of await listVisible(dir)) {
+      if (!f.isFile || !f.name.toLowerCase().endsWith('.ics')) continue;
+      const file = path.join(dir, f.name);
+      const stamp = await stampOf(file);
+      if (stamp === undefined) continue;
+      out.push({ file, stamp, kind: 'calendar', mailbox: '', folder: '', calendarId: calendar.name });
+    }
+  }
+  return out;
+}
+
+class MemoryCursors implements CursorStore {
+  private readonly values = new Map<string, string>();
+  getCursor(source: string, key: string): string | undefined {
+    return this.values.get(`${source}\u0000${key}`);
+  }
+  setCursor(source: string, key: string, value: string): void {
+    this.values.set(`${source}\u0000${key}`, value);
+  }
+}
+
+export class FolderConnector implements SourceConnector {
+  readonly name: string;
+  readonly capabilities: SourceCapabilities = { addAttendees: false, declineBooking: false };
+  readonly root: string;
+  private readonly cursors: CursorStore;
+  private readonly options: Required<Omit<FolderConnectorOptions, 'cursors' | 'name'>>;
+  private closed = false;
+
+  constructor(dir: string, options: FolderConnectorOptions = {}) {
+    this.root = path.resolve(dir);
+    this.name = options.name ?? FOLDER_SOURCE_NAME;
+    this.cursors = options.cursors ?? new MemoryCursors();
+    this.options = {
+      watchMode: options.watchMode ?? 'auto',
+      pollIntervalMs: options.pollIntervalMs ?? 2000,
+      safetyPollIntervalMs: options.safetyPollIntervalMs ?? 60_000,
+      debounceMs: options.debounceMs ?? 250,
+    };
+  }
+
+  /** Hand over every new or changed file. Throws FolderSourceError when the folder itself is missing. */
+  async sync(sink: RecordSink): Promise<void> {
+    const entries = await scan(this.root);
+    for (const entry of entries) {
+      if (this.closed) return;
+      if (this.cursors.getCursor(this.name, entry.file) === entry.stamp) continue;
+      let record: RawRecord;
+      try {
+        record =
+          entry.kind === 'mail'
+            ? { kind: 'mail', source: await fs.readFile(entry.file), mailbox: entry.mailbox, folder: entry.folder, origin: entry.file }
+            : { kind: 'calendar', source: await fs.readFile(entry.file, 'utf8'), calendarId: entry.calendarId, origin: entry.file };
+      } catch (err) {
+        if (errorCode(err) === 'ENOENT') continue; // removed between the listing and the read
+        sink.problem({ origin: entry.file, kind: entry.kind, reason: `cannot read the file: ${errorText(err)}` });
+        continue;
+      }
+      await sink.record(record);
+      // The stamp read before the file was: if it changed meanwhile, the next pass reads it again.
+      this.cursors.setCursor(this.name, entry.file, entry.stamp);
+    }
+  }
+
+  /** Watch for new and changed files until `signal` aborts. Rejects when the folder goes away. */
+  watch(sink: RecordSink, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let watcher: FSWatcher | undefined;
+      let debounce: NodeJS.Timeout | undefined;
+      let poll: NodeJS.Timeout | undefined;
+      let running: Promise<void> | undefined;
+      let again = false;
+      let finished = false;
+
+      const finish = (err?: unknown): void => {
+        if (finished) return;
+        finished = true;
+        watcher?.close();
+        if (debounce) clearTimeout(debounce);
+        if (poll) clearInterval(poll);
+        signal.removeEventListener('abort', onAbort);
+        // Let a pass under way finish its current file before saying the watch has ended.
+        const settle = running ?? Promise.resolve();
+        void settle.then(
+          () => (err === undefined ? resolve() : reject(err)),
+          () => (err === undefined ? resolve() : reject(err)),
+        );
+      };
+      const onAbort = (): void => finish();
+
+      const pass = (): void => {
+        if (finished) return;
+        if (running) {
+          again = true;
+          return;
+        }
+        running = (async () => {
+          try {
+            do {
+              again = false;
+              await this.sync(sink);
+            } while (again && !finished && !this.closed);
+          } catch (err) {
+            running = undefined;
+            finish(err);
+            return;
+          }
+          running = undefined;
+        })();
+      };
+      const soon = (): void => {
+        if (finished) return;
+        if (debounce) clearTimeout(debounce);
+        debounce = setTimeout(pass, this.options.debounceMs);
+      };
+
+      if (signal.aborted) {
+        finish();
+        return;
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+
+      let interval = this.options.pollIntervalMs;
+      if (this.options.watchMode === 'auto') {
+        try {
+          watcher = fsWatch(this.root, { recursive: true, persistent: true }, (_event, filename) => {
+            const name = filename === null ? '' : path.basename(filename.toString());
+            if (!name.startsWith('.')) soon();
+          });
+          watcher.on('error', () => {
+            watcher?.close();
+            watcher = undefined;
+            // The folder itself went away (or the watch broke): the next look says which.
+            if (!finished) pass();
+          });
+          interval = this.options.safetyPollIntervalMs;
+        } catch {
+          // No recursive watch here: looking every pollIntervalMs does the job.
+          watcher = undefined;
+        }
+      }
+      poll = setInterval(pass, interval);
+      // Anything that arrived between the first pass and now.
+      pass();
+    });
+  }
+
+  async addAttendees(ref: EventRef, _attendees: Address[]): Promise<void> {
+    throw new Error(
+      `The folder source cannot change calendars: it only reads .ics files, so it cannot add attendees to the event ${ref.uid} on ${ref.calendarId}.`,
+    );
+  }
+
+  async declineBooking(ref: EventRef, _roomAddress: string | undefined, _reason: string): Promise<void> {
+    throw new Error(
+      `The folder source cannot change calendars: it only reads .ics files, so it cannot decline the booking ${ref.uid} on ${ref.calendarId}.`,
+    );
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** The folder source for `dir` (see the module comment). */
+export function createFolderConnector(dir: string, options: FolderConnectorOptions = {}): FolderConnector {
+  return new FolderConnector(dir, options);
+}

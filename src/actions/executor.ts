@@ -1,0 +1,418 @@
+/**
+ * The action executor: carries out one outbox effect. Used as `outbox.runDue(createExecutor(deps))`.
+ *
+ * - nudge, warn, notify, notify-clerk, route-to-clerk: one message to the effect's recipient,
+ *   rendered from the effect's template (a routed copy attaches the original as message/rfc822);
+ *   the per-person `daily-summary` lists the nudges folded into it.
+ * - invite: adds the member to the organiser's event where the calendar's source can, and sends
+ *   the `invitation` message; otherwise the message carries an iMIP REQUEST (RFC 6047) for the event.
+ * - block: declines the room booking where the source can and tells the organiser
+ *   (`booking-declined`); otherwise warns the organiser and tells the Clerk it could not be done.
+ *
+ * Every message carries the effect's Message-ID (a second message of the same effect a derived one)
+ * and its X-Wardwatch-Key header. An error worth retrying is thrown as it is (the outbox backs off);
+ * one that retrying cannot cure is a PermanentEffectError. Nothing logged holds a message body.
+ */
+import type { ActionKind, Config, RuleId } from '../config/schema.js';
+import { RULE_IDS } from '../config/schema.js';
+import type { Engine } from '../engine/engine.js';
+import type { Finding } from '../engine/types.js';
+import type { Address } from '../items/types.js';
+import { effectMessageId, serviceDomainOf } from '../outbox/idempotency.js';
+import { PermanentEffectError, type EffectExecutor } from '../outbox/outbox.js';
+import type { EventRef, MailSender, OutgoingMessage, SourceConnector } from '../sources/types.js';
+import { DAILY_SUMMARY_RULE, type EffectRow, type Store } from '../store/types.js';
+import type { FoldedNudge, RecipientData, TemplateData } from '../templates/data.js';
+import { isTemplateName } from '../templates/names.js';
+import { formatWhen } from '../templates/wording.js';
+import { buildInvitationRequest } from './imip.js';
+import { addressOf, calendarName, loadItemDetails, looksAllDay, nameOf, splitEventKey, type ItemDetails } from './item-context.js';
+import { MessageBuilder, recipientFor, templateNameFor, type FindingContext } from './messages.js';
+
+/** What the executor logs through (pino's logger fits). */
+export interface ExecutorLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface ExecutorDeps {
+  store: Store;
+  engine: Engine;
+  config: Config;
+  sender: MailSender;
+  /** The connected source that holds a calendar, if any (it may be able to add attendees or decline bookings). */
+  calendarOwner: (calendarId: string) => SourceConnector | undefined;
+  /** The Clerk's template folder (`templates.dir`, resolved against the config's folder). */
+  templatesDir?: string;
+  /** The title cited with the council's own clause numbers (its protocol profile's name). */
+  protocolTitle?: string;
+  now: () => Date;
+  logger?: ExecutorLogger;
+}
+
+const RECIPIENT_KINDS: readonly ActionKind[] = ['nudge', 'warn', 'notify', 'notify-clerk', 'route-to-clerk', 'invite'];
+const NOUNS: Partial<Record<ActionKind, string>> = { nudge: 'a reminder', warn: 'a warning', notify: 'a notice', invite: 'an invitation' };
+const ORIGINAL_FILENAME = 'original-message.eml';
+/** How the audit records a block carried out by warning instead of declining. */
+const NOT_DECLINED = 'Not declined:';
+
+function isRuleId(rule: string): rule is RuleId {
+  return (RULE_IDS as readonly string[]).includes(rule);
+}
+
+function capitalise(s: string): string {
+  return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+class Executor {
+  private readonly messages: MessageBuilder;
+  private readonly serviceDomain: string;
+  private readonly timeZone: string;
+
+  constructor(private readonly deps: ExecutorDeps) {
+    this.messages = new MessageBuilder({
+      config: deps.config,
+      directory: deps.engine.directory,
+      ...(deps.templatesDir !== undefined ? { templatesDir: deps.templatesDir } : {}),
+      ...(deps.protocolTitle !== undefined ? { protocolTitle: deps.protocolTitle } : {}),
+    });
+    this.serviceDomain = serviceDomainOf(deps.config.council.serviceAddress);
+    this.timeZone = deps.config.council.timezone;
+  }
+
+  private get directory(): Engine['directory'] {
+    return this.deps.engine.directory;
+  }
+
+  async execute(effect: EffectRow): Promise<void> {
+    if (this.deps.config.dryRun) {
+      throw new Error('Dry run is on, so nothing is sent; this action waits until dry run is turned off.');
+    }
+    if (effect.kind === 'digest') {
+      throw new PermanentEffectError('A digest entry is listed in the daily digest, not carried out on its own.');
+    }
+    if (effect.rule === DAILY_SUMMARY_RULE) {
+      await this.dailySummary(effect);
+      return;
+    }
+    const finding = this.findingOf(effect);
+    if (!finding) {
+      this.note(effect, `Not carried out: the finding no longer holds (the ${effect.itemKey.startsWith('<') ? 'message' : 'event'} changed since), so the ${effect.kind} was not needed.`);
+      return;
+    }
+    if (RECIPIENT_KINDS.includes(effect.kind) && effect.recipient === '') {
+      throw new PermanentEffectError(`The ${effect.kind} has no recipient, so there is nobody to send it to.`);
+    }
+    const fc: FindingContext = { finding, details: await this.details(finding) };
+    switch (effect.kind) {
+      case 'invite':
+        await this.invite(effect, fc);
+        break;
+      case 'block':
+        await this.block(effect, fc);
+        break;
+      case 'route-to-clerk':
+        await this.routeToClerk(effect, fc);
+        break;
+      default:
+        await this.message(effect, fc);
+    }
+  }
+
+  /* ------------------------------------------------------------------------------ lookups */
+
+  /** The finding an effect is about: the first of its rule's findings for the item that planned it. */
+  private findingOf(effect: EffectRow): Finding | undefined {
+    const stored = this.deps.store.getFindings(effect.itemKey, effect.rule);
+    const planned = stored.find((s) =>
+      s.finding.actions.some((a) => a.kind === effect.kind && (effect.recipient === '' || a.to.some((t) => t.toLowerCase() === effect.recipient))),
+    );
+    return planned?.finding;
+  }
+
+  private details(finding: Finding): Promise<ItemDetails> {
+    return loadItemDetails(finding.item, {
+      store: this.deps.store,
+      directory: this.directory,
+      calendars: this.deps.engine.calendars,
+      timeZone: this.timeZone,
+    });
+  }
+
+  private nowIso(): string {
+    return this.deps.now().toISOString();
+  }
+
+  private note(effect: EffectRow, outcome: string): void {
+    this.deps.store.noteEffect(effect.id, this.nowIso(), outcome);
+    this.deps.logger?.info({ effect: effect.key, kind: effect.kind, rule: effect.rule }, outcome);
+  }
+
+  /* ------------------------------------------------------------------------------ sending */
+
+  /** A further message of the same effect gets its own stable Message-ID. */
+  private partMessageId(effect: EffectRow, part: string): string {
+    return effectMessageId(`${effect.key}|${part}`, this.serviceDomain);
+  }
+
+  /** Send unless the sender knows the Message-ID already went out (a retry after a partial success). */
+  private async send(effect: EffectRow, message: OutgoingMessage): Promise<void> {
+    const { sender } = this.deps;
+    if (sender.alreadySent !== undefined && (await sender.alreadySent(message.messageId))) {
+      this.deps.logger?.info({ effect: effect.key, messageId: message.messageId }, 'message already sent earlier; not sent again');
+      return;
+    }
+    await sender.send(message);
+    this.deps.logger?.info(
+      { effect: effect.key, kind: effect.kind, rule: effect.rule, to: message.to.map((a) => a.address), messageId: message.messageId, sender: sender.name },
+      'message sent',
+    );
+  }
+
+  private compose(name: string, data: TemplateData, to: Address, messageId: string, effect: EffectRow, extras: Parameters<MessageBuilder['outgoing']>[3] = {}): OutgoingMessage {
+    return this.messages.outgoing(this.messages.render(name, data), to, { messageId, key: effect.key }, extras);
+  }
+
+  /** The data the named template needs for a message about a finding. */
+  private dataFor(name: string, fc: FindingContext, recipient: RecipientData): TemplateData {
+    if (!isTemplateName(name)) return this.messages.base(fc, recipient);
+    switch (name) {
+      case 'clerk-notice':
+        return this.messages.clerkNotice(fc, recipient, []);
+      case 'authorisation-request':
+        return this.messages.authorisationRequest(fc, recipient, this.deps.engine.settings.get('party-group-attendance-authorised')?.options);
+      case 'invitation':
+        return this.messages.invitation(fc, recipient);
+      default:
+        return name.endsWith('.notify') ? this.messages.notice(name, fc, recipient) : this.messages.base(fc, recipient);
+    }
+  }
+
+  private templateOf(effect: EffectRow, fallback: string): string {
+    return templateNameFor(effect.payload.template, effect.rule) ?? fallback;
+  }
+
+  /* ------------------------------------------------------------------------------ kinds */
+
+  /** nudge, warn, notify, notify-clerk: one message to the effect's recipient. */
+  private async message(effect: EffectRow, fc: FindingContext): Promise<void> {
+    const recipient = recipientFor(this.directory, effect.recipient);
+    const name = this.templateOf(effect, effect.kind === 'notify-clerk' ? 'clerk-notice' : fc.finding.rule);
+    const data =
+      name === 'clerk-notice' ? this.messages.clerkNotice(fc, recipient, this.actionsTaken(effect)) : this.dataFor(name, fc, recipient);
+    await this.send(effect, this.compose(name, data, recipient, effect.messageId, effect));
+  }
+
+  /** route-to-clerk: the cover note with the original attached, or saying why it could not be. */
+  private async routeToClerk(effect: EffectRow, fc: FindingContext): Promise<void> {
+    const recipient = recipientFor(this.directory, effect.recipient);
+    const name = this.templateOf(effect, 'routed-copy');
+    const original = fc.details.original;
+    const actions = this.actionsTaken(effect);
+    let attachment = ORIGINAL_FILENAME;
+    if (!original) {
+      const why = fc.details.missing ?? 'Wardwatch no longer holds a copy of the message';
+      attachment = `not attached: ${why}`;
+      actions.unshift(`The original message could not be attached, because ${why}; it is still in the sender's mailbox.`);
+    }
+    const data = name === 'routed-copy' ? this.messages.routedCopy(fc, recipient, attachment, actions) : this.dataFor(name, fc, recipient);
+    const extras = original ? { attachments: [{ filename: ORIGINAL_FILENAME, contentType: 'message/rfc822', content: original }] } : {};
+    await this.send(effect, this.compose(name, data, recipient, effect.messageId, effect, extras));
+  }
+
+  /** invite: add the member to the organiser's event where possible, else an iMIP REQUEST by mail. */
+  private async invite(effect: EffectRow, fc: FindingContext): Promise<void> {
+    const recipient = recipientFor(this.directory, effect.recipient);
+    const member = addressOf(this.directory, recipient.address);
+    const event = fc.details.event;
+    const calendarId = effect.payload.calendarId ?? event?.calendarId;
+    const owner = calendarId !== undefined ? this.deps.calendarOwner(calendarId) : undefined;
+    const name = this.templateOf(effect, 'invitation');
+    const data = this.dataFor(name, fc, recipient);
+
+    if (owner?.capabilities.addAttendees === true && calendarId !== undefined) {
+      await owner.addAttendees(this.eventRef(calendarId, fc.finding.item.key), [member]);
+      this.note(effect, `${recipient.name} was added to the event on the ${owner.name} calendar ${calendarId}.`);
+      await this.send(effect, this.compose(name, data, recipient, effect.messageId, effect));
+      return;
+    }
+    if (!event) {
+      throw new PermanentEffectError(
+        `${recipient.name} could not be invited: ${fc.details.missing ?? 'the event is not known'}, so no calendar invitation can be made. Please invite them by hand.`,
+      );
+    }
+    const { uid, recurrenceId } = splitEventKey(event.key);
+    const ics = buildInvitationRequest({
+      event: {
+        uid,
+        ...(recurrenceId !== undefined ? { recurrenceId } : {}),
+        sequence: 0,
+        start: event.start,
+        end: event.end,
+        allDay: looksAllDay(event.start, event.end, this.timeZone),
+        summary: event.summary,
+        location: event.location,
+        ...(event.organizer !== undefined ? { organizer: addressOf(this.directory, event.organizer) } : {}),
+      },
+      attendee: member,
+      fallbackOrganizer: this.messages.from,
+      timeZone: this.timeZone,
+      now: this.deps.now(),
+      description: `${this.deps.config.council.name} invites the members for the wards concerned to its public meetings.`,
+    });
+    await this.send(effect, this.compose(name, data, recipient, effect.messageId, effect, { calendar: { method: 'REQUEST', content: ics } }));
+  }
+
+  /** block: decline the room booking where the source can; otherwise warn the organiser and tell the Clerk. */
+  private async block(effect: EffectRow, fc: FindingContext): Promise<void> {
+    const { finding } = fc;
+    const calendarId = effect.payload.calendarId ?? finding.targets.room?.calendarId;
+    if (calendarId === undefined) throw new PermanentEffectError('The booking cannot be declined: the finding names no room calendar.');
+    const room = calendarName(this.deps.engine.calendars, calendarId);
+    const roomAddress = finding.targets.room?.address ?? this.deps.engine.calendars.get(calendarId)?.address;
+    const owner = this.deps.calendarOwner(calendarId);
+    const organiser = finding.targets.offender !== undefined ? recipientFor(this.directory, finding.targets.offender) : undefined;
+
+    if (owner?.capabilities.declineBooking === true) {
+      await owner.declineBooking(this.eventRef(calendarId, finding.item.key), roomAddress, this.declineReason(finding));
+      this.note(effect, `The booking of ${room} was declined on the ${owner.name} calendar.`);
+      if (!organiser) {
+        this.note(effect, 'The organiser is not known, so nobody was told that the booking was declined.');
+        return;
+      }
+      const period = this.messages.period(this.deps.engine.elections, fc, this.timeZone, this.nowIso());
+      const name = this.templateOf(effect, 'booking-declined');
+      const data = name === 'booking-declined' ? this.messages.bookingDeclined(fc, organiser, room, period) : this.dataFor(name, fc, organiser);
+      await this.send(effect, this.compose(name, data, organiser, effect.messageId, effect));
+      return;
+    }
+
+    const why = owner
+      ? `the ${owner.name} source that holds the ${room} calendar cannot decline bookings`
+      : `Wardwatch is not connected to the ${room} calendar (${calendarId}) in a way that lets it decline bookings`;
+    const actions: string[] = [`The booking of ${room} could not be declined automatically, because ${why}. Please decline it by hand if it should not go ahead.`];
+    if (organiser) {
+      const warning = this.compose(finding.rule, this.messages.base(fc, organiser), organiser, effect.messageId, effect);
+      await this.send(effect, warning);
+      actions.push(`A warning was sent to ${organiser.name}.`);
+    }
+    actions.push(...this.actionsTaken(effect));
+    const clerks = this.directory.clerks().map((p) => p.id);
+    const notify = clerks.length > 0 ? clerks : this.deps.config.digest.to;
+    for (const clerk of notify) {
+      const recipient = recipientFor(this.directory, clerk);
+      const data = this.messages.clerkNotice(fc, recipient, actions);
+      await this.send(effect, this.compose('clerk-notice', data, recipient, this.partMessageId(effect, `clerk:${recipient.address}`), effect));
+    }
+    this.note(effect, `${NOT_DECLINED} the booking of ${room} could not be declined automatically (${why}); ${organiser ? `${organiser.name} was warned and ` : ''}the Clerk was told.`);
+  }
+
+  /** The daily summary: one message listing the nudges folded into it. */
+  private async dailySummary(effect: EffectRow): Promise<void> {
+    const recipient = recipientFor(this.directory, effect.recipient);
+    const folded = this.deps.store.listEffects({ foldedInto: effect.key, states: ['folded'] });
+    const nudges: FoldedNudge[] = [];
+    for (const f of folded) {
+      if (!isRuleId(f.rule)) continue;
+      const finding = this.findingOf(f);
+      if (!finding) continue;
+      const details = await this.details(finding);
+      nudges.push(this.messages.folded(f.rule, finding.summary, finding.clauses, details));
+    }
+    if (nudges.length === 0) {
+      this.note(effect, `Nothing to send: none of the reminders folded into ${recipient.name}'s summary still applies.`);
+      return;
+    }
+    const day = effect.payload.day ?? effect.itemKey;
+    const name = this.templateOf(effect, 'nudge-summary');
+    const data = this.messages.summary(recipient, day, this.timeZone, nudges);
+    await this.send(effect, this.compose(name, data, recipient, effect.messageId, effect));
+  }
+
+  /* ------------------------------------------------------------------------------ helpers */
+
+  /**
+   * The event as its source knows it. Only the calendar, UID and occurrence are known here (the
+   * store keeps no source location), so `origin` is empty: the connector finds the event by UID.
+   */
+  private eventRef(calendarId: string, itemKey: string): EventRef {
+    const { uid, recurrenceId } = splitEventKey(itemKey);
+    return { calendarId, uid, ...(recurrenceId !== undefined ? { recurrenceId } : {}), origin: '' };
+  }
+
+  private declineReason(finding: Finding): string {
+    const what =
+      finding.rule === 'no-ward-meetings-before-elections'
+        ? 'no ward surgeries or public meetings in the pre-election period'
+        : finding.summary.replace(/\.$/, '');
+    return `Declined by ${this.deps.config.council.name}: ${what} (${this.messages.clauseText(finding.clauses)}).`;
+  }
+
+  /** What else was done about the same finding, in sentences for the Clerk. */
+  private actionsTaken(effect: EffectRow): string[] {
+    const now = this.deps.now().getTime();
+    const lines: string[] = [];
+    let digest = false;
+    for (const e of this.deps.store.listEffects({ itemKey: effect.itemKey })) {
+      if (e.rule !== effect.rule || e.key === effect.key) continue;
+      if (e.kind === 'notify-clerk' || e.kind === 'route-to-clerk') continue;
+      if (e.kind === 'digest') {
+        digest = true;
+        continue;
+      }
+      const line = this.describe(e, now);
+      if (line !== undefined) lines.push(line);
+    }
+    if (digest) lines.push('It will be listed in the next daily digest.');
+    return lines;
+  }
+
+  private describe(e: EffectRow, now: number): string | undefined {
+    if (e.kind === 'block') {
+      if (e.state === 'done') {
+        const fellBack = this.deps.store.listAudit({ effectKey: e.key }).some((a) => a.outcome.startsWith(NOT_DECLINED));
+        return fellBack
+          ? 'The room booking could not be declined automatically; the organiser was warned instead, and you were sent a separate note about it.'
+          : 'The room booking was declined.';
+      }
+      if (e.state === 'failed') return 'The room booking could not be declined; it is listed in the daily digest.';
+      if (e.state === 'skipped-dry-run') return 'The room booking would have been declined (dry run).';
+      return 'The room booking is being declined.';
+    }
+    const noun = NOUNS[e.kind];
+    if (noun === undefined) return undefined;
+    const who = nameOf(this.directory, e.recipient);
+    switch (e.state) {
+      case 'done':
+        return `${capitalise(noun)} was sent to ${who}.`;
+      case 'failed':
+        return `${capitalise(noun)} to ${who} could not be sent; it is listed in the daily digest.`;
+      case 'folded':
+        return `${capitalise(noun)} to ${who} will go in their daily summary.`;
+      case 'skipped-dry-run':
+        return `${capitalise(noun)} to ${who} would have been sent (dry run).`;
+      case 'pending':
+      case 'sending': {
+        const due = Date.parse(e.nextAttemptAt);
+        return due > now ? `${capitalise(noun)} to ${who} will be sent on ${formatWhen(e.nextAttemptAt, this.timeZone)}.` : `${capitalise(noun)} is being sent to ${who}.`;
+      }
+    }
+  }
+}
+
+/** The executor for `outbox.runDue`. */
+export function createExecutor(deps: ExecutorDeps): EffectExecutor {
+  const executor = new Executor(deps);
+  return async (effect) => {
+    try {
+      await executor.execute(effect);
+    } catch (err) {
+      deps.logger?.warn({ effect: effect.key, kind: effect.kind, rule: effect.rule, attempt: effect.attempts, error: errorText(err) }, 'action not carried out');
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * The embedded sender: each outgoing message is written as an RFC 5322 .eml file into an outbox
+ * folder instead of being handed to a mail server. The file is named after the Message-ID, so a
+ * message is written at most once (a second send of the same message changes nothing) and
+ * `alreadySent` is a file-exists check. Each file appears whole or not at all: it is written to a
+ * temporary name, flushed to disk, then linked into place.
+ */
+import { randomBytes, createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import MailComposer, { type MailComposerOptions } from 'nodemailer/lib/mail-composer';
+import type { Address } from '../items/types.js';
+import type { MailSender, OutgoingMessage } from '../sources/types.js';
+
+/** Header lines must stay one line: a line break in a value could start a header of its own. */
+function oneLine(value: string): string {
+  return value.replace(/[\r\n\u2028\u2029]+/g, ' ');
+}
+
+function mailbox(address: Address): { name: string; address: string } {
+  return { name: oneLine(address.name ?? ''), address: oneLine(address.address) };
+}
+
+/** Headers nodemailer writes from the message's own fields: an extra header may not set them. */
+const RESERVED_HEADERS = new Set(['from', 'sender', 'to', 'cc', 'bcc', 'reply-to', 'subject', 'message-id', 'date', 'mime-version', 'content-type', 'content-transfer-encoding']);
+
+/** The nodemailer message options for an OutgoingMessage (shared by the file and SMTP senders). */
+export function mailOptionsFor(message: OutgoingMessage): MailComposerOptions {
+  if (message.to.length === 0) throw new Error('An outgoing message needs at least one recipient.');
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (!/^[A-Za-z0-9-]+$/.test(name)) throw new Error(`"${name}" is not a valid mail header name.`);
+    if (RESERVED_HEADERS.has(name.toLowerCase())) throw new Error(`The header ${name} is set from the message itself and cannot be given as an extra header.`);
+    headers[name] = oneLine(value);
+  }
+  const options: MailComposerOptions = {
+    from: mailbox(message.from),
+    to: message.to.map(mailbox),
+    subject: oneLine(message.subject),
+    messageId: message.messageId,
+    text: message.text,
+    headers,
+    newline: 'windows',
+    // Content comes from templates and stored messages only: never read files or URLs.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  };
+  if (message.cc !== undefined && message.cc.length > 0) options.cc = message.cc.map(mailbox);
+  if (message.html !== undefined) options.html = message.html;
+  if (message.attachments !== undefined && message.attachments.length > 0) {
+    options.attachments = message.attachments.map((a) => ({
+      filename: oneLine(a.filename),
+      contentType: a.contentType,
+      content: a.content,
+      contentDisposition: 'attachment',
+    }));
+  }
+  if (message.calendar !== undefined) {
+    options.icalEvent = { method: message.calendar.method, content: message.calendar.content, filename: 'invitation.ics' };
+  }
+  return options;
+}
+
+/** The whole message, MIME encoded, with CRLF line endings. */
+export async function composeMessage(message: OutgoingMessage): Promise<Buffer> {
+  return new MailComposer(mailOptionsFor(message)).compile().build();
+}
+
+/**
+ * The file name for a Message-ID: the ID without its angle brackets when it is made of safe
+ * characters (as Wardwatch's own are), otherwise a readable part plus a hash, so two different
+ * IDs never share a file.
+ */
+export function fileNameFor(messageId: string): string {
+  const bare = messageId.trim().replace(/^<|>$/g, '');
+  if (bare === '') throw new Error('An outgoing message needs a Message-ID to be written to the outbox.');
+  if (/^[A-Za-z0-9][A-Za-z0-9._@+=-]{0,180}$/.test(bare)) return `${bare}.eml`;
+  const readable = bare.replace(/[^A-Za-z0-9._@+=-]+/g, '_').replace(/^[._-]+/, '').slice(0, 80) || 'message';
+  const digest = createHash('sha256').update(messageId.trim(), 'utf8').digest('hex').slice(0, 16);
+  return `${readable}-${digest}.eml`;
+}
+
+function errorCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code: unknown = err.code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fs.access(file);
+    return true;
+  } catch (err) {
+    if (errorCode(err) === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** Flush a directory entry to disk, where the platform allows it. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(dir, 'r');
+    await handle.sync();
+  } catch (err) {
+    const code = errorCode(err);
+    if (code !== 'EISDIR' && code !== 'EPERM' && code !== 'EINVAL' && code !== 'EBADF') throw err;
+  } finally {
+    await handle?.close();
+  }
+}
+
+export class FileSender implements MailSender {
+  readonly name = 'file';
+
+  /** @param dir the outbox folder (created when missing). */
+  constructor(readonly dir: string) {}
+
+  /** Where a message with this Message-ID is (or would be) written. */
+  pathFor(messageId: string): string {
+    return path.join(this.dir, fileNameFor(messageId));
+  }
+
+  async send(message: OutgoingMessage): Promise<void> {
+    const target = this.pathFor(message.messageId);
+    if (await exists(target)) return;
+    const raw = await composeMessage(message);
+    await fs.mkdir(this.dir, { recursive: true });
+    const temp = path.join(this.dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+    const handle = await fs.open(temp, 'wx');
+    try {
+      await handle.writeFile(raw);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      // link, unlike rename, never replaces a file that is already there.
+      await fs.link(temp, target);
+    } catch (err) {
+      const code = errorCode(err);
+      if (code !== 'EEXIST') {
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') {
+          await fs.rm(temp, { force: true });
+          throw err;
+        }
+        // A file system without hard links: rename, unless the message appeared meanwhile.
+        if (!(await exists(target))) {
+          await fs.rename(temp, target);
+          await syncDirectory(this.dir);
+          return;
+        }
+      }
+    }
+    await fs.rm(temp, { force: true });
+    await syncDirectory(this.dir);
+  }
+
+  async alreadySent(messageId: string): Promise<boolean> {
+    return exists(this.pathFor(messageId));
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between messages.
+  }
+}

@@ -1,0 +1,286 @@
+/**
+ * The messages an effect sends: the template data for each kind of message (from the finding,
+ * what the store still knows about the item, and the directory), rendered from templates/, and
+ * wrapped as an OutgoingMessage from the council's service address carrying the effect's
+ * Message-ID and X-Wardwatch-Key header.
+ */
+import { z } from 'zod';
+import type { Config, RuleId } from '../config/schema.js';
+import type { Directory } from '../directory/directory.js';
+import type { ElectionCalendar, PreElectionPeriod } from '../elections/types.js';
+import type { Finding } from '../engine/types.js';
+import type { Address } from '../items/types.js';
+import { effectHeaders } from '../outbox/idempotency.js';
+import { PermanentEffectError } from '../outbox/outbox.js';
+import type { OutgoingAttachment, OutgoingMessage } from '../sources/types.js';
+import { DAILY_SUMMARY_RULE } from '../store/types.js';
+import {
+  councilData,
+  findingData,
+  type AuthorisationRequestData,
+  type BookingDeclinedData,
+  type ClerkNoticeData,
+  type CouncilData,
+  type FoldedNudge,
+  type InvitationData,
+  type NudgeData,
+  type NudgeSummaryData,
+  type PeriodData,
+  type RecipientData,
+  type RoutedCopyData,
+  type TemplateData,
+} from '../templates/data.js';
+import { ruleAdvice, ruleTitle } from '../templates/guidance.js';
+import { isTemplateName, type TemplateName } from '../templates/names.js';
+import { renderTemplate, TemplateError, type RenderedMessage } from '../templates/render.js';
+import { DEFAULT_PROTOCOL_TITLE, describeClauses, formatDay, joinList } from '../templates/wording.js';
+import { nameOf, type ItemDetails } from './item-context.js';
+
+/** The template of the per-person summary of folded nudges (the outbox calls the effect `daily-summary`). */
+export const SUMMARY_TEMPLATE: TemplateName = 'nudge-summary';
+
+const ADDRESS = /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:"]+$/;
+
+export interface MessageDeps {
+  config: Pick<Config, 'council' | 'people'>;
+  directory: Directory;
+  /** The Clerk's template folder (`templates.dir`, resolved). */
+  templatesDir?: string;
+  /** The title used with the council's own clause numbers (its protocol profile's name). */
+  protocolTitle?: string;
+}
+
+/** A finding and what is known of its item: what every message about it starts from. */
+export interface FindingContext {
+  finding: Finding;
+  details: ItemDetails;
+}
+
+/** The council's service address, with "<Council name> protocol" as the display name. */
+export function serviceSender(config: Pick<Config, 'council'>): Address {
+  return { address: config.council.serviceAddress, name: `${config.council.name} protocol` };
+}
+
+/** The template an effect renders: its payload's, or the outbox's summary name mapped to the template's. */
+export function templateNameFor(template: string | undefined, rule: string): string | undefined {
+  if (rule === DAILY_SUMMARY_RULE || template === DAILY_SUMMARY_RULE) return SUMMARY_TEMPLATE;
+  return template;
+}
+
+/** A recipient as both template data and mail address; a permanent error for an address mail cannot go to. */
+export function recipientFor(directory: Directory, address: string): RecipientData & Address {
+  const lower = address.trim().toLowerCase();
+  if (lower === '') throw new PermanentEffectError('The action has no recipient address, so there is nobody to send it to.');
+  if (!ADDRESS.test(lower)) throw new PermanentEffectError(`"${address}" is not a valid e-mail address, so the message cannot be sent.`);
+  return { name: nameOf(directory, lower), address: lower };
+}
+
+function wardNames(directory: Directory, ids: readonly string[]): string {
+  return joinList([...new Set(ids)].map((id) => directory.ward(id)?.name ?? id));
+}
+
+const PartyGroupOptionsSchema = z.object({ authorisedCategories: z.array(z.string().min(1)).min(1) });
+
+export class MessageBuilder {
+  readonly council: CouncilData;
+  readonly from: Address;
+  private readonly protocolTitle: string;
+
+  constructor(private readonly deps: MessageDeps) {
+    this.council = councilData(deps.config);
+    this.from = serviceSender(deps.config);
+    this.protocolTitle = deps.protocolTitle ?? DEFAULT_PROTOCOL_TITLE;
+  }
+
+  private get directory(): Directory {
+    return this.deps.directory;
+  }
+
+  clauseText(clauses: readonly string[]): string {
+    return describeClauses(clauses, this.protocolTitle);
+  }
+
+  /** The data every message about a finding has: council, recipient, finding and item. */
+  base(fc: FindingContext, recipient: RecipientData): NudgeData {
+    return {
+      council: this.council,
+      recipient: { name: recipient.name, address: recipient.address },
+      finding: findingData(fc.finding, this.protocolTitle),
+      item: fc.details.data,
+    };
+  }
+
+  /** The wards an item concerns, in words: the event's, else those of the people given, else a phrase. */
+  wards(fc: FindingContext, people: readonly string[] = []): string {
+    const fromEvent = fc.details.event?.wards ?? [];
+    if (fromEvent.length > 0) return wardNames(this.directory, fromEvent);
+    const fromPeople = people.flatMap((a) => this.directory.person(a)?.wards ?? []);
+    return fromPeople.length > 0 ? wardNames(this.directory, fromPeople) : 'the ward concerned';
+  }
+
+  /** Who organises the event (or wrote the message), by name. */
+  organiser(fc: FindingContext): string {
+    const address = fc.details.event?.organizer ?? fc.details.mail?.from[0]?.address ?? fc.finding.targets.offender;
+    return address !== undefined ? nameOf(this.directory, address) : 'the organiser';
+  }
+
+  private names(addresses: readonly string[]): string[] {
+    return [...new Set(addresses)].map((a) => nameOf(this.directory, a));
+  }
+
+  /** `<rule>.notify`: the notice, with what each rule's notice needs. */
+  notice(name: TemplateName, fc: FindingContext, recipient: RecipientData): TemplateData {
+    const base = this.base(fc, recipient);
+    const { targets, people } = fc.finding;
+    const told = new Set(targets.notify ?? []);
+    switch (name) {
+      case 'invite-ward-members.notify': {
+        const invited = this.names(targets.invite ?? []);
+        return { ...base, wards: this.wards(fc, targets.invite), invited: invited.length > 0 ? invited : ['the ward members'] };
+      }
+      case 'notify-ward-members-of-consultations.notify': {
+        const starter = people.find((p) => !told.has(p));
+        return { ...base, wards: this.wards(fc, [recipient.address]), startedBy: starter !== undefined ? nameOf(this.directory, starter) : this.organiser(fc) };
+      }
+      case 'notify-ward-members-of-visits.notify': {
+        const visitors = this.names(people.filter((p) => !told.has(p)));
+        return { ...base, wards: this.wards(fc, [recipient.address]), visitors: visitors.length > 0 ? joinList(visitors) : this.organiser(fc) };
+      }
+      case 'no-officers-at-surgeries.notify':
+      case 'party-group-attendance-authorised.notify':
+        return { ...base, organiser: this.organiser(fc) };
+      default:
+        return base;
+    }
+  }
+
+  /** `clerk-notice`: what happened and what Wardwatch did about it. */
+  clerkNotice(fc: FindingContext, recipient: RecipientData, actionsTaken: readonly string[]): ClerkNoticeData {
+    return { ...this.base(fc, recipient), actionsTaken: [...actionsTaken] };
+  }
+
+  /** `authorisation-request`: asks the Clerk to authorise officers' attendance at a party-group meeting. */
+  authorisationRequest(fc: FindingContext, recipient: RecipientData, partyGroupOptions: unknown): AuthorisationRequestData {
+    const notified = fc.finding.targets.notify ?? [];
+    const officers = notified.filter((a) => this.directory.person(a)?.role === 'officer');
+    const officerNames = this.names(officers.length > 0 ? officers : notified);
+    const event = fc.details.event;
+    const present = event ? [...event.attendees, ...(event.organizer !== undefined ? [event.organizer] : [])] : [];
+    const outsiders = [...new Set(present.map((a) => a.toLowerCase()).filter((a) => this.directory.isExternal(a)))];
+    const options = PartyGroupOptionsSchema.safeParse(partyGroupOptions);
+    return {
+      ...this.base(fc, recipient),
+      organiser: this.organiser(fc),
+      officers: officerNames.length > 0 ? officerNames : ['the officers invited'],
+      outsiders,
+      authoriseCategory: options.success ? (options.data.authorisedCategories[0] ?? 'Clerk authorised') : 'Clerk authorised',
+    };
+  }
+
+  /** `routed-copy`: the cover note; `attachment` names the attached file or says why there is none. */
+  routedCopy(fc: FindingContext, recipient: RecipientData, attachment: string, actionsTaken: readonly string[]): RoutedCopyData {
+    const mail = fc.details.mail;
+    const describe = (list: readonly Address[]): string =>
+      list.length > 0 ? joinList(list.map((a) => (a.name ? `${a.name} <${a.address}>` : this.nameAndAddress(a.address)))) : 'not known';
+    return {
+      ...this.base(fc, recipient),
+      original: {
+        from: mail ? describe(mail.from) : fc.finding.targets.offender !== undefined ? this.nameAndAddress(fc.finding.targets.offender) : 'not known',
+        to: mail ? describe([...mail.to, ...mail.cc]) : 'not known',
+        attachment,
+      },
+      actionsTaken: [...actionsTaken],
+    };
+  }
+
+  private nameAndAddress(address: string): string {
+    const person = this.directory.person(address);
+    return person ? `${person.name} <${address}>` : address;
+  }
+
+  /** `invitation`: to a ward member, for a Council public meeting. */
+  invitation(fc: FindingContext, recipient: RecipientData): InvitationData {
+    return { ...this.base(fc, recipient), wards: this.wards(fc, [recipient.address]), organiser: this.organiser(fc) };
+  }
+
+  /** `booking-declined`: to the organiser whose room booking was declined. */
+  bookingDeclined(fc: FindingContext, recipient: RecipientData, room: string, period: PeriodData): BookingDeclinedData {
+    return { ...this.base(fc, recipient), room, period };
+  }
+
+  /** The pre-election period a booking fell in, ready to read. */
+  period(elections: ElectionCalendar, fc: FindingContext, timeZone: string, now: string): PeriodData {
+    const event = fc.details.event;
+    const offender = fc.finding.targets.offender;
+    const wards = event && event.wards.length > 0 ? event.wards : (this.directory.person(offender)?.wards ?? []);
+    const found: PreElectionPeriod | undefined =
+      (event ? elections.periodCovering(event.start, wards) : undefined) ?? elections.periodCovering(now, wards) ?? elections.currentOrNext(now);
+    if (!found) {
+      return { name: 'forthcoming elections', start: 'the start of the pre-election period', poll: 'polling day', wards: wards.length > 0 ? wardNames(this.directory, wards) : 'the wards concerned' };
+    }
+    const poll = formatDay(`${found.poll}T12:00:00.000Z`, timeZone);
+    return {
+      name: found.name ?? `election on ${poll}`,
+      start: formatDay(found.start, timeZone),
+      poll,
+      wards: found.wards === 'all' ? 'all wards' : wardNames(this.directory, found.wards),
+    };
+  }
+
+  /** `nudge-summary`: one person's folded nudges for a day. */
+  summary(recipient: RecipientData, day: string, timeZone: string, nudges: readonly FoldedNudge[]): NudgeSummaryData {
+    return {
+      council: this.council,
+      recipient: { name: recipient.name, address: recipient.address },
+      date: formatDay(`${day}T12:00:00.000Z`, timeZone),
+      count: nudges.length,
+      nudges: [...nudges],
+    };
+  }
+
+  /** One folded nudge, as the summary lists it. */
+  folded(rule: RuleId, summary: string, clauses: readonly string[], details: ItemDetails): FoldedNudge {
+    return {
+      ruleTitle: ruleTitle(rule),
+      subject: details.data.subject,
+      date: details.data.date,
+      summary,
+      clauseText: this.clauseText(clauses),
+      advice: ruleAdvice(rule),
+    };
+  }
+
+  /** Render a template; a missing or broken template is a permanent error naming the file. */
+  render(name: string, data: TemplateData): RenderedMessage {
+    if (!isTemplateName(name)) {
+      throw new PermanentEffectError(`There is no message template named "${name}", so this message cannot be written. Please check the rule's actions in the configuration.`);
+    }
+    try {
+      return renderTemplate(name, data, this.deps.templatesDir !== undefined ? { overrideDir: this.deps.templatesDir } : {});
+    } catch (err) {
+      if (err instanceof TemplateError) throw new PermanentEffectError(`The message template could not be used: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** The message to send: rendered parts, one recipient, the effect's Message-ID and key header. */
+  outgoing(
+    rendered: RenderedMessage,
+    to: Address,
+    ids: { messageId: string; key: string },
+    extras: { attachments?: OutgoingAttachment[]; calendar?: OutgoingMessage['calendar'] } = {},
+  ): OutgoingMessage {
+    const message: OutgoingMessage = {
+      from: this.from,
+      to: [to.name !== undefined ? { address: to.address, name: to.name } : { address: to.address }],
+      subject: rendered.subject,
+      text: rendered.text,
+      html: rendered.html,
+      messageId: ids.messageId,
+      headers: effectHeaders(ids.key),
+    };
+    if (extras.attachments !== undefined && extras.attachments.length > 0) message.attachments = extras.attachments;
+    if (extras.calendar !== undefined) message.calendar = extras.calendar;
+    return message;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * `wardwatch run --config FILE [--source DIR]`: the unattended service. It watches the sources,
+ * acts on what it finds, sends the daily digest, logs JSON lines to stdout and answers
+ * GET /healthz and GET /metrics on `server.host:server.port`.
+ *
+ * SIGTERM or SIGINT (Ctrl-C) stops it cleanly: it stops watching, lets the effect under way
+ * finish, closes the state store and exits 0. A second signal exits at once (the next start
+ * settles whatever was left half-done).
+ *
+ * Exit codes: 0 stopped cleanly; 1 could not start (state store, port); 2 bad usage or invalid config.
+ * The log level comes from WARDWATCH_LOG_LEVEL (fatal, error, warn, info, debug, trace, silent; default info).
+ */
+import type { Command } from 'commander';
+import { FileSender } from '../actions/file-sender.js';
+import { ConfigError } from '../config/errors.js';
+import { AssembleError, assembleService, type AssembledService } from '../service/assemble.js';
+import { createLogger, errorMessage, isLogLevel, type ServiceLogger } from '../service/logger.js';
+import { folderSourceDir, setupEngine, type Setup } from './engine-setup.js';
+import { processIO, type CommandIO } from './io.js';
+
+export interface RunOptions {
+  config: string;
+  source?: string;
+}
+
+/** What the command waits on to stop; the process's signals by default. */
+export interface StopSignals {
+  /** Calls `onStop` on the first stop signal and `onForce` on the second. */
+  listen(onStop: (signal: string) => void, onForce: (signal: string) => void): () => void;
+}
+
+export const processSignals: StopSignals = {
+  listen(onStop, onForce) {
+    let received = 0;
+    const handler = (signal: NodeJS.Signals): void => {
+      received += 1;
+      if (received === 1) onStop(signal);
+      else onForce(signal);
+    };
+    process.on('SIGTERM', handler);
+    process.on('SIGINT', handler);
+    return () => {
+      process.off('SIGTERM', handler);
+      process.off('SIGINT', handler);
+    };
+  },
+};
+
+export interface RunDeps {
+  io?: CommandIO;
+  signals?: StopSignals;
+  logger?: ServiceLogger;
+  /** Leave at once on a second signal (default: process.exit(130)). */
+  forceExit?: () => void;
+}
+
+export async function runService(opts: RunOptions, deps: RunDeps = {}): Promise<number> {
+  const io = deps.io ?? processIO;
+  let setup: Setup;
+  try {
+    setup = setupEngine(opts.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`${err.format()}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const level = process.env['WARDWATCH_LOG_LEVEL'];
+  const logger = deps.logger ?? createLogger(isLogLevel(level) ? { level } : {});
+  const folderDir = folderSourceDir(setup.loaded, opts.source);
+
+  let assembled: AssembledService;
+  try {
+    assembled = assembleService(setup, {
+      ...(folderDir !== undefined ? { folderDir } : {}),
+      logger,
+      warn: (message) => {
+        io.err(`${message}\n`);
+        logger.warn({}, message);
+      },
+    });
+  } catch (err) {
+    if (err instanceof AssembleError) {
+      io.err(`${err.message}\n`);
+      return err.exitCode;
+    }
+    throw err;
+  }
+  const { service, sender } = assembled;
+
+  if (sender instanceof FileSender) logger.info({ outbox: sender.dir }, 'outgoing mail is written as .eml files to the outbox folder');
+  try {
+    await service.start();
+  } catch (err) {
+    logger.error({ error: errorMessage(err) }, 'Wardwatch could not start');
+    io.err(`Wardwatch could not start: ${errorMessage(err)}\n`);
+    await service.stop().catch(() => undefined);
+    return 1;
+  }
+
+  const signals = deps.signals ?? processSignals;
+  return new Promise<number>((resolve) => {
+    const unlisten = signals.listen(
+      (signal) => {
+        logger.info({ signal }, 'stop requested; press Ctrl-C again to stop at once');
+        service.stop().then(
+          () => {
+            unlisten();
+            resolve(0);
+          },
+          (err: unknown) => {
+            logger.error({ error: errorMessage(err) }, 'Wardwatch did not stop cleanly');
+            unlisten();
+            resolve(1);
+          },
+        );
+      },
+      (signal) => {
+        logger.warn({ signal }, 'second stop signal: stopping at once');
+        (deps.forceExit ?? (() => process.exit(130)))();
+      },
+    );
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('the unattended service: watch the sources, act on findings, send the daily digest (Ctrl-C or SIGTERM stops it)')
+    .requiredOption('--config <file>', 'the council configuration (YAML)')
+    .option('--source <dir>', 'folder source: DIR/mail/<mailbox>/<folder>/*.eml and DIR/calendars/<calendar-id>/*.ics')
+    .action(async (opts: RunOptions) => {
+      process.exitCode = await runService(opts);
+    });
+}

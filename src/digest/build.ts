@@ -1,0 +1,410 @@
+/**
+ * What the Clerk's daily digest says, collected from the store, the engine and the config for a
+ * period [since, until): findings per rule with the actions taken and their state, what needs a
+ * person, officers awaiting party-group authorisation, upcoming public meetings and who was
+ * invited, the current or next pre-election period, and each source's health.
+ *
+ * Privacy: no message body is ever read here. Findings contribute their rule, counts and the state
+ * of their actions; a finding marked `private` is described only as "a private matter — details
+ * withheld".
+ */
+import { ACTION_KINDS, RULE_IDS, type ActionKind, type Config, type RuleId } from '../config/schema.js';
+import type { Engine } from '../engine/engine.js';
+import type { PreElectionPeriod } from '../elections/types.js';
+import { zonedToUtc } from '../elections/zoned-time.js';
+import type { SourceHealth } from '../sources/types.js';
+import { DAILY_SUMMARY_RULE, type EffectRow, type EventSummary, type Store, type StoredFinding } from '../store/types.js';
+import type { DigestSections } from '../templates/data.js';
+import { ruleTitle } from '../templates/guidance.js';
+import { describeClauses, formatDay, formatWhen, joinList } from '../templates/wording.js';
+import { CANCELLED_KIND } from './event-summary.js';
+
+/** The day a digest is for, and the period its content covers. */
+export interface DigestPeriod {
+  /** YYYY-MM-DD in the council's timezone. */
+  date: string;
+  /** Start of the period (inclusive); absent for the first digest, which covers everything so far. */
+  since?: string;
+  /** End of the period (exclusive), normally the moment the digest is built. */
+  until: string;
+}
+
+export interface DigestDeps {
+  store: Store;
+  engine: Pick<Engine, 'directory' | 'elections'>;
+  config: Pick<Config, 'council' | 'calendars' | 'digest'>;
+}
+
+/** Where an action stands, in the words the digest uses. */
+export type ActionState = 'done' | 'waiting' | 'queued' | 'retrying' | 'sending' | 'failed' | 'folded' | 'dry-run';
+
+export interface DigestAction {
+  kind: ActionKind;
+  /** '' for an action without a recipient (a declined booking). */
+  recipient: string;
+  state: ActionState;
+}
+
+export interface DigestItem {
+  kind: 'mail' | 'event';
+  itemKey: string;
+  /** The finding's one sentence, or "a private matter — details withheld". */
+  summary: string;
+  private: boolean;
+  actions: DigestAction[];
+}
+
+export interface RuleReport {
+  rule: RuleId;
+  findings: number;
+  items: DigestItem[];
+  /** The actions taken, counted by kind and state, in one line. */
+  actions: string;
+}
+
+export interface BuiltDigest {
+  period: DigestPeriod;
+  /** Who the digest goes to. */
+  recipients: string[];
+  rules: RuleReport[];
+  /** The pending `digest` effects this digest lists: marked digested once it has been sent. */
+  digestEffectIds: number[];
+  /** The content in the shape the `digest` template receives. */
+  sections: DigestSections;
+}
+
+export const PRIVATE_SUMMARY = 'a private matter — details withheld';
+/** How far ahead the digest looks for public meetings. */
+export const UPCOMING_MEETING_DAYS = 14;
+
+const DAY_MS = 24 * 3600_000;
+
+/* ---------------------------------------------------------------------------------------- */
+/* Wording                                                                                   */
+/* ---------------------------------------------------------------------------------------- */
+
+const NOUNS: Readonly<Record<ActionKind, readonly [string, string]>> = {
+  nudge: ['nudge', 'nudges'],
+  warn: ['warning', 'warnings'],
+  notify: ['notice', 'notices'],
+  'notify-clerk': ['notice to the Clerk', 'notices to the Clerk'],
+  'route-to-clerk': ['copy for the Clerk', 'copies for the Clerk'],
+  invite: ['invitation', 'invitations'],
+  block: ['room booking', 'room bookings'],
+  digest: ['digest entry', 'digest entries'],
+};
+
+const STATE_ORDER: readonly ActionState[] = ['done', 'sending', 'queued', 'waiting', 'retrying', 'folded', 'failed', 'dry-run'];
+
+function stateWords(kind: ActionKind, state: ActionState): string {
+  const block = kind === 'block';
+  switch (state) {
+    case 'done':
+      return block ? 'declined' : 'sent';
+    case 'sending':
+      return block ? 'being declined' : 'being sent';
+    case 'queued':
+      return block ? 'about to be declined' : 'about to go';
+    case 'waiting':
+      return 'waiting for the end of quiet hours';
+    case 'retrying':
+      return 'to be tried again after a failure';
+    case 'folded':
+      return 'folded into a daily summary';
+    case 'failed':
+      return block ? 'could not be declined' : 'could not be sent';
+    case 'dry-run':
+      return block ? 'not declined (dry run)' : 'not sent (dry run)';
+  }
+}
+
+function count(n: number, kind: ActionKind): string {
+  const [one, many] = NOUNS[kind];
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** "2 nudges sent, 1 warning waiting for the end of quiet hours", or "listed here only". */
+export function describeActions(actions: readonly DigestAction[], anyPrivate: boolean): string {
+  const counts = new Map<string, number>();
+  for (const a of actions) counts.set(`${a.kind} ${a.state}`, (counts.get(`${a.kind} ${a.state}`) ?? 0) + 1);
+  const phrases: string[] = [];
+  for (const kind of ACTION_KINDS) {
+    for (const state of STATE_ORDER) {
+      const n = counts.get(`${kind} ${state}`);
+      if (n !== undefined) phrases.push(`${count(n, kind)} ${stateWords(kind, state)}`);
+    }
+  }
+  const text = phrases.length > 0 ? phrases.join(', ') : 'listed here only';
+  return anyPrivate ? `${text} (private: no content shown)` : text;
+}
+
+function actionState(effect: EffectRow, until: string): ActionState {
+  switch (effect.state) {
+    case 'done':
+      return 'done';
+    case 'sending':
+      return 'sending';
+    case 'failed':
+      return 'failed';
+    case 'folded':
+      return 'folded';
+    case 'skipped-dry-run':
+      return 'dry-run';
+    case 'pending':
+      if (effect.attempts > 0) return 'retrying';
+      return effect.nextAttemptAt > until ? 'waiting' : 'queued';
+  }
+}
+
+function isRuleId(rule: string): rule is RuleId {
+  return (RULE_IDS as readonly string[]).includes(rule);
+}
+
+function titleOf(rule: string): string {
+  if (isRuleId(rule)) return ruleTitle(rule);
+  return rule === DAILY_SUMMARY_RULE ? 'Daily summary of reminders' : rule;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Collecting                                                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+class Collector {
+  private readonly tz: string;
+  private readonly effectsByItem = new Map<string, EffectRow[]>();
+
+  constructor(
+    private readonly deps: DigestDeps,
+    private readonly period: DigestPeriod,
+  ) {
+    this.tz = deps.config.council.timezone;
+  }
+
+  inPeriod(instant: string): boolean {
+    return (this.period.since === undefined || instant >= this.period.since) && instant < this.period.until;
+  }
+
+  nameOf(address: string): string {
+    return this.deps.engine.directory.person(address)?.name ?? address;
+  }
+
+  when(iso: string): string {
+    return formatWhen(iso, this.tz);
+  }
+
+  effectsOf(itemKey: string): EffectRow[] {
+    let effects = this.effectsByItem.get(itemKey);
+    if (effects === undefined) {
+      effects = this.deps.store.listEffects({ itemKey });
+      this.effectsByItem.set(itemKey, effects);
+    }
+    return effects;
+  }
+
+  /** A reference to an item a clerk can recognise: the event's calendar and title, or the Message-ID. */
+  itemReference(itemKey: string): string {
+    const event = this.deps.store.getEvent(itemKey);
+    return event !== undefined ? `${event.calendarId}: "${event.summary}" (${this.when(event.start)})` : itemKey;
+  }
+
+  /** The findings the digest reports: first seen in the period, or still waiting to be listed. */
+  findings(): { findings: StoredFinding[]; digestEffects: EffectRow[] } {
+    const { store } = this.deps;
+    const { since, until } = this.period;
+    const chosen = new Map<string, StoredFinding>();
+    const add = (f: StoredFinding): void => {
+      chosen.set(`${f.rule}\u0000${f.itemKey}\u0000${f.seq}`, f);
+    };
+    for (const f of store.listFindings(since !== undefined ? { since } : {})) if (this.inPeriod(f.firstSeen)) add(f);
+    const digestEffects = store.listEffects({ kinds: ['digest'], states: ['pending'] }).filter((e) => e.createdAt < until);
+    for (const e of digestEffects) {
+      for (const f of store.getFindings(e.itemKey, e.rule)) if (f.firstSeen < until) add(f);
+    }
+    const findings = [...chosen.values()].sort((a, b) => a.firstSeen.localeCompare(b.firstSeen) || a.itemKey.localeCompare(b.itemKey) || a.seq - b.seq);
+    return { findings, digestEffects };
+  }
+
+  rules(findings: readonly StoredFinding[]): RuleReport[] {
+    const byRule = new Map<RuleId, DigestItem[]>();
+    for (const stored of findings) {
+      const f = stored.finding;
+      const isPrivate = f.private === true;
+      const actions = this.effectsOf(stored.itemKey)
+        .filter((e) => e.rule === f.rule && e.kind !== 'digest')
+        .map((e) => ({ kind: e.kind, recipient: e.recipient, state: actionState(e, this.period.until) }));
+      const items = byRule.get(f.rule) ?? [];
+      // A rule's several findings on one item share its effects: list them with the first only.
+      const shared = items.some((i) => i.itemKey === stored.itemKey);
+      items.push({
+        kind: f.item.kind,
+        itemKey: stored.itemKey,
+        summary: isPrivate ? PRIVATE_SUMMARY : f.summary,
+        private: isPrivate,
+        actions: shared ? [] : actions,
+      });
+      byRule.set(f.rule, items);
+    }
+    return RULE_IDS.filter((rule) => byRule.has(rule)).map((rule) => {
+      const items = byRule.get(rule) ?? [];
+      return {
+        rule,
+        findings: items.length,
+        items,
+        actions: describeActions(
+          items.flatMap((i) => i.actions),
+          items.some((i) => i.private),
+        ),
+      };
+    });
+  }
+
+  needsHuman(): DigestSections['needsHuman'] {
+    const { store } = this.deps;
+    const { since } = this.period;
+    const entries: DigestSections['needsHuman'] = [];
+    for (const n of store.listNeedsHuman(since)) {
+      if (!this.inPeriod(n.lastSeen)) continue;
+      const rule = n.rule !== undefined ? ` — ${titleOf(n.rule)}` : '';
+      entries.push({ what: n.message, reference: `${this.itemReference(n.itemKey)}${rule}` });
+    }
+    for (const e of store.listEffects({ states: ['failed'] })) {
+      if (!this.inPeriod(e.lastAttemptAt ?? e.createdAt)) continue;
+      const to = e.recipient !== '' ? ` to ${e.recipient}` : '';
+      const attempts = `${e.attempts} attempt${e.attempts === 1 ? '' : 's'}`;
+      const why = e.lastError !== undefined ? ` (${e.lastError})` : '';
+      const verb = e.kind === 'block' ? 'declined' : 'sent';
+      const subject = e.rule === DAILY_SUMMARY_RULE ? `The daily summary of reminders for ${e.payload.day ?? e.itemKey}` : `A ${NOUNS[e.kind][0]}`;
+      const about = e.payload.private === true ? PRIVATE_SUMMARY : e.rule === DAILY_SUMMARY_RULE ? e.payload.day ?? e.itemKey : this.itemReference(e.itemKey);
+      entries.push({ what: `${subject}${to} could not be ${verb} after ${attempts}${why}`, reference: `${titleOf(e.rule)}: ${about}` });
+    }
+    for (const p of store.listProblems()) {
+      if (!this.inPeriod(p.lastSeen)) continue;
+      const what = p.kind === 'mail' ? 'A message' : p.kind === 'calendar' ? 'A calendar entry' : p.kind === 'source' ? 'A source' : 'The configuration';
+      const times = p.count > 1 ? ` (${p.count} times since ${this.when(p.firstSeen)})` : '';
+      entries.push({ what: `${what} could not be read: ${p.reason}${times}`, reference: p.origin });
+    }
+    return entries;
+  }
+
+  awaitingAuthorisation(): DigestSections['awaitingAuthorisation'] {
+    const { store } = this.deps;
+    const rows: DigestSections['awaitingAuthorisation'] = [];
+    for (const stored of store.listFindings()) {
+      const f = stored.finding;
+      if (f.rule !== 'party-group-attendance-authorised' || f.messageId !== 'authorisationNeeded') continue;
+      const event = store.getEvent(stored.itemKey);
+      if (event !== undefined && (event.start < this.period.until || event.kinds.includes(CANCELLED_KIND))) continue;
+      if (event === undefined && !this.inPeriod(stored.firstSeen)) continue;
+      const officers = f.targets.notify ?? [];
+      const organiserAddress = event?.organizer ?? f.people.find((p) => !officers.includes(p));
+      for (const officer of officers) {
+        rows.push({
+          officer: this.nameOf(officer),
+          meeting: event?.summary ?? stored.itemKey,
+          date: event !== undefined ? this.when(event.start) : 'a date not recorded',
+          organiser: organiserAddress !== undefined ? this.nameOf(organiserAddress) : 'an organiser not recorded',
+        });
+      }
+    }
+    return rows;
+  }
+
+  private invited(event: EventSummary): string {
+    const rooms = new Set(this.deps.config.calendars.flatMap((c) => (c.address !== undefined ? [c.address] : [])));
+    const attendees = event.attendees.filter((a) => !rooms.has(a.toLowerCase()));
+    const names = attendees.map((a) => this.nameOf(a));
+    const attending = new Set(attendees.map((a) => this.deps.engine.directory.person(a)?.id ?? a.toLowerCase()));
+    for (const e of this.effectsOf(event.key)) {
+      if (e.kind !== 'invite' || e.recipient === '' || attending.has(e.recipient)) continue;
+      const state = actionState(e, this.period.until);
+      const note =
+        state === 'done' ? 'invited by Wardwatch' : state === 'failed' ? 'invitation could not be sent' : state === 'dry-run' ? 'not invited: dry run' : 'invitation about to go';
+      names.push(`${this.nameOf(e.recipient)} (${note})`);
+      attending.add(e.recipient);
+    }
+    return names.length > 0 ? joinList(names) : 'nobody yet';
+  }
+
+  upcomingMeetings(): DigestSections['upcomingMeetings'] {
+    const from = this.period.until;
+    const to = new Date(Date.parse(from) + UPCOMING_MEETING_DAYS * DAY_MS).toISOString();
+    return this.deps.store
+      .listUpcomingEvents(from, to)
+      .filter((e) => e.kinds.includes('public-meeting') && !e.kinds.includes(CANCELLED_KIND))
+      .map((e) => ({
+        title: e.summary,
+        date: this.when(e.start),
+        location: e.location,
+        wards: e.wards.length > 0 ? joinList(e.wards.map((w) => this.deps.engine.directory.ward(w)?.name ?? w)) : 'no ward recorded',
+        invited: this.invited(e),
+      }));
+  }
+
+  election(): DigestSections['election'] {
+    const period = this.deps.engine.elections.currentOrNext(this.period.until);
+    if (period === undefined) return null;
+    return { ...describePeriod(period, this.tz, (w) => this.deps.engine.directory.ward(w)?.name ?? w), current: period.start <= this.period.until };
+  }
+
+  sources(): DigestSections['sources'] {
+    return this.deps.store.listSourceHealth().map((h) => describeSource(h, (iso) => this.when(iso)));
+  }
+}
+
+/** The pre-election period in the words of the digest and the declined-booking notice. */
+export function describePeriod(period: PreElectionPeriod, timeZone: string, wardName: (id: string) => string): { name: string; start: string; poll: string; wards: string } {
+  const poll = formatDay(zonedToUtc(period.poll, '12:00', timeZone).toISOString(), timeZone);
+  return {
+    name: period.name ?? `election on ${poll}`,
+    start: formatDay(period.start, timeZone),
+    poll,
+    wards: period.wards === 'all' ? 'all wards' : joinList(period.wards.map(wardName)),
+  };
+}
+
+/** A source's health in a line: when it was last read, or since when it cannot be. */
+export function describeSource(h: SourceHealth, when: (iso: string) => string): DigestSections['sources'][number] {
+  const failing = h.lastError !== undefined && (h.lastSuccess === undefined || h.lastError.at > h.lastSuccess);
+  if (failing && h.lastError !== undefined) {
+    const before = h.lastSuccess !== undefined ? `; it was last read successfully on ${when(h.lastSuccess)}` : '';
+    return {
+      name: h.source,
+      healthy: false,
+      status: `could not be read since ${when(h.lastError.at)} (${h.lastError.message})${before}; Wardwatch will keep trying`,
+    };
+  }
+  if (h.lastSuccess !== undefined) return { name: h.source, healthy: true, status: `last read successfully on ${when(h.lastSuccess)}` };
+  return { name: h.source, healthy: false, status: 'not read yet' };
+}
+
+/** Who receives the digest: `digest.to`, or else the Clerks. */
+export function digestRecipients(deps: Pick<DigestDeps, 'engine' | 'config'>): string[] {
+  const to = deps.config.digest.to;
+  return to.length > 0 ? [...to] : deps.engine.directory.clerks().map((p) => p.id);
+}
+
+/** Collect the digest for `period`. Reads the store only: nothing is changed. */
+export function buildDigest(deps: DigestDeps, period: DigestPeriod): BuiltDigest {
+  const c = new Collector(deps, period);
+  const tz = deps.config.council.timezone;
+  const { findings, digestEffects } = c.findings();
+  const rules = c.rules(findings);
+  const needsHuman = c.needsHuman();
+  // "Actions taken": carried out, not waiting, failed or skipped.
+  const actionCount = rules.reduce((n, r) => n + r.items.reduce((m, i) => m + i.actions.filter((a) => a.state === 'done').length, 0), 0);
+  const sections: DigestSections = {
+    date: formatDay(zonedToUtc(period.date, '12:00', tz).toISOString(), tz),
+    covering: period.since !== undefined ? `since ${formatWhen(period.since, tz)}` : 'covering everything Wardwatch has seen so far',
+    totals: { findings: findings.length, actions: actionCount, needsHuman: needsHuman.length },
+    rules: rules.map((r) => {
+      const clauses = findings.find((f) => f.rule === r.rule)?.finding.clauses ?? [];
+      return { rule: r.rule, ruleTitle: ruleTitle(r.rule), clauseText: describeClauses(clauses), findings: r.findings, actions: r.actions };
+    }),
+    needsHuman,
+    awaitingAuthorisation: c.awaitingAuthorisation(),
+    upcomingMeetings: c.upcomingMeetings(),
+    election: c.election(),
+    sources: c.sources(),
+  };
+  return { period, recipients: digestRecipients(deps), rules, digestEffectIds: digestEffects.map((e) => e.id), sections };
+}

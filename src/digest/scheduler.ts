@@ -1,0 +1,216 @@
+/**
+ * When the daily digest goes out, and making sure it goes out exactly once per date.
+ *
+ * The digest for date D is due once its scheduled time on D (the `digest.cron` expression, in the
+ * council's timezone) has passed and no digest for D has been recorded. Exactly one per date,
+ * across restarts: the store records each date sent, and the digest's deterministic Message-ID
+ * lets a digest sent just before a crash be recognised instead of sent again.
+ *
+ * Catch-up after downtime: when the service comes back after missing one or more digests, it
+ * sends ONE digest, for the most recent scheduled date, covering everything since the last
+ * digest that was sent. The dates in between get no digest of their own (the Clerk would
+ * otherwise receive a flood of near-empty messages); nothing they would have listed is lost.
+ */
+import { schedule, type ScheduledTask } from 'node-cron';
+import type { Config } from '../config/schema.js';
+import { zonedParts } from '../elections/zoned-time.js';
+import type { Engine } from '../engine/engine.js';
+import type { MailSender } from '../sources/types.js';
+import type { Store } from '../store/types.js';
+import { nextOccurrence, parseCron, previousOccurrence } from './cron.js';
+import { deliverDigest, recoverDigest } from './send.js';
+
+/** A pino-like structured logger; a pino logger fits as is. Fields never hold message content. */
+export interface DigestLogger {
+  debug(fields: Record<string, unknown>, message?: string): void;
+  info(fields: Record<string, unknown>, message?: string): void;
+  warn(fields: Record<string, unknown>, message?: string): void;
+  error(fields: Record<string, unknown>, message?: string): void;
+}
+
+const silent: DigestLogger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** The next time the schedule fires strictly after `after`. Throws when it never does within 400 days. */
+export function nextDigestTime(cron: string, timeZone: string, after: Date): Date {
+  const next = nextOccurrence(parseCron(cron), timeZone, after);
+  if (next === undefined) throw new Error(`The digest schedule "${cron}" does not fall on any day in the next 400 days; please check digest.cron in the configuration.`);
+  return next;
+}
+
+/** The latest time the schedule fired at or before `atOrBefore` (within 400 days), if any. */
+export function lastDigestTime(cron: string, timeZone: string, atOrBefore: Date): Date | undefined {
+  return previousOccurrence(parseCron(cron), timeZone, atOrBefore);
+}
+
+/** The council-timezone date (YYYY-MM-DD) of an instant. */
+export function digestDateOf(instant: Date, timeZone: string): string {
+  return zonedParts(instant, timeZone).day;
+}
+
+export interface DigestSchedulerDeps {
+  store: Store;
+  engine: Pick<Engine, 'directory' | 'elections'>;
+  config: Pick<Config, 'council' | 'people' | 'calendars' | 'digest' | 'dryRun'>;
+  sender: MailSender;
+  /** The Clerk's own templates (`templates.dir`, resolved against the config's folder). */
+  templatesDir?: string;
+  logger?: DigestLogger;
+}
+
+export interface DigestDueReport {
+  /** Dates whose digest was sent now. */
+  sent: string[];
+  /** Dates whose digest had gone out before a restart and was recorded now, without sending again. */
+  recognised: string[];
+  /** Dates whose digest could not be sent; it is tried again on the next call. */
+  failed: { date: string; error: string }[];
+  /** Dates whose digest was due but not sent because dryRun is on. */
+  dryRun: string[];
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Send the digest if one is due at `now`: at most one per call, and at most one per date ever.
+ * See the top of this file for the catch-up rule after downtime. With `dryRun: true` nothing is
+ * sent or recorded (the Clerk can read it with `wardwatch digest --preview`).
+ */
+export async function sendDigestIfDue(deps: DigestSchedulerDeps, now: Date): Promise<DigestDueReport> {
+  const report: DigestDueReport = { sent: [], recognised: [], failed: [], dryRun: [] };
+  const log = deps.logger ?? silent;
+  const tz = deps.config.council.timezone;
+  const scheduled = lastDigestTime(deps.config.digest.cron, tz, now);
+  if (scheduled === undefined) return report;
+  const date = digestDateOf(scheduled, tz);
+  if (deps.store.digestSent(date)) return report;
+
+  try {
+    if (await recoverDigest(deps, date, now)) {
+      log.info({ date }, 'The digest for this date went out before a restart; it has been recorded and not sent again.');
+      report.recognised.push(date);
+      return report;
+    }
+  } catch (err) {
+    log.warn({ date, error: errorText(err) }, 'Could not check whether the digest went out before a restart; it will be checked again.');
+    report.failed.push({ date, error: errorText(err) });
+    return report;
+  }
+
+  if (deps.config.dryRun) {
+    log.debug({ date }, 'The digest is due but dryRun is on, so it is not sent.');
+    report.dryRun.push(date);
+    return report;
+  }
+
+  const since = deps.store.lastDigest(date)?.sentAt;
+  const period = { date, ...(since !== undefined ? { since } : {}), until: now.toISOString() };
+  try {
+    const built = await deliverDigest(deps, period, now);
+    log.info(
+      { date, since: since ?? null, findings: built.sections.totals.findings, needsHuman: built.sections.totals.needsHuman, recipients: built.recipients.length },
+      'Daily digest sent.',
+    );
+    report.sent.push(date);
+  } catch (err) {
+    log.error({ date, error: errorText(err) }, 'The daily digest could not be sent; it will be tried again.');
+    report.failed.push({ date, error: errorText(err) });
+  }
+  return report;
+}
+
+export interface DigestSchedulerOptions {
+  /** Wait before trying a failed digest again, doubling each time (default 5 minutes). */
+  retryBaseMs?: number;
+  /** The longest wait between tries (default 1 hour). */
+  retryMaxMs?: number;
+  clock?: () => Date;
+}
+
+/**
+ * Runs `sendDigestIfDue` on the digest's cron schedule (node-cron, council timezone), once at
+ * start (to catch up after downtime), and again with backoff while a due digest fails to send.
+ */
+export class DigestScheduler {
+  private task: ScheduledTask | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private running: Promise<DigestDueReport> | undefined;
+  private failures = 0;
+  private stopped = false;
+  private readonly clock: () => Date;
+
+  constructor(
+    private readonly deps: DigestSchedulerDeps,
+    private readonly options: DigestSchedulerOptions = {},
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    // Fail early, with a clear message, on a schedule the digest cannot follow.
+    parseCron(deps.config.digest.cron);
+  }
+
+  /** Start the schedule; resolves after the start-up check (which may send a catch-up digest). */
+  async start(): Promise<DigestDueReport> {
+    this.stopped = false;
+    this.task = schedule(
+      this.deps.config.digest.cron,
+      async () => {
+        await this.check();
+      },
+      { timezone: this.deps.config.council.timezone, name: 'wardwatch-digest', noOverlap: true },
+    );
+    return this.check();
+  }
+
+  /** Check now (one run at a time); schedules a retry when a due digest failed. */
+  check(): Promise<DigestDueReport> {
+    if (this.running !== undefined) return this.running;
+    const run = sendDigestIfDue(this.deps, this.clock())
+      .catch((err: unknown): DigestDueReport => {
+        // The state file could not be read, say: report it and try again later, never crash the service.
+        (this.deps.logger ?? silent).error({ error: errorText(err) }, 'The digest check failed; it will be tried again.');
+        return { sent: [], recognised: [], failed: [{ date: '', error: errorText(err) }], dryRun: [] };
+      })
+      .then((report) => {
+        this.afterRun(report);
+        return report;
+      });
+    this.running = run.finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private afterRun(report: DigestDueReport): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (report.failed.length === 0) {
+      this.failures = 0;
+      return;
+    }
+    if (this.stopped) return;
+    this.failures += 1;
+    const base = this.options.retryBaseMs ?? 5 * 60_000;
+    const delay = Math.min(this.options.retryMaxMs ?? 60 * 60_000, base * 2 ** Math.min(this.failures - 1, 20));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      void this.check();
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  /** When the schedule fires next. */
+  nextRun(): Date {
+    return nextDigestTime(this.deps.config.digest.cron, this.deps.config.council.timezone, this.clock());
+  }
+
+  /** Stop scheduling; waits for a digest being sent right now to finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.task !== undefined) await this.task.destroy();
+    this.task = undefined;
+    if (this.running !== undefined) await this.running;
+  }
+}

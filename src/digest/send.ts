@@ -1,0 +1,118 @@
+/**
+ * Rendering and sending one day's digest, exactly once.
+ *
+ * A digest is identified by its date. Its idempotency key is `digest;<date>`, which travels in
+ * the X-Wardwatch-Key header, and its Message-ID is derived from that key. Before the message
+ * goes out, what it covers is written down (a digest attempt); after it has gone, the `digest`
+ * effects it listed are marked digested and the digest is recorded. If the process stops between
+ * sending and recording, the next attempt asks the sender whether the Message-ID already went
+ * out and, if so, records the digest with the content it really had instead of sending again.
+ */
+import type { Config } from '../config/schema.js';
+import type { Engine } from '../engine/engine.js';
+import { effectHeaders, effectMessageId, serviceDomainOf } from '../outbox/idempotency.js';
+import type { MailSender, OutgoingMessage } from '../sources/types.js';
+import type { Store } from '../store/types.js';
+import { councilData, type DigestData } from '../templates/data.js';
+import { renderTemplate } from '../templates/render.js';
+import { buildDigest, type BuiltDigest, type DigestPeriod } from './build.js';
+
+export const DIGEST_TEMPLATE = 'digest';
+
+/** The idempotency key of the digest for a date (YYYY-MM-DD). */
+export function digestKey(date: string): string {
+  return `digest;${date}`;
+}
+
+/** The deterministic Message-ID of the digest for a date. */
+export function digestMessageId(date: string, serviceAddress: string): string {
+  return effectMessageId(digestKey(date), serviceDomainOf(serviceAddress));
+}
+
+export interface ComposeDeps {
+  engine: Pick<Engine, 'directory'>;
+  config: Pick<Config, 'council' | 'people'>;
+  /** The Clerk's own templates (`templates.dir`, resolved). */
+  templatesDir?: string;
+}
+
+/** The data the `digest` template receives: addressed to the first recipient. */
+export function digestTemplateData(built: BuiltDigest, deps: ComposeDeps): DigestData {
+  const first = built.recipients[0] ?? deps.config.council.serviceAddress;
+  const name = deps.engine.directory.person(first)?.name ?? 'the Town Clerk';
+  return { council: councilData(deps.config), recipient: { name, address: first }, digest: built.sections };
+}
+
+/** The digest as a message ready to send (text and HTML parts, key header, Message-ID). */
+export function composeDigest(built: BuiltDigest, deps: ComposeDeps): OutgoingMessage {
+  if (built.recipients.length === 0) {
+    throw new Error('The digest has nobody to go to: please list an address under digest.to in the configuration, or add a person with the role clerk.');
+  }
+  const rendered = renderTemplate(DIGEST_TEMPLATE, digestTemplateData(built, deps), deps.templatesDir !== undefined ? { overrideDir: deps.templatesDir } : {});
+  const { council } = deps.config;
+  return {
+    from: { address: council.serviceAddress, name: `${council.name} (Wardwatch)` },
+    to: built.recipients.map((address) => {
+      const name = deps.engine.directory.person(address)?.name;
+      return name !== undefined ? { address, name } : { address };
+    }),
+    subject: rendered.subject,
+    text: rendered.text,
+    html: rendered.html,
+    messageId: digestMessageId(built.period.date, council.serviceAddress),
+    headers: effectHeaders(digestKey(built.period.date)),
+  };
+}
+
+export interface DeliverDeps extends ComposeDeps {
+  store: Store;
+  engine: Pick<Engine, 'directory' | 'elections'>;
+  config: Pick<Config, 'council' | 'people' | 'calendars' | 'digest'>;
+  sender: MailSender;
+}
+
+/** Mark the `digest` effects listed as digested and record the digest; both keyed by date. */
+function settle(store: Store, date: string, messageId: string, until: string, effectIds: readonly number[], now: string): void {
+  if (effectIds.length > 0) store.markDigested(effectIds, now, date);
+  store.recordDigest(date, messageId, until);
+}
+
+/**
+ * Build, render and send the digest for `period`, then record it. The attempt is written down
+ * first, so a crash after sending is recognised (see `recoverDigest`). Rendering or sending
+ * errors propagate; nothing is recorded as sent then.
+ */
+export async function deliverDigest(deps: DeliverDeps, period: DigestPeriod, now: Date): Promise<BuiltDigest> {
+  const built = buildDigest(deps, period);
+  const message = composeDigest(built, deps);
+  deps.store.recordDigestAttempt({
+    date: period.date,
+    messageId: message.messageId,
+    ...(period.since !== undefined ? { since: period.since } : {}),
+    until: period.until,
+    startedAt: now.toISOString(),
+  });
+  await deps.sender.send(message);
+  settle(deps.store, period.date, message.messageId, period.until, built.digestEffectIds, now.toISOString());
+  return built;
+}
+
+/**
+ * After a restart: when an attempt at `date`'s digest was written down but the digest was not
+ * recorded, ask the sender whether it went out. If it did, record it with the content it had
+ * (the `digest` effects created before its cut-off are marked digested) and return true.
+ * False when it did not go out, when there was no attempt, or when the sender cannot tell.
+ */
+export async function recoverDigest(deps: Pick<DeliverDeps, 'store' | 'sender'>, date: string, now: Date): Promise<boolean> {
+  const { store, sender } = deps;
+  if (store.digestSent(date)) return false;
+  const attempt = store.getDigestAttempt(date);
+  if (attempt === undefined || sender.alreadySent === undefined) return false;
+  if (!(await sender.alreadySent(attempt.messageId))) return false;
+  const listed = store
+    .listEffects({ kinds: ['digest'], states: ['pending'] })
+    .filter((e) => e.createdAt < attempt.until)
+    .map((e) => e.id);
+  settle(store, date, attempt.messageId, attempt.until, listed, now.toISOString());
+  return true;
+}

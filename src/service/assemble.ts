@@ -1,0 +1,97 @@
+/**
+ * Builds the service from a loaded configuration: the state store, the mail sender, the sources,
+ * the actions executor and the digest schedule. Used by `wardwatch run`, the tests and the bench.
+ */
+import path from 'node:path';
+import { createExecutor } from '../actions/executor.js';
+import { createSender } from '../actions/senders.js';
+import type { Setup } from '../cli/engine-setup.js';
+import { DigestScheduler } from '../digest/scheduler.js';
+import type { FolderConnectorOptions } from '../../connectors/folder/index.js';
+import type { MailSender } from '../sources/types.js';
+import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
+import type { ServiceLogger } from './logger.js';
+import { errorMessage } from './logger.js';
+import { Service, type ServiceTuning } from './service.js';
+import { configuredSources, type ConfiguredSources } from './sources.js';
+
+/** The service cannot be built; `exitCode` 2 for a configuration problem, 1 otherwise. */
+export class AssembleError extends Error {
+  override readonly name = 'AssembleError';
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+  ) {
+    super(message);
+  }
+}
+
+export interface AssembleOptions {
+  /** The folder source's directory (already resolved); absent: none. */
+  folderDir?: string;
+  logger: ServiceLogger;
+  now?: () => Date;
+  tuning?: ServiceTuning;
+  /** Folder watching settings (poll interval, debounce). */
+  folder?: Omit<FolderConnectorOptions, 'cursors'>;
+  /** Override where /healthz and /metrics listen; `false` for none. */
+  http?: { host: string; port: number } | false;
+  /** Warnings about the configuration (connectors this service does not run). */
+  warn?: (message: string) => void;
+}
+
+export interface AssembledService {
+  service: Service;
+  store: SqliteStore;
+  sender: MailSender;
+  sources: ConfiguredSources;
+}
+
+export function assembleService(setup: Setup, options: AssembleOptions): AssembledService {
+  const { loaded, engine } = setup;
+  const config = loaded.config;
+
+  let sender: MailSender;
+  try {
+    sender = createSender(config, loaded.dir);
+  } catch (err) {
+    throw new AssembleError(errorMessage(err), 2);
+  }
+
+  const file = path.resolve(loaded.dir, config.store.path);
+  let store: SqliteStore;
+  try {
+    store = openSqliteStore(file);
+  } catch (err) {
+    throw new AssembleError(`Wardwatch cannot open its state file ${file}: ${errorMessage(err)}`, 1);
+  }
+
+  const sources = configuredSources(loaded, options.folderDir, store, options.folder);
+  for (const u of sources.unavailable) options.warn?.(u.reason);
+  if (sources.sources.length === 0) {
+    store.close();
+    throw new AssembleError(`No source to watch: give --source DIR, or set connectors.folder.dir in ${loaded.file}.`, 2);
+  }
+
+  const logger = options.logger;
+  const now = options.now ?? ((): Date => new Date());
+  const templatesDir = config.templates ? path.resolve(loaded.dir, config.templates.dir) : undefined;
+  const withTemplates = templatesDir !== undefined ? { templatesDir } : {};
+  const executor = createExecutor({ store, engine, config, sender, calendarOwner: sources.calendarOwner, ...withTemplates, now, logger });
+  const digest = new DigestScheduler({ store, engine, config, sender, ...withTemplates, logger }, { clock: now });
+  const service = new Service({
+    config,
+    engine,
+    store,
+    sender,
+    sources: sources.sources,
+    executor,
+    digest,
+    logger,
+    watchSources: sources.watch,
+    now,
+    ...(options.http !== undefined ? { http: options.http } : {}),
+    ...(options.tuning ? { tuning: options.tuning } : {}),
+  });
+  return { service, store, sender, sources };
+}

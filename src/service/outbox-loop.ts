@@ -1,0 +1,127 @@
+/**
+ * Carries out the outbox's due effects for the service: every few seconds, and at once when new
+ * findings have been recorded. Effects are claimed and carried out one at a time, so that when
+ * the service is asked to stop, only the effect under way is finished and nothing is left
+ * half-done in `sending`.
+ *
+ * Effects left in `sending` by a crash are settled once at start (`Outbox.recoverInFlight`), and
+ * again on each round while some could not be checked.
+ */
+import type { EffectExecutor, Outbox, RunReport } from '../outbox/outbox.js';
+import { parseEffectKey } from '../outbox/idempotency.js';
+import { errorMessage, type ServiceLogger } from './logger.js';
+import type { ServiceMetrics } from './metrics.js';
+
+export interface OutboxLoopOptions {
+  logger: ServiceLogger;
+  metrics?: ServiceMetrics;
+  /** Between rounds when nothing wakes the loop (default 5 s). */
+  intervalMs?: number;
+}
+
+function kindOf(key: string): string {
+  return parseEffectKey(key)?.kind ?? 'unknown';
+}
+
+export class OutboxLoop {
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> | undefined;
+  private again = false;
+  private stopping = false;
+  private unresolved = false;
+  /** Rounds that ended with an error (the store could not be used, say). */
+  errors = 0;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly execute: EffectExecutor,
+    private readonly options: OutboxLoopOptions,
+  ) {}
+
+  /** Settle what a crash left in `sending`, then start the rounds. */
+  async start(): Promise<void> {
+    await this.recover();
+    const interval = this.options.intervalMs ?? 5000;
+    this.timer = setInterval(() => this.wake(), interval);
+    this.wake();
+  }
+
+  /** Run a round now (or right after the one under way). */
+  wake(): void {
+    if (this.stopping) return;
+    if (this.round) {
+      this.again = true;
+      return;
+    }
+    this.round = this.rounds().finally(() => {
+      this.round = undefined;
+    });
+  }
+
+  /** Let the effect under way finish, then stop. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.round;
+  }
+
+  /** Resolves when no round is under way (for tests and benchmarks). */
+  async idle(): Promise<void> {
+    while (this.round) await this.round;
+  }
+
+  private async recover(): Promise<void> {
+    const report = await this.outbox.recoverInFlight();
+    this.unresolved = report.unresolved.length > 0;
+    const settled = report.recognisedAsSent.length + report.returnedToPending.length + report.unresolved.length;
+    for (const key of report.recognisedAsSent) this.options.metrics?.effects.inc({ kind: kindOf(key), outcome: 'recognised-as-sent' });
+    if (settled > 0) {
+      this.options.logger.info(
+        {
+          recognisedAsSent: report.recognisedAsSent.length,
+          returnedToPending: report.returnedToPending.length,
+          unresolved: report.unresolved.length,
+        },
+        'settled the effects interrupted by the last stop',
+      );
+    }
+  }
+
+  private async rounds(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        if (this.unresolved) await this.recover();
+        await this.drain();
+      } catch (err) {
+        this.errors += 1;
+        this.options.logger.error({ error: errorMessage(err) }, 'the outbox could not run; it will try again');
+      }
+    } while (this.again && !this.stopping);
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopping) {
+      const report = await this.outbox.runDue(this.execute, 1);
+      this.note(report);
+      if (report.done.length + report.retrying.length + report.failed.length === 0) return;
+    }
+  }
+
+  private note(report: RunReport): void {
+    const { logger, metrics } = this.options;
+    for (const key of report.done) {
+      metrics?.effects.inc({ kind: kindOf(key), outcome: 'done' });
+      logger.info({ effect: key }, 'effect carried out');
+    }
+    for (const key of report.retrying) {
+      metrics?.effects.inc({ kind: kindOf(key), outcome: 'retrying' });
+      logger.warn({ effect: key }, 'effect failed; it will be tried again later');
+    }
+    for (const key of report.failed) {
+      metrics?.effects.inc({ kind: kindOf(key), outcome: 'failed' });
+      logger.error({ effect: key }, 'effect given up on; it will be listed in the digest');
+    }
+  }
+}

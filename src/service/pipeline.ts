@@ -1,0 +1,196 @@
+/**
+ * The live pipeline: the RecordSink every source hands its raw records to.
+ *
+ * For each record: parse it once (ItemStream, which merges it with earlier copies of the same
+ * message or event), skip items whose content has not changed since they were last judged,
+ * evaluate the rest with the engine, and record the evaluation — item seen, findings, effects —
+ * in one transaction through the outbox (in dry-run mode the effects are recorded as skipped).
+ * Alongside: the raw original is kept when a finding routes the message to the Clerk, events are
+ * summarised for the digest, needs-a-human notices are recorded, and what cannot be read is
+ * quarantined as a problem. One bad record never stops the next.
+ */
+import { createHash } from 'node:crypto';
+import type { Engine, ItemEvaluation } from '../engine/engine.js';
+import { computeEventFacts } from '../engine/facts.js';
+import type { EventItem, Item, Problem, RawRecord } from '../items/types.js';
+import { parseEffectKey } from '../outbox/idempotency.js';
+import type { Outbox } from '../outbox/outbox.js';
+import { horizonFor } from '../pipeline/check.js';
+import { ItemStream, type ItemMemory } from '../pipeline/item-stream.js';
+import { classifyEvent, partiesOf } from '../signals/event-kind.js';
+import type { RecordSink } from '../sources/types.js';
+import type { EnqueueOutcome, EventSummary, Store } from '../store/types.js';
+import { errorMessage, type ServiceLogger } from './logger.js';
+import type { ServiceMetrics } from './metrics.js';
+
+export interface PipelineDeps {
+  store: Store;
+  engine: Engine;
+  outbox: Outbox;
+  logger: ServiceLogger;
+  metrics?: ServiceMetrics;
+  /** Where earlier copies are remembered (default: in memory only). */
+  memory?: ItemMemory;
+  /** Record effects as skipped instead of queueing them (default: the config's `dryRun`). */
+  dryRun?: boolean;
+  /** Called when new effects were queued, so the outbox can run at once. */
+  onEffects?: () => void;
+  now?: () => Date;
+}
+
+/** What one record led to (for tests and logs). */
+export interface RecordOutcome {
+  items: { key: string; kind: Item['kind']; status: 'evaluated' | 'unchanged' | 'error'; findings: number; enqueued: number }[];
+  problems: number;
+}
+
+/**
+ * A hash of everything the rules see of the item (the merged copies included), so that a new
+ * copy of a message already judged, or an edited event, is judged again, and an unchanged
+ * re-read is not.
+ */
+export function evaluationHash(item: Item): string {
+  return createHash('sha256').update(JSON.stringify(item), 'utf8').digest('hex');
+}
+
+/** The start and end the digest should show: for a series, the next occurrence still to come. */
+function nextTimes(item: EventItem, now: Date): { start: string; end: string } {
+  if (item.recurring && item.occurrences.length > 0) {
+    const at = now.getTime();
+    const next = item.occurrences.find((o) => Date.parse(o.end) >= at);
+    if (next) return { start: next.start, end: next.end };
+  }
+  return { start: item.start, end: item.end };
+}
+
+export function eventSummaryOf(item: EventItem, engine: Engine, now: Date): EventSummary {
+  const facts = computeEventFacts(item, engine.directory, engine.calendars);
+  const { start, end } = nextTimes(item, now);
+  const summary: EventSummary = {
+    key: item.key,
+    calendarId: item.calendarId,
+    summary: item.summary,
+    start,
+    end,
+    location: item.location,
+    kinds: classifyEvent(item, partiesOf(engine.directory)).kinds,
+    wards: facts.wards.wards,
+    attendees: facts.attendees,
+  };
+  if (item.organizer) summary.organizer = item.organizer.address;
+  return summary;
+}
+
+export class LivePipeline implements RecordSink {
+  private readonly stream: ItemStream;
+  private readonly now: () => Date;
+  private readonly dryRun: boolean;
+
+  constructor(private readonly deps: PipelineDeps) {
+    const engine = deps.engine;
+    this.now = deps.now ?? (() => new Date());
+    this.dryRun = deps.dryRun ?? engine.config.dryRun;
+    this.stream = new ItemStream({
+      timeZone: engine.config.council.timezone,
+      horizon: () => horizonFor(this.now().toISOString(), engine.config.horizonDays),
+      isRoomCalendar: (id) => engine.isRoomCalendar(id),
+      ...(deps.memory ? { memory: deps.memory } : {}),
+    });
+  }
+
+  async record(record: RawRecord): Promise<void> {
+    await this.take(record);
+  }
+
+  /** Like `record`, saying what happened. */
+  async take(record: RawRecord): Promise<RecordOutcome> {
+    const items = await this.stream.take(record);
+    const problems = this.stream.takeProblems();
+    for (const p of problems) this.quarantine(p);
+    if (problems.length === 0) this.deps.store.clearProblem(record.origin);
+
+    const outcome: RecordOutcome = { items: [], problems: problems.length };
+    for (const item of items) {
+      try {
+        outcome.items.push(this.process(item, record));
+      } catch (err) {
+        // Recording the problem itself throws when the store is unusable: the source then retries.
+        this.deps.logger.error({ item: item.key, kind: item.kind, origin: record.origin, error: errorMessage(err) }, 'could not process an item');
+        this.quarantine({ origin: record.origin, kind: item.kind === 'mail' ? 'mail' : 'calendar', reason: `could not be processed: ${errorMessage(err)}` });
+        outcome.items.push({ key: item.key, kind: item.kind, status: 'error', findings: 0, enqueued: 0 });
+      }
+    }
+    return outcome;
+  }
+
+  problem(problem: Problem): void {
+    this.quarantine(problem);
+  }
+
+  private quarantine(problem: Problem): void {
+    this.deps.store.recordProblem(problem, this.now().toISOString());
+    this.deps.metrics?.problems.inc();
+    this.deps.logger.warn({ origin: problem.origin, problemKind: problem.kind, reason: problem.reason }, 'could not read a record; it is listed in the digest');
+  }
+
+  private process(item: Item, record: RawRecord): RecordOutcome['items'][number] {
+    const { store, engine, outbox, metrics, logger } = this.deps;
+    const now = this.now();
+    const hash = evaluationHash(item);
+    if (store.checkSeen(item.key, hash) === 'unchanged') {
+      metrics?.itemsProcessed.inc({ kind: 'unchanged' });
+      logger.debug({ item: item.key, kind: item.kind }, 'unchanged since it was last judged');
+      return { key: item.key, kind: item.kind, status: 'unchanged', findings: 0, enqueued: 0 };
+    }
+
+    const evaluation = engine.evaluate(item, now.toISOString());
+    const nowIso = now.toISOString();
+    const routed = evaluation.findings.some((f) => f.actions.some((a) => a.kind === 'route-to-clerk'));
+    if (routed && !this.dryRun && record.kind === 'mail') store.saveOriginal(item.key, record.source, nowIso);
+    if (item.kind === 'event') store.upsertEvent(eventSummaryOf(item, engine, now), nowIso);
+
+    const recorded = outbox.record({ key: item.key, contentHash: hash }, evaluation.findings, { dryRun: this.dryRun });
+    this.recordNotices(item, evaluation, recorded.seen === 'changed', nowIso);
+
+    metrics?.itemsProcessed.inc({ kind: item.kind });
+    for (const f of evaluation.findings) metrics?.findings.inc({ rule: f.rule });
+    const counts: Partial<Record<EnqueueOutcome, number>> = {};
+    for (const e of recorded.effects) {
+      counts[e.outcome] = (counts[e.outcome] ?? 0) + 1;
+      if (e.outcome !== 'duplicate') metrics?.effects.inc({ kind: kindOfKey(e.key), outcome: e.outcome });
+    }
+    const enqueued = counts.enqueued ?? 0;
+    logger.info(
+      {
+        item: item.key,
+        kind: item.kind,
+        seen: recorded.seen,
+        rules: evaluation.findings.map((f) => f.rule),
+        effects: counts,
+        notices: evaluation.notices.length,
+      },
+      evaluation.findings.length > 0 ? 'item judged: findings recorded' : 'item judged: nothing to do',
+    );
+    if (enqueued > 0 || (counts.folded ?? 0) > 0) this.deps.onEffects?.();
+    return { key: item.key, kind: item.kind, status: 'evaluated', findings: evaluation.findings.length, enqueued };
+  }
+
+  private recordNotices(item: Item, evaluation: ItemEvaluation, reevaluated: boolean, now: string): void {
+    const { store } = this.deps;
+    const asked = new Set<string>();
+    for (const n of evaluation.notices) {
+      store.recordNeedsHuman(item.key, n.rule, n.message, now);
+      asked.add(n.rule ?? '');
+    }
+    if (!reevaluated) return;
+    // Settled by the new version of the item: no longer needs a person.
+    for (const v of evaluation.verdicts) {
+      if (v.enabled && !asked.has(v.rule)) store.clearNeedsHuman(item.key, v.rule);
+    }
+    if (!asked.has('')) store.clearNeedsHuman(item.key, '');
+  }
+}
+
+function kindOfKey(key: string): string {
+  return parseEffectKey(key)?.kind ?? 'unknown';
+}

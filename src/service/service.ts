@@ -1,0 +1,224 @@
+/**
+ * The unattended service (`wardwatch run`): watches every configured source, judges what they
+ * bring, carries out the effects through the outbox, sends the daily digest, and answers
+ * /healthz and /metrics.
+ *
+ *   sources ──► SourceRunner (sync, watch, back off on failure) ──► LivePipeline ──► store
+ *                                                                          │ new effects
+ *   OutboxLoop (every few seconds, and at once) ◄──────────────────────────┘
+ *   DigestScheduler (node-cron, council timezone; catch-up at start)
+ *
+ * `start` settles what a crash left half-done before anything else runs. `stop` stops taking in
+ * records, lets the effect and digest under way finish, then closes the sender and the store:
+ * once started, the service owns them.
+ */
+import type { Config } from '../config/schema.js';
+import type { Engine } from '../engine/engine.js';
+import { Outbox, planningContextFrom, type EffectExecutor, type RetryPolicy } from '../outbox/outbox.js';
+import type { ItemMemory } from '../pipeline/item-stream.js';
+import type { MailSender, SourceConnector } from '../sources/types.js';
+import type { Store } from '../store/types.js';
+import { buildHealth, type HealthReport } from './health.js';
+import { startHttpServer, type RunningHttpServer } from './http.js';
+import { StoredItemMemory } from './item-memory.js';
+import { errorMessage, type ServiceLogger } from './logger.js';
+import { ServiceMetrics } from './metrics.js';
+import { OutboxLoop } from './outbox-loop.js';
+import { LivePipeline } from './pipeline.js';
+import { SourceRunner, type BackoffPolicy } from './source-runner.js';
+
+/** How long a routed message's original is kept for the Clerk's copy (then forgotten, for privacy). */
+export const ORIGINALS_KEPT_DAYS = 30;
+const DAY_MS = 86_400_000;
+
+export interface ServiceTuning {
+  /** Between outbox rounds when nothing wakes it (default 5 s). */
+  outboxIntervalMs?: number;
+  /** Retries of failed effects (default: the outbox's, 1 minute doubling to 6 hours, 8 attempts). */
+  retry?: Partial<RetryPolicy>;
+  /** Pauses after a source fails (default 5 s doubling to 5 minutes). */
+  sourceBackoff?: Partial<BackoffPolicy>;
+  /** How often a healthy watch refreshes its source's last success (default 60 s). */
+  heartbeatMs?: number;
+  /** Between syncs of a source that is not watched (default 60 s). */
+  resyncIntervalMs?: number;
+}
+
+/** The daily digest's schedule (the digest module's DigestScheduler): catch-up at start, then the cron. */
+export interface DigestJob {
+  /** Resolves after the start-up check, which may send a catch-up digest. */
+  start(): Promise<unknown>;
+  /** Waits for a digest being sent to finish. */
+  stop(): Promise<void>;
+}
+
+export interface ServiceDeps {
+  config: Config;
+  engine: Engine;
+  store: Store;
+  /** How mail leaves; also asked, after a crash, whether a half-sent message went out. */
+  sender: MailSender;
+  sources: readonly SourceConnector[];
+  /** Carries out one effect (the actions executor). */
+  executor: EffectExecutor;
+  /** Sends the digest when one is due; without it no digest is sent. */
+  digest?: DigestJob;
+  logger: ServiceLogger;
+  /** Watch the sources for changes (default true); when false they are synced every `resyncIntervalMs`. */
+  watchSources?: boolean;
+  /** Where /healthz and /metrics listen (default: the config's `server`); `false` for none. */
+  http?: { host: string; port: number } | false;
+  /** Where earlier copies of items are remembered (default: the state store, with a bounded cache). */
+  memory?: ItemMemory;
+  tuning?: ServiceTuning;
+  now?: () => Date;
+}
+
+export interface StartedService {
+  /** The port /healthz and /metrics listen on, when they do. */
+  port?: number;
+  sources: string[];
+}
+
+export class Service {
+  readonly metrics: ServiceMetrics;
+  readonly outbox: Outbox;
+  readonly pipeline: LivePipeline;
+  private readonly loop: OutboxLoop;
+  private readonly runners: SourceRunner[];
+  private readonly digest: DigestJob | undefined;
+  private readonly now: () => Date;
+  private http: RunningHttpServer | undefined;
+  private housekeeping: NodeJS.Timeout | undefined;
+  private started = false;
+  private digestStart: Promise<void> | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly deps: ServiceDeps) {
+    const { config, engine, store, sender, logger } = deps;
+    const tuning = deps.tuning ?? {};
+    this.now = deps.now ?? (() => new Date());
+    this.metrics = new ServiceMetrics(store);
+    this.outbox = new Outbox(store, {
+      planning: planningContextFrom(config, engine.directory),
+      sender,
+      ...(tuning.retry ? { retry: tuning.retry } : {}),
+      clock: this.now,
+    });
+    this.loop = new OutboxLoop(this.outbox, deps.executor, {
+      logger,
+      metrics: this.metrics,
+      ...(tuning.outboxIntervalMs !== undefined ? { intervalMs: tuning.outboxIntervalMs } : {}),
+    });
+    this.pipeline = new LivePipeline({
+      store,
+      engine,
+      outbox: this.outbox,
+      logger,
+      metrics: this.metrics,
+      memory: deps.memory ?? new StoredItemMemory(store),
+      dryRun: config.dryRun,
+      onEffects: () => this.loop.wake(),
+      now: this.now,
+    });
+    this.runners = deps.sources.map(
+      (source) =>
+        new SourceRunner(source, this.pipeline, {
+          store,
+          logger,
+          metrics: this.metrics,
+          watch: deps.watchSources !== false,
+          now: this.now,
+          ...(tuning.sourceBackoff ? { backoff: tuning.sourceBackoff } : {}),
+          ...(tuning.heartbeatMs !== undefined ? { heartbeatMs: tuning.heartbeatMs } : {}),
+          ...(tuning.resyncIntervalMs !== undefined ? { resyncIntervalMs: tuning.resyncIntervalMs } : {}),
+        }),
+    );
+    this.digest = deps.digest;
+  }
+
+  /** Settle what a crash left half-done, then listen, act, watch and schedule. */
+  async start(): Promise<StartedService> {
+    if (this.started) throw new Error('The service has already been started.');
+    this.started = true;
+    const { config, logger } = this.deps;
+    logger.info(
+      { council: config.council.name, sources: this.runners.map((r) => r.name), dryRun: config.dryRun, sender: this.deps.sender.name },
+      'Wardwatch is starting',
+    );
+    if (config.dryRun) logger.warn({}, 'dry run: effects are recorded as what would be done, and nothing is sent');
+
+    await this.loop.start();
+    const http = this.deps.http ?? config.server;
+    if (http !== false) {
+      this.http = await startHttpServer({
+        host: http.host,
+        port: http.port,
+        health: () => this.health(),
+        metrics: () => this.metrics.render(),
+        logger,
+      });
+      logger.info({ host: this.http.host, port: this.http.port }, 'listening for /healthz and /metrics');
+    }
+    // The catch-up digest goes out in its own time: the sources need not wait for it.
+    this.digestStart = this.digest?.start().then(
+      () => undefined,
+      (err: unknown) => logger.error({ error: errorMessage(err) }, 'the digest schedule could not start'),
+    );
+    this.keepHouse();
+    this.housekeeping = setInterval(() => this.keepHouse(), DAY_MS);
+    this.housekeeping.unref();
+    for (const runner of this.runners) runner.start();
+    const started: StartedService = { sources: this.runners.map((r) => r.name) };
+    if (this.http) started.port = this.http.port;
+    return started;
+  }
+
+  /** The health report /healthz serves. Throws when the state store cannot be read. */
+  health(): HealthReport {
+    return buildHealth(
+      this.deps.store,
+      this.runners.map((r) => r.name),
+    );
+  }
+
+  /** Run the outbox now and resolve once it has nothing under way (tests, benchmarks). */
+  async flushOutbox(): Promise<void> {
+    this.loop.wake();
+    await this.loop.idle();
+  }
+
+  /** Stop taking in records, finish the effect under way, then close everything. Safe to call twice. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    const { logger, store, sender } = this.deps;
+    logger.info({}, 'Wardwatch is stopping: finishing the work under way');
+    if (this.housekeeping) clearInterval(this.housekeeping);
+    await Promise.all(this.runners.map((r) => r.stop()));
+    await this.digestStart;
+    await Promise.all([this.digest?.stop(), this.loop.stop()]);
+    await this.http?.close();
+    try {
+      await sender.close();
+    } catch (err) {
+      logger.warn({ error: errorMessage(err) }, 'the mail sender did not close cleanly');
+    }
+    store.close();
+    logger.info({}, 'Wardwatch has stopped');
+  }
+
+  /** Forget the originals of routed messages after ORIGINALS_KEPT_DAYS. */
+  private keepHouse(): void {
+    try {
+      const olderThan = new Date(this.now().getTime() - ORIGINALS_KEPT_DAYS * DAY_MS).toISOString();
+      const removed = this.deps.store.pruneOriginals(olderThan);
+      if (removed > 0) this.deps.logger.info({ removed, olderThan }, 'forgot the originals of old routed messages');
+    } catch (err) {
+      this.deps.logger.error({ error: errorMessage(err) }, 'housekeeping of the state store failed');
+    }
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Runs one source for the service: an initial sync, then watching for changes, for as long as the
+ * service runs. When the source fails (the server is down, the folder vanished), the error is
+ * recorded in the source's health and it is tried again after a pause that doubles each time
+ * (5 s, 10 s, 20 s … at most 5 minutes by default), while the other sources carry on. A
+ * successful sync resets the pause and is recorded as the source's last success; while the
+ * source is being watched without error, that record is refreshed every minute.
+ */
+import type { RecordSink, SourceConnector } from '../sources/types.js';
+import type { Store } from '../store/types.js';
+import { errorMessage, type ServiceLogger } from './logger.js';
+import type { ServiceMetrics } from './metrics.js';
+
+export interface BackoffPolicy {
+  /** Pause after the first failure, in milliseconds. */
+  initialMs: number;
+  /** The longest pause. */
+  maxMs: number;
+}
+
+export const DEFAULT_SOURCE_BACKOFF: BackoffPolicy = { initialMs: 5000, maxMs: 5 * 60_000 };
+
+/** The pause after `failures` failures in a row: initial × 2^(failures−1), at most max. */
+export function sourceBackoffMs(failures: number, policy: BackoffPolicy): number {
+  const exponent = Math.min(Math.max(0, failures - 1), 30);
+  return Math.min(policy.maxMs, policy.initialMs * 2 ** exponent);
+}
+
+export interface SourceRunnerOptions {
+  store: Pick<Store, 'recordSourceSuccess' | 'recordSourceError'>;
+  logger: ServiceLogger;
+  metrics?: ServiceMetrics;
+  backoff?: Partial<BackoffPolicy>;
+  /** Watch for changes after each sync (default true); when false, sync every `resyncIntervalMs`. */
+  watch?: boolean;
+  /** Between syncs when not watching (default 60 s). */
+  resyncIntervalMs?: number;
+  /** How often a healthy watch refreshes the source's last success (default 60 s). */
+  heartbeatMs?: number;
+  now?: () => Date;
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export class SourceRunner {
+  private readonly controller = new AbortController();
+  private readonly backoff: BackoffPolicy;
+  private readonly now: () => Date;
+  private loop: Promise<void> | undefined;
+  /** Failures in a row (0 when the last attempt worked). */
+  failures = 0;
+
+  constructor(
+    readonly connector: SourceConnector,
+    private readonly sink: RecordSink,
+    private readonly options: SourceRunnerOptions,
+  ) {
+    this.backoff = { ...DEFAULT_SOURCE_BACKOFF, ...options.backoff };
+    this.now = options.now ?? (() => new Date());
+  }
+
+  get name(): string {
+    return this.connector.name;
+  }
+
+  start(): void {
+    if (this.loop) return;
+    this.loop = this.run();
+  }
+
+  /** Stop watching; resolves once the sync or watch under way has ended. */
+  async stop(): Promise<void> {
+    this.controller.abort();
+    await this.connector.close();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.controller.signal;
+    const { store, logger, metrics } = this.options;
+    while (!signal.aborted) {
+      try {
+        await this.connector.sync(this.sink);
+        if (signal.aborted) break;
+        store.recordSourceSuccess(this.name, this.now().toISOString());
+        if (this.failures > 0) logger.info({ source: this.name, after: this.failures }, 'the source is working again');
+        else logger.info({ source: this.name }, 'source synced');
+        this.failures = 0;
+        if (this.options.watch === false) {
+          await pause(this.options.resyncIntervalMs ?? 60_000, signal);
+          continue;
+        }
+        await this.watch(signal);
+        // The watch ended on its own: look again after a short pause (never a busy loop).
+        if (!signal.aborted) await pause(this.backoff.initialMs, signal);
+      } catch (err) {
+        if (signal.aborted) break;
+        this.failures += 1;
+        const message = errorMessage(err);
+        const delay = sourceBackoffMs(this.failures, this.backoff);
+        try {
+          store.recordSourceError(this.name, this.now().toISOString(), message);
+        } catch (storeErr) {
+          logger.error({ source: this.name, error: errorMessage(storeErr) }, 'could not record the source error in the state store');
+        }
+        metrics?.sourceErrors.inc({ source: this.name });
+        logger.warn({ source: this.name, error: message, failures: this.failures, retryInMs: delay }, 'the source failed; it will be tried again');
+        await pause(delay, signal);
+      }
+    }
+  }
+
+  /** Watch until the signal aborts; refresh the last success while all is well. */
+  private async watch(signal: AbortSignal): Promise<void> {
+    const heartbeat = setInterval(() => {
+      try {
+        this.options.store.recordSourceSuccess(this.name, this.now().toISOString());
+      } catch (err) {
+        this.options.logger.error({ source: this.name, error: errorMessage(err) }, 'could not record the source as healthy');
+      }
+    }, this.options.heartbeatMs ?? 60_000);
+    heartbeat.unref();
+    try {
+      await this.connector.watch(this.sink, signal);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+}

@@ -1,0 +1,194 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ConfigSchema, type Config } from '../../src/config/schema.js';
+import { DigestScheduler, sendDigestIfDue, type DigestSchedulerDeps } from '../../src/digest/scheduler.js';
+import { digestKey, digestMessageId } from '../../src/digest/send.js';
+import type { SqliteStore } from '../../src/store/sqlite-store.js';
+import { A, council, councilConfigInput } from '../support/council.js';
+import { FakeClock, StoreBench } from '../outbox/fixtures.js';
+import { BODY_MARKER, engine, items, Pipeline, RecordingSender } from './fixtures.js';
+
+// The schedule is the default "30 7 * * 1-5": weekdays at 07:30, London time (GMT in November).
+const MON = '2026-11-16';
+const TUE = '2026-11-17';
+const WED = '2026-11-18';
+const THU = '2026-11-19';
+const at = (day: string, time: string): Date => new Date(`${day}T${time}:00.000Z`);
+
+describe('sendDigestIfDue', () => {
+  let bench: StoreBench;
+  let store: SqliteStore;
+  let delivered: Set<string>;
+  let sender: RecordingSender;
+  let clock: FakeClock;
+
+  const deps = (overrides: Partial<DigestSchedulerDeps> = {}): DigestSchedulerDeps => ({ store, engine, config: council, sender, ...overrides });
+
+  /** A new process: a new store instance on the same file and a new sender that sees what went out. */
+  const restart = (): void => {
+    store.close();
+    store = bench.store();
+    sender = new RecordingSender(delivered);
+  };
+
+  beforeEach(() => {
+    bench = new StoreBench();
+    store = bench.store();
+    delivered = new Set();
+    sender = new RecordingSender(delivered);
+    clock = new FakeClock(at(TUE, '10:00'));
+  });
+  afterEach(() => bench.dispose());
+
+  it('sends the day’s digest once its time has passed, exactly once, even across a restart', async () => {
+    store.recordDigest(TUE, digestMessageId(TUE, A.service), at(TUE, '07:30').toISOString());
+    expect(await sendDigestIfDue(deps(), at(WED, '07:29'))).toEqual({ sent: [], recognised: [], failed: [], dryRun: [] });
+    expect(sender.sent).toHaveLength(0);
+
+    expect((await sendDigestIfDue(deps(), at(WED, '07:30'))).sent).toEqual([WED]);
+    expect(sender.sent).toHaveLength(1);
+    expect(sender.sent[0]?.messageId).toBe(digestMessageId(WED, A.service));
+    expect(sender.sent[0]?.headers).toEqual({ 'X-Wardwatch-Key': digestKey(WED) });
+    expect(sender.sent[0]?.text).toContain('since Tuesday 17 November 2026 at 07:30');
+
+    expect((await sendDigestIfDue(deps(), at(WED, '12:00'))).sent).toEqual([]);
+    restart();
+    expect((await sendDigestIfDue(deps(), at(WED, '17:00'))).sent).toEqual([]);
+    expect(sender.sent).toHaveLength(0);
+    expect(store.getDigest(WED)?.messageId).toBe(digestMessageId(WED, A.service));
+
+    expect((await sendDigestIfDue(deps(), at(THU, '07:31'))).sent).toEqual([THU]);
+    expect(sender.sent[0]?.text).toContain('since Wednesday 18 November 2026 at 07:30');
+  });
+
+  it('marks the digest entries it listed as done, and lists new findings the next day', async () => {
+    const pipeline = new Pipeline(store, clock);
+    pipeline.evaluate(items.blindCopy());
+    await sendDigestIfDue(deps(), at(WED, '07:30'));
+    expect(store.listEffects({ kinds: ['digest'] }).map((e) => e.state)).toEqual(['done']);
+    expect(sender.sent[0]?.subject).toContain('findings: 1');
+
+    clock.set(`${WED}T10:00:00.000Z`);
+    pipeline.evaluate(items.request());
+    await sendDigestIfDue(deps(), at(THU, '07:30'));
+    expect(sender.sent[1]?.subject).toContain('findings: 1');
+    expect(sender.sent[1]?.text).toContain('Requests for officers’ work go through the Town Clerk');
+    expect(sender.sent[1]?.text).not.toContain('Blind copies');
+  });
+
+  it('after downtime sends one catch-up digest, for the latest date, covering everything since the last one', async () => {
+    store.recordDigest(MON, digestMessageId(MON, A.service), at(MON, '07:30').toISOString());
+    const pipeline = new Pipeline(store, clock);
+    // Found on Tuesday and Wednesday while no digest went out (the service was down at 07:30 both days).
+    clock.set(`${TUE}T10:00:00.000Z`);
+    pipeline.evaluate(items.blindCopy());
+    clock.set(`${WED}T10:00:00.000Z`);
+    pipeline.evaluate(items.request());
+
+    const report = await sendDigestIfDue(deps(), at(THU, '10:00'));
+    expect(report.sent).toEqual([THU]);
+    expect(sender.sent).toHaveLength(1);
+    expect(sender.sent[0]?.text).toContain('since Monday 16 November 2026 at 07:30');
+    expect(sender.sent[0]?.subject).toContain('findings: 2');
+    expect(store.digestSent(TUE)).toBe(false);
+    expect(store.digestSent(WED)).toBe(false);
+    expect(store.listEffects({ kinds: ['digest'] }).every((e) => e.state === 'done')).toBe(true);
+
+    expect((await sendDigestIfDue(deps(), at(THU, '10:05'))).sent).toEqual([]);
+    expect(sender.sent).toHaveLength(1);
+  });
+
+  it('before today’s time, catches up the most recent missed date', async () => {
+    store.recordDigest(MON, digestMessageId(MON, A.service), at(MON, '07:30').toISOString());
+    expect((await sendDigestIfDue(deps(), at(THU, '06:00'))).sent).toEqual([WED]);
+    expect((await sendDigestIfDue(deps(), at(THU, '07:30'))).sent).toEqual([THU]);
+  });
+
+  it('recognises a digest sent just before a crash and records it without sending it again', async () => {
+    const pipeline = new Pipeline(store, clock);
+    pipeline.evaluate(items.blindCopy());
+    sender.crashAfterSend = true;
+    const crashed = await sendDigestIfDue(deps(), at(WED, '07:30'));
+    expect(crashed.failed).toEqual([{ date: WED, error: 'the process was killed' }]);
+    expect(delivered.size).toBe(1);
+    expect(store.digestSent(WED)).toBe(false);
+
+    restart();
+    // Something found after the crash was not in the digest that went out.
+    clock.set(`${WED}T08:00:00.000Z`);
+    new Pipeline(store, clock).evaluate(items.request());
+
+    const report = await sendDigestIfDue(deps(), at(WED, '09:00'));
+    expect(report).toEqual({ sent: [], recognised: [WED], failed: [], dryRun: [] });
+    expect(sender.sent).toHaveLength(0);
+    expect(store.getDigest(WED)).toEqual({ date: WED, messageId: digestMessageId(WED, A.service), sentAt: at(WED, '07:30').toISOString() });
+    const entries = store.listEffects({ kinds: ['digest'] });
+    expect(entries.map((e) => [e.rule, e.state])).toEqual([
+      ['no-blind-copies', 'done'],
+      ['requests-via-clerk', 'pending'],
+    ]);
+
+    await sendDigestIfDue(deps(), at(THU, '07:30'));
+    expect(sender.sent).toHaveLength(1);
+    expect(sender.sent[0]?.text).toContain('Requests for officers’ work go through the Town Clerk');
+    expect(sender.sent[0]?.text).not.toContain('Blind copies');
+  });
+
+  it('records nothing when sending fails, and sends on the next call', async () => {
+    sender.failWith = 'the mail server did not answer';
+    const failed = await sendDigestIfDue(deps(), at(WED, '07:30'));
+    expect(failed.failed).toEqual([{ date: WED, error: 'the mail server did not answer' }]);
+    expect(store.digestSent(WED)).toBe(false);
+    sender.failWith = undefined;
+    expect((await sendDigestIfDue(deps(), at(WED, '07:35'))).sent).toEqual([WED]);
+    expect(sender.sent).toHaveLength(1);
+  });
+
+  it('sends and records nothing with dryRun on', async () => {
+    const dry: Config = ConfigSchema.parse({ ...councilConfigInput, dryRun: true });
+    expect(await sendDigestIfDue(deps({ config: dry }), at(WED, '07:30'))).toEqual({ sent: [], recognised: [], failed: [], dryRun: [WED] });
+    expect(sender.sent).toHaveLength(0);
+    expect(store.digestSent(WED)).toBe(false);
+  });
+
+  it('never puts a message body into the digest it sends', async () => {
+    const pipeline = new Pipeline(store, clock);
+    pipeline.evaluate(items.blindCopy());
+    pipeline.evaluate(items.conduct());
+    await sendDigestIfDue(deps(), at(WED, '07:30'));
+    const message = sender.sent[0];
+    expect(message).toBeDefined();
+    for (const part of [message?.subject ?? '', message?.text ?? '', message?.html ?? '']) expect(part).not.toContain(BODY_MARKER);
+  });
+});
+
+describe('DigestScheduler', () => {
+  let bench: StoreBench;
+  let store: SqliteStore;
+
+  beforeEach(() => {
+    bench = new StoreBench();
+    store = bench.store();
+  });
+  afterEach(() => bench.dispose());
+
+  it('catches up at start, retries a failed send with backoff, and stops cleanly', async () => {
+    const sender = new RecordingSender();
+    sender.failWith = 'the mail server did not answer';
+    const scheduler = new DigestScheduler({ store, engine, config: council, sender }, { clock: () => at(WED, '09:00'), retryBaseMs: 5, retryMaxMs: 20 });
+    try {
+      const first = await scheduler.start();
+      expect(first.failed.map((f) => f.date)).toEqual([WED]);
+      sender.failWith = undefined;
+      await vi.waitFor(() => expect(store.digestSent(WED)).toBe(true), { timeout: 5000, interval: 10 });
+      expect(sender.sent).toHaveLength(1);
+      expect(scheduler.nextRun().toISOString()).toBe(at(THU, '07:30').toISOString());
+    } finally {
+      await scheduler.stop();
+    }
+  });
+
+  it('refuses a schedule it cannot follow, saying why', () => {
+    const bad: Config = ConfigSchema.parse({ ...councilConfigInput, digest: { to: [A.clerk], cron: '30 7 * *' } });
+    expect(() => new DigestScheduler({ store, engine, config: bad, sender: new RecordingSender() })).toThrow(/has 4 fields/);
+  });
+});
