@@ -4,9 +4,11 @@
  * way (benchmarks inform, the tests decide).
  */
 import { rulesBench } from './rules-bench.js';
+import { serviceBench } from './service-bench.js';
 
 const sections: Record<string, () => { ok: boolean; lines: string[] } | Promise<{ ok: boolean; lines: string[] }>> = {
   rules: rulesBench,
+  service: serviceBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -63,13 +63,18 @@ export class CaldavHttp {
   private readonly headers: Record<string, string>;
   private readonly fetchImpl: FetchFunction;
 
+  /**
+   * @param timeoutMs a request that has not finished by then is abandoned (a server that
+   *   accepts connections but never answers must not stall the watcher).
+   */
   constructor(
     private readonly credentials: Credentials,
     fetchImpl: FetchFunction = globalThis.fetch,
+    timeoutMs = 60_000,
   ) {
     const auth = getBasicAuthHeaders({ username: credentials.user, password: credentials.password });
     this.headers = auth.authorization ? { authorization: auth.authorization } : {};
-    this.fetchImpl = fetchImpl;
+    this.fetchImpl = (input, init) => fetchImpl(input, { ...init, signal: init?.signal ?? AbortSignal.timeout(timeoutMs) });
   }
 
   private async call<T>(url: string, what: string, work: () => Promise<T>): Promise<T> {
@@ -93,7 +98,9 @@ export class CaldavHttp {
         `Could not ${what}: the calendar server refused access for ${this.credentials.user} (HTTP ${status}); check the user name, the password in its environment variable and the calendar's sharing.`,
       );
     }
-    if (status === 404) throw new ConnectorError(`Could not ${what}: nothing was found at ${url} (HTTP 404); check the calendar's path in connectors.imap.caldav.calendars.`);
+    if (status === 404 || status === 410) {
+      throw new ConnectorError(`Could not ${what}: nothing was found at ${url} (HTTP ${status}); check the calendar's path in connectors.imap.caldav.calendars.`, { permanent: true });
+    }
     throw new ConnectorError(`Could not ${what}: the calendar server answered HTTP ${status} for ${url}.`);
   }
 
@@ -211,6 +218,9 @@ export class CaldavHttp {
     return this.call(url, what, async () => {
       const res = await this.fetchImpl(url, { method: 'GET', headers: { ...this.headers, accept: 'text/calendar' } });
       const body = await res.text();
+      if (res.status === 404 || res.status === 410) {
+        throw new ConnectorError(`The event at ${url} is no longer on the calendar server (HTTP ${res.status}); it may have been deleted.`, { permanent: true });
+      }
       this.check(res.status, url, what);
       const etag = res.headers.get('etag');
       return etag ? { url, etag, data: body } : { url, data: body };

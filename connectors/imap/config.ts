@@ -26,6 +26,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { SecretRefSchema, type Config, type MailboxConfig } from '../../src/config/schema.js';
+import { resolveSecret as resolveSharedSecret, SecretError, type Environment } from '../../src/config/secrets.js';
 
 const address = z
   .string()
@@ -208,13 +209,14 @@ function formatIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-function resolveSecret(reference: string, field: string, env: NodeJS.ProcessEnv): string {
-  const name = reference.slice(2, -1);
-  const value = env[name];
-  if (value === undefined || value === '') {
-    throw new ImapConfigError(`The environment variable ${name} (named in ${field}) is not set; set it to the password before starting Wardwatch.`);
+/** The secret a `${NAME}` reference names (the project's resolver, its messages as ImapConfigErrors). */
+function resolveSecret(reference: string, field: string, env: Environment): string {
+  try {
+    return resolveSharedSecret(reference, env, field);
+  } catch (err) {
+    if (err instanceof SecretError) throw new ImapConfigError(err.message);
+    throw err;
   }
-  return value;
 }
 
 function resolveTls(tls: ImapConnectorParsed['tls'], field: string): TlsSettings {
@@ -238,7 +240,7 @@ function collectionUrl(base: string, path: string): string {
 }
 
 /** Parses and resolves `connectors.imap` for the given council. Throws ImapConfigError. */
-export function parseImapSettings(raw: unknown, context: ImapContext, env: NodeJS.ProcessEnv = process.env): ImapSettings {
+export function parseImapSettings(raw: unknown, context: ImapContext, env: Environment = process.env): ImapSettings {
   const parsed = ImapConnectorSchema.safeParse(raw);
   if (!parsed.success) throw new ImapConfigError(formatIssues(parsed.error));
   const s = parsed.data;
@@ -328,7 +330,7 @@ export function parseImapSettings(raw: unknown, context: ImapContext, env: NodeJ
 }
 
 /** Settings for the council's whole config (its `connectors.imap`, `mailboxes` and `calendars`). */
-export function resolveImapSettings(config: Config, env: NodeJS.ProcessEnv = process.env): ImapSettings {
+export function resolveImapSettings(config: Config, env: Environment = process.env): ImapSettings {
   if (!config.connectors.imap) throw new ImapConfigError('connectors.imap is not configured.');
   return parseImapSettings(
     config.connectors.imap,

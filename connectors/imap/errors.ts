@@ -3,11 +3,16 @@
  * Clerk reading the log or the digest: which server, which mailbox, and what to check.
  */
 
-/** A failure of the connector, already described for people. `cause` keeps the original. */
+/**
+ * A failure of the connector, already described for people. `cause` keeps the original;
+ * `permanent` says that trying again cannot help (the event is gone, the booking has no room).
+ */
 export class ConnectorError extends Error {
   override readonly name = 'ConnectorError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  readonly permanent: boolean;
+  constructor(message: string, options?: { cause?: unknown; permanent?: boolean }) {
+    super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+    this.permanent = options?.permanent ?? false;
   }
 }
 
@@ -22,7 +27,7 @@ function text(err: unknown, name: string): string | undefined {
 }
 
 const NETWORK_REASONS: Record<string, string> = {
-  ECONNREFUSED: 'the connection was refused; is the server running?',
+  ECONNREFUSED: 'the connection was refused (is the server running?)',
   ENOTFOUND: 'the server name could not be found; check the host name',
   EAI_AGAIN: 'the server name could not be looked up just now',
   ETIMEDOUT: 'the server did not answer in time',
@@ -82,5 +87,8 @@ export function describeImapError(err: unknown, server: string, mailbox: string)
 export function describeHttpError(err: unknown, url: string): string {
   const net = networkReason(err);
   if (net) return `could not reach the calendar server at ${url}: ${net}`;
-  return `${err instanceof Error ? err.message : String(err)} (calendar server ${url})`;
+  // fetch says only "fetch failed"; the reason is in its cause.
+  const cause = text(field(err, 'cause'), 'message');
+  const message = err instanceof Error ? err.message : String(err);
+  return `could not reach the calendar server at ${url}: ${cause ? `${message} (${cause})` : message}`;
 }

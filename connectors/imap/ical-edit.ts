@@ -35,7 +35,7 @@ function parse(ics: string): Component {
     return component;
   } catch (err) {
     const reason = err instanceof Error ? err.message : String(err);
-    throw new ConnectorError(`The calendar object could not be read as iCalendar (${reason}).`);
+    throw new ConnectorError(`The calendar object could not be read as iCalendar (${reason}).`, { permanent: true });
   }
 }
 
@@ -68,15 +68,15 @@ function addressOf(prop: Property): Address {
 /** The VEVENTs an edit applies to: the occurrence, or the series master and all its overrides. */
 function targets(calendar: Component, target: EventTarget): Component[] {
   const all = calendar.getAllSubcomponents('vevent').filter((e) => textOf(e, 'uid') === target.uid);
-  if (all.length === 0) throw new ConnectorError(`The event ${target.uid} is not in the calendar object.`);
+  if (all.length === 0) throw new ConnectorError(`The event ${target.uid} is not in the calendar object.`, { permanent: true });
   if (target.recurrenceId) {
     const wanted = new Date(target.recurrenceId).toISOString();
     const instance = all.find((e) => isoOf(e.getFirstPropertyValue('recurrence-id')) === wanted);
-    if (!instance) throw new ConnectorError(`The occurrence of ${target.uid} at ${wanted} is not in the calendar object.`);
+    if (!instance) throw new ConnectorError(`The occurrence of ${target.uid} at ${wanted} is not in the calendar object.`, { permanent: true });
     return [instance];
   }
   const masters = all.filter((e) => !e.hasProperty('recurrence-id'));
-  if (masters.length === 0) throw new ConnectorError(`The event ${target.uid} has only single occurrences; name the occurrence to change.`);
+  if (masters.length === 0) throw new ConnectorError(`The event ${target.uid} has only single occurrences; name the occurrence to change.`, { permanent: true });
   return all;
 }
 
@@ -161,19 +161,19 @@ export interface BookingDecline {
 }
 
 /**
- * Declines the booking for the room: the room attendee's PARTSTAT becomes DECLINED; when the
- * room itself is the organiser (or no room address is known), the event is cancelled. A
- * COMMENT gives the reason either way.
+ * Declines the booking for the room: when the room itself is the organiser (or no room
+ * address is known) the event is cancelled; otherwise the room attendee's PARTSTAT becomes
+ * DECLINED. A COMMENT gives the reason either way.
  */
 export function declineRoom(ics: string, target: EventTarget, roomAddress: string | undefined, reason: string, now: Date = new Date()): BookingDecline {
   const calendar = parse(ics);
   const events = targets(calendar, target);
   const room = roomAddress?.toLowerCase();
   const master = primary(events);
-  const roomAttends = room !== undefined && master.getAllProperties('attendee').some((p) => calAddress(p.getFirstValue()) === room);
   const roomOrganises = room === undefined || calAddress(master.getFirstPropertyValue('organizer')) === room;
+  const roomAttends = !roomOrganises && master.getAllProperties('attendee').some((p) => calAddress(p.getFirstValue()) === room);
   if (!roomAttends && !roomOrganises) {
-    throw new ConnectorError(`The room ${room ?? ''} is neither an attendee nor the organiser of the event ${target.uid}, so there is no booking to decline.`);
+    throw new ConnectorError(`The room ${room ?? ''} is neither an attendee nor the organiser of the event ${target.uid}, so there is no booking to decline.`, { permanent: true });
   }
   const outcome = roomAttends ? 'declined' : 'cancelled';
   const done = roomAttends

@@ -26,10 +26,21 @@ function escapeHtml(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
+/** " on Tuesday 1 June 2027 at 18:00" in the council's zone (the same on every Node version). */
 function when(ctx: ImipContext, event: EventSummary): string {
   if (!event.start) return '';
-  const formatted = new Intl.DateTimeFormat('en-GB', { timeZone: ctx.timeZone, dateStyle: 'full', timeStyle: 'short' }).format(new Date(event.start));
-  return ` on ${formatted}`;
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: ctx.timeZone,
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).formatToParts(new Date(event.start));
+  const part = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '';
+  return ` on ${part('weekday')} ${part('day')} ${part('month')} ${part('year')} at ${part('hour')}:${part('minute')}`;
 }
 
 function title(event: EventSummary): string {
@@ -65,7 +76,7 @@ export function invitationMessage(ctx: ImipContext, ics: string, target: EventTa
   const organiser = event.organizer ? ` by ${event.organizer.name ?? event.organizer.address}` : '';
   const paragraphs = [
     greeting(attendee),
-    `You are invited to "${title(event)}"${when(ctx, event)}${place}. The meeting was arranged${organiser}; the invitation is attached, so you can accept or decline it in your calendar.`,
+    `You are invited to "${title(event)}"${place}${when(ctx, event)}. The meeting was arranged${organiser}; the invitation is attached, so you can accept or decline it in your calendar.`,
     `You were added to the invitation by ${ctx.councilName}'s protocol service (${ctx.serviceAddress}). If you have a question about the meeting, please reply to the organiser.`,
   ];
   return message(

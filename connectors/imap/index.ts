@@ -6,6 +6,7 @@
  *   const connector = createImapConnector(resolveImapSettings(config), store, logger);
  */
 import type { Address } from '../../src/items/types.js';
+import { PermanentEffectError } from '../../src/outbox/outbox.js';
 import type { CursorStore, EventRef, MailSender, OutgoingMessage, RecordSink, SourceConnector, SourceHealth } from '../../src/sources/types.js';
 import { CaldavSource } from './caldav.js';
 import type { FetchFunction } from './caldav-http.js';
@@ -25,6 +26,10 @@ export interface ImapConnector extends SourceConnector, MailSender {
   readonly name: 'imap';
   /** True when SMTP is configured, so `send` can work. */
   readonly canSend: boolean;
+  /** The calendars this connector reads and writes (its CalDAV calendars' ids). */
+  readonly calendarIds: readonly string[];
+  /** Looks in the service mailbox's Sent folder; false when there is no IMAP access to it. */
+  alreadySent(messageId: string): Promise<boolean>;
   /** The last success and error of every folder and calendar. */
   health(): SourceHealth[];
 }
@@ -44,6 +49,7 @@ class StandardsConnector implements ImapConnector {
   readonly name = 'imap';
   readonly capabilities: { addAttendees: boolean; declineBooking: boolean };
   readonly canSend: boolean;
+  readonly calendarIds: readonly string[];
   private readonly mail: ImapMailSource;
   private readonly calendars: CaldavSource | undefined;
   private readonly smtp: SmtpSender | undefined;
@@ -79,6 +85,7 @@ class StandardsConnector implements ImapConnector {
       : undefined;
     this.capabilities = { addAttendees: this.calendars !== undefined, declineBooking: this.calendars !== undefined };
     this.canSend = this.smtp !== undefined;
+    this.calendarIds = settings.caldav?.calendars.map((c) => c.id) ?? [];
     this.imip = { serviceAddress: settings.serviceAddress, councilName: settings.councilName, timeZone: settings.timeZone };
   }
 
@@ -116,7 +123,11 @@ class StandardsConnector implements ImapConnector {
     return this.calendars;
   }
 
-  /** Sends an iMIP message unless it demonstrably went out before. Failures are logged, not thrown: the calendar change stands. */
+  /**
+   * Sends an iMIP message unless it demonstrably went out before (`checkFirst`). A failure is
+   * logged and thrown, so the outbox tries the action again: the calendar change is then found
+   * made already and only the mail goes out.
+   */
   private async notify(message: OutgoingMessage, checkFirst: boolean): Promise<void> {
     if (!this.smtp) {
       this.logger.warn({ to: message.to.map((a) => a.address), subject: message.subject }, 'No SMTP settings: the calendar notice was not mailed');
@@ -131,7 +142,25 @@ class StandardsConnector implements ImapConnector {
     }
   }
 
-  async addAttendees(ref: EventRef, attendees: Address[]): Promise<void> {
+  /** Runs a calendar action; a failure that trying again cannot cure is marked so for the outbox. */
+  private async action(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      if (err instanceof ConnectorError && err.permanent) throw new PermanentEffectError(err.message);
+      throw err;
+    }
+  }
+
+  addAttendees(ref: EventRef, attendees: Address[]): Promise<void> {
+    return this.action(() => this.inviteAttendees(ref, attendees));
+  }
+
+  declineBooking(ref: EventRef, roomAddress: string | undefined, reason: string): Promise<void> {
+    return this.action(() => this.declineRoomBooking(ref, roomAddress, reason));
+  }
+
+  private async inviteAttendees(ref: EventRef, attendees: Address[]): Promise<void> {
     const calendars = this.requireCalendars('Adding attendees to an event');
     const target = targetOf(ref);
     const write = await calendars.modify(ref, (ics) => {
@@ -149,7 +178,7 @@ class StandardsConnector implements ImapConnector {
     }
   }
 
-  async declineBooking(ref: EventRef, roomAddress: string | undefined, reason: string): Promise<void> {
+  private async declineRoomBooking(ref: EventRef, roomAddress: string | undefined, reason: string): Promise<void> {
     const calendars = this.requireCalendars('Declining a room booking');
     const target = targetOf(ref);
     const write = await calendars.modify(ref, (ics) => {
@@ -159,7 +188,7 @@ class StandardsConnector implements ImapConnector {
     const { event, outcome, changed } = write.result;
     if (outcome === 'declined' && roomAddress) {
       const reply = declinedReplyMessage(this.imip, write.ics, target, roomAddress, event, reason);
-      if (reply && reply.to[0]?.address !== roomAddress.toLowerCase()) await this.notify(reply, !changed);
+      if (reply) await this.notify(reply, !changed);
     } else {
       for (const notice of cancellationMessages(this.imip, write.ics, target, roomAddress, event, reason)) await this.notify(notice, !changed);
     }

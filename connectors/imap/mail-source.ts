@@ -149,14 +149,22 @@ export class ImapMailSource {
       const box: MailboxObject =
         reopen || current === false || current.path !== folder.path ? await client.mailboxOpen(folder.path, { readOnly: true }) : current;
       const uidValidity = box.uidValidity.toString();
-      const cursor = parseCursor(this.cursors.getCursor(this.settings.source, key));
+      const fresh = box !== current;
+      let cursor = parseCursor(this.cursors.getCursor(this.settings.source, key));
+      if (cursor && cursor.uidValidity === uidValidity && fresh && box.uidNext > 0 && box.uidNext - 1 < cursor.lastUid) {
+        // UIDs went backwards without a new UIDVALIDITY: the server lost its state. Start again.
+        this.logger.warn({ mailbox: mailbox.address, folder: folder.label, lastUid: cursor.lastUid, uidNext: box.uidNext }, 'The folder\'s UIDs went backwards on the server: reading its backfill window again');
+        cursor = undefined;
+      }
       let lastUid: number;
       let pending: SizedUid[];
       let floor: number;
       if (cursor && cursor.uidValidity === uidValidity) {
         lastUid = cursor.lastUid;
         floor = lastUid;
-        pending = await this.listNewer(client, lastUid);
+        // A fresh SELECT tells whether anything is new without asking further.
+        const nothingNew = box.exists === 0 || (fresh && box.uidNext > 0 && box.uidNext - 1 <= lastUid);
+        pending = nothingNew ? [] : await this.listNewer(client, lastUid);
       } else {
         if (cursor) {
           this.logger.warn(
@@ -243,8 +251,12 @@ export class ImapMailSource {
     const key = this.healthKey(mailbox, configured);
     while (!signal.aborted) {
       let client: ImapFlow | undefined;
+      // Stopping the watch ends a command that is still waiting for the server at once.
+      const closeNow = (): void => client?.close();
+      signal.addEventListener('abort', closeNow, { once: true });
       try {
         client = await connectImap(this.settings.server, mailbox.credentials, mailbox.address, this.logger);
+        if (signal.aborted) break;
         const live = client;
         let changed = false;
         let closed = false;
@@ -301,6 +313,7 @@ export class ImapMailSource {
         }
         await pause(retryInMs, signal);
       } finally {
+        signal.removeEventListener('abort', closeNow);
         this.watching.delete(key);
         if (client) await closeImap(client);
       }

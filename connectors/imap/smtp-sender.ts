@@ -5,6 +5,8 @@
  */
 import nodemailer, { type SMTPSentMessageInfo, type SMTPTransportOptions, type Transporter } from 'nodemailer';
 import type { ImapFlow } from 'imapflow';
+import { isPermanentSmtpError } from '../../src/actions/smtp-sender.js';
+import { PermanentEffectError } from '../../src/outbox/outbox.js';
 import type { MailSender, OutgoingMessage } from '../../src/sources/types.js';
 import type { Credentials, ImapServerSettings, SmtpSettings } from './config.js';
 import { composeMessage, envelopeRecipients } from './compose.js';
@@ -94,7 +96,10 @@ export class SmtpSender implements MailSender {
       const info = await this.transport.sendMail({ envelope: { from: message.from.address, to: recipients }, raw });
       rejected = info.rejected;
     } catch (err) {
-      throw new ConnectorError(`Could not send "${message.subject}": ${describeSmtpError(err, this.serverLabel, this.smtp.auth?.user)}.`, { cause: err });
+      const reason = `Could not send "${message.subject}": ${describeSmtpError(err, this.serverLabel, this.smtp.auth?.user)}.`;
+      // A 5xx refusal of a recipient or of the message will not change: the outbox should not retry it.
+      if (isPermanentSmtpError(err)) throw new PermanentEffectError(reason);
+      throw new ConnectorError(reason, { cause: err });
     }
     if (rejected.length > 0) {
       this.logger.warn({ messageId: message.messageId, rejected }, 'The mail server refused some recipients');

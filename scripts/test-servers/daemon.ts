@@ -137,9 +137,9 @@ async function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Stops the daemon: `signal` to its main process (or `stopPid` when the real server is a
- * different process, as with Postfix's master), waits up to `graceMs`, then kills every
- * process left in its groups.
+ * Stops the daemon: SIGTERM to its process group (or to `stopPid` when the real server is a
+ * different process, as with Postfix's master), waits up to `graceMs`, then SIGKILLs whatever
+ * is left in its groups.
  */
 export async function stopDaemon(daemon: Daemon, opts: { graceMs?: number; stopPid?: number } = {}): Promise<void> {
   const grace = opts.graceMs ?? 5000;

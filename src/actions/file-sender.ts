@@ -112,11 +112,42 @@ async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
+/** Temporary files of an interrupted write: `.<name>.eml.<random>.tmp`. */
+const TEMPORARY = /^\..+\.eml\.[0-9a-f]{12}\.tmp$/;
+/** A temporary file this old belongs to a write that was interrupted (a crash), not one under way. */
+const STALE_AFTER_MS = 10 * 60_000;
+
 export class FileSender implements MailSender {
   readonly name = 'file';
+  private swept = false;
 
   /** @param dir the outbox folder (created when missing). */
   constructor(readonly dir: string) {}
+
+  /** Remove what interrupted writes left behind (once per sender; the messages themselves are never touched). */
+  async sweepTemporaryFiles(now: number = Date.now()): Promise<number> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.dir);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return 0;
+      throw err;
+    }
+    let removed = 0;
+    for (const name of names) {
+      if (!TEMPORARY.test(name)) continue;
+      const file = path.join(this.dir, name);
+      try {
+        const stat = await fs.stat(file);
+        if (now - stat.mtimeMs < STALE_AFTER_MS) continue;
+        await fs.rm(file, { force: true });
+        removed += 1;
+      } catch (err) {
+        if (errorCode(err) !== 'ENOENT') throw err;
+      }
+    }
+    return removed;
+  }
 
   /** Where a message with this Message-ID is (or would be) written. */
   pathFor(messageId: string): string {
@@ -128,6 +159,10 @@ export class FileSender implements MailSender {
     if (await exists(target)) return;
     const raw = await composeMessage(message);
     await fs.mkdir(this.dir, { recursive: true });
+    if (!this.swept) {
+      this.swept = true;
+      await this.sweepTemporaryFiles();
+    }
     const temp = path.join(this.dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
     const handle = await fs.open(temp, 'wx');
     try {

@@ -4,13 +4,15 @@
  * person, officers awaiting party-group authorisation, upcoming public meetings and who was
  * invited, the current or next pre-election period, and each source's health.
  *
- * Privacy: no message body is ever read here. Findings contribute their rule, counts and the state
- * of their actions; a finding marked `private` is described only as "a private matter — details
- * withheld".
+ * Privacy: no message body is ever read here. Each finding is listed with its item's subject line
+ * (from the body-less summary the service keeps) or its event's title and date, its one-sentence
+ * summary and the state of its actions; a finding marked `private` is described only as "a private
+ * matter — details withheld", with no subject and no recipients' names.
  */
 import { ACTION_KINDS, RULE_IDS, type ActionKind, type Config, type RuleId } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
 import type { PreElectionPeriod } from '../elections/types.js';
+import { StoredItemMemory } from '../service/item-memory.js';
 import { zonedToUtc } from '../elections/zoned-time.js';
 import type { SourceHealth } from '../sources/types.js';
 import { DAILY_SUMMARY_RULE, type EffectRow, type EventSummary, type Store, type StoredFinding } from '../store/types.js';
@@ -43,15 +45,25 @@ export interface DigestAction {
   /** '' for an action without a recipient (a declined booking). */
   recipient: string;
   state: ActionState;
+  /** For a waiting or retrying action: when it will next be tried (ISO instant). */
+  at?: string;
+  /** For a failed or retrying action: the attempts made so far. */
+  attempts?: number;
+  /** For a failed or retrying action: why the last attempt failed, when known. */
+  error?: string;
 }
 
 export interface DigestItem {
   kind: 'mail' | 'event';
   itemKey: string;
+  /** The subject line or event title with its date, or "a private matter — details withheld". */
+  reference: string;
   /** The finding's one sentence, or "a private matter — details withheld". */
   summary: string;
   private: boolean;
   actions: DigestAction[];
+  /** The item's actions and their state in one line, e.g. "nudge sent to Sam Patel". */
+  actionSummary: string;
 }
 
 export interface RuleReport {
@@ -118,6 +130,48 @@ function stateWords(kind: ActionKind, state: ActionState): string {
   }
 }
 
+/** The kinds whose noun already names the recipient ("notice to the Clerk"). */
+const FOR_THE_CLERK: ReadonlySet<ActionKind> = new Set<ActionKind>(['notify-clerk', 'route-to-clerk']);
+
+function attemptsText(n: number): string {
+  return `${n} attempt${n === 1 ? '' : 's'}`;
+}
+
+/**
+ * One action in words: "nudge sent to Sam Patel", "warning to Cllr Tom Brown waiting for quiet
+ * hours to end (Thursday 19 November 2026 at 08:00)", "invitation to Cllr Alice Green could not be
+ * sent after 8 attempts: mailbox full". `name` turns a recipient's address into their name, or
+ * null for a private finding, whose recipients are not named.
+ */
+export function describeAction(a: DigestAction, name: ((address: string) => string) | null, when: (iso: string) => string): string {
+  const noun = NOUNS[a.kind][0];
+  const who = a.recipient !== '' && name !== null && !FOR_THE_CLERK.has(a.kind) ? name(a.recipient) : undefined;
+  const to = who !== undefined ? ` to ${who}` : '';
+  const block = a.kind === 'block';
+  const at = a.at !== undefined ? ` (${when(a.at)})` : '';
+  const because = a.error !== undefined ? `: ${a.error}` : '';
+  switch (a.state) {
+    case 'done':
+      return block ? `${noun} declined` : `${noun} sent${to}`;
+    case 'sending':
+      return `${noun}${to} ${block ? 'being declined' : 'being sent'}`;
+    case 'queued':
+      return `${noun}${to} ${block ? 'about to be declined' : 'about to go'}`;
+    case 'waiting':
+      return `${noun}${to} waiting for quiet hours to end${at}`;
+    case 'retrying': {
+      const next = a.at !== undefined ? `; trying again ${when(a.at)}` : '; to be tried again';
+      return `${noun}${to} not ${block ? 'declined' : 'sent'} yet after ${attemptsText(a.attempts ?? 1)}${because}${next}`;
+    }
+    case 'folded':
+      return `${noun}${to} folded into the daily summary of reminders`;
+    case 'failed':
+      return `${noun}${to} could not be ${block ? 'declined' : 'sent'} after ${attemptsText(a.attempts ?? 1)}${because}`;
+    case 'dry-run':
+      return `${noun}${to} not ${block ? 'declined' : 'sent'} (dry run)`;
+  }
+}
+
 function count(n: number, kind: ActionKind): string {
   const [one, many] = NOUNS[kind];
   return `${n} ${n === 1 ? one : many}`;
@@ -156,6 +210,18 @@ function actionState(effect: EffectRow, until: string): ActionState {
   }
 }
 
+/** An effect as the digest reports it: its state, and when, how often and why where that matters. */
+function digestAction(effect: EffectRow, until: string): DigestAction {
+  const state = actionState(effect, until);
+  const action: DigestAction = { kind: effect.kind, recipient: effect.recipient, state };
+  if (state === 'waiting' || state === 'retrying') action.at = effect.nextAttemptAt;
+  if (state === 'failed' || state === 'retrying') {
+    action.attempts = effect.attempts;
+    if (effect.lastError !== undefined) action.error = effect.lastError;
+  }
+  return action;
+}
+
 function isRuleId(rule: string): rule is RuleId {
   return (RULE_IDS as readonly string[]).includes(rule);
 }
@@ -172,12 +238,15 @@ function titleOf(rule: string): string {
 class Collector {
   private readonly tz: string;
   private readonly effectsByItem = new Map<string, EffectRow[]>();
+  /** The body-less summaries of messages the service keeps: subject lines and dates. */
+  private readonly mail: StoredItemMemory;
 
   constructor(
     private readonly deps: DigestDeps,
     private readonly period: DigestPeriod,
   ) {
     this.tz = deps.config.council.timezone;
+    this.mail = new StoredItemMemory(deps.store, { cacheSize: 256 });
   }
 
   inPeriod(instant: string): boolean {
@@ -207,6 +276,22 @@ class Collector {
     return event !== undefined ? `${event.calendarId}: "${event.summary}" (${this.when(event.start)})` : itemKey;
   }
 
+  /**
+   * How the digest names an item a rule found: the message's subject line and date, or the
+   * event's title and date. Never the body; the Message-ID or UID when nothing else is held.
+   */
+  itemTitle(kind: 'mail' | 'event', itemKey: string): string {
+    if (kind === 'event') {
+      const event = this.deps.store.getEvent(itemKey);
+      if (event === undefined) return `an event Wardwatch no longer holds (${itemKey})`;
+      return `${event.summary.trim() !== '' ? `event “${event.summary.trim()}”` : 'an event with no title'}, ${this.when(event.start)}`;
+    }
+    const mail = this.mail.getMail(itemKey);
+    if (mail === undefined) return `a message whose subject Wardwatch no longer holds (${itemKey})`;
+    const subject = mail.subject.trim() !== '' ? `message “${mail.subject.trim()}”` : 'a message with no subject';
+    return mail.date !== undefined ? `${subject}, sent ${this.when(mail.date)}` : subject;
+  }
+
   /** The findings the digest reports: first seen in the period, or still waiting to be listed. */
   findings(): { findings: StoredFinding[]; digestEffects: EffectRow[] } {
     const { store } = this.deps;
@@ -231,16 +316,25 @@ class Collector {
       const isPrivate = f.private === true;
       const actions = this.effectsOf(stored.itemKey)
         .filter((e) => e.rule === f.rule && e.kind !== 'digest')
-        .map((e) => ({ kind: e.kind, recipient: e.recipient, state: actionState(e, this.period.until) }));
+        .map((e) => digestAction(e, this.period.until));
       const items = byRule.get(f.rule) ?? [];
       // A rule's several findings on one item share its effects: list them with the first only.
       const shared = items.some((i) => i.itemKey === stored.itemKey);
+      const own = shared ? [] : actions;
+      const name = isPrivate ? null : (address: string) => this.nameOf(address);
       items.push({
         kind: f.item.kind,
         itemKey: stored.itemKey,
+        reference: isPrivate ? PRIVATE_SUMMARY : this.itemTitle(f.item.kind, stored.itemKey),
         summary: isPrivate ? PRIVATE_SUMMARY : f.summary,
         private: isPrivate,
-        actions: shared ? [] : actions,
+        actions: own,
+        actionSummary:
+          own.length > 0
+            ? own.map((a) => describeAction(a, name, (iso) => this.when(iso))).join('; ')
+            : shared
+              ? 'the actions are listed with the entry above for the same item'
+              : 'listed here only',
       });
       byRule.set(f.rule, items);
     }
@@ -398,7 +492,14 @@ export function buildDigest(deps: DigestDeps, period: DigestPeriod): BuiltDigest
     totals: { findings: findings.length, actions: actionCount, needsHuman: needsHuman.length },
     rules: rules.map((r) => {
       const clauses = findings.find((f) => f.rule === r.rule)?.finding.clauses ?? [];
-      return { rule: r.rule, ruleTitle: ruleTitle(r.rule), clauseText: describeClauses(clauses), findings: r.findings, actions: r.actions };
+      return {
+        rule: r.rule,
+        ruleTitle: ruleTitle(r.rule),
+        clauseText: describeClauses(clauses),
+        findings: r.findings,
+        actions: r.actions,
+        items: r.items.map((i) => ({ reference: i.reference, summary: i.summary, private: i.private, actions: i.actionSummary })),
+      };
     }),
     needsHuman,
     awaitingAuthorisation: c.awaitingAuthorisation(),

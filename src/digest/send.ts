@@ -36,10 +36,13 @@ export interface ComposeDeps {
   templatesDir?: string;
 }
 
-/** The data the `digest` template receives: addressed to the first recipient. */
+/**
+ * The data the `digest` template receives, addressed to the first recipient by name (or, for an
+ * address not in the directory, such as a shared mailbox, to the first Clerk).
+ */
 export function digestTemplateData(built: BuiltDigest, deps: ComposeDeps): DigestData {
   const first = built.recipients[0] ?? deps.config.council.serviceAddress;
-  const name = deps.engine.directory.person(first)?.name ?? 'the Town Clerk';
+  const name = deps.engine.directory.person(first)?.name ?? deps.engine.directory.clerks()[0]?.name ?? 'Clerk';
   return { council: councilData(deps.config), recipient: { name, address: first }, digest: built.sections };
 }
 

@@ -7,6 +7,7 @@ import type { Directory } from '../directory/directory.js';
 import type { Item } from '../items/types.js';
 import type { Hit } from '../rules/types.js';
 import type { PlannedAction } from './types.js';
+import { NOTIFY_RULES } from '../templates/names.js';
 
 export interface DecideInput {
   rule: RuleId;
@@ -24,7 +25,8 @@ export function templateFor(kind: ActionKind, rule: RuleId): string | undefined 
     case 'warn':
       return rule;
     case 'notify':
-      return `${rule}.notify`;
+      // Rules with their own notice; any other rule's notice (a council may add `notify`) uses the general one.
+      return (NOTIFY_RULES as readonly string[]).includes(rule) ? `${rule}.notify` : 'clerk-notice';
     case 'notify-clerk':
       return rule === 'party-group-attendance-authorised' ? 'authorisation-request' : 'clerk-notice';
     case 'route-to-clerk':

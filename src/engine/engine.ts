@@ -37,6 +37,14 @@ export interface ItemEvaluation {
   notices: Notice[];
 }
 
+/** A rule with its settings and the context it is given, ready to run. */
+interface PreparedRule {
+  rule: AnyRule;
+  settings: RuleSettings;
+  /** Undefined for a rule the council turned off. */
+  ctx?: RuleContext<unknown>;
+}
+
 export interface EngineOptions {
   profile?: ProfileClauses;
   rules?: readonly AnyRule[];
@@ -50,6 +58,8 @@ export class Engine {
   readonly rules: readonly AnyRule[];
   private readonly council: Council;
   private readonly digestTo: string[];
+  /** The rules' contexts for the last `now` evaluated: a pass over a source evaluates every item at the same `now`. */
+  private prepared: { now: string; rules: PreparedRule[] } | undefined;
 
   constructor(readonly config: Config, opts: EngineOptions = {}) {
     this.rules = opts.rules ?? allRules;
@@ -82,21 +92,11 @@ export class Engine {
     }
     const verdicts: RuleVerdict[] = [];
     const findings: Finding[] = [];
-    for (const rule of this.rules) {
-      const settings = this.settings.get(rule.meta.id);
-      if (!settings) continue;
-      if (!settings.enabled) {
+    for (const { rule, settings, ctx } of this.rulesAt(now)) {
+      if (!ctx) {
         verdicts.push({ rule: rule.meta.id, enabled: false, fired: false, reason: 'turned off for this council', findings: [] });
         continue;
       }
-      const ctx: RuleContext<unknown> = {
-        directory: this.directory,
-        elections: this.elections,
-        council: this.council,
-        calendars: this.calendars,
-        now,
-        options: settings.options,
-      };
       const evaluation = rule.evaluate(input, ctx);
       const ruleFindings: Finding[] = evaluation.hits.map((hit) => {
         const template = rule.meta.messages[hit.messageId] ?? hit.messageId;
@@ -135,5 +135,21 @@ export class Engine {
       });
     }
     return { findings, verdicts, notices };
+  }
+
+  /** Every rule with settings, in catalogue order, with its context for `now` (built once per `now`). */
+  private rulesAt(now: string): PreparedRule[] {
+    if (this.prepared?.now === now) return this.prepared.rules;
+    const rules: PreparedRule[] = [];
+    for (const rule of this.rules) {
+      const settings = this.settings.get(rule.meta.id);
+      if (!settings) continue;
+      const ctx: RuleContext<unknown> | undefined = settings.enabled
+        ? { directory: this.directory, elections: this.elections, council: this.council, calendars: this.calendars, now, options: settings.options }
+        : undefined;
+      rules.push({ rule, settings, ...(ctx ? { ctx } : {}) });
+    }
+    this.prepared = { now, rules };
+    return rules;
   }
 }

@@ -55,6 +55,8 @@ const OptionsSchema = z.object({
 const JcalPropertySchema = z.tuple([z.string(), z.record(z.string(), z.unknown()), z.string()], z.unknown());
 type JcalProperty = z.infer<typeof JcalPropertySchema>;
 const JcalComponentSchema = z.tuple([z.string(), z.array(z.unknown()), z.array(z.unknown())]);
+/** The UNTIL of a jCal RRULE value, when it has one. */
+const RecurUntilSchema = z.object({ until: z.string() });
 
 const DAY_MS = 86_400_000;
 
@@ -454,7 +456,7 @@ function readSeries(
     }
     if (!(recur instanceof ICAL.Recur)) continue;
     const spec: RuleSpec = { recur };
-    const untilText = z.object({ until: z.string() }).safeParse(values(prop)[0]);
+    const untilText = RecurUntilSchema.safeParse(values(prop)[0]);
     if (untilText.success) {
       const until = parseJcalDateValue(untilText.data.until);
       if (!until) {

@@ -66,9 +66,8 @@ const HEADER_FIELD = /^([\x21-\x39\x3b-\x7e]+)[ \t]*:/;
 /** Why `source` is not an e-mail message at all, or undefined when it looks like one. */
 export function notMailReason(source: Buffer): string | undefined {
   if (source.length === 0) return 'the file is empty';
-  const head = source.subarray(0, SNIFF_BYTES);
-  if (head.toString('latin1').trim().length === 0) return 'the file holds only blank lines';
-  const text = head.toString('latin1');
+  const text = source.subarray(0, SNIFF_BYTES).toString('latin1');
+  if (text.trim().length === 0) return 'the file holds only blank lines';
   const blank = /\r?\n\r?\n/.exec(text);
   const headerBlock = blank ? text.slice(0, blank.index) : text;
   let control = 0;

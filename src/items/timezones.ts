@@ -323,13 +323,27 @@ function offsetAt(utcMillis: number, zone: string): number {
   return Math.round((asUtc - utcMillis) / 60_000);
 }
 
+/** Wall-clock times already converted, per zone: calendars repeat the same times (a series, a weekly slot). */
+const converted = new Map<string, Map<number, number>>();
+/** Conversions kept per zone before the zone's cache starts afresh. */
+const MAX_CONVERSIONS_PER_ZONE = 8192;
+
 /** The instant of a wall-clock time in an IANA zone (a time skipped by a summer-time change moves forward). */
 function zonedMillis(wall: WallClock, zone: string): number {
   const guess = naiveMillis(wall);
+  let known = converted.get(zone);
+  const hit = known?.get(guess);
+  if (hit !== undefined) return hit;
   const first = offsetAt(guess, zone);
   const instant = guess - first * 60_000;
   const second = offsetAt(instant, zone);
-  return second === first ? instant : guess - second * 60_000;
+  const result = second === first ? instant : guess - second * 60_000;
+  if (!known || known.size >= MAX_CONVERSIONS_PER_ZONE) {
+    known = new Map();
+    converted.set(zone, known);
+  }
+  known.set(guess, result);
+  return result;
 }
 
 /** Parses one VTIMEZONE into a usable definition, or says why it cannot be used. */

@@ -34,8 +34,11 @@ export async function checkSource(engine: Engine, source: AsyncIterable<SourceEn
     horizon: horizonFor(opts.now, engine.config.horizonDays),
     isRoomCalendar: (id) => engine.isRoomCalendar(id),
   });
-  const order: string[] = [];
-  const byItem = new Map<string, { findings: Finding[]; notices: Notice[] }>();
+  // When each item was first seen (results are reported in that order), keyed by the item's own
+  // key string, which the stream keeps anyway; and the latest results of the items that have any.
+  // An item with nothing to report costs one map entry, so memory grows little with the corpus.
+  const firstSeen = { mail: new Map<string, number>(), event: new Map<string, number>() };
+  const results = new Map<number, { findings: Finding[]; notices: Notice[] }>();
   for await (const entry of source) {
     if (entry.kind === 'problem') {
       stream.problem(entry.problem);
@@ -43,16 +46,24 @@ export async function checkSource(engine: Engine, source: AsyncIterable<SourceEn
     }
     for (const item of await stream.take(entry)) {
       const evaluation = engine.evaluate(item, opts.now);
-      const id = `${item.kind}:${item.key}`;
-      if (!byItem.has(id)) order.push(id);
-      byItem.set(id, { findings: evaluation.findings, notices: evaluation.notices });
+      const seen = firstSeen[item.kind];
+      let seq = seen.get(item.key);
+      if (seq === undefined) {
+        seq = firstSeen.mail.size + firstSeen.event.size;
+        seen.set(item.key, seq);
+      }
+      if (evaluation.findings.length > 0 || evaluation.notices.length > 0) {
+        results.set(seq, { findings: evaluation.findings, notices: evaluation.notices });
+      } else {
+        results.delete(seq);
+      }
       opts.onEvaluated?.(item, evaluation);
     }
   }
   const findings: Finding[] = [];
   const notices: Notice[] = [];
-  for (const id of order) {
-    const r = byItem.get(id);
+  for (const seq of [...results.keys()].sort((a, b) => a - b)) {
+    const r = results.get(seq);
     if (!r) continue;
     findings.push(...r.findings);
     notices.push(...r.notices);

@@ -6,8 +6,9 @@
 import { z } from 'zod';
 import type { Directory } from '../directory/directory.js';
 import { domainOf } from '../directory/directory.js';
-import { firstLineMarking, labelMarking, markingTerms, subjectMarking, unmarkedMention } from '../signals/confidentiality.js';
-import { fact, ownText } from '../signals/match.js';
+import { firstLineMarking, labelMarking, markingTerms, subjectMarking, unmarkedMention, type MarkingTerms } from '../signals/confidentiality.js';
+import { fact } from '../signals/match.js';
+import { ownTextOf } from '../signals/text-views.js';
 import { defineRule, type Evidence, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
 
 const SENSITIVITY_LEVELS = ['personal', 'private', 'confidential'] as const;
@@ -22,6 +23,18 @@ const options = z
     trustedDomains: z.array(z.string().trim().toLowerCase()).default([]),
   })
   .strict();
+
+/** The marking terms for one council's extra markings, built once per (unchanging) options list. */
+const termsByExtra = new WeakMap<readonly string[], MarkingTerms>();
+
+function termsFor(extra: readonly string[]): MarkingTerms {
+  let terms = termsByExtra.get(extra);
+  if (!terms) {
+    terms = markingTerms(extra);
+    termsByExtra.set(extra, terms);
+  }
+  return terms;
+}
 
 function isMail(input: RuleInput): input is MailRuleInput {
   return input.item.kind === 'mail';
@@ -113,8 +126,8 @@ export default defineRule({
       };
     }
 
-    const terms = markingTerms(ctx.options.extraMarkings);
-    const body = ownText(item.text);
+    const terms = termsFor(ctx.options.extraMarkings);
+    const body = ownTextOf(item);
     const levels = new Set<string>(ctx.options.sensitivities);
     const sensitivity: Evidence | undefined = levels.has(item.sensitivity)
       ? { kind: 'fact', text: `Sensitivity: ${capitalise(item.sensitivity)} (message header)`, field: 'sensitivity' }

@@ -7,8 +7,9 @@
  */
 import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
-import { fact, ownText } from '../signals/match.js';
-import { analysePartyWork, councilPhrases, findPartyBusiness, partyNames, type PartySignals } from '../signals/political.js';
+import { fact } from '../signals/match.js';
+import { ownTextOf } from '../signals/text-views.js';
+import { analysePartyWork, councilPartyNames, councilPhrases, findPartyBusiness, type PartySignals } from '../signals/political.js';
 import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
 
 const options = z
@@ -62,10 +63,10 @@ export default defineRule({
     }
 
     const signals: PartySignals = {
-      parties: partyNames(dir.people.map((p) => p.party)),
+      parties: councilPartyNames(dir.people),
       extra: councilPhrases('party or campaign matter (council phrase)', ctx.options.extraPartyPhrases),
     };
-    const text = ownText(item.text);
+    const text = ownTextOf(item);
     const officers = [...new Set(facts.visible.map((a) => dir.person(a)).filter((p): p is Person => p !== undefined && p.role !== 'member'))];
 
     const work = analysePartyWork(item.subject, text, signals);

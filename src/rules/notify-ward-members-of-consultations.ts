@@ -8,7 +8,9 @@ import type { Directory, Person, WardResolution } from '../directory/directory.j
 import type { EventItem, MailItem } from '../items/types.js';
 import type { Evaluation, EventFacts, Evidence, MailFacts, RuleContext } from './types.js';
 import { defineRule } from './types.js';
-import { fact, findPhrases, ownText, words, type PhrasePattern } from '../signals/match.js';
+import { fact, words, type PhrasePattern } from '../signals/match.js';
+import { findPhrasesFiltered } from '../signals/prefilter.js';
+import { ownTextOf } from '../signals/text-views.js';
 import {
   andList,
   classifyEvent,
@@ -176,10 +178,10 @@ function evaluateMail(item: MailItem, facts: MailFacts, ctx: RuleContext<Options
 
   const extra = ctx.options.extraConsultationPhrases.filter((p) => p.trim() !== '').map((p) => plainPhrase('council phrase', p));
   const patterns = [...ANNOUNCEMENT, ...extra];
-  const body = ownText(item.text);
-  const phrases = [...findPhrases(item.subject, patterns, 'subject'), ...findPhrases(body, patterns, 'body')];
+  const body = ownTextOf(item);
+  const phrases = [...findPhrasesFiltered(item.subject, patterns, 'subject'), ...findPhrasesFiltered(body, patterns, 'body')];
   if (phrases.length === 0) {
-    const subjectWord = findPhrases(item.subject, CONSULTATION_IN_SUBJECT, 'subject');
+    const subjectWord = findPhrasesFiltered(item.subject, CONSULTATION_IN_SUBJECT, 'subject');
     if (subjectWord.length === 0) {
       return { hits: [], reason: `${author.name}'s message "${item.subject}" does not announce a consultation (no words such as "have your say" or "we are consulting")` };
     }

@@ -8,7 +8,9 @@
 import { z } from 'zod';
 import type { Directory, Person } from '../directory/directory.js';
 import { findConductAbout, type ConductFinding } from '../signals/conduct.js';
-import { fact, ownText, words, type PhrasePattern } from '../signals/match.js';
+import { fact, words, type PhrasePattern } from '../signals/match.js';
+import { memoizeList } from '../signals/memo.js';
+import { ownTextOf } from '../signals/text-views.js';
 import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
 
 const options = z
@@ -31,12 +33,13 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function councilPhrases(phrases: readonly string[]): PhrasePattern[] {
-  return phrases
+/** The council's own conduct phrases as patterns, built once per list. */
+const councilPhrases = memoizeList((phrases: readonly string[]): PhrasePattern[] =>
+  phrases
     .map((p) => p.trim())
     .filter((p) => p.length > 0)
-    .map((p) => words('conduct (council phrase)', p.split(/\s+/).map(escapeRegExp).join('\\s+')));
-}
+    .map((p) => words('conduct (council phrase)', p.split(/\s+/).map(escapeRegExp).join('\\s+'))),
+);
 
 function evidenceOf(findings: readonly ConductFinding[]): Evidence[] {
   return findings.flatMap((f) => [fact(f.mention.means), { kind: 'phrase' as const, text: f.mention.text, field: 'body' }, ...f.phrases]);
@@ -82,7 +85,7 @@ export default defineRule({
     }
 
     const extra = councilPhrases(ctx.options.extraConductPhrases);
-    const text = ownText(item.text);
+    const text = ownTextOf(item);
 
     if (author.role === 'officer') {
       const members = [...new Set(facts.visible.map((a) => dir.person(a)).filter((p): p is Person => p?.role === 'member'))];

@@ -5,7 +5,9 @@
  * creating obligations.
  */
 import { z } from 'zod';
-import { fact, findPhrases, ownText } from '../signals/match.js';
+import { fact } from '../signals/match.js';
+import { findPhrasesFiltered } from '../signals/prefilter.js';
+import { ownTextOf } from '../signals/text-views.js';
 import { informationalPatterns, obligationPatterns, onBehalfPatterns, speaksForABody } from '../signals/obligations.js';
 import { plainPhrasePatterns } from '../signals/requests.js';
 import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
@@ -76,11 +78,14 @@ export default defineRule({
     const recipients = joinNames(outside.map((a) => display.get(a) ?? a));
 
     const councilName = ctx.council.name;
-    const body = ownText(item.text);
+    const body = ownTextOf(item);
     const onBehalfList = [...onBehalfPatterns(councilName), ...plainPhrasePatterns('on behalf of the Council (council phrase)', ctx.options.extraOnBehalfPhrases)];
     const obligationList = [...obligationPatterns(councilName), ...plainPhrasePatterns('obligation (council phrase)', ctx.options.extraObligationPhrases)];
-    const onBehalf = dedupe([...findPhrases(item.subject, onBehalfList, 'subject'), ...findPhrases(body, onBehalfList, 'body')]);
-    const obligationsFound = dedupe([...findPhrases(item.subject, obligationList, 'subject'), ...findPhrases(body, obligationList, 'body')]);
+    const onBehalf = dedupe([...findPhrasesFiltered(item.subject, onBehalfList, 'subject'), ...findPhrasesFiltered(body, onBehalfList, 'body')]);
+    const obligationsFound = dedupe([
+      ...findPhrasesFiltered(item.subject, obligationList, 'subject'),
+      ...findPhrasesFiltered(body, obligationList, 'body'),
+    ]);
     const extraObligations = new Set(ctx.options.extraObligationPhrases.map((p) => p.trim().toLowerCase().replace(/\s+/g, ' ')));
     // Obligations count when the letter speaks for the Council, or one of them does itself ("we accept …"),
     // or the council named the phrase; "I accept your quote" alone may be a member's private business.
@@ -107,7 +112,7 @@ export default defineRule({
     }
 
     if (onBehalf.length === 0) {
-      const info = findPhrases(body, informationalPatterns(councilName), 'body');
+      const info = findPhrasesFiltered(body, informationalPatterns(councilName), 'body');
       const personal = obligationsFound.length > 0 ? `; ${quoted(obligationsFound)} does not speak for the Council` : '';
       return {
         hits: [],

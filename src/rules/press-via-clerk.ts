@@ -8,8 +8,10 @@ import { z } from 'zod';
 import type { Directory, Person } from '../directory/directory.js';
 import type { PreElectionPeriod } from '../elections/types.js';
 import { partyStatementPatterns } from '../signals/media.js';
-import { fact, findPhrases, ownText } from '../signals/match.js';
-import { partyNames } from '../signals/political.js';
+import { fact } from '../signals/match.js';
+import { findPhrasesFiltered } from '../signals/prefilter.js';
+import { ownTextOf } from '../signals/text-views.js';
+import { councilPartyNames } from '../signals/political.js';
 import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
 
 const options = z
@@ -119,8 +121,8 @@ export default defineRule({
     }
 
     if (ctx.options.partyStatementsExempt) {
-      const patterns = partyStatementPatterns(partyNames(dir.people.map((p) => p.party)));
-      const party: Evidence[] = [...findPhrases(item.subject, patterns, 'subject'), ...findPhrases(ownText(item.text), patterns, 'body')];
+      const patterns = partyStatementPatterns(councilPartyNames(dir.people));
+      const party: Evidence[] = [...findPhrasesFiltered(item.subject, patterns, 'subject'), ...findPhrasesFiltered(ownTextOf(item), patterns, 'body')];
       if (party.length > 0) {
         return {
           hits: [],

@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
-import { fact, ownText } from '../signals/match.js';
+import { fact } from '../signals/match.js';
+import { ownTextOf } from '../signals/text-views.js';
 import { analyseRequests, plainPhrasePatterns } from '../signals/requests.js';
 import { defineRule, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
 
@@ -84,7 +85,7 @@ export default defineRule({
       };
     }
 
-    const analysis = analyseRequests(ownText(item.text), {
+    const analysis = analyseRequests(ownTextOf(item), {
       request: plainPhrasePatterns('request for work (council phrase)', ctx.options.extraRequestPhrases),
       factual: plainPhrasePatterns('factual enquiry (council phrase)', ctx.options.extraFactualPhrases),
     });

@@ -4,8 +4,10 @@
  * The signature counts: "Councillor, Castle Ward" says it.
  */
 import { z } from 'zod';
-import { AUTO_REPLY_SUBJECT, capacityPatterns, withoutQuotedReplies } from '../signals/capacity.js';
-import { fact, findPhrases } from '../signals/match.js';
+import { AUTO_REPLY_SUBJECT, councilCapacityPatterns } from '../signals/capacity.js';
+import { signedTextOf } from '../signals/text-views.js';
+import { fact } from '../signals/match.js';
+import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { plainPhrasePatterns } from '../signals/requests.js';
 import { defineRule, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
 
@@ -57,11 +59,11 @@ export default defineRule({
     if (outside.length === 0) return { hits: [], reason: `${author.name} wrote to council recipients only; no outside recipient` };
 
     const patterns = [
-      ...capacityPatterns(dir.wards.map((w) => w.name)),
+      ...councilCapacityPatterns(dir.wards),
       ...plainPhrasePatterns('stated capacity (council phrase)', ctx.options.extraCapacityPhrases),
     ];
-    const text = withoutQuotedReplies(item.text);
-    const stated = [...findPhrases(item.subject, patterns, 'subject'), ...findPhrases(text, patterns, 'body')];
+    const text = signedTextOf(item);
+    const stated = [...findPhrasesFiltered(item.subject, patterns, 'subject'), ...findPhrasesFiltered(text, patterns, 'body')];
     const display = new Map([...item.to, ...item.cc, ...item.bcc].map((a) => [a.address, a.name ? `${a.name} (${a.address})` : a.address]));
     const recipients = joinNames(outside.map((a) => display.get(a) ?? a));
     if (stated.length > 0) {

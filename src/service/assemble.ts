@@ -51,11 +51,15 @@ export function assembleService(setup: Setup, options: AssembleOptions): Assembl
   const { loaded, engine } = setup;
   const config = loaded.config;
 
-  let sender: MailSender;
-  try {
-    sender = createSender(config, loaded.dir);
-  } catch (err) {
-    throw new AssembleError(errorMessage(err), 2);
+  const logger = options.logger;
+  const viaImap = config.sender.kind === 'connector' && config.sender.connector === 'imap';
+  let fileOrSmtp: MailSender | undefined;
+  if (!viaImap) {
+    try {
+      fileOrSmtp = createSender(config, loaded.dir);
+    } catch (err) {
+      throw new AssembleError(errorMessage(err), 2);
+    }
   }
 
   const file = path.resolve(loaded.dir, config.store.path);
@@ -66,14 +70,33 @@ export function assembleService(setup: Setup, options: AssembleOptions): Assembl
     throw new AssembleError(`Wardwatch cannot open its state file ${file}: ${errorMessage(err)}`, 1);
   }
 
-  const sources = configuredSources(loaded, options.folderDir, store, options.folder);
+  let sources: ConfiguredSources;
+  try {
+    sources = configuredSources(loaded, options.folderDir, store, { logger, ...(options.folder ? { folder: options.folder } : {}) });
+  } catch (err) {
+    store.close();
+    throw new AssembleError(errorMessage(err), 2);
+  }
   for (const u of sources.unavailable) options.warn?.(u.reason);
   if (sources.sources.length === 0) {
     store.close();
-    throw new AssembleError(`No source to watch: give --source DIR, or set connectors.folder.dir in ${loaded.file}.`, 2);
+    throw new AssembleError(`No source to watch: give --source DIR, or set connectors.folder.dir (or connectors.imap) in ${loaded.file}.`, 2);
+  }
+  let sender: MailSender;
+  if (fileOrSmtp) {
+    sender = fileOrSmtp;
+  } else if (sources.imap?.canSend) {
+    sender = sources.imap;
+  } else {
+    store.close();
+    throw new AssembleError(
+      sources.imap
+        ? 'sender.kind is "connector" with the imap connector, but connectors.imap has no smtp settings, so Wardwatch could not send any mail. Please add connectors.imap.smtp, or choose sender.kind "file" or "smtp".'
+        : 'sender.kind is "connector" with the imap connector, but connectors.imap is not configured. Please configure it, or choose sender.kind "file" or "smtp".',
+      2,
+    );
   }
 
-  const logger = options.logger;
   const now = options.now ?? ((): Date => new Date());
   const templatesDir = config.templates ? path.resolve(loaded.dir, config.templates.dir) : undefined;
   const withTemplates = templatesDir !== undefined ? { templatesDir } : {};

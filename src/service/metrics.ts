@@ -63,7 +63,8 @@ export class ServiceMetrics {
         }
       },
     });
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    // The event-loop lag monitor samples once a second (its 10 ms default would wake an idle service 100 times a second).
+    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 1000 });
   }
 
   /** The text exposition format, and its content type. */

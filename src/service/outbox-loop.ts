@@ -1,5 +1,5 @@
 /**
- * Carries out the outbox's due effects for the service: every few seconds, and at once when new
+ * Carries out the outbox's due effects for the service: every 15 seconds, and at once when new
  * findings have been recorded. Effects are claimed and carried out one at a time, so that when
  * the service is asked to stop, only the effect under way is finished and nothing is left
  * half-done in `sending`.
@@ -15,7 +15,10 @@ import type { ServiceMetrics } from './metrics.js';
 export interface OutboxLoopOptions {
   logger: ServiceLogger;
   metrics?: ServiceMetrics;
-  /** Between rounds when nothing wakes the loop (default 5 s). */
+  /**
+   * Between rounds when nothing wakes the loop (default 15 s). New findings wake it at once; the
+   * rounds only pick up retries and effects that waited for quiet hours or the next morning.
+   */
   intervalMs?: number;
 }
 
@@ -41,7 +44,7 @@ export class OutboxLoop {
   /** Settle what a crash left in `sending`, then start the rounds. */
   async start(): Promise<void> {
     await this.recover();
-    const interval = this.options.intervalMs ?? 5000;
+    const interval = this.options.intervalMs ?? 15_000;
     this.timer = setInterval(() => this.wake(), interval);
     this.wake();
   }

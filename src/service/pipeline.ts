@@ -5,7 +5,8 @@
  * message or event), skip items whose content has not changed since they were last judged,
  * evaluate the rest with the engine, and record the evaluation — item seen, findings, effects —
  * in one transaction through the outbox (in dry-run mode the effects are recorded as skipped).
- * Alongside: the raw original is kept when a finding routes the message to the Clerk, events are
+ * Alongside: the raw original of a message is kept when a finding leads to a message (the
+ * executor quotes its subject and date, and attaches it to a copy routed to the Clerk), events are
  * summarised for the digest, needs-a-human notices are recorded, and what cannot be read is
  * quarantined as a problem. One bad record never stops the next.
  */
@@ -104,7 +105,16 @@ export class LivePipeline implements RecordSink {
 
   /** Like `record`, saying what happened. */
   async take(record: RawRecord): Promise<RecordOutcome> {
-    const items = await this.stream.take(record);
+    let items: Item[];
+    try {
+      items = await this.stream.take(record);
+    } catch (err) {
+      // Something the parsers did not expect: the record is quarantined, the source goes on.
+      // (When the state store itself is failing, recording the problem throws and the source retries.)
+      this.stream.takeProblems();
+      this.quarantine({ origin: record.origin, kind: record.kind, reason: `could not be read: ${errorMessage(err)}` });
+      return { items: [], problems: 1 };
+    }
     const problems = this.stream.takeProblems();
     for (const p of problems) this.quarantine(p);
     if (problems.length === 0) this.deps.store.clearProblem(record.origin);
@@ -145,8 +155,10 @@ export class LivePipeline implements RecordSink {
 
     const evaluation = engine.evaluate(item, now.toISOString());
     const nowIso = now.toISOString();
-    const routed = evaluation.findings.some((f) => f.actions.some((a) => a.kind === 'route-to-clerk'));
-    if (routed && !this.dryRun && record.kind === 'mail') store.saveOriginal(item.key, record.source, nowIso);
+    // The executor reads the message's subject and date from its original (and attaches it to a
+    // copy routed to the Clerk): keep it while there is something to send. Pruned after a month.
+    const acting = evaluation.findings.some((f) => f.actions.some((a) => a.kind !== 'digest'));
+    if (acting && !this.dryRun && record.kind === 'mail') store.saveOriginal(item.key, record.source, nowIso);
     if (item.kind === 'event') store.upsertEvent(eventSummaryOf(item, engine, now), nowIso);
 
     const recorded = outbox.record({ key: item.key, contentHash: hash }, evaluation.findings, { dryRun: this.dryRun });

@@ -5,7 +5,7 @@
  *
  *   sources ──► SourceRunner (sync, watch, back off on failure) ──► LivePipeline ──► store
  *                                                                          │ new effects
- *   OutboxLoop (every few seconds, and at once) ◄──────────────────────────┘
+ *   OutboxLoop (every 15 s, and at once) ◄──────────────────────────┘
  *   DigestScheduler (node-cron, council timezone; catch-up at start)
  *
  * `start` settles what a crash left half-done before anything else runs. `stop` stops taking in
@@ -32,7 +32,7 @@ export const ORIGINALS_KEPT_DAYS = 30;
 const DAY_MS = 86_400_000;
 
 export interface ServiceTuning {
-  /** Between outbox rounds when nothing wakes it (default 5 s). */
+  /** Between outbox rounds when nothing wakes it (default 15 s). */
   outboxIntervalMs?: number;
   /** Retries of failed effects (default: the outbox's, 1 minute doubling to 6 hours, 8 attempts). */
   retry?: Partial<RetryPolicy>;
@@ -64,8 +64,8 @@ export interface ServiceDeps {
   /** Sends the digest when one is due; without it no digest is sent. */
   digest?: DigestJob;
   logger: ServiceLogger;
-  /** Watch the sources for changes (default true); when false they are synced every `resyncIntervalMs`. */
-  watchSources?: boolean;
+  /** Whether to watch a source for changes (default: all); one not watched is synced every `resyncIntervalMs`. */
+  watchSources?: (source: SourceConnector) => boolean;
   /** Where /healthz and /metrics listen (default: the config's `server`); `false` for none. */
   http?: { host: string; port: number } | false;
   /** Where earlier copies of items are remembered (default: the state store, with a bounded cache). */
@@ -127,7 +127,7 @@ export class Service {
           store,
           logger,
           metrics: this.metrics,
-          watch: deps.watchSources !== false,
+          watch: deps.watchSources ? deps.watchSources(source) : true,
           now: this.now,
           ...(tuning.sourceBackoff ? { backoff: tuning.sourceBackoff } : {}),
           ...(tuning.heartbeatMs !== undefined ? { heartbeatMs: tuning.heartbeatMs } : {}),

@@ -4,10 +4,13 @@
  * recorded in the source's health and it is tried again after a pause that doubles each time
  * (5 s, 10 s, 20 s … at most 5 minutes by default), while the other sources carry on. A
  * successful sync resets the pause and is recorded as the source's last success; while the
- * source is being watched without error, that record is refreshed every minute.
+ * source is being watched, its health is refreshed every minute: from the connector's own report
+ * of its parts where it gives one (the IMAP connector retries its folders by itself while
+ * watching), otherwise as a success for as long as the watch runs without error.
  */
-import type { RecordSink, SourceConnector } from '../sources/types.js';
+import type { RecordSink, SourceConnector, SourceHealth } from '../sources/types.js';
 import type { Store } from '../store/types.js';
+import { sourceState } from './health.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
 
@@ -38,6 +41,17 @@ export interface SourceRunnerOptions {
   /** How often a healthy watch refreshes the source's last success (default 60 s). */
   heartbeatMs?: number;
   now?: () => Date;
+  /** How the runner waits between attempts (default: a timer that an abort cuts short). */
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** A connector that reports the health of its parts (folders, calendars) while it watches. */
+interface ReportsHealth {
+  health(): SourceHealth[];
+}
+
+function reportsHealth(connector: SourceConnector): connector is SourceConnector & ReportsHealth {
+  return typeof (connector as Partial<ReportsHealth>).health === 'function';
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
@@ -61,6 +75,7 @@ export class SourceRunner {
   private readonly controller = new AbortController();
   private readonly backoff: BackoffPolicy;
   private readonly now: () => Date;
+  private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private loop: Promise<void> | undefined;
   /** Failures in a row (0 when the last attempt worked). */
   failures = 0;
@@ -72,6 +87,7 @@ export class SourceRunner {
   ) {
     this.backoff = { ...DEFAULT_SOURCE_BACKOFF, ...options.backoff };
     this.now = options.now ?? (() => new Date());
+    this.sleep = options.sleep ?? pause;
   }
 
   get name(): string {
@@ -102,12 +118,12 @@ export class SourceRunner {
         else logger.info({ source: this.name }, 'source synced');
         this.failures = 0;
         if (this.options.watch === false) {
-          await pause(this.options.resyncIntervalMs ?? 60_000, signal);
+          await this.sleep(this.options.resyncIntervalMs ?? 60_000, signal);
           continue;
         }
         await this.watch(signal);
         // The watch ended on its own: look again after a short pause (never a busy loop).
-        if (!signal.aborted) await pause(this.backoff.initialMs, signal);
+        if (!signal.aborted) await this.sleep(this.backoff.initialMs, signal);
       } catch (err) {
         if (signal.aborted) break;
         this.failures += 1;
@@ -120,20 +136,32 @@ export class SourceRunner {
         }
         metrics?.sourceErrors.inc({ source: this.name });
         logger.warn({ source: this.name, error: message, failures: this.failures, retryInMs: delay }, 'the source failed; it will be tried again');
-        await pause(delay, signal);
+        await this.sleep(delay, signal);
       }
     }
   }
 
-  /** Watch until the signal aborts; refresh the last success while all is well. */
-  private async watch(signal: AbortSignal): Promise<void> {
-    const heartbeat = setInterval(() => {
-      try {
-        this.options.store.recordSourceSuccess(this.name, this.now().toISOString());
-      } catch (err) {
-        this.options.logger.error({ source: this.name, error: errorMessage(err) }, 'could not record the source as healthy');
+  /** Record how the watched source is doing. */
+  private heartbeat(): void {
+    const now = this.now().toISOString();
+    const failing = reportsHealth(this.connector) ? this.connector.health().filter((h) => sourceState(h) === 'failing') : [];
+    try {
+      if (failing.length === 0) {
+        this.options.store.recordSourceSuccess(this.name, now);
+        return;
       }
-    }, this.options.heartbeatMs ?? 60_000);
+      const message = failing.map((h) => `${h.source}: ${h.lastError?.message ?? 'failing'}`).join('; ');
+      this.options.store.recordSourceError(this.name, now, message);
+      this.options.metrics?.sourceErrors.inc({ source: this.name });
+      this.options.logger.warn({ source: this.name, error: message }, 'part of the source is failing; it is being retried');
+    } catch (err) {
+      this.options.logger.error({ source: this.name, error: errorMessage(err) }, 'could not record the source health');
+    }
+  }
+
+  /** Watch until the signal aborts; refresh the source's health meanwhile. */
+  private async watch(signal: AbortSignal): Promise<void> {
+    const heartbeat = setInterval(() => this.heartbeat(), this.options.heartbeatMs ?? 60_000);
     heartbeat.unref();
     try {
       await this.connector.watch(this.sink, signal);

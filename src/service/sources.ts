@@ -1,50 +1,69 @@
 /**
- * The sources the service watches, from the config: the folder source (`--source DIR` or
- * `connectors.folder.dir`), with its positions kept in the state store. Each calendar belongs
- * to the source that reads it, so the executor can ask that source to change it where it can.
+ * The sources the service watches, from the config:
+ * - the folder source (`--source DIR` or `connectors.folder.dir`), positions kept in the state store;
+ * - the IMAP/SMTP/CalDAV connector (`connectors.imap`), which can also be the mail sender
+ *   (`sender: { kind: connector, connector: imap }`).
+ * Each calendar belongs to the source that reads it, so the executor can ask that source to
+ * change it where it can (CalDAV can; the folder source cannot, and the executor falls back).
  */
 import { createFolderConnector, type FolderConnectorOptions } from '../../connectors/folder/index.js';
+import { createImapConnector, resolveImapSettings, type ImapConnector } from '../../connectors/imap/index.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { CursorStore, SourceConnector } from '../sources/types.js';
+import type { ServiceLogger } from './logger.js';
 
 export interface ConfiguredSources {
   sources: SourceConnector[];
   /** The source holding a calendar (undefined when none does). */
   calendarOwner: (calendarId: string) => SourceConnector | undefined;
-  /** Whether the sources are watched for changes (`connectors.folder.watch`, default true). */
-  watch: boolean;
-  /** Connectors named in the config that this build of the service cannot run, with the reason. */
+  /** Whether a source is watched for changes (the folder source: `connectors.folder.watch`, default true). */
+  watch: (source: SourceConnector) => boolean;
+  /** The IMAP connector, when configured (it can send mail too). */
+  imap?: ImapConnector;
+  /** Connectors named in the config that this installation does not include, with the reason. */
   unavailable: { name: string; reason: string }[];
 }
 
-const LIVE_CONNECTORS = ['imap', 'graph', 'google'] as const;
+const MISSING_CONNECTORS = { graph: 'Microsoft 365', google: 'Google' } as const;
 
-export function configuredSources(
-  loaded: LoadedConfig,
-  folderDir: string | undefined,
-  cursors: CursorStore,
-  folderOptions: Omit<FolderConnectorOptions, 'cursors'> = {},
-): ConfiguredSources {
+export interface SourceOptions {
+  logger: ServiceLogger;
+  folder?: Omit<FolderConnectorOptions, 'cursors'>;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Throws (ImapConfigError) when `connectors.imap` cannot be used as written. */
+export function configuredSources(loaded: LoadedConfig, folderDir: string | undefined, cursors: CursorStore, options: SourceOptions): ConfiguredSources {
+  const config = loaded.config;
   const sources: SourceConnector[] = [];
   const unavailable: ConfiguredSources['unavailable'] = [];
+
+  let imap: ImapConnector | undefined;
+  if (config.connectors.imap !== undefined) {
+    imap = createImapConnector(resolveImapSettings(config, options.env ?? process.env), cursors, options.logger.child({ source: 'imap' }));
+    sources.push(imap);
+  }
   let folder: SourceConnector | undefined;
   if (folderDir !== undefined) {
-    folder = createFolderConnector(folderDir, { ...folderOptions, cursors });
+    folder = createFolderConnector(folderDir, { ...options.folder, cursors });
     sources.push(folder);
   }
-  for (const name of LIVE_CONNECTORS) {
-    if (loaded.config.connectors[name] !== undefined) {
+  for (const name of ['graph', 'google'] as const) {
+    if (config.connectors[name] !== undefined) {
       unavailable.push({
         name,
-        reason: `connectors.${name} is configured, but \`wardwatch run\` does not start the ${name} connector yet; it watches the folder source only.`,
+        reason: `connectors.${name} is configured, but this installation of Wardwatch has no ${MISSING_CONNECTORS[name]} connector, so those mailboxes and calendars are not watched.`,
       });
     }
   }
-  return {
+  const imapCalendars = new Set(imap?.calendarIds ?? []);
+  const result: ConfiguredSources = {
     sources,
-    // The folder source reads every calendar under DIR/calendars/.
-    calendarOwner: () => folder,
-    watch: loaded.config.connectors.folder?.watch ?? true,
+    // CalDAV calendars belong to the IMAP connector; the folder source reads the rest from DIR/calendars/.
+    calendarOwner: (calendarId) => (imap && imapCalendars.has(calendarId) ? imap : folder),
+    watch: (source) => source !== folder || (config.connectors.folder?.watch ?? true),
     unavailable,
   };
+  if (imap) result.imap = imap;
+  return result;
 }

@@ -4,6 +4,7 @@
  * the text is cut only at quoted replies, never at the signature.
  */
 import { words, type PhrasePattern } from './match.js';
+import { memoizeList } from './memo.js';
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -13,6 +14,22 @@ const NOT_LETTER = '(?![\\p{L}])';
 
 /** Capacity phrases; `wardNames` makes signature lines such as "Councillor, Castle Ward" count. */
 export function capacityPatterns(wardNames: readonly string[]): PhrasePattern[] {
+  return [...capacityPatternsOf(wardNames)];
+}
+
+const patternsByWards = new WeakMap<readonly { name: string }[], readonly PhrasePattern[]>();
+
+/** `capacityPatterns` for a directory's (unchanging) list of wards, built once per list. */
+export function councilCapacityPatterns(wards: readonly { name: string }[]): readonly PhrasePattern[] {
+  let patterns = patternsByWards.get(wards);
+  if (!patterns) {
+    patterns = capacityPatternsOf(wards.map((w) => w.name));
+    patternsByWards.set(wards, patterns);
+  }
+  return patterns;
+}
+
+const capacityPatternsOf = memoizeList((wardNames: readonly string[]): readonly PhrasePattern[] => {
   const patterns: PhrasePattern[] = [
     words('as ward member', `as\\s+(?:your\\s+|a\\s+|the\\s+|one\\s+of\\s+your\\s+)?(?:local\\s+)?ward\\s+(?:member|councillor)s?`, 'ward\\s+councillors?'),
     words('as councillor for', `as\\s+(?:your\\s+|a\\s+|the\\s+|one\\s+of\\s+the\\s+)?(?:local\\s+)?(?:town\\s+)?councillors?\\s+for`),
@@ -43,7 +60,7 @@ export function capacityPatterns(wardNames: readonly string[]): PhrasePattern[] 
     );
   }
   return patterns;
-}
+});
 
 /** Subjects of automatic replies, which say nothing about capacity and need not. */
 export const AUTO_REPLY_SUBJECT = /^\s*(?:automatic\s+reply|auto(?:matic)?[\s-]*reply|auto:|out\s+of\s+(?:the\s+)?office)/i;

@@ -8,6 +8,8 @@
 import type { Person } from '../directory/directory.js';
 import type { Evidence } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
+import { phraseFilter } from './prefilter.js';
+import { matchesIn } from './regex.js';
 
 export const CONDUCT_PHRASES: readonly PhrasePattern[] = [
   words('capability', 'not\\s+up\\s+to\\s+(?:the\\s+job|it|scratch)', 'out\\s+of\\s+(?:his|her|their)\\s+depth', 'not\\s+fit\\s+for\\s+(?:the\\s+)?(?:role|job|post|purpose)'),
@@ -68,6 +70,22 @@ function nameTokens(name: string): string[] {
  * directory shares, title and surname ("Mr Okafor"), an address, or "the Clerk" when there is one.
  */
 export function officerNamers(people: readonly Person[]): Namer[] {
+  return [...namersOf(people)];
+}
+
+/** The namers of one directory's people, built once per list of people (a directory's list never changes). */
+const namersByPeople = new WeakMap<readonly Person[], readonly Namer[]>();
+
+function namersOf(people: readonly Person[]): readonly Namer[] {
+  let namers = namersByPeople.get(people);
+  if (!namers) {
+    namers = buildNamers(people);
+    namersByPeople.set(people, namers);
+  }
+  return namers;
+}
+
+function buildNamers(people: readonly Person[]): Namer[] {
   const staff = people.filter((p) => p.role === 'officer' || p.role === 'clerk');
   const firstNameCount = new Map<string, number>();
   for (const p of people) {
@@ -98,8 +116,7 @@ interface Found {
 }
 
 function matchesOf(re: RegExp, text: string): Found[] {
-  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
-  return [...text.matchAll(g)].map((m) => ({ at: m.index, text: m[0].replace(/\s+/g, ' ').trim() }));
+  return matchesIn(re, text).map((m) => ({ at: m.index, text: m[0].replace(/\s+/g, ' ').trim() }));
 }
 
 function conductIn(clause: string, patterns: readonly PhrasePattern[]): Found[] {
@@ -156,8 +173,13 @@ export function findConductAbout(
   exclude: readonly Person[],
   extra: readonly PhrasePattern[] = [],
 ): ConductFinding[] {
-  const namers = officerNamers(people).filter((n) => !exclude.includes(n.person));
   const patterns = [...CONDUCT_PHRASES, ...extra];
+  const filter = phraseFilter(patterns);
+  const clausesBySentence = sentencesAndClauses(text);
+  const conductBySentence = clausesBySentence.map((clauses) => clauses.map((clause) => (filter.mayMatch(clause) ? conductIn(clause, patterns) : [])));
+  // Without a conduct or capability phrase anywhere, nobody is criticised: the names need no reading.
+  if (conductBySentence.every((clauses) => clauses.every((found) => found.length === 0))) return [];
+  const namers = namersOf(people).filter((n) => !exclude.includes(n.person));
   const byOfficer = new Map<Person, ConductFinding>();
   const record = (officer: Person, mention: OfficerMention, phrases: readonly Found[], field: string): void => {
     const entry = byOfficer.get(officer) ?? { officer, mention, phrases: [] };
@@ -169,10 +191,10 @@ export function findConductAbout(
 
   /** The officer last named, and in which sentence, for "he"/"she" in what follows. */
   let last: { mention: OfficerMention; sentence: number } | undefined;
-  sentencesAndClauses(text).forEach((clauses, si) => {
-    for (const clause of clauses) {
+  clausesBySentence.forEach((clauses, si) => {
+    clauses.forEach((clause, ci) => {
       const mentions = mentionsIn(clause, namers);
-      const conduct = conductIn(clause, patterns);
+      const conduct = conductBySentence[si]?.[ci] ?? [];
       const firstPhrase = conduct[0];
       if (firstPhrase !== undefined) {
         // The officer named nearest before the phrase; else one named after it, unless someone
@@ -196,7 +218,7 @@ export function findConductAbout(
       } else if (lastMention) {
         last = { mention: toMention(lastMention), sentence: si };
       }
-    }
+    });
   });
   return [...byOfficer.values()];
 }
@@ -205,8 +227,23 @@ export function findConductAbout(
 function mentionsOfOthers(clause: string, people: readonly Person[], exclude: readonly Person[]): boolean {
   return people.some((p) => {
     if (p.role !== 'member' || exclude.includes(p)) return false;
-    const tokens = nameTokens(p.name);
-    const last = tokens[tokens.length - 1];
-    return last !== undefined && new RegExp(`(?<![\\p{L}])(?:${escapeRegExp(tokens.join(' '))}|(?:Cllr|Councillor)\\.?\\s+${escapeRegExp(last)})(?![\\p{L}])`, 'u').test(clause);
+    const re = memberNamer(p);
+    return re !== undefined && re.test(clause);
   });
+}
+
+/** How a member can be named ("Tom Brown", "Cllr Brown"), built once per person; undefined when the name has no words. */
+const memberNamers = new WeakMap<Person, { name: string; re: RegExp | undefined }>();
+
+function memberNamer(p: Person): RegExp | undefined {
+  const known = memberNamers.get(p);
+  if (known && known.name === p.name) return known.re;
+  const tokens = nameTokens(p.name);
+  const last = tokens[tokens.length - 1];
+  const re =
+    last === undefined
+      ? undefined
+      : new RegExp(`(?<![\\p{L}])(?:${escapeRegExp(tokens.join(' '))}|(?:Cllr|Councillor)\\.?\\s+${escapeRegExp(last)})(?![\\p{L}])`, 'u');
+  memberNamers.set(p, { name: p.name, re });
+  return re;
 }

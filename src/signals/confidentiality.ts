@@ -5,6 +5,8 @@
  * ("this is not confidential", "the confidential waste bins will be collected") is not a marking.
  */
 import type { Evidence } from '../rules/types.js';
+import { keyOfLists, memoize } from './memo.js';
+import { matchesIn } from './regex.js';
 
 /** Phrases that mark a message wherever they stand in a subject, a label or the first line. */
 export const STANDALONE_MARKINGS: readonly string[] = [
@@ -94,27 +96,78 @@ function phrase(text: string, field: string): Evidence {
   return { kind: 'phrase', text: text.replace(/\s+/g, ' ').trim(), field };
 }
 
+/** Every pattern the markings of one set of terms need, built once per set of terms. */
+interface MarkingMatchers {
+  /** A standalone marking anywhere. */
+  standalone: RegExp;
+  /** Any marking, in brackets: "[Confidential]", "(Restricted – staff)". */
+  bracketed: RegExp;
+  /** Any marking first in a subject, followed by a separator or nothing. */
+  subjectLeading: RegExp;
+  /** Any marking last in a subject, after a separator. */
+  subjectTrailing: RegExp;
+  /** Each positional marking in capitals. */
+  upper: RegExp[];
+  /** Any marking first on a line, followed by a separator, a full stop or nothing. */
+  lineLeading: RegExp;
+  /** Any marking as a whole word anywhere (for explaining a miss). */
+  anywhere: RegExp;
+  /** Every marking, normalised, for comparing labels whole. */
+  exact: ReadonlySet<string>;
+}
+
+const compileMatchers = memoize(
+  (terms: MarkingTerms) => keyOfLists(terms.standalone, terms.positional),
+  (terms: MarkingTerms): MarkingMatchers => {
+    const standalone = alternation(terms.standalone);
+    const anyTerm = alternation(allTerms(terms));
+    return {
+      standalone: new RegExp(`${LETTER_BEFORE}(?:${standalone})${LETTER_AFTER}`, 'iu'),
+      bracketed: new RegExp(`[\\[({<*]\\s*(?:${anyTerm})${LETTER_AFTER}[^\\])}>*]{0,40}[\\])}>*]`, 'iu'),
+      subjectLeading: new RegExp(`^(?:${anyTerm})(?=${SEP_AFTER}|\\s*$)`, 'iu'),
+      subjectTrailing: new RegExp(`${SEP_BEFORE}(${anyTerm})\\s*[.!]?\\s*$`, 'iu'),
+      upper: terms.positional.map((term) => new RegExp(`${LETTER_BEFORE}${phraseSource(term.toUpperCase())}${LETTER_AFTER}`, 'u')),
+      lineLeading: new RegExp(`^(?:${anyTerm})(?=${SEP_AFTER}|\\s*[.!]?\\s*$)`, 'iu'),
+      anywhere: new RegExp(`${LETTER_BEFORE}(?:${anyTerm})${LETTER_AFTER}`, 'iu'),
+      exact: new Set(allTerms(terms).map(normalise)),
+    };
+  },
+);
+
+/** The same terms object asks again within one message: no need to read its lists again. */
+const matchersByTerms = new WeakMap<MarkingTerms, MarkingMatchers>();
+
+function matchersFor(terms: MarkingTerms): MarkingMatchers {
+  let m = matchersByTerms.get(terms);
+  if (!m) {
+    m = compileMatchers(terms);
+    matchersByTerms.set(terms, m);
+  }
+  return m;
+}
+
 /** A marking in a subject line, or undefined. */
 export function subjectMarking(subject: string, terms: MarkingTerms): Evidence | undefined {
   const s = stripReplyPrefixes(subject);
   if (s.length === 0) return undefined;
-  const standalone = new RegExp(`${LETTER_BEFORE}(?:${alternation(terms.standalone)})${LETTER_AFTER}`, 'iu').exec(s);
+  const m = matchersFor(terms);
+  const standalone = m.standalone.exec(s);
   if (standalone) return phrase(standalone[0], 'subject');
 
-  const anyTerm = alternation(allTerms(terms));
-  const bracketed = new RegExp(`[\\[({<*]\\s*(?:${anyTerm})${LETTER_AFTER}[^\\])}>*]{0,40}[\\])}>*]`, 'iu').exec(s);
+  const bracketed = m.bracketed.exec(s);
   if (bracketed) return phrase(bracketed[0], 'subject');
 
-  const leading = new RegExp(`^(?:${anyTerm})(?=${SEP_AFTER}|\\s*$)`, 'iu').exec(s);
+  const leading = m.subjectLeading.exec(s);
   if (leading) return phrase(leading[0], 'subject');
 
-  const trailing = new RegExp(`${SEP_BEFORE}(${anyTerm})\\s*[.!]?\\s*$`, 'iu').exec(s);
+  const trailing = m.subjectTrailing.exec(s);
   if (trailing?.[1]) return phrase(trailing[1], 'subject');
 
   // In capitals within a subject that is not all capitals: "Budget papers CONFIDENTIAL draft".
-  if (/\p{Ll}/u.test(s)) {
-    for (const term of terms.positional) {
-      const upper = new RegExp(`${LETTER_BEFORE}${phraseSource(term.toUpperCase())}${LETTER_AFTER}`, 'u').exec(s);
+  // (A subject without three capitals in a row cannot hold one.)
+  if (/\p{Ll}/u.test(s) && /\p{Lu}{3,}/u.test(s)) {
+    for (const re of m.upper) {
+      const upper = re.exec(s);
       if (upper && /\p{Lu}{3,}/u.test(upper[0])) return phrase(upper[0], 'subject');
     }
   }
@@ -123,27 +176,40 @@ export function subjectMarking(subject: string, terms: MarkingTerms): Evidence |
 
 /** The first non-empty line of the message's own text, if it is a marking. */
 export function firstLineMarking(ownBody: string, terms: MarkingTerms): Evidence | undefined {
-  const first = ownBody.split(/\r?\n/).find((l) => l.trim().length > 0);
+  const first = firstNonEmptyLine(ownBody);
   if (first === undefined) return undefined;
   const line = first.replace(/^[\s*_=#[(<>~-]+/u, '').replace(/[\s*_=#\])>~]+$/u, '');
-  const anyTerm = alternation(allTerms(terms));
-  const leading = new RegExp(`^(?:${anyTerm})(?=${SEP_AFTER}|\\s*[.!]?\\s*$)`, 'iu').exec(line);
+  const m = matchersFor(terms);
+  const leading = m.lineLeading.exec(line);
   if (leading) return phrase(leading[0], 'first line');
   // "This e-mail is strictly confidential." — a standalone marking anywhere, unless negated.
-  const re = new RegExp(`${LETTER_BEFORE}(?:${alternation(terms.standalone)})${LETTER_AFTER}`, 'giu');
-  for (const m of line.matchAll(re)) {
-    if (!NEGATED_BEFORE.test(line.slice(0, m.index))) return phrase(m[0], 'first line');
+  for (const found of matchesIn(m.standalone, line)) {
+    if (!NEGATED_BEFORE.test(line.slice(0, found.index))) return phrase(found[0], 'first line');
+  }
+  return undefined;
+}
+
+/** The first line holding more than whitespace (lines end at \n or \r\n), without splitting the whole text. */
+function firstNonEmptyLine(text: string): string | undefined {
+  let start = 0;
+  while (start <= text.length) {
+    const nl = text.indexOf('\n', start);
+    const end = nl < 0 ? text.length : nl;
+    const line = end > start && text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+    if (line.trim().length > 0) return line;
+    if (nl < 0) return undefined;
+    start = nl + 1;
   }
   return undefined;
 }
 
 /** A label or category that marks the message ("Confidential", "HR/Restricted"). */
 export function labelMarking(labels: readonly string[], terms: MarkingTerms): Evidence | undefined {
-  const exact = new Set(allTerms(terms).map(normalise));
-  const standalone = new RegExp(`${LETTER_BEFORE}(?:${alternation(terms.standalone)})${LETTER_AFTER}`, 'iu');
+  if (labels.length === 0) return undefined;
+  const m = matchersFor(terms);
   for (const label of labels) {
     const segments = label.split(/[/\\:>]/).map(normalise);
-    if (segments.some((seg) => exact.has(seg)) || standalone.test(label)) {
+    if (segments.some((seg) => m.exact.has(seg)) || m.standalone.test(label)) {
       return { kind: 'fact', text: `labelled “${label.trim()}”`, field: 'labels' };
     }
   }
@@ -155,8 +221,7 @@ export function labelMarking(labels: readonly string[], terms: MarkingTerms): Ev
  * rule did not fire ("the confidential waste bins will be collected").
  */
 export function unmarkedMention(text: string, terms: MarkingTerms): string | undefined {
-  const re = new RegExp(`${LETTER_BEFORE}(?:${alternation(allTerms(terms))})${LETTER_AFTER}`, 'iu');
-  const m = re.exec(text);
+  const m = matchersFor(terms).anywhere.exec(text);
   if (!m) return undefined;
   // About thirty characters either side, widened to whole words.
   let start = Math.max(0, m.index - 30);

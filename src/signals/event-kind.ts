@@ -10,6 +10,7 @@ import type { Directory, WardResolution } from '../directory/directory.js';
 import type { EventItem } from '../items/types.js';
 import type { EventRuleInput, Evidence, RuleInput } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
+import { keyOfLists, memoize, memoizeList } from './memo.js';
 
 export const EVENT_KINDS = ['public-meeting', 'ward-surgery', 'party-group', 'consultation', 'visit', 'council-meeting'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -118,8 +119,13 @@ function escapeRegExp(s: string): string {
 
 /** A pattern for a council-supplied phrase: plain words (no pattern syntax), whole words, any spacing. */
 export function plainPhrase(label: string, phrase: string): PhrasePattern {
-  return words(label, phrase.trim().split(/\s+/).map(escapeRegExp).join('\\s+'));
+  return { ...plainPhraseOf(label, phrase) };
 }
+
+const plainPhraseOf = memoize(
+  (label: string, phrase: string) => keyOfLists(label, phrase),
+  (label: string, phrase: string): PhrasePattern => words(label, phrase.trim().split(/\s+/).map(escapeRegExp).join('\\s+')),
+);
 
 /** A party's name as used in "Labour Group" / "Liberal Democrats Party": the directory's value without a trailing "Party". */
 function partyPattern(parties: readonly string[]): PhrasePattern | undefined {
@@ -129,13 +135,31 @@ function partyPattern(parties: readonly string[]): PhrasePattern | undefined {
   return words('party group', `(?:${alternatives})\\s+(?:party\\s+group|group|party)(?:\\s+meeting)?`);
 }
 
-function partyPhrases(parties: readonly string[]): PhrasePattern[] {
+const PARTY_GROUP_WORDS = words('party group', 'party group(?: meeting)?s?', 'political group(?: meeting)?s?', 'party[- ]political meetings?');
+
+const partyPhrases = memoizeList((parties: readonly string[]): readonly PhrasePattern[] => {
   const byName = partyPattern(parties);
-  return [
-    ...(byName ? [byName] : []),
-    words('party group', 'party group(?: meeting)?s?', 'political group(?: meeting)?s?', 'party[- ]political meetings?'),
-  ];
-}
+  return [...(byName ? [byName] : []), PARTY_GROUP_WORDS];
+});
+
+/** The patterns of every kind for one council's parties and extra phrases, built once per setting. */
+const kindPatterns = memoize(
+  (parties: readonly string[], extra: ExtraKindPhrases) => keyOfLists(parties, ...EVENT_KINDS.map((k) => extra[k] ?? [])),
+  (parties: readonly string[], extra: ExtraKindPhrases): Record<EventKind, PhrasePattern[]> => {
+    const patternsOf = (kind: EventKind): PhrasePattern[] => [
+      ...(kind === 'party-group' ? partyPhrases(parties) : PHRASES[kind]),
+      ...(extra[kind] ?? []).filter((p) => p.trim().length > 0).map((p) => plainPhraseOf(kind, p)),
+    ];
+    return {
+      'public-meeting': patternsOf('public-meeting'),
+      'ward-surgery': patternsOf('ward-surgery'),
+      'party-group': patternsOf('party-group'),
+      consultation: patternsOf('consultation'),
+      visit: patternsOf('visit'),
+      'council-meeting': patternsOf('council-meeting'),
+    };
+  },
+);
 
 function firstMatch(text: string, patterns: readonly PhrasePattern[], field: string): Evidence | undefined {
   for (const p of patterns) {
@@ -176,18 +200,7 @@ function normalizeCategory(c: string): string {
  * - A "drop-in" counts as a public meeting only when nothing else describes the event.
  */
 export function classifyEvent(item: EventItem, parties: readonly string[], extra: ExtraKindPhrases = {}): EventClassification {
-  const patternsOf = (kind: EventKind): PhrasePattern[] => [
-    ...(kind === 'party-group' ? partyPhrases(parties) : PHRASES[kind]),
-    ...(extra[kind] ?? []).filter((p) => p.trim().length > 0).map((p) => plainPhrase(kind, p)),
-  ];
-  const patterns: Record<EventKind, PhrasePattern[]> = {
-    'public-meeting': patternsOf('public-meeting'),
-    'ward-surgery': patternsOf('ward-surgery'),
-    'party-group': patternsOf('party-group'),
-    consultation: patternsOf('consultation'),
-    visit: patternsOf('visit'),
-    'council-meeting': patternsOf('council-meeting'),
-  };
+  const patterns = kindPatterns(parties, extra);
 
   const found: Found = new Map();
   for (const category of item.categories) {
@@ -248,18 +261,23 @@ function datePart(parts: Intl.DateTimeFormatPart[], type: Intl.DateTimeFormatPar
   return parts.find((p) => p.type === type)?.value ?? '';
 }
 
+/** Date formats are costly to build: one per zone. */
+const dayFormat = memoize(
+  String,
+  (timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }),
+);
+const timeFormat = memoize(String, (timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }));
+
 /** "Thursday 3 December 2026" for an instant, in the council's timezone. */
 export function formatDay(iso: string, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }).formatToParts(
-    new Date(iso),
-  );
+  const parts = dayFormat(timeZone).formatToParts(new Date(iso));
   return `${datePart(parts, 'weekday')} ${datePart(parts, 'day')} ${datePart(parts, 'month')} ${datePart(parts, 'year')}`;
 }
 
 /** "Thursday 3 December 2026 at 18:30" (the time left out for an all-day event). */
 export function formatWhen(iso: string, timeZone: string, allDay = false): string {
   if (allDay) return formatDay(iso, timeZone);
-  const time = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+  const time = timeFormat(timeZone).format(new Date(iso));
   return `${formatDay(iso, timeZone)} at ${time}`;
 }
 

@@ -3,10 +3,15 @@
  * needs no Clerk (004 11.5c: "… except in relation to a statement which is party political in nature").
  */
 import { words, type PhrasePattern } from './match.js';
+import { memoizeList } from './memo.js';
 import { partyPattern } from './political.js';
 
 /** A party statement to the press needs no Clerk (004 11.5c): "on behalf of the Labour group", "as Green group leader", "our party". */
 export function partyStatementPatterns(parties: readonly string[]): PhrasePattern[] {
+  return [...partyStatementPatternsOf(parties)];
+}
+
+const partyStatementPatternsOf = memoizeList((parties: readonly string[]): readonly PhrasePattern[] => {
   const generic = words(
     'party-political statement',
     'on\\s+behalf\\s+of\\s+(?:my|our|the)\\s+party',
@@ -26,4 +31,4 @@ export function partyStatementPatterns(parties: readonly string[]): PhrasePatter
     partyPattern('party-political statement', parties, '[Aa]s\\s+(?:the\\s+)?', '\\s+(?:[Gg]roup\\s+)?[Ll]eader'),
     partyPattern('party-political statement', parties, '', '\\s+[Gg]roup\\s+statement'),
   ];
-}
+});

@@ -4,6 +4,7 @@
  * 004 12.2) and letters creating obligations never go in a member's name (004 12.4).
  */
 import { words, type PhrasePattern } from './match.js';
+import { memoize } from './memo.js';
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -36,6 +37,10 @@ const INFORMATIONAL_VERB =
 
 /** Phrases that speak on behalf of the Council. */
 export function onBehalfPatterns(councilName: string): PhrasePattern[] {
+  return [...onBehalfPatternsOf(councilName)];
+}
+
+const onBehalfPatternsOf = memoize(String, (councilName: string): readonly PhrasePattern[] => {
   const council = councilNameSource(councilName);
   return [
     words('on behalf of the Council', `${NOT_NEGATED}(?:for\\s+and\\s+)?on\\s+behalf\\s+of\\s+(?:the\\s+)?${council}(?!['’]s)`),
@@ -51,15 +56,23 @@ export function onBehalfPatterns(councilName: string): PhrasePattern[] {
       `(?:I\\s+am|I['’]m|we\\s+are|we['’]re)\\s+authori[sz]ed\\s+by\\s+(?:the\\s+)?${council}`,
     ),
   ];
-}
+});
 
 /** "The Council will consider this at its next meeting": information, not a commitment. */
 export function informationalPatterns(councilName: string): PhrasePattern[] {
-  return [words('informs about the Council', `${councilNameSource(councilName)}\\s+will\\s+${INFORMATIONAL_VERB}`)];
+  return [...informationalPatternsOf(councilName)];
 }
+
+const informationalPatternsOf = memoize(String, (councilName: string): readonly PhrasePattern[] => [
+  words('informs about the Council', `${councilNameSource(councilName)}\\s+will\\s+${INFORMATIONAL_VERB}`),
+]);
 
 /** Phrases that create obligations or give instructions. */
 export function obligationPatterns(councilName: string): PhrasePattern[] {
+  return [...obligationPatternsOf(councilName)];
+}
+
+const obligationPatternsOf = memoize(String, (councilName: string): readonly PhrasePattern[] => {
   const council = councilNameSource(councilName);
   return [
     words(
@@ -78,7 +91,7 @@ export function obligationPatterns(councilName: string): PhrasePattern[] {
     ),
     words('instruction to start work', 'please\\s+(?:start|begin|commence)\\s+(?:the\\s+)?works?'),
   ];
-}
+});
 
 /** True when an obligation phrase itself speaks for a body ("we accept …", "the Council will pay …"). */
 export function speaksForABody(phrase: string): boolean {

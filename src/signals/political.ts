@@ -5,6 +5,9 @@
  */
 import type { Evidence } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
+import { memoize, memoizeLabelledList, memoizeList } from './memo.js';
+import { phraseFilter, type PhraseFilter } from './prefilter.js';
+import { matchesIn } from './regex.js';
 
 /** Party names every council meets, besides those its directory lists. */
 export const COMMON_PARTIES: readonly string[] = [
@@ -29,8 +32,30 @@ export const COMMON_PARTIES: readonly string[] = [
 
 /** The directory's party names plus the common ones, longest first. */
 export function partyNames(directoryParties: readonly (string | undefined)[]): string[] {
-  const names = [...COMMON_PARTIES, ...directoryParties.filter((p): p is string => typeof p === 'string' && p.trim().length > 0)];
-  return [...new Set(names.map((n) => n.trim()))].sort((a, b) => b.length - a.length);
+  return [...partyNamesOf(directoryParties)];
+}
+
+const partyNamesOf = memoize(
+  (directoryParties: readonly (string | undefined)[]) => JSON.stringify(directoryParties),
+  (directoryParties: readonly (string | undefined)[]): readonly string[] => {
+    const names = [...COMMON_PARTIES, ...directoryParties.filter((p): p is string => typeof p === 'string' && p.trim().length > 0)];
+    return [...new Set(names.map((n) => n.trim()))].sort((a, b) => b.length - a.length);
+  },
+);
+
+const partiesByPeople = new WeakMap<readonly { party?: string }[], readonly string[]>();
+
+/**
+ * `partyNames` of a directory's people, worked out once per (unchanging) list of people; the
+ * same list object comes back each time, so what is built from it is found again at once.
+ */
+export function councilPartyNames(people: readonly { party?: string }[]): readonly string[] {
+  let names = partiesByPeople.get(people);
+  if (!names) {
+    names = partyNames(people.map((p) => p.party));
+    partiesByPeople.set(people, names);
+  }
+  return names;
 }
 
 function escapeRegExp(s: string): string {
@@ -39,11 +64,16 @@ function escapeRegExp(s: string): string {
 
 /** Patterns from plain phrases a council adds in its config: whole words, any spacing, any case. */
 export function councilPhrases(label: string, phrases: readonly string[]): PhrasePattern[] {
-  return phrases
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0)
-    .map((p) => words(label, p.split(/\s+/).map(escapeRegExp).join('\\s+')));
+  return [...councilPhrasesOf(label, phrases)];
 }
+
+const councilPhrasesOf = memoizeLabelledList(
+  (label: string, phrases: readonly string[]): readonly PhrasePattern[] =>
+    phrases
+      .map((p) => p.trim())
+      .filter((p) => p.length > 0)
+      .map((p) => words(label, p.split(/\s+/).map(escapeRegExp).join('\\s+'))),
+);
 
 function nameSource(name: string): string {
   return name.split(/\s+/).map(escapeRegExp).join('\\s+');
@@ -70,6 +100,10 @@ export function partyPattern(label: string, parties: readonly string[], before: 
 
 /** "Labour Party", "Green leaflets", "Vote Labour": a party named with party material (for requests to officers). */
 export function partyContextPatterns(parties: readonly string[]): PhrasePattern[] {
+  return [...contextPatternsOf(parties)];
+}
+
+const contextPatternsOf = memoizeList((parties: readonly string[]): readonly PhrasePattern[] => {
   if (parties.length === 0) return [];
   const things =
     "(?:Party|party|[Bb]ranch|[Aa]ssociation|[Cc]ampaign|[Cc]andidates?|[Ll]eaflets?|[Mm]anifesto|[Nn]ewsletter|[Gg]roup\\s+newsletter|[Cc]onference|[Ff]undraiser|members['’]?\\s+meeting)";
@@ -77,10 +111,14 @@ export function partyContextPatterns(parties: readonly string[]): PhrasePattern[
     partyPattern('party material', parties, '', `\\s+${things}`),
     partyPattern('party slogan', parties, '[Vv]ote\\s+', ''),
   ];
-}
+});
 
 /** Party names with campaign business: what a council mailbox must not carry (a bare "Labour Party" in a signature does not count). */
 export function partyBusinessPatterns(parties: readonly string[]): PhrasePattern[] {
+  return [...businessPatternsOf(parties)];
+}
+
+const businessPatternsOf = memoizeList((parties: readonly string[]): readonly PhrasePattern[] => {
   if (parties.length === 0) return [];
   const things =
     "(?:[Bb]ranch|[Aa]ssociation|[Cc]ampaign|[Cc]andidates?|[Ll]eaflets?|[Mm]anifesto|[Nn]ewsletter|[Gg]roup\\s+newsletter|[Ff]undraiser|members['’]?\\s+meeting|[Pp]arty\\s+(?:meeting|branch|fundraiser|leaflets?|newsletter))";
@@ -88,7 +126,7 @@ export function partyBusinessPatterns(parties: readonly string[]): PhrasePattern
     partyPattern('party business', parties, '', `\\s+${things}`),
     partyPattern('party slogan', parties, '[Vv]ote\\s+', ''),
   ];
-}
+});
 
 /** Words that ask an officer to do party work: "could you print", "please design", "I need these printed". */
 const WORK_VERB = [
@@ -240,12 +278,29 @@ export interface PartySignals {
 export function findAllPhrases(text: string, patterns: readonly PhrasePattern[], field: string): Evidence[] {
   const found: { at: number; end: number; text: string }[] = [];
   for (const p of patterns) {
-    const re = new RegExp(p.re.source, p.re.flags.includes('g') ? p.re.flags : `${p.re.flags}g`);
-    for (const m of text.matchAll(re)) found.push({ at: m.index, end: m.index + m[0].length, text: m[0] });
+    for (const m of matchesIn(p.re, text)) found.push({ at: m.index, end: m.index + m[0].length, text: m[0] });
   }
   found.sort((a, b) => a.at - b.at || b.end - a.end);
   const outer = found.filter((f, i) => !found.some((o, j) => j !== i && o.at <= f.at && o.end >= f.end && (o.end - o.at > f.end - f.at || j < i)));
   return dedupe(outer.map((f) => ({ kind: 'phrase', text: f.text.replace(/\s+/g, ' ').trim(), field })));
+}
+
+/** `findAllPhrases`, skipped when the filter shows none of the patterns is in the text. */
+function phrasesIn(filter: PhraseFilter, text: string, patterns: readonly PhrasePattern[], field: string): Evidence[] {
+  return filter.mayMatch(text) ? findAllPhrases(text, patterns, field) : [];
+}
+
+/** The civic campaigns last found, for the same message asked about again (work, then business). */
+let lastCivic: { subject: string; text: string; found: readonly Evidence[] } | undefined;
+
+/** Civic campaigns named in the subject or the text. */
+function civicCampaigns(subject: string, text: string): Evidence[] {
+  if (lastCivic === undefined || lastCivic.subject !== subject || lastCivic.text !== text) {
+    const filter = phraseFilter(CIVIC_CAMPAIGNS);
+    const found = dedupe([...phrasesIn(filter, subject, CIVIC_CAMPAIGNS, 'subject'), ...phrasesIn(filter, text, CIVIC_CAMPAIGNS, 'body')]);
+    lastCivic = { subject, text, found };
+  }
+  return lastCivic.found.map((e) => ({ ...e }));
 }
 
 function dedupe(list: readonly Evidence[]): Evidence[] {
@@ -265,14 +320,17 @@ function dedupe(list: readonly Evidence[]): Evidence[] {
  * subject names the matter.
  */
 export function analysePartyWork(subject: string, text: string, signals: PartySignals): PartyWorkAnalysis {
-  const civic = dedupe([...findAllPhrases(subject, CIVIC_CAMPAIGNS, 'subject'), ...findAllPhrases(text, CIVIC_CAMPAIGNS, 'body')]);
+  const civic = civicCampaigns(subject, text);
   const strong = [...PARTY_TOPICS, ...signals.extra, ...(civic.length === 0 ? AMBIGUOUS_CAMPAIGN : [])];
-  const named = partyContextPatterns(signals.parties);
-  const subjectTopics = [...findAllPhrases(subject, strong, 'subject'), ...findAllPhrases(subject, named, 'subject')];
+  const named = contextPatternsOf(signals.parties);
+  const requestFilter = phraseFilter(PARTY_WORK_REQUESTS);
+  const strongFilter = phraseFilter(strong);
+  const namedFilter = phraseFilter(named);
+  const subjectTopics = [...phrasesIn(strongFilter, subject, strong, 'subject'), ...phrasesIn(namedFilter, subject, named, 'subject')];
   const parts = sentences(text);
-  const requestsBy = parts.map((s) => findAllPhrases(s, PARTY_WORK_REQUESTS, 'body'));
-  const strongBy = parts.map((s) => findAllPhrases(s, strong, 'body'));
-  const namedBy = parts.map((s) => findAllPhrases(s, named, 'body'));
+  const requestsBy = parts.map((s) => phrasesIn(requestFilter, s, PARTY_WORK_REQUESTS, 'body'));
+  const strongBy = parts.map((s) => phrasesIn(strongFilter, s, strong, 'body'));
+  const namedBy = parts.map((s) => phrasesIn(namedFilter, s, named, 'body'));
   const requests = dedupe(requestsBy.flat());
   const mentions = dedupe([...subjectTopics, ...strongBy.flat(), ...namedBy.flat()]);
 
@@ -293,8 +351,9 @@ export function analysePartyWork(subject: string, text: string, signals: PartySi
 
 /** Party or campaign business being organised in the subject or own text. */
 export function findPartyBusiness(subject: string, text: string, signals: PartySignals): { phrases: Evidence[]; civic: Evidence[] } {
-  const civic = dedupe([...findAllPhrases(subject, CIVIC_CAMPAIGNS, 'subject'), ...findAllPhrases(text, CIVIC_CAMPAIGNS, 'body')]);
-  const patterns = [...PARTY_BUSINESS, ...partyBusinessPatterns(signals.parties), ...signals.extra];
-  const phrases = dedupe([...findAllPhrases(subject, patterns, 'subject'), ...findAllPhrases(text, patterns, 'body')]);
+  const civic = civicCampaigns(subject, text);
+  const patterns = [...PARTY_BUSINESS, ...businessPatternsOf(signals.parties), ...signals.extra];
+  const filter = phraseFilter(patterns);
+  const phrases = dedupe([...phrasesIn(filter, subject, patterns, 'subject'), ...phrasesIn(filter, text, patterns, 'body')]);
   return { phrases, civic };
 }

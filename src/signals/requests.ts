@@ -5,6 +5,9 @@
  */
 import type { Evidence } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
+import { memoizeLabelledList } from './memo.js';
+import { phraseFilter } from './prefilter.js';
+import { matchesIn } from './regex.js';
 
 /** Verbs that, after "could you" / "please", ask an officer to do something. */
 const WORK_VERB = [
@@ -94,11 +97,16 @@ function escapeRegExp(s: string): string {
 
 /** Patterns from plain phrases a council adds in its config (whole words, any spacing, any case). */
 export function plainPhrasePatterns(label: string, phrases: readonly string[]): PhrasePattern[] {
-  return phrases
-    .map((p) => p.trim())
-    .filter((p) => p.length > 0)
-    .map((p) => words(label, p.split(/\s+/).map(escapeRegExp).join('\\s+')));
+  return phrases.length === 0 ? [] : [...plainPhrasePatternsOf(label, phrases)];
 }
+
+const plainPhrasePatternsOf = memoizeLabelledList(
+  (label: string, phrases: readonly string[]): readonly PhrasePattern[] =>
+    phrases
+      .map((p) => p.trim())
+      .filter((p) => p.length > 0)
+      .map((p) => words(label, p.split(/\s+/).map(escapeRegExp).join('\\s+'))),
+);
 
 interface Span {
   start: number;
@@ -108,9 +116,9 @@ interface Span {
 
 function allMatches(text: string, patterns: readonly PhrasePattern[]): Span[] {
   const spans: Span[] = [];
+  if (!phraseFilter(patterns).mayMatch(text)) return spans;
   for (const p of patterns) {
-    const re = new RegExp(p.re.source, p.re.flags.includes('g') ? p.re.flags : `${p.re.flags}g`);
-    for (const m of text.matchAll(re)) {
+    for (const m of matchesIn(p.re, text)) {
       const start = m.index;
       spans.push({ start, end: start + m[0].length, text: m[0].replace(/\s+/g, ' ').trim() });
     }

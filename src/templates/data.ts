@@ -172,6 +172,21 @@ export const NudgeSummaryDataSchema = z
   .strict();
 export type NudgeSummaryData = z.infer<typeof NudgeSummaryDataSchema>;
 
+/** One item a rule found, in the digest: subject lines and titles only, never a message's body. */
+export const DigestItemDataSchema = z
+  .object({
+    /** The message's subject line and date, or the event's title and date; for a private finding, "a private matter — details withheld". */
+    reference: nonEmpty,
+    /** The finding's one sentence; for a private finding, the same withheld sentence. */
+    summary: nonEmpty,
+    /** True for a private finding (officer conduct): reference and summary are the withheld sentence. */
+    private: z.boolean(),
+    /** What Wardwatch did and where each action stands, e.g. "nudge sent to Sam Patel". */
+    actions: nonEmpty,
+  })
+  .strict();
+export type DigestItemData = z.infer<typeof DigestItemDataSchema>;
+
 export const DigestSectionsSchema = z
   .object({
     /** The day the digest is for, ready to read. */
@@ -179,9 +194,19 @@ export const DigestSectionsSchema = z
     /** What it covers, e.g. "since Monday 12 April 2027 at 07:30". */
     covering: nonEmpty,
     totals: z.object({ findings: z.number().int().min(0), actions: z.number().int().min(0), needsHuman: z.number().int().min(0) }).strict(),
-    /** Counts per rule, with the actions taken; never any content. */
-    rules: z
-      .array(z.object({ rule: z.enum(RULE_IDS), ruleTitle: nonEmpty, clauseText: nonEmpty, findings: z.number().int().min(1), actions: text }).strict()),
+    /** Counts per rule, with the actions taken, and each item found; never any content. */
+    rules: z.array(
+      z
+        .object({
+          rule: z.enum(RULE_IDS),
+          ruleTitle: nonEmpty,
+          clauseText: nonEmpty,
+          findings: z.number().int().min(1),
+          actions: text,
+          items: z.array(DigestItemDataSchema).min(1),
+        })
+        .strict(),
+    ),
     /** Unknown wards, failed actions, items that could not be read: each for a person to look at. */
     needsHuman: z.array(z.object({ what: nonEmpty, reference: text }).strict()),
     awaitingAuthorisation: z.array(z.object({ officer: nonEmpty, meeting: text, date: nonEmpty, organiser: nonEmpty }).strict()),

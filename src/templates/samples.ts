@@ -232,13 +232,25 @@ function folded(rule: RuleId): NudgeSummaryData['nudges'][number] {
   };
 }
 
+/** How the digest names a sample item: its subject line or title and date, never its body. */
+function digestReference(rule: RuleId): string {
+  const { item } = RULE_SAMPLES[rule];
+  return item.isEvent ? `event “${item.subject}”, ${item.date}` : `message “${item.subject}”, sent ${item.date}`;
+}
+
+const WITHHELD = 'a private matter — details withheld';
+
 function digestSample(council: CouncilData): DigestData {
-  const row = (rule: RuleId, findings: number, actions: string): DigestData['digest']['rules'][number] => ({
+  type Row = DigestData['digest']['rules'][number];
+  type Entry = Row['items'][number];
+  const entry = (rule: RuleId, actions: string): Entry => ({ reference: digestReference(rule), summary: RULE_SAMPLES[rule].summary, private: false, actions });
+  const row = (rule: RuleId, actions: string, items: Entry[]): Row => ({
     rule,
     ruleTitle: RULE_GUIDANCE[rule].title,
     clauseText: describeClauses(RULE_SAMPLES[rule].clauses),
-    findings,
+    findings: items.length,
     actions,
+    items,
   });
   return {
     council,
@@ -248,15 +260,34 @@ function digestSample(council: CouncilData): DigestData {
       covering: 'since Tuesday 13 April 2027 at 07:30',
       totals: { findings: 6, actions: 7, needsHuman: 2 },
       rules: [
-        row('no-blind-copies', 2, '2 nudges sent'),
-        row('requests-via-clerk', 1, '1 nudge sent, 1 copy routed to you'),
-        row('officer-conduct-raised-properly', 1, '1 private nudge sent (no content shown)'),
-        row('invite-ward-members', 1, '1 member invited, organiser told'),
-        row('party-group-attendance-authorised', 1, 'your authorisation requested, 1 officer told'),
+        row('no-blind-copies', '1 warning sent, 1 warning could not be sent', [
+          entry('no-blind-copies', 'warning sent to Cllr Tom Brown'),
+          {
+            reference: 'message “Re: Hazel Avenue verges”, sent Tuesday 13 April 2027 at 15:48',
+            summary: 'Cllr Tom Brown blind-copied Cllr Ben Hughes into correspondence with Priya Shah.',
+            private: false,
+            actions: 'warning to Cllr Tom Brown could not be sent after 5 attempts: the mail server refused it',
+          },
+        ]),
+        row('requests-via-clerk', '1 warning sent, 1 copy for the Clerk sent', [
+          entry('requests-via-clerk', 'warning sent to Cllr Alice Green; copy for the Clerk sent'),
+        ]),
+        row('officer-conduct-raised-properly', '1 warning waiting for the end of quiet hours (private: no content shown)', [
+          { reference: WITHHELD, summary: WITHHELD, private: true, actions: 'warning waiting for quiet hours to end (Wednesday 14 April 2027 at 08:00)' },
+        ]),
+        row('invite-ward-members', '1 notice sent, 1 invitation sent', [
+          entry('invite-ward-members', 'invitation sent to Cllr Sue Taylor; notice sent to Priya Shah'),
+        ]),
+        row('party-group-attendance-authorised', '1 notice sent, 1 notice to the Clerk sent', [
+          entry('party-group-attendance-authorised', 'notice sent to Sam Patel; notice to the Clerk sent'),
+        ]),
       ],
       needsHuman: [
         { what: 'The ward of an event could not be worked out (no ward named, no known place or postcode)', reference: 'council-events: "Tree planting morning"' },
-        { what: 'A nudge could not be sent after 5 attempts (the mail server refused it)', reference: 'no-blind-copies for tom.brown@millbrook-tc.gov.uk' },
+        {
+          what: 'A warning to tom.brown@millbrook-tc.gov.uk could not be sent after 5 attempts (the mail server refused it)',
+          reference: `${RULE_GUIDANCE['no-blind-copies'].title}: message “Re: Hazel Avenue verges”`,
+        },
       ],
       awaitingAuthorisation: [
         { officer: 'Sam Patel', meeting: 'Labour group: budget briefing', date: 'Monday 19 April 2027 at 18:30', organiser: 'Cllr Raj Mehta' },

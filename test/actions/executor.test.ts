@@ -1,3 +1,6 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import ICAL from 'ical.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExecutor } from '../../src/actions/executor.js';
@@ -137,6 +140,7 @@ describe('nudge, warn, notify-clerk and route-to-clerk', () => {
     const warning = await bench.writtenWithId(warn.messageId);
     expectEffectMessage(warning, warn);
     expect(warning.to).toEqual([A.dan]);
+    expect(warning.mail.text).toContain('paragraph 10.7');
     const clerk = await bench.writtenWithId(notice.messageId);
     expectEffectMessage(clerk, notice);
     expect(clerk.to).toEqual([A.clerk]);
@@ -171,7 +175,9 @@ describe('invite', () => {
     // The organiser is told who was invited.
     const notify = bench.effect('notify', A.sam);
     const notice = await bench.writtenWithId(notify.messageId);
+    expectEffectMessage(notice, notify);
     expect(notice.to).toEqual([A.sam]);
+    expect(notice.mail.text).toContain('9.3');
     expect(notice.mail.text).toContain('Cllr Alice Green');
     expect(bench.store.listAudit({ effectKey: invite.key }).some((a) => a.outcome.includes('was added to the event on the caldav calendar'))).toBe(true);
   });
@@ -313,13 +319,17 @@ describe('notify and the authorisation request', () => {
     await bench.run();
     const ask = bench.effect('notify-clerk', A.clerk);
     const request = await bench.writtenWithId(ask.messageId);
+    expectEffectMessage(request, ask);
     expect(request.to).toEqual([A.clerk]);
+    expect(request.mail.text).toContain('8.14');
     expect(request.mail.text).toContain('Sam Patel');
     expect(request.mail.text).toContain('Clerk authorised');
     expect(request.mail.text).toContain('labour.agent@example.org');
     const tell = bench.effect('notify', A.sam);
     const officer = await bench.writtenWithId(tell.messageId);
+    expectEffectMessage(officer, tell);
     expect(officer.to).toEqual([A.sam]);
+    expect(officer.mail.text).toContain('8.14');
     expect(officer.mail.text).toContain('Cllr Raj Mehta');
   });
 });
@@ -425,25 +435,24 @@ describe('failures', () => {
     expect(bench.files()).toEqual([]);
   });
 
-  it('treats an action with no template as permanent, naming the problem', async () => {
-    bench = new ActionBench({ now: APRIL_MONDAY, config: { rules: { 'clerk-informed-of-member-meetings': { actions: ['notify'] } } } });
-    bench.recordEvent(
-      event({
-        uid: 'weir-road@millbrook-tc.gov.uk',
-        calendarId: 'raj-mehta',
-        organizer: A.raj,
-        summary: "Weir Road residents' meeting",
-        location: 'Riverside Park Pavilion',
-        description: 'A public meeting for residents about the flood defences on Weir Road. All welcome.',
-        start: '2027-06-16T18:30:00.000Z',
-        attendees: [A.resident],
-      }),
-    );
-    const notify = bench.effects().find((e) => e.kind === 'notify');
-    expect(notify).toBeDefined();
-    const report = await bench.run();
-    expect(report.failed).toContain(notify?.key);
-    expect(bench.store.getEffect(notify?.key ?? '')?.lastError).toContain('There is no message template named "clerk-informed-of-member-meetings.notify"');
+  it("treats a broken template as permanent, naming the Clerk's file", async () => {
+    const overrides = path.join(tmpdir(), `wardwatch-broken-templates-${process.pid}`);
+    mkdirSync(overrides, { recursive: true });
+    writeFileSync(path.join(overrides, 'no-blind-copies.hbs'), 'Subject: {{#if item.subject}}\n--- text ---\nx\n--- html ---\nx\n');
+    try {
+      bench = new ActionBench({ now: FRIDAY_MORNING, templatesDir: overrides });
+      await bench.recordMail(blindCopy(), { mailbox: A.alice, folder: 'sent' });
+      const report = await bench.run();
+      const nudge = bench.effect('nudge', A.alice);
+      expect(report.failed).toEqual([nudge.key]);
+      const row = bench.store.getEffect(nudge.key);
+      expect(row?.attempts).toBe(1);
+      expect(row?.lastError).toContain('The message template could not be used');
+      expect(row?.lastError).toContain('no-blind-copies.hbs');
+      expect(bench.files()).toEqual([]);
+    } finally {
+      rmSync(overrides, { recursive: true, force: true });
+    }
   });
 
   it('sends nothing, and says so in the audit, when the finding no longer holds', async () => {

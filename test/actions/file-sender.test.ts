@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -137,5 +137,20 @@ describe('extra headers', () => {
     const sender = new FileSender(dir);
     await expect(sender.send(message({ headers: { 'X-Wardwatch-Key': 'k', Bcc: 'everyone@example.com' } }))).rejects.toThrow(/set from the message itself/);
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('interrupted writes', () => {
+  it('sweeps stale temporary files left by a crash, keeping fresh ones and every message', async () => {
+    const sender = new FileSender(dir);
+    await sender.send(message());
+    const stale = path.join(dir, '.ww-dead@millbrook-tc.gov.uk.eml.0123456789ab.tmp');
+    const fresh = path.join(dir, '.ww-live@millbrook-tc.gov.uk.eml.ba9876543210.tmp');
+    writeFileSync(stale, 'half a message');
+    writeFileSync(fresh, 'being written');
+    const old = new Date(Date.now() - 3600_000);
+    utimesSync(stale, old, old);
+    expect(await sender.sweepTemporaryFiles()).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual([path.basename(fresh), 'ww-0123456789abcdef0123456789abcdef@millbrook-tc.gov.uk.eml'].sort());
   });
 });

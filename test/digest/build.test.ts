@@ -1,7 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildDigest, describeActions, PRIVATE_SUMMARY, type BuiltDigest } from '../../src/digest/build.js';
+import { buildDigest, describeAction, describeActions, PRIVATE_SUMMARY, type BuiltDigest } from '../../src/digest/build.js';
 import { eventSummaryOf } from '../../src/digest/event-summary.js';
-import { composeDigest, digestKey, digestMessageId } from '../../src/digest/send.js';
+import { composeDigest, digestKey, digestMessageId, digestTemplateData } from '../../src/digest/send.js';
+import type { EventItem, MailItem } from '../../src/items/types.js';
+import { StoredItemMemory } from '../../src/service/item-memory.js';
 import type { SqliteStore } from '../../src/store/sqlite-store.js';
 import { A, council, event } from '../support/council.js';
 import { FakeClock, StoreBench } from '../outbox/fixtures.js';
@@ -24,14 +26,20 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
     store = bench.store();
     clock = new FakeClock(new Date(MORNING));
     pipeline = new Pipeline(store, clock);
-    expect(pipeline.evaluate(items.blindCopy())).toEqual(['no-blind-copies']);
-    expect(pipeline.evaluate(items.request())).toEqual(['requests-via-clerk']);
-    expect(pipeline.evaluate(items.publicMeeting())).toEqual(['invite-ward-members']);
-    expect(pipeline.evaluate(items.partyGroup())).toEqual(['party-group-attendance-authorised']);
-    expect(pipeline.evaluate(items.unknownWard())).toEqual([]);
+    // The service remembers each message as a body-less summary (subject line, date, addresses).
+    const memory = new StoredItemMemory(store);
+    const evaluate = (item: MailItem | EventItem): string[] => {
+      if (item.kind === 'mail') memory.setMail(item);
+      return pipeline.evaluate(item);
+    };
+    expect(evaluate(items.blindCopy())).toEqual(['no-blind-copies']);
+    expect(evaluate(items.request())).toEqual(['requests-via-clerk']);
+    expect(evaluate(items.publicMeeting())).toEqual(['invite-ward-members']);
+    expect(evaluate(items.partyGroup())).toEqual(['party-group-attendance-authorised']);
+    expect(evaluate(items.unknownWard())).toEqual([]);
     await pipeline.runDue();
     clock.set(EVENING);
-    expect(pipeline.evaluate(items.conduct())).toEqual(['officer-conduct-raised-properly']);
+    expect(evaluate(items.conduct())).toEqual(['officer-conduct-raised-properly']);
     await pipeline.runDue();
     store.recordProblem({ origin: 'mail/clerk/inbox/broken.eml', kind: 'mail', reason: 'it has no headers' }, '2026-11-18T11:00:00.000Z');
     store.recordSourceSuccess('folder', '2026-11-18T19:10:00.000Z');
@@ -59,13 +67,71 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
   it('lists the items per rule with each action’s state, and withholds a private matter', () => {
     const conduct = built.rules.find((r) => r.rule === 'officer-conduct-raised-properly');
     expect(conduct?.items).toEqual([
-      { kind: 'mail', itemKey: expect.any(String), summary: PRIVATE_SUMMARY, private: true, actions: [{ kind: 'nudge', recipient: A.sam, state: 'waiting' }] },
+      {
+        kind: 'mail',
+        itemKey: expect.any(String),
+        reference: PRIVATE_SUMMARY,
+        summary: PRIVATE_SUMMARY,
+        private: true,
+        actions: [{ kind: 'nudge', recipient: A.sam, state: 'waiting', at: expect.stringMatching(/^2026-11-19T/) }],
+        actionSummary: 'nudge waiting for quiet hours to end (Thursday 19 November 2026 at 08:00)',
+      },
     ]);
     const request = built.rules.find((r) => r.rule === 'requests-via-clerk');
     expect(request?.items[0]?.actions).toEqual([
       { kind: 'nudge', recipient: A.sue, state: 'done' },
-      { kind: 'route-to-clerk', recipient: A.clerk, state: 'failed' },
+      { kind: 'route-to-clerk', recipient: A.clerk, state: 'failed', attempts: 1, error: 'the mail server refused it: mailbox full' },
     ]);
+  });
+
+  it('gives the template each item with its subject line or title, its summary and its actions in words', () => {
+    const rule = (id: string) => built.sections.rules.find((r) => r.rule === id);
+    expect(rule('no-blind-copies')?.items).toEqual([
+      {
+        reference: 'message “Castle Street bins”, sent Wednesday 18 November 2026 at 10:15',
+        summary: expect.stringContaining('Cllr Alice Green'),
+        private: false,
+        actions: 'nudge sent to Cllr Alice Green',
+      },
+    ]);
+    expect(rule('requests-via-clerk')?.items).toEqual([
+      {
+        reference: 'message “Riverside benches”, sent Wednesday 18 November 2026 at 10:15',
+        summary: expect.stringContaining('Cllr Sue Taylor'),
+        private: false,
+        actions: 'nudge sent to Cllr Sue Taylor; copy for the Clerk could not be sent after 1 attempt: the mail server refused it: mailbox full',
+      },
+    ]);
+    expect(rule('invite-ward-members')?.items).toEqual([
+      {
+        reference: 'event “Public meeting: parking and deliveries in Market Square”, Thursday 26 November 2026 at 19:00',
+        summary: expect.any(String),
+        private: false,
+        actions: 'invitation sent to Cllr Alice Green; notice sent to Sam Patel',
+      },
+    ]);
+    expect(rule('officer-conduct-raised-properly')?.items).toEqual([
+      { reference: PRIVATE_SUMMARY, summary: PRIVATE_SUMMARY, private: true, actions: 'nudge waiting for quiet hours to end (Thursday 19 November 2026 at 08:00)' },
+    ]);
+    // The template data passes its own schema, items included.
+    expect(() => digestTemplateData(built, { engine, config: council })).not.toThrow();
+  });
+
+  it('renders each item under its rule, in the text and the HTML part, with its action’s state', () => {
+    const message = composeDigest(built, { engine, config: council });
+    const html = message.html ?? '';
+    expect(message.text).toContain('message “Castle Street bins”, sent Wednesday 18 November 2026 at 10:15: ');
+    expect(message.text).toContain('Action: nudge sent to Cllr Alice Green');
+    expect(message.text).toContain('copy for the Clerk could not be sent after 1 attempt: the mail server refused it: mailbox full');
+    expect(message.text).toMatch(/Raising a concern about an officer[^\n]*\n {4}\* a private matter — details withheld\n {6}Action: nudge waiting for quiet hours to end \(Thursday 19 November 2026 at 08:00\)/);
+    expect(html).toContain('<strong>message “Castle Street bins”, sent Wednesday 18 November 2026 at 10:15</strong>: ');
+    expect(html).toContain('<br>Action: nudge sent to Cllr Alice Green</li>');
+    expect(html).toContain('<li><em>a private matter — details withheld</em><br>Action: nudge waiting for quiet hours to end (Thursday 19 November 2026 at 08:00)</li>');
+    // The private matter names neither its subject nor the person nudged.
+    for (const part of [message.text, html]) {
+      expect(part).not.toContain('Allotment invoices');
+      expect(part).not.toMatch(/nudge[^\n<]*to Sam Patel/);
+    }
   });
 
   it('lists what needs a person: unknown wards, failed actions and unreadable items', () => {
@@ -131,6 +197,7 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
       expect(part).not.toContain('heron');
       expect(part).not.toContain('not up to the job');
       expect(part).not.toContain('Dan is');
+      expect(part).not.toContain('Allotment invoices');
     }
     expect(message.text).toContain('Raising a concern about an officer');
     expect(message.html).toContain('Raising a concern about an officer');
@@ -146,6 +213,13 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
     expect(message.subject).toContain('Wednesday 18 November 2026');
     expect(message.text).toContain('Dear Helen Ashworth');
     expect(message.text).toContain('Sam Patel, invited by Cllr Raj Mehta');
+  });
+
+  it('greets the Clerk by name when the digest goes to a shared mailbox', () => {
+    const office = { ...built, recipients: ['office@millbrook-tc.gov.uk'] };
+    const message = composeDigest(office, { engine, config: council });
+    expect(message.to).toEqual([{ address: 'office@millbrook-tc.gov.uk' }]);
+    expect(message.text).toContain('Dear Helen Ashworth,');
   });
 });
 
@@ -194,6 +268,24 @@ describe('buildDigest periods', () => {
     dry.evaluate(items.blindCopy());
     const built = buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: UNTIL });
     expect(built.sections.rules.map((r) => r.actions)).toEqual(['1 nudge not sent (dry run)']);
+    expect(built.sections.rules[0]?.items.map((i) => i.actions)).toEqual(['nudge to Cllr Alice Green not sent (dry run)']);
+  });
+
+  it('names a message by its Message-ID when its summary is no longer held, and never by its body', () => {
+    const item = items.blindCopy();
+    pipeline.evaluate(item);
+    const built = buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: UNTIL });
+    expect(built.sections.rules[0]?.items).toEqual([
+      {
+        reference: `a message whose subject Wardwatch no longer holds (${item.key})`,
+        summary: expect.stringContaining('blind-copied'),
+        private: false,
+        actions: 'nudge to Cllr Alice Green about to go',
+      },
+    ]);
+    const message = composeDigest(built, { engine, config: council });
+    expect(message.text).toContain(`a message whose subject Wardwatch no longer holds (${item.key})`);
+    expect(message.text).not.toContain(BODY_MARKER);
   });
 
   it('leaves out past and cancelled meetings, and a party-group meeting once it has begun', () => {
@@ -212,6 +304,34 @@ describe('buildDigest periods', () => {
   it('says when the pre-election period is under way', () => {
     const built = buildDigest({ store, engine, config: council }, { date: '2027-01-04', until: '2027-01-04T07:30:00.000Z' });
     expect(built.sections.election).toMatchObject({ name: 'Northfield by-election', current: true });
+  });
+});
+
+describe('describeAction', () => {
+  const when = (iso: string): string => `at ${iso}`;
+  const name = (address: string): string => (address === A.tom ? 'Cllr Tom Brown' : address);
+
+  it('says where each action stands, naming its recipient', () => {
+    expect(describeAction({ kind: 'warn', recipient: A.tom, state: 'done' }, name, when)).toBe('warning sent to Cllr Tom Brown');
+    expect(describeAction({ kind: 'warn', recipient: A.tom, state: 'waiting', at: 'T1' }, name, when)).toBe(
+      'warning to Cllr Tom Brown waiting for quiet hours to end (at T1)',
+    );
+    expect(describeAction({ kind: 'invite', recipient: A.tom, state: 'failed', attempts: 8, error: 'mailbox full' }, name, when)).toBe(
+      'invitation to Cllr Tom Brown could not be sent after 8 attempts: mailbox full',
+    );
+    expect(describeAction({ kind: 'nudge', recipient: A.tom, state: 'retrying', at: 'T2', attempts: 2, error: 'timed out' }, name, when)).toBe(
+      'nudge to Cllr Tom Brown not sent yet after 2 attempts: timed out; trying again at T2',
+    );
+    expect(describeAction({ kind: 'nudge', recipient: A.tom, state: 'folded' }, name, when)).toBe('nudge to Cllr Tom Brown folded into the daily summary of reminders');
+    expect(describeAction({ kind: 'nudge', recipient: A.tom, state: 'queued' }, name, when)).toBe('nudge to Cllr Tom Brown about to go');
+  });
+
+  it('uses the words for room bookings and for the Clerk, and names nobody for a private matter', () => {
+    expect(describeAction({ kind: 'block', recipient: '', state: 'done' }, name, when)).toBe('room booking declined');
+    expect(describeAction({ kind: 'block', recipient: '', state: 'dry-run' }, name, when)).toBe('room booking not declined (dry run)');
+    expect(describeAction({ kind: 'route-to-clerk', recipient: A.clerk, state: 'done' }, name, when)).toBe('copy for the Clerk sent');
+    expect(describeAction({ kind: 'nudge', recipient: A.tom, state: 'done' }, null, when)).toBe('nudge sent');
+    expect(describeAction({ kind: 'nudge', recipient: A.tom, state: 'sending' }, null, when)).toBe('nudge being sent');
   });
 });
 

@@ -106,7 +106,7 @@ describe('the folder connector', () => {
   for (const watchMode of ['auto', 'poll'] as const) {
     it(`watches for new files (${watchMode})`, async () => {
       council = makeCouncil();
-      const connector = createFolderConnector(council.sourceDir, { watchMode, pollIntervalMs: 50, safetyPollIntervalMs: 1000, debounceMs: 20 });
+      const connector = createFolderConnector(council.sourceDir, { watchMode, pollIntervalMs: 50, safetyPollIntervalMs: 600_000, debounceMs: 20 });
       const sink = new CollectingSink();
       await connector.sync(sink);
       const controller = new AbortController();

@@ -164,4 +164,22 @@ describe('sample data', () => {
     const { location: _location, ...item } = sample.item;
     expect(templateDataSchema('no-blind-copies').safeParse({ ...sample, item }).success).toBe(false);
   });
+
+  it('gives every digest rule its items, each with a reference, a summary and the actions; a private one withheld', () => {
+    const sample = sampleData('digest');
+    if (!('digest' in sample)) throw new Error('expected digest data');
+    for (const rule of sample.digest.rules) expect(rule.items).toHaveLength(rule.findings);
+    const items = sample.digest.rules.flatMap((r) => r.items);
+    expect(items.filter((i) => i.private)).toEqual([
+      { reference: 'a private matter — details withheld', summary: 'a private matter — details withheld', private: true, actions: expect.stringMatching(/^warning waiting/) },
+    ]);
+    const schema = templateDataSchema('digest');
+    const [first, ...rest] = sample.digest.rules;
+    if (first === undefined) throw new Error('expected a rule in the sample');
+    const withItems = (entries: unknown[]) => ({ ...sample, digest: { ...sample.digest, rules: [{ ...first, items: entries }, ...rest] } });
+    expect(schema.safeParse(withItems(first.items)).success).toBe(true);
+    expect(schema.safeParse(withItems([])).success).toBe(false);
+    expect(schema.safeParse(withItems([{ ...first.items[0], reference: '' }])).success).toBe(false);
+    expect(schema.safeParse(withItems([{ ...first.items[0], body: 'the text of the message' }])).success).toBe(false);
+  });
 });

@@ -68,7 +68,37 @@ describe('built-in templates', () => {
     }
     expect(message.text).toContain(ruleTitle('no-blind-copies'));
     expect(message.text).toContain('NOT WORKING');
-    expect(message.html).toContain('<table');
+    expect(message.html).toContain(`<h3 style="font-size: 16px; margin-bottom: 4px;">${ruleTitle('no-blind-copies')}</h3>`);
+  });
+
+  it('the digest lists each rule’s items with the action taken, and only the withheld sentence for a private one', () => {
+    const message = renderTemplate('digest', sampleData('digest'));
+    expect(message.text).toContain(
+      '    * message “Street lighting on Castle Street”, sent Tuesday 13 April 2027 at 10:30: Cllr Tom Brown blind-copied Cllr Alice Green into correspondence with Sam Patel.\n      Action: warning sent to Cllr Tom Brown\n',
+    );
+    expect(message.text).toContain('Action: warning to Cllr Tom Brown could not be sent after 5 attempts: the mail server refused it');
+    expect(message.text).toContain('    * a private matter — details withheld\n      Action: warning waiting for quiet hours to end (Wednesday 14 April 2027 at 08:00)\n');
+    expect(message.html).toContain(
+      '<li><strong>message “Street lighting on Castle Street”, sent Tuesday 13 April 2027 at 10:30</strong>: Cllr Tom Brown blind-copied Cllr Alice Green into correspondence with Sam Patel.<br>Action: warning sent to Cllr Tom Brown</li>',
+    );
+    expect(message.html).toContain('<li><em>a private matter — details withheld</em><br>Action: warning waiting for quiet hours to end (Wednesday 14 April 2027 at 08:00)</li>');
+    // The private sentence is shown once per item, and the sample's officer-conduct summary never.
+    for (const part of [message.text, message.html]) {
+      expect(part.split('a private matter — details withheld')).toHaveLength(2);
+      expect(part).not.toContain('raised a concern');
+    }
+  });
+
+  it('the digest escapes an item’s subject line in the HTML part', () => {
+    const data = sampleData('digest');
+    if (!('digest' in data)) throw new Error('expected digest data');
+    const [first, ...rest] = data.digest.rules;
+    if (first === undefined) throw new Error('expected a rule in the sample');
+    const hostile = { reference: 'message “<img src=x onerror=alert(1)>”', summary: 'Someone wrote.', private: false, actions: 'nudge sent to <b>Tom</b>' };
+    const message = renderTemplate('digest', { ...data, digest: { ...data.digest, rules: [{ ...first, items: [hostile] }, ...rest] } });
+    expect(message.html).not.toContain('<img');
+    expect(message.html).toContain('&lt;img src');
+    expect(message.html).toContain('nudge sent to &lt;b&gt;Tom&lt;/b&gt;');
   });
 
   it('the digest says so when a section is empty', () => {
@@ -82,7 +112,8 @@ describe('built-in templates', () => {
     expect(message.text).toContain('Nothing to report');
     expect(message.text).toContain('No officer is waiting');
     expect(message.text).toContain('No election is listed');
-    expect(message.html).not.toContain('<table');
+    expect(message.html).toContain('<p>Nothing to report: no rule found anything.</p>');
+    expect(message.html).not.toContain('<h3');
   });
 
   it('checkTemplates finds nothing wrong with the built-in templates', () => {

@@ -3,6 +3,7 @@
  * is handed, a TCP proxy that can silently swallow a live connection, and small mail utilities.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { ImapFlow } from 'imapflow';
 import type { Problem, RawRecord } from '../../../src/items/types.js';
 import type { CursorStore, RecordSink } from '../../../src/sources/types.js';
 
@@ -150,7 +151,6 @@ export interface StackUserLike {
 
 /** Every message in a folder of a user's mailbox, read over IMAP. */
 export async function folderSources(imapPort: number, user: StackUserLike, folder: string): Promise<Buffer[]> {
-  const { ImapFlow } = await import('imapflow');
   const client = new ImapFlow({ host: '127.0.0.1', port: imapPort, secure: false, auth: { user: user.address, pass: user.password }, logger: false });
   await client.connect();
   try {

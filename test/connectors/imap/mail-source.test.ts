@@ -126,6 +126,19 @@ describe('one pass (sync)', () => {
     expect(cursors.getCursor('imap', `${users.sue.address}/inbox`)).toMatch(/^\d+:2$/);
   });
 
+  test('a cursor ahead of the server (its UIDs went backwards) makes it read the window again', async () => {
+    const cursors = new MemoryCursors();
+    const source = new ImapMailSource({ settings: settingsFor([{ address: users.sue.address, folders: ['inbox'] }]), cursors });
+    await source.sync(new RecordingSink());
+    const key = `${users.sue.address}/inbox`;
+    const [validity, last] = (cursors.getCursor('imap', key) ?? '').split(':');
+    cursors.setCursor('imap', key, `${validity}:${Number(last) + 100}`);
+    const sink = new RecordingSink();
+    await source.sync(sink);
+    expect(sink.messageIds()).toEqual(['<fresh-1@example.com>']);
+    expect(cursors.getCursor('imap', key)).toBe(`${validity}:${last}`);
+  });
+
   test('finds the Sent folder by SPECIAL-USE and labels its copies "sent"', async () => {
     await append(users.tom, 'Sent', rawMessage({ from: users.tom.address, to: `sam.patel@${D}`, subject: 'Sent copy', id: '<sent-1@millbrook-tc.gov.uk>' }));
     const source = new ImapMailSource({ settings: settingsFor([{ address: users.tom.address, folders: ['sent'] }]), cursors: new MemoryCursors() });
@@ -274,6 +287,26 @@ describe('watching', () => {
       stop.abort();
       await watching;
       await proxy.close();
+    }
+  });
+
+  test('stopping ends a command that is waiting on a silent server', async () => {
+    const proxy = await startFreezableProxy(stack.ports.imap);
+    // The default socket timeout (5 minutes): only closing the connection can end the wait.
+    const source = new ImapMailSource({ settings: settingsFor([{ address: users.ben.address, folders: ['inbox'] }], { recheckSeconds: 0.3 }, proxy.port), cursors: new MemoryCursors() });
+    const stop = new AbortController();
+    const watching = source.watch(new RecordingSink(), stop.signal);
+    try {
+      await eventually('the watcher to be connected', () => source.watchedFolders().length === 1);
+      proxy.freeze();
+      await new Promise((r) => setTimeout(r, 800)); // a re-check is now stuck waiting for an answer
+      stop.abort();
+      const outcome = await Promise.race([watching.then(() => 'stopped'), new Promise((r) => setTimeout(() => r('still waiting'), 10_000))]);
+      expect(outcome).toBe('stopped');
+    } finally {
+      stop.abort();
+      await proxy.close();
+      await watching;
     }
   });
 

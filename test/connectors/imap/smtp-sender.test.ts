@@ -113,9 +113,10 @@ describe('composing', () => {
     expect(raw).not.toMatch(/[^\r]\n/);
   });
 
-  test('refuses a header with a line break and a malformed Message-ID', async () => {
+  test('refuses a header with a line break, a malformed Message-ID and a missing Wardwatch key', async () => {
     await expect(composeMessage(outgoing('<compose-2@x.org>', { headers: { 'X-Wardwatch-Key': 'a\r\nBcc: someone@example.com' } }))).rejects.toThrow(/line break/);
     await expect(composeMessage(outgoing('no-brackets@x.org'))).rejects.toThrow(/Message-ID/);
+    await expect(composeMessage(outgoing('<compose-3@x.org>', { headers: {} }))).rejects.toThrow(/X-Wardwatch-Key/);
   });
 });
 
