@@ -56,6 +56,34 @@ export interface RunDeps {
 
 export async function runService(opts: RunOptions, deps: RunDeps = {}): Promise<number> {
   const io = deps.io ?? processIO;
+  const level = process.env['WARDWATCH_LOG_LEVEL'];
+  const logger = deps.logger ?? createLogger(isLogLevel(level) ? { level } : {});
+
+  // Take over the stop signals first, so that one arriving during start-up also stops cleanly.
+  let stopRequested = false;
+  let requestStop: () => void = () => undefined;
+  const stopSignal = new Promise<void>((resolve) => {
+    requestStop = resolve;
+  });
+  const unlisten = (deps.signals ?? processSignals).listen(
+    (signal) => {
+      logger.info({ signal }, 'stop requested; press Ctrl-C again to stop at once');
+      stopRequested = true;
+      requestStop();
+    },
+    (signal) => {
+      logger.warn({ signal }, 'second stop signal: stopping at once');
+      (deps.forceExit ?? (() => process.exit(130)))();
+    },
+  );
+  try {
+    return await runUntilStopped(opts, io, logger, () => stopRequested, stopSignal);
+  } finally {
+    unlisten();
+  }
+}
+
+async function runUntilStopped(opts: RunOptions, io: CommandIO, logger: ServiceLogger, stopRequested: () => boolean, stopSignal: Promise<void>): Promise<number> {
   let setup: Setup;
   try {
     setup = setupEngine(opts.config);
@@ -66,8 +94,6 @@ export async function runService(opts: RunOptions, deps: RunDeps = {}): Promise<
     }
     throw err;
   }
-  const level = process.env['WARDWATCH_LOG_LEVEL'];
-  const logger = deps.logger ?? createLogger(isLogLevel(level) ? { level } : {});
   const folderDir = folderSourceDir(setup.loaded, opts.source);
 
   let assembled: AssembledService;
@@ -88,6 +114,10 @@ export async function runService(opts: RunOptions, deps: RunDeps = {}): Promise<
     throw err;
   }
   const { service, sender } = assembled;
+  if (stopRequested()) {
+    await service.stop();
+    return 0;
+  }
 
   if (sender instanceof FileSender) logger.info({ outbox: sender.dir }, 'outgoing mail is written as .eml files to the outbox folder');
   try {
@@ -99,29 +129,14 @@ export async function runService(opts: RunOptions, deps: RunDeps = {}): Promise<
     return 1;
   }
 
-  const signals = deps.signals ?? processSignals;
-  return new Promise<number>((resolve) => {
-    const unlisten = signals.listen(
-      (signal) => {
-        logger.info({ signal }, 'stop requested; press Ctrl-C again to stop at once');
-        service.stop().then(
-          () => {
-            unlisten();
-            resolve(0);
-          },
-          (err: unknown) => {
-            logger.error({ error: errorMessage(err) }, 'Wardwatch did not stop cleanly');
-            unlisten();
-            resolve(1);
-          },
-        );
-      },
-      (signal) => {
-        logger.warn({ signal }, 'second stop signal: stopping at once');
-        (deps.forceExit ?? (() => process.exit(130)))();
-      },
-    );
-  });
+  await stopSignal;
+  try {
+    await service.stop();
+    return 0;
+  } catch (err) {
+    logger.error({ error: errorMessage(err) }, 'Wardwatch did not stop cleanly');
+    return 1;
+  }
 }
 
 export function register(program: Command): void {

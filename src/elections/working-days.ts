@@ -1,17 +1,47 @@
+/// <reference path="../../node_modules/date-holidays-parser/types/index.d.ts" />
 /**
  * Working days for election timetables (Representation of the People Act rules): every day except
  * Saturdays, Sundays, Christmas Eve, Christmas Day, Good Friday and bank holidays in England and
  * Wales. Maundy Thursday is a working day. Bank holidays come from `date-holidays`, with
  * observances (Mother's Day, Easter Sunday, …) filtered out.
  */
-import Holidays from 'date-holidays';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import HolidaysParser from 'date-holidays-parser';
+import { z } from 'zod';
 
 const bankHolidayCache = new Map<number, Set<string>>();
+
+const HolidayDataSchema = z.object({
+  version: z.string(),
+  license: z.string(),
+  holidays: z.record(z.string(), z.unknown()),
+  names: z.record(z.string(), z.unknown()),
+});
+
+let parser: HolidaysParser | undefined;
+
+/**
+ * England and Wales holidays from date-holidays' maintained data. Only the GB part of its
+ * world-wide data set is kept (the rest would hold some 20 MB for the life of the service).
+ */
+function englandAndWales(): HolidaysParser {
+  if (!parser) {
+    const require = createRequire(import.meta.url);
+    const file = path.join(path.dirname(require.resolve('date-holidays/package.json')), 'data', 'holidays.json');
+    const all = HolidayDataSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
+    const gb = all.holidays.GB;
+    if (gb === undefined) throw new Error(`date-holidays data (${file}) has no GB holidays`);
+    parser = new HolidaysParser({ version: all.version, license: all.license, holidays: { GB: gb }, names: all.names }, 'GB', 'ENG');
+  }
+  return parser;
+}
 
 function bankHolidays(year: number): Set<string> {
   let set = bankHolidayCache.get(year);
   if (!set) {
-    const hd = new Holidays('GB', 'ENG');
+    const hd = englandAndWales();
     set = new Set(
       hd
         .getHolidays(year)

@@ -11,6 +11,7 @@ import { compile } from 'html-to-text';
 import { simpleParser, type AddressObject, type HeaderValue, type Headers, type HeaderLines, type ParsedMail, type SimpleParserOptions } from 'mailparser';
 import { fromAddressObjects, normalizeAddress } from './addresses.js';
 import { assessAuthentication } from './auth-results.js';
+import { detached } from './detached.js';
 import { findForwardedAuthors, isForwardSubject } from './forwarded.js';
 import { isSendersSentCopy, sentCopyVerdict } from './mail-merge.js';
 import type { Address, AttachmentInfo, Importance, MailCopy, MailItem, Sensitivity } from './types.js';
@@ -311,7 +312,8 @@ async function build(source: Buffer, copy: MailCopy, options: ParseMailOptions):
 
   return {
     kind: 'mail',
-    key: messageId ?? `<${contentHash}@wardwatch.invalid>`,
+    // Detached: the key outlives the message (merge summaries, findings), its header block need not.
+    key: detached(messageId ?? `<${contentHash}@wardwatch.invalid>`),
     syntheticKey: messageId === undefined,
     from,
     ...(sender ? { sender } : {}),

@@ -137,7 +137,7 @@ export class Service {
     this.digest = deps.digest;
   }
 
-  /** Settle what a crash left half-done, then listen, act, watch and schedule. */
+  /** Listen, settle what a crash left half-done, then act, schedule and watch. */
   async start(): Promise<StartedService> {
     if (this.started) throw new Error('The service has already been started.');
     this.started = true;
@@ -148,7 +148,7 @@ export class Service {
     );
     if (config.dryRun) logger.warn({}, 'dry run: effects are recorded as what would be done, and nothing is sent');
 
-    await this.loop.start();
+    // Listen first: a port already taken stops the start before anything has been done.
     const http = this.deps.http ?? config.server;
     if (http !== false) {
       this.http = await startHttpServer({
@@ -160,6 +160,7 @@ export class Service {
       });
       logger.info({ host: this.http.host, port: this.http.port }, 'listening for /healthz and /metrics');
     }
+    await this.loop.start();
     // The catch-up digest goes out in its own time: the sources need not wait for it.
     this.digestStart = this.digest?.start().then(
       () => undefined,

@@ -90,6 +90,8 @@ describe('wardwatch run, killed and restarted', () => {
     }
 
     const last = startCli(c.configFile);
+    // (Until it listens, the process has not yet taken over SIGTERM from Node's default.)
+    await waitFor('the service to start', () => last.output().includes('listening for /healthz'), 30_000);
     await waitFor(
       'every nudge to be carried out',
       () => withStore(c.storePath, (store) => store.listEffects({ kinds: ['nudge'], states: ['done'] }).length === expected.length),
@@ -128,6 +130,7 @@ describe('wardwatch run, killed and restarted', () => {
     const c = council;
     const expected = dropViolations(c, 200);
     const run = startCli(c.configFile);
+    await waitFor('the service to start', () => run.output().includes('listening for /healthz'), 30_000);
     await waitFor(
       'some effects to be done',
       () => withStore(c.storePath, (store) => store.listEffects({ kinds: ['nudge'], states: ['done'] }).length >= 5),

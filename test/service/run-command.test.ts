@@ -19,10 +19,13 @@ class HandSignals implements StopSignals {
   private onStop: ((signal: string) => void) | undefined;
   private onForce: ((signal: string) => void) | undefined;
   listening = false;
+  /** Send the stop signal as soon as the command listens (a signal during start-up). */
+  constructor(private readonly early = false) {}
   listen(onStop: (signal: string) => void, onForce: (signal: string) => void): () => void {
     this.onStop = onStop;
     this.onForce = onForce;
     this.listening = true;
+    if (this.early) onStop('SIGTERM');
     return () => {
       this.listening = false;
     };
@@ -113,5 +116,16 @@ describe('wardwatch run', () => {
     const code = await runService({ config: council.configFile, source: council.sourceDir }, { io: out.io, signals: new HandSignals(), logger: createLogger({ destination: logs.stream }) });
     expect(code).toBe(1);
     expect(out.text()).toMatch(new RegExp(`Cannot listen on 127.0.0.1:${port}.*choose another server.port`));
+  });
+
+  it('stops cleanly when the stop signal comes during start-up, before doing anything (exit 0)', async () => {
+    council = makeCouncil();
+    const m = capacityMail(2);
+    dropMail(council, m.member, 'sent', 'two.eml', m.content);
+    const logs = logLines();
+    const code = await runService({ config: council.configFile }, { io: capture().io, signals: new HandSignals(true), logger: createLogger({ destination: logs.stream }) });
+    expect(code).toBe(0);
+    expect(await readOutbox(council.outboxDir)).toEqual([]);
+    expect(logs.lines().map((l) => l['msg'])).not.toContain('Wardwatch is starting');
   });
 });

@@ -1,0 +1,200 @@
+/**
+ * The merge summaries of a one-pass stream, kept small. A summary is a message without its text
+ * and attachments; held as a MailItem it still costs well over a kilobyte (a dozen arrays, most of
+ * them empty, and the same addresses and verdicts over and over). Here each is held compactly:
+ * empty lists left out, and the values messages share — address lists, authentication verdicts,
+ * mailbox and folder names — kept once for all. `get` gives back a fresh MailItem equal to the one
+ * that was stored, field for field and in the same order. The strings kept are detached copies, so
+ * a summary never keeps alive the message text its values were cut from.
+ */
+import { detached } from '../items/detached.js';
+import type { Address, AuthenticationVerdict, Importance, MailItem, Sensitivity } from '../items/types.js';
+
+/** The fields a summary has; an item with any other field is kept as it is. */
+const SUMMARY_FIELDS = new Set([
+  'kind', 'key', 'syntheticKey', 'from', 'sender', 'replyTo', 'to', 'cc', 'bcc', 'date', 'subject', 'inReplyTo',
+  'references', 'sensitivity', 'importance', 'authentication', 'text', 'forwardedAuthors', 'hasForwardedContent',
+  'labels', 'attachments', 'copies', 'contentHash',
+]);
+
+/** One summary: shared lists and verdicts by reference, empty lists as undefined, copies flattened. */
+class CompactMail {
+  constructor(
+    readonly key: string,
+    readonly syntheticKey: boolean,
+    readonly from: readonly Address[] | undefined,
+    readonly sender: Address | undefined,
+    readonly replyTo: readonly Address[] | undefined,
+    readonly to: readonly Address[] | undefined,
+    readonly cc: readonly Address[] | undefined,
+    readonly bcc: readonly Address[] | undefined,
+    readonly date: string | undefined,
+    readonly subject: string,
+    readonly inReplyTo: string | undefined,
+    readonly references: readonly string[] | undefined,
+    readonly sensitivity: Sensitivity,
+    readonly importance: Importance,
+    readonly authentication: AuthenticationVerdict,
+    readonly forwardedAuthors: readonly Address[] | undefined,
+    readonly hasForwardedContent: boolean,
+    readonly labels: readonly string[] | undefined,
+    /** mailbox, folder, origin of each copy in turn. */
+    readonly copies: readonly string[],
+    readonly contentHash: string,
+  ) {}
+}
+
+function copyAddress(a: Address): Address {
+  return a.name === undefined ? { address: a.address } : { address: a.address, name: a.name };
+}
+
+function keptAddress(a: Address): Address {
+  return a.name === undefined ? { address: detached(a.address) } : { address: detached(a.address), name: detached(a.name) };
+}
+
+function keptOrUndefined(s: string | undefined): string | undefined {
+  return s === undefined ? undefined : detached(s);
+}
+
+function copyAddresses(list: readonly Address[] | undefined): Address[] {
+  return list === undefined ? [] : list.map(copyAddress);
+}
+
+function isPlainAddress(a: Address): boolean {
+  const keys = Object.keys(a);
+  return keys[0] === 'address' && (keys.length === 1 || (keys.length === 2 && keys[1] === 'name' && typeof a.name === 'string'));
+}
+
+function isPlainVerdict(v: AuthenticationVerdict): boolean {
+  return Object.values(v).every((x) => x !== undefined);
+}
+
+export class MailSummaries {
+  private readonly compact = new Map<string, CompactMail>();
+  /** Items that do not have the usual shape, kept whole. */
+  private readonly whole = new Map<string, MailItem>();
+  private readonly strings = new Map<string, string>();
+  private readonly addressLists = new Map<string, readonly Address[]>();
+  private readonly verdicts = new Map<string, AuthenticationVerdict>();
+
+  get size(): number {
+    return this.compact.size + this.whole.size;
+  }
+
+  /** Keep `item` without its text and attachments (they are given back empty). */
+  set(item: MailItem): void {
+    const compact = this.shrink(item);
+    if (compact) {
+      this.compact.set(compact.key, compact);
+      this.whole.delete(item.key);
+    } else {
+      this.whole.set(item.key, { ...item, text: '', attachments: [] });
+      this.compact.delete(item.key);
+    }
+  }
+
+  /** A fresh copy of what was kept for `key`, text and attachments empty. */
+  get(key: string): MailItem | undefined {
+    const c = this.compact.get(key);
+    if (!c) {
+      const w = this.whole.get(key);
+      return w ? { ...w } : undefined;
+    }
+    const copies = [];
+    for (let i = 0; i + 2 < c.copies.length; i += 3) {
+      copies.push({ mailbox: c.copies[i] as string, folder: c.copies[i + 1] as string, origin: c.copies[i + 2] as string });
+    }
+    return {
+      kind: 'mail',
+      key: c.key,
+      syntheticKey: c.syntheticKey,
+      from: copyAddresses(c.from),
+      ...(c.sender !== undefined ? { sender: copyAddress(c.sender) } : {}),
+      replyTo: copyAddresses(c.replyTo),
+      to: copyAddresses(c.to),
+      cc: copyAddresses(c.cc),
+      bcc: copyAddresses(c.bcc),
+      ...(c.date !== undefined ? { date: c.date } : {}),
+      subject: c.subject,
+      ...(c.inReplyTo !== undefined ? { inReplyTo: c.inReplyTo } : {}),
+      references: c.references === undefined ? [] : [...c.references],
+      sensitivity: c.sensitivity,
+      importance: c.importance,
+      authentication: { ...c.authentication },
+      text: '',
+      forwardedAuthors: copyAddresses(c.forwardedAuthors),
+      hasForwardedContent: c.hasForwardedContent,
+      labels: c.labels === undefined ? [] : [...c.labels],
+      attachments: [],
+      copies,
+      contentHash: c.contentHash,
+    };
+  }
+
+  /** The compact form, or undefined when the item has a shape this store does not know. */
+  private shrink(item: MailItem): CompactMail | undefined {
+    for (const field of Object.keys(item)) if (!SUMMARY_FIELDS.has(field)) return undefined;
+    if ('sender' in item && item.sender === undefined) return undefined;
+    if ('date' in item && item.date === undefined) return undefined;
+    if ('inReplyTo' in item && item.inReplyTo === undefined) return undefined;
+    const lists = [item.from, item.replyTo, item.to, item.cc, item.bcc, item.forwardedAuthors];
+    if (!lists.every((list) => list.every(isPlainAddress))) return undefined;
+    if (item.sender !== undefined && !isPlainAddress(item.sender)) return undefined;
+    if (!isPlainVerdict(item.authentication)) return undefined;
+    const copies: string[] = [];
+    for (const copy of item.copies) {
+      if (Object.keys(copy).join() !== 'mailbox,folder,origin') return undefined;
+      copies.push(this.string(copy.mailbox), this.string(copy.folder), detached(copy.origin));
+    }
+    return new CompactMail(
+      detached(item.key),
+      item.syntheticKey,
+      this.addresses(item.from),
+      item.sender === undefined ? undefined : this.addresses([item.sender])?.[0],
+      this.addresses(item.replyTo),
+      this.addresses(item.to),
+      this.addresses(item.cc),
+      this.addresses(item.bcc),
+      keptOrUndefined(item.date),
+      detached(item.subject),
+      keptOrUndefined(item.inReplyTo),
+      item.references.length === 0 ? undefined : item.references.map(detached),
+      item.sensitivity,
+      item.importance,
+      this.verdict(item.authentication),
+      this.addresses(item.forwardedAuthors),
+      item.hasForwardedContent,
+      item.labels.length === 0 ? undefined : item.labels.map((l) => this.string(l)),
+      copies,
+      detached(item.contentHash),
+    );
+  }
+
+  private string(s: string): string {
+    const known = this.strings.get(s);
+    if (known !== undefined) return known;
+    const kept = detached(s);
+    this.strings.set(kept, kept);
+    return kept;
+  }
+
+  /** The shared copy of an address list (undefined for an empty one). */
+  private addresses(list: readonly Address[]): readonly Address[] | undefined {
+    if (list.length === 0) return undefined;
+    const key = JSON.stringify(list);
+    const known = this.addressLists.get(key);
+    if (known) return known;
+    const kept = list.map(keptAddress);
+    this.addressLists.set(key, kept);
+    return kept;
+  }
+
+  private verdict(v: AuthenticationVerdict): AuthenticationVerdict {
+    const key = JSON.stringify(v);
+    const known = this.verdicts.get(key);
+    if (known) return known;
+    const kept = { ...v, detail: detached(v.detail) };
+    this.verdicts.set(key, kept);
+    return kept;
+  }
+}
