@@ -1,11 +1,12 @@
 /**
  * The CalDAV requests the connector makes, through tsdav, with every answer checked at the
  * boundary: which reports a collection supports, sync-collection, the collection's CTag, the
- * ETags of its members, calendar-multiget, and GET / PUT (with If-Match) of one object.
+ * ETags of its members, calendar-multiget, finding an object by its UID (calendar-query), and
+ * GET / PUT (with If-Match) of one object.
  * Failures become ConnectorErrors that name the server and say what to check.
  */
 import { z } from 'zod';
-import { calendarMultiGet, getBasicAuthHeaders, propfind, supportedReportSet, syncCollection, updateObject, type DAVResponse } from 'tsdav';
+import { calendarMultiGet, calendarQuery, getBasicAuthHeaders, propfind, supportedReportSet, syncCollection, updateObject, type DAVResponse } from 'tsdav';
 import type { Credentials } from './config.js';
 import { ConnectorError, describeHttpError } from './errors.js';
 
@@ -57,6 +58,17 @@ function isMultistatus(raw: unknown): boolean {
 function isCollection(response: DAVResponse): boolean {
   const type = props(response).resourcetype;
   return typeof type === 'object' && type !== null && 'collection' in type;
+}
+
+/** True when an iCalendar text has a component with exactly this UID (folded lines joined). */
+function hasUid(ics: string, uid: string): boolean {
+  return ics
+    .replace(/\r?\n[ \t]/g, '')
+    .split(/\r?\n/)
+    .some((line) => {
+      const m = /^UID(?:;[^:]*)?:(.*)$/i.exec(line);
+      return m?.[1] !== undefined && m[1].trim() === uid;
+    });
 }
 
 export class CaldavHttp {
@@ -210,6 +222,41 @@ export class CaldavHttp {
       }
     }
     return out;
+  }
+
+  /**
+   * The URL of the member holding the event with this UID (RFC 4791 calendar-query on UID), or
+   * undefined when the calendar has none. The server's text-match is a substring match, so each
+   * answer's calendar data is checked for the exact UID.
+   */
+  async findByUid(collectionUrl: string, uid: string): Promise<string | undefined> {
+    const what = 'look for the event on the calendar';
+    return this.call(collectionUrl, what, async () => {
+      const responses = await calendarQuery({
+        url: collectionUrl,
+        props: { 'd:getetag': {}, 'c:calendar-data': {} },
+        filters: {
+          'comp-filter': {
+            _attributes: { name: 'VCALENDAR' },
+            'comp-filter': {
+              _attributes: { name: 'VEVENT' },
+              'prop-filter': { _attributes: { name: 'UID' }, 'text-match': { _attributes: { collation: 'i;octet' }, _text: uid } },
+            },
+          },
+        },
+        depth: '1',
+        headers: this.headers,
+        fetch: this.fetchImpl,
+      });
+      this.firstStatus(responses, collectionUrl, what);
+      for (const r of responses) {
+        if (!r.href || !r.ok) continue;
+        const url = new URL(r.href, collectionUrl).href;
+        const data = props(r).calendarData;
+        if (url !== collectionUrl && data !== undefined && hasUid(data, uid)) return url;
+      }
+      return undefined;
+    });
   }
 
   /** GET one object with its current ETag. */

@@ -206,10 +206,21 @@ export class CaldavSource {
     return objects.length;
   }
 
-  /** The object's URL for an event reference (its origin, resolved against its calendar). */
-  objectUrl(ref: EventRef): string {
+  /**
+   * The object's URL for an event reference: its origin (the href the event was read from),
+   * resolved against its calendar; without one (an event read from another calendar, or known
+   * only by its UID) the calendar is searched for the UID.
+   */
+  async objectUrl(ref: EventRef): Promise<string> {
     const calendar = this.settings.calendars.find((c) => c.id === ref.calendarId);
     if (!calendar) throw new ConnectorError(`The calendar ${ref.calendarId} is not one the CalDAV connector reads (connectors.imap.caldav.calendars).`);
+    if (ref.origin.trim() === '') {
+      const found = await this.http.findByUid(calendar.url, ref.uid);
+      if (found === undefined) {
+        throw new ConnectorError(`The event ${ref.uid} is not on the calendar ${ref.calendarId}; it may have been deleted or moved.`, { permanent: true });
+      }
+      return found;
+    }
     const url = new URL(ref.origin, calendar.url);
     if (url.origin !== new URL(calendar.url).origin) {
       throw new ConnectorError(`The event ${ref.uid} is at ${url.href}, not on the calendar server of ${ref.calendarId}.`);
@@ -222,7 +233,7 @@ export class CaldavSource {
    * When the server answers 412 (someone changed it meanwhile), reads it again and retries once.
    */
   async modify<T>(ref: EventRef, edit: ObjectEdit<T>): Promise<EventWrite<T>> {
-    const url = this.objectUrl(ref);
+    const url = await this.objectUrl(ref);
     for (let attempt = 1; attempt <= 2; attempt++) {
       const current = await this.http.get(url);
       const { ics, result } = edit(current.data);

@@ -21,12 +21,12 @@ import type { Address } from '../items/types.js';
 import { effectMessageId, serviceDomainOf } from '../outbox/idempotency.js';
 import { PermanentEffectError, type EffectExecutor } from '../outbox/outbox.js';
 import type { EventRef, MailSender, OutgoingMessage, SourceConnector } from '../sources/types.js';
-import { DAILY_SUMMARY_RULE, type EffectRow, type Store } from '../store/types.js';
+import { DAILY_SUMMARY_RULE, type EffectRow, type EventSummary, type Store } from '../store/types.js';
 import type { FoldedNudge, RecipientData, TemplateData } from '../templates/data.js';
 import { isTemplateName } from '../templates/names.js';
 import { formatWhen } from '../templates/wording.js';
 import { buildInvitationRequest } from './imip.js';
-import { addressOf, calendarName, loadItemDetails, looksAllDay, nameOf, splitEventKey, type ItemDetails } from './item-context.js';
+import { addressOf, calendarName, loadItemDetails, looksAllDay, nameOf, organizerOf, splitEventKey, type ItemDetails } from './item-context.js';
 import { MessageBuilder, recipientFor, templateNameFor, type FindingContext } from './messages.js';
 
 /** What the executor logs through (pino's logger fits). */
@@ -235,7 +235,7 @@ class Executor {
     const data = this.dataFor(name, fc, recipient);
 
     if (owner?.capabilities.addAttendees === true && calendarId !== undefined) {
-      await owner.addAttendees(this.eventRef(calendarId, fc.finding.item.key), [member]);
+      await owner.addAttendees(this.eventRef(calendarId, fc.finding.item.key, event), [member]);
       this.note(effect, `${recipient.name} was added to the event on the ${owner.name} calendar ${calendarId}.`);
       await this.send(effect, this.compose(name, data, recipient, effect.messageId, effect));
       return;
@@ -250,13 +250,13 @@ class Executor {
       event: {
         uid,
         ...(recurrenceId !== undefined ? { recurrenceId } : {}),
-        sequence: 0,
+        sequence: event.sequence ?? 0,
         start: event.start,
         end: event.end,
-        allDay: looksAllDay(event.start, event.end, this.timeZone),
+        allDay: event.allDay ?? looksAllDay(event.start, event.end, this.timeZone),
         summary: event.summary,
         location: event.location,
-        ...(event.organizer !== undefined ? { organizer: addressOf(this.directory, event.organizer) } : {}),
+        ...(event.organizer !== undefined ? { organizer: organizerOf(this.directory, event) } : {}),
       },
       attendee: member,
       fallbackOrganizer: this.messages.from,
@@ -278,7 +278,7 @@ class Executor {
     const organiser = finding.targets.offender !== undefined ? recipientFor(this.directory, finding.targets.offender) : undefined;
 
     if (owner?.capabilities.declineBooking === true) {
-      await owner.declineBooking(this.eventRef(calendarId, finding.item.key), roomAddress, this.declineReason(finding));
+      await owner.declineBooking(this.eventRef(calendarId, finding.item.key, fc.details.event), roomAddress, this.declineReason(finding));
       this.note(effect, `The booking of ${room} was declined on the ${owner.name} calendar.`);
       if (!organiser) {
         this.note(effect, 'The organiser is not known, so nobody was told that the booking was declined.');
@@ -336,12 +336,22 @@ class Executor {
   /* ------------------------------------------------------------------------------ helpers */
 
   /**
-   * The event as its source knows it. Only the calendar, UID and occurrence are known here (the
-   * store keeps no source location), so `origin` is empty: the connector finds the event by UID.
+   * The event as its source knows it: the calendar, UID and occurrence, and — when the stored
+   * summary is of an event on that very calendar — where the source keeps it (the CalDAV href)
+   * and the ETag that was judged. Otherwise (a booking on a room calendar of an event read from
+   * another calendar, or a summary stored before Wardwatch kept the href) `origin` is empty and
+   * the connector finds the event by its UID.
    */
-  private eventRef(calendarId: string, itemKey: string): EventRef {
+  private eventRef(calendarId: string, itemKey: string, event: EventSummary | undefined): EventRef {
     const { uid, recurrenceId } = splitEventKey(itemKey);
-    return { calendarId, uid, ...(recurrenceId !== undefined ? { recurrenceId } : {}), origin: '' };
+    const here = event !== undefined && event.calendarId === calendarId ? event : undefined;
+    return {
+      calendarId,
+      uid,
+      ...(recurrenceId !== undefined ? { recurrenceId } : {}),
+      origin: here?.origin ?? '',
+      ...(here?.etag !== undefined ? { etag: here.etag } : {}),
+    };
   }
 
   private declineReason(finding: Finding): string {

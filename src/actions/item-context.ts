@@ -60,6 +60,15 @@ export function addressOf(directory: Directory, address: string): Address {
   return person ? { address: lower, name: person.name } : { address: lower };
 }
 
+/** An event's organiser as a mail address: the directory's name, else the name the event gave. */
+export function organizerOf(directory: Directory, event: Pick<EventSummary, 'organizer' | 'organizerName'>): Address | undefined {
+  if (event.organizer === undefined) return undefined;
+  const known = addressOf(directory, event.organizer);
+  if (known.name !== undefined) return known;
+  const given = event.organizerName?.trim();
+  return given ? { ...known, name: given } : known;
+}
+
 /** The name the directory knows for an address, else the address itself. */
 export function nameOf(directory: Directory, address: string): string {
   return directory.person(address)?.name ?? address;
@@ -77,7 +86,7 @@ export function calendarName(calendars: ReadonlyMap<string, CalendarConfig>, cal
 }
 
 function eventData(event: EventSummary, deps: ItemContextDeps): ItemData {
-  const allDay = looksAllDay(event.start, event.end, deps.timeZone);
+  const allDay = event.allDay ?? looksAllDay(event.start, event.end, deps.timeZone);
   const when = allDay ? formatDay(event.start, deps.timeZone) : formatWhen(event.start, deps.timeZone);
   return {
     kind: 'event',
@@ -87,7 +96,7 @@ function eventData(event: EventSummary, deps: ItemContextDeps): ItemData {
     start: when,
     location: event.location.trim() !== '' ? event.location : null,
     calendar: calendarName(deps.calendars, event.calendarId),
-    from: event.organizer !== undefined ? describeAddress(addressOf(deps.directory, event.organizer)) : null,
+    from: event.organizer !== undefined ? describeAddress(organizerOf(deps.directory, event) ?? { address: event.organizer }) : null,
   };
 }
 

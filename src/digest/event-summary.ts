@@ -1,6 +1,7 @@
 /**
  * What the digest remembers of an event (store.upsertEvent): its title, time, place, kind, wards
- * and attendees, never its description. The service records one for each event it evaluates, so
+ * and attendees, never its description; and what the executor needs to change it at its source
+ * later (its href and ETag there, SEQUENCE, all-day flag, the organiser's name). The service records one for each event it evaluates, so
  * the digest can list upcoming public meetings, who was invited, and when a party-group meeting
  * awaiting the Clerk's authorisation takes place.
  */
@@ -40,6 +41,15 @@ export function eventSummaryOf(item: EventItem, directory: Directory, calendars:
     wards: [...facts.wards.wards],
     attendees: facts.attendees,
   };
-  if (item.organizer !== undefined) summary.organizer = item.organizer.address;
+  if (item.organizer !== undefined) {
+    summary.organizer = item.organizer.address;
+    const name = item.organizer.name?.trim();
+    if (name) summary.organizerName = name;
+  }
+  // Where the source keeps it and which version was judged: the executor changes it there (CalDAV PUT with If-Match).
+  if (item.origin !== '') summary.origin = item.origin;
+  if (item.etag !== undefined) summary.etag = item.etag;
+  summary.sequence = item.sequence;
+  summary.allDay = item.allDay;
   return summary;
 }

@@ -11,14 +11,13 @@
  * quarantined as a problem. One bad record never stops the next.
  */
 import { createHash } from 'node:crypto';
+import { eventSummaryOf as summariseEvent } from '../digest/event-summary.js';
 import type { Engine, ItemEvaluation } from '../engine/engine.js';
-import { computeEventFacts } from '../engine/facts.js';
 import type { EventItem, Item, Problem, RawRecord } from '../items/types.js';
 import { parseEffectKey } from '../outbox/idempotency.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { horizonFor } from '../pipeline/check.js';
 import { ItemStream, type ItemMemory } from '../pipeline/item-stream.js';
-import { classifyEvent, partiesOf } from '../signals/event-kind.js';
 import type { RecordSink } from '../sources/types.js';
 import type { EnqueueOutcome, EventSummary, Store } from '../store/types.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
@@ -54,32 +53,9 @@ export function evaluationHash(item: Item): string {
   return createHash('sha256').update(JSON.stringify(item), 'utf8').digest('hex');
 }
 
-/** The start and end the digest should show: for a series, the next occurrence still to come. */
-function nextTimes(item: EventItem, now: Date): { start: string; end: string } {
-  if (item.recurring && item.occurrences.length > 0) {
-    const at = now.getTime();
-    const next = item.occurrences.find((o) => Date.parse(o.end) >= at);
-    if (next) return { start: next.start, end: next.end };
-  }
-  return { start: item.start, end: item.end };
-}
-
+/** What the store keeps of an event for the digest and the executor (the digest's summary of it). */
 export function eventSummaryOf(item: EventItem, engine: Engine, now: Date): EventSummary {
-  const facts = computeEventFacts(item, engine.directory, engine.calendars);
-  const { start, end } = nextTimes(item, now);
-  const summary: EventSummary = {
-    key: item.key,
-    calendarId: item.calendarId,
-    summary: item.summary,
-    start,
-    end,
-    location: item.location,
-    kinds: classifyEvent(item, partiesOf(engine.directory)).kinds,
-    wards: facts.wards.wards,
-    attendees: facts.attendees,
-  };
-  if (item.organizer) summary.organizer = item.organizer.address;
-  return summary;
+  return summariseEvent(item, engine.directory, engine.calendars, now.toISOString());
 }
 
 export class LivePipeline implements RecordSink {

@@ -30,6 +30,8 @@ import { SourceRunner, type BackoffPolicy } from './source-runner.js';
 /** How long a routed message's original is kept for the Clerk's copy (then forgotten, for privacy). */
 export const ORIGINALS_KEPT_DAYS = 30;
 const DAY_MS = 86_400_000;
+/** The longest a catch-up digest waits for the sources' first sync at start-up. */
+const FIRST_SYNC_WAIT_MS = 5 * 60_000;
 
 export interface ServiceTuning {
   /** Between outbox rounds when nothing wakes it (default 15 s). */
@@ -161,15 +163,22 @@ export class Service {
       logger.info({ host: this.http.host, port: this.http.port }, 'listening for /healthz and /metrics');
     }
     await this.loop.start();
-    // The catch-up digest goes out in its own time: the sources need not wait for it.
-    this.digestStart = this.digest?.start().then(
-      () => undefined,
-      (err: unknown) => logger.error({ error: errorMessage(err) }, 'the digest schedule could not start'),
-    );
     this.keepHouse();
     this.housekeeping = setInterval(() => this.keepHouse(), DAY_MS);
     this.housekeeping.unref();
     for (const runner of this.runners) runner.start();
+    // A catch-up digest waits for each source's first sync (or a few minutes at most), so that it
+    // reports what is in the sources and how each is doing; the sources never wait for it.
+    const firstSyncs = Promise.race([
+      Promise.all(this.runners.map((r) => r.firstAttempt)),
+      new Promise<void>((resolve) => setTimeout(resolve, FIRST_SYNC_WAIT_MS).unref()),
+    ]);
+    this.digestStart = firstSyncs
+      .then(() => (this.stopping ? undefined : this.digest?.start()))
+      .then(
+        () => undefined,
+        (err: unknown) => logger.error({ error: errorMessage(err) }, 'the digest schedule could not start'),
+      );
     const started: StartedService = { sources: this.runners.map((r) => r.name) };
     if (this.http) started.port = this.http.port;
     return started;

@@ -77,6 +77,11 @@ export class SourceRunner {
   private readonly now: () => Date;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private loop: Promise<void> | undefined;
+  private settleFirst: () => void = () => undefined;
+  /** Resolves once the first sync has been attempted (whether it worked or not), or on stop. */
+  readonly firstAttempt: Promise<void> = new Promise((resolve) => {
+    this.settleFirst = resolve;
+  });
   /** Failures in a row (0 when the last attempt worked). */
   failures = 0;
 
@@ -102,6 +107,7 @@ export class SourceRunner {
   /** Stop watching; resolves once the sync or watch under way has ended. */
   async stop(): Promise<void> {
     this.controller.abort();
+    this.settleFirst();
     await this.connector.close();
     await this.loop;
   }
@@ -114,6 +120,7 @@ export class SourceRunner {
         await this.connector.sync(this.sink);
         if (signal.aborted) break;
         store.recordSourceSuccess(this.name, this.now().toISOString());
+        this.settleFirst();
         if (this.failures > 0) logger.info({ source: this.name, after: this.failures }, 'the source is working again');
         else logger.info({ source: this.name }, 'source synced');
         this.failures = 0;
@@ -135,6 +142,7 @@ export class SourceRunner {
           logger.error({ source: this.name, error: errorMessage(storeErr) }, 'could not record the source error in the state store');
         }
         metrics?.sourceErrors.inc({ source: this.name });
+        this.settleFirst();
         logger.warn({ source: this.name, error: message, failures: this.failures, retryInMs: delay }, 'the source failed; it will be tried again');
         await this.sleep(delay, signal);
       }

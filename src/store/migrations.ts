@@ -151,6 +151,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    description: "where each event lives in its source (href, ETag), its SEQUENCE, all-day flag and organiser's name",
+    sql: `
+      ALTER TABLE events ADD COLUMN origin TEXT;
+      ALTER TABLE events ADD COLUMN etag TEXT;
+      ALTER TABLE events ADD COLUMN sequence INTEGER;
+      ALTER TABLE events ADD COLUMN all_day INTEGER;
+      ALTER TABLE events ADD COLUMN organizer_name TEXT;
+    `,
+  },
 ];
 
 export class StoreVersionError extends Error {

@@ -175,6 +175,12 @@ export const EventDbRowSchema = z.object({
   wards: z.string(),
   organizer: z.string().nullable(),
   attendees: z.string(),
+  // Added by migration 3: absent (NULL) for events recorded before it.
+  organizer_name: z.string().nullable().optional(),
+  origin: z.string().nullable().optional(),
+  etag: z.string().nullable().optional(),
+  sequence: z.number().int().nullable().optional(),
+  all_day: z.number().int().nullable().optional(),
 });
 
 export function toEventSummary(raw: unknown): EventSummary {
@@ -192,6 +198,11 @@ export function toEventSummary(raw: unknown): EventSummary {
     attendees: parseJsonColumn(StringListSchema, r.attendees, where('attendees')),
   };
   if (r.organizer !== null) summary.organizer = r.organizer;
+  if (r.organizer_name !== null && r.organizer_name !== undefined) summary.organizerName = r.organizer_name;
+  if (r.origin !== null && r.origin !== undefined) summary.origin = r.origin;
+  if (r.etag !== null && r.etag !== undefined) summary.etag = r.etag;
+  if (r.sequence !== null && r.sequence !== undefined) summary.sequence = r.sequence;
+  if (r.all_day !== null && r.all_day !== undefined) summary.allDay = r.all_day !== 0;
   return summary;
 }
 

@@ -602,12 +602,14 @@ export class SqliteStore implements Store {
   upsertEvent(summary: EventSummary, now: string): void {
     this.db
       .prepare(
-        `INSERT INTO events (key, calendar_id, summary, start, end, location, kinds, wards, organizer, attendees, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO events (key, calendar_id, summary, start, end, location, kinds, wards, organizer, attendees, updated_at,
+                             organizer_name, origin, etag, sequence, all_day)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET calendar_id = excluded.calendar_id, summary = excluded.summary,
            start = excluded.start, end = excluded.end, location = excluded.location, kinds = excluded.kinds,
            wards = excluded.wards, organizer = excluded.organizer, attendees = excluded.attendees,
-           updated_at = excluded.updated_at`,
+           updated_at = excluded.updated_at, organizer_name = excluded.organizer_name, origin = excluded.origin,
+           etag = excluded.etag, sequence = excluded.sequence, all_day = excluded.all_day`,
       )
       .run(
         summary.key,
@@ -621,6 +623,11 @@ export class SqliteStore implements Store {
         summary.organizer ?? null,
         JSON.stringify(summary.attendees),
         now,
+        summary.organizerName ?? null,
+        summary.origin ?? null,
+        summary.etag ?? null,
+        summary.sequence ?? null,
+        summary.allDay === undefined ? null : summary.allDay ? 1 : 0,
       );
   }
 

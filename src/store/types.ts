@@ -196,8 +196,18 @@ export interface EventSummary {
   /** Ward ids it concerns. */
   wards: string[];
   organizer?: string;
+  /** The organiser's display name (the iCalendar CN), when the event gives one. */
+  organizerName?: string;
   /** Attendee addresses. */
   attendees: string[];
+  /** Where its source keeps it (the CalDAV href, a Graph id, a file path), so it can be changed there. */
+  origin?: string;
+  /** The source's version token when it was read (CalDAV ETag, Graph changeKey). */
+  etag?: string;
+  /** Its iCalendar SEQUENCE when it was read. */
+  sequence?: number;
+  /** True for an all-day event (start and end are then midnights, council time). */
+  allDay?: boolean;
 }
 
 /** Something only a person can settle (an unknown or ambiguous ward, say), for the digest. */

@@ -160,7 +160,8 @@ describe('invite', () => {
     await bench.run();
     expect(source.addAttendeesCalls).toEqual([
       {
-        ref: { calendarId: 'council-events', uid: 'parking-2026@millbrook-tc.gov.uk', origin: '' },
+        // Where the source keeps the event, as the store recorded it when it was judged.
+        ref: { calendarId: 'council-events', uid: 'parking-2026@millbrook-tc.gov.uk', origin: 'test:parking-2026@millbrook-tc.gov.uk' },
         attendees: [{ address: A.alice, name: 'Cllr Alice Green' }],
       },
     ]);
@@ -203,6 +204,30 @@ describe('invite', () => {
     expect(attendee?.getFirstValue()).toBe(`mailto:${A.alice}`);
     expect(attendee?.getParameter('rsvp')).toBe('TRUE');
     expect(ics?.content.toString('utf8')).toContain('DTSTART:20261203T190000Z');
+  });
+
+  it('gives the source the event\'s href and ETag as read, and the iMIP fallback its SEQUENCE, all-day dates and organiser\'s name', async () => {
+    bench = new ActionBench({ now: FRIDAY_MORNING });
+    const source = new FakeCalendarSource('caldav', { addAttendees: true, declineBooking: false });
+    bench.sources.set('council-events', source);
+    const href = 'https://dav.millbrook-tc.gov.uk/protocol%40millbrook-tc.gov.uk/council-events/parking.ics';
+    const read = { ...event(parkingMeeting), origin: href, etag: '"etag-7"', sequence: 4 };
+    bench.recordEvent(read);
+    await bench.run();
+    expect(source.addAttendeesCalls[0]?.ref).toEqual({ calendarId: 'council-events', uid: 'parking-2026@millbrook-tc.gov.uk', origin: href, etag: '"etag-7"' });
+
+    bench.dispose();
+    bench = new ActionBench({ now: FRIDAY_MORNING });
+    bench.sources.set('council-events', new FakeCalendarSource('folder', { addAttendees: false, declineBooking: false }));
+    const fair = event({ ...parkingMeeting, uid: 'fair-2026@millbrook-tc.gov.uk', organizer: 'events@castle-traders.example.org', start: '2026-12-05T00:00:00.000Z', end: '2026-12-06T00:00:00.000Z' });
+    bench.recordEvent({ ...fair, allDay: true, sequence: 2, organizer: { address: 'events@castle-traders.example.org', name: 'Castle Traders' } });
+    await bench.run();
+    const invitation = await bench.writtenWithId(bench.effect('invite', A.alice).messageId);
+    const ics = invitation.mail.attachments.find((a) => a.contentType.startsWith('text/calendar'))?.content.toString('utf8') ?? '';
+    const vevent = new ICAL.Component(ICAL.parse(ics)).getFirstSubcomponent('vevent');
+    expect(vevent?.getFirstPropertyValue('sequence')).toBe(2);
+    expect(ics).toContain('DTSTART;VALUE=DATE:20261205');
+    expect(vevent?.getFirstProperty('organizer')?.getParameter('cn')).toBe('Castle Traders');
   });
 
   it('fails for good, asking for a hand invitation, when neither the source nor the store knows the event', async () => {

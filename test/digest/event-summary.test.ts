@@ -28,8 +28,31 @@ describe('eventSummaryOf', () => {
       wards: ['castle'],
       organizer: A.sam,
       attendees: [A.tom],
+      origin: 'test:parking@millbrook-tc.gov.uk',
+      sequence: 0,
+      allDay: false,
     });
     expect(JSON.stringify(summary)).not.toContain(BODY_MARKER);
+  });
+
+  it('keeps where the source holds the event and which version was read, for changing it there later', () => {
+    const item = {
+      ...event({ uid: 'forum@millbrook-tc.gov.uk', organizer: A.clerk, summary: 'Public meeting: Castle Street', start: '2026-12-03T19:00:00.000Z' }),
+      organizer: { address: A.clerk, name: 'Helen Ashworth' },
+      origin: 'https://dav.millbrook-tc.gov.uk/protocol%40millbrook-tc.gov.uk/council-events/forum.ics',
+      etag: '"e-42"',
+      sequence: 3,
+      allDay: true,
+    };
+    expect(eventSummaryOf(item, directory, calendars, NOW)).toMatchObject({
+      organizer: A.clerk,
+      organizerName: 'Helen Ashworth',
+      origin: 'https://dav.millbrook-tc.gov.uk/protocol%40millbrook-tc.gov.uk/council-events/forum.ics',
+      etag: '"e-42"',
+      sequence: 3,
+      allDay: true,
+    });
+    expect(eventSummaryOf({ ...item, origin: '' }, directory, calendars, NOW)).not.toHaveProperty('origin');
   });
 
   it('gives a series the time of its next occurrence, and marks a cancelled event', () => {

@@ -127,6 +127,27 @@ describe('the source runner', () => {
     expect(steady.syncs).toBe(1);
   });
 
+  it('says when its first sync has been tried, whether it worked or not (the catch-up digest waits for it)', async () => {
+    const s = openStore();
+    const options = { store: s, logger: silentLogger(), backoff: { initialMs: 5000, maxMs: 300_000 }, sleep: (_ms: number, signal: AbortSignal) => pause(60_000, signal) };
+    const failing = new SourceRunner(new FlakySource('down', 1), new CountingSink(), options);
+    const working = new SourceRunner(new FlakySource('up', 0), new CountingSink(), options);
+    let settled = 0;
+    void failing.firstAttempt.then(() => (settled += 1));
+    void working.firstAttempt.then(() => (settled += 1));
+    await Promise.resolve();
+    expect(settled).toBe(0);
+    failing.start();
+    working.start();
+    await Promise.all([failing.firstAttempt, working.firstAttempt]);
+    expect(settled).toBe(2);
+    expect(s.listSourceHealth().map((h) => [h.source, sourceState(h)]).sort()).toEqual([
+      ['down', 'failing'],
+      ['up', 'ok'],
+    ]);
+    await Promise.all([failing.stop(), working.stop()]);
+  });
+
   it('stops at once while waiting to retry', async () => {
     const s = openStore();
     const broken = new FlakySource('broken', 1000);

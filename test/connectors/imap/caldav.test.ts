@@ -326,6 +326,28 @@ describe('writing to events', () => {
     expect(reply).toContain('pre-election period');
   });
 
+  test('an event known only by its UID (read from another calendar) is found on the room calendar by a calendar-query', async () => {
+    // A UID that contains another's: the server's text-match is a substring match, the connector's check is exact.
+    await putEvent('council-chamber', 'uid-lookup-decoy.ics', meeting('x-uid-lookup-1@millbrook-tc.gov.uk', 'Decoy', [`ATTENDEE;CUTYPE=ROOM:mailto:${chamber}`]));
+    const url = await putEvent(
+      'council-chamber',
+      'uid-lookup.ics',
+      meeting('uid-lookup-1@millbrook-tc.gov.uk', 'Castle ward surgery', [`ATTENDEE;CUTYPE=ROOM;PARTSTAT=ACCEPTED:mailto:${chamber}`]),
+    );
+    const connector = createImapConnector(settings(), new MemoryCursors());
+    try {
+      await connector.declineBooking(ref('council-chamber', 'uid-lookup-1@millbrook-tc.gov.uk', ''), chamber, 'Pre-election period (9.4b).');
+      const missing = connector.declineBooking(ref('council-chamber', 'no-such-uid@millbrook-tc.gov.uk', ''), chamber, 'Pre-election period (9.4b).');
+      await expect(missing).rejects.toBeInstanceOf(PermanentEffectError);
+      await expect(missing).rejects.toThrow('The event no-such-uid@millbrook-tc.gov.uk is not on the calendar council-chamber');
+    } finally {
+      await connector.close();
+    }
+    expect(attendeeParameters(lines(await getEvent(url)), chamber)?.PARTSTAT).toBe('DECLINED');
+    const decoy = lines(await getEvent(`${calendarUrl('council-chamber')}uid-lookup-decoy.ics`));
+    expect(attendeeParameters(decoy, chamber)?.PARTSTAT).toBeUndefined();
+  });
+
   test('declineBooking cancels a booking the room organised and tells the attendees', async () => {
     const url = await putEvent(
       'council-chamber',

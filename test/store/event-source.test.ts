@@ -1,0 +1,92 @@
+/**
+ * Migration 3: an event's place in its source (href, ETag), SEQUENCE, all-day flag and the
+ * organiser's name are kept with its summary, and events recorded before it still read back.
+ */
+import Database from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
+import type { EventSummary } from '../../src/store/types.js';
+import { A } from '../support/council.js';
+import { tempDir } from '../outbox/fixtures.js';
+
+const T0 = '2027-04-12T08:00:00.000Z';
+
+function meeting(extra: Partial<EventSummary> = {}): EventSummary {
+  return {
+    key: 'castle-forum@millbrook-tc.gov.uk',
+    calendarId: 'council-events',
+    summary: 'Public meeting: traffic calming on Castle Street',
+    start: '2027-04-20T17:00:00.000Z',
+    end: '2027-04-20T18:30:00.000Z',
+    location: 'Millbrook Library, Castle Street',
+    kinds: ['public-meeting'],
+    wards: ['castle'],
+    organizer: A.clerk,
+    attendees: [A.tom],
+    ...extra,
+  };
+}
+
+describe('events keep where their source holds them', () => {
+  let dir: ReturnType<typeof tempDir>;
+  const open: SqliteStore[] = [];
+  const openStore = (migrations = MIGRATIONS): SqliteStore => {
+    const store = new SqliteStore(dir.file('wardwatch.sqlite'), { migrations });
+    open.push(store);
+    return store;
+  };
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => {
+    for (const s of open.splice(0)) s.close();
+    dir.remove();
+  });
+
+  it('stores and returns the href, ETag, SEQUENCE, all-day flag and organiser name', () => {
+    const store = openStore();
+    const event = meeting({
+      organizerName: 'Helen Ashworth',
+      origin: 'http://127.0.0.1:5232/protocol%40millbrook-tc.gov.uk/council-events/forum.ics',
+      etag: '"a1b2"',
+      sequence: 2,
+      allDay: false,
+    });
+    store.upsertEvent(event, T0);
+    expect(store.getEvent(event.key)).toEqual(event);
+
+    const allDay = meeting({ key: 'fete@millbrook-tc.gov.uk', allDay: true, sequence: 0 });
+    store.upsertEvent(allDay, T0);
+    expect(store.getEvent(allDay.key)).toMatchObject({ allDay: true, sequence: 0 });
+  });
+
+  it('replaces the ETag when the event is read again after a change', () => {
+    const store = openStore();
+    store.upsertEvent(meeting({ origin: '/cal/forum.ics', etag: '"v1"', sequence: 0 }), T0);
+    store.upsertEvent(meeting({ origin: '/cal/forum.ics', etag: '"v2"', sequence: 1, attendees: [A.tom, A.alice] }), T0);
+    expect(store.getEvent('castle-forum@millbrook-tc.gov.uk')).toMatchObject({ etag: '"v2"', sequence: 1, attendees: [A.tom, A.alice] });
+  });
+
+  it('upgrades a file written before migration 3 and still reads its events, without the new fields', () => {
+    const before = MIGRATIONS.filter((m) => m.version < 3);
+    openStore(before).close();
+    open.splice(0);
+    // A row as the previous version of Wardwatch wrote it.
+    const db = new Database(dir.file('wardwatch.sqlite'));
+    const m = meeting();
+    db.prepare(
+      `INSERT INTO events (key, calendar_id, summary, start, end, location, kinds, wards, organizer, attendees, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(m.key, m.calendarId, m.summary, m.start, m.end, m.location, JSON.stringify(m.kinds), JSON.stringify(m.wards), m.organizer ?? null, JSON.stringify(m.attendees), T0);
+    db.close();
+
+    const upgraded = openStore();
+    const read = upgraded.getEvent('castle-forum@millbrook-tc.gov.uk');
+    expect(read).toEqual(meeting());
+    expect(read).not.toHaveProperty('origin');
+    expect(read).not.toHaveProperty('etag');
+    upgraded.upsertEvent(meeting({ origin: '/cal/forum.ics', etag: '"v3"' }), T0);
+    expect(upgraded.getEvent('castle-forum@millbrook-tc.gov.uk')).toMatchObject({ origin: '/cal/forum.ics', etag: '"v3"' });
+  });
+});
