@@ -21,6 +21,7 @@
  *       user: protocol@millbrook-tc.gov.uk
  *       password: ${WARDWATCH_CALDAV_PASSWORD}
  *       calendars: { council-events: /protocol%40millbrook-tc.gov.uk/council-events/ }
+ *       pollSeconds: 60                              # CalDAV has no push: how often to look
  * ```
  */
 import { readFileSync } from 'node:fs';
@@ -81,6 +82,8 @@ const CaldavSchema = z
      * own certificate authority is trusted through Node's NODE_EXTRA_CA_CERTS.)
      */
     syncMethod: z.enum(['auto', 'sync-collection', 'etag']).default('auto'),
+    /** How often the calendars are polled (CalDAV has no push), in seconds; default: recheckSeconds. */
+    pollSeconds: z.number().positive().max(3600).optional(),
   })
   .strict();
 
@@ -163,6 +166,8 @@ export interface CaldavSettings {
   credentials: Credentials;
   calendars: CaldavCalendar[];
   syncMethod: 'auto' | 'sync-collection' | 'etag';
+  /** Between polls of the calendars. */
+  pollMs: number;
 }
 
 export interface ImapSettings {
@@ -324,6 +329,7 @@ export function parseImapSettings(raw: unknown, context: ImapContext, env: Envir
       credentials: { user: s.caldav.user, password: resolveSecret(s.caldav.password, 'connectors.imap.caldav.password', env) },
       calendars,
       syncMethod: s.caldav.syncMethod,
+      pollMs: (s.caldav.pollSeconds ?? s.recheckSeconds) * 1000,
     };
   }
   return settings;

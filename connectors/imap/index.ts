@@ -56,12 +56,13 @@ class StandardsConnector implements ImapConnector {
   private readonly imip: ImipContext;
   private readonly logger: ConnectorLogger;
   private readonly now: () => Date;
-  private readonly recheckMs: number;
+  /** Between polls of the CalDAV calendars. */
+  private readonly pollMs: number;
 
   constructor(settings: ImapSettings, cursors: CursorStore, logger: ConnectorLogger, options: ImapConnectorOptions) {
     this.logger = logger;
     this.now = options.now ?? (() => new Date());
-    this.recheckMs = settings.recheckMs;
+    this.pollMs = settings.caldav?.pollMs ?? settings.recheckMs;
     this.mail = new ImapMailSource({ settings, cursors, logger, now: this.now });
     this.calendars = settings.caldav
       ? new CaldavSource({
@@ -110,7 +111,7 @@ class StandardsConnector implements ImapConnector {
 
   async watch(sink: RecordSink, signal: AbortSignal): Promise<void> {
     const loops = [this.mail.watch(sink, signal)];
-    if (this.calendars) loops.push(this.calendars.watch(sink, signal, this.recheckMs));
+    if (this.calendars) loops.push(this.calendars.watch(sink, signal, this.pollMs));
     await Promise.all(loops);
   }
 

@@ -10,12 +10,27 @@
 import { detached } from '../items/detached.js';
 import type { Address, AuthenticationVerdict, Importance, MailItem, Sensitivity } from '../items/types.js';
 
-/** The fields a summary has; an item with any other field is kept as it is. */
-const SUMMARY_FIELDS = new Set([
-  'kind', 'key', 'syntheticKey', 'from', 'sender', 'replyTo', 'to', 'cc', 'bcc', 'date', 'subject', 'inReplyTo',
-  'references', 'sensitivity', 'importance', 'authentication', 'text', 'forwardedAuthors', 'hasForwardedContent',
-  'labels', 'attachments', 'copies', 'contentHash',
-]);
+/**
+ * The fields a summary has, in the order parsing and merging write them; an item with any other
+ * field, or with its fields in another order, is kept as it is.
+ */
+const FIELD_ORDER = new Map(
+  [
+    'kind', 'key', 'syntheticKey', 'from', 'sender', 'replyTo', 'to', 'cc', 'bcc', 'date', 'subject', 'inReplyTo',
+    'references', 'sensitivity', 'importance', 'authentication', 'text', 'forwardedAuthors', 'hasForwardedContent',
+    'labels', 'attachments', 'copies', 'contentHash',
+  ].map((field, i) => [field, i]),
+);
+
+function inUsualOrder(item: MailItem): boolean {
+  let last = -1;
+  for (const field of Object.keys(item)) {
+    const at = FIELD_ORDER.get(field);
+    if (at === undefined || at <= last) return false;
+    last = at;
+  }
+  return true;
+}
 
 /** One summary: shared lists and verdicts by reference, empty lists as undefined, copies flattened. */
 class CompactMail {
@@ -133,7 +148,7 @@ export class MailSummaries {
 
   /** The compact form, or undefined when the item has a shape this store does not know. */
   private shrink(item: MailItem): CompactMail | undefined {
-    for (const field of Object.keys(item)) if (!SUMMARY_FIELDS.has(field)) return undefined;
+    if (!inUsualOrder(item)) return undefined;
     if ('sender' in item && item.sender === undefined) return undefined;
     if ('date' in item && item.date === undefined) return undefined;
     if ('inReplyTo' in item && item.inReplyTo === undefined) return undefined;

@@ -10,6 +10,7 @@ import type { Evidence } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
 import { phraseFilter } from './prefilter.js';
 import { matchesIn } from './regex.js';
+import { splitSentences } from './sentences.js';
 
 export const CONDUCT_PHRASES: readonly PhrasePattern[] = [
   words('capability', 'not\\s+up\\s+to\\s+(?:the\\s+job|it|scratch)', 'out\\s+of\\s+(?:his|her|their)\\s+depth', 'not\\s+fit\\s+for\\s+(?:the\\s+)?(?:role|job|post|purpose)'),
@@ -139,16 +140,12 @@ function mentionsIn(clause: string, namers: readonly Namer[]): (Found & { namer:
 
 /** Sentences, then clauses split at commas, semicolons, dashes, brackets and "but"/"however". */
 function sentencesAndClauses(text: string): string[][] {
-  return text
-    .split(/(?<=[.!?])\s+|\r?\n\s*\r?\n|\r?\n(?=\s*[^\p{Ll}\p{N}\s])/u)
-    .map((s) => s.replace(/\s+/g, ' ').trim())
-    .filter((s) => s.length > 0)
-    .map((s) =>
-      s
-        .split(/[,;:()]|\s[-–—]\s|(?<![\p{L}])(?:but|however|whereas|although|though)(?![\p{L}])/iu)
-        .map((c) => c.trim())
-        .filter((c) => c.length > 0),
-    );
+  return splitSentences(text).map((s) =>
+    s
+      .split(/[,;:()]|\s[-–—]\s|(?<![\p{L}])(?:but|however|whereas|although|though)(?![\p{L}])/iu)
+      .map((c) => c.trim())
+      .filter((c) => c.length > 0),
+  );
 }
 
 export interface ConductFinding {

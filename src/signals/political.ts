@@ -8,6 +8,7 @@ import { words, type PhrasePattern } from './match.js';
 import { memoize, memoizeLabelledList, memoizeList } from './memo.js';
 import { phraseFilter, type PhraseFilter } from './prefilter.js';
 import { matchesIn } from './regex.js';
+import { splitSentences } from './sentences.js';
 
 /** Party names every council meets, besides those its directory lists. */
 export const COMMON_PARTIES: readonly string[] = [
@@ -242,10 +243,7 @@ export const CIVIC_CAMPAIGNS: readonly PhrasePattern[] = [
 
 /** Sentences of a message's own text; a line break ends one unless the next line carries on in lower case. */
 export function sentences(text: string): string[] {
-  return text
-    .split(/(?<=[.!?])\s+|\r?\n\s*\r?\n|\r?\n(?=\s*[^\p{Ll}\p{N}\s])/u)
-    .map((s) => s.replace(/\s+/g, ' ').trim())
-    .filter((s) => s.length > 0);
+  return splitSentences(text);
 }
 
 /** A request that points elsewhere for its object ("could you print these?", "… of the attached"). */

@@ -80,6 +80,15 @@ describe('connectors.imap settings', () => {
     ]);
     expect(s.caldav?.credentials).toEqual({ user: `protocol@${D}`, password: 'dav-secret' });
     expect(s.caldav?.syncMethod).toBe('auto');
+    // Calendars are polled as often as folders are re-checked, unless told otherwise.
+    expect(s.caldav?.pollMs).toBe(500);
+    const polled = parseImapSettings(
+      { ...base, caldav: { url: 'https://dav.millbrook-tc.gov.uk/', user: `protocol@${D}`, password: '${WW_DAV}', calendars: {}, pollSeconds: 15 } },
+      context,
+      env,
+    );
+    expect(polled.caldav?.pollMs).toBe(15_000);
+    expect(polled.recheckMs).toBe(60_000);
   });
 
   test('a missing environment variable is named, with the field that refers to it', () => {

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { capacityPatterns } from '../../src/signals/capacity.js';
+import { CONDUCT_PHRASES } from '../../src/signals/conduct.js';
+import { words, type PhrasePattern } from '../../src/signals/match.js';
+import { partyStatementPatterns } from '../../src/signals/media.js';
+import { informationalPatterns, obligationPatterns, onBehalfPatterns } from '../../src/signals/obligations.js';
+import {
+  AMBIGUOUS_CAMPAIGN,
+  CIVIC_CAMPAIGNS,
+  PARTY_BUSINESS,
+  PARTY_TOPICS,
+  PARTY_WORK_REQUESTS,
+  partyBusinessPatterns,
+  partyContextPatterns,
+  partyNames,
+} from '../../src/signals/political.js';
+import { findPhrasesFiltered, phraseFilter } from '../../src/signals/prefilter.js';
+import { DEADLINE_PATTERNS, FACTUAL_PATTERNS, REQUEST_PATTERNS } from '../../src/signals/requests.js';
+
+/** What the filter must answer: does any pattern, used on its own, find something? */
+function anyMatches(patterns: readonly PhrasePattern[], text: string): boolean {
+  return patterns.some((p) => new RegExp(p.re.source, p.re.flags.replace(/[gy]/g, '')).test(text));
+}
+
+const parties = partyNames(['Green', 'Labour', 'Conservative', 'Independent']);
+const GROUPS: Record<string, readonly PhrasePattern[]> = {
+  'party work requests': PARTY_WORK_REQUESTS,
+  'party topics': [...PARTY_TOPICS, ...AMBIGUOUS_CAMPAIGN],
+  'party business': [...PARTY_BUSINESS, ...partyBusinessPatterns(parties)],
+  'party names (case-sensitive)': partyContextPatterns(parties),
+  'civic campaigns (mixed flags)': CIVIC_CAMPAIGNS,
+  conduct: CONDUCT_PHRASES,
+  requests: [...REQUEST_PATTERNS, ...DEADLINE_PATTERNS],
+  factual: FACTUAL_PATTERNS,
+  capacity: capacityPatterns(['Castle', 'Riverside']),
+  'on behalf': onBehalfPatterns('Millbrook Town Council'),
+  obligations: [...obligationPatterns('Millbrook Town Council'), ...informationalPatterns('Millbrook Town Council')],
+  'party statements': partyStatementPatterns(parties),
+};
+
+/** Words taken from the patterns themselves, so random texts often hit (and nearly hit) them. */
+function vocabulary(): string[] {
+  const found = new Set<string>();
+  for (const list of Object.values(GROUPS)) {
+    for (const p of list) for (const w of p.re.source.match(/[A-Za-z’']{2,}/g) ?? []) found.add(w);
+  }
+  return [...found, 'Dan', 'Okafor', 'the', 'Council', 'Green', 'Village', 'not', 'annual', 'Vote', 'Cllr'];
+}
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const SEPARATORS = [' ', ' ', ' ', '  ', '\n', ', ', '. ', '-', '’s ', ' – '];
+
+describe('phraseFilter', () => {
+  const vocab = vocabulary();
+  const r = rng(11);
+  const texts: string[] = [
+    '',
+    'Could you please print these leaflets for our campaign?',
+    'Frankly, Dan is not up to the job and should be sacked.',
+    'Please find attached the Keep Millbrook Tidy campaign poster.',
+    'Vote Green! The Village Green campaign needs you.',
+    'I am writing as your ward councillor for Castle ward.',
+    'On behalf of the Council, we accept your quotation. Please proceed.',
+    'Speaking for the Labour Group, as Green group leader.',
+    'When is the next meeting? Could you tell me the time?',
+  ];
+  for (let n = 0; n < 3000; n++) {
+    const length = 1 + Math.floor(r() * 8);
+    const parts: string[] = [];
+    for (let i = 0; i < length; i++) {
+      const w = vocab[Math.floor(r() * vocab.length)] ?? '';
+      parts.push(r() < 0.3 ? w.toUpperCase() : r() < 0.5 ? w.toLowerCase() : w);
+      parts.push(SEPARATORS[Math.floor(r() * SEPARATORS.length)] ?? ' ');
+    }
+    texts.push(parts.join(''));
+  }
+
+  it.each(Object.entries(GROUPS))('answers exactly as the %s patterns one by one', (_name, patterns) => {
+    const filter = phraseFilter(patterns);
+    let hits = 0;
+    for (const text of texts) {
+      const expected = anyMatches(patterns, text);
+      if (expected) hits += 1;
+      expect(filter.mayMatch(text), JSON.stringify(text)).toBe(expected);
+    }
+    // The texts exercise both answers.
+    expect(hits).toBeGreaterThan(0);
+    expect(hits).toBeLessThan(texts.length);
+  });
+
+  it('falls back to testing one by one for patterns that cannot be combined', () => {
+    const patterns: PhrasePattern[] = [
+      { label: 'repeated word', re: /\b(\w+)\s+\1\b/i },
+      { label: 'named', re: /(?<year>\d{4})-\k<year>/u },
+      words('plain', 'hello'),
+    ];
+    const filter = phraseFilter(patterns);
+    expect(filter.mayMatch('the the')).toBe(true);
+    expect(filter.mayMatch('2026-2026')).toBe(true);
+    expect(filter.mayMatch('say hello')).toBe(true);
+    expect(filter.mayMatch('the then 2026-2027')).toBe(false);
+  });
+
+  it('ignores the g and y flags and any lastIndex the patterns carry', () => {
+    const g = /abc/g;
+    g.lastIndex = 10;
+    const filter = phraseFilter([{ label: 'g', re: g }, { label: 'y', re: /xyz/y }]);
+    expect(filter.mayMatch('abc')).toBe(true);
+    expect(filter.mayMatch('--xyz')).toBe(true);
+    expect(filter.mayMatch('ab xy')).toBe(false);
+    expect(g.lastIndex).toBe(10);
+  });
+
+  it('is built once per list of patterns, and a list rebuilt from the same patterns finds it', () => {
+    expect(phraseFilter([...CONDUCT_PHRASES])).toBe(phraseFilter(CONDUCT_PHRASES));
+    expect(phraseFilter(REQUEST_PATTERNS)).not.toBe(phraseFilter(FACTUAL_PATTERNS));
+  });
+
+  it('finds nothing in an empty list', () => {
+    expect(phraseFilter([]).mayMatch('anything')).toBe(false);
+  });
+});
+
+describe('findPhrasesFiltered', () => {
+  it('finds the same phrases as findPhrases', () => {
+    const patterns = onBehalfPatterns('Millbrook Town Council');
+    expect(findPhrasesFiltered('On behalf of the Council, I write.', patterns, 'body')).toEqual([
+      { kind: 'phrase', text: 'On behalf of the Council', field: 'body' },
+    ]);
+    expect(findPhrasesFiltered('Nothing official here.', patterns, 'body')).toEqual([]);
+  });
+});
