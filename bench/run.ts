@@ -3,12 +3,14 @@
  * Sections: rules (issue 2). Each prints whether it met its targets; the exit code is 0 either
  * way (benchmarks inform, the tests decide).
  */
+import { imapBench } from './imap-bench.js';
 import { rulesBench } from './rules-bench.js';
 import { serviceBench } from './service-bench.js';
 
 const sections: Record<string, () => { ok: boolean; lines: string[] } | Promise<{ ok: boolean; lines: string[] }>> = {
   rules: rulesBench,
   service: serviceBench,
+  imap: imapBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

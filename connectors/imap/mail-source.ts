@@ -39,7 +39,8 @@ class SinkFailure extends Error {
   override readonly name = 'SinkFailure';
 }
 
-const FETCH_BATCH_COUNT = 20;
+/** Messages fetched per FETCH command (and at most FETCH_BATCH_BYTES). */
+export const FETCH_BATCH_COUNT = 20;
 const FETCH_BATCH_BYTES = 20 * 1024 * 1024;
 /** Consecutive failures of one folder before the pipeline is told (a restart is not news). */
 const PROBLEM_AFTER_FAILURES = 3;

@@ -34,7 +34,7 @@ function escapeRegExp(s: string): string {
 }
 
 /** The council's own conduct phrases as patterns, built once per list. */
-const councilPhrases = memoizeList((phrases: readonly string[]): PhrasePattern[] =>
+const councilPhrases = memoizeList((phrases: readonly string[]): readonly PhrasePattern[] =>
   phrases
     .map((p) => p.trim())
     .filter((p) => p.length > 0)

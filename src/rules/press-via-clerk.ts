@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { Directory, Person } from '../directory/directory.js';
 import type { PreElectionPeriod } from '../elections/types.js';
 import { partyStatementPatterns } from '../signals/media.js';
+import { keyOfLists, memoize } from '../signals/memo.js';
 import { fact } from '../signals/match.js';
 import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { ownTextOf } from '../signals/text-views.js';
@@ -43,14 +44,15 @@ function wardNames(period: PreElectionPeriod, member: Person, dir: Directory): s
 }
 
 /** "2027-01-21" → "21 January 2027", as a clerk would write it. */
-function longDate(isoDate: string): string {
-  return new Date(`${isoDate.slice(0, 10)}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
-}
+const longDate = memoize(String, (isoDate: string): string =>
+  new Date(`${isoDate.slice(0, 10)}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }),
+);
 
 /** An instant as the council's local date, e.g. "12 January 2027". */
-function localDate(instant: string, timeZone: string): string {
-  return new Date(instant).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone });
-}
+const localDate = memoize(
+  (instant: string, timeZone: string) => keyOfLists(timeZone, instant),
+  (instant: string, timeZone: string): string => new Date(instant).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone }),
+);
 
 function electionName(period: PreElectionPeriod): string {
   return period.name ?? `election of ${period.poll}`;

@@ -143,7 +143,8 @@ const partyPhrases = memoizeList((parties: readonly string[]): readonly PhrasePa
 });
 
 /** The patterns of every kind for one council's parties and extra phrases, built once per setting. */
-const kindPatterns = memoize(
+/** The patterns of every kind, by the contents of the parties and the extra phrases. */
+const kindPatternsByContents = memoize(
   (parties: readonly string[], extra: ExtraKindPhrases) => keyOfLists(parties, ...EVENT_KINDS.map((k) => extra[k] ?? [])),
   (parties: readonly string[], extra: ExtraKindPhrases): Record<EventKind, PhrasePattern[]> => {
     const patternsOf = (kind: EventKind): PhrasePattern[] => [
@@ -159,6 +160,31 @@ const kindPatterns = memoize(
       'council-meeting': patternsOf('council-meeting'),
     };
   },
+);
+
+/** A number for each list seen, so that the same lists make a short key without being read. */
+const listIds = new WeakMap<readonly string[], number>();
+let lastListId = 0;
+
+function listId(list: readonly string[] | undefined): number {
+  if (list === undefined) return 0;
+  let id = listIds.get(list);
+  if (id === undefined) {
+    lastListId += 1;
+    id = lastListId;
+    listIds.set(list, id);
+  }
+  return id;
+}
+
+/**
+ * The patterns of every kind for one council's parties and extra phrases. Rules hand over the
+ * same (unchanging) lists on every event, so they are recognised by identity first; equal lists
+ * met afresh are recognised by their contents.
+ */
+const kindPatterns = memoize(
+  (parties: readonly string[], extra: ExtraKindPhrases) => [parties, ...EVENT_KINDS.map((k) => extra[k])].map(listId).join(','),
+  kindPatternsByContents,
 );
 
 function firstMatch(text: string, patterns: readonly PhrasePattern[], field: string): Evidence | undefined {
@@ -201,7 +227,40 @@ function normalizeCategory(c: string): string {
  */
 export function classifyEvent(item: EventItem, parties: readonly string[], extra: ExtraKindPhrases = {}): EventClassification {
   const patterns = kindPatterns(parties, extra);
+  let known = classified.get(item);
+  if (!known || known.categories !== item.categories || known.summary !== item.summary || known.description !== item.description) {
+    known = { categories: item.categories, summary: item.summary, description: item.description, byPatterns: new Map() };
+    classified.set(item, known);
+  }
+  let result = known.byPatterns.get(patterns);
+  if (!result) {
+    result = classifyWith(item, patterns);
+    known.byPatterns.set(patterns, result);
+  }
+  return copyOf(result);
+}
 
+/**
+ * Every event rule asks what kind of meeting an event is, most of them with the same patterns
+ * (the council's extra phrases are usually none): the answer is kept beside the event while the
+ * event lives, per set of patterns, and each caller gets its own copy.
+ */
+interface Classified {
+  categories: readonly string[];
+  summary: string;
+  description: string;
+  byPatterns: Map<Record<EventKind, PhrasePattern[]>, EventClassification>;
+}
+
+const classified = new WeakMap<EventItem, Classified>();
+
+function copyOf(c: EventClassification): EventClassification {
+  const byKind: Partial<Record<EventKind, Evidence[]>> = {};
+  for (const k of c.kinds) byKind[k] = (c.byKind[k] ?? []).map((e) => ({ ...e }));
+  return { kinds: [...c.kinds], evidence: c.kinds.flatMap((k) => byKind[k] ?? []), byKind };
+}
+
+function classifyWith(item: EventItem, patterns: Record<EventKind, PhrasePattern[]>): EventClassification {
   const found: Found = new Map();
   for (const category of item.categories) {
     const whole = CATEGORY_WORDS[normalizeCategory(category)];
@@ -248,9 +307,17 @@ function dedupeEvidence(list: Evidence[]): Evidence[] {
 }
 
 /** The distinct party names of the council's people, for `classifyEvent`. */
-export function partiesOf(directory: Directory): string[] {
-  return [...new Set(directory.people.flatMap((p) => (p.party ? [p.party] : [])))];
+export function partiesOf(directory: Directory): readonly string[] {
+  let parties = partiesByDirectory.get(directory);
+  if (!parties) {
+    parties = [...new Set(directory.people.flatMap((p) => (p.party ? [p.party] : [])))];
+    partiesByDirectory.set(directory, parties);
+  }
+  return parties;
 }
+
+/** A directory's people never change: their parties are worked out once (and the same list handed out, so what is built from it is found again at once). */
+const partiesByDirectory = new WeakMap<Directory, readonly string[]>();
 
 /** Narrow a rule input to an event. */
 export function isEventInput(input: RuleInput): input is EventRuleInput {
@@ -268,16 +335,31 @@ const dayFormat = memoize(
 );
 const timeFormat = memoize(String, (timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }));
 
+/**
+ * Formatting a date is costly too, and the same dates come back again and again (an event's start
+ * in every rule's summary, polling day in every period): formatted dates are kept (a few hundred).
+ */
+const formattedDays = memoize(
+  (iso: string, timeZone: string) => keyOfLists(timeZone, iso),
+  (iso: string, timeZone: string): string => {
+    const parts = dayFormat(timeZone).formatToParts(new Date(iso));
+    return `${datePart(parts, 'weekday')} ${datePart(parts, 'day')} ${datePart(parts, 'month')} ${datePart(parts, 'year')}`;
+  },
+);
+const formattedTimes = memoize(
+  (iso: string, timeZone: string) => keyOfLists(timeZone, iso),
+  (iso: string, timeZone: string): string => timeFormat(timeZone).format(new Date(iso)),
+);
+
 /** "Thursday 3 December 2026" for an instant, in the council's timezone. */
 export function formatDay(iso: string, timeZone: string): string {
-  const parts = dayFormat(timeZone).formatToParts(new Date(iso));
-  return `${datePart(parts, 'weekday')} ${datePart(parts, 'day')} ${datePart(parts, 'month')} ${datePart(parts, 'year')}`;
+  return formattedDays(iso, timeZone);
 }
 
 /** "Thursday 3 December 2026 at 18:30" (the time left out for an all-day event). */
 export function formatWhen(iso: string, timeZone: string, allDay = false): string {
   if (allDay) return formatDay(iso, timeZone);
-  const time = timeFormat(timeZone).format(new Date(iso));
+  const time = formattedTimes(iso, timeZone);
   return `${formatDay(iso, timeZone)} at ${time}`;
 }
 

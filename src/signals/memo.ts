@@ -1,7 +1,9 @@
 /**
  * Caches for what the signals build from a council's settings — phrase patterns from its party
- * names, ward names and extra phrases, the global form of a pattern — so that each is built once,
- * not on every item. Keys are the settings' contents, so a changed setting builds afresh.
+ * names, ward names and extra phrases, date formats per zone — so that each is built once, not on
+ * every item. Keys are the settings' contents, so a changed setting builds afresh; lists handed
+ * over again (a council's settings are the same objects on every item) are found by identity
+ * first, so lists must not be changed once handed over.
  */
 
 /** Distinct settings kept per cache; a council has a handful, tests a few dozen. */
