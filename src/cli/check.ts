@@ -3,13 +3,11 @@
  * source, every enabled rule, no action taken. Exit 0: no findings; 1: findings; 2: bad usage
  * or invalid config.
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { readFolderSource } from '../../connectors/folder/read.js';
-import { ConfigError } from '../config/errors.js';
 import { checkSource } from '../pipeline/check.js';
 import { formatCheckReport } from '../output/report.js';
-import { folderSourceDir, parseNow, setupEngine } from './engine-setup.js';
+import { setupFolderCommand } from './engine-setup.js';
 import { processIO, type CommandIO } from './io.js';
 
 export interface CheckOptions {
@@ -20,31 +18,10 @@ export interface CheckOptions {
 }
 
 export async function runCheck(opts: CheckOptions, io: CommandIO = processIO): Promise<number> {
-  const now = parseNow(opts.now);
-  if ('error' in now) {
-    io.err(`${now.error}\n`);
-    return 2;
-  }
-  let setup;
-  try {
-    setup = setupEngine(opts.config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      io.err(`${err.format()}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const dir = folderSourceDir(setup.loaded, opts.source);
-  if (!dir) {
-    io.err(`No source to check: give --source DIR, or set connectors.folder.dir in ${opts.config}.\n`);
-    return 2;
-  }
-  if (!existsSync(dir)) {
-    io.err(`The source folder ${dir} does not exist. Give --source DIR (laid out as DIR/mail/<mailbox>/<folder>/*.eml and DIR/calendars/<calendar-id>/*.ics), or fix connectors.folder.dir in ${opts.config}.\n`);
-    return 2;
-  }
-  const result = await checkSource(setup.engine, readFolderSource(dir), { now: now.now });
+  const ready = setupFolderCommand(opts, io);
+  if (typeof ready === 'number') return ready;
+  const { engine, loaded, dir, now } = ready;
+  const result = await checkSource(engine, readFolderSource(dir), { now });
   if (opts.json) {
     for (const f of result.findings) {
       io.out(
@@ -65,9 +42,9 @@ export async function runCheck(opts: CheckOptions, io: CommandIO = processIO): P
   } else {
     io.out(
       formatCheckReport(result, {
-        council: setup.loaded.config.council.name,
-        now: now.now,
-        ruleOrder: setup.engine.rules.map((r) => r.meta.id),
+        council: loaded.config.council.name,
+        now,
+        ruleOrder: engine.rules.map((r) => r.meta.id),
       }),
     );
   }

@@ -1,7 +1,10 @@
 /** Shared by the commands that evaluate: load the config, build the engine, find the source. */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ZodType } from 'zod';
+import { ConfigError } from '../config/errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { CommandIO } from './io.js';
 import type { ProtocolProfile } from '../config/profiles.js';
 import type { RuleId } from '../config/schema.js';
 import { Engine } from '../engine/engine.js';
@@ -49,4 +52,41 @@ export function parseNow(value: string | undefined): { now: string } | { error: 
     return { error: `--now: expected an ISO 8601 date-time such as 2027-04-12T09:00:00Z, got "${value}"` };
   }
   return { now: new Date(t).toISOString() };
+}
+
+export interface FolderCommandSetup extends Setup {
+  now: string;
+  dir: string;
+}
+
+/**
+ * What `check` and `explain` share: --now, the config (exit 2 with its problems), and the folder
+ * source (exit 2 when there is none or it does not exist). Returns the exit code on failure.
+ */
+export function setupFolderCommand(opts: { config: string; source?: string; now?: string }, io: CommandIO): FolderCommandSetup | number {
+  const now = parseNow(opts.now);
+  if ('error' in now) {
+    io.err(`${now.error}\n`);
+    return 2;
+  }
+  let setup: Setup;
+  try {
+    setup = setupEngine(opts.config);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`${err.format()}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const dir = folderSourceDir(setup.loaded, opts.source);
+  if (!dir) {
+    io.err(`No source to read: give --source DIR, or set connectors.folder.dir in ${opts.config}.\n`);
+    return 2;
+  }
+  if (!existsSync(dir)) {
+    io.err(`The source folder ${dir} does not exist. Give --source DIR (laid out as DIR/mail/<mailbox>/<folder>/*.eml and DIR/calendars/<calendar-id>/*.ics), or fix connectors.folder.dir in ${opts.config}.\n`);
+    return 2;
+  }
+  return { ...setup, now: now.now, dir };
 }

@@ -4,12 +4,11 @@
  */
 import type { Command } from 'commander';
 import { readFolderSource } from '../../connectors/folder/read.js';
-import { ConfigError } from '../config/errors.js';
 import type { ItemEvaluation } from '../engine/engine.js';
 import type { Item } from '../items/types.js';
 import { formatExplain } from '../output/report.js';
 import { checkSource } from '../pipeline/check.js';
-import { folderSourceDir, parseNow, setupEngine } from './engine-setup.js';
+import { setupFolderCommand } from './engine-setup.js';
 import { processIO, type CommandIO } from './io.js';
 
 export interface ExplainOptions {
@@ -24,30 +23,13 @@ function bare(key: string): string {
 }
 
 export async function runExplain(key: string, opts: ExplainOptions, io: CommandIO = processIO): Promise<number> {
-  const now = parseNow(opts.now);
-  if ('error' in now) {
-    io.err(`${now.error}\n`);
-    return 2;
-  }
-  let setup;
-  try {
-    setup = setupEngine(opts.config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      io.err(`${err.format()}\n`);
-      return 2;
-    }
-    throw err;
-  }
-  const dir = folderSourceDir(setup.loaded, opts.source);
-  if (!dir) {
-    io.err(`No source to look in: give --source DIR, or set connectors.folder.dir in ${opts.config}.\n`);
-    return 2;
-  }
+  const ready = setupFolderCommand(opts, io);
+  if (typeof ready === 'number') return ready;
+  const { engine, dir, now } = ready;
   const wanted = bare(key);
   let found: { item: Item; evaluation: ItemEvaluation } | undefined;
-  const result = await checkSource(setup.engine, readFolderSource(dir), {
-    now: now.now,
+  const result = await checkSource(engine, readFolderSource(dir), {
+    now,
     onEvaluated: (item, evaluation) => {
       if (bare(item.key) === wanted || (item.kind === 'event' && bare(item.uid) === wanted && !found)) found = { item, evaluation };
     },
