@@ -8,6 +8,8 @@
  * CPU figure is the steadier of the two. Peak memory is the kernel's own high-water mark of the
  * resident set (`maxRSS`, which Node reports in kilobytes), not a sample.
  */
+// First, before anything else is loaded: the V8 settings the product runs with (bin/wardwatch.js does the same).
+import '../src/runtime/heap-tuning.js';
 import { readFolderSource } from '../connectors/folder/read.js';
 import { ConfigSchema } from '../src/config/schema.js';
 import { Engine } from '../src/engine/engine.js';

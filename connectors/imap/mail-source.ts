@@ -10,7 +10,7 @@
  *   can die silently), and reconnects with a growing pause after any failure.
  * Messages are fetched whole (BODY.PEEK, so nothing is marked read) and not parsed here.
  */
-import type { ImapFlow, MailboxObject } from 'imapflow';
+import type { FetchMessageObject, ImapFlow, MailboxObject, SearchObject } from 'imapflow';
 import type { RawRecord } from '../../src/items/types.js';
 import type { CursorStore, RecordSink, SourceHealth } from '../../src/sources/types.js';
 import type { ImapSettings, WatchedMailbox } from './config.js';
@@ -42,8 +42,15 @@ class SinkFailure extends Error {
 /** Messages fetched per FETCH command (and at most FETCH_BATCH_BYTES). */
 export const FETCH_BATCH_COUNT = 20;
 const FETCH_BATCH_BYTES = 20 * 1024 * 1024;
+/** Messages up to this size are not sized one by one (see `sized`). */
+const SIZED_ABOVE_BYTES = 1024 * 1024;
 /** Consecutive failures of one folder before the pipeline is told (a restart is not news). */
 const PROBLEM_AFTER_FAILURES = 3;
+
+/** "60 kB", "12.5 MB". */
+function sizeText(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} kB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
 
 type WakeReason = 'change' | 'recheck' | 'closed' | 'stopped';
 
@@ -191,11 +198,21 @@ export class ImapMailSource {
         sink.problem({
           origin: imapMessageUrl(this.settings.server, mailbox.address, folder.path, uidValidity, big.uid),
           kind: 'mail',
-          reason: `The message is ${(big.size / 1024 / 1024).toFixed(1)} MB, larger than the ${Math.round(this.settings.maxMessageBytes / 1024 / 1024)} MB Wardwatch reads, and was skipped.`,
+          reason: `The message is ${sizeText(big.size)}, larger than the ${sizeText(this.settings.maxMessageBytes)} Wardwatch reads (connectors.imap.maxMessageMegabytes), and was skipped.`,
         });
       }
-      for (const group of batches(readable, FETCH_BATCH_COUNT, FETCH_BATCH_BYTES)) {
-        const fetched = await client.fetchAll(uidSet(group.map((g) => g.uid)), { uid: true, source: true }, { uid: true });
+      const groups = batches(readable, FETCH_BATCH_COUNT, FETCH_BATCH_BYTES);
+      const fetchGroup = (group: SizedUid[] | undefined): Promise<FetchMessageObject[]> | undefined =>
+        group ? client.fetchAll(uidSet(group.map((g) => g.uid)), { uid: true, source: true }, { uid: true }) : undefined;
+      // The next batch is fetched while the pipeline takes the current one (at most two in memory).
+      let ahead = fetchGroup(groups[0]);
+      for (let index = 0; index < groups.length; index++) {
+        const group = groups[index] ?? [];
+        const current = ahead;
+        ahead = fetchGroup(groups[index + 1]);
+        // If this batch fails, the one fetched ahead is abandoned: its failure is not news.
+        ahead?.catch(() => undefined);
+        const fetched = current ? await current : [];
         fetched.sort((a, b) => a.uid - b.uid);
         for (const message of fetched) {
           if (!message.source) continue;
@@ -229,20 +246,36 @@ export class ImapMailSource {
     });
   }
 
-  /** UIDs and sizes above `lastUid`. (`n:*` always returns the last message, so filter.) */
-  private async listNewer(client: ImapFlow, lastUid: number): Promise<SizedUid[]> {
-    const rows = await client.fetchAll(`${lastUid + 1}:*`, { uid: true, size: true }, { uid: true });
-    return rows.filter((r) => r.uid > lastUid).map((r) => ({ uid: r.uid, size: r.size ?? 0 }));
+  /** UIDs (with sizes, see `sized`) above `lastUid`. */
+  private listNewer(client: ImapFlow, lastUid: number): Promise<SizedUid[]> {
+    // `n:*` always matches the last message, even below n: `sized` drops what is not above lastUid.
+    return this.sized(client, { uid: `${lastUid + 1}:*` }, lastUid);
   }
 
-  /** UIDs and sizes of the messages that arrived within the backfill window. */
-  private async listBackfill(client: ImapFlow): Promise<SizedUid[]> {
-    if (this.settings.backfillDays <= 0) return [];
+  /** UIDs (with sizes, see `sized`) of the messages that arrived within the backfill window. */
+  private listBackfill(client: ImapFlow): Promise<SizedUid[]> {
+    if (this.settings.backfillDays <= 0) return Promise.resolve([]);
     const since = new Date(this.now().getTime() - this.settings.backfillDays * 24 * 3600 * 1000);
-    const found = await client.search({ since }, { uid: true });
-    if (!found || found.length === 0) return [];
-    const rows = await client.fetchAll(uidSet(found), { uid: true, size: true }, { uid: true });
-    return rows.map((r) => ({ uid: r.uid, size: r.size ?? 0 }));
+    return this.sized(client, { since }, 0);
+  }
+
+  /**
+   * The UIDs matching `criteria` above `above`. Only the few messages larger than SIZED_ABOVE_BYTES
+   * (or the size limit, when that is lower) are sized exactly, found with one SEARCH LARGER;
+   * the rest count as that size for batching. Asking every message's size would cost a round of
+   * FETCH RFC822.SIZE as long as a bare fetch of small messages themselves.
+   */
+  private async sized(client: ImapFlow, criteria: SearchObject, above: number): Promise<SizedUid[]> {
+    const found = await client.search(criteria, { uid: true });
+    const uids = (found || []).filter((uid) => uid > above);
+    if (uids.length === 0) return [];
+    const threshold = Math.min(SIZED_ABOVE_BYTES, this.settings.maxMessageBytes);
+    const large = new Set(((await client.search({ ...criteria, larger: threshold }, { uid: true })) || []).filter((uid) => uid > above));
+    const sizes = new Map<number, number>();
+    if (large.size > 0) {
+      for (const row of await client.fetchAll(uidSet([...large]), { uid: true, size: true }, { uid: true })) sizes.set(row.uid, row.size ?? threshold);
+    }
+    return uids.map((uid) => ({ uid, size: sizes.get(uid) ?? threshold }));
   }
 
   private async watchFolder(mailbox: WatchedMailbox, configured: string, sink: RecordSink, signal: AbortSignal): Promise<void> {

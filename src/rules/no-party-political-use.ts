@@ -69,8 +69,10 @@ export default defineRule({
     const text = ownTextOf(item);
     const officers = [...new Set(facts.visible.map((a) => dir.person(a)).filter((p): p is Person => p !== undefined && p.role !== 'member'))];
 
-    const work = analysePartyWork(item.subject, text, signals);
-    if (officers.length > 0 && work.request) {
+    // Asking for party work needs someone to ask: with no officer or Clerk in To/Cc the request
+    // analysis is not needed (its civic campaigns are the ones `findPartyBusiness` reports too).
+    const work = officers.length > 0 ? analysePartyWork(item.subject, text, signals) : undefined;
+    if (work?.request) {
       const officerNames = joinNames(officers.map((o) => o.name));
       return {
         hits: [
@@ -120,17 +122,18 @@ function explainMiss(
   officers: readonly Person[],
   councilMailbox: boolean,
   fromAddress: string,
-  work: ReturnType<typeof analysePartyWork>,
+  work: ReturnType<typeof analysePartyWork> | undefined,
   business: ReturnType<typeof findPartyBusiness>,
   beyondStaff: boolean,
 ): string {
   const parts: string[] = [];
   const officerNames = joinNames(officers.map((o) => o.name));
   if (officers.length === 0) parts.push(`${author.name} asked no officer or Clerk for anything (none in To or Cc)`);
-  else if (work.requests.length === 0) parts.push(`${author.name} made no request for work of ${officerNames}`);
+  else if (!work || work.requests.length === 0) parts.push(`${author.name} made no request for work of ${officerNames}`);
   else if (work.mentions.length === 0) parts.push(`${author.name} asked ${officerNames} for work (${quoted(work.requests)}) on no party or campaign matter`);
   else parts.push(`${author.name}'s request to ${officerNames} (${quoted(work.requests)}) is not about the party or campaign matter mentioned (${quoted(work.mentions)})`);
-  if (work.civic.length > 0) parts.push(`the campaign mentioned is a council or community one (${quoted(work.civic)})`);
+  const civic = work?.civic ?? business.civic;
+  if (civic.length > 0) parts.push(`the campaign mentioned is a council or community one (${quoted(civic)})`);
   if (!councilMailbox) parts.push(`sent from ${fromAddress || 'an unknown address'}, a personal address rather than a council mailbox`);
   else if (business.phrases.length === 0) parts.push('no party or campaign business in the message');
   else if (!beyondStaff) parts.push(`the party matters mentioned (${quoted(business.phrases)}) went to council staff only and asked them for nothing party-political`);

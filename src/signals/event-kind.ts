@@ -167,7 +167,9 @@ const listIds = new WeakMap<readonly string[], number>();
 let lastListId = 0;
 
 function listId(list: readonly string[] | undefined): number {
-  if (list === undefined) return 0;
+  // No extra phrases is no extra phrases, whichever rule hands over its empty list: the rules
+  // then share one set of patterns, and each event is classified once rather than once a rule.
+  if (list === undefined || list.length === 0) return 0;
   let id = listIds.get(list);
   if (id === undefined) {
     lastListId += 1;

@@ -75,8 +75,16 @@ function tidy(s: string): string {
   return plain ? s : s.replace(/\s+/g, ' ').trim();
 }
 
-/** The sentences of `text`, each with its white space tidied; empty ones left out. */
+/** The last text split and its sentences: several rules ask for the same message's sentences in turn. */
+let last: { text: string; sentences: readonly string[] } | undefined;
+
+/** The sentences of `text`, each with its white space tidied; empty ones left out (a fresh list for each caller). */
 export function splitSentences(text: string): string[] {
+  if (last?.text !== text) last = { text, sentences: split(text) };
+  return [...last.sentences];
+}
+
+function split(text: string): string[] {
   const out: string[] = [];
   const keep = (piece: string): void => {
     const s = tidy(piece);

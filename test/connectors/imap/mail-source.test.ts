@@ -126,6 +126,33 @@ describe('one pass (sync)', () => {
     expect(cursors.getCursor('imap', `${users.sue.address}/inbox`)).toMatch(/^\d+:2$/);
   });
 
+  test('reads a long folder in batches, in UID order, and reports and skips a message over the size limit', async () => {
+    const client = await imapSession(users.sue);
+    await client.mailboxCreate('Minutes');
+    const ids: string[] = [];
+    for (let n = 1; n <= 45; n++) {
+      if (n === 23) {
+        // About 60 kB, over the 50 kB limit below.
+        const big = rawMessage({ from: users.tom.address, to: users.sue.address, subject: 'Scanned minutes', id: '<minutes-big@millbrook-tc.gov.uk>', body: 'x'.repeat(60 * 1024) });
+        await client.append('Minutes', big);
+        continue;
+      }
+      ids.push(`<minutes-${n}@millbrook-tc.gov.uk>`);
+      await client.append('Minutes', rawMessage({ from: users.tom.address, to: users.sue.address, subject: `Minutes ${n}`, id: `<minutes-${n}@millbrook-tc.gov.uk>` }));
+    }
+    await client.logout();
+    const cursors = new MemoryCursors();
+    const source = new ImapMailSource({ settings: settingsFor([{ address: users.sue.address, folders: ['Minutes'] }], { maxMessageMegabytes: 50 / 1024 }), cursors });
+    const sink = new RecordingSink();
+    await source.sync(sink);
+    expect(sink.messageIds()).toEqual(ids);
+    expect(sink.problems).toHaveLength(1);
+    expect(sink.problems[0]).toMatchObject({ kind: 'mail' });
+    expect(sink.problems[0]?.origin).toMatch(/\/Minutes;UIDVALIDITY=\d+\/;UID=23$/);
+    expect(sink.problems[0]?.reason).toBe('The message is 60 kB, larger than the 50 kB Wardwatch reads (connectors.imap.maxMessageMegabytes), and was skipped.');
+    expect(cursors.getCursor('imap', `${users.sue.address}/minutes`)).toMatch(/^\d+:45$/);
+  });
+
   test('a cursor ahead of the server (its UIDs went backwards) makes it read the window again', async () => {
     const cursors = new MemoryCursors();
     const source = new ImapMailSource({ settings: settingsFor([{ address: users.sue.address, folders: ['inbox'] }]), cursors });
