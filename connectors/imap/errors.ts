@@ -61,13 +61,38 @@ export function networkReason(err: unknown): string | undefined {
   return code ? NETWORK_REASONS[code] : undefined;
 }
 
+/** The OpenSSL text behind a failed TLS handshake, without its code location. */
+function tlsText(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const reason = /:SSL routines:[^:]*:([^:]+):/.exec(message)?.[1];
+  return (reason ?? message).trim();
+}
+
+/**
+ * Why a TLS handshake failed, for someone setting up the connection: TLS spoken to a plain
+ * port, or a certificate that cannot be verified. Undefined when `err` is neither.
+ */
+export function describeTlsError(err: unknown, server: string, settings: string): string | undefined {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = text(err, 'code') ?? '';
+  if (/wrong version number|packet length too long|unknown protocol/i.test(message)) {
+    return `the mail server ${server} did not answer with TLS on that port; if it offers STARTTLS there (usually port 143 or 587), set ${settings}.secure: false (Wardwatch then upgrades with STARTTLS), or use the server's TLS port (usually 993 or 465) with secure: true`;
+  }
+  if (/certificate|self[- ]signed|unable to (get|verify)|altnames|CERT_/i.test(`${message} ${code}`)) {
+    return `the certificate of the mail server ${server} could not be verified (${tlsText(err)}); check the host name, or if the council uses its own certificate authority, give its certificate in ${settings}.tls.caFile`;
+  }
+  return undefined;
+}
+
 /** Why an IMAP operation failed, in one sentence ending without a full stop. */
 export function describeImapError(err: unknown, server: string, mailbox: string): string {
   if (field(err, 'authenticationFailed') === true) {
     return `the mail server ${server} refused the login for ${mailbox}; check the user name and the password in its environment variable`;
   }
+  const tls = describeTlsError(err, server, 'connectors.imap');
+  if (tls) return tls;
   if (field(err, 'tlsFailed') === true) {
-    return `a secure connection to the mail server ${server} could not be made (${err instanceof Error ? err.message : String(err)})`;
+    return `a secure connection to the mail server ${server} could not be made (${tlsText(err)})`;
   }
   const code = text(err, 'code');
   if (code === 'CONNECT_TIMEOUT' || code === 'GREETING_TIMEOUT' || code === 'UPGRADE_TIMEOUT') {

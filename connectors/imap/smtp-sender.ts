@@ -10,7 +10,7 @@ import { PermanentEffectError } from '../../src/outbox/outbox.js';
 import type { MailSender, OutgoingMessage } from '../../src/sources/types.js';
 import type { Credentials, ImapServerSettings, SmtpSettings } from './config.js';
 import { composeMessage, envelopeRecipients } from './compose.js';
-import { ConnectorError, describeImapError, networkReason } from './errors.js';
+import { ConnectorError, describeImapError, describeTlsError, networkReason } from './errors.js';
 import { closeImap, connectImap, resolveFolder, serverLabel } from './imap-session.js';
 import { errorText, silentLogger, type ConnectorLogger } from './logger.js';
 
@@ -42,6 +42,8 @@ export function describeSmtpError(err: unknown, server: string, user: string | u
   const said = typeof response === 'string' && response.length > 0 ? ` (the server said: ${response})` : '';
   const message = errorText(err);
   if (code === 'EAUTH') return `the mail server ${server} refused the SMTP login${user ? ` for ${user}` : ''}; check the user name and the password in its environment variable${said}`;
+  const tls = describeTlsError(err, server, 'connectors.imap.smtp');
+  if (tls) return tls;
   if (code === 'ETLS' || /certificate|self[- ]signed|ssl routines|tls/i.test(message)) {
     return `a secure connection (STARTTLS) to the mail server ${server} could not be made: ${message}`;
   }

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
+import { ImapConfigError, resolveImapSettings } from '../../connectors/imap/config.js';
 import { isRuleEnabled } from '../config/profiles.js';
 import { RULE_IDS } from '../config/schema.js';
 import { processOutput, type CommandOutput } from './output.js';
@@ -31,6 +32,17 @@ export function describeConfig(loaded: LoadedConfig): string {
 export function runValidate(file: string, output: CommandOutput = processOutput, opts: LoadOptions = {}): number {
   try {
     const loaded = loadConfig(file, opts);
+    if (loaded.config.connectors.imap) {
+      // The IMAP settings are checked as `run` will read them, secrets from the environment included.
+      try {
+        resolveImapSettings(loaded.config, process.env);
+      } catch (imapErr) {
+        if (!(imapErr instanceof ImapConfigError)) throw imapErr;
+        output.err(`${file}: ${imapErr.message}\n`);
+        output.err(`${file} has 1 problem; please correct it and run wardwatch validate again.\n`);
+        return 2;
+      }
+    }
     output.out(`${file} is valid: ${describeConfig(loaded)}\n`);
     return 0;
   } catch (err) {

@@ -54,6 +54,33 @@ describe('validate', () => {
     ]);
   });
 
+  it('checks the IMAP settings as run will read them, secrets from the environment included', () => {
+    const file = path.join(tempDir(), 'council.yaml');
+    writeFileSync(
+      file,
+      [
+        'council: { name: Test TC, domains: [test-tc.gov.uk], serviceAddress: protocol@test-tc.gov.uk }',
+        'people: [{ name: A Clerk, emails: [clerk@test-tc.gov.uk], role: clerk }]',
+        'mailboxes: [{ address: clerk@test-tc.gov.uk }]',
+        'connectors: { imap: { host: 127.0.0.1, user: clerk@test-tc.gov.uk, password: "${WW_VALIDATE_TEST_PASSWORD}" } }',
+        '',
+      ].join('\n'),
+    );
+    delete process.env['WW_VALIDATE_TEST_PASSWORD'];
+    const missing = recorder();
+    expect(runValidate(file, missing)).toBe(2);
+    expect(missing.stderr).toContain('WW_VALIDATE_TEST_PASSWORD is not set');
+    process.env['WW_VALIDATE_TEST_PASSWORD'] = 'not-the-real-one';
+    try {
+      const set = recorder();
+      expect(runValidate(file, set)).toBe(0);
+      expect(set.stdout).toContain('is valid');
+      expect(set.stdout + set.stderr).not.toContain('not-the-real-one');
+    } finally {
+      delete process.env['WW_VALIDATE_TEST_PASSWORD'];
+    }
+  });
+
   it('exits 2 for a file that does not exist', () => {
     const io = recorder();
     expect(runValidate(path.join(tempDir(), 'council.yaml'), io)).toBe(2);
