@@ -10,6 +10,7 @@ import { firstLineMarking, labelMarking, markingTerms, subjectMarking, unmarkedM
 import { fact } from '../signals/match.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { defineRule, type Evidence, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
+import { mailInput } from './mail-input.js';
 
 const SENSITIVITY_LEVELS = ['personal', 'private', 'confidential'] as const;
 
@@ -34,10 +35,6 @@ function termsFor(extra: readonly string[]): MarkingTerms {
     termsByExtra.set(extra, terms);
   }
   return terms;
-}
-
-function isMail(input: RuleInput): input is MailRuleInput {
-  return input.item.kind === 'mail';
 }
 
 function joinList(items: readonly string[]): string {
@@ -109,14 +106,9 @@ export default defineRule({
     },
   },
   evaluate(input, ctx): Evaluation {
-    if (!isMail(input)) return { hits: [], reason: 'applies to mail only' };
-    const { item, facts } = input;
-    if (facts.spoofSuspected) {
-      return {
-        hits: [],
-        reason: `authentication failed for ${facts.authorAddress ?? 'the sender'}: possible spoofing; nothing is done in that person's name`,
-      };
-    }
+    const mail = mailInput(input);
+    if ('hits' in mail) return mail;
+    const { item, facts } = mail;
     const dir = ctx.directory;
     const author = facts.author;
     if (!author) {
@@ -149,7 +141,7 @@ export default defineRule({
     }
 
     const trusted = ctx.options.trustedDomains;
-    const recipients = recipientsOf(input);
+    const recipients = recipientsOf(mail);
     const outside = recipients.filter((r) => !dir.isInternal(r.address) && !dir.isService(r.address) && !onDomain(r.address, trusted));
     const marking = markingLabel(first, item.sensitivity);
     if (outside.length === 0) {

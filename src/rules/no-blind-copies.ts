@@ -6,12 +6,9 @@ import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
 import { fact } from '../signals/match.js';
 import { defineRule, type Evidence, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
+import { mailInput } from './mail-input.js';
 
 const options = z.object({}).strict();
-
-function isMail(input: RuleInput): input is MailRuleInput {
-  return input.item.kind === 'mail';
-}
 
 function joinNames(names: readonly string[]): string {
   if (names.length <= 1) return names[0] ?? '';
@@ -35,14 +32,9 @@ export default defineRule({
     },
   },
   evaluate(input, ctx): Evaluation {
-    if (!isMail(input)) return { hits: [], reason: 'applies to mail only' };
-    const { item, facts } = input;
-    if (facts.spoofSuspected) {
-      return {
-        hits: [],
-        reason: `authentication failed for ${facts.authorAddress ?? 'the sender'}: possible spoofing; nothing is done in that person's name`,
-      };
-    }
+    const mail = mailInput(input);
+    if ('hits' in mail) return mail;
+    const { item, facts } = mail;
     const dir = ctx.directory;
     const author = facts.author;
     if (!author) return { hits: [], reason: `the sender ${facts.authorAddress ?? '(none)'} is not a council member, officer or Clerk` };

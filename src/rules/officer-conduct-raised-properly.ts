@@ -12,6 +12,7 @@ import { fact, words, type PhrasePattern } from '../signals/match.js';
 import { memoizeList } from '../signals/memo.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
+import { mailInput } from './mail-input.js';
 
 const options = z
   .object({
@@ -19,10 +20,6 @@ const options = z
     extraConductPhrases: z.array(z.string()).default([]),
   })
   .strict();
-
-function isMail(input: RuleInput): input is MailRuleInput {
-  return input.item.kind === 'mail';
-}
 
 function joinNames(names: readonly string[]): string {
   if (names.length <= 1) return names[0] ?? '';
@@ -69,14 +66,9 @@ export default defineRule({
     },
   },
   evaluate(input, ctx): Evaluation {
-    if (!isMail(input)) return { hits: [], reason: 'applies to mail only' };
-    const { item, facts } = input;
-    if (facts.spoofSuspected) {
-      return {
-        hits: [],
-        reason: `authentication failed for ${facts.authorAddress ?? 'the sender'}: possible spoofing; nothing is done in that person's name`,
-      };
-    }
+    const mail = mailInput(input);
+    if ('hits' in mail) return mail;
+    const { item, facts } = mail;
     const dir = ctx.directory;
     const author = facts.author;
     if (!author) return { hits: [], reason: `the sender ${facts.authorAddress ?? '(none)'} is not a council member or officer` };
@@ -112,7 +104,7 @@ export default defineRule({
       };
     }
 
-    const audience = publicAudience(input, dir);
+    const audience = publicAudience(mail, dir);
     if (audience.length === 0) {
       return { hits: [], reason: `${author.name} wrote only within the council (no press or public recipient), which is the right route for a concern about an officer` };
     }

@@ -14,6 +14,7 @@ import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { councilPartyNames } from '../signals/political.js';
 import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
+import { mailInput } from './mail-input.js';
 
 const options = z
   .object({
@@ -21,10 +22,6 @@ const options = z
     partyStatementsExempt: z.boolean().default(true),
   })
   .strict();
-
-function isMail(input: RuleInput): input is MailRuleInput {
-  return input.item.kind === 'mail';
-}
 
 function joinList(items: readonly string[]): string {
   if (items.length <= 1) return items[0] ?? '';
@@ -72,14 +69,9 @@ export default defineRule({
     },
   },
   evaluate(input, ctx): Evaluation {
-    if (!isMail(input)) return { hits: [], reason: 'applies to mail only' };
-    const { item, facts } = input;
-    if (facts.spoofSuspected) {
-      return {
-        hits: [],
-        reason: `authentication failed for ${facts.authorAddress ?? 'the sender'}: possible spoofing; nothing is done in that person's name`,
-      };
-    }
+    const mail = mailInput(input);
+    if ('hits' in mail) return mail;
+    const { item, facts } = mail;
     const dir = ctx.directory;
     const author = facts.author;
     if (!author) return { hits: [], reason: `the sender ${facts.authorAddress ?? '(none)'} is not a council member` };
@@ -88,7 +80,7 @@ export default defineRule({
       return { hits: [], reason: `${author.name} is ${role}, not a member; officers' dealings with the press are outside this rule` };
     }
 
-    const media = recipients(input).filter((a) => dir.isMedia(a));
+    const media = recipients(mail).filter((a) => dir.isMedia(a));
     if (media.length === 0) {
       return { hits: [], reason: `${author.name} wrote to no media address (none of the recipients is on a media domain)` };
     }
