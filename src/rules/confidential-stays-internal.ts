@@ -11,6 +11,7 @@ import { fact } from '../signals/match.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { defineRule, type Evidence, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
+import { andList } from '../signals/wording.js';
 
 const SENSITIVITY_LEVELS = ['personal', 'private', 'confidential'] as const;
 
@@ -37,10 +38,6 @@ function termsFor(extra: readonly string[]): MarkingTerms {
   return terms;
 }
 
-function joinList(items: readonly string[]): string {
-  if (items.length <= 1) return items[0] ?? '';
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
 
 interface Recipient {
   address: string;
@@ -160,13 +157,13 @@ export default defineRule({
       hits: [
         {
           messageId: 'sentOutside',
-          data: { author: author.name, marking, outside: joinList(described.map((d) => d.label)) },
+          data: { author: author.name, marking, outside: andList(described.map((d) => d.label)) },
           people: [author.id, ...new Set(involved)],
           evidence: [...markings, ...described.map((d) => fact(d.why))],
           targets: { offender: author.id },
         },
       ],
-      reason: `${author.name} sent a message marked ${marking} to ${joinList(outside.map((r) => r.address))}, outside the council's domains`,
+      reason: `${author.name} sent a message marked ${marking} to ${andList(outside.map((r) => r.address))}, outside the council's domains`,
     };
   },
 });

@@ -7,13 +7,10 @@ import type { Person } from '../directory/directory.js';
 import { fact } from '../signals/match.js';
 import { defineRule, type Evidence, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
+import { andList } from '../signals/wording.js';
 
 const options = z.object({}).strict();
 
-function joinNames(names: readonly string[]): string {
-  if (names.length <= 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}
 
 function roleLabel(p: Person): string {
   return p.role === 'clerk' ? 'the Clerk' : p.role;
@@ -65,10 +62,10 @@ export default defineRule({
       if (blind.some((b) => b.person === person)) continue;
       blind.push({ address, person });
     }
-    const counterpartNames = joinNames(counterpartPeople.map((p) => p.name));
+    const counterpartNames = andList(counterpartPeople.map((p) => p.name));
     if (blind.length === 0) {
       const openCopies = visiblePeople.filter((v) => v.person.role === 'member' && !counterpartPeople.includes(v.person));
-      const open = openCopies.length > 0 ? `; ${joinNames(openCopies.map((v) => v.person.name))} copied openly` : '';
+      const open = openCopies.length > 0 ? `; ${andList(openCopies.map((v) => v.person.name))} copied openly` : '';
       return { hits: [], reason: `${author.name} wrote to ${counterpartNames} with no other member as a blind copy${open}` };
     }
 
@@ -82,7 +79,7 @@ export default defineRule({
         ),
       ),
     ];
-    const blindNames = joinNames(blind.map((b) => b.person.name));
+    const blindNames = andList(blind.map((b) => b.person.name));
     return {
       hits: [
         {

@@ -12,6 +12,7 @@ import { ownTextOf } from '../signals/text-views.js';
 import { analysePartyWork, councilPartyNames, councilPhrases, findPartyBusiness, type PartySignals } from '../signals/political.js';
 import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
+import { andList } from '../signals/wording.js';
 
 const options = z
   .object({
@@ -20,10 +21,6 @@ const options = z
   })
   .strict();
 
-function joinNames(names: readonly string[]): string {
-  if (names.length <= 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}
 
 function quoted(list: readonly Evidence[]): string {
   return list.map((e) => `“${e.text}”`).join(', ');
@@ -65,7 +62,7 @@ export default defineRule({
     // analysis is not needed (its civic campaigns are the ones `findPartyBusiness` reports too).
     const work = officers.length > 0 ? analysePartyWork(item.subject, text, signals) : undefined;
     if (work?.request) {
-      const officerNames = joinNames(officers.map((o) => o.name));
+      const officerNames = andList(officers.map((o) => o.name));
       return {
         hits: [
           {
@@ -119,7 +116,7 @@ function explainMiss(
   beyondStaff: boolean,
 ): string {
   const parts: string[] = [];
-  const officerNames = joinNames(officers.map((o) => o.name));
+  const officerNames = andList(officers.map((o) => o.name));
   if (officers.length === 0) parts.push(`${author.name} asked no officer or Clerk for anything (none in To or Cc)`);
   else if (!work || work.requests.length === 0) parts.push(`${author.name} made no request for work of ${officerNames}`);
   else if (work.mentions.length === 0) parts.push(`${author.name} asked ${officerNames} for work (${quoted(work.requests)}) on no party or campaign matter`);

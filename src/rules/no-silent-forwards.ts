@@ -7,13 +7,10 @@ import type { Person } from '../directory/directory.js';
 import { fact } from '../signals/match.js';
 import { defineRule, type Evaluation, type Hit, type MailRuleInput, type RuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
+import { andList } from '../signals/wording.js';
 
 const options = z.object({}).strict();
 
-function joinNames(names: readonly string[]): string {
-  if (names.length <= 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}
 
 interface Recipient {
   address: string;
@@ -83,7 +80,7 @@ export default defineRule({
         reasons.push(`${author.name} forwarded ${m.name}'s message openly: ${m.name} is among the recipients (${present.how})`);
         continue;
       }
-      const recipientNames = joinNames(otherPeople.map((p) => p.name));
+      const recipientNames = andList(otherPeople.map((p) => p.name));
       hits.push({
         messageId: 'silentForward',
         data: { author: author.name, original: m.name, recipients: recipientNames },

@@ -13,6 +13,7 @@ import { memoizeList } from '../signals/memo.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
+import { andList } from '../signals/wording.js';
 
 const options = z
   .object({
@@ -21,10 +22,6 @@ const options = z
   })
   .strict();
 
-function joinNames(names: readonly string[]): string {
-  if (names.length <= 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}
 
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -85,7 +82,7 @@ export default defineRule({
         return { hits: [], reason: `${author.name} (an officer) wrote to no member in To or Cc, so any concern went by the right route` };
       }
       const findings = findConductAbout(text, dir.people, [author], extra);
-      const memberNames = joinNames(members.map((m) => m.name));
+      const memberNames = andList(members.map((m) => m.name));
       if (findings.length === 0) {
         return { hits: [], reason: `${author.name} wrote to ${memberNames} without criticising another officer's conduct or capability` };
       }
@@ -93,7 +90,7 @@ export default defineRule({
         hits: [
           {
             messageId: 'officerRaisedWithMember',
-            data: { author: author.name, members: memberNames, officer: joinNames(findings.map((f) => f.officer.name)) },
+            data: { author: author.name, members: memberNames, officer: andList(findings.map((f) => f.officer.name)) },
             people: [author.id, ...members.map((m) => m.id), ...findings.map((f) => f.officer.id)],
             evidence: [...evidenceOf(findings), fact(`${memberNames} ${members.length > 1 ? 'are members' : 'is a member'} (To/Cc)`)],
             targets: { offender: author.id },
@@ -109,7 +106,7 @@ export default defineRule({
       return { hits: [], reason: `${author.name} wrote only within the council (no press or public recipient), which is the right route for a concern about an officer` };
     }
     const findings = findConductAbout(text, dir.people, [author], extra);
-    const audienceList = joinNames(audience.map((a) => a.address));
+    const audienceList = andList(audience.map((a) => a.address));
     if (findings.length === 0) {
       return { hits: [], reason: `${author.name} wrote to ${audienceList} without criticising a named officer` };
     }
@@ -117,7 +114,7 @@ export default defineRule({
       hits: [
         {
           messageId: 'memberCriticisedOfficerPublicly',
-          data: { author: author.name, audience: audienceList, officer: joinNames(findings.map((f) => f.officer.name)) },
+          data: { author: author.name, audience: audienceList, officer: andList(findings.map((f) => f.officer.name)) },
           people: [author.id, ...findings.map((f) => f.officer.id)],
           evidence: [...evidenceOf(findings), ...audience.map((a) => fact(a.why))],
           targets: { offender: author.id },

@@ -12,6 +12,7 @@ import { informationalPatterns, obligationPatterns, onBehalfPatterns, speaksForA
 import { plainPhrasePatterns } from '../signals/requests.js';
 import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
+import { andList } from '../signals/wording.js';
 
 const options = z
   .object({
@@ -22,10 +23,6 @@ const options = z
   })
   .strict();
 
-function joinNames(names: readonly string[]): string {
-  if (names.length <= 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}
 
 function quoted(evidence: readonly Evidence[]): string {
   return evidence.map((e) => `"${e.text}"`).join(', ');
@@ -67,7 +64,7 @@ export default defineRule({
     const outside = [...new Set([...facts.visible, ...item.bcc.map((a) => a.address)])].filter((a) => dir.isExternal(a));
     if (outside.length === 0) return { hits: [], reason: `${author.name} wrote to council recipients only; no outside recipient` };
     const display = new Map([...item.to, ...item.cc, ...item.bcc].map((a) => [a.address, a.name ? `${a.name} (${a.address})` : a.address]));
-    const recipients = joinNames(outside.map((a) => display.get(a) ?? a));
+    const recipients = andList(outside.map((a) => display.get(a) ?? a));
 
     const councilName = ctx.council.name;
     const body = ownTextOf(item);

@@ -15,6 +15,7 @@ import { ownTextOf } from '../signals/text-views.js';
 import { councilPartyNames } from '../signals/political.js';
 import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
+import { andList } from '../signals/wording.js';
 
 const options = z
   .object({
@@ -23,10 +24,6 @@ const options = z
   })
   .strict();
 
-function joinList(items: readonly string[]): string {
-  if (items.length <= 1) return items[0] ?? '';
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
-}
 
 /** Every recipient, visible or blind, once. */
 function recipients({ item, facts }: MailRuleInput): string[] {
@@ -37,7 +34,7 @@ function wardNames(period: PreElectionPeriod, member: Person, dir: Directory): s
   const electionWards = period.wards;
   const covered = electionWards === 'all' ? member.wards : member.wards.filter((w) => electionWards.includes(w));
   const names = covered.map((w) => dir.ward(w)?.name ?? w);
-  return names.length > 0 ? joinList(names) : 'every ward';
+  return names.length > 0 ? andList(names) : 'every ward';
 }
 
 /** "2027-01-21" → "21 January 2027", as a clerk would write it. */
@@ -84,7 +81,7 @@ export default defineRule({
     if (media.length === 0) {
       return { hits: [], reason: `${author.name} wrote to no media address (none of the recipients is on a media domain)` };
     }
-    const mediaList = joinList(media);
+    const mediaList = andList(media);
     const mediaEvidence = media.map((a) => fact(`${a} is a media address`));
 
     const when = item.date ?? ctx.now;

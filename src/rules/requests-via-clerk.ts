@@ -10,6 +10,7 @@ import { ownTextOf } from '../signals/text-views.js';
 import { analyseRequests, plainPhrasePatterns } from '../signals/requests.js';
 import { defineRule, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
+import { andList } from '../signals/wording.js';
 
 const options = z
   .object({
@@ -22,10 +23,6 @@ const options = z
   })
   .strict();
 
-function joinNames(names: readonly string[]): string {
-  if (names.length <= 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}
 
 function quoted(texts: readonly string[]): string {
   return texts.map((t) => `"${t}"`).join(', ');
@@ -72,7 +69,7 @@ export default defineRule({
         hits: [],
         reason:
           skipped.length > 0
-            ? `${joinNames(skipped.map((p) => p.name))} may be asked directly (a direct contact in the rule's options)`
+            ? `${andList(skipped.map((p) => p.name))} may be asked directly (a direct contact in the rule's options)`
             : `${author.name} did not write to an officer other than the Clerk (no officer in To)`,
       };
     }
@@ -81,7 +78,7 @@ export default defineRule({
       request: plainPhrasePatterns('request for work (council phrase)', ctx.options.extraRequestPhrases),
       factual: plainPhrasePatterns('factual enquiry (council phrase)', ctx.options.extraFactualPhrases),
     });
-    const officerNames = joinNames(officers.map((p) => p.name));
+    const officerNames = andList(officers.map((p) => p.name));
     if (analysis.requests.length === 0) {
       const factual = analysis.factual.map((e) => e.text);
       return {

@@ -11,6 +11,7 @@ import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { plainPhrasePatterns } from '../signals/requests.js';
 import { defineRule, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
+import { andList } from '../signals/wording.js';
 
 const options = z
   .object({
@@ -19,10 +20,6 @@ const options = z
   })
   .strict();
 
-function joinNames(names: readonly string[]): string {
-  if (names.length <= 1) return names[0] ?? '';
-  return `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
-}
 
 export default defineRule({
   meta: {
@@ -57,7 +54,7 @@ export default defineRule({
     const text = signedTextOf(item);
     const stated = [...findPhrasesFiltered(item.subject, patterns, 'subject'), ...findPhrasesFiltered(text, patterns, 'body')];
     const display = new Map([...item.to, ...item.cc, ...item.bcc].map((a) => [a.address, a.name ? `${a.name} (${a.address})` : a.address]));
-    const recipients = joinNames(outside.map((a) => display.get(a) ?? a));
+    const recipients = andList(outside.map((a) => display.get(a) ?? a));
     if (stated.length > 0) {
       return { hits: [], reason: `${author.name} stated a capacity ("${stated[0]?.text ?? ''}") when writing to ${recipients}` };
     }

@@ -11,6 +11,7 @@ import type { EventItem } from '../items/types.js';
 import type { EventRuleInput, Evidence, RuleInput } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
 import { keyOfLists, memoize, memoizeList } from './memo.js';
+import { andList } from './wording.js';
 
 export const EVENT_KINDS = ['public-meeting', 'ward-surgery', 'party-group', 'consultation', 'visit', 'council-meeting'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -392,10 +393,7 @@ export function whyInactive(item: EventItem, now: string, timeZone: string): str
 }
 
 /** "A", "A and B", "A, B and C". */
-export function andList(items: readonly string[]): string {
-  if (items.length <= 1) return items[0] ?? '';
-  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] ?? ''}`;
-}
+export { andList } from './wording.js';
 
 /** The person's name for a council address, else the address itself. */
 export function nameOf(directory: Directory, address: string): string {
