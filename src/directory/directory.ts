@@ -3,6 +3,7 @@
  * how to recognise them, and which addresses are internal or belong to the media.
  */
 import type { Config, Role, Title } from '../config/schema.js';
+import { letterRegExp, WORD_END, WORD_START } from '../signals/letters.js';
 
 export interface Person {
   /** Primary address (the first listed), lower-cased: the person's stable id. */
@@ -69,7 +70,7 @@ function phraseRegExp(phrase: string): RegExp {
     .split(/\s+/)
     .map(escapeRegExp)
     .join('\\s+');
-  return new RegExp(`(?<![\\p{L}\\p{N}])${body}(?![\\p{L}\\p{N}])`, 'iu');
+  return letterRegExp(`${WORD_START}${body}${WORD_END}`, 'iu');
 }
 
 /** Postcode or sector, e.g. "WA16 6" matches "WA16 6DA" and "wa166da". */

@@ -5,6 +5,7 @@
  * same clause, or of "he"/"she" straight after that officer was named; a negated phrase ("never
  * rude") does not count.
  */
+import { letterRegExp } from './letters.js';
 import type { Person } from '../directory/directory.js';
 import type { Evidence } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
@@ -35,12 +36,12 @@ export const CONDUCT_PHRASES: readonly PhrasePattern[] = [
 ];
 
 /** A phrase preceded by "not", "never", "n't" or "no" within a word or two is negated. */
-const NEGATED_BEFORE = /(?:\bnot|n['’]t|\bnever|\bno|\bhardly)\s+(?:(?:\p{L}+)\s+)?(?:(?:\p{L}+)\s+)?$/iu;
+const NEGATED_BEFORE = letterRegExp(String.raw`(?:\bnot|n['’]t|\bnever|\bno|\bhardly)\s+(?:(?:\p{L}+)\s+)?(?:(?:\p{L}+)\s+)?$`, 'iu');
 /** Third-person pronouns that carry an officer named just before into this clause. */
-const PRONOUN = /(?<![\p{L}])(?:he|she|they|him|her|his|their|them|he['’]s|she['’]s|they['’]re)(?![\p{L}])/iu;
+const PRONOUN = letterRegExp(String.raw`(?<![\p{L}])(?:he|she|they|him|her|his|their|them|he['’]s|she['’]s|they['’]re)(?![\p{L}])`, 'iu');
 /** Nouns that take over the subject from the officer named before ("the contractor … he"). */
 const OTHER_SUBJECT =
-  /(?<![\p{L}])(?:contractors?|company|firm|suppliers?|developers?|builders?|consultants?|landlords?|residents?|agents?|police|highways|county\s+council|district\s+council)(?![\p{L}])/iu;
+  letterRegExp(String.raw`(?<![\p{L}])(?:contractors?|company|firm|suppliers?|developers?|builders?|consultants?|landlords?|residents?|agents?|police|highways|county\s+council|district\s+council)(?![\p{L}])`, 'iu');
 
 export interface OfficerMention {
   person: Person;
@@ -100,14 +101,14 @@ function buildNamers(people: readonly Person[]): Namer[] {
     const tokens = nameTokens(p.name);
     const first = tokens[0];
     const last = tokens.length > 1 ? tokens[tokens.length - 1] : undefined;
-    if (tokens.length > 1) namers.push({ person: p, re: new RegExp(`${b}${tokens.map(escapeRegExp).join('\\s+')}${e}`, 'u'), kind: 'full name' });
-    if (first && firstNameCount.get(first.toLowerCase()) === 1) namers.push({ person: p, re: new RegExp(`${b}${escapeRegExp(first)}${e}`, 'u'), kind: 'first name' });
-    if (last) namers.push({ person: p, re: new RegExp(`${b}(?:Mr|Mrs|Ms|Miss|Mx|Dr)\\.?\\s+${escapeRegExp(last)}${e}`, 'u'), kind: 'surname' });
-    for (const address of p.emails) namers.push({ person: p, re: new RegExp(`${b}${escapeRegExp(address)}${e}`, 'iu'), kind: 'address' });
+    if (tokens.length > 1) namers.push({ person: p, re: letterRegExp(`${b}${tokens.map(escapeRegExp).join('\\s+')}${e}`, 'u'), kind: 'full name' });
+    if (first && firstNameCount.get(first.toLowerCase()) === 1) namers.push({ person: p, re: letterRegExp(`${b}${escapeRegExp(first)}${e}`, 'u'), kind: 'first name' });
+    if (last) namers.push({ person: p, re: letterRegExp(`${b}(?:Mr|Mrs|Ms|Miss|Mx|Dr)\\.?\\s+${escapeRegExp(last)}${e}`, 'u'), kind: 'surname' });
+    for (const address of p.emails) namers.push({ person: p, re: letterRegExp(`${b}${escapeRegExp(address)}${e}`, 'iu'), kind: 'address' });
   }
   const clerks = people.filter((p) => p.role === 'clerk');
   const onlyClerk = clerks.length === 1 ? clerks[0] : undefined;
-  if (onlyClerk) namers.push({ person: onlyClerk, re: /(?<![\p{L}])(?:the|our)\s+(?:Town\s+)?Clerk(?![\p{L}])/iu, kind: 'title' });
+  if (onlyClerk) namers.push({ person: onlyClerk, re: letterRegExp(String.raw`(?<![\p{L}])(?:the|our)\s+(?:Town\s+)?Clerk(?![\p{L}])`, 'iu'), kind: 'title' });
   return namers;
 }
 
@@ -138,11 +139,14 @@ function mentionsIn(clause: string, namers: readonly Namer[]): (Found & { namer:
   return out.filter((m, i) => !out.slice(0, i).some((o) => m.at >= o.at && m.at < o.at + o.text.length));
 }
 
+/** Where a sentence breaks into clauses. */
+const CLAUSE_BREAK = letterRegExp(String.raw`[,;:()]|\s[-–—]\s|(?<![\p{L}])(?:but|however|whereas|although|though)(?![\p{L}])`, 'iu');
+
 /** Sentences, then clauses split at commas, semicolons, dashes, brackets and "but"/"however". */
 function sentencesAndClauses(text: string): string[][] {
   return splitSentences(text).map((s) =>
     s
-      .split(/[,;:()]|\s[-–—]\s|(?<![\p{L}])(?:but|however|whereas|although|though)(?![\p{L}])/iu)
+      .split(CLAUSE_BREAK)
       .map((c) => c.trim())
       .filter((c) => c.length > 0),
   );
@@ -240,7 +244,7 @@ function memberNamer(p: Person): RegExp | undefined {
   const re =
     last === undefined
       ? undefined
-      : new RegExp(`(?<![\\p{L}])(?:${escapeRegExp(tokens.join(' '))}|(?:Cllr|Councillor)\\.?\\s+${escapeRegExp(last)})(?![\\p{L}])`, 'u');
+      : letterRegExp(`(?<![\\p{L}])(?:${escapeRegExp(tokens.join(' '))}|(?:Cllr|Councillor)\\.?\\s+${escapeRegExp(last)})(?![\\p{L}])`, 'u');
   memberNamers.set(p, { name: p.name, re });
   return re;
 }

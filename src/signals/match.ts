@@ -3,6 +3,7 @@
  * in the item, so a finding can say exactly which phrases made it fire.
  */
 import type { Evidence } from '../rules/types.js';
+import { letterRegExp, WORD_END, WORD_START } from './letters.js';
 
 export interface PhrasePattern {
   /** A label for the kind of phrase (e.g. "request for work"). */
@@ -12,7 +13,7 @@ export interface PhrasePattern {
 
 /** Build a whole-word, case-insensitive pattern from alternatives (regex source allowed). */
 export function words(label: string, ...alternatives: string[]): PhrasePattern {
-  return { label, re: new RegExp(`(?<![\\p{L}\\p{N}])(?:${alternatives.join('|')})(?![\\p{L}\\p{N}])`, 'iu') };
+  return { label, re: letterRegExp(`${WORD_START}(?:${alternatives.join('|')})${WORD_END}`, 'iu') };
 }
 
 /** Text with quoted replies and signatures cut away, so old quoted mail does not make a rule fire. */

@@ -4,6 +4,7 @@
  * "Keep Millbrook Tidy campaign") that are not party business at all (004 14.1, 14.3; 001 4.2).
  */
 import type { Evidence } from '../rules/types.js';
+import { letterRegExp, WORD_END, WORD_START } from './letters.js';
 import { words, type PhrasePattern } from './match.js';
 import { memoize, memoizeLabelledList, memoizeList } from './memo.js';
 import { phraseFilter, type PhraseFilter } from './prefilter.js';
@@ -96,7 +97,7 @@ export function partyPattern(label: string, parties: readonly string[], before: 
   const plain = parties.filter((p) => !WORD_PARTIES.has(p.toLowerCase())).map(nameSource);
   const guarded = parties.filter((p) => WORD_PARTIES.has(p.toLowerCase())).map(nameSource);
   const names = [...plain, ...(guarded.length > 0 ? [`${NOT_AFTER_PROPER_NOUN}(?:${guarded.join('|')})`] : [])].join('|');
-  return { label, re: new RegExp(`(?<![\\p{L}\\p{N}])${before}(?:${names})${after}(?![\\p{L}\\p{N}])`, 'u') };
+  return { label, re: letterRegExp(`${WORD_START}${before}(?:${names})${after}${WORD_END}`, 'u') };
 }
 
 /** "Labour Party", "Green leaflets", "Vote Labour": a party named with party material (for requests to officers). */
@@ -238,7 +239,10 @@ export const CIVIC_CAMPAIGNS: readonly PhrasePattern[] = [
     "(?:council|council['’]s|town\\s+council['’]s|civic|community|awareness|publicity|safety|road\\s+safety|recycling|litter|anti-[\\p{L}-]+|tidy|in\\s+bloom|volunteer(?:ing)?|clean-?up|litter-?pick(?:ing)?|planting|tree|climate|warm\\s+spaces|health|wellbeing|dementia|fundraising)\\s+campaign",
   ),
   // "Keep Millbrook Tidy campaign", "Save Our Library campaign": a named campaign in capitals.
-  { label: 'civic campaign', re: /(?<![\p{L}\p{N}])(?:Keep|Love|Clean|Save|Make|Friends\s+of)(?:\s+\p{Lu}[\p{L}'’-]*){1,4}\s+[Cc]ampaign(?![\p{L}\p{N}])/u },
+  {
+    label: 'civic campaign',
+    re: letterRegExp(String.raw`(?<![\p{L}\p{N}])(?:Keep|Love|Clean|Save|Make|Friends\s+of)(?:\s+\p{Lu}[\p{L}'’-]*){1,4}\s+[Cc]ampaign(?![\p{L}\p{N}])`, 'u'),
+  },
 ];
 
 /** Sentences of a message's own text; a line break ends one unless the next line carries on in lower case. */
@@ -247,9 +251,9 @@ export function sentences(text: string): string[] {
 }
 
 /** A request that points elsewhere for its object ("could you print these?", "… of the attached"). */
-const POINTS_AWAY = /(?<![\p{L}])(?:this|these|that|those|it|them|attached|enclosed|below)(?![\p{L}])/iu;
+const POINTS_AWAY = letterRegExp(String.raw`(?<![\p{L}])(?:this|these|that|those|it|them|attached|enclosed|below)(?![\p{L}])`, 'iu');
 /** A sentence that hands over material ("Our election leaflet is attached.", "Here is the draft."). */
-const HANDS_OVER = /(?<![\p{L}])(?:attached|enclosed|below|here\s+(?:is|are)|please\s+find)(?![\p{L}])/iu;
+const HANDS_OVER = letterRegExp(String.raw`(?<![\p{L}])(?:attached|enclosed|below|here\s+(?:is|are)|please\s+find)(?![\p{L}])`, 'iu');
 
 export interface PartyWorkAnalysis {
   /** A request paired with the party or campaign matter it concerns. */

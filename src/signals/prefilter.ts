@@ -6,15 +6,13 @@
  * which every pattern would have found nothing.
  */
 import type { Evidence } from '../rules/types.js';
+import { WORD_START } from './letters.js';
 import { findPhrases, type PhrasePattern } from './match.js';
 
 export interface PhraseFilter {
   /** False only when no pattern of the list matches anywhere in `text`. */
   mayMatch(text: string): boolean;
 }
-
-/** The whole-word guard `words()` starts every pattern with: checked once instead of once per pattern. */
-const WORD_START = '(?<![\\p{L}\\p{N}])';
 
 /** Backreferences and named groups do not survive being put side by side with other patterns. */
 const NOT_COMBINABLE = /\\[1-9]|\\k<|\(\?<(?![=!])/;
