@@ -98,7 +98,7 @@ async function runUntilStopped(opts: RunOptions, io: CommandIO, logger: ServiceL
 
   let assembled: AssembledService;
   try {
-    assembled = assembleService(setup, {
+    assembled = await assembleService(setup, {
       ...(folderDir !== undefined ? { folderDir } : {}),
       logger,
       warn: (message) => {

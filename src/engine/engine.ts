@@ -8,7 +8,7 @@ import { buildElectionCalendar } from '../elections/pre-election.js';
 import type { ElectionCalendar } from '../elections/types.js';
 import type { Item } from '../items/types.js';
 import { allRules, type AnyRule } from '../rules/index.js';
-import type { Council, RuleContext, RuleInput } from '../rules/types.js';
+import type { Council, Evaluation, RuleContext, RuleInput } from '../rules/types.js';
 import { decideActions } from './decide.js';
 import { computeEventFacts, computeMailFacts } from './facts.js';
 import { resolveRuleSettings, type ProfileClauses, type RuleSettings } from './rule-settings.js';
@@ -33,8 +33,53 @@ export interface Notice {
 
 export interface ItemEvaluation {
   findings: Finding[];
-  verdicts: RuleVerdict[];
+  /**
+   * Every rule's verdict with its reason. Worked out when first read (by `wardwatch explain`, say):
+   * a rule may put off explaining a miss until it is asked (a `reason` getter), and most passes
+   * over a mailbox only need the findings.
+   */
+  readonly verdicts: RuleVerdict[];
   notices: Notice[];
+}
+
+/** What one rule said about an item, kept until the verdicts are asked for. */
+interface Outcome {
+  rule: RuleId;
+  /** Undefined for a rule the council turned off. */
+  evaluation?: Evaluation;
+  findings: Finding[];
+}
+
+function verdictOf(o: Outcome): RuleVerdict {
+  if (!o.evaluation) return { rule: o.rule, enabled: false, fired: false, reason: 'turned off for this council', findings: [] };
+  const { evaluation } = o;
+  return {
+    rule: o.rule,
+    enabled: true,
+    fired: o.findings.length > 0,
+    reason: evaluation.reason,
+    ...(evaluation.needsHuman ? { needsHuman: evaluation.needsHuman } : {}),
+    findings: o.findings,
+  };
+}
+
+/** The evaluation of one item, its verdicts built on first reading. */
+class LazyEvaluation implements ItemEvaluation {
+  private built: RuleVerdict[] | undefined;
+  constructor(
+    readonly findings: Finding[],
+    readonly notices: Notice[],
+    private readonly outcomes: readonly Outcome[],
+  ) {}
+
+  get verdicts(): RuleVerdict[] {
+    this.built ??= this.outcomes.map(verdictOf);
+    return this.built;
+  }
+
+  toJSON(): { findings: Finding[]; verdicts: RuleVerdict[]; notices: Notice[] } {
+    return { findings: this.findings, verdicts: this.verdicts, notices: this.notices };
+  }
 }
 
 /** A rule with its settings and the context it is given, ready to run. */
@@ -90,11 +135,11 @@ export class Engine {
         message: `Message claims to be from ${who?.name ?? input.facts.authorAddress ?? 'a council address'} but ${item.kind === 'mail' ? item.authentication.detail : ''}: possible spoofing. Nothing is done in that person's name.`,
       });
     }
-    const verdicts: RuleVerdict[] = [];
+    const outcomes: Outcome[] = [];
     const findings: Finding[] = [];
     for (const { rule, settings, ctx } of this.rulesAt(now)) {
       if (!ctx) {
-        verdicts.push({ rule: rule.meta.id, enabled: false, fired: false, reason: 'turned off for this council', findings: [] });
+        outcomes.push({ rule: rule.meta.id, findings: [] });
         continue;
       }
       const evaluation = rule.evaluate(input, ctx);
@@ -125,16 +170,9 @@ export class Engine {
         notices.push({ kind: 'needs-human', item: ref, rule: rule.meta.id, message: evaluation.needsHuman });
       }
       findings.push(...ruleFindings);
-      verdicts.push({
-        rule: rule.meta.id,
-        enabled: true,
-        fired: ruleFindings.length > 0,
-        reason: evaluation.reason,
-        ...(evaluation.needsHuman ? { needsHuman: evaluation.needsHuman } : {}),
-        findings: ruleFindings,
-      });
+      outcomes.push({ rule: rule.meta.id, evaluation, findings: ruleFindings });
     }
-    return { findings, verdicts, notices };
+    return new LazyEvaluation(findings, notices, outcomes);
   }
 
   /** Every rule with settings, in catalogue order, with its context for `now` (built once per `now`). */

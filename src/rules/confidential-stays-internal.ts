@@ -126,14 +126,17 @@ export default defineRule({
     );
     const first = markings[0];
     if (first === undefined) {
-      const mention = unmarkedMention(item.subject, terms) ?? unmarkedMention(body, terms);
-      const personal = item.sensitivity === 'personal' && !levels.has('personal')
-        ? '; Sensitivity: Personal marks a personal message, not a confidential one'
-        : '';
-      const words = mention ? `; the wording “${mention}” is ordinary text, not a marking` : '';
       return {
         hits: [],
-        reason: `the message from ${author.name} is not marked confidential (no Sensitivity header, label, or marking in the subject or first line)${personal}${words}`,
+        // Explained only when asked (`wardwatch explain`): finding the wording that is not a marking reads the whole text.
+        get reason(): string {
+          const mention = unmarkedMention(item.subject, terms) ?? unmarkedMention(body, terms);
+          const personal = item.sensitivity === 'personal' && !levels.has('personal')
+            ? '; Sensitivity: Personal marks a personal message, not a confidential one'
+            : '';
+          const words = mention ? `; the wording “${mention}” is ordinary text, not a marking` : '';
+          return `the message from ${author.name} is not marked confidential (no Sensitivity header, label, or marking in the subject or first line)${personal}${words}`;
+        },
       };
     }
 

@@ -102,7 +102,13 @@ export default defineRule({
       };
     }
 
-    return { hits: [], reason: explainMiss(author, officers, councilMailbox, fromAddress, work, business, beyondStaff.length > 0) };
+    return {
+      hits: [],
+      // Explained only when asked (`wardwatch explain`): most messages are misses, and explaining one reads the text again.
+      get reason(): string {
+        return explainMiss(author, officers, councilMailbox, fromAddress, work, business, beyondStaff.length > 0);
+      },
+    };
   },
 });
 

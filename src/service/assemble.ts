@@ -47,7 +47,7 @@ export interface AssembledService {
   sources: ConfiguredSources;
 }
 
-export function assembleService(setup: Setup, options: AssembleOptions): AssembledService {
+export async function assembleService(setup: Setup, options: AssembleOptions): Promise<AssembledService> {
   const { loaded, engine } = setup;
   const config = loaded.config;
 
@@ -72,7 +72,7 @@ export function assembleService(setup: Setup, options: AssembleOptions): Assembl
 
   let sources: ConfiguredSources;
   try {
-    sources = configuredSources(loaded, options.folderDir, store, { logger, ...(options.folder ? { folder: options.folder } : {}) });
+    sources = await configuredSources(loaded, options.folderDir, store, { logger, ...(options.folder ? { folder: options.folder } : {}) });
   } catch (err) {
     store.close();
     throw new AssembleError(errorMessage(err), 2);

@@ -7,7 +7,7 @@
  * change it where it can (CalDAV can; the folder source cannot, and the executor falls back).
  */
 import { createFolderConnector, type FolderConnectorOptions } from '../../connectors/folder/index.js';
-import { createImapConnector, resolveImapSettings, type ImapConnector } from '../../connectors/imap/index.js';
+import type { ImapConnector } from '../../connectors/imap/index.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { CursorStore, SourceConnector } from '../sources/types.js';
 import type { ServiceLogger } from './logger.js';
@@ -32,14 +32,24 @@ export interface SourceOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** Throws (ImapConfigError) when `connectors.imap` cannot be used as written. */
-export function configuredSources(loaded: LoadedConfig, folderDir: string | undefined, cursors: CursorStore, options: SourceOptions): ConfiguredSources {
+/**
+ * Rejects (ImapConfigError) when `connectors.imap` cannot be used as written. The IMAP connector
+ * and its libraries (imapflow, tsdav, nodemailer: some 40 MB of resident memory) are loaded only
+ * when `connectors.imap` is configured.
+ */
+export async function configuredSources(
+  loaded: LoadedConfig,
+  folderDir: string | undefined,
+  cursors: CursorStore,
+  options: SourceOptions,
+): Promise<ConfiguredSources> {
   const config = loaded.config;
   const sources: SourceConnector[] = [];
   const unavailable: ConfiguredSources['unavailable'] = [];
 
   let imap: ImapConnector | undefined;
   if (config.connectors.imap !== undefined) {
+    const { createImapConnector, resolveImapSettings } = await import('../../connectors/imap/index.js');
     imap = createImapConnector(resolveImapSettings(config, options.env ?? process.env), cursors, options.logger.child({ source: 'imap' }));
     sources.push(imap);
   }

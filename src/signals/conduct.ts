@@ -142,14 +142,12 @@ function mentionsIn(clause: string, namers: readonly Namer[]): (Found & { namer:
 /** Where a sentence breaks into clauses. */
 const CLAUSE_BREAK = letterRegExp(String.raw`[,;:()]|\s[-–—]\s|(?<![\p{L}])(?:but|however|whereas|although|though)(?![\p{L}])`, 'iu');
 
-/** Sentences, then clauses split at commas, semicolons, dashes, brackets and "but"/"however". */
-function sentencesAndClauses(text: string): string[][] {
-  return splitSentences(text).map((s) =>
-    s
-      .split(CLAUSE_BREAK)
-      .map((c) => c.trim())
-      .filter((c) => c.length > 0),
-  );
+/** A sentence's clauses, split at commas, semicolons, dashes, brackets and "but"/"however". */
+function clausesOf(sentence: string): string[] {
+  return sentence
+    .split(CLAUSE_BREAK)
+    .map((c) => c.trim())
+    .filter((c) => c.length > 0);
 }
 
 export interface ConductFinding {
@@ -176,9 +174,13 @@ export function findConductAbout(
 ): ConductFinding[] {
   const patterns = [...CONDUCT_PHRASES, ...extra];
   const filter = phraseFilter(patterns);
-  const clausesBySentence = sentencesAndClauses(text);
+  const sentences = splitSentences(text);
+  // Without a conduct or capability phrase in any sentence, nobody is criticised: the sentences
+  // need no splitting into clauses, nor the names reading. (A phrase in a clause is in its
+  // sentence too: clauses part at punctuation or a word such as "but", never at spaces alone.)
+  if (!sentences.some((s) => filter.mayMatch(s))) return [];
+  const clausesBySentence = sentences.map(clausesOf);
   const conductBySentence = clausesBySentence.map((clauses) => clauses.map((clause) => (filter.mayMatch(clause) ? conductIn(clause, patterns) : [])));
-  // Without a conduct or capability phrase anywhere, nobody is criticised: the names need no reading.
   if (conductBySentence.every((clauses) => clauses.every((found) => found.length === 0))) return [];
   const namers = namersOf(people).filter((n) => !exclude.includes(n.person));
   const byOfficer = new Map<Person, ConductFinding>();

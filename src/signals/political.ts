@@ -330,11 +330,26 @@ export function analysePartyWork(subject: string, text: string, signals: PartySi
   const namedFilter = phraseFilter(named);
   const subjectTopics = [...phrasesIn(strongFilter, subject, strong, 'subject'), ...phrasesIn(namedFilter, subject, named, 'subject')];
   const parts = sentences(text);
-  const requestsBy = parts.map((s) => phrasesIn(requestFilter, s, PARTY_WORK_REQUESTS, 'body'));
   const strongBy = parts.map((s) => phrasesIn(strongFilter, s, strong, 'body'));
   const namedBy = parts.map((s) => phrasesIn(namedFilter, s, named, 'body'));
-  const requests = dedupe(requestsBy.flat());
   const mentions = dedupe([...subjectTopics, ...strongBy.flat(), ...namedBy.flat()]);
+  const requestsIn = (): Evidence[][] => parts.map((s) => phrasesIn(requestFilter, s, PARTY_WORK_REQUESTS, 'body'));
+  if (mentions.length === 0) {
+    // No party or campaign matter anywhere: no request can be about one. The requests are looked
+    // for only if someone asks (to explain the miss).
+    let requests: Evidence[] | undefined;
+    return {
+      topics: [],
+      get requests(): Evidence[] {
+        requests ??= dedupe(requestsIn().flat());
+        return requests;
+      },
+      mentions,
+      civic,
+    };
+  }
+  const requestsBy = requestsIn();
+  const requests = dedupe(requestsBy.flat());
 
   for (let i = 0; i < parts.length; i += 1) {
     const request = requestsBy[i]?.[0];

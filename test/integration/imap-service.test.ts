@@ -77,7 +77,7 @@ beforeAll(async () => {
   setup = setupEngine(council.configFile);
   // The service's own log, kept beside the config (WARDWATCH_KEEP_TEST_DIR=1 keeps it after the run).
   const logger = createLogger({ level: 'debug', destination: pino.destination({ dest: path.join(council.dir, 'wardwatch.log'), sync: true }) });
-  running = assembleService(setup, {
+  running = await assembleService(setup, {
     logger,
     now: clock,
     tuning: { heartbeatMs: 200, outboxIntervalMs: 500, sourceBackoff: { initialMs: 200, maxMs: 1000 } },

@@ -244,7 +244,7 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
 }
 
 /** The service built as `wardwatch run` builds it, quietly, for in-process tests. */
-export function assembleForTest(council: TestCouncil, options: Partial<AssembleOptions> = {}): AssembledService {
+export async function assembleForTest(council: TestCouncil, options: Partial<AssembleOptions> = {}): Promise<AssembledService> {
   const setup = setupEngine(council.configFile);
   return assembleService(setup, {
     folderDir: council.sourceDir,

@@ -41,7 +41,7 @@ async function getJson(url: string): Promise<{ status: number; body: unknown }> 
 describe('the service, end to end on the folder source', () => {
   it('acts on mail and events dropped in while it runs, and answers /healthz and /metrics', async () => {
     council = makeCouncil();
-    running = assembleForTest(council, { folder: {} });
+    running = await assembleForTest(council, { folder: {} });
     const started = await running.service.start();
     expect(started.sources).toEqual(['folder']);
     const base = `http://127.0.0.1:${started.port ?? 0}`;
@@ -103,7 +103,7 @@ describe('the service, end to end on the folder source', () => {
 
   it('in a dry run records what it would do and sends nothing', async () => {
     council = makeCouncil({ dryRun: true });
-    running = assembleForTest(council);
+    running = await assembleForTest(council);
     await running.service.start();
     const request = requestMail(2);
     dropMail(council, A.raj, 'sent', 'request.eml', request.content);
@@ -122,7 +122,7 @@ describe('the service, end to end on the folder source', () => {
     council = makeCouncil({ limits: { nudgesPerPersonPerDay: 3, quietHours: { roles: [], weekends: false } } });
     let offsetMs = 0;
     const now = (): Date => new Date(Date.now() + offsetMs);
-    running = assembleForTest(council, { now });
+    running = await assembleForTest(council, { now });
     await running.service.start();
     const store = running.store;
     for (let i = 0; i < 10; i++) dropMail(council, A.sue, 'sent', `storm-${i}.eml`, capacityMailFrom(100 + i, A.sue).content);
@@ -153,7 +153,7 @@ describe('the service, end to end on the folder source', () => {
 
   it('keeps going when its folder disappears, shows the error, and recovers when it is back', async () => {
     council = makeCouncil();
-    running = assembleForTest(council, { tuning: { sourceBackoff: { initialMs: 20, maxMs: 100 }, heartbeatMs: 50 } });
+    running = await assembleForTest(council, { tuning: { sourceBackoff: { initialMs: 20, maxMs: 100 }, heartbeatMs: 50 } });
     await running.service.start();
     const service = running.service;
     await waitFor('the first sync', () => service.health().sources[0]?.state === 'ok');

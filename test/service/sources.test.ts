@@ -30,13 +30,13 @@ afterEach(() => {
 });
 
 describe('the sources the service watches', () => {
-  it('are the IMAP connector and the folder source, each owning its calendars', () => {
+  it('are the IMAP connector and the folder source, each owning its calendars', async () => {
     council = makeCouncil({
       connectors: { folder: { dir: './source', watch: false }, imap: IMAP, graph: { tenant: 'millbrook' } },
       mailboxes: [{ address: A.clerk }],
     });
     const { loaded } = setupEngine(council.configFile);
-    const configured = configuredSources(loaded, council.sourceDir, memoryCursors, { logger: silentLogger(), env: { WARDWATCH_TEST_IMAP_PASSWORD: 'not-a-real-password' } });
+    const configured = await configuredSources(loaded, council.sourceDir, memoryCursors, { logger: silentLogger(), env: { WARDWATCH_TEST_IMAP_PASSWORD: 'not-a-real-password' } });
     expect(configured.sources.map((s) => s.name)).toEqual(['imap', 'folder']);
     const [imap, folder] = configured.sources;
     expect(configured.calendarOwner('council-chamber')).toBe(imap);
@@ -51,18 +51,18 @@ describe('the sources the service watches', () => {
   it('send through the IMAP connector when the config says so', async () => {
     process.env['WARDWATCH_TEST_IMAP_PASSWORD'] = 'not-a-real-password';
     council = makeCouncil({ connectors: { imap: IMAP }, mailboxes: [{ address: A.clerk }], sender: { kind: 'connector', connector: 'imap' } });
-    const assembled = assembleForTest(council, { http: false });
+    const assembled = await assembleForTest(council, { http: false });
     expect(assembled.sender).toBe(assembled.sources.imap);
     expect(assembled.sender.name).toBe('imap');
     assembled.store.close();
   });
 
-  it('refuse to start when mail is to go through an IMAP connector that cannot send', () => {
+  it('refuse to start when mail is to go through an IMAP connector that cannot send', async () => {
     process.env['WARDWATCH_TEST_IMAP_PASSWORD'] = 'not-a-real-password';
     const { smtp: _smtp, ...withoutSmtp } = IMAP;
     council = makeCouncil({ connectors: { imap: withoutSmtp }, mailboxes: [{ address: A.clerk }], sender: { kind: 'connector', connector: 'imap' } });
     const c = council;
-    expect(() => assembleForTest(c, { http: false })).toThrow(AssembleError);
-    expect(() => assembleForTest(c, { http: false })).toThrow(/has no smtp settings/);
+    await expect(assembleForTest(c, { http: false })).rejects.toThrow(AssembleError);
+    await expect(assembleForTest(c, { http: false })).rejects.toThrow(/has no smtp settings/);
   });
 });

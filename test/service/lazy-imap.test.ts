@@ -1,0 +1,46 @@
+/**
+ * The IMAP connector's libraries (imapflow, tsdav) hold some 40 MB of resident memory, so the
+ * command is built not to load them unless `connectors.imap` is configured: no chain of static
+ * imports leads from the command to them; the service loads the connector with `import()`.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Every module reached from `entry` through static imports: local files, and the packages named. */
+function staticGraph(entry: string): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const todo = [entry];
+  while (todo.length > 0) {
+    const file = todo.pop() as string;
+    if (files.has(file)) continue;
+    files.add(file);
+    const code = readFileSync(file, 'utf8');
+    // `import … from '…'`, `import '…'` and `export … from '…'`; not `import('…')`.
+    for (const m of code.matchAll(/^\s*(?:import|export)\s(?:[^'"();]*?\sfrom\s)?['"]([^'"]+)['"]/gm)) {
+      const spec = m[1] as string;
+      if (spec.startsWith('.')) todo.push(path.resolve(path.dirname(file), spec));
+      else if (!spec.startsWith('node:')) packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] as string));
+    }
+  }
+  return { files, packages };
+}
+
+describe('loading the IMAP connector', () => {
+  it('the command reaches imapflow and tsdav through no static import', () => {
+    const { files, packages } = staticGraph(path.join(root, 'dist/src/cli.js'));
+    expect(files.size).toBeGreaterThan(50);
+    expect(packages.has('better-sqlite3')).toBe(true); // the walk does follow imports
+    expect([...packages].filter((p) => p === 'imapflow' || p === 'tsdav')).toEqual([]);
+    expect([...files].filter((f) => f.includes(`${path.sep}connectors${path.sep}imap${path.sep}`) && !f.endsWith('config.js'))).toEqual([]);
+  });
+
+  it('the service loads it with import() when it is configured', () => {
+    const code = readFileSync(path.join(root, 'dist/src/service/sources.js'), 'utf8');
+    expect(code).toMatch(/await import\(['"][./]+connectors\/imap\/index\.js['"]\)/);
+  });
+});
