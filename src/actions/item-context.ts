@@ -8,16 +8,17 @@ import type { CalendarConfig } from '../config/schema.js';
 import type { Directory } from '../directory/directory.js';
 import { zonedParts } from '../elections/zoned-time.js';
 import { parseMail } from '../items/mail-parse.js';
-import type { Address, MailItem } from '../items/types.js';
-import type { EventSummary, Store } from '../store/types.js';
-import { describeAddress, itemData, type ItemData } from '../templates/data.js';
+import { headlineOf } from '../items/headline.js';
+import type { Address } from '../items/types.js';
+import type { EventSummary, MailHeadline, Store } from '../store/types.js';
+import { describeAddress, mailData, type ItemData } from '../templates/data.js';
 import { formatDay, formatWhen } from '../templates/wording.js';
 
 export interface ItemDetails {
   /** The item's part of every template's data. */
   data: ItemData;
-  /** The message, parsed from its stored original. */
-  mail?: MailItem;
+  /** The message's headline: saved with its original, or (for originals saved before headlines were) read from it. */
+  mail?: MailHeadline;
   /** The message's raw source, for a routed copy. */
   original?: Buffer;
   /** The event as last seen. */
@@ -27,7 +28,7 @@ export interface ItemDetails {
 }
 
 export interface ItemContextDeps {
-  store: Pick<Store, 'getOriginal' | 'getEvent'>;
+  store: Pick<Store, 'getOriginal' | 'getMailHeadline' | 'getEvent'>;
   directory: Directory;
   calendars: ReadonlyMap<string, CalendarConfig>;
   timeZone: string;
@@ -117,14 +118,17 @@ export async function loadItemDetails(ref: { kind: 'mail' | 'event'; key: string
   }
   const original = deps.store.getOriginal(ref.key);
   if (!original) return unavailable('mail', `Wardwatch no longer holds a copy of the message ${ref.key}`);
-  let mail: MailItem;
-  try {
-    mail = await parseMail(original, { mailbox: '', folder: 'inbox', origin: `stored original ${ref.key}` });
-  } catch (err) {
-    const details = unavailable('mail', `the stored copy of the message ${ref.key} could not be read (${err instanceof Error ? err.message : String(err)})`);
-    return { ...details, original };
+  let mail = deps.store.getMailHeadline(ref.key);
+  if (mail === undefined) {
+    // Saved before headlines were kept with originals: read it from the original.
+    try {
+      mail = headlineOf(await parseMail(original, { mailbox: '', folder: 'inbox', origin: `stored original ${ref.key}` }));
+    } catch (err) {
+      const details = unavailable('mail', `the stored copy of the message ${ref.key} could not be read (${err instanceof Error ? err.message : String(err)})`);
+      return { ...details, original };
+    }
   }
   const from = mail.from[0];
-  const withNames: MailItem = from ? { ...mail, from: [from.name ? from : addressOf(deps.directory, from.address), ...mail.from.slice(1)] } : mail;
-  return { data: itemData(withNames, deps.timeZone), mail, original };
+  const withNames: MailHeadline = from ? { ...mail, from: [from.name ? from : addressOf(deps.directory, from.address), ...mail.from.slice(1)] } : mail;
+  return { data: mailData(withNames, deps.timeZone), mail, original };
 }

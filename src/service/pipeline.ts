@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { eventSummaryOf as summariseEvent } from '../digest/event-summary.js';
 import type { Engine, ItemEvaluation } from '../engine/engine.js';
 import type { EventItem, Item, Problem, RawRecord } from '../items/types.js';
+import { headlineOf } from '../items/headline.js';
 import { parseEffectKey } from '../outbox/idempotency.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { horizonFor } from '../pipeline/check.js';
@@ -131,10 +132,11 @@ export class LivePipeline implements RecordSink {
 
     const evaluation = engine.evaluate(item, now.toISOString());
     const nowIso = now.toISOString();
-    // The executor reads the message's subject and date from its original (and attaches it to a
-    // copy routed to the Clerk): keep it while there is something to send. Pruned after a month.
+    // The executor names the message by its headline (subject, date, sender) and attaches the
+    // original to a copy routed to the Clerk: keep both while there is something to send. Pruned
+    // after a month.
     const acting = evaluation.findings.some((f) => f.actions.some((a) => a.kind !== 'digest'));
-    if (acting && !this.dryRun && record.kind === 'mail') store.saveOriginal(item.key, record.source, nowIso);
+    if (acting && !this.dryRun && record.kind === 'mail' && item.kind === 'mail') store.saveOriginal(item.key, record.source, nowIso, headlineOf(item));
     if (item.kind === 'event') store.upsertEvent(eventSummaryOf(item, engine, now), nowIso);
 
     const recorded = outbox.record({ key: item.key, contentHash: hash }, evaluation.findings, { dryRun: this.dryRun });

@@ -162,6 +162,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE events ADD COLUMN organizer_name TEXT;
     `,
   },
+  {
+    version: 4,
+    description: "a message's headline (subject, date, sender and recipients) beside its original, so the executor need not parse it again",
+    sql: `
+      ALTER TABLE originals ADD COLUMN headline TEXT;
+    `,
+  },
 ];
 
 export class StoreVersionError extends Error {

@@ -208,6 +208,18 @@ export function toEventSummary(raw: unknown): EventSummary {
 
 export const OriginalDbRowSchema = z.object({ source: z.instanceof(Buffer) });
 
+const AddressSchema = z.object({ address: z.string(), name: z.string().optional() });
+
+export const MailHeadlineSchema = z.object({
+  subject: z.string(),
+  date: z.string().optional(),
+  from: z.array(AddressSchema),
+  to: z.array(AddressSchema),
+  cc: z.array(AddressSchema),
+});
+
+export const HeadlineDbRowSchema = z.object({ headline: z.string().nullable() });
+
 export const NeedsHumanDbRowSchema = z.object({
   item_key: z.string(),
   rule: z.string(),

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Finding } from '../engine/types.js';
-import type { Problem } from '../items/types.js';
+import type { Address, Problem } from '../items/types.js';
 import type { SourceHealth } from '../sources/types.js';
 import { migrate, type Migration, MIGRATIONS } from './migrations.js';
 import {
@@ -21,6 +21,8 @@ import {
   FindingSchema,
   NeedsHumanDbRowSchema,
   OriginalDbRowSchema,
+  HeadlineDbRowSchema,
+  MailHeadlineSchema,
   parseJsonColumn,
   ProblemDbRowSchema,
   SeenDbRowSchema,
@@ -42,6 +44,7 @@ import {
   type EvaluationOutcome,
   type EvaluationRecord,
   type EventSummary,
+  type MailHeadline,
   type NeedsHumanRow,
   type NewEffect,
   type ProblemRow,
@@ -49,6 +52,11 @@ import {
   type Store,
   type StoredFinding,
 } from './types.js';
+
+/** An address as read back from JSON: the name only when there is one. */
+function address(a: { address: string; name?: string | undefined }): Address {
+  return a.name !== undefined ? { address: a.address, name: a.name } : { address: a.address };
+}
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's write lock, in milliseconds (default 5000). */
@@ -645,13 +653,28 @@ export class SqliteStore implements Store {
 
   // ---------------------------------------------------------------- original message sources
 
-  saveOriginal(itemKey: string, source: Buffer, now: string): void {
+  saveOriginal(itemKey: string, source: Buffer, now: string, headline?: MailHeadline): void {
     this.db
       .prepare(
-        `INSERT INTO originals (item_key, source, saved_at) VALUES (?, ?, ?)
-         ON CONFLICT (item_key) DO UPDATE SET source = excluded.source, saved_at = excluded.saved_at`,
+        `INSERT INTO originals (item_key, source, saved_at, headline) VALUES (?, ?, ?, ?)
+         ON CONFLICT (item_key) DO UPDATE SET source = excluded.source, saved_at = excluded.saved_at, headline = excluded.headline`,
       )
-      .run(itemKey, source, now);
+      .run(itemKey, source, now, headline === undefined ? null : JSON.stringify(headline));
+  }
+
+  getMailHeadline(itemKey: string): MailHeadline | undefined {
+    const raw = this.db.prepare('SELECT headline FROM originals WHERE item_key = ?').get(itemKey);
+    if (raw === undefined) return undefined;
+    const { headline } = HeadlineDbRowSchema.parse(raw);
+    if (headline === null) return undefined;
+    const parsed = parseJsonColumn(MailHeadlineSchema, headline, `the saved originals (${itemKey})`);
+    return {
+      subject: parsed.subject,
+      ...(parsed.date !== undefined ? { date: parsed.date } : {}),
+      from: parsed.from.map(address),
+      to: parsed.to.map(address),
+      cc: parsed.cc.map(address),
+    };
   }
 
   getOriginal(itemKey: string): Buffer | undefined {

@@ -8,7 +8,7 @@
  */
 import type { ActionKind, Severity } from '../config/schema.js';
 import type { Finding } from '../engine/types.js';
-import type { Problem } from '../items/types.js';
+import type { Address, Problem } from '../items/types.js';
 import type { CursorStore, SourceHealth } from '../sources/types.js';
 
 export const EFFECT_STATES = ['pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run'] as const;
@@ -26,6 +26,16 @@ export type EffectState = (typeof EFFECT_STATES)[number];
 export const DAILY_SUMMARY_RULE = 'daily-summary';
 
 /** What the executor needs besides the finding (which it can read with `getFindings(itemKey, rule)`). */
+/** What messages about a mail item name it by, kept beside its original. */
+export interface MailHeadline {
+  subject: string;
+  /** ISO 8601 UTC, when the message gave a readable date. */
+  date?: string;
+  from: Address[];
+  to: Address[];
+  cc: Address[];
+}
+
 export interface EffectPayload {
   /** The finding's one-sentence summary (or, for a daily summary, a description of it). */
   summary: string;
@@ -301,9 +311,14 @@ export interface Store extends CursorStore {
   listUpcomingEvents(from: string, to: string): EventSummary[];
   getEvent(key: string): EventSummary | undefined;
 
-  /** Keep a message's raw source (so `route-to-clerk` can attach it later); replaces an earlier copy. */
-  saveOriginal(itemKey: string, source: Buffer, now: string): void;
+  /**
+   * Keep a message's raw source (so `route-to-clerk` can attach it later) and its headline (what
+   * messages name it by); replaces an earlier copy.
+   */
+  saveOriginal(itemKey: string, source: Buffer, now: string, headline?: MailHeadline): void;
   getOriginal(itemKey: string): Buffer | undefined;
+  /** The headline saved with the original; undefined when none was (originals saved before there were headlines). */
+  getMailHeadline(itemKey: string): MailHeadline | undefined;
   /** Forget sources saved before `olderThan`; returns how many were removed. */
   pruneOriginals(olderThan: string): number;
 

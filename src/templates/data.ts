@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { RULE_IDS, SEVERITIES, type Config } from '../config/schema.js';
 import type { Finding } from '../engine/types.js';
-import type { Address, Item } from '../items/types.js';
+import type { Address, Item, MailItem } from '../items/types.js';
 import type { Evidence } from '../rules/types.js';
 import { ruleTitle } from './guidance.js';
 import { isRuleTemplateName, type TemplateName } from './names.js';
@@ -299,19 +299,7 @@ export function findingData(finding: Pick<Finding, 'rule' | 'severity' | 'clause
 
 /** The item's part, dates in the council's time zone. Subject lines only: never the body. */
 export function itemData(item: Item, timeZone: string, calendarName?: string): ItemData {
-  if (item.kind === 'mail') {
-    const from = item.from[0];
-    return {
-      kind: 'mail',
-      isEvent: false,
-      subject: item.subject,
-      date: item.date !== undefined ? formatWhen(item.date, timeZone) : 'date not given',
-      start: null,
-      location: null,
-      calendar: null,
-      from: from !== undefined ? describeAddress(from) : null,
-    };
-  }
+  if (item.kind === 'mail') return mailData(item, timeZone);
   const start = item.allDay ? formatDay(item.start, timeZone) : formatWhen(item.start, timeZone);
   return {
     kind: 'event',
@@ -322,6 +310,21 @@ export function itemData(item: Item, timeZone: string, calendarName?: string): I
     location: item.location.trim() !== '' ? item.location : null,
     calendar: calendarName ?? item.calendarId,
     from: item.organizer !== undefined ? describeAddress(item.organizer) : null,
+  };
+}
+
+/** A message's part of the data, from what names it (a parsed message, or a saved headline). */
+export function mailData(item: Pick<MailItem, 'subject' | 'date' | 'from'>, timeZone: string): ItemData {
+  const from = item.from[0];
+  return {
+    kind: 'mail',
+    isEvent: false,
+    subject: item.subject,
+    date: item.date !== undefined ? formatWhen(item.date, timeZone) : 'date not given',
+    start: null,
+    location: null,
+    calendar: null,
+    from: from !== undefined ? describeAddress(from) : null,
   };
 }
 

@@ -111,6 +111,29 @@ describe('nudge, warn, notify-clerk and route-to-clerk', () => {
     expect(reminder.mail.attachments).toHaveLength(0);
   });
 
+  it('names the message by the headline saved with it, without reading the original again', async () => {
+    bench = new ActionBench({ now: FRIDAY_MORNING });
+    // The stored original is not a message at all: only the headline can name it.
+    await bench.recordMail(request('<req-3@millbrook-tc.gov.uk>'), { mailbox: A.alice, folder: 'sent' }, { original: Buffer.from('\u0000\u0001 not mail') });
+    await bench.run();
+    const copy = await bench.writtenWithId(bench.effect('route-to-clerk', A.clerk).messageId);
+    expect(copy.mail.subject).toBe('For your attention: “Castle Street bins”');
+    expect(copy.mail.text).toContain('From: Cllr Alice Green <alice.green@millbrook-tc.gov.uk>');
+    expect(copy.mail.text).toContain('To: Sam Patel <sam.patel@millbrook-tc.gov.uk>');
+    expect(copy.mail.text).not.toContain('could not be read');
+  });
+
+  it('reads the headline from the original when it was saved without one (before headlines were kept)', async () => {
+    bench = new ActionBench({ now: FRIDAY_MORNING });
+    await bench.recordMail(request('<req-4@millbrook-tc.gov.uk>'), { mailbox: A.alice, folder: 'sent' }, { withoutHeadline: true });
+    expect(bench.store.getMailHeadline('<req-4@millbrook-tc.gov.uk>')).toBeUndefined();
+    await bench.run();
+    const copy = await bench.writtenWithId(bench.effect('route-to-clerk', A.clerk).messageId);
+    expect(copy.mail.subject).toBe('For your attention: “Castle Street bins”');
+    expect(copy.mail.text).toContain('To: Sam Patel <sam.patel@millbrook-tc.gov.uk>');
+    expect(copy.mail.attachments.find((a) => a.contentType === 'message/rfc822')?.content.toString('utf8')).toContain('Message-ID: <req-4@millbrook-tc.gov.uk>');
+  });
+
   it('sends the cover note without the original when the store no longer holds it, and says why', async () => {
     bench = new ActionBench({ now: FRIDAY_MORNING });
     await bench.recordMail(request('<req-2@millbrook-tc.gov.uk>'), { mailbox: A.alice, folder: 'sent' }, { keepOriginal: false });

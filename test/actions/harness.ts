@@ -13,6 +13,7 @@ import { FileSender } from '../../src/actions/file-sender.js';
 import { ConfigSchema, type Config } from '../../src/config/schema.js';
 import { Engine } from '../../src/engine/engine.js';
 import type { Finding } from '../../src/engine/types.js';
+import { headlineOf } from '../../src/items/headline.js';
 import { parseMail } from '../../src/items/mail-parse.js';
 import type { Address, EventItem, MailItem } from '../../src/items/types.js';
 import { Outbox, planningContextFrom, type RunReport } from '../../src/outbox/outbox.js';
@@ -185,11 +186,14 @@ export class ActionBench {
   async recordMail(
     source: Buffer,
     copy: { mailbox: string; folder: string },
-    opts: { dryRun?: boolean; keepOriginal?: boolean } = {},
+    opts: { dryRun?: boolean; keepOriginal?: boolean; original?: Buffer; withoutHeadline?: boolean } = {},
   ): Promise<{ item: MailItem; findings: Finding[]; outcome: EvaluationOutcome }> {
     const item = await parseMail(source, { ...copy, origin: `test:${copy.mailbox}/${copy.folder}` });
     const findings = this.engine.evaluate(item, this.now().toISOString()).findings;
-    if (opts.keepOriginal !== false) this.store.saveOriginal(item.key, source, this.now().toISOString());
+    // As the service keeps it: the original with its headline (`withoutHeadline`: as saved before headlines were kept).
+    if (opts.keepOriginal !== false) {
+      this.store.saveOriginal(item.key, opts.original ?? source, this.now().toISOString(), opts.withoutHeadline ? undefined : headlineOf(item));
+    }
     const outcome = this.outbox.record({ key: item.key, contentHash: item.contentHash }, findings, opts.dryRun ? { dryRun: true } : {});
     return { item, findings, outcome };
   }
