@@ -53,6 +53,35 @@ import {
   type StoredFinding,
 } from './types.js';
 
+/**
+ * `SELECT * FROM table WHERE … ORDER BY id [LIMIT n]` from conditions such as `['kind IN', list]`
+ * or `['at >=', value]`; a condition whose value is undefined is left out.
+ */
+function selectWhere(
+  table: string,
+  conditions: readonly (readonly [string, SqlValue | readonly SqlValue[] | undefined])[],
+  limit: number | undefined,
+): { sql: string; params: SqlValue[] } {
+  const where: string[] = [];
+  const params: SqlValue[] = [];
+  for (const [test, value] of conditions) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) {
+      where.push(`${test} (${value.map(() => '?').join(', ')})`);
+      params.push(...(value as readonly SqlValue[]));
+    } else {
+      where.push(`${test} ?`);
+      params.push(value as SqlValue);
+    }
+  }
+  let sql = `SELECT * FROM ${table} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+  if (limit !== undefined) {
+    sql += ' LIMIT ?';
+    params.push(Math.max(0, Math.floor(limit)));
+  }
+  return { sql, params };
+}
+
 /** An address as read back from JSON: the name only when there is one. */
 function address(a: { address: string; name?: string | undefined }): Address {
   return a.name !== undefined ? { address: a.address, name: a.name } : { address: a.address };
@@ -409,35 +438,18 @@ export class SqliteStore implements Store {
   }
 
   listEffects(filter: EffectFilter = {}): EffectRow[] {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (filter.states) {
-      if (filter.states.length === 0) return [];
-      where.push(`state IN (${filter.states.map(() => '?').join(', ')})`);
-      params.push(...filter.states);
-    }
-    if (filter.kinds) {
-      if (filter.kinds.length === 0) return [];
-      where.push(`kind IN (${filter.kinds.map(() => '?').join(', ')})`);
-      params.push(...filter.kinds);
-    }
-    if (filter.itemKey !== undefined) {
-      where.push('item_key = ?');
-      params.push(filter.itemKey);
-    }
-    if (filter.foldedInto !== undefined) {
-      where.push('folded_into = ?');
-      params.push(filter.foldedInto);
-    }
-    if (filter.createdSince !== undefined) {
-      where.push('created_at >= ?');
-      params.push(filter.createdSince);
-    }
-    let sql = `SELECT * FROM effects ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
-    if (filter.limit !== undefined) {
-      sql += ' LIMIT ?';
-      params.push(Math.max(0, Math.floor(filter.limit)));
-    }
+    if (filter.states?.length === 0 || filter.kinds?.length === 0) return [];
+    const { sql, params } = selectWhere(
+      'effects',
+      [
+        ['state IN', filter.states],
+        ['kind IN', filter.kinds],
+        ['item_key =', filter.itemKey],
+        ['folded_into =', filter.foldedInto],
+        ['created_at >=', filter.createdSince],
+      ],
+      filter.limit,
+    );
     return this.db
       .prepare(sql)
       .all(...params)
@@ -451,21 +463,14 @@ export class SqliteStore implements Store {
   }
 
   listAudit(filter: AuditFilter = {}): AuditEntry[] {
-    const where: string[] = [];
-    const params: SqlValue[] = [];
-    if (filter.effectKey !== undefined) {
-      where.push('effect_key = ?');
-      params.push(filter.effectKey);
-    }
-    if (filter.since !== undefined) {
-      where.push('at >= ?');
-      params.push(filter.since);
-    }
-    let sql = `SELECT * FROM audit ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
-    if (filter.limit !== undefined) {
-      sql += ' LIMIT ?';
-      params.push(Math.max(0, Math.floor(filter.limit)));
-    }
+    const { sql, params } = selectWhere(
+      'audit',
+      [
+        ['effect_key =', filter.effectKey],
+        ['at >=', filter.since],
+      ],
+      filter.limit,
+    );
     return this.db
       .prepare(sql)
       .all(...params)
