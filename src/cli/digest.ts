@@ -13,7 +13,6 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { createSender } from '../actions/senders.js';
-import { ConfigError } from '../config/errors.js';
 import type { MailSender } from '../sources/types.js';
 import { buildDigest, type DigestPeriod } from '../digest/build.js';
 import { digestDateOf } from '../digest/scheduler.js';
@@ -21,7 +20,7 @@ import { composeDigest, deliverDigest, recoverDigest } from '../digest/send.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { TemplateError } from '../templates/render.js';
 import { formatDay } from '../templates/wording.js';
-import { parseNow, setupEngine, type Setup } from './engine-setup.js';
+import { parseNow, setupOrExitCode, type Setup } from './engine-setup.js';
 import { processIO, type CommandIO } from './io.js';
 
 export interface DigestOptions {
@@ -63,16 +62,8 @@ export async function runDigest(opts: DigestOptions, io: CommandIO = processIO, 
     io.err('--html FILE goes with --preview: it saves the HTML part of the digest being previewed.\n');
     return 2;
   }
-  let setup: Setup;
-  try {
-    setup = setupEngine(opts.config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      io.err(`${err.format()}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const setup = setupOrExitCode(opts.config, io);
+  if (typeof setup === 'number') return setup;
   const { config, dir } = setup.loaded;
   const instant = new Date(now.now);
   const tz = config.council.timezone;

@@ -59,6 +59,19 @@ export interface FolderCommandSetup extends Setup {
   dir: string;
 }
 
+/** The engine set up from a config file, or exit code 2 after printing the config's problems. */
+export function setupOrExitCode(configFile: string, io: CommandIO): Setup | number {
+  try {
+    return setupEngine(configFile);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.err(`${err.format()}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
 /**
  * What `check` and `explain` share: --now, the config (exit 2 with its problems), and the folder
  * source (exit 2 when there is none or it does not exist). Returns the exit code on failure.
@@ -69,16 +82,8 @@ export function setupFolderCommand(opts: { config: string; source?: string; now?
     io.err(`${now.error}\n`);
     return 2;
   }
-  let setup: Setup;
-  try {
-    setup = setupEngine(opts.config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      io.err(`${err.format()}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const setup = setupOrExitCode(opts.config, io);
+  if (typeof setup === 'number') return setup;
   const dir = folderSourceDir(setup.loaded, opts.source);
   if (!dir) {
     io.err(`No source to read: give --source DIR, or set connectors.folder.dir in ${opts.config}.\n`);

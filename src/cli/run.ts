@@ -12,10 +12,9 @@
  */
 import type { Command } from 'commander';
 import { FileSender } from '../actions/file-sender.js';
-import { ConfigError } from '../config/errors.js';
 import { AssembleError, assembleService, type AssembledService } from '../service/assemble.js';
 import { createLogger, errorMessage, isLogLevel, type ServiceLogger } from '../service/logger.js';
-import { folderSourceDir, setupEngine, type Setup } from './engine-setup.js';
+import { folderSourceDir, setupOrExitCode } from './engine-setup.js';
 import { processIO, type CommandIO } from './io.js';
 
 export interface RunOptions {
@@ -84,16 +83,8 @@ export async function runService(opts: RunOptions, deps: RunDeps = {}): Promise<
 }
 
 async function runUntilStopped(opts: RunOptions, io: CommandIO, logger: ServiceLogger, stopRequested: () => boolean, stopSignal: Promise<void>): Promise<number> {
-  let setup: Setup;
-  try {
-    setup = setupEngine(opts.config);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      io.err(`${err.format()}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  const setup = setupOrExitCode(opts.config, io);
+  if (typeof setup === 'number') return setup;
   const folderDir = folderSourceDir(setup.loaded, opts.source);
 
   let assembled: AssembledService;

@@ -9,7 +9,7 @@ import { domainOf } from '../directory/directory.js';
 import { firstLineMarking, labelMarking, markingTerms, subjectMarking, unmarkedMention, type MarkingTerms } from '../signals/confidentiality.js';
 import { fact } from '../signals/match.js';
 import { ownTextOf } from '../signals/text-views.js';
-import { defineRule, type Evidence, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
+import { defineRule, type Evidence, type Evaluation, type MailRuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 

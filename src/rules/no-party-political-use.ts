@@ -10,7 +10,7 @@ import type { Person } from '../directory/directory.js';
 import { fact } from '../signals/match.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { analysePartyWork, councilPartyNames, councilPhrases, findPartyBusiness, type PartySignals } from '../signals/political.js';
-import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
+import { defineRule, type Evaluation, type Evidence } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
 import { fact } from '../signals/match.js';
-import { defineRule, type Evaluation, type Hit, type MailRuleInput, type RuleInput } from './types.js';
+import { defineRule, type Evaluation, type Hit } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 

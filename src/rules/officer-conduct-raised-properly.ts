@@ -11,7 +11,7 @@ import { findConductAbout, type ConductFinding } from '../signals/conduct.js';
 import { fact, words, type PhrasePattern } from '../signals/match.js';
 import { memoizeList } from '../signals/memo.js';
 import { ownTextOf } from '../signals/text-views.js';
-import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
+import { defineRule, type Evaluation, type Evidence, type MailRuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 

@@ -10,7 +10,7 @@ import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { informationalPatterns, obligationPatterns, onBehalfPatterns, speaksForABody } from '../signals/obligations.js';
 import { plainPhrasePatterns } from '../signals/requests.js';
-import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
+import { defineRule, type Evaluation, type Evidence } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 

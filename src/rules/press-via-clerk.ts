@@ -13,7 +13,7 @@ import { fact } from '../signals/match.js';
 import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { councilPartyNames } from '../signals/political.js';
-import { defineRule, type Evaluation, type Evidence, type MailRuleInput, type RuleInput } from './types.js';
+import { defineRule, type Evaluation, type Evidence, type MailRuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 

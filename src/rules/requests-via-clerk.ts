@@ -8,7 +8,7 @@ import type { Person } from '../directory/directory.js';
 import { fact } from '../signals/match.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { analyseRequests, plainPhrasePatterns } from '../signals/requests.js';
-import { defineRule, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
+import { defineRule, type Evaluation } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 

@@ -9,7 +9,7 @@ import { signedTextOf } from '../signals/text-views.js';
 import { fact } from '../signals/match.js';
 import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { plainPhrasePatterns } from '../signals/requests.js';
-import { defineRule, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
+import { defineRule, type Evaluation } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 

@@ -131,6 +131,18 @@ ruleTester(rule, {
       hits: [{ messageId: 'sentOutside', offender: A.raj, evidence: ['Sensitivity: Confidential', 'j.smith@example.com (Cc) is outside'] }],
     },
     {
+      name: 'a marked message to the trusted solicitors and also to auditors the council does not trust with confidential mail',
+      options: { trustedDomains: ['hartleyandcoe-solicitors.co.uk'] },
+      item: mail({
+        from: A.clerk,
+        to: [solicitor],
+        cc: [auditor],
+        subject: '[Confidential] Market Square lease – instructions',
+        text: 'Dear Richard,\n\nThe council resolved last night to exercise the break clause. Please proceed as advised.\n\nKind regards,\nHelen Ashworth\nTown Clerk',
+      }),
+      hits: [{ messageId: 'sentOutside', offender: A.clerk, evidence: ['[Confidential]', `${auditor} (Cc) is outside`] }],
+    },
+    {
       name: 'a "[Restricted]" subject marking, blind-copied to a contractor',
       item: mail({
         from: A.sam,

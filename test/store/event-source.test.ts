@@ -3,12 +3,11 @@
  * organiser's name are kept with its summary, and events recorded before it still read back.
  */
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { EventSummary } from '../../src/store/types.js';
 import { A } from '../support/council.js';
-import { tempDir } from '../outbox/fixtures.js';
+import { useStoreFiles } from './store-files.js';
 
 const T0 = '2027-04-12T08:00:00.000Z';
 
@@ -29,20 +28,8 @@ function meeting(extra: Partial<EventSummary> = {}): EventSummary {
 }
 
 describe('events keep where their source holds them', () => {
-  let dir: ReturnType<typeof tempDir>;
-  const open: SqliteStore[] = [];
-  const openStore = (migrations = MIGRATIONS): SqliteStore => {
-    const store = new SqliteStore(dir.file('wardwatch.sqlite'), { migrations });
-    open.push(store);
-    return store;
-  };
-  beforeEach(() => {
-    dir = tempDir();
-  });
-  afterEach(() => {
-    for (const s of open.splice(0)) s.close();
-    dir.remove();
-  });
+  const files = useStoreFiles();
+  const openStore = files.open;
 
   it('stores and returns the href, ETag, SEQUENCE, all-day flag and organiser name', () => {
     const store = openStore();
@@ -70,10 +57,10 @@ describe('events keep where their source holds them', () => {
 
   it('upgrades a file written before migration 3 and still reads its events, without the new fields', () => {
     const before = MIGRATIONS.filter((m) => m.version < 3);
-    openStore(before).close();
-    open.splice(0);
+    openStore(before);
+    files.closeAll();
     // A row as the previous version of Wardwatch wrote it.
-    const db = new Database(dir.file('wardwatch.sqlite'));
+    const db = new Database(files.file);
     const m = meeting();
     db.prepare(
       `INSERT INTO events (key, calendar_id, summary, start, end, location, kinds, wards, organizer, attendees, updated_at)

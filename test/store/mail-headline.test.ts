@@ -1,10 +1,9 @@
 /** Originals keep their headline (migration 4), so the executor names a message without parsing it again. */
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/store/migrations.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { MailHeadline } from '../../src/store/types.js';
-import { tempDir } from '../outbox/fixtures.js';
+import { useStoreFiles } from './store-files.js';
 
 const T0 = '2027-04-12T08:00:00.000Z';
 const KEY = '<req-1@millbrook-tc.gov.uk>';
@@ -17,20 +16,8 @@ const headline: MailHeadline = {
 };
 
 describe('the headline saved with an original', () => {
-  let dir: ReturnType<typeof tempDir>;
-  const open: SqliteStore[] = [];
-  const openStore = (migrations = MIGRATIONS): SqliteStore => {
-    const store = new SqliteStore(dir.file('wardwatch.sqlite'), { migrations });
-    open.push(store);
-    return store;
-  };
-  beforeEach(() => {
-    dir = tempDir();
-  });
-  afterEach(() => {
-    for (const s of open.splice(0)) s.close();
-    dir.remove();
-  });
+  const files = useStoreFiles();
+  const openStore = files.open;
 
   it('comes back as saved, and goes with the original it was saved with', () => {
     const store = openStore();
@@ -48,9 +35,9 @@ describe('the headline saved with an original', () => {
   });
 
   it('is absent for an original saved before migration 4, which is still read', () => {
-    openStore(MIGRATIONS.filter((m) => m.version < 4)).close();
-    open.splice(0);
-    const db = new Database(dir.file('wardwatch.sqlite'));
+    openStore(MIGRATIONS.filter((m) => m.version < 4));
+    files.closeAll();
+    const db = new Database(files.file);
     db.prepare('INSERT INTO originals (item_key, source, saved_at) VALUES (?, ?, ?)').run(KEY, Buffer.from('old copy'), T0);
     db.close();
     const upgraded = openStore();
@@ -61,7 +48,7 @@ describe('the headline saved with an original', () => {
   it('says plainly when the state file holds a headline it cannot read', () => {
     const store = openStore();
     store.saveOriginal(KEY, Buffer.from('x'), T0, headline);
-    const db = new Database(dir.file('wardwatch.sqlite'));
+    const db = new Database(files.file);
     db.prepare('UPDATE originals SET headline = ? WHERE item_key = ?').run('{"subject": 3}', KEY);
     db.close();
     expect(() => store.getMailHeadline(KEY)).toThrow(/unexpected data in the saved originals \(<req-1@millbrook-tc\.gov\.uk>\)/);
