@@ -118,9 +118,15 @@ export async function loadItemDetails(ref: { kind: 'mail' | 'event'; key: string
   }
   const original = deps.store.getOriginal(ref.key);
   if (!original) return unavailable('mail', `Wardwatch no longer holds a copy of the message ${ref.key}`);
-  let mail = deps.store.getMailHeadline(ref.key);
+  let mail: MailHeadline | undefined;
+  try {
+    mail = deps.store.getMailHeadline(ref.key);
+  } catch {
+    // An unreadable headline in the state file: the original still names the message.
+    mail = undefined;
+  }
   if (mail === undefined) {
-    // Saved before headlines were kept with originals: read it from the original.
+    // Saved before headlines were kept with originals (or unreadable): read it from the original.
     try {
       mail = headlineOf(await parseMail(original, { mailbox: '', folder: 'inbox', origin: `stored original ${ref.key}` }));
     } catch (err) {

@@ -142,6 +142,18 @@ function mentionsIn(clause: string, namers: readonly Namer[]): (Found & { namer:
 /** Where a sentence breaks into clauses. */
 const CLAUSE_BREAK = letterRegExp(String.raw`[,;:()]|\s[-–—]\s|(?<![\p{L}])(?:but|however|whereas|although|though)(?![\p{L}])`, 'iu');
 
+/** Every clause break of a sentence at once. */
+const CLAUSE_BREAKS = new RegExp(CLAUSE_BREAK.source, `${CLAUSE_BREAK.flags}g`);
+
+/**
+ * The sentence with each clause break made a wall no pattern reads across (a NUL between spaces:
+ * not a letter, digit or space), so a phrase found in any of its clauses is found here too and a
+ * sentence without one can be passed over before it is split.
+ */
+function walledClauses(sentence: string): string {
+  return sentence.replace(CLAUSE_BREAKS, ' \u0000 ');
+}
+
 /** A sentence's clauses, split at commas, semicolons, dashes, brackets and "but"/"however". */
 function clausesOf(sentence: string): string[] {
   return sentence
@@ -176,9 +188,8 @@ export function findConductAbout(
   const filter = phraseFilter(patterns);
   const sentences = splitSentences(text);
   // Without a conduct or capability phrase in any sentence, nobody is criticised: the sentences
-  // need no splitting into clauses, nor the names reading. (A phrase in a clause is in its
-  // sentence too: clauses part at punctuation or a word such as "but", never at spaces alone.)
-  if (!sentences.some((s) => filter.mayMatch(s))) return [];
+  // need no splitting into clauses, nor the names reading.
+  if (!sentences.some((s) => filter.mayMatch(walledClauses(s)))) return [];
   const clausesBySentence = sentences.map(clausesOf);
   const conductBySentence = clausesBySentence.map((clauses) => clauses.map((clause) => (filter.mayMatch(clause) ? conductIn(clause, patterns) : [])));
   if (conductBySentence.every((clauses) => clauses.every((found) => found.length === 0))) return [];

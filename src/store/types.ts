@@ -25,7 +25,6 @@ export type EffectState = (typeof EFFECT_STATES)[number];
 /** Rule name of the per-person daily summary that collects folded effects. */
 export const DAILY_SUMMARY_RULE = 'daily-summary';
 
-/** What the executor needs besides the finding (which it can read with `getFindings(itemKey, rule)`). */
 /** What messages about a mail item name it by, kept beside its original. */
 export interface MailHeadline {
   subject: string;
@@ -36,6 +35,7 @@ export interface MailHeadline {
   cc: Address[];
 }
 
+/** What the executor needs besides the finding (which it can read with `getFindings(itemKey, rule)`). */
 export interface EffectPayload {
   /** The finding's one-sentence summary (or, for a daily summary, a description of it). */
   summary: string;

@@ -1,6 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import ICAL from 'ical.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createExecutor } from '../../src/actions/executor.js';
@@ -132,6 +133,19 @@ describe('nudge, warn, notify-clerk and route-to-clerk', () => {
     expect(copy.mail.subject).toBe('For your attention: “Castle Street bins”');
     expect(copy.mail.text).toContain('To: Sam Patel <sam.patel@millbrook-tc.gov.uk>');
     expect(copy.mail.attachments.find((a) => a.contentType === 'message/rfc822')?.content.toString('utf8')).toContain('Message-ID: <req-4@millbrook-tc.gov.uk>');
+  });
+
+  it('reads the headline from the original when the state file holds an unreadable one', async () => {
+    bench = new ActionBench({ now: FRIDAY_MORNING });
+    await bench.recordMail(request('<req-5@millbrook-tc.gov.uk>'), { mailbox: A.alice, folder: 'sent' });
+    const db = new Database(path.join(bench.dir, 'state', 'wardwatch.sqlite'));
+    db.prepare('UPDATE originals SET headline = ? WHERE item_key = ?').run('{"subject": 3}', '<req-5@millbrook-tc.gov.uk>');
+    db.close();
+    expect(() => bench.store.getMailHeadline('<req-5@millbrook-tc.gov.uk>')).toThrow(/unexpected data/);
+    await bench.run();
+    const copy = await bench.writtenWithId(bench.effect('route-to-clerk', A.clerk).messageId);
+    expect(copy.mail.subject).toBe('For your attention: “Castle Street bins”');
+    expect(copy.mail.text).toContain('To: Sam Patel <sam.patel@millbrook-tc.gov.uk>');
   });
 
   it('sends the cover note without the original when the store no longer holds it, and says why', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Person } from '../../src/directory/directory.js';
 import { findConductAbout, officerNamers } from '../../src/signals/conduct.js';
+import { words } from '../../src/signals/match.js';
 import { directory } from '../support/council.js';
 
 const people = directory.people;
@@ -56,5 +57,18 @@ describe('officerNamers', () => {
 
   test('“the Town Clerk” names the one Clerk', () => {
     expect(findConductAbout('The Town Clerk is incompetent.', people, []).map((f) => f.officer.name)).toEqual(['Helen Ashworth']);
+  });
+});
+
+describe('findConductAbout reads a sentence only when a phrase may be in one of its clauses', () => {
+  test('a council phrase that starts with punctuation, straight after a clause break, still counts', () => {
+    const extra = [words('conduct (council phrase)', '#fail')];
+    const found = findConductAbout('Honestly but#fail by Dan Okafor again.', people, [sam], extra);
+    expect(found.map((f) => f.officer.name)).toEqual(['Dan Okafor']);
+  });
+
+  test('a wronged officer stays wronged across a clause break ("the victim of, bullying")', () => {
+    expect(about('Dan is the victim of, bullying.')).toEqual(about('Dan is the victim of bullying.'));
+    expect(about('Priya was bullied, by a resident.')).toEqual([{ officer: 'Priya Shah', phrases: ['bullied'] }]);
   });
 });
