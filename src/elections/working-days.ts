@@ -1,54 +1,24 @@
-/// <reference path="../../node_modules/date-holidays-parser/types/index.d.ts" />
 /**
  * Working days for election timetables (Representation of the People Act rules): every day except
  * Saturdays, Sundays, Christmas Eve, Christmas Day, Good Friday and bank holidays in England and
  * Wales. Maundy Thursday is a working day. Bank holidays come from `date-holidays`, with
  * observances (Mother's Day, Easter Sunday, …) filtered out.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import HolidaysParser from 'date-holidays-parser';
-import { z } from 'zod';
+import { englandAndWalesBankHolidays } from './bank-holidays.js';
 
 const bankHolidayCache = new Map<number, Set<string>>();
 
-const HolidayDataSchema = z.object({
-  version: z.string(),
-  license: z.string(),
-  holidays: z.record(z.string(), z.unknown()),
-  names: z.record(z.string(), z.unknown()),
-});
-
-let parser: HolidaysParser | undefined;
-
-/**
- * England and Wales holidays from date-holidays' maintained data. Only the GB part of its
- * world-wide data set is kept (the rest would hold some 20 MB for the life of the service).
- */
-function englandAndWales(): HolidaysParser {
-  if (!parser) {
-    const require = createRequire(import.meta.url);
-    const file = path.join(path.dirname(require.resolve('date-holidays/package.json')), 'data', 'holidays.json');
-    const all = HolidayDataSchema.parse(JSON.parse(readFileSync(file, 'utf8')));
-    const gb = all.holidays.GB;
-    if (gb === undefined) throw new Error(`date-holidays data (${file}) has no GB holidays`);
-    parser = new HolidaysParser({ version: all.version, license: all.license, holidays: { GB: gb }, names: all.names }, 'GB', 'ENG');
-  }
-  return parser;
-}
+/** Years asked of date-holidays at once: an election timetable runs back from polling day into the year before. */
+const YEARS_AROUND = 2;
 
 function bankHolidays(year: number): Set<string> {
   let set = bankHolidayCache.get(year);
   if (!set) {
-    const hd = englandAndWales();
-    set = new Set(
-      hd
-        .getHolidays(year)
-        .filter((h) => h.type === 'public' || h.type === 'bank')
-        .map((h) => h.date.slice(0, 10)),
-    );
-    bankHolidayCache.set(year, set);
+    const years: number[] = [];
+    for (let y = year - YEARS_AROUND; y <= year + YEARS_AROUND; y++) if (!bankHolidayCache.has(y)) years.push(y);
+    for (const [y, days] of englandAndWalesBankHolidays(years)) bankHolidayCache.set(y, new Set(days));
+    set = bankHolidayCache.get(year);
+    if (!set) throw new Error(`date-holidays gave no bank holidays for ${year}`);
   }
   return set;
 }

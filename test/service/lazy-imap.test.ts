@@ -39,6 +39,12 @@ describe('loading the IMAP connector', () => {
     expect([...files].filter((f) => f.includes(`${path.sep}connectors${path.sep}imap${path.sep}`) && !f.endsWith('config.js'))).toEqual([]);
   });
 
+  it('nor does it load date-holidays-parser: bank holidays are worked out in a worker thread that ends', () => {
+    const { packages } = staticGraph(path.join(root, 'dist/src/cli.js'));
+    expect(packages.has('date-holidays-parser')).toBe(false);
+    expect(packages.has('date-holidays')).toBe(false);
+  });
+
   it('the service loads it with import() when it is configured', () => {
     const code = readFileSync(path.join(root, 'dist/src/service/sources.js'), 'utf8');
     expect(code).toMatch(/await import\(['"][./]+connectors\/imap\/index\.js['"]\)/);
