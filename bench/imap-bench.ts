@@ -433,11 +433,17 @@ async function backfill(stack: TestStack, count: number): Promise<BackfillFigure
   await fillMailbox(stack, count);
   // A first, untimed pass lets Dovecot build its index and cache for the folder.
   await bareFetch(stack);
-  const bareRuns = [await bareFetch(stack)];
-  const handed = await connectorBackfill(stack, false);
+  // The bare fetch and the connector in turn, three times each, the best of each taken: loopback
+  // rates swing by half from one pass to the next on a shared machine.
+  const bareRuns: { messages: number; seconds: number }[] = [];
+  const handedRuns: { messages: number; seconds: number; problems: number }[] = [];
+  for (let i = 0; i < 3; i++) {
+    bareRuns.push(await bareFetch(stack));
+    handedRuns.push(await connectorBackfill(stack, false));
+  }
   const parsed = await connectorBackfill(stack, true);
-  bareRuns.push(await bareFetch(stack));
-  for (const run of [handed, parsed]) {
+  const handed = handedRuns.reduce((a, b) => (b.seconds < a.seconds ? b : a));
+  for (const run of [...handedRuns, parsed]) {
     if (run.messages !== count) throw new Error(`the connector handed over ${run.messages} of ${count} messages (${run.problems} problems)`);
   }
   for (const run of bareRuns) if (run.messages !== count) throw new Error(`the bare fetch read ${run.messages} of ${count} messages`);
@@ -450,7 +456,7 @@ async function backfill(stack: TestStack, count: number): Promise<BackfillFigure
     wardwatch,
     connector: count / handed.seconds,
     ratio: wardwatch / bare,
-    detail: `bare fetch ${bareRuns.map((r) => r.seconds.toFixed(2)).join(' s and ')} s (the better taken); connector ${handed.seconds.toFixed(2)} s handing over, ${parsed.seconds.toFixed(2)} s with parsing; batches of ${FETCH_BATCH_COUNT}; ${os.cpus().length} CPUs`,
+    detail: `bare fetch ${bareRuns.map((r) => r.seconds.toFixed(2)).join(', ')} s; connector handing over ${handedRuns.map((r) => r.seconds.toFixed(2)).join(', ')} s (taken in turn, the best of each used); ${parsed.seconds.toFixed(2)} s with parsing; batches of ${FETCH_BATCH_COUNT}; ${os.cpus().length} CPUs`,
   };
 }
 
