@@ -6,7 +6,7 @@
  * (the supplementary planes as pairs of surrogates) and, with the `i` flag, the case variants of
  * every range. A whole-word pattern guarded by `(?<![\p{L}\p{N}])…(?![\p{L}\p{N}])` took about 2 ms
  * to compile, and the signals hold a few hundred patterns, so the first messages a process read
- * paid close to half a second. With the ranges below the same pattern compiles in about a sixth of
+ * paid close to half a second. With the ranges below the same pattern compiles in about a fifth of
  * the time and matches at the same speed.
  *
  * What they cover: exactly the property's characters in the ranges of code points below (Latin
