@@ -53,14 +53,18 @@ interface Outcome {
 function verdictOf(o: Outcome): RuleVerdict {
   if (!o.evaluation) return { rule: o.rule, enabled: false, fired: false, reason: 'turned off for this council', findings: [] };
   const { evaluation } = o;
-  return {
+  const verdict: RuleVerdict = {
     rule: o.rule,
     enabled: true,
     fired: o.findings.length > 0,
-    reason: evaluation.reason,
+    reason: '',
     ...(evaluation.needsHuman ? { needsHuman: evaluation.needsHuman } : {}),
     findings: o.findings,
   };
+  // The reason, too, only when read (and then once): reading which rules ran must not explain them all.
+  let reason: string | undefined;
+  Object.defineProperty(verdict, 'reason', { enumerable: true, get: () => (reason ??= evaluation.reason) });
+  return verdict;
 }
 
 /** The evaluation of one item, its verdicts built on first reading. */

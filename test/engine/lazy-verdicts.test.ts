@@ -8,7 +8,7 @@ describe('verdicts worked out when read', () => {
   const meeting = event({ summary: 'Public meeting: Castle Street parking', location: 'Castle Street', start: '2026-12-03T18:30:00.000Z', organizer: A.clerk, attendees: [A.tom] });
   const now = '2026-11-20T09:00:00.000Z';
 
-  it('a rule explains a miss only when the verdicts are read, and once', () => {
+  it('a rule explains a miss only when its verdict\'s reason is read, and once', () => {
     let explained = 0;
     const quiet: Rule<unknown> = {
       meta: { ...(allRules[0] as Rule<unknown>).meta },
@@ -23,6 +23,9 @@ describe('verdicts worked out when read', () => {
     const engine = new Engine(council, { rules: [quiet] });
     const evaluation = engine.evaluate(meeting, now);
     expect(evaluation.findings).toEqual([]);
+    expect(explained).toBe(0);
+    // Which rules ran, and whether they fired, without explaining them.
+    expect(evaluation.verdicts.map((v) => [v.rule, v.enabled, v.fired])).toEqual([[quiet.meta.id, true, false]]);
     expect(explained).toBe(0);
     expect(evaluation.verdicts[0]?.reason).toBe('nothing to see');
     expect(evaluation.verdicts[0]?.reason).toBe('nothing to see');
