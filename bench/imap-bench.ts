@@ -11,12 +11,11 @@
  *     fetch of the same messages in batches of the same size. Target: ≥ 0.7 of the bare rate.
  * WARDWATCH_BENCH_IMAP_MESSAGES and WARDWATCH_BENCH_IMAP_BACKFILL change the two counts.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { ImapFlow } from 'imapflow';
 import nodemailer from 'nodemailer';
 import { stringify } from 'yaml';
@@ -30,8 +29,8 @@ import type { CursorStore, RecordSink } from '../src/sources/types.js';
 import { MAIL_UID } from '../scripts/test-servers/dovecot.js';
 import { startStack, type TestStack } from '../scripts/test-servers/stack.js';
 import { benchCouncil } from './council.js';
+import { runningChildren, startWardwatch, stopWardwatch } from './wardwatch-process.js';
 
-const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli.js');
 const DOMAIN = 'millbrook-tc.gov.uk';
 const LATENCY_TARGET_P95_MS = 2000;
 const BACKFILL_TARGET_RATIO = 0.7;
@@ -100,43 +99,6 @@ function writeCouncil(dir: string, stack: TestStack): string {
   return file;
 }
 
-interface Running {
-  child: ChildProcess;
-  port: Promise<number>;
-}
-
-/** The `wardwatch run` processes still running, for an interrupted benchmark to stop. */
-const children = new Set<ChildProcess>();
-
-function startService(configFile: string): Running {
-  const env: NodeJS.ProcessEnv = { ...process.env, WARDWATCH_LOG_LEVEL: 'info' };
-  for (const user of Object.keys(USERS) as User[]) env[`WW_BENCH_${user.toUpperCase()}`] = passwordOf(user);
-  const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let buffered = '';
-  const port = new Promise<number>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered = (buffered + chunk.toString()).slice(-20_000);
-      const m = /"port":(\d+)[^\n]*listening for \/healthz/.exec(buffered);
-      if (m?.[1]) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`wardwatch run exited (${String(code)}) before listening: ${buffered.slice(-800)}`)));
-  });
-  child.stderr?.resume();
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return { child, port };
-}
-
-function stopService(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) {
-      resolve();
-      return;
-    }
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 async function waitHealthy(port: number): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -258,7 +220,9 @@ interface LatencyFigures {
 
 async function latency(stack: TestStack, dir: string, count: number): Promise<LatencyFigures> {
   const configFile = writeCouncil(dir, stack);
-  const running = startService(configFile);
+  const env: NodeJS.ProcessEnv = {};
+  for (const user of Object.keys(USERS) as User[]) env[`WW_BENCH_${user.toUpperCase()}`] = passwordOf(user);
+  const running = startWardwatch(configFile, env);
   const watcher = new ArrivalWatcher(imapClient(stack, 'sam'));
   const smtp = nodemailer.createTransport({
     host: stack.host,
@@ -311,7 +275,7 @@ async function latency(stack: TestStack, dir: string, count: number): Promise<La
   } finally {
     smtp.close();
     await watcher.close();
-    await stopService(running.child);
+    await stopWardwatch(running.child);
   }
 }
 
@@ -470,7 +434,7 @@ export async function imapBench(): Promise<{ ok: boolean; lines: string[] }> {
   const stack = await startStack({ domain: DOMAIN, users: (Object.keys(USERS) as User[]).map((u) => ({ address: USERS[u], password: passwordOf(u) })) });
   // Interrupted (Ctrl-C, a time limit): the servers and the service are stopped, not left behind.
   const interrupted = (): void => {
-    for (const child of children) child.kill('SIGTERM');
+    for (const child of runningChildren) child.kill('SIGTERM');
     void stack.stop().finally(() => process.exit(130));
   };
   process.once('SIGINT', interrupted);

@@ -9,7 +9,7 @@
  * WARDWATCH_BENCH_IDLE_S changes the idle window (default 20 s), WARDWATCH_BENCH_SETTLE_S the time
  * left for start-up to settle before it (default 30 s).
  */
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { SqliteStore } from '../src/store/sqlite-store.js';
 import { benchCouncil } from './council.js';
+import { startWardwatch, stopWardwatch, type RunningWardwatch } from './wardwatch-process.js';
 
 const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/cli.js');
 const IDLE_TARGET_MB = 100;
@@ -65,36 +66,6 @@ function violation(n: number): { mailbox: string; content: string } {
   return { mailbox: address, content };
 }
 
-interface Running {
-  child: ChildProcess;
-  port: Promise<number>;
-}
-
-function startService(configFile: string): Running {
-  const child = spawn(process.execPath, [CLI, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WARDWATCH_LOG_LEVEL: 'info' } });
-  let buffered = '';
-  const port = new Promise<number>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString();
-      const m = /"port":(\d+)[^\n]*listening for \/healthz/.exec(buffered);
-      if (m?.[1]) resolve(Number(m[1]));
-    });
-    child.on('exit', (code) => reject(new Error(`the service exited (${String(code)}) before listening: ${buffered.slice(-500)}`)));
-  });
-  child.stderr?.resume();
-  return { child, port };
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) {
-      resolve();
-      return;
-    }
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
 
 interface CpuMem {
   cpuSeconds: number;
@@ -149,10 +120,10 @@ function runDigest(configFile: string): Promise<{ code: number; output: string }
 export async function serviceBench(): Promise<{ ok: boolean; lines: string[] }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'wardwatch-service-bench-'));
   const lines: string[] = ['Service (wardwatch run: folder source, file sender, SQLite state)'];
-  let running: Running | undefined;
+  let running: RunningWardwatch | undefined;
   try {
     const configFile = writeCouncil(dir);
-    running = startService(configFile);
+    running = startWardwatch(configFile);
     const port = await running.port;
     const pid = running.child.pid ?? 0;
     const ticks = clockTicks();
@@ -206,7 +177,7 @@ export async function serviceBench(): Promise<{ ok: boolean; lines: string[] }> 
     lines.push(`  ${ok ? 'targets met' : 'TARGETS MISSED'}`);
     return { ok, lines };
   } finally {
-    if (running) await stop(running.child);
+    if (running) await stopWardwatch(running.child);
     rmSync(dir, { recursive: true, force: true });
   }
 }

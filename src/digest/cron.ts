@@ -13,6 +13,7 @@
  * clocks go forward is skipped that day, and one that happens twice when they go back matches
  * twice (the digest is sent once per date anyway).
  */
+import { wallClockParts, type WallClockParts } from '../elections/zoned-time.js';
 
 export interface CronSchedule {
   /** The expression as given. */
@@ -131,48 +132,10 @@ export function parseCron(expression: string): CronSchedule {
 }
 
 /** Wall-clock parts of an instant in a timezone. */
-export interface LocalTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  /** 0 = Sunday. */
-  weekday: number;
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      weekday: 'short',
-    });
-    formatters.set(timeZone, f);
-  }
-  return f;
-}
-
-const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+export type LocalTime = WallClockParts;
 
 export function localTime(instant: Date, timeZone: string): LocalTime {
-  const parts = new Map(formatterFor(timeZone).formatToParts(instant).map((p) => [p.type, p.value]));
-  return {
-    year: Number(parts.get('year')),
-    month: Number(parts.get('month')),
-    day: Number(parts.get('day')),
-    hour: Number(parts.get('hour')),
-    minute: Number(parts.get('minute')),
-    weekday: WEEKDAYS.indexOf(parts.get('weekday') ?? ''),
-  };
+  return wallClockParts(instant, timeZone);
 }
 
 function dayMatches(schedule: CronSchedule, t: LocalTime): boolean {

@@ -1,4 +1,8 @@
-/** Converting a wall-clock time in an IANA zone to a UTC instant, with Intl only. */
+/**
+ * Wall-clock time in IANA zones, with Intl only: the offset of a zone at an instant, a wall-clock
+ * time's instant, and an instant's wall-clock parts. The one place that reads zones with Intl
+ * (iCalendar times, the digest's cron and the outbox's quiet hours use it too).
+ */
 
 /**
  * One formatter per zone and purpose: building an Intl.DateTimeFormat costs far more than using
@@ -36,12 +40,21 @@ const dayAndTime = formatterCache({
   weekday: 'short',
 });
 
-function offsetMinutes(utcMillis: number, timeZone: string): number {
-  const dtf = wallClock(timeZone);
-  const parts = Object.fromEntries(dtf.formatToParts(new Date(utcMillis)).map((p) => [p.type, p.value]));
-  const asUtc = Date.UTC(
+/** Milliseconds of a wall-clock time read as UTC (years below 100 stay as written, unlike Date.UTC). */
+function asUtcMillis(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime();
+}
+
+/** Minutes east of UTC in `timeZone` at an instant. */
+export function offsetMinutes(utcMillis: number, timeZone: string): number {
+  const parts: Record<string, string> = {};
+  for (const part of wallClock(timeZone).formatToParts(new Date(utcMillis))) parts[part.type] = part.value;
+  const asUtc = asUtcMillis(
     Number(parts.year),
-    Number(parts.month) - 1,
+    Number(parts.month),
     Number(parts.day),
     Number(parts.hour),
     Number(parts.minute),
@@ -65,12 +78,39 @@ export function zonedToUtc(day: string, time: string, timeZone: string): Date {
   return new Date(instant);
 }
 
+const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+
+/** The wall-clock parts of an instant in a zone (to the minute). */
+export interface WallClockParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  /** 0 = Sunday. */
+  weekday: number;
+}
+
+/** An instant's wall-clock parts in `timeZone`. */
+export function wallClockParts(instant: Date, timeZone: string): WallClockParts {
+  const parts: Record<string, string> = {};
+  for (const part of dayAndTime(timeZone).formatToParts(instant)) parts[part.type] = part.value;
+  return {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour),
+    minute: Number(parts.minute),
+    weekday: WEEKDAYS.indexOf(parts.weekday ?? ''),
+  };
+}
+
+const two = (n: number): string => String(n).padStart(2, '0');
+
 /** The calendar day (YYYY-MM-DD) and time (HH:MM) of an instant in `timeZone`, and its weekday (0 = Sunday). */
 export function zonedParts(instant: Date, timeZone: string): { day: string; time: string; weekday: number } {
-  const dtf = dayAndTime(timeZone);
-  const p = Object.fromEntries(dtf.formatToParts(instant).map((x) => [x.type, x.value]));
-  const weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  return { day: `${p.year}-${p.month}-${p.day}`, time: `${p.hour}:${p.minute}`, weekday: weekdays.indexOf(String(p.weekday)) };
+  const p = wallClockParts(instant, timeZone);
+  return { day: `${String(p.year).padStart(4, '0')}-${two(p.month)}-${two(p.day)}`, time: `${two(p.hour)}:${two(p.minute)}`, weekday: p.weekday };
 }
 
 export function nextDay(day: string): string {

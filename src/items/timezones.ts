@@ -5,6 +5,7 @@
  */
 import ICAL from 'ical.js';
 import { WINDOWS_TO_IANA_MAP } from 'windows-iana';
+import { offsetMinutes } from '../elections/zoned-time.js';
 
 /** A calendar date, or a date and time of day, as written (no zone attached). */
 export interface WallClock {
@@ -197,7 +198,7 @@ function zoneOfDisplayName(tzid: string): string | undefined {
 function standardOffsetMinutes(zone: string): number {
   const january = Date.UTC(2025, 0, 15, 12);
   const july = Date.UTC(2025, 6, 15, 12);
-  return Math.min(offsetAt(january, zone), offsetAt(july, zone));
+  return Math.min(offsetMinutes(january, zone), offsetMinutes(july, zone));
 }
 
 /** The IANA zone a TZID names: a Windows name, an IANA name (possibly behind a vendor prefix), or a display name. */
@@ -287,41 +288,6 @@ export function wallClockToMillis(wall: WallClock, rule: ZoneRule): number {
   }
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/**
- * Minutes east of UTC in `zone` at an instant. The same computation as elections/zoned-time.ts,
- * with the formatter kept per zone: building one costs far more than using it, and a long series
- * converts thousands of times.
- */
-function offsetAt(utcMillis: number, zone: string): number {
-  let dtf = formatters.get(zone);
-  if (!dtf) {
-    dtf = new Intl.DateTimeFormat('en-GB', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(zone, dtf);
-  }
-  const parts: Record<string, string> = {};
-  for (const part of dtf.formatToParts(new Date(utcMillis))) parts[part.type] = part.value;
-  const asUtc = naiveMillis({
-    year: Number(parts.year),
-    month: Number(parts.month),
-    day: Number(parts.day),
-    hour: Number(parts.hour),
-    minute: Number(parts.minute),
-    second: Number(parts.second),
-    isDate: false,
-  });
-  return Math.round((asUtc - utcMillis) / 60_000);
-}
 
 /** Wall-clock times already converted, per zone: calendars repeat the same times (a series, a weekly slot). */
 const converted = new Map<string, Map<number, number>>();
@@ -334,9 +300,9 @@ function zonedMillis(wall: WallClock, zone: string): number {
   let known = converted.get(zone);
   const hit = known?.get(guess);
   if (hit !== undefined) return hit;
-  const first = offsetAt(guess, zone);
+  const first = offsetMinutes(guess, zone);
   const instant = guess - first * 60_000;
-  const second = offsetAt(instant, zone);
+  const second = offsetMinutes(instant, zone);
   const result = second === first ? instant : guess - second * 60_000;
   if (!known || known.size >= MAX_CONVERSIONS_PER_ZONE) {
     known = new Map();

@@ -433,26 +433,7 @@ export async function getEvent(url: string): Promise<string> {
   return res.text();
 }
 
-/** Unfolded content lines. */
-export function contentLines(ics: string): string[] {
-  return ics.replace(/\r?\n[ \t]/g, '').split(/\r?\n/);
-}
-
-/** The parameters of the ATTENDEE line for an address (upper-case names; servers reorder them). */
-export function attendeeParameters(ics: string, address: string): Record<string, string> | undefined {
-  const line = contentLines(ics).find((l) => /^ATTENDEE[;:]/i.test(l) && l.toLowerCase().endsWith(`:mailto:${address}`));
-  if (line === undefined) return undefined;
-  const head = line.slice(0, line.toLowerCase().lastIndexOf(':mailto:'));
-  return Object.fromEntries(
-    head
-      .split(';')
-      .slice(1)
-      .map((p) => {
-        const [k, ...v] = p.split('=');
-        return [(k ?? '').toUpperCase(), v.join('=').replace(/^"|"$/g, '')];
-      }),
-  );
-}
+export { attendeeParameters, contentLines } from '../support/ics-lines.js';
 
 /** Polls until `check` gives a value (not undefined/false), or fails after `timeoutMs`. */
 export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000, intervalMs = 100): Promise<T> {

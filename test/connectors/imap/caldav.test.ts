@@ -10,6 +10,7 @@ import { parseImapSettings, type ImapSettings } from '../../../connectors/imap/c
 import { createImapConnector } from '../../../connectors/imap/index.js';
 import { PermanentEffectError } from '../../../src/outbox/outbox.js';
 import type { EventRef } from '../../../src/sources/types.js';
+import { attendeeParameters, contentLines } from '../../support/ics-lines.js';
 import { startMailStack, type MailStack } from '../../support/servers.js';
 import { folderSources, headerOf, MemoryCursors, RecordingSink, waitForMessage, type CalendarRecord } from './helpers.js';
 
@@ -105,26 +106,6 @@ function ref(calendarId: string, uid: string, url: string, recurrenceId?: string
   return { calendarId, uid, origin: url, ...(recurrenceId ? { recurrenceId } : {}) };
 }
 
-/** The parameters of the ATTENDEE line for `address` (servers may reorder them). */
-function attendeeParameters(contentLines: string[], address: string): Record<string, string> | undefined {
-  const line = contentLines.find((l) => l.startsWith('ATTENDEE') && l.toLowerCase().endsWith(`:mailto:${address}`));
-  if (!line) return undefined;
-  const head = line.slice(0, line.toLowerCase().lastIndexOf(':mailto:'));
-  return Object.fromEntries(
-    head
-      .split(';')
-      .slice(1)
-      .map((p) => {
-        const [k, ...v] = p.split('=');
-        return [k ?? '', v.join('=').replace(/^"|"$/g, '')];
-      }),
-  );
-}
-
-/** Unfolded content lines of an iCalendar text. */
-function lines(ics: string): string[] {
-  return ics.replace(/\r?\n[ \t]/g, '').split(/\r?\n/);
-}
 
 beforeAll(async () => {
   stack = await startMailStack({ users: [service, clerk, tom, alice] });
@@ -219,7 +200,7 @@ describe('writing to events', () => {
     try {
       expect(connector.capabilities).toEqual({ addAttendees: true, declineBooking: true });
       await connector.addAttendees(ref('council-events', 'library-1@millbrook-tc.gov.uk', url), [{ address: tom.address, name: 'Cllr Tom Brown' }]);
-      const stored = lines(await getEvent(url));
+      const stored = contentLines(await getEvent(url));
       expect(attendeeParameters(stored, tom.address)).toEqual({ CN: 'Cllr Tom Brown', ROLE: 'REQ-PARTICIPANT', PARTSTAT: 'NEEDS-ACTION', RSVP: 'TRUE', CUTYPE: 'INDIVIDUAL' });
       expect(stored).toContain('SEQUENCE:3');
       const invitation = await waitForMessage(stack.ports.imap, tom, 'INBOX', (s) => s.includes('Invitation: Library opening hours'));
@@ -229,8 +210,8 @@ describe('writing to events', () => {
 
       // Asking again changes nothing and sends nothing new.
       await connector.addAttendees(ref('council-events', 'library-1@millbrook-tc.gov.uk', url), [{ address: tom.address }]);
-      expect(lines(await getEvent(url)).filter((l) => l.startsWith('ATTENDEE'))).toHaveLength(1);
-      expect(lines(await getEvent(url))).toContain('SEQUENCE:3');
+      expect(contentLines(await getEvent(url)).filter((l) => l.startsWith('ATTENDEE'))).toHaveLength(1);
+      expect(contentLines(await getEvent(url))).toContain('SEQUENCE:3');
       const copies = (await folderSources(stack.ports.imap, tom, 'INBOX')).filter((b) => b.toString('utf8').includes('Invitation: Library opening hours'));
       expect(copies).toHaveLength(1);
     } finally {
@@ -260,7 +241,7 @@ describe('writing to events', () => {
     }
     expect(statuses[0]).toBe(412);
     expect(statuses[1]).toBeLessThan(300);
-    const stored = lines(await getEvent(url));
+    const stored = contentLines(await getEvent(url));
     expect(stored).toContain('DESCRIPTION:Bring the flood maps');
     expect(stored.some((l) => l.startsWith('ATTENDEE') && l.endsWith(`mailto:${alice.address}`))).toBe(true);
   });
@@ -317,7 +298,7 @@ describe('writing to events', () => {
     } finally {
       await connector.close();
     }
-    const stored = lines(await getEvent(url));
+    const stored = contentLines(await getEvent(url));
     expect(attendeeParameters(stored, chamber)?.PARTSTAT).toBe('DECLINED');
     expect(attendeeParameters(stored, tom.address)?.PARTSTAT).toBe('ACCEPTED');
     expect(stored.filter((l) => l.startsWith('COMMENT:'))).toEqual([`COMMENT:${reason.replace(/,/g, '\\,')}`]);
@@ -343,8 +324,8 @@ describe('writing to events', () => {
     } finally {
       await connector.close();
     }
-    expect(attendeeParameters(lines(await getEvent(url)), chamber)?.PARTSTAT).toBe('DECLINED');
-    const decoy = lines(await getEvent(`${calendarUrl('council-chamber')}uid-lookup-decoy.ics`));
+    expect(attendeeParameters(contentLines(await getEvent(url)), chamber)?.PARTSTAT).toBe('DECLINED');
+    const decoy = contentLines(await getEvent(`${calendarUrl('council-chamber')}uid-lookup-decoy.ics`));
     expect(attendeeParameters(decoy, chamber)?.PARTSTAT).toBeUndefined();
   });
 
@@ -370,7 +351,7 @@ describe('writing to events', () => {
     } finally {
       await connector.close();
     }
-    const stored = lines(await getEvent(url));
+    const stored = contentLines(await getEvent(url));
     expect(stored).toContain('STATUS:CANCELLED');
     expect(stored).toContain('SEQUENCE:1');
     const notice = await waitForMessage(stack.ports.imap, alice, 'INBOX', (s) => s.includes('Cancelled: Castle ward residents meeting'));
