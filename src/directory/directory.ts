@@ -188,7 +188,9 @@ export class Directory {
   /**
    * Which wards an event or message concerns. Explicit categories/labels naming a ward (by id or
    * name) win; otherwise the location, then the subject, are matched against each ward's name,
-   * places and postcodes. More than one ward found by text → ambiguous: no guess.
+   * places and postcodes. More than one ward found by text → ambiguous: no guess. A title naming a
+   * different ward from the venue's is ambiguous too: a meeting held at the Town Hall about a
+   * street in another ward concerns that other ward, and only a person can tell which is meant.
    */
   wardsOf(text: WardText): WardResolution {
     const explicit: WardEvidence[] = [];
@@ -198,18 +200,28 @@ export class Directory {
     }
     if (explicit.length > 0) return { wards: explicit.map((e) => e.ward), status: 'explicit', evidence: explicit };
 
-    for (const field of ['location', 'subject'] as const) {
-      const value = text[field];
-      if (!value) continue;
-      const found: WardEvidence[] = [];
-      for (const m of this.wardMatchers) {
-        const hit = m.re.exec(value);
-        if (hit) found.push({ ward: m.ward, via: m.via, matched: hit[0], field });
-      }
-      const wards = [...new Set(found.map((f) => f.ward))];
-      if (wards.length === 1) return { wards, status: 'inferred', evidence: found };
-      if (wards.length > 1) return { wards: [], status: 'ambiguous', evidence: found };
+    const atLocation = this.wardMatchesIn(text.location, 'location');
+    const inSubject = this.wardMatchesIn(text.subject, 'subject');
+    const locationWards = [...new Set(atLocation.map((f) => f.ward))];
+    const subjectWards = [...new Set(inSubject.map((f) => f.ward))];
+    if (locationWards.length > 1) return { wards: [], status: 'ambiguous', evidence: atLocation };
+    if (locationWards.length === 1) {
+      if (subjectWards.some((w) => w !== locationWards[0])) return { wards: [], status: 'ambiguous', evidence: [...atLocation, ...inSubject] };
+      return { wards: locationWards, status: 'inferred', evidence: atLocation };
     }
+    if (subjectWards.length === 1) return { wards: subjectWards, status: 'inferred', evidence: inSubject };
+    if (subjectWards.length > 1) return { wards: [], status: 'ambiguous', evidence: inSubject };
     return { wards: [], status: 'unknown', evidence: [] };
+  }
+
+  /** Every ward name, place and postcode found in one field. */
+  private wardMatchesIn(value: string | undefined, field: 'location' | 'subject'): WardEvidence[] {
+    if (!value) return [];
+    const found: WardEvidence[] = [];
+    for (const m of this.wardMatchers) {
+      const hit = m.re.exec(value);
+      if (hit) found.push({ ward: m.ward, via: m.via, matched: hit[0], field });
+    }
+    return found;
   }
 }

@@ -79,6 +79,15 @@ export default defineRule<Options>({
       return { hits: [], reason };
     }
 
+    // 13.3 concerns visits members make as individual members: a committee's or the council's own
+    // visit, arranged by its staff, is the body's business, not an individual member's.
+    if (kinds.kinds.includes('council-meeting') && facts.organizer?.role !== 'member') {
+      return {
+        hits: [],
+        reason: `"${item.summary}" is a committee or council visit arranged by ${facts.organizer?.name ?? item.organizer?.address ?? 'its organiser'}, not a visit by individual members (13.3)`,
+      };
+    }
+
     const { visitors, basis } = visitorsOf(item, facts, directory);
     if (visitors.length === 0) {
       return { hits: [], reason: `no member is making the visit "${item.summary}": it is not arranged by a member, and no member attends it on a council or room calendar` };

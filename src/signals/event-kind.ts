@@ -54,10 +54,15 @@ const PHRASES: Record<Exclude<EventKind, 'party-group'>, PhrasePattern[]> = {
   ],
   'ward-surgery': [
     words('ward surgery', `(?:ward|councillors?${APOSTROPHE}?|cllrs?|members?${APOSTROPHE}?|advice) surger(?:y|ies)`),
-    // "surgery" alone, but not a doctor's, dentist's or vet's surgery.
+    words(
+      'ward surgery',
+      'meet your (?:local )?(?:ward )?(?:councillors?|cllrs?)',
+      `(?:ward|councillors?${APOSTROPHE}?|cllrs?) advice sessions?`,
+    ),
+    // "surgery" alone, but not a doctor's, dentist's or vet's surgery, nor tree surgery or an operation.
     words(
       'surgery',
-      `(?<!(?:gp|doctors?${APOSTROPHE}?s?|dental|dentists?${APOSTROPHE}?s?|vets?${APOSTROPHE}?s?|veterinary|medical)\\s)surger(?:y|ies)`,
+      `(?<!(?:gp|doctors?${APOSTROPHE}?s?|dental|dentists?${APOSTROPHE}?s?|vets?${APOSTROPHE}?s?|veterinary|medical|tree|arboricultural|plastic|cosmetic|keyhole|eye|knee|hip|heart|day|minor|pet|animal|hospital)\\s)surger(?:y|ies)`,
     ),
   ],
   consultation: [
@@ -68,7 +73,7 @@ const PHRASES: Record<Exclude<EventKind, 'party-group'>, PhrasePattern[]> = {
     words('consultation', 'consultations?'),
   ],
   visit: [
-    words('site visit', 'site visits?'),
+    words('site visit', 'site visits?', '(?:on-?)?site meetings?'),
     words('visit to', 'visits? to', 'visiting'),
     words('tour of', 'tours? of', 'tour round'),
     words('walkabout', 'walk-?abouts?', 'walk about', 'walkround', 'walk round'),

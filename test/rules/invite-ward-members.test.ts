@@ -88,6 +88,17 @@ ruleTester(rule, {
       needsHuman: true,
     },
     {
+      name: 'a meeting held at a Castle venue about a street in Riverside is left to a person, not sent to Castle',
+      item: event({
+        calendarId: 'council-events',
+        organizer: A.clerk,
+        summary: 'Public meeting: Weir Road footbridge closure',
+        location: 'Millbrook Library, Market Square',
+        attendees: [A.resident],
+      }),
+      needsHuman: true,
+    },
+    {
       name: 'a location in two wards is left to a person',
       item: event({
         calendarId: 'council-events',

@@ -88,6 +88,17 @@ ruleTester(rule, {
         start: '2027-01-12T10:00:00.000Z',
       }),
     },
+    {
+      name: 'tree surgery on a street is works, not a ward surgery',
+      item: event({
+        calendarId: 'council-chamber',
+        organizer: A.ben,
+        summary: 'Site meeting: tree surgery on Hazel Avenue',
+        location: 'Hazel Avenue',
+        attendees: [A.dan],
+        start: '2027-04-14T10:00:00.000Z',
+      }),
+    },
   ],
   invalid: [
     {
@@ -155,6 +166,17 @@ ruleTester(rule, {
         start: '2027-01-16T10:00:00.000Z',
       }),
       hits: [{ messageId: 'meetingInPreElection', offender: A.ben, evidence: ['own ward counts: Northfield'] }],
+    },
+    {
+      name: '"Meet your councillor" is a ward surgery by another name',
+      item: event({
+        calendarId: 'alice-green',
+        organizer: A.alice,
+        summary: 'Meet your councillor – Castle ward',
+        location: 'Millbrook Library',
+        start: '2027-04-03T10:00:00.000Z',
+      }),
+      hits: [{ messageId: 'meetingInPreElection', offender: A.alice, evidence: ['Meet your councillor'] }],
     },
     {
       name: 'a phrase the council added ("councillor clinic")',

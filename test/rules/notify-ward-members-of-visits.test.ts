@@ -69,6 +69,16 @@ ruleTester(rule, {
       }),
     },
     {
+      name: "a Planning Committee site visit the Clerk arranges is the committee's, not individual members' (13.3)",
+      item: event({
+        calendarId: 'council-events',
+        organizer: A.clerk,
+        summary: 'Planning Committee site visit – 14 Weir Road',
+        location: '14 Weir Road',
+        attendees: [A.tom, A.alice, A.ben],
+      }),
+    },
+    {
       name: 'a member who declined a council site visit is not visiting',
       item: event({
         calendarId: 'council-events',
@@ -106,6 +116,16 @@ ruleTester(rule, {
         attendees: [A.ben, A.raj, A.contractor],
       }),
       hits: [{ messageId: 'visitInOtherWard', notify: [A.sue], evidence: ['Site visit', 'Cllr Ben Hughes represents Northfield ward'] }],
+    },
+    {
+      name: "a member's site meeting in another ward is a visit",
+      item: event({
+        calendarId: 'ben-hughes',
+        organizer: A.ben,
+        summary: 'Site meeting – Weir Road footbridge',
+        location: 'Weir Road',
+      }),
+      hits: [{ messageId: 'visitInOtherWard', notify: [A.raj, A.sue], evidence: ['Site meeting'] }],
     },
     {
       name: 'a visit marked by category and ward',
