@@ -3,7 +3,8 @@
  * personally, on behalf of the Council, or on behalf of a party group. Signatures count here, so
  * the text is cut only at quoted replies, never at the signature.
  */
-import { words, type PhrasePattern } from './match.js';
+import { letterRegExp } from './letters.js';
+import { startsDisclaimer, words, type PhrasePattern } from './match.js';
 import { memoizeList } from './memo.js';
 
 function escapeRegExp(s: string): string {
@@ -58,7 +59,23 @@ const capacityPatternsOf = memoizeList((wardNames: readonly string[]): readonly 
         `${ward}\\s+ward\\s+(?:member|councillor)`,
       ),
     );
+    // "Cllr Sue Taylor / Riverside Ward": the title, a name in capitals, then the ward. Case matters
+    // here, so that "Cllr Tom Brown and the Castle ward" in a sentence is not a signature.
+    patterns.push({
+      label: 'ward signature',
+      re: letterRegExp(
+        String.raw`(?<![\p{L}\p{N}])(?:Cllr|CLLR|Councillor|COUNCILLOR)\.?\s+(?:\p{Lu}[\p{L}'’.-]*\s+){1,3}?[,/|–—-]?\s*(?:[Tt]he\s+)?` +
+          ward +
+          String.raw`\s+(?:[Ww]ard|WARD)(?![\p{L}\p{N}])`,
+        'u',
+      ),
+    });
   }
+  // "Town Mayor" or "Deputy Mayor" standing alone on a signature line.
+  patterns.push({
+    label: 'as Mayor',
+    re: letterRegExp(String.raw`(?<![^\n])[ \t]*(?:deputy\s+)?(?:town\s+)?mayor(?:\s+of\s+\p{L}+(?:\s+\p{L}+)?)?[ \t]*(?![^\r\n])`, 'iu'),
+  });
   return patterns;
 });
 
@@ -67,7 +84,8 @@ export const AUTO_REPLY_SUBJECT = /^\s*(?:automatic\s+reply|auto(?:matic)?[\s-]*
 
 /**
  * The message's own text including its signature: quoted replies ("> …", "On … wrote:", an
- * "-----Original Message-----" block, an Outlook "From:" header block) are dropped.
+ * "-----Original Message-----" block, an Outlook "From:" header block) and a disclaimer under it
+ * are dropped.
  */
 export function withoutQuotedReplies(text: string): string {
   const out: string[] = [];
@@ -77,6 +95,7 @@ export function withoutQuotedReplies(text: string): string {
     if (/^\s*On .{6,200} wrote:\s*$/i.test(line)) break;
     if (/^\s*From:\s.+/i.test(line) && out.length > 0 && /^\s*$/.test(out[out.length - 1] ?? '')) break;
     if (/^_{8,}\s*$/.test(line)) break;
+    if (startsDisclaimer(line, out)) break;
     out.push(line);
   }
   return out.join('\n');

@@ -56,12 +56,16 @@ function escapeRegExp(s: string): string {
 }
 
 /** Regex source for a phrase: its words separated by any whitespace. */
+/** A press embargo ("Not for publication before 00:01 on Tuesday") is a release time, not a marking. */
+const EMBARGO_AFTER = '(?!\\s+(?:before|until|till)(?![\\p{L}]))';
+
 function phraseSource(phrase: string): string {
-  return phrase
+  const source = phrase
     .trim()
     .split(/\s+/)
     .map(escapeRegExp)
     .join('\\s+');
+  return normalise(phrase) === 'not for publication' ? `${source}${EMBARGO_AFTER}` : source;
 }
 
 function normalise(phrase: string): string {

@@ -16,13 +16,27 @@ export function words(label: string, ...alternatives: string[]): PhrasePattern {
   return { label, re: letterRegExp(`${WORD_START}(?:${alternatives.join('|')})${WORD_END}`, 'iu') };
 }
 
-/** Text with quoted replies and signatures cut away, so old quoted mail does not make a rule fire. */
+/**
+ * The first line of an e-mail disclaimer ("This email and any attachments are confidential…",
+ * "If you are not the intended recipient…", "DISCLAIMER"): boilerplate a mail system adds under
+ * every message, whose "please contact the sender" and "on behalf of the Council" are nobody's words.
+ */
+const DISCLAIMER_START =
+  /^\s*(?:[*=_-]+\s*)?(?:(?:e-?mail\s+)?disclaimer\b|confidentiality\s+(?:notice|statement)\b|legal\s+notice\b|important(?:\s+notice)?\s*:|(?:this|the\s+information\s+in\s+this|the\s+contents\s+of\s+this)\s+e-?mail(?:\s+message)?\s+(?:and\s+any\s+(?:attachments?|files?)|(?:is|are|may\s+be)\s+(?:confidential|private|intended|privileged|for\s+the\s+(?:sole\s+)?use)|may\s+contain|contains?\s+(?:confidential|information))|if\s+you\s+(?:are\s+not\s+the\s+intended|have\s+received\s+this\s+(?:e-?mail|message|communication)\s+in\s+error))/i;
+
+/** Where a disclaimer starts, once the message has had some words of its own (a first line is never one). */
+export function startsDisclaimer(line: string, before: readonly string[]): boolean {
+  return DISCLAIMER_START.test(line) && before.some((l) => l.trim().length > 0);
+}
+
+/** Text with quoted replies, signatures and disclaimers cut away, so old quoted mail and boilerplate do not make a rule fire. */
 export function ownText(text: string): string {
   const lines = text.split(/\r?\n/);
   const out: string[] = [];
   for (const line of lines) {
     if (/^\s*>/.test(line)) continue;
     if (/^-- ?$/.test(line)) break;
+    if (startsDisclaimer(line, out)) break;
     if (/^\s*-{2,}\s*(Original|Forwarded) Message\s*-{2,}/i.test(line)) break;
     if (/^\s*On .{6,200} wrote:\s*$/i.test(line)) break;
     if (/^\s*From:\s.+/i.test(line) && out.length > 0 && /^\s*$/.test(out[out.length - 1] ?? '')) break;

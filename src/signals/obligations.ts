@@ -34,7 +34,7 @@ const NOT_NEGATED = "(?<!(?:not|never|cannot|can['’]t|rather\\s+than)\\s+(?:[\
 
 /** After "the Council will …": verbs that only inform (the Council will consider it at its next meeting). */
 const INFORMATIONAL_VERB =
-  '(?:consider|discuss|debate|look|review|receive|hear|decide|meet|be|respond|reply|write|let|publish|consult|note|need|want|have|make\\s+a\\s+decision)(?![\\p{L}])';
+  '(?:consider|discuss|debate|look|review|receive|hear|decide|meet|be|respond|reply|write|let|publish|consult|note|need|want|have|hold|host|make\\s+a\\s+decision)(?![\\p{L}])';
 
 /** Phrases that speak on behalf of the Council. */
 export function onBehalfPatterns(councilName: string): PhrasePattern[] {
@@ -48,7 +48,7 @@ const onBehalfPatternsOf = memoize(String, (councilName: string): readonly Phras
     words(
       'speaks for the Council',
       `${NOT_NEGATED}${council}\\s+(?:has|have)\\s+(?:now\\s+|formally\\s+)?(?:decided|agreed|resolved|approved|instructed|authori[sz]ed)`,
-      `${NOT_NEGATED}${council}\\s+(?:agrees|accepts|approves|confirms|undertakes)`,
+      `${NOT_NEGATED}${council}\\s+(?:agrees|accepts|approves|confirms|undertakes)(?!\\s+(?:no|none|any)(?![\\p{L}]))`,
     ),
     words('speaks for the Council', `${NOT_NEGATED}${council}\\s+will\\s+(?!not(?![\\p{L}])|${INFORMATIONAL_VERB})\\p{L}+`),
     words(

@@ -51,8 +51,10 @@ const WORK_VERB = [
   'action',
 ].join('|');
 
-/** Verbs after "please could you" that only ask for information. */
-const FACTUAL_VERB = '(?:(?:tell|let|confirm|advise|explain|remind|clarify|say)(?![\\p{L}])|check\\s+(?:whether|if)(?![\\p{L}]))';
+/** Verbs after "please could you" that only ask for information, or pass on a courtesy ("send my apologies"). */
+const FACTUAL_VERB =
+  '(?:(?:tell|let|confirm|advise|explain|remind|clarify|say)(?![\\p{L}])|check\\s+(?:whether|if)(?![\\p{L}])|' +
+  '(?:send|pass\\s+on|give|offer)\\s+(?:my|our)\\s+(?:thanks|regards|best|apologies|congratulations|condolences|good\\s+wishes)(?![\\p{L}]))';
 
 /** When a request names a deadline. */
 const DEADLINE =

@@ -50,6 +50,15 @@ ruleTester(rule, {
       }),
     },
     {
+      name: 'a press release under embargo ("not for publication before …") sent to the Gazette',
+      item: mail({
+        from: A.clerk,
+        to: [A.gazette],
+        subject: 'Press release: Christmas lights switch-on',
+        text: 'EMBARGOED – NOT FOR PUBLICATION BEFORE 00:01 ON TUESDAY 1 DECEMBER\n\nThe Mayor will switch on the Christmas lights in Market Square on Saturday.\n\nHelen Ashworth\nTown Clerk',
+      }),
+    },
+    {
       name: 'an unmarked message to outside recipients',
       item: mail({
         from: A.dan,

@@ -58,6 +58,24 @@ ruleTester(rule, {
       }),
     },
     {
+      name: 'the council’s disclaimer ("accepts no responsibility") under a member’s reply is nobody’s letter',
+      item: mail({
+        from: A.sue,
+        to: [A.resident],
+        subject: 'Mill Lane',
+        text: 'Dear Mr Smith,\n\nThank you, I have passed your photographs on.\n\nSue Taylor\nCouncillor, Riverside Ward\n\nMillbrook Town Council accepts no responsibility for any loss or damage arising from this email.',
+      }),
+    },
+    {
+      name: '"the Council will hold a public meeting" tells a resident what will happen',
+      item: mail({
+        from: A.ben,
+        to: [A.resident],
+        subject: 'Play area',
+        text: 'Dear Mrs Jones,\n\nAs your ward councillor: the Council will hold a public meeting about the play area on 3 March. Do come along.\n\nBen Hughes',
+      }),
+    },
+    {
       name: 'an officer writes the official letter',
       item: mail({
         from: A.clerk,

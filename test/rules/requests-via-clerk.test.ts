@@ -45,6 +45,24 @@ ruleTester(rule, {
       }),
     },
     {
+      name: 'a factual question above the standard email disclaimer ("please contact the sender", "please ensure")',
+      item: mail({
+        from: A.raj,
+        to: [A.priya],
+        subject: 'Allotments',
+        text: 'Hi Priya,\n\nHow many people are on the allotment waiting list at the moment?\n\nThanks,\n\nCllr Raj Mehta\nRiverside Ward\n\nThis email and any attachments are confidential and intended solely for the addressee. If you are not the intended recipient, please contact the sender immediately and delete it. Please ensure you have adequate virus protection before you open or detach any documents.',
+      }),
+    },
+    {
+      name: '"please could you send my apologies" passes on a courtesy, not a request for work',
+      item: mail({
+        from: A.sue,
+        to: [A.priya],
+        subject: 'Apologies',
+        text: 'Hi Priya,\n\nPlease could you send my apologies to this evening’s Planning Committee? I am unwell.\n\nSue',
+      }),
+    },
+    {
       name: 'an officer asks a member for something',
       item: mail({
         from: A.sam,

@@ -36,6 +36,33 @@ ruleTester(rule, {
       }),
     },
     {
+      name: 'the signature says "Cllr Sue Taylor / Riverside Ward"',
+      item: mail({
+        from: A.sue,
+        to: [A.resident],
+        subject: 'Bins on Mill Lane',
+        text: 'Dear Mr Smith,\n\nThank you, I have passed this on and will come back to you.\n\nKind regards,\n\nCllr Sue Taylor\nRiverside Ward\nMillbrook Town Council',
+      }),
+    },
+    {
+      name: 'the signature says "Councillor Ben Hughes / Northfield Ward, Millbrook Town Council"',
+      item: mail({
+        from: A.ben,
+        to: [A.resident],
+        subject: 'Hazel Avenue potholes',
+        text: 'Dear Mrs Jones,\n\nThe potholes have been reported.\n\nBest wishes\nCouncillor Ben Hughes\nNorthfield Ward, Millbrook Town Council',
+      }),
+    },
+    {
+      name: 'the signature gives the office: "Town Mayor"',
+      item: mail({
+        from: A.tom,
+        to: [A.resident],
+        subject: 'Christmas lights switch-on',
+        text: 'Dear Mr Smith,\n\nThank you for your kind note about the lights.\n\nBest wishes,\nCllr Tom Brown\nTown Mayor',
+      }),
+    },
+    {
       name: 'an officer writes to an outside recipient',
       item: mail({
         from: A.priya,
@@ -115,6 +142,16 @@ ruleTester(rule, {
         text: 'Dear Mr Smith,\n\nThank you for your email about the potholes on Hazel Avenue. I have reported them and will chase it up next week.\n\nBest wishes,\nBen',
       }),
       hits: [{ messageId: 'capacityNotStated', offender: A.ben, evidence: ['outside the council', 'no statement of capacity'] }],
+    },
+    {
+      name: 'a sentence naming a councillor and a ward is not a signature',
+      item: mail({
+        from: A.ben,
+        to: [A.resident],
+        subject: 'Castle Street',
+        text: 'Dear Mr Smith,\n\nI have spoken to Cllr Tom Brown and the Castle ward members about the parking, and the Mayor will reply.\n\nBest wishes,\nBen',
+      }),
+      hits: [{ messageId: 'capacityNotStated', offender: A.ben, evidence: ['no statement of capacity'] }],
     },
     {
       name: 'a member writes to the newspaper without saying in what capacity',
