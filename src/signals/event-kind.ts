@@ -62,7 +62,7 @@ const PHRASES: Record<Exclude<EventKind, 'party-group'>, PhrasePattern[]> = {
     // "surgery" alone, but not a doctor's, dentist's or vet's surgery, nor tree surgery or an operation.
     words(
       'surgery',
-      `(?<!(?:gp|doctors?${APOSTROPHE}?s?|dental|dentists?${APOSTROPHE}?s?|vets?${APOSTROPHE}?s?|veterinary|medical|tree|arboricultural|plastic|cosmetic|keyhole|eye|knee|hip|heart|day|minor|pet|animal|hospital)\\s)surger(?:y|ies)`,
+      `(?<!(?<![\\p{L}])(?:gp|doctors?${APOSTROPHE}?s?|dental|dentists?${APOSTROPHE}?s?|vets?${APOSTROPHE}?s?|veterinary|medical|tree|arboricultural|plastic|cosmetic|keyhole|eye|knee|hip|heart|day|minor|pet|animal|hospital)\\s)surger(?:y|ies)`,
     ),
   ],
   consultation: [

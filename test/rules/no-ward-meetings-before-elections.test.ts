@@ -168,6 +168,17 @@ ruleTester(rule, {
       hits: [{ messageId: 'meetingInPreElection', offender: A.ben, evidence: ['own ward counts: Northfield'] }],
     },
     {
+      name: 'a "Saturday surgery" is a ward surgery (the words before "surgery" are whole words)',
+      item: event({
+        calendarId: 'alice-green',
+        organizer: A.alice,
+        summary: 'Saturday surgery',
+        location: 'Millbrook Library',
+        start: '2027-04-03T10:00:00.000Z',
+      }),
+      hits: [{ messageId: 'meetingInPreElection', offender: A.alice, evidence: ['surgery'] }],
+    },
+    {
       name: '"Meet your councillor" is a ward surgery by another name',
       item: event({
         calendarId: 'alice-green',
