@@ -4,7 +4,7 @@
  * the text is cut only at quoted replies, never at the signature.
  */
 import { letterRegExp } from './letters.js';
-import { startsDisclaimer, words, type PhrasePattern } from './match.js';
+import { ownLines, words, type PhrasePattern } from './match.js';
 import { memoizeList } from './memo.js';
 
 function escapeRegExp(s: string): string {
@@ -88,15 +88,5 @@ export const AUTO_REPLY_SUBJECT = /^\s*(?:automatic\s+reply|auto(?:matic)?[\s-]*
  * are dropped.
  */
 export function withoutQuotedReplies(text: string): string {
-  const out: string[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    if (/^\s*>/.test(line)) continue;
-    if (/^\s*-{2,}\s*(?:Original|Forwarded) Message\s*-{2,}/i.test(line)) break;
-    if (/^\s*On .{6,200} wrote:\s*$/i.test(line)) break;
-    if (/^\s*From:\s.+/i.test(line) && out.length > 0 && /^\s*$/.test(out[out.length - 1] ?? '')) break;
-    if (/^_{8,}\s*$/.test(line)) break;
-    if (startsDisclaimer(line, out)) break;
-    out.push(line);
-  }
-  return out.join('\n');
+  return ownLines(text, true);
 }

@@ -55,10 +55,10 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Regex source for a phrase: its words separated by any whitespace. */
 /** A press embargo ("Not for publication before 00:01 on Tuesday") is a release time, not a marking. */
 const EMBARGO_AFTER = '(?!\\s+(?:before|until|till)(?![\\p{L}]))';
 
+/** Regex source for a phrase: its words separated by any whitespace ("not for publication" not before a release time). */
 function phraseSource(phrase: string): string {
   const source = phrase
     .trim()

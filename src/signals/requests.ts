@@ -9,6 +9,9 @@ import { memoizeLabelledList } from './memo.js';
 import { phraseFilter } from './prefilter.js';
 import { matchesIn } from './regex.js';
 
+/** What is passed on as a courtesy ("send my apologies"), not work. */
+const COURTESY = '(?:my|our)\\s+(?:thanks|regards|best|apologies|congratulations|condolences|good\\s+wishes)';
+
 /** Verbs that, after "could you" / "please", ask an officer to do something. */
 const WORK_VERB = [
   'arrange',
@@ -19,7 +22,7 @@ const WORK_VERB = [
   'write\\s+up',
   'put\\s+together',
   'book',
-  'send(?!\\s+(?:my|our)\\s+(?:thanks|regards|best|apologies|congratulations|condolences|good\\s+wishes))',
+  `send(?!\\s+${COURTESY})`,
   'sort(?:\\s+out)?',
   'chase(?:\\s+up)?',
   'get(?!\\s+(?:back\\s+to|in\\s+touch))',
@@ -54,7 +57,7 @@ const WORK_VERB = [
 /** Verbs after "please could you" that only ask for information, or pass on a courtesy ("send my apologies"). */
 const FACTUAL_VERB =
   '(?:(?:tell|let|confirm|advise|explain|remind|clarify|say)(?![\\p{L}])|check\\s+(?:whether|if)(?![\\p{L}])|' +
-  '(?:send|pass\\s+on|give|offer)\\s+(?:my|our)\\s+(?:thanks|regards|best|apologies|congratulations|condolences|good\\s+wishes)(?![\\p{L}]))';
+  `(?:send|pass\\s+on|give|offer)\\s+${COURTESY}(?![\\p{L}]))`;
 
 /** When a request names a deadline. */
 const DEADLINE =
