@@ -4,7 +4,7 @@
  *   DIR/calendars/<calendar-id>/*.ics
  * Files are handed over raw, in a stable order; anything unreadable becomes a Problem.
  */
-import { promises as fs, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants as fsConstants, fstatSync, openSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Problem, RawRecord } from '../../src/items/types.js';
 
@@ -36,16 +36,22 @@ async function isDir(p: string): Promise<boolean> {
  */
 const BLOCKING_READ_MAX_BYTES = 1024 * 1024;
 
+/** Opening for the blocking read never waits: a named pipe (FIFO) opened this way does not block. */
+const OPEN_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK;
+
 /** The whole file; fails as `fs.readFile` does (same error and message) when it cannot be read. */
 export async function readWholeFile(file: string): Promise<Buffer> {
-  let small = false;
+  let fd: number | undefined;
   try {
-    const stat = statSync(file, { throwIfNoEntry: false });
-    small = stat !== undefined && stat.isFile() && stat.size <= BLOCKING_READ_MAX_BYTES;
+    fd = openSync(file, OPEN_FLAGS);
+    const stat = fstatSync(fd);
+    if (stat.isFile() && stat.size <= BLOCKING_READ_MAX_BYTES) return readFileSync(fd);
   } catch {
     // The asynchronous read below reports the problem in its own words.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  return small ? readFileSync(file) : fs.readFile(file);
+  return fs.readFile(file);
 }
 
 export function normalizeFolder(name: string): string {

@@ -37,6 +37,8 @@ const FROM_LINE = /^\*?From\s*:\*?\s*(.*)$/i;
 const DATE_LINE = /^\*?(Sent|Date)\s*:\*?\s*\S/i;
 const REPLY_ATTRIBUTION = /\bwrote\s*:\s*$/i;
 const FORWARD_SUBJECT = /^\s*fwd?\s*:/i;
+/** What a text must hold for FORWARD_MARKER or FROM_LINE to match any line of it. */
+const MAY_FORWARD = /from\s*:|forwarded/i;
 
 interface Line {
   /** The text with quote markers (`>`) and surrounding whitespace removed. */
@@ -111,6 +113,9 @@ function replyQuoted(lines: readonly Line[]): boolean[] {
  * attached `message/rfc822` parts (`attachedMessages`, read from their own From headers).
  */
 export function findForwardedAuthors(text: string, attachedMessages: Address[]): ForwardedContent {
+  // Every marker above holds "forwarded" and every header block a "From:" line: most messages
+  // have neither, and need not be read line by line.
+  if (!MAY_FORWARD.test(text)) return { authors: uniqueAddresses(attachedMessages), hasForwardedContent: attachedMessages.length > 0 };
   const lines = splitLines(text);
   const inReply = replyQuoted(lines);
   const authors: Address[] = [];

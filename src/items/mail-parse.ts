@@ -6,12 +6,13 @@
  * a malformed-but-recognisable message is read as far as it can be. A file that is not an e-mail
  * message at all (empty, binary, no header lines) is rejected with a reason a Clerk can act on.
  */
-import { createHash } from 'node:crypto';
+import crypto from 'node:crypto';
 import { compile } from 'html-to-text';
 import { simpleParser, type AddressObject, type HeaderValue, type Headers, type HeaderLines, type ParsedMail, type SimpleParserOptions } from 'mailparser';
 import { fromAddressObjects, normalizeAddress } from './addresses.js';
 import { assessAuthentication } from './auth-results.js';
 import { detached } from './detached.js';
+import { withDeadline } from '../runtime/deadline.js';
 import { findForwardedAuthors, isForwardSubject } from './forwarded.js';
 import { isSendersSentCopy, sentCopyVerdict } from './mail-merge.js';
 import type { Address, AttachmentInfo, Importance, MailCopy, MailItem, Sensitivity } from './types.js';
@@ -78,18 +79,19 @@ export function notMailReason(source: Buffer): string | undefined {
     if (code < 0x09 || (code > 0x0d && code < 0x20 && code !== 0x1b) || code === 0x7f) control++;
   }
   if (control > headerBlock.length / 10) return 'it holds binary data, not text';
-  const names = headerBlock
-    .split(/\r?\n/)
-    .map((line) => HEADER_FIELD.exec(line)?.[1]?.toLowerCase())
-    .filter((name): name is string => name !== undefined);
-  if (!names.some((name) => MAIL_HEADERS.has(name) || name.startsWith('x-'))) {
-    return 'no header lines (such as From:, To: or Subject:) were found at the start of the file';
+  for (const line of headerBlock.split(/\r?\n/)) {
+    const name = HEADER_FIELD.exec(line)?.[1]?.toLowerCase();
+    if (name !== undefined && (MAIL_HEADERS.has(name) || name.startsWith('x-'))) return undefined;
   }
-  return undefined;
+  return 'no header lines (such as From:, To: or Subject:) were found at the start of the file';
 }
 
+/** `crypto.hash` (Node 20.12 and later): one call, without building a Hash object for each message. */
+const oneShotHash: ((algorithm: string, data: Buffer, encoding: 'hex') => string) | undefined =
+  typeof crypto.hash === 'function' ? crypto.hash : undefined;
+
 function sha256(source: Buffer): string {
-  return createHash('sha256').update(source).digest('hex');
+  return oneShotHash ? oneShotHash('sha256', source, 'hex') : crypto.createHash('sha256').update(source).digest('hex');
 }
 
 /** The values of every raw header line named `name` (lower-case), unfolded, in the order they appear. */
@@ -114,8 +116,12 @@ function isAddressObject(value: unknown): value is AddressObject {
   return typeof value === 'object' && value !== null && 'value' in value && Array.isArray(value.value);
 }
 
+const SINGLE_ID = /^<[^<>\s]+>$/;
+
 /** Message-IDs in a header value: `<…>` tokens, or bare `local@domain` tokens wrapped in brackets. */
 export function messageIds(value: string): string[] {
+  // The usual case, one `<id>` and nothing else, without a search.
+  if (SINGLE_ID.test(value)) return [value];
   const bracketed = [...value.matchAll(/<([^<>\s]+)>/g)].map((m) => `<${m[1] ?? ''}>`);
   if (bracketed.length > 0) return bracketed;
   return value
@@ -137,8 +143,34 @@ export function parseDateHeader(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   const cleaned = value.replace(/\([^()]*\)/g, ' ').replace(/\s+/g, ' ').trim();
   if (cleaned.length === 0) return undefined;
-  const time = Date.parse(cleaned);
+  const time = usualDate(cleaned) ?? Date.parse(cleaned);
   return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+}
+
+/**
+ * The date as almost every mail program writes it (RFC 5322 3.3: `Mon, 4 Mar 2027 10:07:00 +0000`),
+ * read directly: `Date.parse` reads it too, but by way of a general parser that costs several
+ * microseconds a message. Anything else, or a date that does not exist, is left to `Date.parse`.
+ */
+const USUAL_DATE = /^(?:[A-Za-z]{3}, ?)?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2})(?::(\d{2}))? ([+-])(\d{2})(\d{2})$/;
+const MONTHS: Readonly<Record<string, number>> = {
+  jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11,
+};
+
+function usualDate(cleaned: string): number | undefined {
+  const m = USUAL_DATE.exec(cleaned);
+  const month = m ? MONTHS[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || month === undefined) return undefined;
+  const n = (group: number): number => Number(m[group] ?? '0');
+  const day = n(1);
+  const year = n(3);
+  const [hour, minute, second, zoneHours, zoneMinutes] = [n(4), n(5), n(6), n(8), n(9)] as const;
+  if (year < 1900 || hour > 23 || minute > 59 || second > 59 || zoneMinutes > 59) return undefined;
+  const local = Date.UTC(year, month, day, hour, minute, second);
+  // A day the month does not have ("31 Feb") is Date.parse's to judge.
+  if (new Date(local).getUTCDate() !== day) return undefined;
+  const offset = (zoneHours * 60 + zoneMinutes) * 60_000;
+  return m[7] === '+' ? local - offset : local + offset;
 }
 
 const SENSITIVITY: Record<string, Sensitivity> = {
@@ -268,18 +300,6 @@ function firstId(lines: HeaderLines, name: string): string | undefined {
   return undefined;
 }
 
-async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the message could not be read within ${Math.round(ms / 1000)} seconds`)), ms);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 async function readMessage(source: Buffer): Promise<ParsedMail> {
   try {
     return await simpleParser(source, PARSER_OPTIONS);
@@ -345,5 +365,6 @@ async function build(source: Buffer, copy: MailCopy, options: ParseMailOptions):
 export async function parseMail(source: Buffer, copy: MailCopy, options: ParseMailOptions = {}): Promise<MailItem> {
   const reason = notMailReason(source);
   if (reason) throw new Error(`not an e-mail message: ${reason}`);
-  return withTimeout(build(source, copy, options), options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const ms = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  return withDeadline(build(source, copy, options), ms, () => new Error(`the message could not be read within ${Math.round(ms / 1000)} seconds`));
 }

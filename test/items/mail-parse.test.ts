@@ -268,6 +268,29 @@ describe('header helpers', () => {
     expect(messageIds('<a@b> (comment) <c@d>')).toEqual(['<a@b>', '<c@d>']);
     expect(messageIds('a@b c@d')).toEqual(['<a@b>', '<c@d>']);
     expect(messageIds('nothing here')).toEqual([]);
+    expect(messageIds('<only@one>')).toEqual(['<only@one>']);
+    expect(messageIds('<a b@c>')).toEqual([]);
+  });
+
+  it('reads the usual RFC 5322 date exactly as Date.parse does, and leaves the rest to it', () => {
+    const days = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+    const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+    const samples: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      const day = 1 + ((i * 7) % 31);
+      const month = months[(i * 5) % 12] as string;
+      const zone = `${i % 2 ? '+' : '-'}${String((i * 3) % 14).padStart(2, '0')}${['00', '30', '45'][i % 3] as string}`;
+      const time = `${String((i * 5) % 24).padStart(2, '0')}:${String((i * 7) % 60).padStart(2, '0')}${i % 4 ? `:${String((i * 11) % 60).padStart(2, '0')}` : ''}`;
+      samples.push(`${i % 3 ? `${days[i % 7] as string}, ` : ''}${day} ${i % 5 ? month : month.toUpperCase()} ${1990 + (i % 60)} ${time} ${zone}`);
+    }
+    // Days a month does not have, out-of-range times and other forms go to Date.parse.
+    samples.push('Mon, 31 Feb 2027 10:00:00 +0000', 'Mon, 29 Feb 2028 10:00:00 +0000', '4 Mar 2027 24:00:00 +0000', '4 Mar 2027 10:07:00 GMT', '4 Mar 27 10:07 +0000');
+    for (const sample of samples) {
+      const time = Date.parse(sample);
+      expect(parseDateHeader(sample), sample).toBe(Number.isNaN(time) ? undefined : new Date(time).toISOString());
+    }
+    expect(parseDateHeader('Mon, 4 Mar 2027 10:07:00 +0000')).toBe('2027-03-04T10:07:00.000Z');
+    expect(parseDateHeader('Sat, 30 Oct 2027 23:30:00 -0130')).toBe('2027-10-31T01:00:00.000Z');
   });
 
   it('parseDateHeader returns UTC or nothing', () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, promises as fs, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,6 +35,18 @@ describe('readWholeFile', () => {
     const expected = await failure(() => fs.readFile(file));
     expect(expected).not.toBe('no error');
     expect(await failure(() => readWholeFile(file))).toBe(expected);
+  });
+});
+
+describe('readWholeFile on a named pipe', () => {
+  it('reads it without holding up the process while nothing writes to it', async () => {
+    const fifo = path.join(dir, 'pipe.eml');
+    execFileSync('mkfifo', [fifo]);
+    // Opening a pipe for reading waits for a writer: the read must not wait on the main thread,
+    // or the writer below could never run.
+    const reading = readWholeFile(fifo);
+    await fs.writeFile(fifo, 'Subject: piped\r\n\r\nbody\r\n');
+    expect((await reading).toString()).toBe('Subject: piped\r\n\r\nbody\r\n');
   });
 });
 
