@@ -130,7 +130,8 @@ export class Directory {
   /** The council person using this address, if any (case-insensitive; personal addresses count). */
   person(address: string | undefined): Person | undefined {
     if (!address) return undefined;
-    return this.byAddress.get(normalizeAddress(address));
+    // Items carry addresses already normalized: one lookup finds them (normalizing a known address gives it back unchanged).
+    return this.byAddress.get(address) ?? this.byAddress.get(normalizeAddress(address));
   }
 
   roleOf(address: string | undefined): Role | undefined {

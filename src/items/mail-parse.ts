@@ -141,6 +141,8 @@ function messageKey(lines: HeaderLines): string | undefined {
 /** ISO 8601 UTC from a Date header, or undefined when it cannot be read. */
 export function parseDateHeader(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
+  const usual = usualDate(value.trim());
+  if (usual !== undefined) return new Date(usual).toISOString();
   const cleaned = value.replace(/\([^()]*\)/g, ' ').replace(/\s+/g, ' ').trim();
   if (cleaned.length === 0) return undefined;
   const time = usualDate(cleaned) ?? Date.parse(cleaned);
@@ -152,7 +154,7 @@ export function parseDateHeader(value: string | undefined): string | undefined {
  * read directly: `Date.parse` reads it too, but by way of a general parser that costs several
  * microseconds a message. Anything else, or a date that does not exist, is left to `Date.parse`.
  */
-const USUAL_DATE = /^(?:[A-Za-z]{3}, ?)?(\d{1,2}) ([A-Za-z]{3}) (\d{4}) (\d{2}):(\d{2})(?::(\d{2}))? ([+-])(\d{2})(\d{2})$/;
+const USUAL_DATE = /^(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?\s+([+-])(\d{2})(\d{2})$/;
 const MONTHS: Readonly<Record<string, number>> = {
   jan: 0, feb: 1, mar: 2, apr: 3, may: 4, jun: 5, jul: 6, aug: 7, sep: 8, oct: 9, nov: 10, dec: 11,
 };
