@@ -189,7 +189,7 @@ export function findConductAbout(
   const sentences = splitSentences(text);
   // Without a conduct or capability phrase in any sentence, nobody is criticised: the sentences
   // need no splitting into clauses, nor the names reading.
-  if (!sentences.some((s) => filter.mayMatch(walledClauses(s)))) return [];
+  if (!filter.mayMatchAny(sentences.map(walledClauses))) return [];
   const clausesBySentence = sentences.map(clausesOf);
   const conductBySentence = clausesBySentence.map((clauses) => clauses.map((clause) => (filter.mayMatch(clause) ? conductIn(clause, patterns) : [])));
   if (conductBySentence.every((clauses) => clauses.every((found) => found.length === 0))) return [];

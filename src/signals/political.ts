@@ -330,10 +330,12 @@ export function analysePartyWork(subject: string, text: string, signals: PartySi
   const namedFilter = phraseFilter(named);
   const subjectTopics = [...phrasesIn(strongFilter, subject, strong, 'subject'), ...phrasesIn(namedFilter, subject, named, 'subject')];
   const parts = sentences(text);
-  const strongBy = parts.map((s) => phrasesIn(strongFilter, s, strong, 'body'));
-  const namedBy = parts.map((s) => phrasesIn(namedFilter, s, named, 'body'));
+  // Each list is read sentence by sentence only when one of its phrases is somewhere in the text.
+  const strongBy = strongFilter.mayMatchAny(parts) ? parts.map((s) => phrasesIn(strongFilter, s, strong, 'body')) : parts.map(() => []);
+  const namedBy = namedFilter.mayMatchAny(parts) ? parts.map((s) => phrasesIn(namedFilter, s, named, 'body')) : parts.map(() => []);
   const mentions = dedupe([...subjectTopics, ...strongBy.flat(), ...namedBy.flat()]);
-  const requestsIn = (): Evidence[][] => parts.map((s) => phrasesIn(requestFilter, s, PARTY_WORK_REQUESTS, 'body'));
+  const requestsIn = (): Evidence[][] =>
+    requestFilter.mayMatchAny(parts) ? parts.map((s) => phrasesIn(requestFilter, s, PARTY_WORK_REQUESTS, 'body')) : parts.map(() => []);
   if (mentions.length === 0) {
     // No party or campaign matter anywhere: no request can be about one. The requests are looked
     // for only if someone asks (to explain the miss).

@@ -12,7 +12,41 @@ import { findPhrases, type PhrasePattern } from './match.js';
 export interface PhraseFilter {
   /** False only when no pattern of the list matches anywhere in `text`. */
   mayMatch(text: string): boolean;
+  /** False only when no pattern of the list matches anywhere in any of `texts` (each read on its own). */
+  mayMatchAny(texts: readonly string[]): boolean;
 }
+
+/**
+ * Whether a pattern could match the NUL character, or depends on where a text starts or ends: any
+ * character (`.`), a negated class or escape (`[^…]`, `\S`, `\W`, `\D`, `\P{…}`, `\B`), another
+ * property or control escape (`\p{…}`, `\c`), an anchor (`^`, `$`), or NUL itself (`\0`, `\x00`,
+ * `\u0000`, `\u{0}`). Read character by character, escapes skipped; a `^` or `.` inside a class
+ * counts too (it cannot make a wrong answer, only a slower one).
+ */
+function readsAcrossNul(source: string): boolean {
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') {
+      const next = source[i + 1] ?? '';
+      if ('SWDPBpc0'.includes(next)) return true;
+      if (next === 'x' && source.slice(i + 2, i + 4) === '00') return true;
+      if (next === 'u' && (source.slice(i + 2, i + 6) === '0000' || /^\{0+\}/.test(source.slice(i + 2)))) return true;
+      i++;
+      continue;
+    }
+    if (c === '.' || c === '^' || c === '$') return true;
+    if (c === '[' && source[i + 1] === '^') return true;
+  }
+  return false;
+}
+
+/**
+ * Several texts read at once: joined by NUL, which none of the patterns can match or look through,
+ * a pattern matches the joined text wherever it matched one of the texts (at a text's edge its
+ * guards see NUL, which is neither letter, digit nor space, just as they saw nothing). When a
+ * pattern could read across NUL, each text is tested on its own.
+ */
+const WALL = '\u0000';
 
 /** Backreferences and named groups do not survive being put side by side with other patterns. */
 const NOT_COMBINABLE = /\\[1-9]|\\k<|\(\?<(?![=!])/;
@@ -81,8 +115,11 @@ function combine(sources: readonly string[], flags: string): RegExp | undefined 
 class CombinedFilter implements PhraseFilter {
   /** One test per distinct set of flags; a pattern that could not be combined is tested alone. */
   private readonly tests: RegExp[] = [];
+  /** No pattern can match NUL or read across it: texts can be tested joined by NUL. */
+  private readonly walled: boolean;
 
   constructor(patterns: readonly PhrasePattern[]) {
+    this.walled = patterns.every((p) => !readsAcrossNul(p.re.source));
     const byFlags = new Map<string, string[]>();
     for (const p of patterns) {
       const flags = matchingFlags(p.re);
@@ -100,6 +137,11 @@ class CombinedFilter implements PhraseFilter {
   mayMatch(text: string): boolean {
     for (const re of this.tests) if (re.test(text)) return true;
     return false;
+  }
+
+  mayMatchAny(texts: readonly string[]): boolean {
+    if (this.walled) return texts.length > 0 && this.mayMatch(texts.join(WALL));
+    return texts.some((t) => this.mayMatch(t));
   }
 }
 

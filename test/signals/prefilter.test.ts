@@ -95,6 +95,41 @@ describe('phraseFilter', () => {
     expect(hits).toBeLessThan(texts.length);
   });
 
+  it.each(Object.entries(GROUPS))('answers for several texts at once exactly as the %s patterns on each text', (_name, patterns) => {
+    const filter = phraseFilter(patterns);
+    const pick = rng(5);
+    let hits = 0;
+    const any = (): string => texts[Math.floor(pick() * texts.length)] ?? '';
+    for (let n = 0; n < 1500; n++) {
+      // Every 50th group holds one of the hand-written texts (the phrases most lists look for) among random ones.
+      const group = Array.from({ length: 1 + Math.floor(pick() * 5) }, any);
+      if (n % 50 === 0) group.splice(Math.floor(pick() * group.length), 0, texts[(n / 50) % 9] ?? '');
+      const expected = group.some((t) => anyMatches(patterns, t));
+      if (expected) hits += 1;
+      expect(filter.mayMatchAny(group), JSON.stringify(group)).toBe(expected);
+    }
+    expect(hits).toBeGreaterThan(0);
+    expect(hits).toBeLessThan(1500);
+    expect(filter.mayMatchAny([])).toBe(false);
+  });
+
+  it('does not join texts for patterns that could read across the join, or depend on where a text starts', () => {
+    const cases: [PhrasePattern, string[], boolean][] = [
+      [{ label: 'any gap', re: /leaflet.{1,3}round/u }, ['leaflet', 'round'], false],
+      [{ label: 'non-space run', re: /print\S*now/u }, ['print', 'now'], false],
+      [{ label: 'anchored', re: /^Vote/u }, ['Please', 'Vote for us'], true],
+      [{ label: 'anchored end', re: /campaign$/u }, ['our campaign', 'next'], true],
+      [{ label: 'not after a space', re: /(?<!\s)canvass/u }, ['x', 'canvass'], true],
+      [{ label: 'not before anything', re: /canvass(?![^z])/u }, ['canvass', 'y'], true],
+      [{ label: 'nul itself', re: /a\u0000b/u }, ['a', 'b'], false],
+      [words('words', 'door\\s+knocking'), ['door', 'knocking'], false],
+      [words('words', 'door\\s+knocking'), ['we went', 'door knocking'], true],
+    ];
+    for (const [pattern, group, expected] of cases) {
+      expect(phraseFilter([pattern]).mayMatchAny(group), `${pattern.re.source} in ${JSON.stringify(group)}`).toBe(expected);
+    }
+  });
+
   it('falls back to testing one by one for patterns that cannot be combined', () => {
     const patterns: PhrasePattern[] = [
       { label: 'repeated word', re: /\b(\w+)\s+\1\b/i },
