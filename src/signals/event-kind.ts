@@ -133,9 +133,32 @@ const plainPhraseOf = memoize(
   (label: string, phrase: string): PhrasePattern => words(label, phrase.trim().split(/\s+/).map(escapeRegExp).join('\\s+')),
 );
 
-/** A party's name as used in "Labour Group" / "Liberal Democrats Party": the directory's value without a trailing "Party". */
+/**
+ * The names a party's groups go by besides the one the directory gives: a council that lists its
+ * members as "Liberal Democrat" still has a "Lib Dem Group", and a "Conservative" one a "Tory group".
+ * Each entry is one party's names; a directory value that is any of them brings in all of them.
+ */
+const PARTY_NAME_FAMILIES: readonly (readonly string[])[] = [
+  ['Liberal Democrat', 'Liberal Democrats', 'Lib Dem', 'Lib Dems', 'LibDem', 'LibDems'],
+  ['Conservative', 'Conservatives', 'Conservative and Unionist', 'Tory', 'Tories'],
+  ['Labour', 'Labour and Co-operative', 'Labour & Co-operative', 'Labour and Co-op', 'Labour Co-op'],
+  ['Green', 'Greens'],
+  ['Scottish National', 'SNP'],
+  ['Plaid Cymru', 'Plaid'],
+  ['Reform UK', 'Reform'],
+  ['Independent', 'Independents'],
+];
+
+/** A party's name and the other names its group goes by (see PARTY_NAME_FAMILIES). */
+export function partyNameFamily(name: string): readonly string[] {
+  const key = name.trim().replace(/\s+/g, ' ').toLowerCase();
+  return PARTY_NAME_FAMILIES.find((family) => family.some((n) => n.toLowerCase() === key)) ?? [name];
+}
+
+/** A party's name as used in "Labour Group" / "Liberal Democrats Party": the directory's value (and its other names) without a trailing "Party". */
 function partyPattern(parties: readonly string[]): PhrasePattern | undefined {
-  const names = [...new Set(parties.map((p) => p.trim().replace(/\s+party$/i, '')).filter((p) => p.length > 1))];
+  const stripped = parties.map((p) => p.trim().replace(/\s+party$/i, ''));
+  const names = [...new Set(stripped.flatMap(partyNameFamily).filter((p) => p.length > 1))];
   if (names.length === 0) return undefined;
   const alternatives = names.map((n) => `${n.split(/\s+/).map(escapeRegExp).join('\\s+')}s?`).join('|');
   return words('party group', `(?:${alternatives})\\s+(?:party\\s+group|group|party)(?:\\s+meeting)?`);

@@ -76,11 +76,43 @@ ruleTester(rule, {
       item: event({ ...labourGroup, attendees: [A.raj, A.clerk] }),
     },
     {
+      name: 'a working group whose name holds a party\'s other name, where no member is of that party',
+      item: event({
+        calendarId: 'council-events',
+        organizer: A.tom,
+        summary: 'Licensing Reform Group meeting',
+        location: 'Committee Room 2, Town Hall',
+        attendees: [A.tom, A.sam],
+      }),
+    },
+    {
       name: 'a cancelled group meeting',
       item: event({ ...labourGroup, status: 'CANCELLED', attendees: [A.sam, 'labour.agent@example.org'] }),
     },
   ],
   invalid: [
+    {
+      name: 'an officer invited to the "Lib Dem Group" of members the directory lists as Liberal Democrat',
+      item: event({
+        calendarId: 'ben-hughes',
+        organizer: A.ben,
+        summary: 'Lib Dem Group meeting – Northfield play area',
+        location: 'Northfield Community Centre',
+        attendees: [A.ben, A.dan],
+      }),
+      hits: [{ messageId: 'authorisationNeeded', notify: [A.dan], evidence: ['Lib Dem Group meeting'] }],
+    },
+    {
+      name: 'an officer invited to the "Tory group" of members the directory lists as Conservative',
+      item: event({
+        calendarId: 'sue-taylor',
+        organizer: A.sue,
+        summary: 'Tory group: pre-council briefing',
+        location: 'Town Hall, Committee Room 1',
+        attendees: [A.sue, A.priya],
+      }),
+      hits: [{ messageId: 'authorisationNeeded', notify: [A.priya], evidence: ['Tory group'] }],
+    },
     {
       name: 'an officer invited to the Labour Group without authorisation',
       item: event({ ...labourGroup, attendees: [A.raj, A.sam] }),

@@ -63,6 +63,15 @@ ruleTester(rule, {
       }),
     },
     {
+      name: '"could you help me understand" and "any chance you could tell me" ask for facts',
+      item: mail({
+        from: A.ben,
+        to: [A.sam],
+        subject: 'Precept',
+        text: 'Hi Sam,\n\nCould you help me understand how the precept is worked out? Any chance you could tell me when it is set?\n\nThanks,\nBen',
+      }),
+    },
+    {
       name: 'an officer asks a member for something',
       item: mail({
         from: A.sam,
@@ -132,6 +141,36 @@ ruleTester(rule, {
     },
   ],
   invalid: [
+    {
+      name: '"could you take a look at" a blocked drain',
+      item: mail({
+        from: A.sue,
+        to: [A.dan],
+        subject: 'Drain on Mill Lane',
+        text: 'Hi Dan,\n\nThe drain outside 14 Mill Lane is blocked again. Could you take a look at it this week?\n\nThanks,\nSue',
+      }),
+      hits: [{ messageId: 'requestNotViaClerk', offender: A.sue, evidence: ['Could you take a look at'] }],
+    },
+    {
+      name: '"any chance you could chase" the contractor',
+      item: mail({
+        from: A.tom,
+        to: [A.sam],
+        subject: 'Market Square bench',
+        text: 'Sam,\n\nAny chance you could chase the contractor about the broken bench in Market Square?\n\nTom',
+      }),
+      hits: [{ messageId: 'requestNotViaClerk', offender: A.tom, evidence: ['Any chance you could chase'] }],
+    },
+    {
+      name: '"can you help with" the grass cutting',
+      item: mail({
+        from: A.alice,
+        to: [A.priya],
+        subject: 'Hazel Avenue verges',
+        text: 'Dear Priya,\n\nThe verges on Hazel Avenue have not been cut since May. Can you help with getting them done before the fete?\n\nBest wishes,\nAlice',
+      }),
+      hits: [{ messageId: 'requestNotViaClerk', offender: A.alice, evidence: ['Can you help with'] }],
+    },
     {
       name: 'a member asks an officer to arrange a collection',
       item: mail({
