@@ -115,6 +115,25 @@ const contextPatternsOf = memoizeList((parties: readonly string[]): readonly Phr
   ];
 });
 
+/** A party named on its own ("the Lib Dems", "Labour"), as a proper noun: context for CAMPAIGN_ACTIVITIES. */
+const bareNamesOf = memoizeList((parties: readonly string[]): readonly PhrasePattern[] =>
+  parties.length === 0 ? [] : [partyPattern('party named', parties, '', '')],
+);
+
+/**
+ * The campaign activities (CAMPAIGN_ACTIVITIES) that count as party or campaign matters in this
+ * message: all of them when it speaks of an election or a party and names no civic campaign,
+ * none otherwise.
+ */
+function campaignActivities(subject: string, text: string, parties: readonly string[], civic: readonly Evidence[]): readonly PhrasePattern[] {
+  if (civic.length > 0) return [];
+  const activities = phraseFilter(CAMPAIGN_ACTIVITIES);
+  if (!activities.mayMatch(subject) && !activities.mayMatch(text)) return [];
+  const context = [...ELECTION_CONTEXT, ...PARTY_TOPICS, ...bareNamesOf(parties)];
+  const filter = phraseFilter(context);
+  return filter.mayMatch(subject) || filter.mayMatch(text) ? CAMPAIGN_ACTIVITIES : [];
+}
+
 /** Party names with campaign business: what a council mailbox must not carry (a bare "Labour Party" in a signature does not count). */
 export function partyBusinessPatterns(parties: readonly string[]): PhrasePattern[] {
   return [...businessPatternsOf(parties)];
@@ -189,7 +208,6 @@ export const PARTY_WORK_REQUESTS: readonly PhrasePattern[] = [
 export const PARTY_TOPICS: readonly PhrasePattern[] = [
   words('party or campaign matter', '(?:election|campaign)\\s+literature', 'election\\s+leaflets?', '(?:re-?)?election\\s+campaign'),
   words('party or campaign matter', '(?<!(?:annual|household|electoral|registration)\\s+)canvass(?:ing|ers?|ed|\\s+returns)?'),
-  words('party or campaign matter', 'door-?\\s?knocking', 'doorstep\\s+sessions?', 'leaflet\\s+(?:rounds?|drops?|delivery|deliveries)', 'delivery\\s+rounds?'),
   words('party or campaign matter', 'our\\s+candidates?', "the\\s+party['’]s\\s+candidates?", 'party\\s+candidates?'),
   words('party or campaign matter', 'party\\s+conference', 'constituency\\s+party', 'ward\\s+party', 'branch\\s+meeting', 'selection\\s+meeting'),
   words('party or campaign matter', 'get\\s+out\\s+the\\s+vote', 'GOTV', 'election\\s+address(?:es)?', 'electioneering'),
@@ -200,7 +218,35 @@ export const PARTY_TOPICS: readonly PhrasePattern[] = [
     'party or campaign matter',
     'party\\s+(?:political\\s+)?(?:leaflets?|literature|newsletter|membership|funds|fundraiser|fundraising|branch|posters?)',
     'fighting\\s+fund',
-    '(?:donations?|fundrais\\p{L}*)\\s+(?:to|for)\\s+(?:the|our)\\s+(?:party|branch|campaign|candidates?)',
+    '(?:donations?|fundrais\\p{L}*)\\s+(?:to|for)\\s+(?:the|our)\\s+(?:party|branch|candidates?)',
+  ),
+];
+
+/**
+ * Work a party's campaign shares with a council's, the police's or a charity's: a leaflet drop
+ * about the new recycling collections, officers door-knocking after a burglary, donations to a
+ * hospice's campaign. A party or campaign matter only in a message that also speaks of an election,
+ * candidates, votes or a party (ELECTION_CONTEXT), and names no civic campaign.
+ */
+export const CAMPAIGN_ACTIVITIES: readonly PhrasePattern[] = [
+  words('party or campaign matter', 'door-?\\s?knocking', 'doorstep\\s+sessions?', 'leaflet\\s+(?:rounds?|drops?|delivery|deliveries)', 'delivery\\s+rounds?'),
+  words('party or campaign matter', '(?:donations?|fundrais\\p{L}*)\\s+(?:to|for)\\s+(?:the|our)\\s+campaign'),
+];
+
+/** Words that set a message in an election or a party's affairs (a party's name counts too). */
+export const ELECTION_CONTEXT: readonly PhrasePattern[] = [
+  words(
+    'election or party',
+    '(?:by-?\\s?)?elections?',
+    'candidates?',
+    'candidacy',
+    'polling\\s+day',
+    'hustings',
+    'manifesto',
+    'vote\\s+for',
+    're-?elect\\p{L}*',
+    'political\\s+part(?:y|ies)',
+    'party\\s+(?:candidates?|branch|members?|literature|leaflets?|activists?|volunteers?)',
   ),
 ];
 
@@ -216,9 +262,6 @@ export const PARTY_BUSINESS: readonly PhrasePattern[] = [
     'campaign business',
     '(?<!(?:annual|household|electoral|registration)\\s+)canvass(?:ing)?\\s+(?:session|sessions|rota|team|route|sheets|returns)',
     'join\\s+(?:me|us)\\s+(?:canvassing|on\\s+the\\s+doorstep|for\\s+(?:a|the)\\s+leaflet\\s+round|delivering)',
-    'door-?\\s?knocking',
-    'leaflet\\s+(?:rounds?|drops?)',
-    'delivery\\s+rounds?',
     'deliver\\s+(?:these|the|our|your)\\s+leaflets',
   ),
   words('campaign business', 'get\\s+out\\s+the\\s+vote', 'GOTV', 'vote\\s+for\\s+(?:me|us|our\\s+\\p{L}+)', 're-?elect\\s+(?:me|us|our\\s+\\p{L}+)'),
@@ -228,7 +271,7 @@ export const PARTY_BUSINESS: readonly PhrasePattern[] = [
     'campaign business',
     'fighting\\s+fund',
     'party\\s+(?:membership|funds|fundraiser|fundraising|subs)',
-    '(?:donations?|fundrais\\p{L}*)\\s+(?:to|for)\\s+(?:the|our)\\s+(?:party|branch|campaign|candidates?)',
+    '(?:donations?|fundrais\\p{L}*)\\s+(?:to|for)\\s+(?:the|our)\\s+(?:party|branch|candidates?)',
   ),
 ];
 
@@ -323,7 +366,12 @@ function dedupe(list: readonly Evidence[]): Evidence[] {
  */
 export function analysePartyWork(subject: string, text: string, signals: PartySignals): PartyWorkAnalysis {
   const civic = civicCampaigns(subject, text);
-  const strong = [...PARTY_TOPICS, ...signals.extra, ...(civic.length === 0 ? AMBIGUOUS_CAMPAIGN : [])];
+  const strong = [
+    ...PARTY_TOPICS,
+    ...signals.extra,
+    ...(civic.length === 0 ? AMBIGUOUS_CAMPAIGN : []),
+    ...campaignActivities(subject, text, signals.parties, civic),
+  ];
   const named = contextPatternsOf(signals.parties);
   const requestFilter = phraseFilter(PARTY_WORK_REQUESTS);
   const strongFilter = phraseFilter(strong);
@@ -371,7 +419,7 @@ export function analysePartyWork(subject: string, text: string, signals: PartySi
 /** Party or campaign business being organised in the subject or own text. */
 export function findPartyBusiness(subject: string, text: string, signals: PartySignals): { phrases: Evidence[]; civic: Evidence[] } {
   const civic = civicCampaigns(subject, text);
-  const patterns = [...PARTY_BUSINESS, ...businessPatternsOf(signals.parties), ...signals.extra];
+  const patterns = [...PARTY_BUSINESS, ...businessPatternsOf(signals.parties), ...signals.extra, ...campaignActivities(subject, text, signals.parties, civic)];
   const filter = phraseFilter(patterns);
   const phrases = dedupe([...phrasesIn(filter, subject, patterns, 'subject'), ...phrasesIn(filter, text, patterns, 'body')]);
   return { phrases, civic };

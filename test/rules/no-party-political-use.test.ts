@@ -99,6 +99,33 @@ ruleTester(rule, {
       }),
     },
     {
+      name: 'a leaflet drop about council business is not campaigning',
+      item: mail({
+        from: A.sue,
+        to: [A.dan],
+        subject: 'Weir Road recycling',
+        text: 'Dan,\n\nCould you arrange a leaflet drop on Weir Road about the new recycling collections? Several residents have missed the change.\n\nSue',
+      }),
+    },
+    {
+      name: 'the police door-knocking after burglaries, passed on to residents from the council mailbox',
+      item: mail({
+        from: A.tom,
+        to: [A.resident],
+        subject: 'Mill Lane burglaries',
+        text: 'Dear Mr Smith,\n\nThe police will be door-knocking on Mill Lane on Saturday morning after the recent burglaries. Please do speak to them if you saw anything.\n\nTom Brown',
+      }),
+    },
+    {
+      name: 'thanks for donations to a charity’s campaign',
+      item: mail({
+        from: A.alice,
+        to: [A.resident],
+        subject: 'Hospice appeal',
+        text: 'Dear Mr Smith,\n\nThank you for your generous donations to the campaign for the new hospice wing.\n\nAlice Green',
+      }),
+    },
+    {
       name: 'a forged message in a member’s name',
       item: mail({
         from: A.raj,
@@ -160,6 +187,26 @@ ruleTester(rule, {
         text: 'Hi both,\n\nWe will meet at 10am outside Millbrook Library for the canvassing session. Please deliver these leaflets on the way round.\n\nTom',
       }),
       hits: [{ messageId: 'councilMailboxForParty', offender: A.tom, evidence: ['canvassing session', 'deliver these leaflets', 'a council mailbox'] }],
+    },
+    {
+      name: 'door knocking for a party, organised from the council mailbox',
+      item: mail({
+        from: A.ben,
+        to: [A.resident, 'hazel.helpers@example.org'],
+        subject: 'Saturday',
+        text: 'Hi all,\n\nLib Dem door knocking on Hazel Avenue this Saturday: meet at 10am by the shops.\n\nBen',
+      }),
+      hits: [{ messageId: 'councilMailboxForParty', offender: A.ben, evidence: ['door knocking'] }],
+    },
+    {
+      name: 'a map for a leaflet drop in a by-election',
+      item: mail({
+        from: A.ben,
+        to: [A.dan],
+        subject: 'Hazel Avenue map',
+        text: 'Dan,\n\nCould you print a map of Hazel Avenue for our leaflet drop? The by-election is on 21 January.\n\nBen',
+      }),
+      hits: [{ messageId: 'askedOfficerForPartyWork', offender: A.ben, evidence: ['could you print', 'leaflet drop'] }],
     },
     {
       name: 'a branch meeting called from the council mailbox',

@@ -6,6 +6,8 @@ import { partyStatementPatterns } from '../../src/signals/media.js';
 import { informationalPatterns, obligationPatterns, onBehalfPatterns } from '../../src/signals/obligations.js';
 import {
   AMBIGUOUS_CAMPAIGN,
+  CAMPAIGN_ACTIVITIES,
+  ELECTION_CONTEXT,
   CIVIC_CAMPAIGNS,
   PARTY_BUSINESS,
   PARTY_TOPICS,
@@ -26,6 +28,7 @@ const parties = partyNames(['Green', 'Labour', 'Conservative', 'Independent']);
 const GROUPS: Record<string, readonly PhrasePattern[]> = {
   'party work requests': PARTY_WORK_REQUESTS,
   'party topics': [...PARTY_TOPICS, ...AMBIGUOUS_CAMPAIGN],
+  'campaign activities and election words': [...CAMPAIGN_ACTIVITIES, ...ELECTION_CONTEXT],
   'party business': [...PARTY_BUSINESS, ...partyBusinessPatterns(parties)],
   'party names (case-sensitive)': partyContextPatterns(parties),
   'civic campaigns (mixed flags)': CIVIC_CAMPAIGNS,
