@@ -28,6 +28,16 @@ export function buildElectionCalendar(elections: readonly ElectionConfig[], time
         return wards.some((w) => (p.wards as string[]).includes(w));
       });
     },
+    periodOverlapping(start, end, wards) {
+      const from = Date.parse(start);
+      // An item with no length (or an end before its start) is the instant it starts.
+      const to = Math.max(Date.parse(end), from + 1);
+      return periods.find((p) => {
+        if (to <= Date.parse(p.start) || from >= Date.parse(p.end)) return false;
+        if (p.wards === 'all') return true;
+        return wards.some((w) => (p.wards as string[]).includes(w));
+      });
+    },
     currentOrNext(now) {
       const t = Date.parse(now);
       return periods.find((p) => t < Date.parse(p.end));

@@ -17,6 +17,8 @@ export interface ElectionCalendar {
   readonly periods: readonly PreElectionPeriod[];
   /** The period in force at `instant` for an item concerning `wards` (any ward when `wards` is empty and the election is `all`). */
   periodCovering(instant: string, wards: readonly string[]): PreElectionPeriod | undefined;
+  /** The first period that any of the time from `start` to `end` falls in, for an item concerning `wards` (as `periodCovering`). */
+  periodOverlapping(start: string, end: string, wards: readonly string[]): PreElectionPeriod | undefined;
   /** The period in force at `now`, or else the next one to start. */
   currentOrNext(now: string): PreElectionPeriod | undefined;
 }

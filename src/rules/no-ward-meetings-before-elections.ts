@@ -106,7 +106,8 @@ export default defineRule<Options>({
     const upcoming = slotsOf(item).filter((s) => Date.parse(s.end) > Date.parse(ctx.now));
     let offending: { slot: Slot; period: PreElectionPeriod } | undefined;
     for (const slot of upcoming) {
-      const period = ctx.elections.periodCovering(slot.start, wards);
+      // Any part of it inside a period counts: a surgery running over several days from before the period into it too.
+      const period = ctx.elections.periodOverlapping(slot.start, slot.end, wards);
       if (period) {
         offending = { slot, period };
         break;
@@ -122,7 +123,9 @@ export default defineRule<Options>({
 
     const { slot, period } = offending;
     const room = roomBooked(facts, ctx.calendars);
-    const date = formatWhen(slot.start, tz, item.allDay);
+    // The first of its days inside the period (its start, unless it began before the period did).
+    const firstInside = Date.parse(slot.start) < Date.parse(period.start) ? period.start : slot.start;
+    const date = formatWhen(firstInside, tz, item.allDay);
     return {
       reason: `${organiser.name} has arranged ${kindLabel(kind)} on ${date}, inside ${describePeriod(period)}`,
       hits: [

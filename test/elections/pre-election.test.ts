@@ -71,6 +71,23 @@ describe('the election calendar', () => {
     expect(calendar.periodCovering('2027-03-30T22:59:00Z', ['castle'])).toBeUndefined();
   });
 
+  test('a stretch of time overlaps a period when any of it falls inside', () => {
+    // Starts the day before the period, runs into it.
+    expect(calendar.periodOverlapping('2027-03-29T23:00:00Z', '2027-04-01T23:00:00Z', ['castle'])?.poll).toBe('2027-05-06');
+    // Ends as the period starts: not inside.
+    expect(calendar.periodOverlapping('2027-03-29T23:00:00Z', '2027-03-30T23:00:00Z', ['castle'])).toBeUndefined();
+    // Starts as polling day ends: not inside.
+    expect(calendar.periodOverlapping('2027-05-06T23:00:00Z', '2027-05-08T23:00:00Z', ['castle'])).toBeUndefined();
+    // Runs across the whole period.
+    expect(calendar.periodOverlapping('2027-03-01T00:00:00Z', '2027-06-01T00:00:00Z', ['riverside'])?.poll).toBe('2027-05-06');
+    // The by-election covers Northfield only.
+    expect(calendar.periodOverlapping('2027-01-20T10:00:00Z', '2027-01-25T10:00:00Z', ['castle'])).toBeUndefined();
+    expect(calendar.periodOverlapping('2027-01-20T10:00:00Z', '2027-01-25T10:00:00Z', ['northfield'])?.poll).toBe('2027-01-21');
+    // No length: the instant it starts, as periodCovering.
+    expect(calendar.periodOverlapping('2027-04-01T10:00:00Z', '2027-04-01T10:00:00Z', ['castle'])?.poll).toBe('2027-05-06');
+    expect(calendar.periodOverlapping('2027-05-06T23:00:00Z', '2027-05-06T23:00:00Z', ['castle'])).toBeUndefined();
+  });
+
   test('a preElectionStart override wins', () => {
     expect(preElectionPeriod({ poll: '2027-05-06', wards: 'all', preElectionStart: '2027-03-01' }, 'Europe/London').startDate).toBe('2027-03-01');
   });

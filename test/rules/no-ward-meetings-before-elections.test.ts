@@ -67,6 +67,13 @@ ruleTester(rule, {
       }),
     },
     {
+      name: 'an all-day "surgery week" that ends as the period starts',
+      item: {
+        ...event({ ...tomsSurgery, summary: 'Castle ward surgery week', start: '2027-03-24T00:00:00.000Z', end: '2027-03-30T23:00:00.000Z' }),
+        allDay: true,
+      },
+    },
+    {
       name: 'a surgery after polling day',
       item: event({ ...tomsSurgery, start: '2027-05-08T09:00:00.000Z' }),
     },
@@ -134,6 +141,19 @@ ruleTester(rule, {
         start: '2027-04-20T18:00:00.000Z',
       }),
       hits: [{ messageId: 'meetingInPreElection', offender: A.sue, actions: ['warn', 'notify-clerk'], evidence: ["Residents' meeting", 'Weir Road'] }],
+    },
+    {
+      name: 'an all-day "surgery week" that starts before the period and runs into it',
+      item: {
+        ...event({
+          ...tomsSurgery,
+          summary: 'Castle ward surgery week',
+          start: '2027-03-28T23:00:00.000Z',
+          end: '2027-04-02T23:00:00.000Z',
+        }),
+        allDay: true,
+      },
+      hits: [{ messageId: 'meetingInPreElection', offender: A.tom, actions: ['warn', 'notify-clerk'], evidence: ['ward surgery', 'Wednesday 31 March 2027'] }],
     },
     {
       name: 'a monthly surgery series with an occurrence inside the period',
