@@ -81,6 +81,24 @@ ruleTester(rule, {
       }),
     },
     {
+      name: 'a member tells traders an officer has had rude calls from stallholders (the officer was wronged)',
+      item: mail({
+        from: A.tom,
+        to: ['market.traders@example.org'],
+        subject: 'Market pitch fees',
+        text: 'Dear all,\n\nDan Okafor has had some very rude calls from stallholders about the new pitch fees. Please bring any concerns to me rather than to him.\n\nTom Brown',
+      }),
+    },
+    {
+      name: 'a member tells a resident an officer has put up with unacceptable behaviour',
+      item: mail({
+        from: A.ben,
+        to: [A.resident],
+        subject: 'Re: Hall booking',
+        text: 'Dear Mr Smith,\n\nPriya Shah has put up with unacceptable behaviour at the hall counter for weeks, and the council is taking it seriously.\n\nBen Hughes',
+      }),
+    },
+    {
       name: 'the Clerk writes to the Mayor about a staffing review',
       item: mail({
         from: A.clerk,
@@ -151,6 +169,16 @@ ruleTester(rule, {
         text: 'Dear Mr Smith,\n\nI am sorry you were kept waiting for a reply about the hall booking. Priya Shah is frankly lazy, and this is not the first complaint I have had.\n\nBen Hughes',
       }),
       hits: [{ messageId: 'memberCriticisedOfficerPublicly', offender: A.ben, evidence: ['Priya Shah', 'lazy', 'j.smith@example.com is outside the council'] }],
+    },
+    {
+      name: 'a member tells traders an officer had been rude to stallholders (“had been” is not receiving)',
+      item: mail({
+        from: A.tom,
+        to: ['market.traders@example.org'],
+        subject: 'Market pitch fees',
+        text: 'Dear all,\n\nI hear Dan Okafor had been rude to several of you about the new pitch fees.\n\nTom Brown',
+      }),
+      hits: [{ messageId: 'memberCriticisedOfficerPublicly', offender: A.tom, evidence: ['Dan Okafor', 'rude'] }],
     },
     {
       name: 'the press blind-copied into a demand that an officer be sacked',
