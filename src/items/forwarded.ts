@@ -136,3 +136,72 @@ export function findForwardedAuthors(text: string, attachedMessages: Address[]):
 
   return { authors: uniqueAddresses([...authors, ...attachedMessages]), hasForwardedContent };
 }
+
+/** The head of a forwarded message as its block shows it: the header lines under the separator, and its first line of text. */
+export interface ForwardedBlock {
+  /** Header lines of the block ("Subject", "From", "Sent", …), names lower-cased, values as written. */
+  headers: ReadonlyMap<string, string>;
+  /** The first non-empty line after the header lines, if any. */
+  firstLine?: string;
+}
+
+/** How many lines after a separator may hold the forwarded message's header lines. */
+const BLOCK_HEADER_LINES = 12;
+const BLOCK_HEADER = /^\*?([A-Za-z][A-Za-z-]{0,30})\s*:\*?\s*(.*)$/;
+
+/**
+ * The forwarded messages in a message's plain text: each block that a forward marker, an
+ * "-----Original Message-----" line or a line of underscores opens, or that opens with a `From:`
+ * line followed by `Sent:` or `Date:`. Lines quoted with `>` are read without their markers. Only
+ * a message that is a forward (a `Fw:` subject, or a forward marker in its text) should be read
+ * this way: the same blocks under a reply are the message replied to.
+ */
+export function forwardedBlocks(text: string): ForwardedBlock[] {
+  if (!MAY_FORWARD.test(text)) return [];
+  const lines = splitLines(text).map((l) => l.text);
+  const blocks: ForwardedBlock[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? '';
+    const separator = SEPARATOR.some((re) => re.test(line));
+    const opensWithFrom = FROM_LINE.test(line) && nearbyText(lines, i, HEADER_BLOCK_WINDOW).some((l) => DATE_LINE.test(l));
+    if (!separator && !opensWithFrom) continue;
+    const headers = new Map<string, string>();
+    let j = separator ? i + 1 : i;
+    // Blank lines between the separator and the headers.
+    while (separator && j < lines.length && (lines[j] ?? '').length === 0) j++;
+    const limit = j + BLOCK_HEADER_LINES;
+    for (; j < lines.length && j < limit; j++) {
+      const line = lines[j] ?? '';
+      const m = BLOCK_HEADER.exec(line);
+      if (m) {
+        const name = (m[1] ?? '').toLowerCase();
+        if (!headers.has(name)) headers.set(name, (m[2] ?? '').trim());
+        continue;
+      }
+      // A long To or Cc line carried on to the next line; the headers end at a blank line.
+      if (headers.size === 0 || line.length === 0) break;
+    }
+    if (headers.size === 0) continue;
+    while (j < lines.length && (lines[j] ?? '').length === 0) j++;
+    const firstLine = lines[j];
+    blocks.push({ headers, ...(firstLine !== undefined && firstLine.length > 0 ? { firstLine } : {}) });
+    i = Math.max(i, j - 1);
+  }
+  return blocks;
+}
+
+/** The non-empty lines after `index`, at most `limit` of them. */
+function nearbyText(lines: readonly string[], index: number, limit: number): string[] {
+  const out: string[] = [];
+  for (let i = index + 1; i < lines.length && out.length < limit; i++) {
+    const line = lines[i] ?? '';
+    if (line.length > 0) out.push(line);
+  }
+  return out;
+}
+
+/** Does the text hold a forward marker line ("---------- Forwarded message ---------", "Begin forwarded message:")? */
+export function hasForwardMarker(text: string): boolean {
+  if (!MAY_FORWARD.test(text)) return false;
+  return splitLines(text).some((l) => FORWARD_MARKER.some((re) => re.test(l.text)));
+}

@@ -6,7 +6,8 @@
 import { z } from 'zod';
 import type { Directory } from '../directory/directory.js';
 import { domainOf } from '../directory/directory.js';
-import { firstLineMarking, labelMarking, markingTerms, subjectMarking, unmarkedMention, type MarkingTerms } from '../signals/confidentiality.js';
+import { forwardedBlocks, hasForwardMarker, isForwardSubject } from '../items/forwarded.js';
+import { firstLineMarking, forwardedMarking, labelMarking, markingTerms, subjectMarking, unmarkedMention, type MarkingTerms } from '../signals/confidentiality.js';
 import { fact } from '../signals/match.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { defineRule, type Evidence, type Evaluation, type MailRuleInput } from './types.js';
@@ -87,6 +88,7 @@ function capitalise(s: string): string {
 function markingLabel(e: Evidence, sensitivity: string): string {
   if (e.field === 'sensitivity') return `${sensitivity} (Sensitivity header)`;
   if (e.field === 'labels') return `confidential (${e.text})`;
+  if (e.field === 'forwarded subject' || e.field === 'forwarded message') return `“${e.text}” (in the message it forwards)`;
   return `“${e.text}”`;
 }
 
@@ -124,6 +126,11 @@ export default defineRule({
     const markings = [sensitivity, labelMarking(item.labels, terms), subjectMarking(item.subject, terms), firstLineMarking(body, terms)].filter(
       (e): e is Evidence => e !== undefined,
     );
+    // What a forward forwards is read too (not the message a reply quotes: that is the other side's).
+    if (markings.length === 0 && (isForwardSubject(item.subject) || hasForwardMarker(item.text))) {
+      const forwarded = forwardedMarking(forwardedBlocks(item.text), terms);
+      if (forwarded) markings.push(forwarded);
+    }
     const first = markings[0];
     if (first === undefined) {
       return {
@@ -135,7 +142,7 @@ export default defineRule({
             ? '; Sensitivity: Personal marks a personal message, not a confidential one'
             : '';
           const words = mention ? `; the wording “${mention}” is ordinary text, not a marking` : '';
-          return `the message from ${author.name} is not marked confidential (no Sensitivity header, label, or marking in the subject or first line)${personal}${words}`;
+          return `the message from ${author.name} is not marked confidential (no Sensitivity header, label, or marking in the subject or first line, nor in a message it forwards)${personal}${words}`;
         },
       };
     }

@@ -8,6 +8,7 @@ import { letterRegExp } from './letters.js';
 import type { Evidence } from '../rules/types.js';
 import { keyOfLists, memoize } from './memo.js';
 import { matchesIn } from './regex.js';
+import type { ForwardedBlock } from '../items/forwarded.js';
 
 /** Phrases that mark a message wherever they stand in a subject, a label or the first line. */
 export const STANDALONE_MARKINGS: readonly string[] = [
@@ -235,4 +236,20 @@ export function unmarkedMention(text: string, terms: MarkingTerms): string | und
   while (end < text.length && /\S/u.test(text.charAt(end))) end += 1;
   const excerpt = text.slice(start, end).replace(/\s+/g, ' ').trim();
   return `${start > 0 ? '…' : ''}${excerpt}${end < text.length ? '…' : ''}`;
+}
+
+/**
+ * A marking on a forwarded message, for a message that forwards one: in the forwarded message's
+ * own Subject line, or on its first line of text. A forward whose own subject was changed ("for
+ * the weekend") still carries the marking of what it forwards.
+ */
+export function forwardedMarking(blocks: readonly ForwardedBlock[], terms: MarkingTerms): Evidence | undefined {
+  for (const block of blocks) {
+    const subject = block.headers.get('subject');
+    const inSubject = subject === undefined ? undefined : subjectMarking(subject, terms);
+    if (inSubject) return { ...inSubject, field: 'forwarded subject' };
+    const inFirstLine = block.firstLine === undefined ? undefined : firstLineMarking(block.firstLine, terms);
+    if (inFirstLine) return { ...inFirstLine, field: 'forwarded message' };
+  }
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findForwardedAuthors, isForwardSubject, parseAuthorLine } from '../../src/items/forwarded.js';
+import { findForwardedAuthors, forwardedBlocks, hasForwardMarker, isForwardSubject, parseAuthorLine } from '../../src/items/forwarded.js';
 import { A } from '../support/council.js';
 
 const text = (...lines: string[]): string => lines.join('\n');
@@ -175,5 +175,44 @@ describe('isForwardSubject', () => {
   });
   it.each(['Re: bins', 'RE: FW: bins', 'Forward planning', 'Fwd bins', ''])('%s is not', (subject) => {
     expect(isForwardSubject(subject)).toBe(false);
+  });
+});
+
+describe('forwardedBlocks', () => {
+  it('reads the header lines and first line of a Gmail forward', () => {
+    const [block, ...rest] = forwardedBlocks(
+      'FYI\n\n---------- Forwarded message ---------\nFrom: Helen Ashworth <clerk@millbrook-tc.gov.uk>\nDate: Mon, 8 Mar 2027 at 09:12\nSubject: CONFIDENTIAL: restructure\nTo: Tom <tom@x.org>\n\nDear Tom,\n\nBelow.',
+    );
+    expect(rest).toEqual([]);
+    expect(block?.headers.get('subject')).toBe('CONFIDENTIAL: restructure');
+    expect(block?.headers.get('from')).toBe('Helen Ashworth <clerk@millbrook-tc.gov.uk>');
+    expect(block?.firstLine).toBe('Dear Tom,');
+  });
+
+  it('reads past a To line carried on to the next line (Outlook)', () => {
+    const [block] = forwardedBlocks(
+      'See below.\n\n________________________________\nFrom: Helen Ashworth\nSent: 08 March 2027 09:12\nTo: Cllr Sue Taylor <sue@x.org>;\n Cllr Raj Mehta <raj@x.org>\nSubject: Weir Road land\n\nPRIVATE AND CONFIDENTIAL\n',
+    );
+    expect(block?.headers.get('subject')).toBe('Weir Road land');
+    expect(block?.firstLine).toBe('PRIVATE AND CONFIDENTIAL');
+  });
+
+  it('reads an Apple Mail forward quoted with ">" and a From/Sent block with no separator', () => {
+    const apple = forwardedBlocks('Begin forwarded message:\n\n> From: A <a@x.org>\n> Subject: Part II: land\n>\n> Text here');
+    expect(apple[0]?.headers.get('subject')).toBe('Part II: land');
+    expect(apple[0]?.firstLine).toBe('Text here');
+    const outlook = forwardedBlocks('Hi\n\nFrom: A <a@x.org>\nSent: Monday\nSubject: Budget\n\nBody line');
+    expect(outlook[0]?.headers.get('sent')).toBe('Monday');
+    expect(outlook[0]?.firstLine).toBe('Body line');
+  });
+
+  it('finds nothing in a message with no forwarded block, or a "From:" that is just a sentence', () => {
+    expect(forwardedBlocks('Dear Sam,\n\nThanks for the update.\n\nTom')).toEqual([]);
+    expect(forwardedBlocks('From: the look of it, the hedge needs cutting.\nThanks')).toEqual([]);
+  });
+
+  it('tells a forward marker from a reply block', () => {
+    expect(hasForwardMarker('x\n---------- Forwarded message ---------\nFrom: a@b')).toBe(true);
+    expect(hasForwardMarker('x\n-----Original Message-----\nFrom: a@b\nSent: y')).toBe(false);
   });
 });

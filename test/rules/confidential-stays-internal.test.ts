@@ -108,8 +108,43 @@ ruleTester(rule, {
         copies: [`${A.clerk}:inbox`],
       }),
     },
+    {
+      name: 'a reply to a resident that quotes the resident’s own “Private and Confidential” (a reply, not a forward)',
+      item: mail({
+        from: A.sam,
+        to: [A.resident],
+        subject: 'RE: My neighbour',
+        text:
+          'Dear Mr Smith,\n\nThank you. I have passed this to the environmental health team.\n\nSam Patel\n\n-----Original Message-----\nFrom: John Smith <j.smith@example.com>\nSent: 08 March 2027 09:12\nTo: Sam Patel <sam.patel@millbrook-tc.gov.uk>\nSubject: My neighbour\n\nPRIVATE AND CONFIDENTIAL\n\nThe noise from number 12 has started again.',
+        hasForwardedContent: true,
+      }),
+    },
   ],
   invalid: [
+    {
+      name: 'a confidential paper forwarded to a personal address under a new subject: the marking is in the forwarded message',
+      item: mail({
+        from: A.tom,
+        to: [A.tomPersonal],
+        subject: 'for the weekend',
+        text:
+          'Reading this at home.\n\n---------- Forwarded message ---------\nFrom: Helen Ashworth <clerk@millbrook-tc.gov.uk>\nDate: Mon, 8 Mar 2027 at 09:12\nSubject: CONFIDENTIAL: Staffing Committee – restructure proposals\nTo: Tom Brown <tom.brown@millbrook-tc.gov.uk>\n\nDear Tom,\n\nThe restructure proposals are attached.',
+        hasForwardedContent: true,
+      }),
+      hits: [{ messageId: 'sentOutside', offender: A.tom, evidence: ['CONFIDENTIAL', 'personal address'] }],
+    },
+    {
+      name: 'an Outlook forward whose forwarded message is marked on its first line',
+      item: mail({
+        from: A.sue,
+        to: ['riverside.residents@example.org'],
+        subject: 'FW: papers',
+        text:
+          'For your next meeting.\n\n________________________________\nFrom: Helen Ashworth <clerk@millbrook-tc.gov.uk>\nSent: 08 March 2027 09:12\nTo: Cllr Sue Taylor <sue.taylor@millbrook-tc.gov.uk>;\n Cllr Raj Mehta <raj.mehta@millbrook-tc.gov.uk>\nSubject: Weir Road land\n\nPRIVATE AND CONFIDENTIAL\n\nThe valuation of the Weir Road land is below.',
+        hasForwardedContent: true,
+      }),
+      hits: [{ messageId: 'sentOutside', offender: A.sue, evidence: ['PRIVATE AND CONFIDENTIAL', 'riverside.residents@example.org'] }],
+    },
     {
       name: 'a Part II report forwarded to a member’s personal gmail',
       item: mail({
@@ -224,6 +259,22 @@ describe('confidential-stays-internal: details', () => {
     expect(hit.data.outside).toBe("Cllr Tom Brown's personal address (tombrown1960@gmail.com) and j.smith@example.com");
     expect(hit.data.marking).toBe('“Strictly confidential”');
     expect(hit.people).toEqual([A.clerk, A.tom]);
+  });
+
+  test('a marking found in a forwarded message says so in the summary', () => {
+    const ev = runRule(
+      rule,
+      mail({
+        from: A.tom,
+        to: [A.tomPersonal],
+        subject: 'Fwd: papers',
+        text: 'Home copy.\n\n---------- Forwarded message ---------\nFrom: Helen Ashworth <clerk@millbrook-tc.gov.uk>\nSubject: Budget [Restricted]\n\nTom, see below.',
+        hasForwardedContent: true,
+      }),
+    );
+    expect(ev.hits).toHaveLength(1);
+    expect(ev.hits[0]?.data.marking).toBe('“[Restricted]” (in the message it forwards)');
+    expect(ev.hits[0]?.evidence[0]?.field).toBe('forwarded subject');
   });
 
   test('a marked message among council addresses explains why it did not fire', () => {
