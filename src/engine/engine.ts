@@ -167,6 +167,7 @@ export class Engine {
           why: hit.evidence,
           messageId: hit.messageId,
           ...(hit.private ? { private: true } : {}),
+          ...(hit.topic !== undefined ? { topic: hit.topic } : {}),
           targets: hit.targets,
         };
       });

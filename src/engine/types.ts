@@ -24,6 +24,8 @@ export interface Finding {
   /** Each phrase or fact that made the rule fire. */
   why: Evidence[];
   messageId: string;
+  /** The matter this finding is about, when several items can share it (see `Hit.topic`); its actions are taken once per matter. */
+  topic?: string;
   /** True when the digest must not show content (officer conduct matters). */
   private?: boolean;
   targets: HitTargets;

@@ -106,7 +106,9 @@ export function planEffects(finding: Finding, now: Date, ctx: PlanningContext): 
       recipients.push('');
     }
     for (const recipient of recipients) {
-      const key = effectKey({ rule: finding.rule, itemKey: finding.item.key, recipient, kind: action.kind });
+      // A finding about a matter several items share is acted on once per matter: its key names the matter.
+      const identity = finding.topic !== undefined ? `topic:${finding.topic}` : finding.item.key;
+      const key = effectKey({ rule: finding.rule, itemKey: identity, recipient, kind: action.kind });
       const plan = planDelivery(action.kind, recipient, now, ctx);
       const payload: EffectPayload = { summary: finding.summary, severity: finding.severity, clauses: finding.clauses };
       if (action.template !== undefined) payload.template = action.template;

@@ -10,6 +10,7 @@ import type { Evaluation, EventFacts, Evidence, MailFacts, RuleContext } from '.
 import { defineRule } from './types.js';
 import { fact, words, type PhrasePattern } from '../signals/match.js';
 import { findPhrasesFiltered } from '../signals/prefilter.js';
+import { splitSentences } from '../signals/sentences.js';
 import { ownTextOf } from '../signals/text-views.js';
 import {
   andList,
@@ -51,6 +52,30 @@ const ANNOUNCEMENT: PhrasePattern[] = [
   words('views wanted', '(?:tell us|share) your views', 'we (?:would like|want) to hear your views'),
 ];
 const CONSULTATION_IN_SUBJECT: PhrasePattern[] = [words('consultation', 'consultations?')];
+
+/** Words that thank someone for taking part: an acknowledgement of a response, in a consultation already running. */
+const ACKNOWLEDGEMENT: PhrasePattern[] = [
+  words(
+    'acknowledgement',
+    "thank(?:s|\\s+you)\\s+(?:very\\s+much\\s+)?for\\s+(?:your\\s+(?:response|reply|comments?|feedback|views|submission|representation|survey|questionnaire|contribution|participation)|taking\\s+part|responding|completing|filling\\s+in|contributing|participating)",
+    'we\\s+have\\s+(?:now\\s+)?received\\s+your\\s+(?:response|comments?|views|submission|representation|questionnaire)',
+    '(?:your\\s+)?(?:response|submission|representation)\\s+(?:has\\s+been\\s+)?(?:received|acknowledged)',
+  ),
+];
+
+/** A greeting on its own ("Dear Ms Jones,", "Hello all"). */
+const GREETING = /^(?:dear|hi|hello|good\s+(?:morning|afternoon|evening))(?![\p{L}])[^.!?]{0,60}$/iu;
+
+/** The message's first sentence after any greeting. */
+function openingSentence(text: string): string {
+  return splitSentences(text).find((s) => !GREETING.test(s)) ?? '';
+}
+
+/** The matter a consultation finding is about: its title without reply prefixes, spacing or case. */
+function consultationTopic(title: string): string {
+  const plain = title.replace(/^\s*(?:(?:re|fw|fwd|aw|sv)\s*:\s*)+/i, '').replace(/\s+/g, ' ').trim().toLowerCase();
+  return `consultation:${plain}`;
+}
 
 function holds(person: Person, addresses: ReadonlySet<string>): boolean {
   return person.emails.some((e) => addresses.has(e));
@@ -104,6 +129,8 @@ function decide(directory: Directory, a: Announcement): Evaluation {
           ...tell.map((m) => fact(`${m.name} is not ${a.presentAs.missing}`)),
         ],
         targets: { notify: tell.map((m) => m.id) },
+        // The same consultation announced in many messages (one to each resident) is told of once.
+        topic: consultationTopic(a.title),
       },
     ],
   };
@@ -176,9 +203,16 @@ function evaluateMail(item: MailItem, facts: MailFacts, ctx: RuleContext<Options
     return { hits: [], reason: `"${item.subject}" is the Council responding to another body's consultation ("${responding.text}"), not starting one` };
   }
 
+  const body = ownTextOf(item);
+  const thanks = [...findPhrasesFiltered(item.subject, ACKNOWLEDGEMENT, 'subject'), ...findPhrasesFiltered(openingSentence(body), ACKNOWLEDGEMENT, 'body')];
+  if (thanks.length > 0) {
+    return {
+      hits: [],
+      reason: `${author.name}'s message "${item.subject}" acknowledges someone's part in a consultation ("${thanks[0]?.text ?? ''}"); it does not start one`,
+    };
+  }
   const extra = ctx.options.extraConsultationPhrases.filter((p) => p.trim() !== '').map((p) => plainPhrase('council phrase', p));
   const patterns = [...ANNOUNCEMENT, ...extra];
-  const body = ownTextOf(item);
   const phrases = [...findPhrasesFiltered(item.subject, patterns, 'subject'), ...findPhrasesFiltered(body, patterns, 'body')];
   if (phrases.length === 0) {
     const subjectWord = findPhrasesFiltered(item.subject, CONSULTATION_IN_SUBJECT, 'subject');

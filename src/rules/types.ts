@@ -57,6 +57,12 @@ export interface Hit {
   /** Default actions for this particular hit when they differ from meta.defaults (e.g. warn instead of nudge in a pre-election period). The council's config still wins. */
   actions?: ActionKind[];
   severity?: Severity;
+  /**
+   * The matter the hit is about, when several items can be about the same one (a consultation
+   * announced to residents in one message each): the Council's actions on a matter are taken once,
+   * whichever of its items they were first found in. Hits without a topic are about their item.
+   */
+  topic?: string;
   /** Set on hits that must not carry message content into the digest (officer conduct). */
   private?: boolean;
 }

@@ -37,6 +37,7 @@ export const FindingSchema: z.ZodType<Finding> = z.object({
   actions: z.array(PlannedActionSchema),
   why: z.array(EvidenceSchema),
   messageId: z.string(),
+  topic: z.string().optional(),
   private: z.boolean().optional(),
   targets: HitTargetsSchema,
 });

@@ -45,7 +45,7 @@ export function action(kind: ActionKind, to: string[] = [], extra: Partial<Plann
   return { kind, to, ...extra };
 }
 
-export function finding(spec: { rule?: RuleId; itemKey: string; actions: PlannedAction[]; summary?: string; private?: boolean }): Finding {
+export function finding(spec: { rule?: RuleId; itemKey: string; actions: PlannedAction[]; summary?: string; private?: boolean; topic?: string }): Finding {
   const f: Finding = {
     rule: spec.rule ?? 'no-blind-copies',
     severity: 'warning',
@@ -59,6 +59,7 @@ export function finding(spec: { rule?: RuleId; itemKey: string; actions: Planned
     targets: {},
   };
   if (spec.private !== undefined) f.private = spec.private;
+  if (spec.topic !== undefined) f.topic = spec.topic;
   return f;
 }
 

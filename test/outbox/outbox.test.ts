@@ -97,6 +97,18 @@ describe('Outbox', () => {
     expect(store.listEffects()).toHaveLength(1);
   });
 
+  it('acts once on a matter several items share: the second item about it adds no effects', () => {
+    const about = (n: number) =>
+      finding({ rule: 'notify-ward-members-of-consultations', itemKey: `<m${n}@x>`, topic: 'consultation:riverside park play area', actions: [action('notify', [A.raj, A.sue]), action('digest')] });
+    expect(outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [about(1)]).effects.map((e) => e.outcome)).toEqual(['enqueued', 'enqueued', 'enqueued']);
+    expect(outbox.record({ key: '<m2@x>', contentHash: 'h2' }, [about(2)]).effects.map((e) => e.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+    expect(store.listEffects()).toHaveLength(3);
+    // The effects still name the item they were first found in, for the executor to read.
+    expect(store.listEffects().every((e) => e.itemKey === '<m1@x>')).toBe(true);
+    // A finding without a topic is about its own item.
+    expect(outbox.record({ key: '<m3@x>', contentHash: 'h3' }, [nudgeSam(3)]).effects.map((e) => e.outcome)).toEqual(['enqueued']);
+  });
+
   it('carries out due effects once and records the outcome', async () => {
     outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [nudgeSam(1)]);
     const seen: EffectRow[] = [];

@@ -68,6 +68,15 @@ ruleTester(rule, {
       }),
     },
     {
+      name: 'an officer acknowledging a resident’s response in a new message (not a reply)',
+      item: mail({
+        from: A.priya,
+        to: ['k.jones@example.net'],
+        subject: 'Riverside Park play area consultation',
+        text: 'Dear Ms Jones,\n\nThank you for your response to the Riverside Park play area consultation. The consultation period runs until Friday 15 January, and we will publish a summary of the responses in February.\n\nPriya Shah',
+      }),
+    },
+    {
       name: "the Council's response to the County's consultation",
       item: mail({
         from: A.clerk,
@@ -127,6 +136,14 @@ ruleTester(rule, {
       name: 'an officer announcing the Riverside Park consultation to residents by blind copy',
       item: mail(playAreaMail),
       hits: [{ messageId: 'consultationStarting', notify: [A.raj, A.sue], evidence: ['Have your say', 'We are consulting', 'consultation period', 'Riverside Park'] }],
+    },
+    {
+      name: 'an announcement that opens by thanking people for coming (not for a response) still starts a consultation',
+      item: mail({
+        ...playAreaMail,
+        text: 'Dear residents,\n\nThank you to everyone who came to the pavilion open day. We are consulting local people on the replacement of the play equipment at Riverside Park.\n\nPriya Shah',
+      }),
+      hits: [{ messageId: 'consultationStarting', notify: [A.raj, A.sue], evidence: ['We are consulting'] }],
     },
     {
       name: 'the Clerk consulting on Castle Street parking with one Castle member copied',
@@ -206,5 +223,16 @@ describe('notify-ward-members-of-consultations reasons', () => {
   test('an unknown ward asks a person', () => {
     const ev = runRule(rule, mail({ from: A.clerk, to: [A.resident], subject: 'Have your say on the budget', text: 'The survey closes soon.' }));
     expect(ev.needsHuman).toMatch(/could not tell which ward/);
+  });
+});
+
+describe('notify-ward-members-of-consultations: one matter, many messages', () => {
+  test('the same consultation announced in two messages is one matter (its topic), whatever the reply prefix and spacing', () => {
+    const first = runRule(rule, mail({ ...playAreaMail, bcc: ['j.smith@example.com'] }));
+    const second = runRule(rule, mail({ ...playAreaMail, subject: '  Have your say on the  Riverside Park play area ', bcc: ['k.jones@example.net'] }));
+    expect(first.hits[0]?.topic).toBe('consultation:have your say on the riverside park play area');
+    expect(second.hits[0]?.topic).toBe(first.hits[0]?.topic);
+    const other = runRule(rule, mail({ ...playAreaMail, subject: 'Have your say on Castle Street parking' }));
+    expect(other.hits.map((h) => h.topic)).not.toContain(first.hits[0]?.topic);
   });
 });
