@@ -83,6 +83,20 @@ function postcodeRegExp(postcode: string): RegExp {
   return new RegExp(`(?<![A-Z0-9])${outward}\\s*${tail}(?![A-Z0-9])`, 'i');
 }
 
+/** Titles that come and go in front of a name. */
+const NAME_TITLES = new Set(['cllr', 'councillor', 'mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'the', 'rev', 'revd', 'mayor', 'deputy']);
+
+/** A name's words without titles, quotes or punctuation, lower-cased and sorted ("Brown, Tom" and "Cllr Tom Brown" alike). */
+function nameKey(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/["'’(),.]/g, ' ')
+    .split(/\s+/)
+    .filter((w) => w.length > 0 && !NAME_TITLES.has(w))
+    .sort()
+    .join(' ');
+}
+
 export class Directory {
   readonly people: readonly Person[];
   readonly wards: readonly Ward[];
@@ -176,6 +190,18 @@ export class Directory {
     if (direct) return direct;
     const id = this.categoryToWard.get(idOrName.trim().toLowerCase());
     return id ? this.wardById.get(id) : undefined;
+  }
+
+  /**
+   * The one council person a display name means ("Cllr Tom Brown", "Brown, Tom", "Councillor Tom
+   * Brown"), titles and order aside; undefined when nobody, or more than one person, has that name.
+   * For mail that shows a name without an address (an Exchange forward's "From: Cllr Tom Brown").
+   */
+  personNamed(displayName: string): Person | undefined {
+    const key = nameKey(displayName);
+    if (key === '') return undefined;
+    const found = this.people.filter((p) => nameKey(p.name) === key);
+    return found.length === 1 ? found[0] : undefined;
   }
 
   /** True when one of these addresses belongs to the same person as `address`. */

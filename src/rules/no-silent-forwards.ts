@@ -4,13 +4,47 @@
  */
 import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
+import { forwardedBlocks } from '../items/forwarded.js';
+import { letterRegExp } from '../signals/letters.js';
 import { fact } from '../signals/match.js';
+import { splitSentences } from '../signals/sentences.js';
+import { ownTextOf } from '../signals/text-views.js';
 import { defineRule, type Evaluation, type Hit } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 
 const options = z.object({}).strict();
 
+
+/**
+ * The author's own words saying the member agreed to the message being passed on: "Tom asked me to
+ * pass this on", "with Cllr Brown's permission", "at his request", "she is happy for me to share
+ * it". The member must be named in the same sentence, or be the "he"/"she"/"they" who agreed.
+ */
+const CONSENT = letterRegExp(
+  String.raw`(?<![\p{L}])(?:(?:asked|agreed|wanted|happy|content|keen)\s+(?:for\s+)?(?:me|us)\s+to\s+(?:pass|forward|share|send|copy)|(?:with|has\s+given|gave)\s+(?:(?:\p{L}+\s+)?\p{L}+['’]s?|his|her|their)\s+(?:permission|agreement|consent|blessing)|at\s+(?:(?:\p{L}+\s+)?\p{L}+['’]s?|his|her|their)\s+request|(?:is|are)\s+happy\s+for\s+(?:this|it)\s+to\s+be\s+(?:passed|forwarded|shared))(?![\p{L}])`,
+  'iu',
+);
+/** The member meant by a pronoun in the consent itself: "he asked me to", "she is happy for", "with her permission". */
+const BY_PRONOUN = letterRegExp(
+  String.raw`(?<![\p{L}])(?:(?:he|she|they)\s+(?:(?:has|have|had|is|are|was|were)\s+)?(?:asked|agreed|wanted|happy|content|keen)|(?:his|her|their)\s+(?:permission|agreement|consent|blessing|request))(?![\p{L}])`,
+  'iu',
+);
+
+/** The words in `text` saying `member` agreed to their message being passed on, or undefined. */
+function consentOf(text: string, member: Person): string | undefined {
+  const names = member.name
+    .split(/\s+/)
+    .filter((w) => w.length > 1 && !/^(?:cllr|councillor|mr|mrs|ms|miss|mx|dr)\.?$/i.test(w))
+    .map((w) => w.toLowerCase());
+  for (const sentence of splitSentences(text)) {
+    const m = CONSENT.exec(sentence);
+    if (!m) continue;
+    const words = sentence.toLowerCase().split(/[^\p{L}'’-]+/u);
+    if (names.some((n) => words.includes(n) || words.includes(`${n}'s`) || words.includes(`${n}’s`)) || BY_PRONOUN.test(sentence)) return m[0];
+  }
+  return undefined;
+}
 
 interface Recipient {
   address: string;
@@ -40,10 +74,17 @@ export default defineRule({
     if (author.role === 'member') return { hits: [], reason: `${author.name} is a member, not an officer: the rule concerns officers passing members' messages on` };
     if (!item.hasForwardedContent) return { hits: [], reason: `${author.name}'s message carries no forwarded content` };
 
-    const forwardedMembers: { address: string; person: Person }[] = [];
+    const forwardedMembers: { address: string; person: Person; byName?: string }[] = [];
     for (const a of item.forwardedAuthors) {
       const person = dir.person(a.address);
       if (person?.role === 'member' && !forwardedMembers.some((f) => f.person === person)) forwardedMembers.push({ address: a.address, person });
+    }
+    // Exchange often shows the forwarded author by name only ("From: Cllr Tom Brown"): a name that is one member's counts too.
+    for (const block of forwardedBlocks(item.text)) {
+      const from = block.headers.get('from');
+      if (from === undefined || from.includes('@')) continue;
+      const person = dir.personNamed(from);
+      if (person?.role === 'member' && !forwardedMembers.some((f) => f.person === person)) forwardedMembers.push({ address: person.id, person, byName: from });
     }
     if (forwardedMembers.length === 0) {
       const authors = item.forwardedAuthors.map((a) => a.address);
@@ -80,13 +121,22 @@ export default defineRule({
         reasons.push(`${author.name} forwarded ${m.name}'s message openly: ${m.name} is among the recipients (${present.how})`);
         continue;
       }
+      const consent = consentOf(ownTextOf(item), m);
+      if (consent) {
+        reasons.push(`${author.name} passed ${m.name}'s message on with ${m.name}'s agreement (“${consent}”)`);
+        continue;
+      }
       const recipientNames = andList(otherPeople.map((p) => p.name));
       hits.push({
         messageId: 'silentForward',
         data: { author: author.name, original: m.name, recipients: recipientNames },
         people: [author.id, ...otherPeople.map((p) => p.id), m.id],
         evidence: [
-          fact(`${author.name} (${author.role === 'clerk' ? 'the Clerk' : 'officer'}) sent a message carrying forwarded content written by ${m.name} (${original.address})`),
+          fact(
+            original.byName !== undefined
+              ? `${author.name} (${author.role === 'clerk' ? 'the Clerk' : 'officer'}) sent a message carrying forwarded content from “${original.byName}”, which is ${m.name}`
+              : `${author.name} (${author.role === 'clerk' ? 'the Clerk' : 'officer'}) sent a message carrying forwarded content written by ${m.name} (${original.address})`,
+          ),
           ...others.map((r) => fact(`${r.person?.name ?? r.address} (member, ${r.address}) is a recipient (${r.how})`)),
           fact(`${m.name} is not among the recipients under any of their addresses`),
         ],

@@ -83,8 +83,52 @@ ruleTester(rule, {
         forwardedAuthors: [A.tom],
       }),
     },
+    {
+      name: 'the member asked the officer to pass the message on',
+      item: mail({
+        from: A.sam,
+        to: [A.alice],
+        subject: 'Fwd: Castle Street Christmas lights',
+        text: `Dear Cllr Green,\n\nCllr Brown asked me to pass this on to you before Thursday’s meeting.\n\nSam\n\n${tomsMessage}`,
+        forwardedAuthors: [A.tom],
+      }),
+    },
+    {
+      name: 'passed on “at his request”',
+      item: mail({
+        from: A.sam,
+        to: [A.alice],
+        subject: 'Fwd: Castle Street Christmas lights',
+        text: `Dear Cllr Green,\n\nI am sending you Cllr Brown’s note below at his request.\n\nSam\n\n${tomsMessage}`,
+        forwardedAuthors: [A.tom],
+      }),
+    },
   ],
   invalid: [
+    {
+      name: 'an Exchange forward that names the member without an address ("From: Cllr Tom Brown")',
+      item: mail({
+        from: A.sam,
+        to: [A.alice],
+        subject: 'FW: Castle Street Christmas lights',
+        text:
+          'Dear Cllr Green,\n\nFor your information.\n\nSam\n\n________________________________\nFrom: Cllr Tom Brown\nSent: 16 November 2026 09:12\nTo: Sam Patel\nSubject: Castle Street Christmas lights\n\nThe lights on the east side are still not working.',
+        forwardedAuthors: [],
+        hasForwardedContent: true,
+      }),
+      hits: [{ messageId: 'silentForward', offender: A.sam, evidence: ['“Cllr Tom Brown”, which is Cllr Tom Brown', 'Cllr Alice Green (member'] }],
+    },
+    {
+      name: 'someone else asked for it to be passed on: the member did not agree',
+      item: mail({
+        from: A.sam,
+        to: [A.alice],
+        subject: 'Fwd: Castle Street Christmas lights',
+        text: `Dear Cllr Green,\n\nA resident asked me to pass this on; she is worried about the switch-on.\n\nSam\n\n${tomsMessage}`,
+        forwardedAuthors: [A.tom],
+      }),
+      hits: [{ messageId: 'silentForward', offender: A.sam, evidence: ['written by Cllr Tom Brown'] }],
+    },
     {
       name: 'an officer forwards the Mayor’s message to the other ward member without him',
       item: mail({
