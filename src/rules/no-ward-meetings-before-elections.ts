@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import type { CalendarConfig } from '../config/schema.js';
 import type { PreElectionPeriod } from '../elections/types.js';
+import type { Directory, Person } from '../directory/directory.js';
 import type { EventItem } from '../items/types.js';
+import { letterRegExp } from '../signals/letters.js';
 import type { EventFacts, Evidence, RuleContext } from './types.js';
 import { defineRule } from './types.js';
 import { fact } from '../signals/match.js';
@@ -52,6 +54,41 @@ function roomBooked(facts: EventFacts, calendars: ReadonlyMap<string, CalendarCo
   return undefined;
 }
 
+const TITLES = /^(?:cllr|councillor|mr|mrs|ms|miss|mx|dr)\.?$/i;
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * The member a staff-booked meeting is for: the one member invited, or the one member its title
+ * names ("Ward surgery – Cllr Ben Hughes", "Councillor Hughes's surgery"). Undefined when there is
+ * none, or more than one.
+ */
+function memberSurgeryIsFor(item: EventItem, facts: EventFacts, directory: Directory): { member: Person; how: string } | undefined {
+  const invited = [...new Set(facts.attendees.map((a) => directory.person(a)).filter((p): p is Person => p?.role === 'member'))];
+  if (invited.length === 1 && invited[0]) return { member: invited[0], how: `${invited[0].name} is the one member invited` };
+  if (invited.length > 1) return undefined;
+  const named = directory.members().filter((m) => namerOf(m)?.test(item.summary) === true);
+  return named.length === 1 && named[0] ? { member: named[0], how: `the title names ${named[0].name}` } : undefined;
+}
+
+/** How a title names a member ("Ben Hughes", "Cllr Hughes"), built once per person; undefined for a name with no words. */
+const namers = new WeakMap<Person, { name: string; re: RegExp | undefined }>();
+
+function namerOf(member: Person): RegExp | undefined {
+  const known = namers.get(member);
+  if (known && known.name === member.name) return known.re;
+  const words = member.name.split(/\s+/).filter((w) => w.length > 0 && !TITLES.test(w));
+  const surname = words[words.length - 1];
+  const re =
+    surname === undefined
+      ? undefined
+      : letterRegExp(`(?<![\\p{L}])(?:${words.map(escapeRegExp).join('\\s+')}|(?:Cllr|Councillor)\\.?\\s+${escapeRegExp(surname)})(?![\\p{L}])`, 'iu');
+  namers.set(member, { name: member.name, re });
+  return re;
+}
+
 function describePeriod(p: PreElectionPeriod): string {
   return `the pre-election period for the ${p.name ?? `election on ${formatDate(p.poll)}`} (from ${formatDate(p.startDate)} to polling day, ${formatDate(p.poll)})`;
 }
@@ -78,9 +115,12 @@ export default defineRule<Options>({
     const inactive = whyInactive(item, ctx.now, tz);
     if (inactive) return { hits: [], reason: `${inactive}; nothing to stop` };
 
-    const organiser = facts.organizer;
-    if (!organiser || organiser.role !== 'member') {
-      const who = organiser ? `${organiser.name} (${organiser.role === 'clerk' ? 'the Clerk' : 'an officer'})` : item.organizer?.address ?? 'an unknown organiser';
+    const booker = facts.organizer;
+    // A member's own meeting; or a surgery an officer or the Clerk booked for a member (still the member's surgery).
+    const bookedFor = booker && booker.role !== 'member' ? memberSurgeryIsFor(item, facts, directory) : undefined;
+    const organiser = booker?.role === 'member' ? booker : bookedFor?.member;
+    if (!booker || !organiser) {
+      const who = booker ? `${booker.name} (${booker.role === 'clerk' ? 'the Clerk' : 'an officer'})` : item.organizer?.address ?? 'an unknown organiser';
       return { hits: [], reason: `"${item.summary}" is arranged by ${who}, not by a member; 9.4b concerns meetings members arrange` };
     }
 
@@ -96,6 +136,13 @@ export default defineRule<Options>({
           : `nothing in the categories, title or description of "${item.summary}" marks it as a ward surgery or public meeting`;
       return { hits: [], reason };
     }
+    if (bookedFor && kind !== 'ward-surgery') {
+      return {
+        hits: [],
+        reason: `"${item.summary}" is ${kindLabel(kind)} arranged by ${booker.name}, not a member; only a ward surgery booked for a member counts as the member's`,
+      };
+    }
+    const arrangedBy = bookedFor ? `${booker.name}, for ${organiser.name},` : organiser.name;
 
     const fromEvent = facts.wards.status === 'explicit' || facts.wards.status === 'inferred';
     const wards = fromEvent ? facts.wards.wards : organiser.wards;
@@ -127,22 +174,22 @@ export default defineRule<Options>({
     const firstInside = Date.parse(slot.start) < Date.parse(period.start) ? period.start : slot.start;
     const date = formatWhen(firstInside, tz, item.allDay);
     return {
-      reason: `${organiser.name} has arranged ${kindLabel(kind)} on ${date}, inside ${describePeriod(period)}`,
+      reason: `${arrangedBy} has arranged ${kindLabel(kind)} on ${date}, inside ${describePeriod(period)}`,
       hits: [
         {
           messageId: 'meetingInPreElection',
           data: {
-            organiser: organiser.name,
+            organiser: arrangedBy,
             kind: kindLabel(kind),
             title: item.summary,
             date,
             poll: formatDate(period.poll),
             election: period.name ?? `election on ${formatDate(period.poll)}`,
           },
-          people: [organiser.id],
+          people: bookedFor ? [organiser.id, booker.id] : [organiser.id],
           evidence: [
             ...(kinds.byKind[kind] ?? []),
-            fact(`arranged by ${organiser.name} (a member)`),
+            fact(bookedFor ? `booked by ${booker.name} (${booker.role === 'clerk' ? 'the Clerk' : 'an officer'}) for ${organiser.name} (a member): ${bookedFor.how}` : `arranged by ${organiser.name} (a member)`),
             fact(`${date} falls inside ${describePeriod(period)}`),
             ...wardBasis,
             ...(room ? [fact(`booked in ${room.name ?? room.id} (a room calendar), so the booking can be declined`)] : []),

@@ -74,6 +74,17 @@ ruleTester(rule, {
       },
     },
     {
+      name: 'a public meeting the Clerk runs with one member invited: the Council’s meeting, not the member’s',
+      item: event({
+        calendarId: 'council-events',
+        organizer: A.clerk,
+        summary: 'Public meeting: Market Square improvements',
+        location: 'Millbrook Library, Castle Street',
+        start: '2027-04-14T18:30:00.000Z',
+        attendees: [A.tom],
+      }),
+    },
+    {
       name: 'a surgery after polling day',
       item: event({ ...tomsSurgery, start: '2027-05-08T09:00:00.000Z' }),
     },
@@ -118,6 +129,25 @@ ruleTester(rule, {
         start: '2027-01-09T10:00:00.000Z',
       }),
       hits: [{ messageId: 'meetingInPreElection', offender: A.ben, actions: ['block', 'notify-clerk'], roomCalendar: 'community-room', evidence: ['Ward surgery', 'Northfield by-election'] }],
+    },
+    {
+      name: 'the Clerk books the community room for Cllr Hughes’s surgery during the by-election: still his surgery',
+      item: event({
+        calendarId: 'community-room',
+        organizer: A.clerk,
+        summary: 'Ward surgery – Cllr Ben Hughes',
+        location: 'Northfield Community Centre',
+        start: '2027-01-09T10:00:00.000Z',
+      }),
+      hits: [
+        {
+          messageId: 'meetingInPreElection',
+          offender: A.ben,
+          actions: ['block', 'notify-clerk'],
+          roomCalendar: 'community-room',
+          evidence: ['booked by Helen Ashworth (the Clerk) for Cllr Ben Hughes', 'the title names Cllr Ben Hughes'],
+        },
+      ],
     },
     {
       name: 'Cllr Green invites the council chamber to her public meeting in April',
