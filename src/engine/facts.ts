@@ -7,6 +7,16 @@ import type { Directory } from '../directory/directory.js';
 import type { EventItem, MailItem } from '../items/types.js';
 import type { EventFacts, MailFacts } from '../rules/types.js';
 
+/** Domains that host mailing lists: every address on them is a list, not a person. */
+const LIST_HOSTS = new Set(['googlegroups.com', 'groups.io', 'freelists.org', 'jiscmail.ac.uk']);
+
+/** An address at a mailing-list host (listed above, or a `lists.` or `list.` domain). */
+export function isListHost(address: string): boolean {
+  const at = address.lastIndexOf('@');
+  const domain = at < 0 ? '' : address.slice(at + 1).toLowerCase();
+  return LIST_HOSTS.has(domain) || domain.startsWith('lists.') || domain.startsWith('list.');
+}
+
 function unique(values: Iterable<string>): string[] {
   return [...new Set(values)];
 }
@@ -17,9 +27,10 @@ export function computeMailFacts(item: MailItem, directory: Directory): MailFact
   const spoofSuspected = item.authentication.failed && claimed !== undefined;
   const visible = unique([...item.to, ...item.cc].map((a) => a.address));
   const visibleSet = new Set(visible);
-  // A council address in To/Cc that is nobody in the directory is probably a distribution list:
-  // delivery to a watched mailbox then proves nothing about blind copies.
-  const viaGroup = visible.some((a) => directory.isInternal(a) && !directory.person(a) && !directory.isService(a));
+  // A council address in To/Cc that is nobody in the directory is probably a distribution list, and
+  // an address at a list host (a Google Group, groups.io, lists.…) certainly is one: delivery to a
+  // watched mailbox then proves nothing about blind copies.
+  const viaGroup = visible.some((a) => (directory.isInternal(a) && !directory.person(a) && !directory.isService(a)) || isListHost(a));
   const blind = new Set(item.bcc.map((a) => a.address));
   if (!viaGroup) {
     for (const copy of item.copies) {

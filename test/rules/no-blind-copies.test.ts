@@ -102,8 +102,31 @@ ruleTester(rule, {
         copies: [`${A.sam}:sent`, `${A.alice}:inbox`, `${A.raj}:inbox`],
       }),
     },
+    {
+      name: 'a member mailbox copy that arrived through a Google Group in Cc',
+      item: mail({
+        from: A.sam,
+        to: [A.tom],
+        cc: ['castle-ward-councillors@googlegroups.com'],
+        subject: 'Castle Street resurfacing',
+        text: 'Dear Cllr Brown,\n\nCastle Street will be closed from 9 to 13 November for resurfacing; I have copied the Castle ward group.\n\nSam Patel',
+        copies: [`${A.sam}:sent`, `${A.alice}:inbox`],
+      }),
+    },
   ],
   invalid: [
+    {
+      name: 'a copy delivered to a member whose address is not visible, with a resident (not a list) in Cc',
+      item: mail({
+        from: A.sam,
+        to: [A.tom],
+        cc: [A.resident],
+        subject: 'Castle Street resurfacing',
+        text: 'Dear Cllr Brown,\n\nCastle Street will be closed from 9 to 13 November for resurfacing.\n\nSam Patel',
+        copies: [`${A.sam}:sent`, `${A.alice}:inbox`],
+      }),
+      hits: [{ messageId: 'blindCopy', offender: A.sam, evidence: ['not in To or Cc'] }],
+    },
     {
       name: "a member Bcc's the Leader on a message to an officer (sent copy)",
       item: mail({
