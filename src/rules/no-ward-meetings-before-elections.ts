@@ -171,8 +171,8 @@ export default defineRule<Options>({
     const { slot, period } = offending;
     const room = roomBooked(facts, ctx.calendars);
     // The first of its days inside the period (its start, unless it began before the period did).
-    const firstInside = Date.parse(slot.start) < Date.parse(period.start) ? period.start : slot.start;
-    const date = formatWhen(firstInside, tz, item.allDay);
+    const beganBefore = Date.parse(slot.start) < Date.parse(period.start);
+    const date = beganBefore ? formatWhen(period.start, tz, true) : formatWhen(slot.start, tz, item.allDay);
     return {
       reason: `${arrangedBy} has arranged ${kindLabel(kind)} on ${date}, inside ${describePeriod(period)}`,
       hits: [

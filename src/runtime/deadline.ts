@@ -16,8 +16,13 @@ interface Waiting {
 const waiting = new Set<Waiting>();
 let timer: NodeJS.Timeout | undefined;
 
+/** A clock that only goes forward (a wall-clock step, NTP or a resumed machine, fails nothing early). */
+function monotonicNow(): number {
+  return performance.now();
+}
+
 function tick(): void {
-  const now = Date.now();
+  const now = monotonicNow();
   for (const w of waiting) {
     if (w.deadline <= now) {
       waiting.delete(w);
@@ -36,7 +41,7 @@ function tick(): void {
  */
 export function withDeadline<T>(work: Promise<T>, ms: number, error: () => Error): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const entry: Waiting = { deadline: Date.now() + ms, fail: () => reject(error()) };
+    const entry: Waiting = { deadline: monotonicNow() + ms, fail: () => reject(error()) };
     waiting.add(entry);
     timer ??= setInterval(tick, Math.min(TICK_MS, Math.max(1, ms)));
     work.then(

@@ -144,10 +144,9 @@ const PARTY_NAME_FAMILIES: readonly (readonly string[])[] = [
   ['Labour', 'Labour and Co-operative', 'Labour & Co-operative', 'Labour and Co-op', 'Labour Co-op'],
   ['Green', 'Greens'],
   ['Scottish National', 'SNP'],
-  ['Plaid Cymru', 'Plaid'],
-  ['Reform UK', 'Reform'],
   ['Independent', 'Independents'],
 ];
+// "Plaid" and "Reform" alone are ordinary words ("Parking Reform Group"): Plaid Cymru and Reform UK go by their full names.
 
 /** A party's name and the other names its group goes by (see PARTY_NAME_FAMILIES). */
 export function partyNameFamily(name: string): readonly string[] {

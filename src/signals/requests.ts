@@ -77,7 +77,7 @@ export const REQUEST_PATTERNS: readonly PhrasePattern[] = [
   words('request for work', `(?:could|can|would|will)\\s+you\\s+${POLITE}(?:take|have)\\s+a\\s+(?:quick\\s+)?look\\s+(?:at|into)`),
   // "Could you help with the hedge", "can you help us to get it cut"; not "could you help me understand".
   words('request for work', `(?:could|can|would|will)\\s+you\\s+${POLITE}help\\s+(?:(?:me|us)\\s+)?(?:(?:out\\s+)?with|to(?!\\s+(?:understand|find\\s+out|know|work\\s+out)(?![\\p{L}])))`),
-  words('request for work', `(?:is\\s+there\\s+)?any\\s+chance\\s+(?:that\\s+)?you\\s+(?:could|can|would)\\s+${POLITE}(?!${FACTUAL_VERB}|${POLITE_WORD})\\p{L}+`),
+  words('request for work', `any\\s+chance\\s+(?:that\\s+)?you\\s+(?:could|can|would)\\s+${POLITE}(?:${WORK_VERB})`),
   words('request for work', `would\\s+you\\s+mind\\s+(?!(?:telling|letting|confirming|explaining|reminding)(?![\\p{L}]))\\p{L}+ing`),
   words('request for work', 'action\\s+this', `can\\s+(?:this|it)\\s+be\\s+(?:actioned|done|sorted|arranged|fixed|booked)`),
   words('request for work (deadline)', `needs?\\s+(?:to\\s+be\\s+)?\\p{L}+\\s+(?:by|before)\\s+(?:${DEADLINE})`, `(?:by|before)\\s+(?:${DEADLINE})\\s*,?\\s+please`),

@@ -274,3 +274,11 @@ describe('no-ward-meetings-before-elections summaries', () => {
     expect(ev.reason).toContain('is over');
   });
 });
+
+describe('no-ward-meetings-before-elections: a meeting that began before the period', () => {
+  test('is named by its first day inside the period, without the time of day', () => {
+    const ev = runRule(rule, event({ ...tomsSurgery, summary: 'Castle ward surgery marathon', start: '2027-03-30T18:00:00.000Z', end: '2027-03-31T02:00:00.000Z' }));
+    expect(ev.hits).toHaveLength(1);
+    expect(ev.hits[0]?.data.date).toBe('Wednesday 31 March 2027');
+  });
+});

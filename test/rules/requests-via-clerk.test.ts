@@ -63,12 +63,12 @@ ruleTester(rule, {
       }),
     },
     {
-      name: '"could you help me understand" and "any chance you could tell me" ask for facts',
+      name: '"could you help me understand", "any chance you could tell me" and "any chance you would know" ask for facts',
       item: mail({
         from: A.ben,
         to: [A.sam],
         subject: 'Precept',
-        text: 'Hi Sam,\n\nCould you help me understand how the precept is worked out? Any chance you could tell me when it is set?\n\nThanks,\nBen',
+        text: 'Hi Sam,\n\nCould you help me understand how the precept is worked out? Any chance you could tell me when it is set? Any chance you would know when the Weir Road resurfacing starts?\n\nThanks,\nBen',
       }),
     },
     {
@@ -160,6 +160,16 @@ ruleTester(rule, {
         text: 'Sam,\n\nAny chance you could chase the contractor about the broken bench in Market Square?\n\nTom',
       }),
       hits: [{ messageId: 'requestNotViaClerk', offender: A.tom, evidence: ['Any chance you could chase'] }],
+    },
+    {
+      name: '"is there any chance you could get" the hedge cut (the "is there" is not a factual question here)',
+      item: mail({
+        from: A.tom,
+        to: [A.dan],
+        subject: 'Mill Lane hedge',
+        text: 'Dan,\n\nIs there any chance you could get the hedge on Mill Lane cut back before the fun run on Saturday?\n\nTom',
+      }),
+      hits: [{ messageId: 'requestNotViaClerk', offender: A.tom, evidence: ['any chance you could get'] }],
     },
     {
       name: '"can you help with" the grass cutting',

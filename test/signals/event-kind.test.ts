@@ -70,6 +70,29 @@ describe('classifyEvent: phrases in the title', () => {
   });
 });
 
+describe('classifyEvent: party groups by their other names', () => {
+  test.each([
+    ['Lib Dem Group meeting', ['Liberal Democrat']],
+    ['LibDems group', ['Liberal Democrats']],
+    ['Tory group – pre-council', ['Conservative']],
+    ['SNP Group', ['Scottish National Party']],
+    ['Labour Co-op Group', ['Labour']],
+  ])('"%s" is a party-group meeting when the directory has %j', (summary, directoryParties) => {
+    expect(classifyEvent(event({ summary }), directoryParties).kinds).toEqual(['party-group']);
+  });
+
+  test('one-word names that are ordinary words do not stand for Reform UK or Plaid Cymru', () => {
+    const directoryParties = ['Reform UK', 'Plaid Cymru'];
+    expect(classifyEvent(event({ summary: 'Castle Street Parking Reform Group' }), directoryParties).kinds).not.toContain('party-group');
+    expect(classifyEvent(event({ summary: 'Plaid group for the craft fair' }), directoryParties).kinds).not.toContain('party-group');
+    expect(classifyEvent(event({ summary: 'Reform UK Group meeting' }), directoryParties).kinds).toEqual(['party-group']);
+  });
+
+  test('another party\'s other name does not count: "Tory group" with no Conservative in the directory', () => {
+    expect(classifyEvent(event({ summary: 'Tory group' }), ['Labour', 'Green']).kinds).not.toContain('party-group');
+  });
+});
+
 describe('classifyEvent: precedence and near-misses', () => {
   test('a party-group meeting is never a public meeting', () => {
     expect(kindsOf({ summary: 'Labour Group open meeting' })).toEqual(['party-group']);
