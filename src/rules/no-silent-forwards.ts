@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
-import { forwardedBlocks } from '../items/forwarded.js';
+import { forwardedBlocks, hasForwardMarker, isForwardSubject } from '../items/forwarded.js';
 import { letterRegExp } from '../signals/letters.js';
 import { fact } from '../signals/match.js';
 import { splitSentences } from '../signals/sentences.js';
@@ -31,17 +31,34 @@ const BY_PRONOUN = letterRegExp(
   'iu',
 );
 
-/** The words in `text` saying `member` agreed to their message being passed on, or undefined. */
+/** A consent said not to have been given: "wasn't happy for me to", "did not ask me to", "never agreed". */
+const NEGATED_BEFORE = letterRegExp(String.raw`(?:\bnot|n['’]t|\bnever|\bno)\s+(?:\p{L}+\s+)?$`, 'iu');
+
+/** The member's name as written (capitalised words, titles aside): "Tom", "Brown". */
+function nameWords(member: Person): string[] {
+  return member.name.split(/\s+/).filter((w) => w.length > 1 && !/^(?:cllr|councillor|mr|mrs|ms|miss|mx|dr)\.?$/i.test(w));
+}
+
+/** Does the sentence name the member (as a proper noun: "Tom", "Cllr Brown's", not "the green team")? */
+function names(sentence: string, member: Person): boolean {
+  const words = sentence.split(/[^\p{L}'’-]+/u).map((w) => w.replace(/['’]s?$/u, ''));
+  return nameWords(member).some((n) => words.includes(n));
+}
+
+/**
+ * The words in `text` saying `member` agreed to their message being passed on, or undefined. The
+ * member is named in the sentence, or named in the sentence before and meant by the "he"/"she"
+ * who agreed; a negated consent ("wasn't happy for me to share it") is none.
+ */
 function consentOf(text: string, member: Person): string | undefined {
-  const names = member.name
-    .split(/\s+/)
-    .filter((w) => w.length > 1 && !/^(?:cllr|councillor|mr|mrs|ms|miss|mx|dr)\.?$/i.test(w))
-    .map((w) => w.toLowerCase());
-  for (const sentence of splitSentences(text)) {
+  const sentences = splitSentences(text);
+  for (let i = 0; i < sentences.length; i++) {
+    const sentence = sentences[i] ?? '';
     const m = CONSENT.exec(sentence);
     if (!m) continue;
-    const words = sentence.toLowerCase().split(/[^\p{L}'’-]+/u);
-    if (names.some((n) => words.includes(n) || words.includes(`${n}'s`) || words.includes(`${n}’s`)) || BY_PRONOUN.test(sentence)) return m[0];
+    if (NEGATED_BEFORE.test(sentence.slice(0, m.index))) continue;
+    if (names(sentence, member)) return m[0];
+    if (BY_PRONOUN.test(sentence) && names(sentences[i - 1] ?? '', member)) return m[0];
   }
   return undefined;
 }
@@ -79,10 +96,13 @@ export default defineRule({
       const person = dir.person(a.address);
       if (person?.role === 'member' && !forwardedMembers.some((f) => f.person === person)) forwardedMembers.push({ address: a.address, person });
     }
-    // Exchange often shows the forwarded author by name only ("From: Cllr Tom Brown"): a name that is one member's counts too.
-    for (const block of forwardedBlocks(item.text)) {
-      const from = block.headers.get('from');
-      if (from === undefined || from.includes('@')) continue;
+    // Exchange often shows the forwarded author by name only ("From: Cllr Tom Brown"): in a forward,
+    // the top block's name counts when it is one member's. (Under a reply the blocks are the
+    // conversation so far, and who forwarded what to whom in it cannot be read from names.)
+    const forward = isForwardSubject(item.subject) || hasForwardMarker(item.text);
+    const top = forward ? forwardedBlocks(item.text)[0] : undefined;
+    const from = top?.headers.get('from');
+    if (from !== undefined && !from.includes('@')) {
       const person = dir.personNamed(from);
       if (person?.role === 'member' && !forwardedMembers.some((f) => f.person === person)) forwardedMembers.push({ address: person.id, person, byName: from });
     }

@@ -103,8 +103,64 @@ ruleTester(rule, {
         forwardedAuthors: [A.tom],
       }),
     },
+    {
+      name: '“he asked me to pass it on”, the member named in the sentence before',
+      item: mail({
+        from: A.sam,
+        to: [A.alice],
+        subject: 'Fwd: Castle Street Christmas lights',
+        text: `Dear Cllr Green,\n\nCllr Brown raised the lights with me on Monday. He asked me to pass his note on to you.\n\nSam\n\n${tomsMessage}`,
+        forwardedAuthors: [A.tom],
+      }),
+    },
+    {
+      name: 'a reply whose Outlook history names members without addresses (a reply, not the officer’s forward)',
+      item: mail({
+        from: A.sam,
+        to: [A.alice],
+        subject: 'RE: FW: Market Square lights',
+        text:
+          'Dear Cllr Green,\n\nThe contractor will be there on Thursday.\n\nSam\n\n________________________________\nFrom: Cllr Alice Green\nSent: 17 November 2026 10:02\nTo: Sam Patel\nSubject: FW: Market Square lights\n\nSam, see Tom’s note below.\n\n________________________________\nFrom: Cllr Tom Brown\nSent: 16 November 2026 09:12\nTo: Cllr Alice Green\nSubject: Market Square lights\n\nThe lights are out again.',
+        forwardedAuthors: [],
+        hasForwardedContent: true,
+      }),
+    },
   ],
   invalid: [
+    {
+      name: 'the member was not happy for it to be shared (a refusal is not consent)',
+      item: mail({
+        from: A.dan,
+        to: [A.alice],
+        subject: 'Fwd: Castle Street Christmas lights',
+        text: `Alice,\n\nTom wasn't happy for me to share this, but I think you should see it before Thursday.\n\nDan\n\n${tomsMessage}`,
+        forwardedAuthors: [A.tom],
+      }),
+      hits: [{ messageId: 'silentForward', offender: A.dan }],
+    },
+    {
+      name: '“the green team asked me to share this” is not Cllr Alice Green’s consent',
+      item: mail({
+        from: A.sam,
+        to: [A.tom],
+        subject: 'Fwd: Castle ward planters',
+        text:
+          'Tom,\n\nThe green team asked me to share this with you.\n\nSam\n\n---------- Forwarded message ---------\nFrom: Cllr Alice Green <alice.green@millbrook-tc.gov.uk>\nSubject: Planters\n\nThe planters on Castle Street need replanting.',
+        forwardedAuthors: [A.alice],
+      }),
+      hits: [{ messageId: 'silentForward', offender: A.sam }],
+    },
+    {
+      name: 'a resident’s wish to pass it on is not the member’s',
+      item: mail({
+        from: A.sam,
+        to: [A.alice],
+        subject: 'Fwd: Castle Street Christmas lights',
+        text: `Dear Cllr Green,\n\nA resident rang about the lights. She asked me to pass this on as she was keen for you to see it.\n\nSam\n\n${tomsMessage}`,
+        forwardedAuthors: [A.tom],
+      }),
+      hits: [{ messageId: 'silentForward', offender: A.sam }],
+    },
     {
       name: 'an Exchange forward that names the member without an address ("From: Cllr Tom Brown")',
       item: mail({
