@@ -115,23 +115,36 @@ const contextPatternsOf = memoizeList((parties: readonly string[]): readonly Phr
   ];
 });
 
-/** A party named on its own ("the Lib Dems", "Labour"), as a proper noun: context for CAMPAIGN_ACTIVITIES. */
+/**
+ * A party named on its own ("the Lib Dems", "Labour"), as a proper noun: context for
+ * CAMPAIGN_ACTIVITIES. Not straight before another capitalised word, where it is part of a name
+ * ("Labour Group Leader" under a signature, a park's "Green Flag award").
+ */
 const bareNamesOf = memoizeList((parties: readonly string[]): readonly PhrasePattern[] =>
-  parties.length === 0 ? [] : [partyPattern('party named', parties, '', '')],
+  parties.length === 0 ? [] : [partyPattern('party named', parties, '', '(?!\\s+\\p{Lu})')],
 );
 
 /**
  * The campaign activities (CAMPAIGN_ACTIVITIES) that count as party or campaign matters in this
- * message: all of them when it speaks of an election or a party and names no civic campaign,
- * none otherwise.
+ * message: all of them when an election or party is spoken of beside one — in the subject, in the
+ * sentence that names the activity or the one either side of it (a party named on its own must
+ * share its sentence) — and no civic campaign is named; none otherwise.
  */
 function campaignActivities(subject: string, text: string, parties: readonly string[], civic: readonly Evidence[]): readonly PhrasePattern[] {
   if (civic.length > 0) return [];
   const activities = phraseFilter(CAMPAIGN_ACTIVITIES);
-  if (!activities.mayMatch(subject) && !activities.mayMatch(text)) return [];
-  const context = [...ELECTION_CONTEXT, ...PARTY_TOPICS, ...bareNamesOf(parties)];
-  const filter = phraseFilter(context);
-  return filter.mayMatch(subject) || filter.mayMatch(text) ? CAMPAIGN_ACTIVITIES : [];
+  const inSubject = activities.mayMatch(subject);
+  if (!inSubject && !activities.mayMatch(text)) return [];
+  const election = phraseFilter([...ELECTION_CONTEXT, ...PARTY_TOPICS]);
+  const named = phraseFilter(bareNamesOf(parties));
+  if (election.mayMatch(subject) || named.mayMatch(subject)) return CAMPAIGN_ACTIVITIES;
+  const parts = splitSentences(text);
+  for (let i = 0; i < parts.length; i++) {
+    const here = parts[i] ?? '';
+    if (!inSubject && !activities.mayMatch(here)) continue;
+    if (named.mayMatch(here) || election.mayMatchAny(parts.slice(Math.max(0, i - 1), i + 2))) return CAMPAIGN_ACTIVITIES;
+  }
+  return [];
 }
 
 /** Party names with campaign business: what a council mailbox must not carry (a bare "Labour Party" in a signature does not count). */
@@ -243,7 +256,6 @@ export const ELECTION_CONTEXT: readonly PhrasePattern[] = [
     'polling\\s+day',
     'hustings',
     'manifesto',
-    'vote\\s+for',
     're-?elect\\p{L}*',
     'political\\s+part(?:y|ies)',
     'party\\s+(?:candidates?|branch|members?|literature|leaflets?|activists?|volunteers?)',

@@ -108,6 +108,24 @@ ruleTester(rule, {
       }),
     },
     {
+      name: 'a council leaflet drop from a member who signs as a party group leader',
+      item: mail({
+        from: A.raj,
+        to: [A.priya],
+        subject: 'Weir Road recycling',
+        text: 'Priya,\n\nCould you arrange a leaflet drop on Weir Road about the new recycling collections that start in April?\n\nThanks,\nRaj Mehta\nLabour Group Leader',
+      }),
+    },
+    {
+      name: 'a leaflet drop about a park’s Green Flag award, and residents asked to vote for a design',
+      item: mail({
+        from: A.sue,
+        to: [A.sam],
+        subject: 'Riverside Park',
+        text: 'Sam,\n\nCould you arrange a leaflet drop around Riverside Park to tell residents about our new Green Flag award? It could ask them to vote for their favourite bench design too.\n\nSue',
+      }),
+    },
+    {
       name: 'the police door-knocking after burglaries, passed on to residents from the council mailbox',
       item: mail({
         from: A.tom,
