@@ -40,30 +40,33 @@ const NEGATED_BEFORE = letterRegExp(String.raw`(?:\bnot|n['’]t|\bnever|\bno|\b
 /** Third-person pronouns that carry an officer named just before into this clause. */
 const PRONOUN = letterRegExp(String.raw`(?<![\p{L}])(?:he|she|they|him|her|his|their|them|he['’]s|she['’]s|they['’]re)(?![\p{L}])`, 'iu');
 /** Nouns that take over the subject from the officer named before ("the contractor … he"). */
-const OTHER_SUBJECT = letterRegExp(
-  String.raw`(?<![\p{L}])(?:contractors?|company|firm|suppliers?|developers?|builders?|consultants?|landlords?|residents?|agents?|police|highways|county\s+council|district\s+council|stallholders?|traders?|callers?|customers?|visitors?|tenants?|neighbours?|members\s+of\s+the\s+public)(?![\p{L}])`,
-  'iu',
-);
+const OTHER_SUBJECT =
+  letterRegExp(String.raw`(?<![\p{L}])(?:contractors?|company|firm|suppliers?|developers?|builders?|consultants?|landlords?|residents?|agents?|police|highways|county\s+council|district\s+council)(?![\p{L}])`, 'iu');
 
 /**
- * Before a phrase: the officer named before it receives what it describes ("Dan has had some rude
- * calls", "Priya received abusive e-mails", "he has put up with bullying"): said to the officer,
- * not of them. "Had been" is not receiving ("Dan had been rude").
+ * Before a phrase: the officer named before it received what it describes ("Priya received abusive
+ * e-mails", "he has put up with bullying", "Dan faced unacceptable behaviour"): said to the
+ * officer, not of them.
  */
 const RECEIVED_BEFORE = letterRegExp(
-  String.raw`(?<![\p{L}])(?:had|received|receiving|receives|faced|facing|suffered|suffering|endured|enduring|put\s+up\s+with|putting\s+up\s+with|dealt\s+with|dealing\s+with|subjected\s+to|on\s+the\s+receiving\s+end\s+of)\s+(?!(?:been|being)(?![\p{L}]))(?:[\p{L}'’-]+\s+){0,3}$`,
+  String.raw`(?<![\p{L}])(?:received|receiving|receives|faced|facing|suffered|suffering|endured|enduring|put\s+up\s+with|putting\s+up\s+with|dealt\s+with|dealing\s+with|subjected\s+to|on\s+the\s+receiving\s+end\s+of)\s+(?:[\p{L}'’-]+\s+){0,3}$`,
   'iu',
 );
 
-/** After a phrase: what it describes came from someone else ("rude calls from stallholders", "abusive e-mails from a resident"). */
-const FROM_SOMEONE_AFTER = letterRegExp(
-  String.raw`^\s+(?:[\p{L}'’-]+\s+){0,2}?(?:calls?|phone\s+calls?|e-?mails?|messages?|letters?|comments?|remarks?|abuse|treatment|behaviour|complaints?|responses?|replies|posts?)\s+(?:from|by)(?![\p{L}])`,
+/** "Had" or "got" before a phrase: received only when what follows is something sent or said to them ("had some rude calls"). */
+const HAD_BEFORE = letterRegExp(String.raw`(?<![\p{L}])(?:had|got|gets|getting)\s+(?!(?:been|being)(?![\p{L}]))(?:[\p{L}'’-]+\s+){0,3}$`, 'iu');
+
+/** After a phrase: what was sent or said ("… calls", "… e-mails from a resident", "… abuse"). */
+const SENT_OR_SAID_AFTER = letterRegExp(
+  String.raw`^\s+(?:[\p{L}'’-]+\s+){0,2}?(?:calls?|phone\s+calls?|e-?mails?|messages?|letters?|comments?|remarks?|abuse|complaints?|replies|posts?|voicemails?|texts?)(?![\p{L}])`,
   'iu',
 );
 
 /** Is the phrase at `at` (its words `text`) something the officer named before it received, rather than did? */
 function receivedByOfficer(clause: string, at: number, text: string): boolean {
-  return RECEIVED_BEFORE.test(clause.slice(0, at)) || FROM_SOMEONE_AFTER.test(clause.slice(at + text.length));
+  const lead = clause.slice(0, at);
+  if (RECEIVED_BEFORE.test(lead)) return true;
+  return HAD_BEFORE.test(lead) && SENT_OR_SAID_AFTER.test(clause.slice(at + text.length));
 }
 
 export interface OfficerMention {

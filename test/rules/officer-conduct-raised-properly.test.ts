@@ -181,6 +181,36 @@ ruleTester(rule, {
       hits: [{ messageId: 'memberCriticisedOfficerPublicly', offender: A.tom, evidence: ['Dan Okafor', 'rude'] }],
     },
     {
+      name: '“had a really unprofessional attitude” is the officer’s own conduct',
+      item: mail({
+        from: A.tom,
+        to: ['market.traders@example.org'],
+        subject: 'Saturday market',
+        text: 'Dear all,\n\nI agree that Dan Okafor had a really unprofessional attitude at the market on Saturday.\n\nTom Brown',
+      }),
+      hits: [{ messageId: 'memberCriticisedOfficerPublicly', offender: A.tom, evidence: ['Dan Okafor', 'unprofessional'] }],
+    },
+    {
+      name: '“sent rude emails from the office account”: the officer sent them',
+      item: mail({
+        from: A.tom,
+        to: ['market.traders@example.org'],
+        subject: 'Saturday market',
+        text: 'Dear all,\n\nI understand Dan Okafor sent rude emails from the office account to two of you.\n\nTom Brown',
+      }),
+      hits: [{ messageId: 'memberCriticisedOfficerPublicly', offender: A.tom, evidence: ['Dan Okafor', 'rude'] }],
+    },
+    {
+      name: 'stallholders report that “he was rude”: he is still the officer named before',
+      item: mail({
+        from: A.tom,
+        to: ['market.traders@example.org'],
+        subject: 'Saturday market',
+        text: 'Dear all,\n\nDan Okafor was on the market desk on Saturday. Several stallholders told me he was rude and unhelpful.\n\nTom Brown',
+      }),
+      hits: [{ messageId: 'memberCriticisedOfficerPublicly', offender: A.tom, evidence: ['Dan Okafor', 'rude'] }],
+    },
+    {
       name: 'the press blind-copied into a demand that an officer be sacked',
       item: mail({
         from: A.raj,
