@@ -61,16 +61,29 @@ function escapeRegExp(s: string): string {
 }
 
 /**
- * The member a staff-booked meeting is for: the one member invited, or the one member its title
- * names ("Ward surgery – Cllr Ben Hughes", "Councillor Hughes's surgery"). Undefined when there is
- * none, or more than one.
+ * Words that make a staff booking a member's surgery: "ward surgery", "councillor(s') surgery",
+ * "Cllr Hughes's surgery", "meet your councillor", "councillor advice session". A bare "surgery" the
+ * Clerk books may be anyone's (a police or MP's surgery).
  */
-function memberSurgeryIsFor(item: EventItem, facts: EventFacts, directory: Directory): { member: Person; how: string } | undefined {
+const MEMBERS_SURGERY = letterRegExp(
+  String.raw`(?<![\p{L}])(?:(?:ward|councillors?['’]?s?|members?['’]?s?)\s+surger(?:y|ies)|(?:cllr|councillor)\.?\s+\p{L}+['’]s?\s+surger(?:y|ies)|meet\s+your\s+(?:ward\s+)?councillors?|councillor\s+(?:advice|drop-?in)(?:\s+sessions?)?)(?![\p{L}])`,
+  'iu',
+);
+
+/**
+ * The members a staff-booked surgery is for, when its title says it is a members' surgery: the
+ * members invited (those of its ward, when it names one), else the one member its title names
+ * ("Ward surgery – Cllr Ben Hughes"). Undefined when it is not a members' surgery, or is for nobody.
+ */
+function membersSurgeryIsFor(item: EventItem, facts: EventFacts, directory: Directory): { members: Person[]; how: string } | undefined {
+  if (!MEMBERS_SURGERY.test(item.summary) && !item.categories.some((c) => MEMBERS_SURGERY.test(c))) return undefined;
   const invited = [...new Set(facts.attendees.map((a) => directory.person(a)).filter((p): p is Person => p?.role === 'member'))];
-  if (invited.length === 1 && invited[0]) return { member: invited[0], how: `${invited[0].name} is the one member invited` };
-  if (invited.length > 1) return undefined;
+  const wards = facts.wards.status === 'explicit' || facts.wards.status === 'inferred' ? facts.wards.wards : [];
+  const ofWard = invited.filter((m) => m.wards.some((w) => wards.includes(w)));
+  const members = ofWard.length > 0 ? ofWard : invited;
+  if (members.length > 0) return { members, how: `${andList(members.map((m) => m.name))} ${members.length > 1 ? 'are' : 'is'} invited` };
   const named = directory.members().filter((m) => namerOf(m)?.test(item.summary) === true);
-  return named.length === 1 && named[0] ? { member: named[0], how: `the title names ${named[0].name}` } : undefined;
+  return named.length === 1 && named[0] ? { members: named, how: `the title names ${named[0].name}` } : undefined;
 }
 
 /** How a title names a member ("Ben Hughes", "Cllr Hughes"), built once per person; undefined for a name with no words. */
@@ -117,8 +130,8 @@ export default defineRule<Options>({
 
     const booker = facts.organizer;
     // A member's own meeting; or a surgery an officer or the Clerk booked for a member (still the member's surgery).
-    const bookedFor = booker && booker.role !== 'member' ? memberSurgeryIsFor(item, facts, directory) : undefined;
-    const organiser = booker?.role === 'member' ? booker : bookedFor?.member;
+    const bookedFor = booker && booker.role !== 'member' ? membersSurgeryIsFor(item, facts, directory) : undefined;
+    const organiser = booker?.role === 'member' ? booker : bookedFor?.members[0];
     if (!booker || !organiser) {
       const who = booker ? `${booker.name} (${booker.role === 'clerk' ? 'the Clerk' : 'an officer'})` : item.organizer?.address ?? 'an unknown organiser';
       return { hits: [], reason: `"${item.summary}" is arranged by ${who}, not by a member; 9.4b concerns meetings members arrange` };
@@ -142,7 +155,7 @@ export default defineRule<Options>({
         reason: `"${item.summary}" is ${kindLabel(kind)} arranged by ${booker.name}, not a member; only a ward surgery booked for a member counts as the member's`,
       };
     }
-    const arrangedBy = bookedFor ? `${booker.name}, for ${organiser.name},` : organiser.name;
+    const arrangedBy = bookedFor ? `${booker.name}, for ${andList(bookedFor.members.map((m) => m.name))},` : organiser.name;
 
     const fromEvent = facts.wards.status === 'explicit' || facts.wards.status === 'inferred';
     const wards = fromEvent ? facts.wards.wards : organiser.wards;
@@ -186,10 +199,14 @@ export default defineRule<Options>({
             poll: formatDate(period.poll),
             election: period.name ?? `election on ${formatDate(period.poll)}`,
           },
-          people: bookedFor ? [organiser.id, booker.id] : [organiser.id],
+          people: bookedFor ? [...bookedFor.members.map((m) => m.id), booker.id] : [organiser.id],
           evidence: [
             ...(kinds.byKind[kind] ?? []),
-            fact(bookedFor ? `booked by ${booker.name} (${booker.role === 'clerk' ? 'the Clerk' : 'an officer'}) for ${organiser.name} (a member): ${bookedFor.how}` : `arranged by ${organiser.name} (a member)`),
+            fact(
+              bookedFor
+                ? `booked by ${booker.name} (${booker.role === 'clerk' ? 'the Clerk' : 'an officer'}) as a members' surgery for ${andList(bookedFor.members.map((m) => m.name))}: ${bookedFor.how}`
+                : `arranged by ${organiser.name} (a member)`,
+            ),
             fact(`${date} falls inside ${describePeriod(period)}`),
             ...wardBasis,
             ...(room ? [fact(`booked in ${room.name ?? room.id} (a room calendar), so the booking can be declined`)] : []),

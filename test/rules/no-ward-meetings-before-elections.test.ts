@@ -85,6 +85,17 @@ ruleTester(rule, {
       }),
     },
     {
+      name: 'a police surgery the Clerk books with a member invited is not the member’s surgery',
+      item: event({
+        calendarId: 'community-room',
+        organizer: A.clerk,
+        summary: 'Police surgery with PCSO Hill',
+        location: 'Northfield Community Centre',
+        start: '2027-04-10T10:00:00.000Z',
+        attendees: [A.ben],
+      }),
+    },
+    {
       name: 'a surgery after polling day',
       item: event({ ...tomsSurgery, start: '2027-05-08T09:00:00.000Z' }),
     },
@@ -145,7 +156,27 @@ ruleTester(rule, {
           offender: A.ben,
           actions: ['block', 'notify-clerk'],
           roomCalendar: 'community-room',
-          evidence: ['booked by Helen Ashworth (the Clerk) for Cllr Ben Hughes', 'the title names Cllr Ben Hughes'],
+          evidence: ["booked by Helen Ashworth (the Clerk) as a members' surgery for Cllr Ben Hughes", 'the title names Cllr Ben Hughes'],
+        },
+      ],
+    },
+    {
+      name: 'the Clerk books a Riverside ward surgery for both Riverside members',
+      item: event({
+        calendarId: 'community-room',
+        organizer: A.clerk,
+        summary: 'Riverside ward surgery',
+        location: 'Riverside Park Pavilion',
+        start: '2027-04-10T09:00:00.000Z',
+        attendees: [A.raj, A.sue],
+      }),
+      hits: [
+        {
+          messageId: 'meetingInPreElection',
+          offender: A.raj,
+          actions: ['block', 'notify-clerk'],
+          roomCalendar: 'community-room',
+          evidence: ['Cllr Raj Mehta and Cllr Sue Taylor are invited'],
         },
       ],
     },
