@@ -38,7 +38,7 @@ const BODY_WARD_SCAN_CHARS = 2000;
 /** Words that announce a consultation in a message to residents or consultees. */
 const ANNOUNCEMENT: PhrasePattern[] = [
   words('have your say', 'have your say'),
-  words('we are consulting', "we(?: are|['\u2019]re) consulting", 'the (?:town )?council is consulting', 'is consulting (?:on|residents|local people)'),
+  words('we are consulting', "we(?: are|['\u2019]re)(?: now)? consulting", 'the (?:town )?council is consulting', 'is consulting (?:on|residents|local people)'),
   words('consultation period', 'consultation period'),
   words('public consultation', 'public consultation'),
   words(
@@ -57,9 +57,21 @@ const CONSULTATION_IN_SUBJECT: PhrasePattern[] = [words('consultation', 'consult
 const ACKNOWLEDGEMENT: PhrasePattern[] = [
   words(
     'acknowledgement',
-    "thank(?:s|\\s+you)\\s+(?:very\\s+much\\s+)?for\\s+(?:your\\s+(?:response|reply|comments?|feedback|views|submission|representation|survey|questionnaire|contribution|participation)|taking\\s+part|responding|completing|filling\\s+in|contributing|participating)",
+    "thank(?:s|\\s+you)\\s+(?:very\\s+much\\s+)?for\\s+(?:your\\s+(?:response|submission|representation|completed\\s+(?:survey|questionnaire))|taking\\s+part\\s+in|responding\\s+to|completing|filling\\s+in)",
     'we\\s+have\\s+(?:now\\s+)?received\\s+your\\s+(?:response|comments?|views|submission|representation|questionnaire)',
     '(?:your\\s+)?(?:response|submission|representation)\\s+(?:has\\s+been\\s+)?(?:received|acknowledged)',
+  ),
+];
+
+/** Words that open a consultation even in a message that thanks someone first ("Thank you for your response last year. We are now consulting on …"). */
+const LAUNCH: PhrasePattern[] = [
+  words(
+    'consultation opens',
+    "we(?:\\s+are|['\u2019]re)\\s+(?:now\\s+)?consulting",
+    'have\\s+your\\s+say',
+    'launch(?:ed|ing)?\\s+(?:a|the|our|a\\s+new)\\s+(?:\\p{L}+\\s+)?consultation',
+    'consultation\\s+(?:is|will\\s+be)\\s+now\\s+open',
+    'consultation\\s+opens',
   ),
 ];
 
@@ -71,10 +83,14 @@ function openingSentence(text: string): string {
   return splitSentences(text).find((s) => !GREETING.test(s)) ?? '';
 }
 
-/** The matter a consultation finding is about: its title without reply prefixes, spacing or case. */
-function consultationTopic(title: string): string {
+/**
+ * The matter a consultation finding is about: its title (without reply prefixes, spacing or case),
+ * its wards and its time (an event's day, a message's month). Announcing it again to more people
+ * is the same matter; a consultation of the same name elsewhere or later is another.
+ */
+function consultationTopic(title: string, wards: readonly string[], period: string): string {
   const plain = title.replace(/^\s*(?:(?:re|fw|fwd|aw|sv)\s*:\s*)+/i, '').replace(/\s+/g, ' ').trim().toLowerCase();
-  return `consultation:${plain}`;
+  return `consultation:${plain}|${[...wards].sort().join(',')}|${period}`;
 }
 
 function holds(person: Person, addresses: ReadonlySet<string>): boolean {
@@ -103,6 +119,8 @@ interface Announcement {
   wards: WardResolution;
   wardFieldNames: Record<string, string>;
   present: ReadonlySet<string>;
+  /** When, for telling one consultation from another of the same name: an event's day, a message's month. */
+  period: string;
   /** How to say a member already has it / does not: "already invited" or "already among the recipients". */
   presentAs: { all: string; missing: string };
   evidence: Evidence[];
@@ -130,7 +148,7 @@ function decide(directory: Directory, a: Announcement): Evaluation {
         ],
         targets: { notify: tell.map((m) => m.id) },
         // The same consultation announced in many messages (one to each resident) is told of once.
-        topic: consultationTopic(a.title),
+        topic: consultationTopic(a.title, a.wards.wards, a.period),
       },
     ],
   };
@@ -168,6 +186,7 @@ function evaluateEvent(item: EventItem, facts: EventFacts, ctx: RuleContext<Opti
   return decide(directory, {
     title: item.summary,
     when: formatWhen(item.start, ctx.council.timezone, item.allDay),
+    period: item.start.slice(0, 10),
     starter: organiser,
     wards,
     wardFieldNames,
@@ -205,7 +224,7 @@ function evaluateMail(item: MailItem, facts: MailFacts, ctx: RuleContext<Options
 
   const body = ownTextOf(item);
   const thanks = [...findPhrasesFiltered(item.subject, ACKNOWLEDGEMENT, 'subject'), ...findPhrasesFiltered(openingSentence(body), ACKNOWLEDGEMENT, 'body')];
-  if (thanks.length > 0) {
+  if (thanks.length > 0 && findPhrasesFiltered(`${item.subject}\n${body}`, LAUNCH, 'body').length === 0) {
     return {
       hits: [],
       reason: `${author.name}'s message "${item.subject}" acknowledges someone's part in a consultation ("${thanks[0]?.text ?? ''}"); it does not start one`,
@@ -232,6 +251,7 @@ function evaluateMail(item: MailItem, facts: MailFacts, ctx: RuleContext<Options
   return decide(directory, {
     title: item.subject,
     when: item.date ? formatWhen(item.date, ctx.council.timezone) : 'an unknown date',
+    period: item.date?.slice(0, 7) ?? 'undated',
     starter: author,
     wards,
     wardFieldNames,

@@ -146,6 +146,14 @@ ruleTester(rule, {
       hits: [{ messageId: 'consultationStarting', notify: [A.raj, A.sue], evidence: ['We are consulting'] }],
     },
     {
+      name: 'an announcement that thanks residents for last year’s response, then starts a new consultation',
+      item: mail({
+        ...playAreaMail,
+        text: 'Dear residents,\n\nThank you for your response to last year’s survey on the old play equipment. We are now consulting on three designs for a new play area in Riverside Park.\n\nPriya Shah',
+      }),
+      hits: [{ messageId: 'consultationStarting', notify: [A.raj, A.sue], evidence: ['We are now consulting'] }],
+    },
+    {
       name: 'the Clerk consulting on Castle Street parking with one Castle member copied',
       item: mail({
         from: A.clerk,
@@ -227,12 +235,23 @@ describe('notify-ward-members-of-consultations reasons', () => {
 });
 
 describe('notify-ward-members-of-consultations: one matter, many messages', () => {
-  test('the same consultation announced in two messages is one matter (its topic), whatever the reply prefix and spacing', () => {
-    const first = runRule(rule, mail({ ...playAreaMail, bcc: ['j.smith@example.com'] }));
-    const second = runRule(rule, mail({ ...playAreaMail, subject: '  Have your say on the  Riverside Park play area ', bcc: ['k.jones@example.net'] }));
-    expect(first.hits[0]?.topic).toBe('consultation:have your say on the riverside park play area');
+  test('the same consultation announced in two messages that month is one matter (its topic), whatever the spacing', () => {
+    const first = runRule(rule, mail({ ...playAreaMail, date: '2026-12-01T09:00:00.000Z', bcc: ['j.smith@example.com'] }));
+    const second = runRule(rule, mail({ ...playAreaMail, date: '2026-12-03T09:00:00.000Z', subject: '  Have your say on the  Riverside Park play area ', bcc: ['k.jones@example.net'] }));
+    expect(first.hits[0]?.topic).toBe('consultation:have your say on the riverside park play area|riverside|2026-12');
     expect(second.hits[0]?.topic).toBe(first.hits[0]?.topic);
-    const other = runRule(rule, mail({ ...playAreaMail, subject: 'Have your say on Castle Street parking' }));
+    // Another consultation, or one of the same name months later, is another matter.
+    const other = runRule(rule, mail({ ...playAreaMail, date: '2026-12-01T09:00:00.000Z', subject: 'Have your say on Castle Street parking' }));
+    const later = runRule(rule, mail({ ...playAreaMail, date: '2027-09-01T09:00:00.000Z' }));
     expect(other.hits.map((h) => h.topic)).not.toContain(first.hits[0]?.topic);
+    expect(later.hits[0]?.topic).not.toBe(first.hits[0]?.topic);
+  });
+
+  test('two drop-in events of the same name on different days are two matters', () => {
+    const april = runRule(rule, event({ ...squareEvent, summary: 'Consultation drop-in', start: '2026-12-05T10:00:00.000Z', attendees: [] }));
+    const later = runRule(rule, event({ ...squareEvent, summary: 'Consultation drop-in', start: '2027-02-06T10:00:00.000Z', end: '2027-02-06T14:00:00.000Z', attendees: [] }));
+    expect(april.hits[0]?.topic).toBeDefined();
+    expect(later.hits[0]?.topic).toBeDefined();
+    expect(later.hits[0]?.topic).not.toBe(april.hits[0]?.topic);
   });
 });
