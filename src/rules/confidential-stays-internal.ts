@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Directory } from '../directory/directory.js';
 import { domainOf } from '../directory/directory.js';
-import { forwardedBlocks, hasForwardMarker, isForwardSubject } from '../items/forwarded.js';
+import { forwardedBlocks, hasForwardMarker, isForwardSubject, parseAuthorLine } from '../items/forwarded.js';
 import { firstLineMarking, forwardedMarking, labelMarking, markingTerms, subjectMarking, unmarkedMention, type MarkingTerms } from '../signals/confidentiality.js';
 import { fact } from '../signals/match.js';
 import { ownTextOf } from '../signals/text-views.js';
@@ -80,6 +80,14 @@ function describeOutside(r: Recipient, dir: Directory): { label: string; why: st
   return { label: r.address, why: `${r.address} (${r.field}) is outside the council's domains` };
 }
 
+/** Is a forwarded block's From (an address, or a name only) one of the council's own people or addresses? */
+function fromCouncil(from: string | undefined, dir: Directory): boolean {
+  if (from === undefined) return false;
+  const address = parseAuthorLine(from)?.address;
+  if (address !== undefined) return dir.isInternal(address) || dir.person(address) !== undefined;
+  return dir.personNamed(from) !== undefined;
+}
+
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
@@ -126,9 +134,13 @@ export default defineRule({
     const markings = [sensitivity, labelMarking(item.labels, terms), subjectMarking(item.subject, terms), firstLineMarking(body, terms)].filter(
       (e): e is Evidence => e !== undefined,
     );
-    // What a forward forwards is read too (not the message a reply quotes: that is the other side's).
-    if (markings.length === 0 && (isForwardSubject(item.subject) || hasForwardMarker(item.text))) {
-      const forwarded = forwardedMarking(forwardedBlocks(item.text), terms);
+    // What a forward forwards is read too, and in any message the council's own earlier mail in it
+    // (an Outlook forward under a new subject looks like a reply); not another sender's message a
+    // reply quotes back to them.
+    if (markings.length === 0 && item.hasForwardedContent) {
+      const forward = isForwardSubject(item.subject) || hasForwardMarker(item.text);
+      const blocks = forwardedBlocks(item.text).filter((b) => forward || fromCouncil(b.headers.get('from'), dir));
+      const forwarded = forwardedMarking(blocks, terms);
       if (forwarded) markings.push(forwarded);
     }
     const first = markings[0];

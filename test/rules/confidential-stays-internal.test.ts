@@ -134,6 +134,18 @@ ruleTester(rule, {
       hits: [{ messageId: 'sentOutside', offender: A.tom, evidence: ['CONFIDENTIAL', 'personal address'] }],
     },
     {
+      name: 'an Outlook forward under a new subject: the Clerk’s marked message below a line of underscores',
+      item: mail({
+        from: A.tom,
+        to: [A.tomPersonal],
+        subject: 'for the weekend',
+        text:
+          'Home copy.\n\n________________________________\nFrom: Helen Ashworth <clerk@millbrook-tc.gov.uk>\nSent: 08 March 2027 09:12\nTo: Cllr Tom Brown <tom.brown@millbrook-tc.gov.uk>\nSubject: CONFIDENTIAL - Part II report on the Weir Road land\n\nTom, the report is attached.',
+        hasForwardedContent: true,
+      }),
+      hits: [{ messageId: 'sentOutside', offender: A.tom, evidence: ['CONFIDENTIAL', 'personal address'] }],
+    },
+    {
       name: 'an Outlook forward whose forwarded message is marked on its first line',
       item: mail({
         from: A.sue,
