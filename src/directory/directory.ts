@@ -4,6 +4,7 @@
  */
 import type { Config, Role, Title } from '../config/schema.js';
 import { letterRegExp, WORD_END, WORD_START } from '../signals/letters.js';
+import { escapeRegExp } from '../signals/regex.js';
 
 export interface Person {
   /** Primary address (the first listed), lower-cased: the person's stable id. */
@@ -59,9 +60,6 @@ function domainMatches(domain: string, domains: readonly string[]): boolean {
   return domains.some((d) => domain === d || domain.endsWith(`.${d}`));
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** Whole-word, case-insensitive, whitespace-tolerant phrase matcher. */
 function phraseRegExp(phrase: string): RegExp {

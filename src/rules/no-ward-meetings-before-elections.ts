@@ -25,6 +25,7 @@ import {
   whyInactive,
   type EventKind,
 } from '../signals/event-kind.js';
+import { escapeRegExp } from '../signals/regex.js';
 
 const options = z.object({
   /** More words that mark a ward surgery (e.g. "councillor clinic"). */
@@ -56,9 +57,6 @@ function roomBooked(facts: EventFacts, calendars: ReadonlyMap<string, CalendarCo
 
 const TITLES = /^(?:cllr|councillor|mr|mrs|ms|miss|mx|dr)\.?$/i;
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /**
  * Words that make a staff booking a member's surgery: "ward surgery", "councillor(s') surgery",

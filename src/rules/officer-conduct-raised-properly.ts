@@ -14,6 +14,7 @@ import { ownTextOf } from '../signals/text-views.js';
 import { defineRule, type Evaluation, type Evidence, type MailRuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
+import { escapeRegExp } from '../signals/regex.js';
 
 const options = z
   .object({
@@ -23,9 +24,6 @@ const options = z
   .strict();
 
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** The council's own conduct phrases as patterns, built once per list. */
 const councilPhrases = memoizeList((phrases: readonly string[]): readonly PhrasePattern[] =>

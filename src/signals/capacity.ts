@@ -6,10 +6,8 @@
 import { letterRegExp } from './letters.js';
 import { ownLines, words, type PhrasePattern } from './match.js';
 import { memoizeList } from './memo.js';
+import { escapeRegExp } from './regex.js';
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 const NOT_LETTER = '(?![\\p{L}])';
 

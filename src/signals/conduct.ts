@@ -10,7 +10,7 @@ import type { Person } from '../directory/directory.js';
 import type { Evidence } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
 import { phraseFilter } from './prefilter.js';
-import { matchesIn } from './regex.js';
+import { escapeRegExp, matchesIn } from './regex.js';
 import { splitSentences } from './sentences.js';
 
 export const CONDUCT_PHRASES: readonly PhrasePattern[] = [
@@ -83,9 +83,6 @@ interface Namer {
   kind: 'full name' | 'first name' | 'surname' | 'address' | 'title';
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 function nameTokens(name: string): string[] {
   return name

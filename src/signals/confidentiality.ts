@@ -7,7 +7,7 @@
 import { letterRegExp } from './letters.js';
 import type { Evidence } from '../rules/types.js';
 import { keyOfLists, memoize } from './memo.js';
-import { matchesIn } from './regex.js';
+import { escapeRegExp, matchesIn } from './regex.js';
 import type { ForwardedBlock } from '../items/forwarded.js';
 
 /** Phrases that mark a message wherever they stand in a subject, a label or the first line. */
@@ -52,9 +52,6 @@ const SEP_AFTER = '\\s*(?:[:|/;–—]|-(?![\\p{L}\\p{N}]))';
 const SEP_BEFORE = '(?:\\s[-–—|/]|[:,;])\\s*';
 const NEGATED_BEFORE = letterRegExp(String.raw`(?:\bnot|n['’]t|\bnever|\bno\s+longer)\s+(?:\p{L}+\s+)?$`, 'iu');
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** A press embargo ("Not for publication before 00:01 on Tuesday") is a release time, not a marking. */
 const EMBARGO_AFTER = '(?!\\s+(?:before|until|till)(?![\\p{L}]))';

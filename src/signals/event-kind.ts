@@ -12,6 +12,7 @@ import type { EventRuleInput, Evidence, RuleInput } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
 import { keyOfLists, memoize, memoizeList } from './memo.js';
 import { andList } from './wording.js';
+import { escapeRegExp } from './regex.js';
 
 export const EVENT_KINDS = ['public-meeting', 'ward-surgery', 'party-group', 'consultation', 'visit', 'council-meeting'] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -119,9 +120,6 @@ export function respondingToConsultation(title: string, field: string): Evidence
   return firstMatch(title, NOT_OUR_CONSULTATION, field);
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** A pattern for a council-supplied phrase: plain words (no pattern syntax), whole words, any spacing. */
 export function plainPhrase(label: string, phrase: string): PhrasePattern {

@@ -6,10 +6,8 @@
 import { letterRegExp } from './letters.js';
 import { words, type PhrasePattern } from './match.js';
 import { memoize } from './memo.js';
+import { escapeRegExp } from './regex.js';
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 function spaced(s: string): string {
   return s.trim().split(/\s+/).map(escapeRegExp).join('\\s+');

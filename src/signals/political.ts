@@ -8,7 +8,7 @@ import { letterRegExp, WORD_END, WORD_START } from './letters.js';
 import { words, type PhrasePattern } from './match.js';
 import { memoize, memoizeLabelledList, memoizeList } from './memo.js';
 import { phraseFilter, type PhraseFilter } from './prefilter.js';
-import { matchesIn } from './regex.js';
+import { escapeRegExp, matchesIn } from './regex.js';
 import { splitSentences } from './sentences.js';
 
 /** Party names every council meets, besides those its directory lists. */
@@ -60,9 +60,6 @@ export function councilPartyNames(people: readonly { party?: string }[]): readon
   return names;
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** Patterns from plain phrases a council adds in its config: whole words, any spacing, any case. */
 export function councilPhrases(label: string, phrases: readonly string[]): PhrasePattern[] {

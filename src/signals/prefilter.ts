@@ -17,8 +17,8 @@ export interface PhraseFilter {
 }
 
 /**
- * Whether a pattern could match the NUL character, or depends on where a text starts or ends: any
- * character (`.`), a negated class or escape (`[^…]`, `\S`, `\W`, `\D`, `\P{…}`, `\B`), another
+ * Whether a pattern could match the NUL character, or depends on where a text starts or ends:
+ * the wildcard (`.`), a negated class or escape (`[^…]`, `\S`, `\W`, `\D`, `\P{…}`, `\B`), another
  * property or control escape (`\p{…}`, `\c`), an anchor (`^`, `$`), or NUL itself (`\0`, `\x00`,
  * `\u0000`, `\u{0}`). Read character by character, escapes skipped; a `^` or `.` inside a class
  * counts too (it cannot make a wrong answer, only a slower one).

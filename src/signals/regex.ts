@@ -1,5 +1,6 @@
 /**
- * Reading every match of a pattern, fast. `String.prototype.matchAll` copies the pattern and
+ * Small pattern helpers the signals share: escaping text to be matched as written, and reading
+ * every match of a pattern, fast. `String.prototype.matchAll` copies the pattern and
  * builds an iterator on every call, which costs several times the matching itself on the short
  * sentences the signals read; `matchesIn` gives the same matches, in the same order, from one
  * global copy of the pattern made once.
@@ -50,4 +51,9 @@ export function matchesIn(re: RegExp, text: string): RegExpExecArray[] {
     g.lastIndex = 0;
   }
   return out;
+}
+
+/** `s` with every character that means something in a pattern escaped, to be matched as written. */
+export function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -7,7 +7,7 @@ import type { Evidence } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
 import { memoizeLabelledList } from './memo.js';
 import { phraseFilter } from './prefilter.js';
-import { matchesIn } from './regex.js';
+import { escapeRegExp, matchesIn } from './regex.js';
 
 /** What is passed on as a courtesy ("send my apologies"), not work. */
 const COURTESY = '(?:my|our)\\s+(?:thanks|regards|best|apologies|congratulations|condolences|good\\s+wishes)';
@@ -100,9 +100,6 @@ export const FACTUAL_PATTERNS: readonly PhrasePattern[] = [
   words('factual enquiry', 'do\\s+you\\s+know'),
 ];
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** Patterns from plain phrases a council adds in its config (whole words, any spacing, any case). */
 export function plainPhrasePatterns(label: string, phrases: readonly string[]): PhrasePattern[] {
