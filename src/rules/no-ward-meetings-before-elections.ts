@@ -58,30 +58,34 @@ function roomBooked(facts: EventFacts, calendars: ReadonlyMap<string, CalendarCo
 const TITLES = /^(?:cllr|councillor|mr|mrs|ms|miss|mx|dr)\.?$/i;
 
 
-/**
- * Words that make a staff booking a member's surgery: "ward surgery", "councillor(s') surgery",
- * "Cllr Hughes's surgery", "meet your councillor", "councillor advice session". A bare "surgery" the
- * Clerk books may be anyone's (a police or MP's surgery).
- */
-const MEMBERS_SURGERY = letterRegExp(
-  String.raw`(?<![\p{L}])(?:(?:ward|councillors?['’]?s?|members?['’]?s?)\s+surger(?:y|ies)|(?:cllr|councillor)\.?\s+\p{L}+['’]s?\s+surger(?:y|ies)|meet\s+your\s+(?:ward\s+)?councillors?|councillor\s+(?:advice|drop-?in)(?:\s+sessions?)?)(?![\p{L}])`,
+/** Surgeries that are somebody else's: the police's, an MP's, a doctor's, an advice service's. */
+const OTHERS_SURGERY = letterRegExp(
+  String.raw`(?<![\p{L}])(?:police|pcso|neighbourhood\s+policing|mp['’]?s?|gp|doctors?['’]?s?|dental|dentists?['’]?s?|housing|citizens\s+advice|advice\s+service|benefits?)(?:\s+\p{L}+)?\s+surger(?:y|ies)|surger(?:y|ies)\s+with\s+(?:the\s+)?(?:police|pcso|mp|gp)(?![\p{L}])`,
   'iu',
 );
 
+/** A meeting about surgeries rather than one: a briefing, training, review or guidance for members. */
+const ABOUT_SURGERIES = letterRegExp(String.raw`(?<![\p{L}])(?:briefing|training|review|guidance|arrangements|induction|workshop|policy)(?![\p{L}])`, 'iu');
+
 /**
- * The members a staff-booked surgery is for, when its title says it is a members' surgery: the
- * members invited (those of its ward, when it names one), else the one member its title names
- * ("Ward surgery – Cllr Ben Hughes"). Undefined when it is not a members' surgery, or is for nobody.
+ * The members a surgery that an officer or the Clerk booked is for (it is still theirs to hold):
+ * the one member invited; or, when the event names its ward, the invited members of that ward;
+ * or, with nobody invited, the one member its title or description names ("Surgery – Cllr Ben
+ * Hughes"). Undefined for someone else's surgery (the police's, an MP's), a briefing about
+ * surgeries, or a surgery for nobody in particular.
  */
 function membersSurgeryIsFor(item: EventItem, facts: EventFacts, directory: Directory): { members: Person[]; how: string } | undefined {
-  if (!MEMBERS_SURGERY.test(item.summary) && !item.categories.some((c) => MEMBERS_SURGERY.test(c))) return undefined;
+  const text = `${item.summary}\n${item.description}`;
+  if (OTHERS_SURGERY.test(text) || ABOUT_SURGERIES.test(item.summary)) return undefined;
   const invited = [...new Set(facts.attendees.map((a) => directory.person(a)).filter((p): p is Person => p?.role === 'member'))];
-  const wards = facts.wards.status === 'explicit' || facts.wards.status === 'inferred' ? facts.wards.wards : [];
-  const ofWard = invited.filter((m) => m.wards.some((w) => wards.includes(w)));
-  const members = ofWard.length > 0 ? ofWard : invited;
-  if (members.length > 0) return { members, how: `${andList(members.map((m) => m.name))} ${members.length > 1 ? 'are' : 'is'} invited` };
-  const named = directory.members().filter((m) => namerOf(m)?.test(item.summary) === true);
-  return named.length === 1 && named[0] ? { members: named, how: `the title names ${named[0].name}` } : undefined;
+  if (invited.length === 1 && invited[0]) return { members: invited, how: `${invited[0].name} is the one member invited` };
+  if (invited.length > 1) {
+    const wards = facts.wards.status === 'explicit' || facts.wards.status === 'inferred' ? facts.wards.wards : [];
+    const ofWard = invited.filter((m) => m.wards.some((w) => wards.includes(w)));
+    return ofWard.length > 0 ? { members: ofWard, how: `${andList(ofWard.map((m) => m.name))} of its ward ${ofWard.length > 1 ? 'are' : 'is'} invited` } : undefined;
+  }
+  const named = directory.members().filter((m) => namerOf(m)?.test(text) === true);
+  return named.length === 1 && named[0] ? { members: named, how: `it names ${named[0].name}` } : undefined;
 }
 
 /** How a title names a member ("Ben Hughes", "Cllr Hughes"), built once per person; undefined for a name with no words. */
@@ -127,12 +131,14 @@ export default defineRule<Options>({
     if (inactive) return { hits: [], reason: `${inactive}; nothing to stop` };
 
     const booker = facts.organizer;
-    // A member's own meeting; or a surgery an officer or the Clerk booked for a member (still the member's surgery).
-    const bookedFor = booker && booker.role !== 'member' ? membersSurgeryIsFor(item, facts, directory) : undefined;
-    const organiser = booker?.role === 'member' ? booker : bookedFor?.members[0];
-    if (!booker || !organiser) {
+    const byStaff = booker !== undefined && booker.role !== 'member';
+    const arrangedByStaff = (): { hits: []; reason: string } => {
       const who = booker ? `${booker.name} (${booker.role === 'clerk' ? 'the Clerk' : 'an officer'})` : item.organizer?.address ?? 'an unknown organiser';
-      return { hits: [], reason: `"${item.summary}" is arranged by ${who}, not by a member; 9.4b concerns meetings members arrange` };
+      return { hits: [], reason: `"${item.summary}" is arranged by ${who}, not by a member; 9.4b concerns meetings members arrange (and surgeries booked for a member)` };
+    };
+    // Staff meetings are the Council's, except a ward surgery booked for members: looked at further only if it names or invites one.
+    if (!booker || (byStaff && facts.attendees.length === 0 && !directory.members().some((m) => namerOf(m)?.test(`${item.summary}\n${item.description}`)))) {
+      return arrangedByStaff();
     }
 
     const kinds = classifyEvent(item, partiesOf(directory), {
@@ -140,18 +146,16 @@ export default defineRule<Options>({
       'public-meeting': ctx.options.extraPublicMeetingPhrases,
     });
     const kind: EventKind | undefined = kinds.kinds.includes('ward-surgery') ? 'ward-surgery' : kinds.kinds.includes('public-meeting') ? 'public-meeting' : undefined;
+    // A member's own meeting; or a ward surgery an officer or the Clerk booked for members (still theirs).
+    const bookedFor = byStaff && kind === 'ward-surgery' ? membersSurgeryIsFor(item, facts, directory) : undefined;
+    const organiser = byStaff ? bookedFor?.members[0] : booker;
+    if (!organiser) return arrangedByStaff();
     if (!kind) {
       const reason =
         kinds.kinds.length > 0
           ? `"${item.summary}" is ${andList(kinds.kinds.map(kindLabel))}, not a ward surgery or public meeting`
           : `nothing in the categories, title or description of "${item.summary}" marks it as a ward surgery or public meeting`;
       return { hits: [], reason };
-    }
-    if (bookedFor && kind !== 'ward-surgery') {
-      return {
-        hits: [],
-        reason: `"${item.summary}" is ${kindLabel(kind)} arranged by ${booker.name}, not a member; only a ward surgery booked for a member counts as the member's`,
-      };
     }
     const arrangedBy = bookedFor ? `${booker.name}, for ${andList(bookedFor.members.map((m) => m.name))},` : organiser.name;
 
@@ -202,7 +206,7 @@ export default defineRule<Options>({
             ...(kinds.byKind[kind] ?? []),
             fact(
               bookedFor
-                ? `booked by ${booker.name} (${booker.role === 'clerk' ? 'the Clerk' : 'an officer'}) as a members' surgery for ${andList(bookedFor.members.map((m) => m.name))}: ${bookedFor.how}`
+                ? `booked by ${booker.name} (${booker.role === 'clerk' ? 'the Clerk' : 'an officer'}) as a surgery for ${andList(bookedFor.members.map((m) => m.name))}: ${bookedFor.how}`
                 : `arranged by ${organiser.name} (a member)`,
             ),
             fact(`${date} falls inside ${describePeriod(period)}`),

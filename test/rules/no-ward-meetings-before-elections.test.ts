@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import rule from '../../src/rules/no-ward-meetings-before-elections.js';
+import type { ActionKind } from '../../src/config/schema.js';
 import type { EventItem } from '../../src/items/types.js';
 import { A, event, runRule } from '../support/council.js';
 import { ruleTester } from '../support/rule-tester.js';
@@ -85,6 +86,17 @@ ruleTester(rule, {
       }),
     },
     {
+      name: 'the Clerk’s briefing for all members about surgeries in the pre-election period',
+      item: event({
+        calendarId: 'council-chamber',
+        organizer: A.clerk,
+        summary: 'Ward surgeries in the pre-election period – briefing for members',
+        location: 'Council Chamber',
+        start: '2027-04-08T18:00:00.000Z',
+        attendees: [A.tom, A.alice, A.raj, A.sue, A.ben],
+      }),
+    },
+    {
       name: 'a police surgery the Clerk books with a member invited is not the member’s surgery',
       item: event({
         calendarId: 'community-room',
@@ -156,7 +168,7 @@ ruleTester(rule, {
           offender: A.ben,
           actions: ['block', 'notify-clerk'],
           roomCalendar: 'community-room',
-          evidence: ["booked by Helen Ashworth (the Clerk) as a members' surgery for Cllr Ben Hughes", 'the title names Cllr Ben Hughes'],
+          evidence: ['booked by Helen Ashworth (the Clerk) as a surgery for Cllr Ben Hughes', 'it names Cllr Ben Hughes'],
         },
       ],
     },
@@ -176,10 +188,22 @@ ruleTester(rule, {
           offender: A.raj,
           actions: ['block', 'notify-clerk'],
           roomCalendar: 'community-room',
-          evidence: ['Cllr Raj Mehta and Cllr Sue Taylor are invited'],
+          evidence: ['Cllr Raj Mehta and Cllr Sue Taylor of its ward are invited'],
         },
       ],
     },
+    ...['Surgery – Cllr Ben Hughes', 'Cllr Ben Hughes surgery', 'Drop-in surgery with Cllr Hughes'].map((summary) => ({
+      name: `the Clerk books the community room for "${summary}" with Cllr Hughes invited`,
+      item: event({
+        calendarId: 'community-room',
+        organizer: A.clerk,
+        summary,
+        location: 'Northfield Community Centre',
+        start: '2027-04-10T10:00:00.000Z',
+        attendees: [A.ben],
+      }),
+      hits: [{ messageId: 'meetingInPreElection', offender: A.ben, actions: ['block', 'notify-clerk'] as ActionKind[], roomCalendar: 'community-room', evidence: ['Cllr Ben Hughes is the one member invited'] }],
+    })),
     {
       name: 'Cllr Green invites the council chamber to her public meeting in April',
       item: event({
