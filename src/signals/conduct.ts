@@ -44,29 +44,55 @@ const OTHER_SUBJECT =
   letterRegExp(String.raw`(?<![\p{L}])(?:contractors?|company|firm|suppliers?|developers?|builders?|consultants?|landlords?|residents?|agents?|police|highways|county\s+council|district\s+council)(?![\p{L}])`, 'iu');
 
 /**
- * Before a phrase: the officer named before it received what it describes ("Priya received abusive
- * e-mails", "he has put up with bullying", "Dan faced unacceptable behaviour"): said to the
- * officer, not of them.
+ * Besides those, the people an officer meets at a counter or a market, who before a phrase are its
+ * subject ("a couple of stallholders were rude to Priya"). They do not stop "he"/"she" meaning the
+ * officer named before ("Several stallholders told me he was rude").
  */
-const RECEIVED_BEFORE = letterRegExp(
-  String.raw`(?<![\p{L}])(?:received|receiving|receives|faced|facing|suffered|suffering|endured|enduring|put\s+up\s+with|putting\s+up\s+with|dealt\s+with|dealing\s+with|subjected\s+to|on\s+the\s+receiving\s+end\s+of)\s+(?:[\p{L}'’-]+\s+){0,3}$`,
+const PUBLIC_SUBJECT = letterRegExp(
+  String.raw`(?<![\p{L}])(?:stallholders?|traders?|callers?|customers?|visitors?|tenants?|neighbours?|members\s+of\s+the\s+public|the\s+public)(?![\p{L}])`,
   'iu',
 );
 
-/** "Had" or "got" before a phrase: received only when what follows is something sent or said to them ("had some rude calls"). */
-const HAD_BEFORE = letterRegExp(String.raw`(?<![\p{L}])(?:had|got|gets|getting)\s+(?!(?:been|being)(?![\p{L}]))(?:[\p{L}'’-]+\s+){0,3}$`, 'iu');
+/**
+ * Before a phrase: the officer named before it received what it describes ("Priya received abusive
+ * e-mails", "he has put up with bullying", "Dan was sent rude e-mails"): said to the officer, not
+ * of them.
+ */
+const RECEIVED_BEFORE = letterRegExp(
+  String.raw`(?<![\p{L}])(?:received|receiving|receives|faced|facing|suffered|suffering|endured|enduring|put\s+up\s+with|putting\s+up\s+with|dealt\s+with|dealing\s+with|subjected\s+to|on\s+the\s+receiving\s+end\s+of|(?:was|were|been|being|gets?|got)\s+sent)\s+(?:[\p{L}'’-]+\s+){0,3}$`,
+  'iu',
+);
 
-/** After a phrase: what was sent or said ("… calls", "… e-mails from a resident", "… abuse"). */
-const SENT_OR_SAID_AFTER = letterRegExp(
-  String.raw`^\s+(?:[\p{L}'’-]+\s+){0,2}?(?:calls?|phone\s+calls?|e-?mails?|messages?|letters?|comments?|remarks?|abuse|complaints?|replies|posts?|voicemails?|texts?)(?![\p{L}])`,
+/** Before a phrase, a verb that receives only what is sent or said ("had some rude calls", "took rude calls", "fielding rude e-mails"). */
+const HAD_BEFORE = letterRegExp(
+  String.raw`(?<![\p{L}])(?:had|got|gets|getting|took|taking|takes|fielded|fielding|handled|handling)\s+(?!(?:been|being)(?![\p{L}]))(?:[\p{L}'’-]+\s+){0,3}$`,
+  'iu',
+);
+
+/** Before a phrase, the officer doing it: "sent rude emails", "made rude remarks", "left a rude voicemail" (not "was sent"). */
+const DID_BEFORE = letterRegExp(
+  String.raw`(?<![\p{L}])(?<!(?:was|were|been|being|is|are|gets?|got)\s)(?:sent|sends|sending|made|makes|making|wrote|writes|writing|posted|posts|left|leaves|gave|gives)\s+(?:[\p{L}'’-]+\s+){0,3}$`,
+  'iu',
+);
+
+const SENT_OR_SAID = String.raw`(?:calls?|phone\s+calls?|e-?mails?|messages?|letters?|comments?|remarks?|abuse|complaints?|replies|posts?|voicemails?|texts?)`;
+
+/** After a phrase: what was sent or said ("… calls", "… e-mails", "… abuse"). */
+const SENT_OR_SAID_AFTER = letterRegExp(String.raw`^\s+(?:[\p{L}'’-]+\s+){0,2}?${SENT_OR_SAID}(?![\p{L}])`, 'iu');
+
+/** After a phrase: what was sent or said, from or by someone ("rude calls from stallholders"), not from the officer's own account or desk. */
+const FROM_SOMEONE_AFTER = letterRegExp(
+  String.raw`^\s+(?:[\p{L}'’-]+\s+){0,2}?${SENT_OR_SAID}\s+(?:from|by)\s+(?!(?:his|her|their|the\s+(?:office|council)|a\s+work|work)(?![\p{L}]))`,
   'iu',
 );
 
 /** Is the phrase at `at` (its words `text`) something the officer named before it received, rather than did? */
 function receivedByOfficer(clause: string, at: number, text: string): boolean {
   const lead = clause.slice(0, at);
+  if (DID_BEFORE.test(lead)) return false;
   if (RECEIVED_BEFORE.test(lead)) return true;
-  return HAD_BEFORE.test(lead) && SENT_OR_SAID_AFTER.test(clause.slice(at + text.length));
+  const rest = clause.slice(at + text.length);
+  return (HAD_BEFORE.test(lead) && SENT_OR_SAID_AFTER.test(rest)) || FROM_SOMEONE_AFTER.test(rest);
 }
 
 export interface OfficerMention {
@@ -242,7 +268,7 @@ export function findConductAbout(
         // An officer named before the phrase (or "he"/"she") who received it was wronged, not at fault.
         const received = receivedByOfficer(clause, firstPhrase.at, firstPhrase.text);
         const named = before[before.length - 1];
-        const chosen = named !== undefined ? (received ? undefined : named) : otherSubject ? undefined : mentions[0];
+        const chosen = named !== undefined ? (received ? undefined : named) : otherSubject || PUBLIC_SUBJECT.test(lead) ? undefined : mentions[0];
         if (chosen) {
           record(chosen.namer.person, toMention(chosen), conduct, 'body');
         } else if (

@@ -98,6 +98,22 @@ ruleTester(rule, {
         text: 'Dear Mr Smith,\n\nPriya Shah has put up with unacceptable behaviour at the hall counter for weeks, and the council is taking it seriously.\n\nBen Hughes',
       }),
     },
+    ...[
+      'A couple of stallholders were really rude to Priya at the market on Saturday.',
+      'Some callers were rude to Dan at the counter this morning.',
+      'Visitors to the library were rude to Dan this week.',
+      'Priya has been fielding rude calls from stallholders all week.',
+      'Priya took some rude calls from traders about the pitch fees.',
+      'Dan was sent some really rude emails by a resident.',
+    ].map((sentence) => ({
+      name: `an officer tells a member a colleague was treated rudely: "${sentence}"`,
+      item: mail({
+        from: A.sam,
+        to: [A.alice],
+        subject: 'Market update',
+        text: `Dear Cllr Green,\n\n${sentence} They handled it calmly.\n\nSam`,
+      }),
+    })),
     {
       name: 'the Clerk writes to the Mayor about a staffing review',
       item: mail({
