@@ -114,11 +114,11 @@ const contextPatternsOf = memoizeList((parties: readonly string[]): readonly Phr
 
 /**
  * A party named on its own ("the Lib Dems", "Labour"), as a proper noun: context for
- * CAMPAIGN_ACTIVITIES. Not straight before another capitalised word, where it is part of a name
- * ("Labour Group Leader" under a signature, a park's "Green Flag award").
+ * CAMPAIGN_ACTIVITIES. Not straight before another capitalised word (but "Party"), where it is
+ * part of a name ("Labour Group Leader" under a signature, a park's "Green Flag award").
  */
 const bareNamesOf = memoizeList((parties: readonly string[]): readonly PhrasePattern[] =>
-  parties.length === 0 ? [] : [partyPattern('party named', parties, '', '(?!\\s+\\p{Lu})')],
+  parties.length === 0 ? [] : [partyPattern('party named', parties, '', '(?!\\s+(?!Part(?:y|ies)(?![\\p{L}]))\\p{Lu})')],
 );
 
 /**

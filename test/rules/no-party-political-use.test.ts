@@ -217,6 +217,16 @@ ruleTester(rule, {
       hits: [{ messageId: 'councilMailboxForParty', offender: A.ben, evidence: ['door knocking'] }],
     },
     {
+      name: 'door-knocking with “the Labour Party”, organised from the council mailbox',
+      item: mail({
+        from: A.raj,
+        to: ['riverside.helpers@example.org'],
+        subject: 'Saturday',
+        text: 'Hi all,\n\nWe’re door-knocking with the Labour Party this Saturday in Riverside: meet at 10am by the pavilion.\n\nRaj',
+      }),
+      hits: [{ messageId: 'councilMailboxForParty', offender: A.raj, evidence: ['door-knocking'] }],
+    },
+    {
       name: 'a map for a leaflet drop in a by-election',
       item: mail({
         from: A.ben,
