@@ -32,7 +32,10 @@ const BY_PRONOUN = letterRegExp(
 );
 
 /** A consent said not to have been given: "wasn't happy for me to", "did not ask me to", "never agreed". */
-const NEGATED_BEFORE = letterRegExp(String.raw`(?:\bnot|n['’]t|\bnever|\bno)\s+(?:\p{L}+\s+)?$`, 'iu');
+const NEGATED_BEFORE = letterRegExp(String.raw`(?:\bnot|n['’]t|\bnever|\bno)\s+(?!(?:only|just)\s)(?:\p{L}+\s+)?$`, 'iu');
+
+/** How many sentences back "he"/"she" may reach for the member it means. */
+const PRONOUN_REACH = 3;
 
 /** The member's name as written (capitalised words, titles aside): "Tom", "Brown". */
 function nameWords(member: Person): string[] {
@@ -45,20 +48,34 @@ function names(sentence: string, member: Person): boolean {
   return nameWords(member).some((n) => words.includes(n));
 }
 
+/** The word just before `index` in `sentence`, without a possessive "'s". */
+function wordBefore(sentence: string, index: number): string {
+  return (sentence.slice(0, index).trimEnd().split(/[^\p{L}'’-]+/u).pop() ?? '').replace(/['’]s?$/u, '');
+}
+
 /**
  * The words in `text` saying `member` agreed to their message being passed on, or undefined. The
- * member is named in the sentence, or named in the sentence before and meant by the "he"/"she"
- * who agreed; a negated consent ("wasn't happy for me to share it") is none.
+ * member is named in the sentence (straight before the consent in any case: "tom asked me to"), or
+ * is the member last named in the few sentences before and meant by the "he"/"she" who agreed. A
+ * negated consent ("wasn't happy for me to share it") is none.
  */
-function consentOf(text: string, member: Person): string | undefined {
+function consentOf(text: string, member: Person, members: readonly Person[]): string | undefined {
   const sentences = splitSentences(text);
   for (let i = 0; i < sentences.length; i++) {
     const sentence = sentences[i] ?? '';
     const m = CONSENT.exec(sentence);
     if (!m) continue;
     if (NEGATED_BEFORE.test(sentence.slice(0, m.index))) continue;
-    if (names(sentence, member)) return m[0];
-    if (BY_PRONOUN.test(sentence) && names(sentences[i - 1] ?? '', member)) return m[0];
+    const before = wordBefore(sentence, m.index).toLowerCase();
+    if (names(sentence, member) || nameWords(member).some((n) => n.toLowerCase() === before)) return m[0];
+    if (!BY_PRONOUN.test(sentence)) continue;
+    for (let j = i - 1; j >= Math.max(0, i - PRONOUN_REACH); j--) {
+      const earlier = sentences[j] ?? '';
+      const named = members.filter((p) => names(earlier, p));
+      if (named.length === 0) continue;
+      if (named.length === 1 && named[0] === member) return m[0];
+      break;
+    }
   }
   return undefined;
 }
@@ -99,7 +116,10 @@ export default defineRule({
     // Exchange often shows the forwarded author by name only ("From: Cllr Tom Brown"): in a forward,
     // the top block's name counts when it is one member's. (Under a reply the blocks are the
     // conversation so far, and who forwarded what to whom in it cannot be read from names.)
-    const forward = isForwardSubject(item.subject) || hasForwardMarker(item.text);
+    // A forward: a "Fw:" subject or a forward marker, or an Outlook forward whose subject was
+    // changed (it answers no message: no In-Reply-To, no "Re:").
+    const forward =
+      isForwardSubject(item.subject) || hasForwardMarker(item.text) || (item.inReplyTo === undefined && !/^\s*(?:re|aw|sv)\s*:/i.test(item.subject));
     const top = forward ? forwardedBlocks(item.text)[0] : undefined;
     const from = top?.headers.get('from');
     if (from !== undefined && !from.includes('@')) {
@@ -141,7 +161,7 @@ export default defineRule({
         reasons.push(`${author.name} forwarded ${m.name}'s message openly: ${m.name} is among the recipients (${present.how})`);
         continue;
       }
-      const consent = consentOf(ownTextOf(item), m);
+      const consent = consentOf(ownTextOf(item), m, dir.members());
       if (consent) {
         reasons.push(`${author.name} passed ${m.name}'s message on with ${m.name}'s agreement (“${consent}”)`);
         continue;

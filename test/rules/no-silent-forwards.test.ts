@@ -125,8 +125,35 @@ ruleTester(rule, {
         hasForwardedContent: true,
       }),
     },
+    ...[
+      'Tom rang me this morning about the lights. He is keen to get the working group’s view. He asked me to pass this on to you.',
+      'Cllr Brown is not only happy for me to share this, he suggested it.',
+      'tom asked me to pass this on.',
+    ].map((words) => ({
+      name: `the member's agreement: "${words}"`,
+      item: mail({
+        from: A.sam,
+        to: [A.alice],
+        subject: 'Fwd: Castle Street Christmas lights',
+        text: `Dear Cllr Green,\n\n${words}\n\nSam\n\n${tomsMessage}`,
+        forwardedAuthors: [A.tom],
+      }),
+    })),
   ],
   invalid: [
+    {
+      name: 'an Outlook forward under a new subject that names the member without an address',
+      item: mail({
+        from: A.dan,
+        to: [A.alice],
+        subject: 'Tom’s plans for the Christmas lights',
+        text:
+          'Alice,\n\nSee below.\n\nDan\n\n________________________________\nFrom: Cllr Tom Brown\nSent: 16 November 2026 09:12\nTo: Dan Okafor\nSubject: Christmas lights\n\nI want the lights on the east side fixed first.',
+        forwardedAuthors: [],
+        hasForwardedContent: true,
+      }),
+      hits: [{ messageId: 'silentForward', offender: A.dan, evidence: ['“Cllr Tom Brown”, which is Cllr Tom Brown'] }],
+    },
     {
       name: 'the member was not happy for it to be shared (a refusal is not consent)',
       item: mail({
