@@ -57,7 +57,7 @@ const CONSULTATION_IN_SUBJECT: PhrasePattern[] = [words('consultation', 'consult
 const ACKNOWLEDGEMENT: PhrasePattern[] = [
   words(
     'acknowledgement',
-    "thank(?:s|\\s+you)\\s+(?:very\\s+much\\s+)?for\\s+(?:your\\s+(?:response|submission|representation|completed\\s+(?:survey|questionnaire))|taking\\s+part\\s+in|responding\\s+to|completing|filling\\s+in)",
+    "thank(?:s|\\s+you)\\s+(?:very\\s+much\\s+)?for\\s+(?:your\\s+(?:response|reply|comments?|feedback|views|submission|representation|contribution|participation|(?:completed\\s+)?(?:survey|questionnaire))|taking\\s+part|responding|completing|filling\\s+in|contributing|participating)",
     'we\\s+have\\s+(?:now\\s+)?received\\s+your\\s+(?:response|comments?|views|submission|representation|questionnaire)',
     '(?:your\\s+)?(?:response|submission|representation)\\s+(?:has\\s+been\\s+)?(?:received|acknowledged)',
   ),
@@ -85,8 +85,9 @@ function openingSentence(text: string): string {
 
 /**
  * The matter a consultation finding is about: its title (without reply prefixes, spacing or case),
- * its wards and its time (an event's day, a message's month). Announcing it again to more people
- * is the same matter; a consultation of the same name elsewhere or later is another.
+ * its wards and its time (an event's day; a message's year, so a mailout that runs over a month's
+ * end is still one matter). Announcing it again to more people is the same matter; a consultation
+ * of the same name elsewhere, on another day's event or in another year is another.
  */
 function consultationTopic(title: string, wards: readonly string[], period: string): string {
   const plain = title.replace(/^\s*(?:(?:re|fw|fwd|aw|sv)\s*:\s*)+/i, '').replace(/\s+/g, ' ').trim().toLowerCase();
@@ -119,7 +120,7 @@ interface Announcement {
   wards: WardResolution;
   wardFieldNames: Record<string, string>;
   present: ReadonlySet<string>;
-  /** When, for telling one consultation from another of the same name: an event's day, a message's month. */
+  /** When, for telling one consultation from another of the same name: an event's day, a message's year. */
   period: string;
   /** How to say a member already has it / does not: "already invited" or "already among the recipients". */
   presentAs: { all: string; missing: string };
@@ -251,7 +252,7 @@ function evaluateMail(item: MailItem, facts: MailFacts, ctx: RuleContext<Options
   return decide(directory, {
     title: item.subject,
     when: item.date ? formatWhen(item.date, ctx.council.timezone) : 'an unknown date',
-    period: item.date?.slice(0, 7) ?? 'undated',
+    period: item.date?.slice(0, 4) ?? 'undated',
     starter: author,
     wards,
     wardFieldNames,
