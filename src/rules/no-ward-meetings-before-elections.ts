@@ -67,25 +67,31 @@ const OTHERS_SURGERY = letterRegExp(
 /** A meeting about surgeries rather than one: a briefing, training, review or guidance for members. */
 const ABOUT_SURGERIES = letterRegExp(String.raw`(?<![\p{L}])(?:briefing|training|review|guidance|arrangements|induction|workshop|policy)(?![\p{L}])`, 'iu');
 
+/** Words that make a surgery a members' one: "ward surgery", "councillors' surgery", "meet your councillor", "councillor advice session". */
+const MEMBERS_SURGERY = letterRegExp(
+  String.raw`(?<![\p{L}])(?:(?:ward|councillors?['’]?s?|cllrs?|members?['’]?s?)\s+surger(?:y|ies)|meet\s+your\s+(?:local\s+)?(?:ward\s+)?(?:councillors?|cllrs?)|(?:ward|councillors?['’]?|cllrs?)\s+advice\s+sessions?)(?![\p{L}])`,
+  'iu',
+);
+
 /**
- * The members a surgery that an officer or the Clerk booked is for (it is still theirs to hold):
- * the one member invited; or, when the event names its ward, the invited members of that ward;
- * or, with nobody invited, the one member its title or description names ("Surgery – Cllr Ben
- * Hughes"). Undefined for someone else's surgery (the police's, an MP's), a briefing about
- * surgeries, or a surgery for nobody in particular.
+ * The members a surgery that an officer or the Clerk booked is for (it is still theirs to hold).
+ * Its title (or category) must make it theirs: it names one member ("Surgery – Cllr Ben Hughes")
+ * — that member; or it says it is a members' surgery ("Riverside ward surgery") — the one member
+ * invited, or the invited members of the ward it names. Undefined for someone else's surgery (the
+ * police's, an MP's, an "IT surgery" for a member's laptop), a briefing about surgeries, or a
+ * surgery for nobody in particular.
  */
 function membersSurgeryIsFor(item: EventItem, facts: EventFacts, directory: Directory): { members: Person[]; how: string } | undefined {
-  const text = `${item.summary}\n${item.description}`;
-  if (OTHERS_SURGERY.test(text) || ABOUT_SURGERIES.test(item.summary)) return undefined;
+  const heading = [item.summary, ...item.categories].join('\n');
+  if (OTHERS_SURGERY.test(heading) || ABOUT_SURGERIES.test(item.summary)) return undefined;
+  const named = directory.members().filter((m) => namerOf(m)?.test(item.summary) === true);
+  if (named.length === 1 && named[0]) return { members: named, how: `its title names ${named[0].name}` };
+  if (named.length > 1 || !MEMBERS_SURGERY.test(heading)) return undefined;
   const invited = [...new Set(facts.attendees.map((a) => directory.person(a)).filter((p): p is Person => p?.role === 'member'))];
   if (invited.length === 1 && invited[0]) return { members: invited, how: `${invited[0].name} is the one member invited` };
-  if (invited.length > 1) {
-    const wards = facts.wards.status === 'explicit' || facts.wards.status === 'inferred' ? facts.wards.wards : [];
-    const ofWard = invited.filter((m) => m.wards.some((w) => wards.includes(w)));
-    return ofWard.length > 0 ? { members: ofWard, how: `${andList(ofWard.map((m) => m.name))} of its ward ${ofWard.length > 1 ? 'are' : 'is'} invited` } : undefined;
-  }
-  const named = directory.members().filter((m) => namerOf(m)?.test(text) === true);
-  return named.length === 1 && named[0] ? { members: named, how: `it names ${named[0].name}` } : undefined;
+  const wards = facts.wards.status === 'explicit' || facts.wards.status === 'inferred' ? facts.wards.wards : [];
+  const ofWard = invited.filter((m) => m.wards.some((w) => wards.includes(w)));
+  return ofWard.length > 0 ? { members: ofWard, how: `${andList(ofWard.map((m) => m.name))} of its ward ${ofWard.length > 1 ? 'are' : 'is'} invited` } : undefined;
 }
 
 /** How a title names a member ("Ben Hughes", "Cllr Hughes"), built once per person; undefined for a name with no words. */
@@ -137,7 +143,7 @@ export default defineRule<Options>({
       return { hits: [], reason: `"${item.summary}" is arranged by ${who}, not by a member; 9.4b concerns meetings members arrange (and surgeries booked for a member)` };
     };
     // Staff meetings are the Council's, except a ward surgery booked for members: looked at further only if it names or invites one.
-    if (!booker || (byStaff && facts.attendees.length === 0 && !directory.members().some((m) => namerOf(m)?.test(`${item.summary}\n${item.description}`)))) {
+    if (!booker || (byStaff && facts.attendees.length === 0 && !directory.members().some((m) => namerOf(m)?.test(item.summary)))) {
       return arrangedByStaff();
     }
 

@@ -97,6 +97,18 @@ ruleTester(rule, {
       }),
     },
     {
+      name: 'an officer’s “IT surgery” for a member’s laptop is not the member’s surgery',
+      item: event({
+        calendarId: 'council-chamber',
+        organizer: A.priya,
+        summary: 'IT surgery',
+        description: 'Setting up Cllr Hughes’s new council laptop.',
+        location: 'Council Chamber',
+        start: '2027-04-20T10:00:00.000Z',
+        attendees: [A.ben],
+      }),
+    },
+    {
       name: 'a police surgery the Clerk books with a member invited is not the member’s surgery',
       item: event({
         calendarId: 'community-room',
@@ -168,7 +180,7 @@ ruleTester(rule, {
           offender: A.ben,
           actions: ['block', 'notify-clerk'],
           roomCalendar: 'community-room',
-          evidence: ['booked by Helen Ashworth (the Clerk) as a surgery for Cllr Ben Hughes', 'it names Cllr Ben Hughes'],
+          evidence: ['booked by Helen Ashworth (the Clerk) as a surgery for Cllr Ben Hughes', 'its title names Cllr Ben Hughes'],
         },
       ],
     },
@@ -202,8 +214,21 @@ ruleTester(rule, {
         start: '2027-04-10T10:00:00.000Z',
         attendees: [A.ben],
       }),
-      hits: [{ messageId: 'meetingInPreElection', offender: A.ben, actions: ['block', 'notify-clerk'] as ActionKind[], roomCalendar: 'community-room', evidence: ['Cllr Ben Hughes is the one member invited'] }],
+      hits: [{ messageId: 'meetingInPreElection', offender: A.ben, actions: ['block', 'notify-clerk'] as ActionKind[], roomCalendar: 'community-room', evidence: ['its title names Cllr Ben Hughes'] }],
     })),
+    {
+      name: 'a staff-booked ward surgery whose description mentions the GP surgery next door',
+      item: event({
+        calendarId: 'community-room',
+        organizer: A.clerk,
+        summary: 'Northfield ward surgery',
+        description: 'Drop in at Northfield Community Centre (Hazel Avenue, next to the GP surgery).',
+        location: 'Northfield Community Centre',
+        start: '2027-04-10T10:00:00.000Z',
+        attendees: [A.ben],
+      }),
+      hits: [{ messageId: 'meetingInPreElection', offender: A.ben, actions: ['block', 'notify-clerk'], roomCalendar: 'community-room', evidence: ['Cllr Ben Hughes is the one member invited'] }],
+    },
     {
       name: 'Cllr Green invites the council chamber to her public meeting in April',
       item: event({
