@@ -59,7 +59,7 @@ const PUBLIC_SUBJECT = letterRegExp(
  * of them.
  */
 const RECEIVED_BEFORE = letterRegExp(
-  String.raw`(?<![\p{L}])(?:received|receiving|receives|faced|facing|suffered|suffering|endured|enduring|put\s+up\s+with|putting\s+up\s+with|dealt\s+with|dealing\s+with|subjected\s+to|on\s+the\s+receiving\s+end\s+of|(?:was|were|been|being|gets?|got)\s+sent)\s+(?:[\p{L}'’-]+\s+){0,3}$`,
+  String.raw`(?<![\p{L}])(?:received|receiving|receives|faced|facing|suffered|suffering|endured|enduring|put\s+up\s+with|putting\s+up\s+with|dealt\s+with|dealing\s+with|subjected\s+to|on\s+the\s+receiving\s+end\s+of|(?:was|were|been|being|gets?|got|getting)\s+sent)\s+(?:[\p{L}'’-]+\s+){0,3}$`,
   'iu',
 );
 
@@ -71,7 +71,7 @@ const HAD_BEFORE = letterRegExp(
 
 /** Before a phrase, the officer doing it: "sent rude emails", "made rude remarks", "left a rude voicemail" (not "was sent"). */
 const DID_BEFORE = letterRegExp(
-  String.raw`(?<![\p{L}])(?<!(?:was|were|been|being|is|are|gets?|got)\s)(?:sent|sends|sending|made|makes|making|wrote|writes|writing|posted|posts|left|leaves|gave|gives)\s+(?:[\p{L}'’-]+\s+){0,3}$`,
+  String.raw`(?<![\p{L}])(?<!(?:was|were|been|being|is|are|gets?|got|getting)\s)(?:sent|sends|sending|made|makes|making|wrote|writes|writing|posted|posts|left|leaves|gave|gives)\s+(?:[\p{L}'’-]+\s+){0,3}$`,
   'iu',
 );
 
@@ -80,11 +80,25 @@ const SENT_OR_SAID = String.raw`(?:calls?|phone\s+calls?|e-?mails?|messages?|let
 /** After a phrase: what was sent or said ("… calls", "… e-mails", "… abuse"). */
 const SENT_OR_SAID_AFTER = letterRegExp(String.raw`^\s+(?:[\p{L}'’-]+\s+){0,2}?${SENT_OR_SAID}(?![\p{L}])`, 'iu');
 
-/** After a phrase: what was sent or said, from or by someone ("rude calls from stallholders"), not from the officer's own account or desk. */
+/**
+ * After a phrase: the phrase describes what was sent or said, from or by someone ("rude calls from
+ * stallholders"), the noun straight after it; not "useless at answering calls from residents", nor
+ * from the officer's own account or desk.
+ */
 const FROM_SOMEONE_AFTER = letterRegExp(
-  String.raw`^\s+(?:[\p{L}'’-]+\s+){0,2}?${SENT_OR_SAID}\s+(?:from|by)\s+(?!(?:his|her|their|the\s+(?:office|council)|a\s+work|work)(?![\p{L}]))`,
+  String.raw`^\s+${SENT_OR_SAID}\s+(?:from|by)\s+(?!(?:his|her|their|the\s+(?:office|council)|a\s+work|work)(?![\p{L}]))`,
   'iu',
 );
+
+/** A verb that reports what others said ("Several traders have complained about …", "Residents told me …"). */
+const REPORTED = letterRegExp(String.raw`(?<![\p{L}])(?:complain\p{L}*|said|say|says|told|tell|tells|report\p{L}*|mention\p{L}*|raised|describ\p{L}*)(?![\p{L}])`, 'iu');
+
+/** The part of a lead whose nouns can be the phrase's subject: what follows the last reporting verb, if any ("… told me that the contractor was"). */
+function subjectPart(lead: string): string {
+  const reports = matchesIn(REPORTED, lead);
+  const last = reports[reports.length - 1];
+  return last ? lead.slice(last.index + last[0].length) : lead;
+}
 
 /** Is the phrase at `at` (its words `text`) something the officer named before it received, rather than did? */
 function receivedByOfficer(clause: string, at: number, text: string): boolean {
@@ -264,11 +278,13 @@ export function findConductAbout(
         // else is the subject before it ("a resident was rude to Dan").
         const before = mentions.filter((m) => m.at < firstPhrase.at);
         const lead = clause.slice(0, firstPhrase.at);
-        const otherSubject = OTHER_SUBJECT.test(lead) || mentionsOfOthers(lead, people, exclude);
+        const subjects = subjectPart(lead);
+        const otherSubject = OTHER_SUBJECT.test(subjects) || mentionsOfOthers(lead, people, exclude);
         // An officer named before the phrase (or "he"/"she") who received it was wronged, not at fault.
         const received = receivedByOfficer(clause, firstPhrase.at, firstPhrase.text);
         const named = before[before.length - 1];
-        const chosen = named !== undefined ? (received ? undefined : named) : otherSubject || PUBLIC_SUBJECT.test(lead) ? undefined : mentions[0];
+        const publicSubject = PUBLIC_SUBJECT.test(subjects);
+        const chosen = named !== undefined ? (received ? undefined : named) : otherSubject || publicSubject ? undefined : mentions[0];
         if (chosen) {
           record(chosen.namer.person, toMention(chosen), conduct, 'body');
         } else if (

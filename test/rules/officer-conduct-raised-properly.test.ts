@@ -105,6 +105,8 @@ ruleTester(rule, {
       'Priya has been fielding rude calls from stallholders all week.',
       'Priya took some rude calls from traders about the pitch fees.',
       'Dan was sent some really rude emails by a resident.',
+      'Priya keeps getting sent rude emails by one of the stallholders.',
+      'Residents have told me that the contractor was rude to Dan.',
     ].map((sentence) => ({
       name: `an officer tells a member a colleague was treated rudely: "${sentence}"`,
       item: mail({
@@ -226,6 +228,19 @@ ruleTester(rule, {
       }),
       hits: [{ messageId: 'memberCriticisedOfficerPublicly', offender: A.tom, evidence: ['Dan Okafor', 'rude'] }],
     },
+    ...[
+      ['Frankly Dan Okafor is useless at answering calls from residents.', 'useless'],
+      ['Several traders have complained to me about the rudeness of Dan Okafor.', 'rudeness'],
+    ].map(([sentence, phrase]) => ({
+      name: `a member tells the press: "${sentence}"`,
+      item: mail({
+        from: A.tom,
+        to: [A.gazette],
+        subject: 'Market',
+        text: `Dear newsdesk,\n\n${sentence}\n\nTom Brown`,
+      }),
+      hits: [{ messageId: 'memberCriticisedOfficerPublicly', offender: A.tom, evidence: ['Dan Okafor', phrase as string] }],
+    })),
     {
       name: 'the press blind-copied into a demand that an officer be sacked',
       item: mail({
