@@ -72,6 +72,11 @@ const LAUNCH: PhrasePattern[] = [
     'launch(?:ed|ing)?\\s+(?:a|the|our|a\\s+new)\\s+(?:\\p{L}+\\s+)?consultation',
     'consultation\\s+(?:is|will\\s+be)\\s+now\\s+open',
     'consultation\\s+opens',
+    '(?:the\\s+)?(?:town\\s+)?council\\s+is\\s+(?:now\\s+)?consulting',
+    'is\\s+consulting\\s+(?:on|residents|local\\s+people)',
+    'public\\s+consultation',
+    'consultation\\s+(?:event|exhibition|drop-in|survey|questionnaire|document)s?',
+    '(?:tell\\s+us|share)\\s+your\\s+views',
   ),
 ];
 
@@ -224,8 +229,13 @@ function evaluateMail(item: MailItem, facts: MailFacts, ctx: RuleContext<Options
   }
 
   const body = ownTextOf(item);
-  const thanks = [...findPhrasesFiltered(item.subject, ACKNOWLEDGEMENT, 'subject'), ...findPhrasesFiltered(openingSentence(body), ACKNOWLEDGEMENT, 'body')];
-  if (thanks.length > 0 && findPhrasesFiltered(`${item.subject}\n${body}`, LAUNCH, 'body').length === 0) {
+  const opening = openingSentence(body);
+  const thanks = [...findPhrasesFiltered(item.subject, ACKNOWLEDGEMENT, 'subject'), ...findPhrasesFiltered(opening, ACKNOWLEDGEMENT, 'body')];
+  // Words that open a consultation count outside the thank-you itself ("thank you for completing the consultation survey" opens nothing).
+  const others = splitSentences(body);
+  others.splice(others.indexOf(opening), opening === '' ? 0 : 1);
+  const rest = [item.subject, ...others].join('\n');
+  if (thanks.length > 0 && findPhrasesFiltered(rest, LAUNCH, 'body').length === 0) {
     return {
       hits: [],
       reason: `${author.name}'s message "${item.subject}" acknowledges someone's part in a consultation ("${thanks[0]?.text ?? ''}"); it does not start one`,

@@ -86,6 +86,15 @@ ruleTester(rule, {
       }),
     },
     {
+      name: 'thanks for completing the consultation survey (its words in the thank-you open nothing)',
+      item: mail({
+        from: A.priya,
+        to: ['k.jones@example.net'],
+        subject: 'Riverside Park play area',
+        text: 'Dear Ms Jones,\n\nThank you for completing the consultation survey on the Riverside Park play area. We will publish the results in May.\n\nPriya Shah',
+      }),
+    },
+    {
       name: "the Council's response to the County's consultation",
       item: mail({
         from: A.clerk,
@@ -161,6 +170,15 @@ ruleTester(rule, {
         text: 'Dear residents,\n\nThank you for your response to last year’s survey on the old play equipment. We are now consulting on three designs for a new play area in Riverside Park.\n\nPriya Shah',
       }),
       hits: [{ messageId: 'consultationStarting', notify: [A.raj, A.sue], evidence: ['We are now consulting'] }],
+    },
+    {
+      name: 'a thank-you for last year’s views, then “the Town Council is consulting” on the final design',
+      item: mail({
+        ...playAreaMail,
+        subject: 'Riverside Park play area: the final design',
+        text: 'Dear residents,\n\nThank you for your views on the Riverside Park play area last year. The Town Council is consulting on the final design: the consultation period runs until 30 April 2027.\n\nSam Patel',
+      }),
+      hits: [{ messageId: 'consultationStarting', notify: [A.raj, A.sue] }],
     },
     {
       name: 'the Clerk consulting on Castle Street parking with one Castle member copied',
