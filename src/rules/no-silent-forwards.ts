@@ -37,6 +37,12 @@ const NEGATED_BEFORE = letterRegExp(String.raw`(?:\bnot|n['’]t|\bnever|\bno)\s
 /** How many sentences back "he"/"she" may reach for the member it means. */
 const PRONOUN_REACH = 3;
 
+/** Someone "he"/"she" could mean besides a member: "Mr Jones", "the stallholder", "a resident". */
+const SOMEONE_ELSE = letterRegExp(
+  String.raw`(?<![\p{L}])(?:(?:mr|mrs|ms|miss|mx|dr)\.?\s+\p{L}|(?:the|a|an|one)\s+(?:resident|stallholder|trader|caller|customer|neighbour|tenant|contractor|landlord|volunteer|member\s+of\s+the\s+public|gentleman|lady|man|woman)s?(?![\p{L}]))`,
+  'iu',
+);
+
 /** The member's name as written (capitalised words, titles aside): "Tom", "Brown". */
 function nameWords(member: Person): string[] {
   return member.name.split(/\s+/).filter((w) => w.length > 1 && !/^(?:cllr|councillor|mr|mrs|ms|miss|mx|dr)\.?$/i.test(w));
@@ -72,8 +78,10 @@ function consentOf(text: string, member: Person, members: readonly Person[]): st
     for (let j = i - 1; j >= Math.max(0, i - PRONOUN_REACH); j--) {
       const earlier = sentences[j] ?? '';
       const named = members.filter((p) => names(earlier, p));
+      // Anyone else named on the way back may be who "he"/"she" means: no consent read.
+      if (SOMEONE_ELSE.test(earlier) || named.length > 1) break;
       if (named.length === 0) continue;
-      if (named.length === 1 && named[0] === member) return m[0];
+      if (named[0] === member) return m[0];
       break;
     }
   }

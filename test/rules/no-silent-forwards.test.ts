@@ -155,6 +155,17 @@ ruleTester(rule, {
       hits: [{ messageId: 'silentForward', offender: A.dan, evidence: ['“Cllr Tom Brown”, which is Cllr Tom Brown'] }],
     },
     {
+      name: '“he asked me to pass it on” after a stallholder is named: he may be the stallholder',
+      item: mail({
+        from: A.dan,
+        to: [A.alice],
+        subject: 'Fwd: Castle Street Christmas lights',
+        text: `Alice,\n\nSee Tom’s note below about the lights. I also spoke to Mr Jones, the stallholder, about it this morning. He asked me to pass it on to you.\n\nDan\n\n${tomsMessage}`,
+        forwardedAuthors: [A.tom],
+      }),
+      hits: [{ messageId: 'silentForward', offender: A.dan }],
+    },
+    {
       name: 'the member was not happy for it to be shared (a refusal is not consent)',
       item: mail({
         from: A.dan,
