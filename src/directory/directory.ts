@@ -81,6 +81,11 @@ function postcodeRegExp(postcode: string): RegExp {
   return new RegExp(`(?<![A-Z0-9])${outward}\\s*${tail}(?![A-Z0-9])`, 'i');
 }
 
+/** A name's words without the titles in front of it ("Cllr Tom Brown" → Tom, Brown). */
+export function nameTokens(name: string): string[] {
+  return name.split(/\s+/).filter((t) => t.length > 0 && !/^(?:cllr|councillor|mr|mrs|ms|miss|mx|dr)\.?$/iu.test(t));
+}
+
 /** Titles that come and go in front of a name. */
 const NAME_TITLES = new Set(['cllr', 'councillor', 'mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'the', 'rev', 'revd', 'mayor', 'deputy']);
 

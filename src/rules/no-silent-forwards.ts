@@ -3,7 +3,7 @@
  * without the original member among the recipients (002 9.1 "silent copies"; 004 12.1).
  */
 import { z } from 'zod';
-import type { Person } from '../directory/directory.js';
+import { nameTokens, type Person } from '../directory/directory.js';
 import { forwardedBlocks, hasForwardMarker, isForwardSubject } from '../items/forwarded.js';
 import { letterRegExp } from '../signals/letters.js';
 import { fact } from '../signals/match.js';
@@ -45,7 +45,7 @@ const SOMEONE_ELSE = letterRegExp(
 
 /** The member's name as written (capitalised words, titles aside): "Tom", "Brown". */
 function nameWords(member: Person): string[] {
-  return member.name.split(/\s+/).filter((w) => w.length > 1 && !/^(?:cllr|councillor|mr|mrs|ms|miss|mx|dr)\.?$/i.test(w));
+  return nameTokens(member.name).filter((w) => w.length > 1);
 }
 
 /** Does the sentence name the member (as a proper noun: "Tom", "Cllr Brown's", not "the green team")? */

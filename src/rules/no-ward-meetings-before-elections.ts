@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { CalendarConfig } from '../config/schema.js';
 import type { PreElectionPeriod } from '../elections/types.js';
-import type { Directory, Person } from '../directory/directory.js';
+import { nameTokens, type Directory, type Person } from '../directory/directory.js';
 import type { EventItem } from '../items/types.js';
 import { letterRegExp } from '../signals/letters.js';
 import type { EventFacts, Evidence, RuleContext } from './types.js';
@@ -55,7 +55,6 @@ function roomBooked(facts: EventFacts, calendars: ReadonlyMap<string, CalendarCo
   return undefined;
 }
 
-const TITLES = /^(?:cllr|councillor|mr|mrs|ms|miss|mx|dr)\.?$/i;
 
 
 /** Surgeries that are somebody else's: the police's, an MP's, a doctor's, an advice service's. */
@@ -100,7 +99,7 @@ const namers = new WeakMap<Person, { name: string; re: RegExp | undefined }>();
 function namerOf(member: Person): RegExp | undefined {
   const known = namers.get(member);
   if (known && known.name === member.name) return known.re;
-  const words = member.name.split(/\s+/).filter((w) => w.length > 0 && !TITLES.test(w));
+  const words = nameTokens(member.name);
   const surname = words[words.length - 1];
   const re =
     surname === undefined

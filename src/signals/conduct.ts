@@ -6,7 +6,7 @@
  * rude") does not count.
  */
 import { letterRegExp } from './letters.js';
-import type { Person } from '../directory/directory.js';
+import { nameTokens, type Person } from '../directory/directory.js';
 import type { Evidence } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
 import { phraseFilter } from './prefilter.js';
@@ -124,11 +124,6 @@ interface Namer {
 }
 
 
-function nameTokens(name: string): string[] {
-  return name
-    .split(/\s+/)
-    .filter((t) => t.length > 0 && !/^(?:cllr|councillor|mr|mrs|ms|miss|mx|dr)\.?$/iu.test(t));
-}
 
 /**
  * How the council's officers (and Clerks) can be named: full name, a first name no one else in the

@@ -129,6 +129,17 @@ const bareNamesOf = memoizeList((parties: readonly string[]): readonly PhrasePat
  */
 function campaignActivities(subject: string, text: string, parties: readonly string[], civic: readonly Evidence[]): readonly PhrasePattern[] {
   if (civic.length > 0) return [];
+  // The same message is asked about twice (work, then business): answered once.
+  if (lastActivities?.subject === subject && lastActivities.text === text && lastActivities.parties === parties) return lastActivities.found;
+  const found = activitiesIn(subject, text, parties);
+  lastActivities = { subject, text, parties, found };
+  return found;
+}
+
+/** The last message's answer from `campaignActivities`. */
+let lastActivities: { subject: string; text: string; parties: readonly string[]; found: readonly PhrasePattern[] } | undefined;
+
+function activitiesIn(subject: string, text: string, parties: readonly string[]): readonly PhrasePattern[] {
   const activities = phraseFilter(CAMPAIGN_ACTIVITIES);
   const inSubject = activities.mayMatch(subject);
   if (!inSubject && !activities.mayMatch(text)) return [];
