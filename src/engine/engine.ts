@@ -125,59 +125,80 @@ export class Engine {
   }
 
   evaluate(item: Item, now: string): ItemEvaluation {
-    const input: RuleInput =
-      item.kind === 'mail'
-        ? { item, facts: computeMailFacts(item, this.directory) }
-        : { item, facts: computeEventFacts(item, this.directory, this.calendars) };
-    const notices: Notice[] = [];
-    const ref = { kind: item.kind, key: item.key };
-    if (input.item.kind === 'mail' && 'spoofSuspected' in input.facts && input.facts.spoofSuspected) {
+    return this.evaluateAll([item], now)[0] as ItemEvaluation;
+  }
+
+  /**
+   * `evaluate` for several items at once, with the same results in the same order. Each rule
+   * judges every item before the next rule starts: a rule's code and patterns stay warm in the
+   * processor's caches across the items, where item by item they would be pushed out by the
+   * other fifteen rules (and, in a pass over a source, by the parser) before their next turn.
+   */
+  evaluateAll(items: readonly Item[], now: string): ItemEvaluation[] {
+    const inputs: RuleInput[] = items.map((item) =>
+      item.kind === 'mail' ? { item, facts: computeMailFacts(item, this.directory) } : { item, facts: computeEventFacts(item, this.directory, this.calendars) },
+    );
+    const refs: Finding['item'][] = items.map((item) => ({ kind: item.kind, key: item.key }));
+    const notices: Notice[][] = inputs.map((input, i) => {
+      const ref = refs[i] as Finding['item'];
+      if (input.item.kind !== 'mail' || !('spoofSuspected' in input.facts) || !input.facts.spoofSuspected) return [];
       const who = this.directory.person(input.facts.authorAddress);
-      notices.push({
-        kind: 'possible-spoofing',
-        item: ref,
-        message: `Message claims to be from ${who?.name ?? input.facts.authorAddress ?? 'a council address'} but ${item.kind === 'mail' ? item.authentication.detail : ''}: possible spoofing. Nothing is done in that person's name.`,
-      });
-    }
-    const outcomes: Outcome[] = [];
-    const findings: Finding[] = [];
-    for (const { rule, settings, ctx } of this.rulesAt(now)) {
-      if (!ctx) {
-        outcomes.push({ rule: rule.meta.id, findings: [] });
-        continue;
-      }
-      const evaluation = rule.evaluate(input, ctx);
-      const ruleFindings: Finding[] = evaluation.hits.map((hit) => {
-        const template = rule.meta.messages[hit.messageId] ?? hit.messageId;
-        return {
-          rule: rule.meta.id,
-          severity: settings.configuredSeverity ?? hit.severity ?? settings.severity,
-          clauses: settings.clauses,
+      return [
+        {
+          kind: 'possible-spoofing',
           item: ref,
-          people: hit.people,
-          summary: formatMessage(template, hit.data),
-          actions: decideActions({
-            rule: rule.meta.id,
-            kinds: settings.configuredActions ?? hit.actions ?? rule.meta.defaults.actions,
-            hit,
-            item,
-            directory: this.directory,
-            digestTo: this.digestTo,
-          }),
-          why: hit.evidence,
-          messageId: hit.messageId,
-          ...(hit.private ? { private: true } : {}),
-          ...(hit.topic !== undefined ? { topic: hit.topic } : {}),
-          targets: hit.targets,
-        };
-      });
-      if (evaluation.needsHuman) {
-        notices.push({ kind: 'needs-human', item: ref, rule: rule.meta.id, message: evaluation.needsHuman });
+          message: `Message claims to be from ${who?.name ?? input.facts.authorAddress ?? 'a council address'} but ${input.item.authentication.detail}: possible spoofing. Nothing is done in that person's name.`,
+        },
+      ];
+    });
+    const outcomes: Outcome[][] = items.map(() => []);
+    const findings: Finding[][] = items.map(() => []);
+    for (const { rule, settings, ctx } of this.rulesAt(now)) {
+      for (let i = 0; i < inputs.length; i++) {
+        const input = inputs[i] as RuleInput;
+        const ref = refs[i] as Finding['item'];
+        if (!ctx) {
+          outcomes[i]?.push({ rule: rule.meta.id, findings: [] });
+          continue;
+        }
+        const evaluation = rule.evaluate(input, ctx);
+        const ruleFindings = evaluation.hits.length === 0 ? [] : this.findingsOf(rule, settings, evaluation, input.item, ref);
+        if (evaluation.needsHuman) {
+          notices[i]?.push({ kind: 'needs-human', item: ref, rule: rule.meta.id, message: evaluation.needsHuman });
+        }
+        findings[i]?.push(...ruleFindings);
+        outcomes[i]?.push({ rule: rule.meta.id, evaluation, findings: ruleFindings });
       }
-      findings.push(...ruleFindings);
-      outcomes.push({ rule: rule.meta.id, evaluation, findings: ruleFindings });
     }
-    return new LazyEvaluation(findings, notices, outcomes);
+    return items.map((_, i) => new LazyEvaluation(findings[i] ?? [], notices[i] ?? [], outcomes[i] ?? []));
+  }
+
+  /** The findings for one rule's hits on one item, with the actions the council's settings decide. */
+  private findingsOf(rule: AnyRule, settings: RuleSettings, evaluation: Evaluation, item: Item, ref: Finding['item']): Finding[] {
+    return evaluation.hits.map((hit) => {
+      const template = rule.meta.messages[hit.messageId] ?? hit.messageId;
+      return {
+        rule: rule.meta.id,
+        severity: settings.configuredSeverity ?? hit.severity ?? settings.severity,
+        clauses: settings.clauses,
+        item: ref,
+        people: hit.people,
+        summary: formatMessage(template, hit.data),
+        actions: decideActions({
+          rule: rule.meta.id,
+          kinds: settings.configuredActions ?? hit.actions ?? rule.meta.defaults.actions,
+          hit,
+          item,
+          directory: this.directory,
+          digestTo: this.digestTo,
+        }),
+        why: hit.evidence,
+        messageId: hit.messageId,
+        ...(hit.private ? { private: true } : {}),
+        ...(hit.topic !== undefined ? { topic: hit.topic } : {}),
+        targets: hit.targets,
+      };
+    });
   }
 
   /** Every rule with settings, in catalogue order, with its context for `now` (built once per `now`). */

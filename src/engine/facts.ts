@@ -44,9 +44,10 @@ export function computeMailFacts(item: MailItem, directory: Directory): MailFact
       blind.add(owner);
     }
   }
+  // One shape for every message's facts (absent ones undefined), not spread together per message.
   return {
-    ...(claimed && !spoofSuspected ? { author: claimed } : {}),
-    ...(authorAddress ? { authorAddress } : {}),
+    author: claimed && !spoofSuspected ? claimed : undefined,
+    authorAddress: authorAddress || undefined,
     spoofSuspected,
     visible,
     blind: [...blind].filter((a) => !visibleSet.has(a)),
@@ -64,8 +65,8 @@ export function computeEventFacts(
   const people = item.attendees.filter((a) => a.cutype !== 'ROOM' && a.cutype !== 'RESOURCE');
   const rooms = item.attendees.filter((a) => a.cutype === 'ROOM' || a.cutype === 'RESOURCE');
   return {
-    ...(organizer ? { organizer } : {}),
-    ...(calendar ? { calendar } : {}),
+    organizer,
+    calendar,
     wards: directory.wardsOf({ categories: item.categories, location: item.location, subject: item.summary }),
     attendees: unique(people.map((a) => a.address)),
     rooms: unique(rooms.map((a) => a.address)),

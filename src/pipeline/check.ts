@@ -23,6 +23,9 @@ export interface CheckOptions {
   onEvaluated?: (item: Item, evaluation: ItemEvaluation) => void;
 }
 
+/** Items judged together (a few dozen: enough to keep each rule warm, few enough to hold little memory). */
+const BATCH = 64;
+
 export function horizonFor(now: string, days: number): { from: string; to: string } {
   const t = Date.parse(now);
   return { from: new Date(t - 31 * 86400_000).toISOString(), to: new Date(t + days * 86400_000).toISOString() };
@@ -39,13 +42,12 @@ export async function checkSource(engine: Engine, source: AsyncIterable<SourceEn
   // An item with nothing to report costs one map entry, so memory grows little with the corpus.
   const firstSeen = { mail: new Map<string, number>(), event: new Map<string, number>() };
   const results = new Map<number, { findings: Finding[]; notices: Notice[] }>();
-  for await (const entry of source) {
-    if (entry.kind === 'problem') {
-      stream.problem(entry.problem);
-      continue;
-    }
-    for (const item of await stream.take(entry)) {
-      const evaluation = engine.evaluate(item, opts.now);
+  // Items are judged a batch at a time (see `Engine.evaluateAll`), in the order they were read.
+  let batch: Item[] = [];
+  const judge = (): void => {
+    const evaluations = engine.evaluateAll(batch, opts.now);
+    batch.forEach((item, i) => {
+      const evaluation = evaluations[i] as ItemEvaluation;
       const seen = firstSeen[item.kind];
       let seq = seen.get(item.key);
       if (seq === undefined) {
@@ -58,8 +60,20 @@ export async function checkSource(engine: Engine, source: AsyncIterable<SourceEn
         results.delete(seq);
       }
       opts.onEvaluated?.(item, evaluation);
+    });
+    batch = [];
+  };
+  for await (const entry of source) {
+    if (entry.kind === 'problem') {
+      stream.problem(entry.problem);
+      continue;
+    }
+    for (const item of await stream.take(entry)) {
+      batch.push(item);
+      if (batch.length >= BATCH) judge();
     }
   }
+  judge();
   const findings: Finding[] = [];
   const notices: Notice[] = [];
   for (const seq of [...results.keys()].sort((a, b) => a - b)) {

@@ -126,52 +126,64 @@ export default defineRule({
     }
 
     const terms = termsFor(ctx.options.extraMarkings);
-    const body = ownTextOf(item);
     const levels = new Set<string>(ctx.options.sensitivities);
-    const sensitivity: Evidence | undefined = levels.has(item.sensitivity)
-      ? { kind: 'fact', text: `Sensitivity: ${capitalise(item.sensitivity)} (message header)`, field: 'sensitivity' }
-      : undefined;
-    const markings = [sensitivity, labelMarking(item.labels, terms), subjectMarking(item.subject, terms), firstLineMarking(body, terms)].filter(
-      (e): e is Evidence => e !== undefined,
-    );
-    // What a forward forwards is read too, and in any message the council's own earlier mail in it
-    // (an Outlook forward under a new subject looks like a reply); not another sender's message a
-    // reply quotes back to them.
-    if (markings.length === 0 && item.hasForwardedContent) {
-      const forward = isForwardSubject(item.subject) || hasForwardMarker(item.text);
-      const blocks = forwardedBlocks(item.text).filter((b) => forward || fromCouncil(b.headers.get('from'), dir));
-      const forwarded = forwardedMarking(blocks, terms);
-      if (forwarded) markings.push(forwarded);
-    }
-    const first = markings[0];
-    if (first === undefined) {
+    const trusted = ctx.options.trustedDomains;
+    const recipients = recipientsOf(mail);
+    const outside = recipients.filter((r) => !dir.isInternal(r.address) && !dir.isService(r.address) && !onDomain(r.address, trusted));
+    /** What marks the message confidential, strongest first (read only when it matters: mail sent outside, or an explanation). */
+    const markingsOf = (): Evidence[] => {
+      const body = ownTextOf(item);
+      const sensitivity: Evidence | undefined = levels.has(item.sensitivity)
+        ? { kind: 'fact', text: `Sensitivity: ${capitalise(item.sensitivity)} (message header)`, field: 'sensitivity' }
+        : undefined;
+      const markings = [sensitivity, labelMarking(item.labels, terms), subjectMarking(item.subject, terms), firstLineMarking(body, terms)].filter(
+        (e): e is Evidence => e !== undefined,
+      );
+      // What a forward forwards is read too, and in any message the council's own earlier mail in it
+      // (an Outlook forward under a new subject looks like a reply); not another sender's message a
+      // reply quotes back to them.
+      if (markings.length === 0 && item.hasForwardedContent) {
+        const forward = isForwardSubject(item.subject) || hasForwardMarker(item.text);
+        const blocks = forwardedBlocks(item.text).filter((b) => forward || fromCouncil(b.headers.get('from'), dir));
+        const forwarded = forwardedMarking(blocks, terms);
+        if (forwarded) markings.push(forwarded);
+      }
+      return markings;
+    };
+    const notMarked = (): string => {
+      const mention = unmarkedMention(item.subject, terms) ?? unmarkedMention(ownTextOf(item), terms);
+      const personal = item.sensitivity === 'personal' && !levels.has('personal') ? '; Sensitivity: Personal marks a personal message, not a confidential one' : '';
+      const words = mention ? `; the wording “${mention}” is ordinary text, not a marking` : '';
+      return `the message from ${author.name} is not marked confidential (no Sensitivity header, label, or marking in the subject or first line, nor in a message it forwards)${personal}${words}`;
+    };
+
+    if (outside.length === 0) {
+      // Nothing went outside: whether it was marked matters only to explain the verdict, when asked.
       return {
         hits: [],
-        // Explained only when asked (`wardwatch explain`): finding the wording that is not a marking reads the whole text.
         get reason(): string {
-          const mention = unmarkedMention(item.subject, terms) ?? unmarkedMention(body, terms);
-          const personal = item.sensitivity === 'personal' && !levels.has('personal')
-            ? '; Sensitivity: Personal marks a personal message, not a confidential one'
+          const first = markingsOf()[0];
+          if (first === undefined) return notMarked();
+          const trustedNote = recipients.some((r) => !dir.isInternal(r.address) && onDomain(r.address, trusted))
+            ? ' or on a domain the council trusts with confidential mail'
             : '';
-          const words = mention ? `; the wording “${mention}” is ordinary text, not a marking` : '';
-          return `the message from ${author.name} is not marked confidential (no Sensitivity header, label, or marking in the subject or first line, nor in a message it forwards)${personal}${words}`;
+          return `${author.name}'s message is marked ${markingLabel(first, item.sensitivity)}, but every recipient is on the council's domains${trustedNote}`;
         },
       };
     }
 
-    const trusted = ctx.options.trustedDomains;
-    const recipients = recipientsOf(mail);
-    const outside = recipients.filter((r) => !dir.isInternal(r.address) && !dir.isService(r.address) && !onDomain(r.address, trusted));
-    const marking = markingLabel(first, item.sensitivity);
-    if (outside.length === 0) {
-      const trustedNote = recipients.some((r) => !dir.isInternal(r.address) && onDomain(r.address, trusted))
-        ? ' or on a domain the council trusts with confidential mail'
-        : '';
+    const markings = markingsOf();
+    const first = markings[0];
+    if (first === undefined) {
+      // Explained only when asked (`wardwatch explain`): finding the wording that is not a marking reads the whole text.
       return {
         hits: [],
-        reason: `${author.name}'s message is marked ${marking}, but every recipient is on the council's domains${trustedNote}`,
+        get reason(): string {
+          return notMarked();
+        },
       };
     }
+    const marking = markingLabel(first, item.sensitivity);
 
     const described = outside.map((r) => describeOutside(r, dir));
     const involved = outside.map((r) => dir.person(r.address)?.id).filter((id): id is string => id !== undefined && id !== author.id);

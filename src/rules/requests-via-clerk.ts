@@ -80,13 +80,15 @@ export default defineRule({
     });
     const officerNames = andList(officers.map((p) => p.name));
     if (analysis.requests.length === 0) {
-      const factual = analysis.factual.map((e) => e.text);
       return {
         hits: [],
-        reason:
-          factual.length > 0
+        // Explained only when asked: finding the factual phrases reads the text again.
+        get reason(): string {
+          const factual = analysis.factual.map((e) => e.text);
+          return factual.length > 0
             ? `${author.name} asked ${officerNames} a factual question (${quoted(factual)}); no request for work`
-            : `${author.name} wrote to ${officerNames} without a request for work in the message's own text`,
+            : `${author.name} wrote to ${officerNames} without a request for work in the message's own text`;
+        },
       };
     }
 

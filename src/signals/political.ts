@@ -385,6 +385,11 @@ function dedupe(list: readonly Evidence[]): Evidence[] {
  * subject names the matter.
  */
 export function analysePartyWork(subject: string, text: string, signals: PartySignals): PartyWorkAnalysis {
+  const named = contextPatternsOf(signals.parties);
+  // Most messages hold none of the words a party or campaign matter needs: then no request can be
+  // about one, and the rest is worked out only if someone asks (to explain the miss).
+  const anyMatter = phraseFilter([...PARTY_TOPICS, ...signals.extra, ...AMBIGUOUS_CAMPAIGN, ...CAMPAIGN_ACTIVITIES, ...named]);
+  if (!anyMatter.couldHold(subject) && !anyMatter.couldHold(text)) return noMatter(subject, text);
   const civic = civicCampaigns(subject, text);
   const strong = [
     ...PARTY_TOPICS,
@@ -392,8 +397,6 @@ export function analysePartyWork(subject: string, text: string, signals: PartySi
     ...(civic.length === 0 ? AMBIGUOUS_CAMPAIGN : []),
     ...campaignActivities(subject, text, signals.parties, civic),
   ];
-  const named = contextPatternsOf(signals.parties);
-  const requestFilter = phraseFilter(PARTY_WORK_REQUESTS);
   const strongFilter = phraseFilter(strong);
   const namedFilter = phraseFilter(named);
   const subjectTopics = [...phrasesIn(strongFilter, subject, strong, 'subject'), ...phrasesIn(namedFilter, subject, named, 'subject')];
@@ -402,23 +405,8 @@ export function analysePartyWork(subject: string, text: string, signals: PartySi
   const strongBy = strongFilter.mayMatchAny(parts) ? parts.map((s) => phrasesIn(strongFilter, s, strong, 'body')) : parts.map(() => []);
   const namedBy = namedFilter.mayMatchAny(parts) ? parts.map((s) => phrasesIn(namedFilter, s, named, 'body')) : parts.map(() => []);
   const mentions = dedupe([...subjectTopics, ...strongBy.flat(), ...namedBy.flat()]);
-  const requestsIn = (): Evidence[][] =>
-    requestFilter.mayMatchAny(parts) ? parts.map((s) => phrasesIn(requestFilter, s, PARTY_WORK_REQUESTS, 'body')) : parts.map(() => []);
-  if (mentions.length === 0) {
-    // No party or campaign matter anywhere: no request can be about one. The requests are looked
-    // for only if someone asks (to explain the miss).
-    let requests: Evidence[] | undefined;
-    return {
-      topics: [],
-      get requests(): Evidence[] {
-        requests ??= dedupe(requestsIn().flat());
-        return requests;
-      },
-      mentions,
-      civic,
-    };
-  }
-  const requestsBy = requestsIn();
+  if (mentions.length === 0) return noMatter(subject, text, civic);
+  const requestsBy = requestsIn(parts);
   const requests = dedupe(requestsBy.flat());
 
   for (let i = 0; i < parts.length; i += 1) {
@@ -436,10 +424,50 @@ export function analysePartyWork(subject: string, text: string, signals: PartySi
   return { topics: [], requests, mentions, civic };
 }
 
+/** Every request for work, sentence by sentence. */
+function requestsIn(parts: readonly string[]): Evidence[][] {
+  const filter = phraseFilter(PARTY_WORK_REQUESTS);
+  return filter.mayMatchAny(parts) ? parts.map((s) => phrasesIn(filter, s, PARTY_WORK_REQUESTS, 'body')) : parts.map(() => []);
+}
+
+/**
+ * The analysis of a message with no party or campaign matter: no request can be about one. The
+ * requests and civic campaigns are looked for only if someone asks (to explain the miss).
+ */
+function noMatter(subject: string, text: string, civicFound?: Evidence[]): PartyWorkAnalysis {
+  let requests: Evidence[] | undefined;
+  let civic = civicFound;
+  return {
+    topics: [],
+    get requests(): Evidence[] {
+      requests ??= dedupe(requestsIn(sentences(text)).flat());
+      return requests;
+    },
+    mentions: [],
+    get civic(): Evidence[] {
+      civic ??= civicCampaigns(subject, text);
+      return civic;
+    },
+  };
+}
+
 /** Party or campaign business being organised in the subject or own text. */
 export function findPartyBusiness(subject: string, text: string, signals: PartySignals): { phrases: Evidence[]; civic: Evidence[] } {
+  const business = businessPatternsOf(signals.parties);
+  const any = phraseFilter([...PARTY_BUSINESS, ...business, ...signals.extra, ...CAMPAIGN_ACTIVITIES]);
+  if (!any.couldHold(subject) && !any.couldHold(text)) {
+    // None of the words party business needs: the civic campaigns only if someone asks.
+    let civic: Evidence[] | undefined;
+    return {
+      phrases: [],
+      get civic(): Evidence[] {
+        civic ??= civicCampaigns(subject, text);
+        return civic;
+      },
+    };
+  }
   const civic = civicCampaigns(subject, text);
-  const patterns = [...PARTY_BUSINESS, ...businessPatternsOf(signals.parties), ...signals.extra, ...campaignActivities(subject, text, signals.parties, civic)];
+  const patterns = [...PARTY_BUSINESS, ...business, ...signals.extra, ...campaignActivities(subject, text, signals.parties, civic)];
   const filter = phraseFilter(patterns);
   const phrases = dedupe([...phrasesIn(filter, subject, patterns, 'subject'), ...phrasesIn(filter, text, patterns, 'body')]);
   return { phrases, civic };

@@ -162,10 +162,26 @@ export function analyseRequests(
   extra: { request?: readonly PhrasePattern[]; factual?: readonly PhrasePattern[] } = {},
   field = 'body',
 ): RequestAnalysis {
-  const factual = allMatches(text, [...FACTUAL_PATTERNS, ...(extra.factual ?? [])]);
-  const requests = allMatches(text, [...REQUEST_PATTERNS, ...(extra.request ?? [])]).filter(
-    (r) => !factual.some((f) => r.start < f.end && f.start < r.end),
-  );
+  const found = allMatches(text, [...REQUEST_PATTERNS, ...(extra.request ?? [])]);
+  const factualPatterns = [...FACTUAL_PATTERNS, ...(extra.factual ?? [])];
+  if (found.length === 0) {
+    // No request at all: the factual phrases and deadlines are read only if someone asks (to explain).
+    let factual: Evidence[] | undefined;
+    let deadlines: Evidence[] | undefined;
+    return {
+      requests: [],
+      get factual(): Evidence[] {
+        factual ??= toEvidence(allMatches(text, factualPatterns), field);
+        return factual;
+      },
+      get deadlines(): Evidence[] {
+        deadlines ??= toEvidence(allMatches(text, DEADLINE_PATTERNS), field);
+        return deadlines;
+      },
+    };
+  }
+  const factual = allMatches(text, factualPatterns);
+  const requests = found.filter((r) => !factual.some((f) => r.start < f.end && f.start < r.end));
   return {
     requests: toEvidence(requests, field),
     factual: toEvidence(factual, field),

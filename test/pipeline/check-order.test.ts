@@ -11,6 +11,10 @@ import { A, council } from '../support/council.js';
 
 /** Reports one finding for a message only once it has been seen in two mailboxes, and a notice for "notice" subjects. */
 class CopyCountingEngine extends Engine {
+  override evaluateAll(items: readonly Item[], now: string): ItemEvaluation[] {
+    return items.map((item) => this.evaluate(item, now));
+  }
+
   override evaluate(item: Item, _now: string): ItemEvaluation {
     const ref = { kind: item.kind, key: item.key };
     const findings: Finding[] =
@@ -54,6 +58,10 @@ describe('checkSource', () => {
 
   it('drops what an item reported once a later copy reports nothing', async () => {
     class Fickle extends Engine {
+      override evaluateAll(items: readonly Item[], now: string): ItemEvaluation[] {
+        return items.map((item) => this.evaluate(item, now));
+      }
+
       override evaluate(item: Item): ItemEvaluation {
         const ref = { kind: item.kind, key: item.key };
         const once = item.kind === 'mail' && item.copies.length === 1;
