@@ -58,8 +58,8 @@ describe('checkSource', () => {
 
   it('drops what an item reported once a later copy reports nothing', async () => {
     class Fickle extends Engine {
-      override evaluateAll(items: readonly Item[], now: string): ItemEvaluation[] {
-        return items.map((item) => this.evaluate(item, now));
+      override evaluateAll(items: readonly Item[]): ItemEvaluation[] {
+        return items.map((item) => this.evaluate(item));
       }
 
       override evaluate(item: Item): ItemEvaluation {
