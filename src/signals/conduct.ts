@@ -208,7 +208,7 @@ const CLAUSE_BREAKS = new RegExp(CLAUSE_BREAK.source, `${CLAUSE_BREAK.flags}g`);
  * not a letter, digit or space), so a phrase found in any of its clauses is found here too and a
  * sentence without one can be passed over before it is split.
  */
-function walledClauses(sentence: string): string {
+export function walledClauses(sentence: string): string {
   return sentence.replace(CLAUSE_BREAKS, ' \u0000 ');
 }
 
