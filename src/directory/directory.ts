@@ -124,8 +124,9 @@ export class Directory {
         role: p.role,
         wards: [...p.wards],
         titles: [...p.titles],
-        ...(p.party !== undefined ? { party: p.party } : {}),
-        ...(p.manager !== undefined ? { manager: normalizeAddress(p.manager) } : {}),
+        // Every person in one shape (absent values undefined), so code reading people meets one kind of object.
+        party: p.party,
+        manager: p.manager !== undefined ? normalizeAddress(p.manager) : undefined,
       };
       for (const e of emails) this.byAddress.set(e, person);
       return person;
