@@ -101,14 +101,16 @@ export default defineRule({
     }
 
     if (onBehalf.length === 0) {
-      const info = findPhrasesFiltered(body, informationalPatterns(councilName), 'body');
       const personal = obligationsFound.length > 0 ? `; ${quoted(obligationsFound)} does not speak for the Council` : '';
       return {
         hits: [],
-        reason:
-          info.length > 0
+        // Explained only when asked: the informational phrases are read for the explanation alone.
+        get reason(): string {
+          const info = findPhrasesFiltered(body, informationalPatterns(councilName), 'body');
+          return info.length > 0
             ? `${author.name} only informs ${recipients} about the Council's business (${quoted(info)}); nothing is said on the Council's behalf${personal}`
-            : `${author.name} wrote to ${recipients} without speaking on behalf of the Council${personal}`,
+            : `${author.name} wrote to ${recipients} without speaking on behalf of the Council${personal}`;
+        },
       };
     }
     if (isMayor) {

@@ -13,6 +13,8 @@ import { FragmentScan, requiredFragmentsOfAll } from './required-words.js';
 export interface PhraseFilter {
   /** False only when no pattern of the list matches anywhere in `text`. */
   mayMatch(text: string): boolean;
+  /** Where the first match of any pattern of the list starts in `text` (no pattern matches before it), or -1 when none matches. */
+  firstAt(text: string): number;
   /** False only when no pattern of the list matches anywhere in any of `texts` (each read on its own). */
   mayMatchAny(texts: readonly string[]): boolean;
   /**
@@ -147,6 +149,15 @@ class CombinedFilter implements PhraseFilter {
   mayMatch(text: string): boolean {
     for (const re of this.tests) if (re.test(text)) return true;
     return false;
+  }
+
+  firstAt(text: string): number {
+    let first = -1;
+    for (const re of this.tests) {
+      const m = re.exec(text);
+      if (m !== null && (first < 0 || m.index < first)) first = m.index;
+    }
+    return first;
   }
 
   couldHold(text: string): boolean {

@@ -34,12 +34,13 @@ function advance(text: string, index: number, unicode: boolean): number {
 /**
  * Every match of `re` in `text`, exactly as `[...text.matchAll(re)]` would give them for `re`
  * with the `g` flag (whatever `re`'s own flags and `lastIndex`): left to right, an empty match
- * stepping on by one character.
+ * stepping on by one character. With `from`, the search starts there (the text before it is still
+ * seen by lookbehinds): the same matches, when none starts before `from`.
  */
-export function matchesIn(re: RegExp, text: string): RegExpExecArray[] {
+export function matchesIn(re: RegExp, text: string, from = 0): RegExpExecArray[] {
   const { re: g, unicode } = globalCopy(re);
   const out: RegExpExecArray[] = [];
-  g.lastIndex = 0;
+  g.lastIndex = from;
   try {
     for (;;) {
       const m = g.exec(text);

@@ -122,9 +122,11 @@ interface Span {
 
 function allMatches(text: string, patterns: readonly PhrasePattern[]): Span[] {
   const spans: Span[] = [];
-  if (!phraseFilter(patterns).mayMatch(text)) return spans;
+  // No pattern matches before the first match of any of them: each is read from there on.
+  const first = phraseFilter(patterns).firstAt(text);
+  if (first < 0) return spans;
   for (const p of patterns) {
-    for (const m of matchesIn(p.re, text)) {
+    for (const m of matchesIn(p.re, text, first)) {
       const start = m.index;
       spans.push({ start, end: start + m[0].length, text: m[0].replace(/\s+/g, ' ').trim() });
     }

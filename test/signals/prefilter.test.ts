@@ -98,6 +98,26 @@ describe('phraseFilter', () => {
     expect(hits).toBeLessThan(texts.length);
   });
 
+  it.each(Object.entries(GROUPS))('finds where the first match of the %s patterns starts, and never passes over a text holding one', (_name, patterns) => {
+    const filter = phraseFilter(patterns);
+    let found = 0;
+    for (const text of texts) {
+      const starts = patterns.map((p) => new RegExp(p.re.source, p.re.flags.replace(/[gy]/g, '')).exec(text)?.index).filter((i) => i !== undefined);
+      const expected = starts.length > 0 ? Math.min(...starts) : -1;
+      if (expected >= 0) found += 1;
+      expect(filter.firstAt(text), JSON.stringify(text)).toBe(expected);
+      if (expected >= 0) expect(filter.couldHold(text), JSON.stringify(text)).toBe(true);
+    }
+    expect(found).toBeGreaterThan(0);
+  });
+
+  it('gives the first match of any pattern, however far into the text', () => {
+    const text = 'Dear Sam, thank you. When is the next meeting? Could you please arrange a skip by Friday?';
+    expect(phraseFilter(REQUEST_PATTERNS).firstAt(text)).toBe(text.indexOf('Could'));
+    expect(phraseFilter(FACTUAL_PATTERNS).firstAt(text)).toBe(text.indexOf('When'));
+    expect(phraseFilter(REQUEST_PATTERNS).firstAt('Thank you.')).toBe(-1);
+  });
+
   it.each(Object.entries(GROUPS))('answers for several texts at once exactly as the %s patterns on each text', (_name, patterns) => {
     const filter = phraseFilter(patterns);
     const pick = rng(5);

@@ -34,6 +34,12 @@ describe('matchesIn', () => {
     expect(re.lastIndex).toBe(5);
   });
 
+  it('from a position, gives the matches that start there or later, lookbehinds still seeing what is before', () => {
+    expect(matchesIn(/o/, 'foo boo', 3).map((m) => m.index)).toEqual([5, 6]);
+    expect(matchesIn(/(?<=b)o/, 'foo boo', 5).map((m) => m.index)).toEqual([5]);
+    expect(matchesIn(/o/, 'foo boo', 0)).toEqual(matchesIn(/o/, 'foo boo'));
+  });
+
   it('can be called again while its results are still being read', () => {
     const re = /\w+/;
     const outer = matchesIn(re, 'one two');
