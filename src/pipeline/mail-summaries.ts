@@ -96,6 +96,11 @@ export class MailSummaries {
     return this.compact.size + this.whole.size;
   }
 
+  /** How many items are kept whole, not compacted (for tests and diagnostics: parsed and merged messages never should be). */
+  get keptWhole(): number {
+    return this.whole.size;
+  }
+
   /** Keep `item` without its text and attachments (they are given back empty). */
   set(item: MailItem): void {
     const compact = this.shrink(item);
@@ -149,9 +154,6 @@ export class MailSummaries {
   /** The compact form, or undefined when the item has a shape this store does not know. */
   private shrink(item: MailItem): CompactMail | undefined {
     if (!inUsualOrder(item)) return undefined;
-    if ('sender' in item && item.sender === undefined) return undefined;
-    if ('date' in item && item.date === undefined) return undefined;
-    if ('inReplyTo' in item && item.inReplyTo === undefined) return undefined;
     const lists = [item.from, item.replyTo, item.to, item.cc, item.bcc, item.forwardedAuthors];
     if (!lists.every((list) => list.every(isPlainAddress))) return undefined;
     if (item.sender !== undefined && !isPlainAddress(item.sender)) return undefined;

@@ -121,19 +121,22 @@ interface Quantifier {
   repeats: boolean;
 }
 
-/** The ASCII letter and digit ranges as a class body may write them. */
-const UPPER = ['A-Z', '\\u0041-\\u005A'];
-const LOWER = ['a-z', '\\u0061-\\u007A'];
-const DIGITS = ['0-9', '\\u0030-\\u0039', '\\d'];
+/** What the scan's `(?<![A-Za-z])` refuses before a word under the `iu` flags: the ASCII letters, the Kelvin sign and long s. */
+const GUARDED_LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz\u212A\u017F';
 
 class SourceReader {
   private i = 0;
 
+  private readonly unicode: boolean;
+  private readonly caseSensitive: boolean;
+
   constructor(
     private readonly source: string,
-    private readonly unicode: boolean,
-    private readonly caseSensitive: boolean,
-  ) {}
+    private readonly flags: string,
+  ) {
+    this.unicode = flags.includes('u');
+    this.caseSensitive = !flags.includes('i');
+  }
 
   /** The requirement of the whole source; throws on syntax this reader does not know. */
   read(): Required | undefined {
@@ -300,20 +303,28 @@ class SourceReader {
     return guard === undefined ? { required, lookaround } : { required, lookaround, guard };
   }
 
-  /** The guard a negative lookbehind of `body` makes, when `body` is one class holding the ASCII letters (and digits). */
+  /**
+   * The guard a negative lookbehind of `body` makes, when `body` is one class that (under the
+   * pattern's own flags) holds every character the scan's guard refuses: the ASCII letters with
+   * the Kelvin sign and long s (which a case-insensitive scan counts as K and s), and for `alnum`
+   * the digits too. Judged by trying the class itself, not by how it is written.
+   */
   private letterGuard(body: string): WordStart | undefined {
     if (!body.startsWith('[') || body.startsWith('[^') || !body.endsWith(']')) return undefined;
     const inner = body.slice(1, -1);
-    // One class only: no unescaped `]` inside.
+    // One class only: no unescaped `[` or `]` inside.
     for (let k = 0; k < inner.length; k++) {
       if (inner[k] === '\\') k++;
       else if (inner[k] === ']' || inner[k] === '[') return undefined;
     }
-    const letters = this.unicode && inner.includes('\\p{L}');
-    const digits = this.unicode && inner.includes('\\p{N}');
-    const has = (forms: readonly string[]): boolean => forms.some((f) => inner.includes(f));
-    if (!(letters || (has(UPPER) && has(LOWER)))) return undefined;
-    return digits || has(DIGITS) ? 'alnum' : 'letter';
+    let cls: RegExp;
+    try {
+      cls = new RegExp(`^${body}$`, this.flags.replace(/[gyd]/g, ''));
+    } catch {
+      return undefined;
+    }
+    if (![...GUARDED_LETTERS].every((c) => cls.test(c))) return undefined;
+    return [...'0123456789'].every((c) => cls.test(c)) ? 'alnum' : 'letter';
   }
 
   private skipClass(): void {
@@ -330,17 +341,24 @@ class SourceReader {
     throw new Error('unterminated character class');
   }
 
+  /** Past an escape. Outside the `u` flag an escape that is not well formed stands for its letter (or `\\c` for a backslash). */
   private skipEscape(): void {
     const next = this.peek(1);
     this.i += 2;
-    if ((next === 'p' || next === 'P' || next === 'u') && this.peek() === '{') {
+    const hex = (n: number): boolean => /^[0-9A-Fa-f]+$/.test(this.source.slice(this.i, this.i + n)) && this.i + n <= this.source.length;
+    if ((next === 'p' || next === 'P' || next === 'u') && this.unicode && this.peek() === '{') {
       const close = this.source.indexOf('}', this.i);
       if (close < 0) throw new Error('unterminated escape');
       this.i = close + 1;
-    } else if (next === 'u') this.i += 4;
-    else if (next === 'x') this.i += 2;
-    else if (next === 'c') this.i += 1;
-    else if (next === 'k' && this.peek() === '<') {
+    } else if (next === 'u') {
+      if (hex(4)) this.i += 4;
+    } else if (next === 'x') {
+      if (hex(2)) this.i += 2;
+    } else if (next === 'c') {
+      // A control letter; otherwise the backslash is itself and the "c" is read next.
+      if (/[A-Za-z]/.test(this.peek())) this.i += 1;
+      else this.i -= 1;
+    } else if (next === 'k' && this.peek() === '<') {
       const close = this.source.indexOf('>', this.i);
       if (close < 0) throw new Error('unterminated group name');
       this.i = close + 1;
@@ -382,7 +400,7 @@ export function requiredFragments(re: RegExp): Required | undefined {
   let req: Required | undefined;
   if (!re.flags.includes('v')) {
     try {
-      req = new SourceReader(re.source, re.flags.includes('u'), !re.flags.includes('i')).read();
+      req = new SourceReader(re.source, re.flags).read();
     } catch {
       req = undefined;
     }

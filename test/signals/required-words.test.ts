@@ -70,6 +70,19 @@ describe('requiredFragments reads what every match must hold', () => {
     expect(requiredFragmentsOfAll([/canvass/i, /canvassing\s+rota/i])?.map(fragmentSource)).toEqual(['canvass']);
   });
 
+  test.each<[string, RegExp[], string]>([
+    ['an \\x that is not a hex escape, outside the u flag', [/\x|foo/], 'x'],
+    ['a \\u that is not a code escape, outside the u flag', [/\u|abcdefg/], 'u'],
+    ['a \\c with no control letter (a backslash, then c)', [/\c|foo/], '\\c'],
+    ['an ASCII-only guard under i without u, before the Kelvin sign', [/(?<![A-Za-z])foo/i], '\u212Afoo'],
+    ['an ASCII-only guard under i without u, before long s', [/(?<![A-Za-z])foo/i], '\u017Ffoo'],
+    ['a class written with ranges that only look like A-Z', [/(?<![0-A-Za-z])foo/], 'Bfoo'],
+    ['a case-sensitive word and a case-insensitive one inside it', [/(?<![A-Za-z])Foo/u, /(?<![A-Za-z])fo/iu], '\u017FFoo'],
+  ])('is never fooled by %s', (_name, res, text) => {
+    expect(res.some((re) => re.test(text))).toBe(true);
+    expect(phraseFilter(res.map((re) => ({ label: 'x', re }))).couldHold(text)).toBe(true);
+  });
+
   test('an empty list can hold nothing; a list needing nothing could hold anything', () => {
     expect(phraseFilter([]).couldHold('anything at all')).toBe(false);
     expect(phraseFilter([{ label: 'x', re: /\d+/ }]).couldHold('no digits')).toBe(true);
