@@ -71,8 +71,8 @@ describe('requiredFragments reads what every match must hold', () => {
   });
 
   test.each<[string, RegExp[], string]>([
-    ['an \\x that is not a hex escape, outside the u flag', [/\x|foo/], 'x'],
-    ['a \\u that is not a code escape, outside the u flag', [/\u|abcdefg/], 'u'],
+    ['an \\x that is not a hex escape, outside the u flag', [new RegExp('\\x|foo')], 'x'],
+    ['a \\u that is not a code escape, outside the u flag', [new RegExp('\\u|abcdefg')], 'u'],
     ['a \\c with no control letter (a backslash, then c)', [/\c|foo/], '\\c'],
     ['an ASCII-only guard under i without u, before the Kelvin sign', [/(?<![A-Za-z])foo/i], '\u212Afoo'],
     ['an ASCII-only guard under i without u, before long s', [/(?<![A-Za-z])foo/i], '\u017Ffoo'],
