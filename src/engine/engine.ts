@@ -124,6 +124,7 @@ export class Engine {
     return this.calendars.get(calendarId)?.role === 'room';
   }
 
+  /** Every rule's judgement of one item at `now`: its findings, notices and (when read) each rule's verdict. */
   evaluate(item: Item, now: string): ItemEvaluation {
     return this.evaluateAll([item], now)[0] as ItemEvaluation;
   }

@@ -26,7 +26,7 @@
  * classes, `.`, other escapes (`\p{…}`, `\u…`, `\d`), anchors, other lookarounds, back references
  * and any non-ASCII character — ends a run of literal text and requires nothing itself. A branch
  * that requires nothing makes its whole alternation require nothing, and then so does the pattern
- * (`undefined`: any text may match).
+ * (`undefined`, and then any text may match).
  */
 import { escapeRegExp } from './regex.js';
 
