@@ -8,7 +8,7 @@ import { buildElectionCalendar } from '../elections/pre-election.js';
 import type { ElectionCalendar } from '../elections/types.js';
 import type { Item } from '../items/types.js';
 import { allRules, type AnyRule } from '../rules/index.js';
-import type { Council, Evaluation, RuleContext, RuleInput } from '../rules/types.js';
+import { NOT_ITS_KIND, type Council, type Evaluation, type RuleContext, type RuleInput } from '../rules/types.js';
 import { decideActions } from './decide.js';
 import { computeEventFacts, computeMailFacts } from './facts.js';
 import { resolveRuleSettings, type ProfileClauses, type RuleSettings } from './rule-settings.js';
@@ -46,7 +46,7 @@ export interface ItemEvaluation {
 interface Outcome {
   rule: RuleId;
   /** Undefined for a rule the council turned off. */
-  evaluation?: Evaluation;
+  evaluation: Evaluation | undefined;
   findings: Finding[];
 }
 
@@ -67,6 +67,19 @@ function verdictOf(o: Outcome): RuleVerdict {
   return verdict;
 }
 
+/**
+ * Whether a rule judges items of this kind. A mail rule is never shown an event, nor an event rule
+ * mail: the answer is known without it, and each rule's compiled code then sees one kind of item.
+ */
+function judges(rule: AnyRule, item: Item): boolean {
+  return rule.meta.kind === 'mail+event' || rule.meta.kind === item.kind;
+}
+
+/** What a rule says of an item of the other kind (the same as its own first check would say). */
+function notItsKind(rule: AnyRule): Evaluation {
+  return { hits: [], reason: rule.meta.kind === 'event' ? NOT_ITS_KIND.event : NOT_ITS_KIND.mail };
+}
+
 /** The evaluation of one item, its verdicts built on first reading. */
 class LazyEvaluation implements ItemEvaluation {
   private built: RuleVerdict[] | undefined;
@@ -84,6 +97,15 @@ class LazyEvaluation implements ItemEvaluation {
   toJSON(): { findings: Finding[]; verdicts: RuleVerdict[]; notices: Notice[] } {
     return { findings: this.findings, verdicts: this.verdicts, notices: this.notices };
   }
+}
+
+/** One item while the rules judge it: its input, and what they have said so far. */
+interface Judged {
+  input: RuleInput;
+  ref: Finding['item'];
+  findings: Finding[];
+  notices: Notice[];
+  outcomes: Outcome[];
 }
 
 /** A rule with its settings and the context it is given, ready to run. */
@@ -136,42 +158,52 @@ export class Engine {
    * other fifteen rules (and, in a pass over a source, by the parser) before their next turn.
    */
   evaluateAll(items: readonly Item[], now: string): ItemEvaluation[] {
-    const inputs: RuleInput[] = items.map((item) =>
-      item.kind === 'mail' ? { item, facts: computeMailFacts(item, this.directory) } : { item, facts: computeEventFacts(item, this.directory, this.calendars) },
-    );
-    const refs: Finding['item'][] = items.map((item) => ({ kind: item.kind, key: item.key }));
-    const notices: Notice[][] = inputs.map((input, i) => {
-      const ref = refs[i] as Finding['item'];
-      if (input.item.kind !== 'mail' || !('spoofSuspected' in input.facts) || !input.facts.spoofSuspected) return [];
-      const who = this.directory.person(input.facts.authorAddress);
-      return [
-        {
-          kind: 'possible-spoofing',
-          item: ref,
-          message: `Message claims to be from ${who?.name ?? input.facts.authorAddress ?? 'a council address'} but ${input.item.authentication.detail}: possible spoofing. Nothing is done in that person's name.`,
-        },
-      ];
-    });
-    const outcomes: Outcome[][] = items.map(() => []);
-    const findings: Finding[][] = items.map(() => []);
-    for (const { rule, settings, ctx } of this.rulesAt(now)) {
-      for (let i = 0; i < inputs.length; i++) {
-        const input = inputs[i] as RuleInput;
-        const ref = refs[i] as Finding['item'];
+    // Plain loops over one kind of record: this runs for every item, and V8 compiles it once
+    // rather than again each time an empty list and a full one reach the same line.
+    const rules = this.rulesAt(now);
+    const judged: Judged[] = [];
+    for (const item of items) judged.push(this.judgedOf(item));
+    for (const { rule, settings, ctx } of rules) {
+      const id = rule.meta.id;
+      for (const j of judged) {
         if (!ctx) {
-          outcomes[i]?.push({ rule: rule.meta.id, findings: [] });
+          j.outcomes.push({ rule: id, evaluation: undefined, findings: [] });
           continue;
         }
-        const evaluation = rule.evaluate(input, ctx);
-        const ruleFindings = evaluation.hits.length === 0 ? [] : this.findingsOf(rule, settings, evaluation, input.item, ref);
-        if (evaluation.needsHuman) {
-          notices[i]?.push({ kind: 'needs-human', item: ref, rule: rule.meta.id, message: evaluation.needsHuman });
+        const evaluation = judges(rule, j.input.item) ? rule.evaluate(j.input, ctx) : notItsKind(rule);
+        const ruleFindings: Finding[] = [];
+        if (evaluation.hits.length > 0) {
+          for (const finding of this.findingsOf(rule, settings, evaluation, j.input.item, j.ref)) {
+            ruleFindings.push(finding);
+            j.findings.push(finding);
+          }
         }
-        findings[i]?.push(...ruleFindings);
-        outcomes[i]?.push({ rule: rule.meta.id, evaluation, findings: ruleFindings });
+        if (evaluation.needsHuman) {
+          j.notices.push({ kind: 'needs-human', item: j.ref, rule: id, message: evaluation.needsHuman });
+        }
+        j.outcomes.push({ rule: id, evaluation, findings: ruleFindings });
       }
     }
-    return items.map((_, i) => new LazyEvaluation(findings[i] ?? [], notices[i] ?? [], outcomes[i] ?? []));
+    const out: ItemEvaluation[] = [];
+    for (const j of judged) out.push(new LazyEvaluation(j.findings, j.notices, j.outcomes));
+    return out;
+  }
+
+  /** An item's facts and reference, with empty lists for what the rules will say of it. */
+  private judgedOf(item: Item): Judged {
+    const input: RuleInput =
+      item.kind === 'mail' ? { item, facts: computeMailFacts(item, this.directory) } : { item, facts: computeEventFacts(item, this.directory, this.calendars) };
+    const ref: Finding['item'] = { kind: item.kind, key: item.key };
+    const notices: Notice[] = [];
+    if (input.item.kind === 'mail' && 'spoofSuspected' in input.facts && input.facts.spoofSuspected) {
+      const who = this.directory.person(input.facts.authorAddress);
+      notices.push({
+        kind: 'possible-spoofing',
+        item: ref,
+        message: `Message claims to be from ${who?.name ?? input.facts.authorAddress ?? 'a council address'} but ${input.item.authentication.detail}: possible spoofing. Nothing is done in that person's name.`,
+      });
+    }
+    return { input, ref, findings: [], notices, outcomes: [] };
   }
 
   /** The findings for one rule's hits on one item, with the actions the council's settings decide. */

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
 import type { RuleContext } from './types.js';
-import { defineRule } from './types.js';
+import { defineRule, NOT_ITS_KIND } from './types.js';
 import { fact } from '../signals/match.js';
 import { andList, classifyEvent, formatWhen, isEventInput, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
 
@@ -37,7 +37,7 @@ export default defineRule<Options>({
     },
   },
   evaluate(input, ctx: RuleContext<Options>) {
-    if (!isEventInput(input)) return { hits: [], reason: 'applies to events only' };
+    if (!isEventInput(input)) return { hits: [], reason: NOT_ITS_KIND.event };
     const { item, facts } = input;
     const { directory } = ctx;
 

@@ -1,5 +1,5 @@
 /** What every mail rule checks first: that the item is mail, and that it may be spoofed. */
-import type { Evaluation, MailRuleInput, RuleInput } from './types.js';
+import { NOT_ITS_KIND, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
 
 export function isMail(input: RuleInput): input is MailRuleInput {
   return input.item.kind === 'mail';
@@ -10,7 +10,7 @@ export function isMail(input: RuleInput): input is MailRuleInput {
  * claimed sender (possible spoofing: nothing is done in that person's name).
  */
 export function mailInput(input: RuleInput): MailRuleInput | Evaluation {
-  if (!isMail(input)) return { hits: [], reason: 'applies to mail only' };
+  if (!isMail(input)) return { hits: [], reason: NOT_ITS_KIND.mail };
   if (input.facts.spoofSuspected) {
     return {
       hits: [],

@@ -10,7 +10,7 @@ import { nameTokens, type Directory, type Person } from '../directory/directory.
 import type { EventItem } from '../items/types.js';
 import { letterRegExp } from '../signals/letters.js';
 import type { EventFacts, Evidence, RuleContext } from './types.js';
-import { defineRule } from './types.js';
+import { defineRule, NOT_ITS_KIND } from './types.js';
 import { fact } from '../signals/match.js';
 import {
   andList,
@@ -127,7 +127,7 @@ export default defineRule<Options>({
     },
   },
   evaluate(input, ctx: RuleContext<Options>) {
-    if (!isEventInput(input)) return { hits: [], reason: 'applies to events only' };
+    if (!isEventInput(input)) return { hits: [], reason: NOT_ITS_KIND.event };
     const { item, facts } = input;
     const { directory } = ctx;
     const tz = ctx.council.timezone;

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Directory, Person } from '../directory/directory.js';
 import type { EventItem } from '../items/types.js';
 import type { EventFacts, RuleContext } from './types.js';
-import { defineRule } from './types.js';
+import { defineRule, NOT_ITS_KIND } from './types.js';
 import { fact } from '../signals/match.js';
 import {
   andList,
@@ -60,7 +60,7 @@ export default defineRule<Options>({
     },
   },
   evaluate(input, ctx: RuleContext<Options>) {
-    if (!isEventInput(input)) return { hits: [], reason: 'applies to events only' };
+    if (!isEventInput(input)) return { hits: [], reason: NOT_ITS_KIND.event };
     const { item, facts } = input;
     const { directory } = ctx;
     const tz = ctx.council.timezone;

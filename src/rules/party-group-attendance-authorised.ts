@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
 import type { EventItem } from '../items/types.js';
 import type { EventFacts, Evidence, Hit, RuleContext } from './types.js';
-import { defineRule } from './types.js';
+import { defineRule, NOT_ITS_KIND } from './types.js';
 import { fact } from '../signals/match.js';
 import { andList, classifyEvent, formatWhen, isEventInput, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
 
@@ -55,7 +55,7 @@ export default defineRule<Options>({
     },
   },
   evaluate(input, ctx: RuleContext<Options>) {
-    if (!isEventInput(input)) return { hits: [], reason: 'applies to events only' };
+    if (!isEventInput(input)) return { hits: [], reason: NOT_ITS_KIND.event };
     const { item, facts } = input;
     const { directory } = ctx;
 

@@ -25,6 +25,15 @@ export interface RuleMeta<O = Record<string, unknown>> {
   messages: Record<string, string>;
 }
 
+/**
+ * What a rule says of an item it does not judge: a mail rule of an event, an event rule of mail.
+ * The engine gives this without calling the rule (each rule then only ever sees one kind of item).
+ */
+export const NOT_ITS_KIND = {
+  mail: 'applies to mail only',
+  event: 'applies to events only',
+} as const;
+
 /** Why a rule fired: each phrase or fact that made it fire, so a clerk can judge it. */
 export interface Evidence {
   kind: 'phrase' | 'fact';

@@ -67,6 +67,40 @@ describe('Engine.evaluateAll', () => {
     expect(one.some((e) => e.findings.length > 0)).toBe(true);
   });
 
+  test('shows a rule only the kind of item it judges, and says for it what the rule itself would say', async () => {
+    const engine = demoEngine();
+    const items = await itemsOf(engine, path.join(root, 'config/demo/source'));
+    expect(items.some((i) => i.kind === 'mail')).toBe(true);
+    expect(items.some((i) => i.kind === 'event')).toBe(true);
+    const seen = new Map<string, Set<string>>();
+    const watched = engine.rules.map((rule) => ({
+      ...rule,
+      evaluate: (input: Parameters<typeof rule.evaluate>[0], ctx: Parameters<typeof rule.evaluate>[1]) => {
+        const kinds = seen.get(rule.meta.id) ?? new Set<string>();
+        kinds.add(input.item.kind);
+        seen.set(rule.meta.id, kinds);
+        return rule.evaluate(input, ctx);
+      },
+    }));
+    const watching = new Engine(engine.config, { rules: watched });
+    const verdicts = watching.evaluateAll(items, NOW).map((e) => e.verdicts);
+    for (const rule of engine.rules) {
+      const kinds = [...(seen.get(rule.meta.id) ?? [])].sort();
+      expect(kinds, rule.meta.id).toEqual(rule.meta.kind === 'mail+event' ? ['event', 'mail'] : [rule.meta.kind]);
+    }
+    // The reason given for an item of the other kind is the rule's own, word for word.
+    items.forEach((item, i) => {
+      for (const verdict of verdicts[i] ?? []) {
+        const rule = engine.rules.find((r) => r.meta.id === verdict.rule);
+        if (!rule || rule.meta.kind === 'mail+event' || rule.meta.kind === item.kind) continue;
+        const ctx = { directory: engine.directory, elections: engine.elections, council: engine.config.council, calendars: engine.calendars, now: NOW, options: {} };
+        const own = rule.evaluate({ item, facts: {} } as Parameters<typeof rule.evaluate>[0], ctx as Parameters<typeof rule.evaluate>[1]);
+        expect(verdict.reason).toBe(own.reason);
+        expect(verdict.fired).toBe(false);
+      }
+    });
+  });
+
   test('an empty batch gives nothing', () => {
     expect(demoEngine().evaluateAll([], NOW)).toEqual([]);
   });

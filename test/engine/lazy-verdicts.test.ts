@@ -11,7 +11,8 @@ describe('verdicts worked out when read', () => {
   it('a rule explains a miss only when its verdict\'s reason is read, and once', () => {
     let explained = 0;
     const quiet: Rule<unknown> = {
-      meta: { ...(allRules[0] as Rule<unknown>).meta },
+      // An event rule's meta: the engine shows a rule only the kind of item it judges.
+      meta: { ...(allRules.find((r) => r.meta.kind === 'event') as Rule<unknown>).meta },
       evaluate: () => ({
         hits: [],
         get reason(): string {
