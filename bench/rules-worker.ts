@@ -9,9 +9,9 @@
  * resident set (`maxRSS`, which Node reports in kilobytes), not a sample.
  *
  * With a pass count above 1 (`rules-worker DIR rules 3`) the same engine reads the source again,
- * each pass as new items, and the figures of the last pass are printed too: by then V8 has
- * compiled the code that runs for every item, so it shows what a long-running process pays per
- * item, without the one-off cost of compiling.
+ * each pass as new items, and the CPU time of the last pass is printed too: by the fourth pass V8
+ * has compiled most of the code that runs for every item, so it shows roughly what a long-running
+ * process pays per item, without the one-off cost of compiling.
  */
 // First, before anything else is loaded: the V8 settings the product runs with (bin/wardwatch.js does the same).
 import '../src/runtime/heap-tuning.js';
