@@ -10,7 +10,7 @@ import { forwardedBlocks, hasForwardMarker, isForwardSubject, parseAuthorLine } 
 import { firstLineMarking, forwardedMarking, labelMarking, markingTerms, subjectMarking, unmarkedMention, type MarkingTerms } from '../signals/confidentiality.js';
 import { fact } from '../signals/match.js';
 import { ownTextOf } from '../signals/text-views.js';
-import { defineRule, type Evidence, type Evaluation, type MailRuleInput } from './types.js';
+import { defineRule, missExplainedWhenRead, type Evidence, type Evaluation, type MailRuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 
@@ -159,29 +159,21 @@ export default defineRule({
 
     if (outside.length === 0) {
       // Nothing went outside: whether it was marked matters only to explain the verdict, when asked.
-      return {
-        hits: [],
-        get reason(): string {
-          const first = markingsOf()[0];
-          if (first === undefined) return notMarked();
-          const trustedNote = recipients.some((r) => !dir.isInternal(r.address) && onDomain(r.address, trusted))
-            ? ' or on a domain the council trusts with confidential mail'
-            : '';
-          return `${author.name}'s message is marked ${markingLabel(first, item.sensitivity)}, but every recipient is on the council's domains${trustedNote}`;
-        },
-      };
+      return missExplainedWhenRead(() => {
+        const first = markingsOf()[0];
+        if (first === undefined) return notMarked();
+        const trustedNote = recipients.some((r) => !dir.isInternal(r.address) && onDomain(r.address, trusted))
+          ? ' or on a domain the council trusts with confidential mail'
+          : '';
+        return `${author.name}'s message is marked ${markingLabel(first, item.sensitivity)}, but every recipient is on the council's domains${trustedNote}`;
+      });
     }
 
     const markings = markingsOf();
     const first = markings[0];
     if (first === undefined) {
       // Explained only when asked (`wardwatch explain`): finding the wording that is not a marking reads the whole text.
-      return {
-        hits: [],
-        get reason(): string {
-          return notMarked();
-        },
-      };
+      return missExplainedWhenRead(notMarked);
     }
     const marking = markingLabel(first, item.sensitivity);
 

@@ -10,7 +10,7 @@ import type { Person } from '../directory/directory.js';
 import { fact } from '../signals/match.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { analysePartyWork, councilPartyNames, councilPhrases, findPartyBusiness, type PartySignals } from '../signals/political.js';
-import { defineRule, type Evaluation, type Evidence } from './types.js';
+import { defineRule, missExplainedWhenRead, type Evaluation, type Evidence } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 
@@ -102,13 +102,8 @@ export default defineRule({
       };
     }
 
-    return {
-      hits: [],
-      // Explained only when asked (`wardwatch explain`): most messages are misses, and explaining one reads the text again.
-      get reason(): string {
-        return explainMiss(author, officers, councilMailbox, fromAddress, work, business, beyondStaff.length > 0);
-      },
-    };
+    // Explained only when asked (`wardwatch explain`): most messages are misses, and explaining one reads the text again.
+    return missExplainedWhenRead(() => explainMiss(author, officers, councilMailbox, fromAddress, work, business, beyondStaff.length > 0));
   },
 });
 

@@ -10,7 +10,7 @@ import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { informationalPatterns, obligationPatterns, onBehalfPatterns, speaksForABody } from '../signals/obligations.js';
 import { plainPhrasePatterns } from '../signals/requests.js';
-import { defineRule, type Evaluation, type Evidence } from './types.js';
+import { defineRule, missExplainedWhenRead, type Evaluation, type Evidence } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 
@@ -102,16 +102,13 @@ export default defineRule({
 
     if (onBehalf.length === 0) {
       const personal = obligationsFound.length > 0 ? `; ${quoted(obligationsFound)} does not speak for the Council` : '';
-      return {
-        hits: [],
-        // Explained only when asked: the informational phrases are read for the explanation alone.
-        get reason(): string {
-          const info = findPhrasesFiltered(body, informationalPatterns(councilName), 'body');
-          return info.length > 0
-            ? `${author.name} only informs ${recipients} about the Council's business (${quoted(info)}); nothing is said on the Council's behalf${personal}`
-            : `${author.name} wrote to ${recipients} without speaking on behalf of the Council${personal}`;
-        },
-      };
+      // Explained only when asked: the informational phrases are read for the explanation alone.
+      return missExplainedWhenRead(() => {
+        const info = findPhrasesFiltered(body, informationalPatterns(councilName), 'body');
+        return info.length > 0
+          ? `${author.name} only informs ${recipients} about the Council's business (${quoted(info)}); nothing is said on the Council's behalf${personal}`
+          : `${author.name} wrote to ${recipients} without speaking on behalf of the Council${personal}`;
+      });
     }
     if (isMayor) {
       return {

@@ -8,7 +8,7 @@ import type { Person } from '../directory/directory.js';
 import { fact } from '../signals/match.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { analyseRequests, plainPhrasePatterns } from '../signals/requests.js';
-import { defineRule, type Evaluation } from './types.js';
+import { defineRule, missExplainedWhenRead, type Evaluation } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 
@@ -80,16 +80,13 @@ export default defineRule({
     });
     const officerNames = andList(officers.map((p) => p.name));
     if (analysis.requests.length === 0) {
-      return {
-        hits: [],
-        // Explained only when asked: finding the factual phrases reads the text again.
-        get reason(): string {
-          const factual = analysis.factual.map((e) => e.text);
-          return factual.length > 0
-            ? `${author.name} asked ${officerNames} a factual question (${quoted(factual)}); no request for work`
-            : `${author.name} wrote to ${officerNames} without a request for work in the message's own text`;
-        },
-      };
+      // Explained only when asked: finding the factual phrases reads the text again.
+      return missExplainedWhenRead(() => {
+        const factual = analysis.factual.map((e) => e.text);
+        return factual.length > 0
+          ? `${author.name} asked ${officerNames} a factual question (${quoted(factual)}); no request for work`
+          : `${author.name} wrote to ${officerNames} without a request for work in the message's own text`;
+      });
     }
 
     const first = analysis.requests[0]?.text ?? '';

@@ -431,41 +431,56 @@ function requestsIn(parts: readonly string[]): Evidence[][] {
 }
 
 /**
+ * Civic campaigns in a message, looked for only if someone asks (to explain a miss). Classes here,
+ * not object literals with getters: V8 gives each such literal a hidden class of its own, which
+ * keeps the message's text alive until the next full collection (see `missExplainedWhenRead`).
+ */
+class CivicWhenAsked {
+  #civic: Evidence[] | undefined;
+  constructor(
+    protected readonly subject: string,
+    protected readonly text: string,
+    civicFound?: Evidence[],
+  ) {
+    this.#civic = civicFound;
+  }
+
+  get civic(): Evidence[] {
+    this.#civic ??= civicCampaigns(this.subject, this.text);
+    return this.#civic;
+  }
+}
+
+/**
  * The analysis of a message with no party or campaign matter: no request can be about one. The
  * requests and civic campaigns are looked for only if someone asks (to explain the miss).
  */
+class NoMatter extends CivicWhenAsked implements PartyWorkAnalysis {
+  readonly topics: Evidence[] = [];
+  readonly mentions: Evidence[] = [];
+  #requests: Evidence[] | undefined;
+
+  get requests(): Evidence[] {
+    this.#requests ??= dedupe(requestsIn(sentences(this.text)).flat());
+    return this.#requests;
+  }
+}
+
+/** No party business in a message: the civic campaigns only if someone asks. */
+class NoBusiness extends CivicWhenAsked {
+  readonly phrases: Evidence[] = [];
+}
+
 function noMatter(subject: string, text: string, civicFound?: Evidence[]): PartyWorkAnalysis {
-  let requests: Evidence[] | undefined;
-  let civic = civicFound;
-  return {
-    topics: [],
-    get requests(): Evidence[] {
-      requests ??= dedupe(requestsIn(sentences(text)).flat());
-      return requests;
-    },
-    mentions: [],
-    get civic(): Evidence[] {
-      civic ??= civicCampaigns(subject, text);
-      return civic;
-    },
-  };
+  return new NoMatter(subject, text, civicFound);
 }
 
 /** Party or campaign business being organised in the subject or own text. */
 export function findPartyBusiness(subject: string, text: string, signals: PartySignals): { phrases: Evidence[]; civic: Evidence[] } {
   const business = businessPatternsOf(signals.parties);
   const any = phraseFilter([...PARTY_BUSINESS, ...business, ...signals.extra, ...CAMPAIGN_ACTIVITIES]);
-  if (!any.couldHold(subject) && !any.couldHold(text)) {
-    // None of the words party business needs: the civic campaigns only if someone asks.
-    let civic: Evidence[] | undefined;
-    return {
-      phrases: [],
-      get civic(): Evidence[] {
-        civic ??= civicCampaigns(subject, text);
-        return civic;
-      },
-    };
-  }
+  // None of the words party business needs: the civic campaigns only if someone asks.
+  if (!any.couldHold(subject) && !any.couldHold(text)) return new NoBusiness(subject, text);
   const civic = civicCampaigns(subject, text);
   const patterns = [...PARTY_BUSINESS, ...business, ...signals.extra, ...campaignActivities(subject, text, signals.parties, civic)];
   const filter = phraseFilter(patterns);

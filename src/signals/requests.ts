@@ -156,6 +156,33 @@ export interface RequestAnalysis {
 }
 
 /**
+ * A text with no request for work: its factual phrases and deadlines are read only if someone
+ * asks (to explain a miss). A class, not an object literal with getters: V8 gives each such
+ * literal a hidden class of its own, which keeps the text alive until the next full collection
+ * (see `missExplainedWhenRead`).
+ */
+class NoRequests implements RequestAnalysis {
+  readonly requests: Evidence[] = [];
+  #factual: Evidence[] | undefined;
+  #deadlines: Evidence[] | undefined;
+  constructor(
+    private readonly text: string,
+    private readonly factualPatterns: readonly PhrasePattern[],
+    private readonly field: string,
+  ) {}
+
+  get factual(): Evidence[] {
+    this.#factual ??= toEvidence(allMatches(this.text, this.factualPatterns), this.field);
+    return this.#factual;
+  }
+
+  get deadlines(): Evidence[] {
+    this.#deadlines ??= toEvidence(allMatches(this.text, DEADLINE_PATTERNS), this.field);
+    return this.#deadlines;
+  }
+}
+
+/**
  * Find requests for work and factual enquiries in a message's own text. A request phrase that
  * overlaps a factual phrase (built-in or the council's) is treated as part of the factual enquiry.
  */
@@ -166,22 +193,8 @@ export function analyseRequests(
 ): RequestAnalysis {
   const found = allMatches(text, [...REQUEST_PATTERNS, ...(extra.request ?? [])]);
   const factualPatterns = [...FACTUAL_PATTERNS, ...(extra.factual ?? [])];
-  if (found.length === 0) {
-    // No request at all: the factual phrases and deadlines are read only if someone asks (to explain).
-    let factual: Evidence[] | undefined;
-    let deadlines: Evidence[] | undefined;
-    return {
-      requests: [],
-      get factual(): Evidence[] {
-        factual ??= toEvidence(allMatches(text, factualPatterns), field);
-        return factual;
-      },
-      get deadlines(): Evidence[] {
-        deadlines ??= toEvidence(allMatches(text, DEADLINE_PATTERNS), field);
-        return deadlines;
-      },
-    };
-  }
+  // No request at all: the factual phrases and deadlines are read only if someone asks (to explain).
+  if (found.length === 0) return new NoRequests(text, factualPatterns, field);
   const factual = allMatches(text, factualPatterns);
   const requests = found.filter((r) => !factual.some((f) => r.start < f.end && f.start < r.end));
   return {
