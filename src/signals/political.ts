@@ -389,7 +389,7 @@ export function analysePartyWork(subject: string, text: string, signals: PartySi
   // Most messages hold none of the words a party or campaign matter needs: then no request can be
   // about one, and the rest is worked out only if someone asks (to explain the miss).
   const anyMatter = phraseFilter([...PARTY_TOPICS, ...signals.extra, ...AMBIGUOUS_CAMPAIGN, ...CAMPAIGN_ACTIVITIES, ...named]);
-  if (!anyMatter.couldHold(subject) && !anyMatter.couldHold(text)) return noMatter(subject, text);
+  if (!anyMatter.couldHold(subject) && !anyMatter.couldHold(text)) return new NoMatter(subject, text);
   const civic = civicCampaigns(subject, text);
   const strong = [
     ...PARTY_TOPICS,
@@ -405,7 +405,7 @@ export function analysePartyWork(subject: string, text: string, signals: PartySi
   const strongBy = strongFilter.mayMatchAny(parts) ? parts.map((s) => phrasesIn(strongFilter, s, strong, 'body')) : parts.map(() => []);
   const namedBy = namedFilter.mayMatchAny(parts) ? parts.map((s) => phrasesIn(namedFilter, s, named, 'body')) : parts.map(() => []);
   const mentions = dedupe([...subjectTopics, ...strongBy.flat(), ...namedBy.flat()]);
-  if (mentions.length === 0) return noMatter(subject, text, civic);
+  if (mentions.length === 0) return new NoMatter(subject, text, civic);
   const requestsBy = requestsIn(parts);
   const requests = dedupe(requestsBy.flat());
 
@@ -469,10 +469,6 @@ class NoMatter extends CivicWhenAsked implements PartyWorkAnalysis {
 /** No party business in a message: the civic campaigns only if someone asks. */
 class NoBusiness extends CivicWhenAsked {
   readonly phrases: Evidence[] = [];
-}
-
-function noMatter(subject: string, text: string, civicFound?: Evidence[]): PartyWorkAnalysis {
-  return new NoMatter(subject, text, civicFound);
 }
 
 /** Party or campaign business being organised in the subject or own text. */

@@ -1,44 +1,29 @@
 import { describe, expect, it } from 'vitest';
-import { capacityPatterns } from '../../src/signals/capacity.js';
-import { CONDUCT_PHRASES } from '../../src/signals/conduct.js';
 import { words, type PhrasePattern } from '../../src/signals/match.js';
-import { partyStatementPatterns } from '../../src/signals/media.js';
-import { informationalPatterns, obligationPatterns, onBehalfPatterns } from '../../src/signals/obligations.js';
-import {
-  AMBIGUOUS_CAMPAIGN,
-  CAMPAIGN_ACTIVITIES,
-  ELECTION_CONTEXT,
-  CIVIC_CAMPAIGNS,
-  PARTY_BUSINESS,
-  PARTY_TOPICS,
-  PARTY_WORK_REQUESTS,
-  partyBusinessPatterns,
-  partyContextPatterns,
-  partyNames,
-} from '../../src/signals/political.js';
+import { onBehalfPatterns } from '../../src/signals/obligations.js';
 import { findPhrasesFiltered, phraseFilter } from '../../src/signals/prefilter.js';
-import { DEADLINE_PATTERNS, FACTUAL_PATTERNS, REQUEST_PATTERNS } from '../../src/signals/requests.js';
+import { PHRASE_LISTS as L } from '../support/phrase-lists.js';
 
 /** What the filter must answer: does any pattern, used on its own, find something? */
 function anyMatches(patterns: readonly PhrasePattern[], text: string): boolean {
   return patterns.some((p) => new RegExp(p.re.source, p.re.flags.replace(/[gy]/g, '')).test(text));
 }
 
-const parties = partyNames(['Green', 'Labour', 'Conservative', 'Independent']);
+/** The lists as the signals read them together. */
 const GROUPS: Record<string, readonly PhrasePattern[]> = {
-  'party work requests': PARTY_WORK_REQUESTS,
-  'party topics': [...PARTY_TOPICS, ...AMBIGUOUS_CAMPAIGN],
-  'campaign activities and election words': [...CAMPAIGN_ACTIVITIES, ...ELECTION_CONTEXT],
-  'party business': [...PARTY_BUSINESS, ...partyBusinessPatterns(parties)],
-  'party names (case-sensitive)': partyContextPatterns(parties),
-  'civic campaigns (mixed flags)': CIVIC_CAMPAIGNS,
-  conduct: CONDUCT_PHRASES,
-  requests: [...REQUEST_PATTERNS, ...DEADLINE_PATTERNS],
-  factual: FACTUAL_PATTERNS,
-  capacity: capacityPatterns(['Castle', 'Riverside']),
-  'on behalf': onBehalfPatterns('Millbrook Town Council'),
-  obligations: [...obligationPatterns('Millbrook Town Council'), ...informationalPatterns('Millbrook Town Council')],
-  'party statements': partyStatementPatterns(parties),
+  'party work requests': L.PARTY_WORK_REQUESTS,
+  'party topics': [...L.PARTY_TOPICS, ...L.AMBIGUOUS_CAMPAIGN],
+  'campaign activities and election words': [...L.CAMPAIGN_ACTIVITIES, ...L.ELECTION_CONTEXT],
+  'party business': [...L.PARTY_BUSINESS, ...L['party business']],
+  'party names (case-sensitive)': L['party context'],
+  'civic campaigns (mixed flags)': L.CIVIC_CAMPAIGNS,
+  conduct: L.CONDUCT_PHRASES,
+  requests: [...L.REQUEST_PATTERNS, ...L.DEADLINE_PATTERNS],
+  factual: L.FACTUAL_PATTERNS,
+  capacity: L.capacity,
+  'on behalf': L['on behalf'],
+  obligations: [...L.obligations, ...L.informational],
+  'party statements': L['party statements'],
 };
 
 /** Words taken from the patterns themselves, so random texts often hit (and nearly hit) them. */
@@ -113,9 +98,9 @@ describe('phraseFilter', () => {
 
   it('gives the first match of any pattern, however far into the text', () => {
     const text = 'Dear Sam, thank you. When is the next meeting? Could you please arrange a skip by Friday?';
-    expect(phraseFilter(REQUEST_PATTERNS).firstAt(text)).toBe(text.indexOf('Could'));
-    expect(phraseFilter(FACTUAL_PATTERNS).firstAt(text)).toBe(text.indexOf('When'));
-    expect(phraseFilter(REQUEST_PATTERNS).firstAt('Thank you.')).toBe(-1);
+    expect(phraseFilter(L.REQUEST_PATTERNS).firstAt(text)).toBe(text.indexOf('Could'));
+    expect(phraseFilter(L.FACTUAL_PATTERNS).firstAt(text)).toBe(text.indexOf('When'));
+    expect(phraseFilter(L.REQUEST_PATTERNS).firstAt('Thank you.')).toBe(-1);
   });
 
   it.each(Object.entries(GROUPS))('answers for several texts at once exactly as the %s patterns on each text', (_name, patterns) => {
@@ -177,8 +162,8 @@ describe('phraseFilter', () => {
   });
 
   it('is built once per list of patterns, and a list rebuilt from the same patterns finds it', () => {
-    expect(phraseFilter([...CONDUCT_PHRASES])).toBe(phraseFilter(CONDUCT_PHRASES));
-    expect(phraseFilter(REQUEST_PATTERNS)).not.toBe(phraseFilter(FACTUAL_PATTERNS));
+    expect(phraseFilter([...L.CONDUCT_PHRASES])).toBe(phraseFilter(L.CONDUCT_PHRASES));
+    expect(phraseFilter(L.REQUEST_PATTERNS)).not.toBe(phraseFilter(L.FACTUAL_PATTERNS));
   });
 
   it('finds nothing in an empty list', () => {
