@@ -33,7 +33,7 @@ const QUOTED = /^[ \t]*>/;
 
 /** The verbs that end an attribution ("wrote:", "a écrit :", "schrieb …:", "ysgrifennodd:", …). */
 const ATTRIBUTION_VERB =
-  /(?:^|[\s,>)\]"'])(?:wrote|writes|schrieb|a\s+écrit|escribió|ha\s+scritto|schreef|skrev|escreveu|ysgrifennodd|napisał(?:\(a\))?|kirjoitti)(?:[\s,(<[]|$)/i;
+  /(?:^|[\s,>)\]"'])(?:wrote|writes|schrieb|a\s+écrit|escribió|ha\s+scritto|schreef|skrev|escreveu|ysgrifennodd|napisał(?:\(a\))?|kirjoitti)(?![A-Za-zÀ-ÿ])/i;
 /** A line an attribution may end with: a colon, with nothing but spaces after it. */
 const ENDS_WITH_COLON = /:\s*$/;
 /** How a wrapped attribution's first line opens ("On", "Le", "Am", "El", "Il", "Op", "Em", "Den", "Ar", "W dniu"). */
