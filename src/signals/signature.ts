@@ -249,3 +249,29 @@ export function authorWords(split: QuotedSplit, keepSignature: boolean): string 
 export function authorText(text: string, keepSignature: boolean): string {
   return authorWords(splitQuoted(text), keepSignature);
 }
+
+/**
+ * `text` without the council's own address block at its end: trailing paragraphs made only of
+ * signature lines (names, titles, address, telephone, web address), one of which names the
+ * council (`marks`: its name, its mail domains). A signature with no closing above it, such as an
+ * Outlook one, is left in the own words; where a message is placed in a ward, the council's own
+ * address in it must not count. Each trailing paragraph is read once.
+ */
+export function withoutCouncilAddress(text: string, marks: readonly string[]): string {
+  const needles = marks.map((m) => m.trim().toLowerCase()).filter((m) => m.length > 0);
+  if (needles.length === 0) return text;
+  const lines = text.split('\n');
+  let end = lines.length;
+  for (;;) {
+    while (end > 0 && isBlank(lines[end - 1] ?? '')) end--;
+    let start = end;
+    while (start > 0 && !isBlank(lines[start - 1] ?? '')) start--;
+    if (start === end || end - start > MAX_SIGNATURE_LINES) break;
+    const paragraph = lines.slice(start, end);
+    if (!paragraph.every(signatureLine)) break;
+    const lower = paragraph.join('\n').toLowerCase();
+    if (!needles.some((n) => lower.includes(n))) break;
+    end = start;
+  }
+  return end === lines.length ? text : lines.slice(0, end).join('\n');
+}
