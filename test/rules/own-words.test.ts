@@ -106,7 +106,7 @@ ruleTester(confidential, {
         to: [A.contractor],
         subject: 'Purchase order for the Riverside Park benches',
         text:
-          'This e-mail and any attachments may contain confidential information and are intended solely for the addressee. If you are not the intended recipient, please notify the sender and delete it.',
+          'This e-mail is strictly confidential and intended solely for the addressee. It may contain legally privileged information. If you are not the intended recipient, please notify the sender and delete it.',
       }),
     },
     {
