@@ -102,7 +102,22 @@ function headsHeaderBlock(lines: readonly string[], i: number): boolean {
 
 /** The lines of a text, however its line ends are written. */
 export function textLines(text: string): string[] {
-  return text.split(/\r\n|\r|\n/);
+  // Splitting on one character is several times quicker than splitting on a pattern.
+  return (text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text).split('\n');
+}
+
+/**
+ * Could the line at `i` start history (a separator, a header block, an attribution)? Each of
+ * them holds a colon, a run of dashes or underscores, or "Begin"; a wrapped attribution's first
+ * line may hold none, and its second line a colon. Most lines are none of these, and are passed
+ * over with this one look instead of every pattern.
+ */
+const MAY_START_HISTORY = /:|--|__|begin/i;
+function mayStartHistory(lines: readonly string[], i: number): boolean {
+  const line = lines[i] ?? '';
+  if (MAY_START_HISTORY.test(line)) return true;
+  const next = lines[i + 1];
+  return next !== undefined && next.includes(':') && ATTRIBUTION_OPENER.test(line);
 }
 
 /** Split a message's plain text into the author's own lines (in runs) and everything quoted or forwarded. */
@@ -121,6 +136,10 @@ export function splitQuoted(text: string): QuotedSplit {
     if (QUOTED.test(line)) {
       hadHistory = true;
       endRun();
+      continue;
+    }
+    if (!mayStartHistory(lines, i)) {
+      run.push(line);
       continue;
     }
     if (SEPARATOR.some((re) => re.test(line)) || headsHeaderBlock(lines, i)) {

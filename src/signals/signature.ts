@@ -124,6 +124,28 @@ const MINOR_WORDS = new Set([
   'he', 'him', 'his', 'she', 'her', 'hers', 'they', 'them', 'theirs', 'ext', 'tel', 'mob', 'fax', 'email', 'e-mail', 'web',
 ]);
 
+/**
+ * The words the patterns above can start with (after spaces and marks such as "*", "=", "[").
+ * A line opening with any other word is none of them, and is passed over with one look.
+ */
+const OPENING_WORDS = new Set([
+  // disclaimers
+  'e', 'email', 'emails', 'disclaimer', 'confidentiality', 'legal', 'important', 'this', 'the', 'any', 'if', 'incoming',
+  'warning', 'computer', 'viruses', 'privacy', 'data',
+  // footers
+  'to', 'unsubscribe', 'click', 'you', 'manage', 'update', 'change', 'want', 'opt',
+  // bounces
+  'i', 'delivery', 'your', 'following', 'mail', 'undelivered', 'a', 'diagnostic',
+  // lines and banners
+  'view', 'please', 'consider', 'think', 'having', 'external', 'caution',
+]);
+const OPENING_WORD = /^[\s*=_#[(-]*([A-Za-z]+)/;
+
+function mayBeBoilerplate(line: string): boolean {
+  const word = OPENING_WORD.exec(line)?.[1];
+  return word !== undefined && OPENING_WORDS.has(word.toLowerCase());
+}
+
 function isBlank(line: string): boolean {
   return line.trim().length === 0;
 }
@@ -201,19 +223,21 @@ function wordsOfRun(run: readonly string[], keepSignature: boolean, hadWords: bo
       out.push(line);
       continue;
     }
-    if (BOUNCE_START.test(line)) {
-      bounced = true;
-      break;
-    }
-    if (FOOTER_START.test(line)) break;
-    // A disclaimer under the author's words; or, with nothing above it, one that reads as a disclaimer
-    // throughout ("This email is confidential: the Part II report" heading a message is a marking).
-    if (DISCLAIMER_START.test(line) && (words || disclaimerParagraph(run, i))) break;
     if (!keepSignature && SIGNATURE_DELIMITER.test(line)) break;
-    if (BOILERPLATE_LINE.test(line)) continue;
-    if (BANNER.test(line) && (i === 0 || isBlank(run[i - 1] ?? ''))) {
-      while (i + 1 < run.length && !isBlank(run[i + 1] ?? '')) i++;
-      continue;
+    if (mayBeBoilerplate(line)) {
+      if (BOUNCE_START.test(line)) {
+        bounced = true;
+        break;
+      }
+      if (FOOTER_START.test(line)) break;
+      // A disclaimer under the author's words; or, with nothing above it, one that reads as a disclaimer
+      // throughout ("This email is confidential: the Part II report" heading a message is a marking).
+      if (DISCLAIMER_START.test(line) && (words || disclaimerParagraph(run, i))) break;
+      if (BOILERPLATE_LINE.test(line)) continue;
+      if (BANNER.test(line) && (i === 0 || isBlank(run[i - 1] ?? ''))) {
+        while (i + 1 < run.length && !isBlank(run[i + 1] ?? '')) i++;
+        continue;
+      }
     }
     out.push(line);
     words = true;
