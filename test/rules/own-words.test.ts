@@ -6,6 +6,8 @@
  */
 import { expect, test } from 'vitest';
 import confidential from '../../src/rules/confidential-stays-internal.js';
+import partyPolitical from '../../src/rules/no-party-political-use.js';
+import stateCapacity from '../../src/rules/state-capacity.js';
 import consultations from '../../src/rules/notify-ward-members-of-consultations.js';
 import requestsViaClerk from '../../src/rules/requests-via-clerk.js';
 import { A, event, mail, runRule } from '../support/council.js';
@@ -142,6 +144,69 @@ ruleTester(confidential, {
         text: '> Can you send the evaluation?\n\nCONFIDENTIAL – the evaluation scores are attached.\n\nSam Patel',
       }),
       hits: [{ messageId: 'sentOutside', offender: A.sam, evidence: ['CONFIDENTIAL'] }],
+    },
+  ],
+});
+
+/** An ordinary request, with a party's newsletter footer under it. */
+const FOOTED_REQUEST =
+  'Hi Sam,\n\nCould you print 20 copies of the Riverside Park agenda for Thursday?\n\nYou are receiving this email because you signed up for the Millbrook Labour Party election leaflet round. To unsubscribe, reply STOP.';
+
+test('party words in a footer are not read, not even to explain why a request is not party work', () => {
+  const ev = runRule(partyPolitical, mail({ from: A.raj, to: [A.sam], subject: 'Agenda copies', text: FOOTED_REQUEST }));
+  expect(ev.hits).toEqual([]);
+  expect(ev.reason).not.toMatch(/Labour|election|leaflet/i);
+});
+
+ruleTester(partyPolitical, {
+  valid: [
+    {
+      name: 'an ordinary request to an officer',
+      item: mail({ from: A.raj, to: [A.sam], subject: 'Agenda copies', text: FOOTED_REQUEST }),
+    },
+  ],
+  invalid: [
+    {
+      name: 'a party request written below the quoted message (bottom-posting) fires',
+      item: mail({
+        from: A.raj,
+        to: [A.sam],
+        subject: 'Re: Printing',
+        inReplyTo: '<sam-printing@millbrook-tc.gov.uk>',
+        text:
+          'On Mon, 16 Nov 2026 at 09:12, Sam Patel <sam.patel@millbrook-tc.gov.uk> wrote:\n> The printer is fixed.\n\nGreat. Could you print 300 copies of our election leaflet for Riverside by Friday?\n\nCheers,\nRaj',
+      }),
+      hits: [{ messageId: 'askedOfficerForPartyWork', offender: A.raj, evidence: ['could you print', 'election leaflet'] }],
+    },
+  ],
+});
+
+ruleTester(stateCapacity, {
+  valid: [
+    {
+      name: 'a capacity stated below the quoted message (bottom-posting) counts',
+      item: mail({
+        from: A.ben,
+        to: [A.resident],
+        subject: 'Re: Hazel Avenue potholes',
+        inReplyTo: '<resident-potholes@example.com>',
+        text:
+          'On Mon, 16 Nov 2026 at 09:12, John Smith <j.smith@example.com> wrote:\n> Who do I talk to about the potholes?\n\nDear Mr Smith,\n\nAs your ward councillor I have reported them and will chase it up next week.\n\nBest wishes,\nBen',
+      }),
+    },
+  ],
+  invalid: [
+    {
+      name: "a capacity only in the resident's quoted words does not count, the answer below is read",
+      item: mail({
+        from: A.ben,
+        to: [A.resident],
+        subject: 'Re: Hazel Avenue potholes',
+        inReplyTo: '<resident-potholes@example.com>',
+        text:
+          'On Mon, 16 Nov 2026 at 09:12, John Smith <j.smith@example.com> wrote:\n> You are our ward councillor, so please help.\n\nDear Mr Smith,\n\nI have reported them and will chase it up next week.\n\nBest wishes,\nBen',
+      }),
+      hits: [{ messageId: 'capacityNotStated', offender: A.ben, evidence: ['no statement of capacity'] }],
     },
   ],
 });
