@@ -5,6 +5,7 @@
 import type { Config, Role, Title } from '../config/schema.js';
 import { letterRegExp, WORD_END, WORD_START } from '../signals/letters.js';
 import { escapeRegExp } from '../signals/regex.js';
+import { withoutCouncilAddress } from '../signals/signature.js';
 
 export interface Person {
   /** Primary address (the first listed), lower-cased: the person's stable id. */
@@ -106,6 +107,8 @@ export class Directory {
   readonly domains: readonly string[];
   readonly mediaDomains: readonly string[];
   readonly serviceAddress: string;
+  /** What names the council in an address block: its name and its mail domains. */
+  private readonly councilMarks: readonly string[];
   private readonly byAddress = new Map<string, Person>();
   private readonly wardById = new Map<string, Ward>();
   private readonly wardMatchers: { ward: string; via: 'place' | 'postcode'; text: string; re: RegExp }[] = [];
@@ -115,6 +118,7 @@ export class Directory {
     this.domains = config.council.domains.map((d) => d.toLowerCase());
     this.mediaDomains = config.mediaDomains.map((d) => d.toLowerCase());
     this.serviceAddress = normalizeAddress(config.council.serviceAddress);
+    this.councilMarks = [config.council.name, ...this.domains];
     this.people = config.people.map((p) => {
       const emails = p.emails.map(normalizeAddress);
       const person: Person = {
@@ -243,6 +247,16 @@ export class Directory {
     if (subjectWards.length === 1) return { wards: subjectWards, status: 'inferred', evidence: inSubject };
     if (subjectWards.length > 1) return { wards: [], status: 'ambiguous', evidence: inSubject };
     return { wards: [], status: 'unknown', evidence: [] };
+  }
+
+  /**
+   * The wards a message's own words place it in (read as `field: 'subject'`), for when its subject
+   * and labels name none: `ownWords` must already be without quoted history, signature and
+   * disclaimers; the council's own address block is left out here too, and only the first
+   * `limit` characters are read.
+   */
+  wardsOfOwnWords(ownWords: string, limit: number): WardResolution {
+    return this.wardsOf({ subject: withoutCouncilAddress(ownWords, this.councilMarks).slice(0, limit) });
   }
 
   /** Every ward name, place and postcode found in one field. */

@@ -8,7 +8,7 @@ import type { Directory, Person, WardResolution } from '../directory/directory.j
 import type { EventItem, MailItem } from '../items/types.js';
 import type { Evaluation, EventFacts, Evidence, MailFacts, RuleContext } from './types.js';
 import { defineRule } from './types.js';
-import { fact, words, type PhrasePattern } from '../signals/match.js';
+import { fact, ownText, words, type PhrasePattern } from '../signals/match.js';
 import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { splitSentences } from '../signals/sentences.js';
 import { ownTextOf } from '../signals/text-views.js';
@@ -32,7 +32,11 @@ const options = z.object({
 });
 type Options = z.infer<typeof options>;
 
-/** How far into a message body to look for ward places when the subject names none. */
+/**
+ * How far into a message's own words (or an event's description) to look for ward places when the
+ * subject names none; its quoted history, signature, disclaimers and the council's own address
+ * block are never read for them.
+ */
 const BODY_WARD_SCAN_CHARS = 2000;
 
 /** Words that announce a consultation in a message to residents or consultees. */
@@ -185,7 +189,7 @@ function evaluateEvent(item: EventItem, facts: EventFacts, ctx: RuleContext<Opti
   let wards = facts.wards;
   let wardFieldNames: Record<string, string> = {};
   if (wards.status === 'unknown' && item.description.trim() !== '') {
-    wards = directory.wardsOf({ subject: item.description.slice(0, BODY_WARD_SCAN_CHARS) });
+    wards = directory.wardsOfOwnWords(ownText(item.description), BODY_WARD_SCAN_CHARS);
     wardFieldNames = { subject: 'the description' };
   }
   const present = new Set([...facts.attendees, ...(item.organizer ? [item.organizer.address] : [])]);
@@ -255,7 +259,7 @@ function evaluateMail(item: MailItem, facts: MailFacts, ctx: RuleContext<Options
   let wards = facts.wards;
   let wardFieldNames: Record<string, string> = { subject: 'the subject', categories: 'the labels' };
   if (wards.status === 'unknown' && body.trim() !== '') {
-    wards = directory.wardsOf({ subject: body.slice(0, BODY_WARD_SCAN_CHARS) });
+    wards = directory.wardsOfOwnWords(body, BODY_WARD_SCAN_CHARS);
     wardFieldNames = { subject: 'the body' };
   }
   const sample = outside.slice(0, 3).join(', ') + (outside.length > 3 ? ` and ${outside.length - 3} more` : '');

@@ -81,9 +81,8 @@ const capacityPatternsOf = memoizeList((wardNames: readonly string[]): readonly 
 export const AUTO_REPLY_SUBJECT = /^\s*(?:automatic\s+reply|auto(?:matic)?[\s-]*reply|auto:|out\s+of\s+(?:the\s+)?office)/i;
 
 /**
- * The message's own text including its signature: quoted replies ("> …", "On … wrote:", an
- * "-----Original Message-----" block, an Outlook "From:" header block) and a disclaimer under it
- * are dropped.
+ * The message's own text including its signature and sign-off block: quoted and forwarded
+ * history, disclaimers, footers and bounce text are dropped (see quoting.ts and signature.ts).
  */
 export function withoutQuotedReplies(text: string): string {
   return ownLines(text, true);

@@ -1,15 +1,17 @@
 /**
- * Views of a message's text that several rules read — its own words (quoted replies and signature
- * cut away) and its own words with the signature — computed once per item and shared, instead of
- * once per rule. Kept beside the item in a WeakMap, so they go when the item goes.
+ * Views of a message's text that several rules read — its own words (quoted and forwarded
+ * history, boilerplate and signature cut away) and its own words with the signature — computed
+ * once per item and shared, instead of once per rule. Kept beside the item in a WeakMap, so they
+ * go when the item goes.
  */
 import type { MailItem } from '../items/types.js';
-import { withoutQuotedReplies } from './capacity.js';
-import { ownText } from './match.js';
+import { splitQuoted, type QuotedSplit } from './quoting.js';
+import { authorWords } from './signature.js';
 
 interface Views {
   /** The text the views were computed from: a view is reused only while the item still holds it. */
   text: string;
+  split?: QuotedSplit;
   own?: string;
   signed?: string;
 }
@@ -24,16 +26,21 @@ function viewsOf(item: MailItem): Views {
   return fresh;
 }
 
+function splitOf(v: Views): QuotedSplit {
+  v.split ??= splitQuoted(v.text);
+  return v.split;
+}
+
 /** `ownText(item.text)`, computed once per item. */
 export function ownTextOf(item: MailItem): string {
   const v = viewsOf(item);
-  v.own ??= ownText(item.text);
+  v.own ??= authorWords(splitOf(v), false);
   return v.own;
 }
 
 /** `withoutQuotedReplies(item.text)` (own words and signature), computed once per item. */
 export function signedTextOf(item: MailItem): string {
   const v = viewsOf(item);
-  v.signed ??= withoutQuotedReplies(item.text);
+  v.signed ??= authorWords(splitOf(v), true);
   return v.signed;
 }
