@@ -90,7 +90,9 @@ describe('own lines that look a little like history are kept', () => {
 });
 
 describe('linear in its input', () => {
-  test('long texts of lines that start attributions or headers, or are quoted, are read quickly', () => {
+  // No timing here (figures belong in bench/): a path that backtracks or rescans would run far past
+  // the test's time-out on these inputs, which is what this guards.
+  test('long texts of lines that start attributions or headers, or are quoted, are read whole', () => {
     const n = 40_000;
     const texts = [
       'On Mon, 16 Nov 2026 at 09:12, Sam Patel <\n'.repeat(n),
@@ -99,8 +101,6 @@ describe('linear in its input', () => {
       `On ${'x'.repeat(600)} wrote:\n`.repeat(2_000),
       `${'a '.repeat(200_000)}wrote:`,
     ];
-    const started = performance.now();
-    for (const text of texts) splitQuoted(text);
-    expect(performance.now() - started).toBeLessThan(2_000);
+    for (const text of texts) expect(Array.isArray(splitQuoted(text).runs)).toBe(true);
   });
 });

@@ -132,19 +132,19 @@ describe("the council's own address block, for placing a message in a ward", () 
 });
 
 describe('linear in its input', () => {
-  test('long runs of closings, signature lines and disclaimer openings are read quickly', () => {
+  // No timing here (figures belong in bench/): a path that backtracks or rescans would run far past
+  // the test's time-out on these inputs, which is what this guards.
+  test('long runs of closings, signature lines and disclaimer openings are read whole', () => {
     const texts = [
       'Kind regards,\n'.repeat(50_000),
       `${'Millbrook Town Council\n'.repeat(50_000)}`,
       'This email is confidential\n'.repeat(20_000),
       `${'1 '.repeat(100_000)}\n`.repeat(3),
     ];
-    const started = performance.now();
     for (const text of texts) {
-      authorText(text, false);
-      authorText(text, true);
-      withoutCouncilAddress(text, ['Millbrook Town Council']);
+      expect(typeof authorText(text, false)).toBe('string');
+      expect(typeof authorText(text, true)).toBe('string');
+      expect(typeof withoutCouncilAddress(text, ['Millbrook Town Council'])).toBe('string');
     }
-    expect(performance.now() - started).toBeLessThan(3_000);
   });
 });
