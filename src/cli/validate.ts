@@ -4,9 +4,11 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
-import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
-import { ImapConfigError, resolveImapSettings } from '../../connectors/imap/config.js';
+import type { LoadedConfig } from '../config/load.js';
 import { isRuleEnabled } from '../config/profiles.js';
+import type { Environment } from '../config/secrets.js';
+import { configWarnings } from '../config/verify.js';
+import { loadCommandConfig } from './engine-setup.js';
 import { RULE_IDS } from '../config/schema.js';
 import { processOutput, type CommandOutput } from './output.js';
 
@@ -28,21 +30,14 @@ export function describeConfig(loaded: LoadedConfig): string {
   );
 }
 
-/** Check `file`; returns the exit code. */
-export function runValidate(file: string, output: CommandOutput = processOutput, opts: LoadOptions = {}): number {
+/**
+ * Check `file` exactly as `check` and `run` read it (`commandLoadOptions`: rule options, the
+ * sender, the IMAP settings with their secrets from `env`, the Clerk's own templates); returns the exit code.
+ */
+export function runValidate(file: string, output: CommandOutput = processOutput, env: Environment = process.env): number {
   try {
-    const loaded = loadConfig(file, opts);
-    if (loaded.config.connectors.imap) {
-      // The IMAP settings are checked as `run` will read them, secrets from the environment included.
-      try {
-        resolveImapSettings(loaded.config, process.env);
-      } catch (imapErr) {
-        if (!(imapErr instanceof ImapConfigError)) throw imapErr;
-        output.err(`${file}: ${imapErr.message}\n`);
-        output.err(`${file} has 1 problem; please correct it and run wardwatch validate again.\n`);
-        return 2;
-      }
-    }
+    const loaded = loadCommandConfig(file, env);
+    for (const warning of configWarnings(loaded.config, file)) output.err(`${warning}\n`);
     output.out(`${file} is valid: ${describeConfig(loaded)}\n`);
     return 0;
   } catch (err) {
@@ -57,13 +52,12 @@ export function runValidate(file: string, output: CommandOutput = processOutput,
   }
 }
 
-/** Add `validate` to the program. `opts.ruleOptionSchemas` lets it check each rule's options too. */
-export function register(program: Command, opts: LoadOptions = {}): void {
+export function register(program: Command): void {
   program
     .command('validate')
     .description('check the configuration file and summarise what it contains')
     .requiredOption('-c, --config <file>', 'the configuration file, e.g. council.yaml')
     .action((options: { config: string }) => {
-      process.exitCode = runValidate(options.config, processOutput, opts);
+      process.exitCode = runValidate(options.config, processOutput);
     });
 }
