@@ -30,6 +30,25 @@ export function describeConfig(loaded: LoadedConfig): string {
   );
 }
 
+const MISSING_CONNECTORS = { graph: 'Microsoft 365', google: 'Google' } as const;
+
+/**
+ * What `check` and `run` say only when they are given the file (they know whether --source was
+ * given; validate does not): no source to read, or a connector this installation does not have.
+ */
+function sourceWarnings(config: LoadedConfig['config'], file: string): string[] {
+  const warnings: string[] = [];
+  if (config.connectors.folder === undefined && config.connectors.imap === undefined) {
+    warnings.push(`${file}: warning: no source is configured (connectors.folder or connectors.imap), so check and run will need --source DIR.`);
+  }
+  for (const name of ['graph', 'google'] as const) {
+    if (config.connectors[name] !== undefined) {
+      warnings.push(`${file}: warning: connectors.${name} is configured, but this installation of Wardwatch has no ${MISSING_CONNECTORS[name]} connector, so run will not watch those mailboxes and calendars.`);
+    }
+  }
+  return warnings;
+}
+
 /**
  * Check `file` exactly as `check` and `run` read it (`commandLoadOptions`: rule options, the
  * sender, the IMAP settings with their secrets from `env`, the Clerk's own templates); returns the exit code.
@@ -37,7 +56,7 @@ export function describeConfig(loaded: LoadedConfig): string {
 export function runValidate(file: string, output: CommandOutput = processOutput, env: Environment = process.env): number {
   try {
     const loaded = loadCommandConfig(file, env);
-    for (const warning of configWarnings(loaded.config, file)) output.err(`${warning}\n`);
+    for (const warning of [...configWarnings(loaded.config, file), ...sourceWarnings(loaded.config, file)]) output.err(`${warning}\n`);
     output.out(`${file} is valid: ${describeConfig(loaded)}\n`);
     return 0;
   } catch (err) {

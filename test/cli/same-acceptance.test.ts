@@ -129,6 +129,19 @@ describe('validate, check and run accept the same configurations', () => {
   });
 });
 
+describe('what depends on the command line', () => {
+  it('validate warns that check and run need --source when the file names no source; they refuse without it, accept with it', async () => {
+    const council = councilFor({ name: 'no source', overrides: { protocol: 'knutsford', connectors: {} }, accepted: true });
+    const validate = recorder();
+    expect(runValidate(council.configFile, validate)).toBe(0);
+    expect(validate.stderr).toContain('warning: no source is configured (connectors.folder or connectors.imap), so check and run will need --source DIR.');
+    expect(await runCheck({ config: council.configFile, now: '2027-04-12T09:00:00Z' }, recorder())).toBe(2);
+    expect(await runCheck({ config: council.configFile, source: council.sourceDir, now: '2027-04-12T09:00:00Z' }, recorder())).toBe(0);
+    expect(await runService({ config: council.configFile }, { io: recorder(), signals: stopAtOnce, logger: silentLogger() })).toBe(2);
+    expect(await runService({ config: council.configFile, source: council.sourceDir }, { io: recorder(), signals: stopAtOnce, logger: silentLogger() })).toBe(0);
+  });
+});
+
 describe('without a protocol', () => {
   it('validate, check and run warn on standard error, naming the five profiles, and carry on', async () => {
     const council = councilFor({ name: 'no protocol', overrides: {}, accepted: true });
