@@ -8,7 +8,7 @@ import type { LoadedConfig } from '../config/load.js';
 import { isRuleEnabled } from '../config/profiles.js';
 import type { Environment } from '../config/secrets.js';
 import { configWarnings } from '../config/verify.js';
-import { loadCommandConfig } from './engine-setup.js';
+import { setupEngine } from './engine-setup.js';
 import { RULE_IDS } from '../config/schema.js';
 import { processOutput, type CommandOutput } from './output.js';
 
@@ -55,7 +55,8 @@ function sourceWarnings(config: LoadedConfig['config'], file: string): string[] 
  */
 export function runValidate(file: string, output: CommandOutput = processOutput, env: Environment = process.env): number {
   try {
-    const loaded = loadCommandConfig(file, env);
+    // The very function check and run set up with: the file, then the engine built from it.
+    const { loaded } = setupEngine(file, { checkRuntime: true, env });
     for (const warning of [...configWarnings(loaded.config, file), ...sourceWarnings(loaded.config, file)]) output.err(`${warning}\n`);
     output.out(`${file} is valid: ${describeConfig(loaded)}\n`);
     return 0;
