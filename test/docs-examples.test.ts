@@ -120,7 +120,10 @@ function yamlProblems(block: Block): string[] {
     return [];
   } catch (err) {
     if (err instanceof ConfigError) {
-      return [`${where(block)}: the example is not a valid configuration (merged into a minimal one):\n    ${err.problems.map((p) => `${p.path !== '' ? `${p.path}: ` : ''}${p.message}`).join('\n    ')}`];
+      return [
+        `${where(block)}: the example is not a valid configuration (its top-level fields replace those of a minimal one; ` +
+          `mark YAML that is not configuration with <!-- docs-test: not-config -->):\n    ${err.problems.map((p) => `${p.path !== '' ? `${p.path}: ` : ''}${p.message}`).join('\n    ')}`,
+      ];
     }
     throw err;
   }
