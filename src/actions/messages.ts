@@ -11,7 +11,7 @@ import type { ElectionCalendar, PreElectionPeriod } from '../elections/types.js'
 import type { Finding } from '../engine/types.js';
 import type { Address } from '../items/types.js';
 import { effectHeaders } from '../outbox/idempotency.js';
-import { PermanentEffectError } from '../outbox/outbox.js';
+import { LocalEffectError, PermanentEffectError } from '../outbox/outbox.js';
 import type { OutgoingAttachment, OutgoingMessage } from '../sources/types.js';
 import { DAILY_SUMMARY_RULE } from '../store/types.js';
 import {
@@ -253,12 +253,12 @@ export class MessageBuilder {
   /** Render a template; a missing or broken template is a permanent error naming the file. */
   render(name: string, data: TemplateData): RenderedMessage {
     if (!isTemplateName(name)) {
-      throw new PermanentEffectError(`There is no message template named "${name}", so this message cannot be written. Please check the rule's actions in the configuration.`);
+      throw new LocalEffectError(`There is no message template named "${name}", so this message cannot be written. Please check the rule's actions in the configuration.`);
     }
     try {
       return renderTemplate(name, data, this.deps.templatesDir !== undefined ? { overrideDir: this.deps.templatesDir } : {});
     } catch (err) {
-      if (err instanceof TemplateError) throw new PermanentEffectError(`The message template could not be used: ${err.message}`);
+      if (err instanceof TemplateError) throw new LocalEffectError(`The message template could not be used: ${err.message}`);
       throw err;
     }
   }

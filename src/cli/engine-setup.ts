@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ZodType } from 'zod';
 import { ConfigError } from '../config/errors.js';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
+import type { Environment } from '../config/secrets.js';
+import { configWarnings, runtimeProblems } from '../config/verify.js';
 import type { CommandIO } from './io.js';
 import type { ProtocolProfile } from '../config/profiles.js';
 import type { RuleId } from '../config/schema.js';
@@ -29,9 +31,26 @@ export interface Setup {
   engine: Engine;
 }
 
-/** Throws ConfigError on an invalid file (the caller prints it and exits 2). */
-export function setupEngine(configFile: string): Setup {
-  const loaded = loadConfig(configFile, { ruleOptionSchemas: ruleOptionSchemas() });
+/**
+ * How every command reads `--config`, so that a file one accepts the others accept too: the
+ * schema, each rule's options, and what the service needs to start (the sender, the IMAP
+ * connector's settings with their secrets from `env`, the Clerk's own templates).
+ */
+export function commandLoadOptions(env: Environment = process.env): LoadOptions {
+  return { ruleOptionSchemas: ruleOptionSchemas(), checks: (config, dir) => runtimeProblems(config, dir, env) };
+}
+
+/** The configuration as every command reads it (see `commandLoadOptions`). Throws ConfigError. */
+export function loadCommandConfig(configFile: string, env: Environment = process.env): LoadedConfig {
+  return loadConfig(configFile, commandLoadOptions(env));
+}
+
+/**
+ * Throws ConfigError on an invalid file (the caller prints it and exits 2). `checkRuntime` adds
+ * the checks every command makes (`commandLoadOptions`); without it only the file itself is checked.
+ */
+export function setupEngine(configFile: string, opts: { checkRuntime?: boolean; env?: Environment } = {}): Setup {
+  const loaded = opts.checkRuntime === true ? loadCommandConfig(configFile, opts.env) : loadConfig(configFile, { ruleOptionSchemas: ruleOptionSchemas() });
   const profile = profileClauses(loaded.profile);
   const engine = new Engine(loaded.config, profile ? { profile } : {});
   return { loaded, engine };
@@ -59,10 +78,17 @@ export interface FolderCommandSetup extends Setup {
   dir: string;
 }
 
-/** The engine set up from a config file, or exit code 2 after printing the config's problems. */
+/** Print the configuration's warnings (no protocol chosen, …) on standard error. */
+export function printConfigWarnings(loaded: LoadedConfig, io: Pick<CommandIO, 'err'>): void {
+  for (const warning of configWarnings(loaded.config, loaded.file)) io.err(`${warning}\n`);
+}
+
+/** The engine set up from a config file (its warnings printed), or exit code 2 after printing the config's problems. */
 export function setupOrExitCode(configFile: string, io: CommandIO): Setup | number {
   try {
-    return setupEngine(configFile);
+    const setup = setupEngine(configFile, { checkRuntime: true });
+    printConfigWarnings(setup.loaded, io);
+    return setup;
   } catch (err) {
     if (err instanceof ConfigError) {
       io.err(`${err.format()}\n`);

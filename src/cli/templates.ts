@@ -2,15 +2,20 @@
  * `wardwatch templates …`: look at the messages Wardwatch sends.
  * - `templates list [--config FILE]`: every template name, what it is for, and which ones the
  *   council's own folder (`templates.dir`) replaces.
- * - `templates preview NAME [--html] [--config FILE]`: render one with sample data (with the
- *   council's name, Clerk and own templates when --config is given). Unknown name: exit 2.
+ * - `templates preview NAME [--html] [--config FILE]`: render one with sample data; with --config,
+ *   as the service would send it for that council: its name and Clerk, its protocol profile's (or
+ *   its own) clause numbers and severities, and its own templates. Unknown name: exit 2.
  * - `templates check [--config FILE]`: check the council's own templates (or the built-in ones).
  */
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, suggest } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import type { RuleId } from '../config/schema.js';
+import { RULE_IDS, type RuleId } from '../config/schema.js';
+import { resolveRuleSettings, type RuleSettings } from '../engine/rule-settings.js';
+import { allRules } from '../rules/index.js';
+import { describeClauses } from '../templates/wording.js';
+import { profileClauses, ruleOptionSchemas } from './engine-setup.js';
 import { councilData, sampleData, type CouncilData } from '../templates/data.js';
 import { ruleTitle } from '../templates/guidance.js';
 import { isRuleTemplateName, isTemplateName, TEMPLATE_NAMES, type TemplateName } from '../templates/names.js';
@@ -42,16 +47,27 @@ export function templatePurpose(name: TemplateName): string {
 interface CouncilTemplates {
   overrideDir?: string;
   council?: CouncilData;
+  /** Each rule's settings for this council (its profile's clauses, its own clauses and severities). */
+  settings?: ReadonlyMap<RuleId, RuleSettings>;
+  /** The profile's name, when the council chose one. */
+  profile?: string;
 }
 
-/** The council's folder of templates and its details, from --config; undefined after reporting a problem. */
+/**
+ * The council's folder of templates, its details and its rules' settings, from --config;
+ * undefined after reporting a problem. The file's layout and rule options are checked as every
+ * command checks them; the secrets a sender needs are not, since nothing is sent.
+ */
 function fromConfig(file: string | undefined, output: CommandOutput): CouncilTemplates | undefined {
   if (file === undefined) return {};
   try {
-    const loaded = loadConfig(file);
+    const loaded = loadConfig(file, { ruleOptionSchemas: ruleOptionSchemas() });
     const dir = loaded.config.templates?.dir;
+    const profile = profileClauses(loaded.profile);
     return {
       council: councilData(loaded.config),
+      settings: resolveRuleSettings(allRules, loaded.config, profile),
+      ...(profile !== undefined ? { profile: profile.name } : {}),
       ...(dir !== undefined ? { overrideDir: path.resolve(loaded.dir, dir) } : {}),
     };
   } catch (err) {
@@ -63,6 +79,51 @@ function fromConfig(file: string | undefined, output: CommandOutput): CouncilTem
     output.err(`Wardwatch could not read ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
     return undefined;
   }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+const TITLE_RULES: ReadonlyMap<string, RuleId> = new Map(RULE_IDS.map((id) => [ruleTitle(id), id]));
+
+/**
+ * The sample data with the council's own settings, as the service would fill them in: each
+ * finding's clauses (the profile's, or the council's own \`clauses:\`, or the catalogue's) and a
+ * severity the council configured. Every part of the data that names a rule (by id, or by title
+ * where only the title is given) is brought into line.
+ */
+export function withCouncilSettings<T>(data: T, settings: ReadonlyMap<RuleId, RuleSettings>): T {
+  const visit = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(visit);
+    if (!isRecord(value)) return value;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = visit(v);
+    const rawRule = out['rule'];
+    const rule =
+      typeof rawRule === 'string' && (RULE_IDS as readonly string[]).includes(rawRule)
+        ? (rawRule as RuleId)
+        : typeof out['ruleTitle'] === 'string' && rawRule === undefined
+          ? TITLE_RULES.get(out['ruleTitle'])
+          : undefined;
+    const setting = rule !== undefined ? settings.get(rule) : undefined;
+    if (setting === undefined) return out;
+    if ('clauses' in out) out['clauses'] = [...setting.clauses];
+    if ('clauseText' in out) out['clauseText'] = describeClauses(setting.clauses);
+    if (setting.configuredSeverity !== undefined && 'severity' in out) {
+      out['severity'] = setting.configuredSeverity;
+      if ('warning' in out) out['warning'] = setting.configuredSeverity !== 'info';
+    }
+    return out;
+  };
+  return visit(data) as T;
+}
+
+/** The rule a template is about, when it is about one. */
+function ruleOfTemplate(name: TemplateName): RuleId | undefined {
+  if (isRuleTemplateName(name)) return name;
+  const prefix = name.split('.')[0] ?? '';
+  return (RULE_IDS as readonly string[]).includes(prefix) ? (prefix as RuleId) : undefined;
 }
 
 export interface PreviewOptions {
@@ -81,8 +142,18 @@ export function runPreview(name: string, opts: PreviewOptions, output: CommandOu
   const council = fromConfig(opts.config, output);
   if (council === undefined) return USAGE;
   const renderOpts = council.overrideDir !== undefined ? { overrideDir: council.overrideDir } : {};
+  const sample = sampleData(name, council.council);
+  const data = council.settings !== undefined ? withCouncilSettings(sample, council.settings) : sample;
+  const rule = ruleOfTemplate(name);
+  const setting = rule !== undefined ? council.settings?.get(rule) : undefined;
+  if (rule !== undefined && setting !== undefined && !setting.enabled) {
+    output.err(
+      `Note: the rule ${rule} is off for this council${council.profile !== undefined ? ` (protocol ${council.profile} does not contain it, or rules: turns it off)` : ' (rules: turns it off)'}, ` +
+        'so this message is never sent; it is shown as it would be if the rule were on.\n',
+    );
+  }
   try {
-    const message = renderTemplate(name, sampleData(name, council.council), renderOpts);
+    const message = renderTemplate(name, data, renderOpts);
     output.out(`Subject: ${message.subject}\n\n--- text ---\n${message.text}`);
     if (opts.html === true) output.out(`\n--- html ---\n${message.html}`);
     return 0;
@@ -139,7 +210,7 @@ export function register(program: Command): void {
     .description('show one message rendered with sample data')
     .argument('<name>', 'the template name, e.g. no-blind-copies (wardwatch templates list shows them all)')
     .option('--html', 'also show the HTML part')
-    .option('-c, --config <file>', "use the council's name, Clerk and own templates")
+    .option('-c, --config <file>', "as the service would send it for this council: its name, Clerk, protocol's clauses and own templates")
     .action((name: string, options: PreviewOptions) => {
       process.exitCode = runPreview(name, options);
     });

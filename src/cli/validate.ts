@@ -4,9 +4,11 @@
  */
 import type { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
-import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
-import { ImapConfigError, resolveImapSettings } from '../../connectors/imap/config.js';
+import type { LoadedConfig } from '../config/load.js';
 import { isRuleEnabled } from '../config/profiles.js';
+import type { Environment } from '../config/secrets.js';
+import { configWarnings } from '../config/verify.js';
+import { setupEngine } from './engine-setup.js';
 import { RULE_IDS } from '../config/schema.js';
 import { processOutput, type CommandOutput } from './output.js';
 
@@ -28,21 +30,34 @@ export function describeConfig(loaded: LoadedConfig): string {
   );
 }
 
-/** Check `file`; returns the exit code. */
-export function runValidate(file: string, output: CommandOutput = processOutput, opts: LoadOptions = {}): number {
-  try {
-    const loaded = loadConfig(file, opts);
-    if (loaded.config.connectors.imap) {
-      // The IMAP settings are checked as `run` will read them, secrets from the environment included.
-      try {
-        resolveImapSettings(loaded.config, process.env);
-      } catch (imapErr) {
-        if (!(imapErr instanceof ImapConfigError)) throw imapErr;
-        output.err(`${file}: ${imapErr.message}\n`);
-        output.err(`${file} has 1 problem; please correct it and run wardwatch validate again.\n`);
-        return 2;
-      }
+const MISSING_CONNECTORS = { graph: 'Microsoft 365', google: 'Google' } as const;
+
+/**
+ * What `check` and `run` say only when they are given the file (they know whether --source was
+ * given; validate does not): no source to read, or a connector this installation does not have.
+ */
+function sourceWarnings(config: LoadedConfig['config'], file: string): string[] {
+  const warnings: string[] = [];
+  if (config.connectors.folder === undefined && config.connectors.imap === undefined) {
+    warnings.push(`${file}: warning: no source is configured (connectors.folder or connectors.imap), so check and run will need --source DIR.`);
+  }
+  for (const name of ['graph', 'google'] as const) {
+    if (config.connectors[name] !== undefined) {
+      warnings.push(`${file}: warning: connectors.${name} is configured, but this installation of Wardwatch has no ${MISSING_CONNECTORS[name]} connector, so run will not watch those mailboxes and calendars.`);
     }
+  }
+  return warnings;
+}
+
+/**
+ * Check `file` exactly as `check` and `run` read it (`commandLoadOptions`: rule options, the
+ * sender, the IMAP settings with their secrets from `env`, the Clerk's own templates); returns the exit code.
+ */
+export function runValidate(file: string, output: CommandOutput = processOutput, env: Environment = process.env): number {
+  try {
+    // The very function check and run set up with: the file, then the engine built from it.
+    const { loaded } = setupEngine(file, { checkRuntime: true, env });
+    for (const warning of [...configWarnings(loaded.config, file), ...sourceWarnings(loaded.config, file)]) output.err(`${warning}\n`);
     output.out(`${file} is valid: ${describeConfig(loaded)}\n`);
     return 0;
   } catch (err) {
@@ -57,13 +72,12 @@ export function runValidate(file: string, output: CommandOutput = processOutput,
   }
 }
 
-/** Add `validate` to the program. `opts.ruleOptionSchemas` lets it check each rule's options too. */
-export function register(program: Command, opts: LoadOptions = {}): void {
+export function register(program: Command): void {
   program
     .command('validate')
     .description('check the configuration file and summarise what it contains')
     .requiredOption('-c, --config <file>', 'the configuration file, e.g. council.yaml')
     .action((options: { config: string }) => {
-      process.exitCode = runValidate(options.config, processOutput, opts);
+      process.exitCode = runValidate(options.config, processOutput);
     });
 }

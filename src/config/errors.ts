@@ -27,8 +27,12 @@ export function formatProblem(problem: ConfigProblem): string {
   return problem.path === '' ? `${where}: ${problem.message}` : `${where} ${problem.path}: ${problem.message}`;
 }
 
+/** In file order: the files in the order they first appear (the configuration first), then by line. */
 function orderProblems(problems: readonly ConfigProblem[]): ConfigProblem[] {
-  return [...problems].sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
+  const fileRank = new Map<string, number>();
+  for (const p of problems) if (!fileRank.has(p.file)) fileRank.set(p.file, fileRank.size);
+  const rank = (p: ConfigProblem): number => fileRank.get(p.file) ?? 0;
+  return [...problems].sort((a, b) => rank(a) - rank(b) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0));
 }
 
 /** Thrown by `loadConfig` when the file cannot be read or used; carries every problem found, in file order. */
@@ -60,6 +64,8 @@ export interface PathProblem {
   message: string;
   /** Place the problem on the key's line rather than the value's (unknown fields). */
   atKey?: boolean;
+  /** The path only places the problem on a line: the message names the field itself. */
+  bare?: boolean;
 }
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;

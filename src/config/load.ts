@@ -12,6 +12,7 @@ import type { ZodType } from 'zod';
 import { ConfigError, formatPath, issueProblems, suggest, type ConfigProblem, type PathProblem, type PathSegment } from './errors.js';
 import { listProfiles, loadProfile, type ProtocolProfile } from './profiles.js';
 import { ConfigSchema, type Config, type RuleId } from './schema.js';
+import { plainYamlError } from './yaml-errors.js';
 
 export interface LoadedConfig {
   config: Config;
@@ -26,6 +27,11 @@ export interface LoadedConfig {
 export interface LoadOptions {
   /** Each rule's options schema (from its meta); a rule's `options:` are validated and defaulted with it. */
   ruleOptionSchemas?: ReadonlyMap<RuleId, ZodType>;
+  /**
+   * Further checks, made once the file matches the schema (see verify.ts): a problem with a path is
+   * placed on its line in the file; one with its own `file` (a template, say) is reported as it is.
+   */
+  checks?: (config: Config, dir: string) => readonly (PathProblem | ConfigProblem)[];
 }
 
 /** Where `${VAR}` references are read from the environment: the secret fields. */
@@ -69,12 +75,9 @@ function parseYaml(text: string, shown: string): ParsedYaml {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    throw new ConfigError(
-      doc.errors.map((e) => {
-        const pos = lines.linePos(e.pos[0]);
-        return { file: shown, line: pos.line, column: pos.col, path: '', message: `YAML syntax error at column ${pos.col}: ${e.message}` };
-      }),
-    );
+    // One error, in plain words: after the first, the yaml library's further errors are mostly its consequences.
+    const plain = plainYamlError(text, doc.errors);
+    throw new ConfigError([{ file: shown, line: plain.line, path: '', message: plain.message }]);
   }
   let data: unknown;
   try {
@@ -292,7 +295,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): LoadedConfig {
   const absolute = path.resolve(file);
   const parsed = parseYaml(readConfigText(absolute, shown), shown);
   const located = (problems: readonly PathProblem[]): ConfigProblem[] =>
-    problems.map((p) => ({ file: shown, ...locate(parsed, p), path: formatPath(p.path), message: p.message }));
+    problems.map((p) => ({ file: shown, ...locate(parsed, p), path: p.bare === true ? '' : formatPath(p.path), message: p.message }));
 
   const envProblems = envReferenceProblems(parsed.data);
   const result = ConfigSchema.safeParse(parsed.data);
@@ -302,7 +305,12 @@ export function loadConfig(file: string, opts: LoadOptions = {}): LoadedConfig {
   const config = result.data;
   const { profile, problems: profileProblems } = profileFor(config);
   const problems = [...envProblems, ...crossCheck(config), ...profileProblems, ...ruleOptionProblems(config, opts.ruleOptionSchemas)];
-  if (problems.length > 0) throw new ConfigError(located(problems));
+  const elsewhere: ConfigProblem[] = [];
+  for (const p of opts.checks?.(config, path.dirname(absolute)) ?? []) {
+    if ('file' in p) elsewhere.push(p);
+    else problems.push(p);
+  }
+  if (problems.length > 0 || elsewhere.length > 0) throw new ConfigError([...located(problems), ...elsewhere]);
 
   if (config.digest.to.length === 0) {
     config.digest.to = config.people.filter((p) => p.role === 'clerk').flatMap((p) => (p.emails[0] === undefined ? [] : [p.emails[0]]));

@@ -156,3 +156,15 @@ dryRun: true
 store:
   path: ./wardwatch.sqlite
 `;
+
+/** The commented line `init` leaves when no protocol is chosen. */
+export const PROTOCOL_PLACEHOLDER = '# protocol: knutsford';
+
+/**
+ * The starter configuration, with \`protocol: NAME\` set when a profile is chosen; without one,
+ * the choice is left as a comment for the Clerk (and validate, check and run warn until it is made).
+ */
+export function starterConfig(protocol?: string): string {
+  if (protocol === undefined) return STARTER_CONFIG;
+  return STARTER_CONFIG.replace(`\n${PROTOCOL_PLACEHOLDER}\n`, `\nprotocol: ${protocol}\n`);
+}

@@ -52,6 +52,22 @@ export class PermanentEffectError extends Error {
   }
 }
 
+/**
+ * Thrown when an effect cannot be carried out because of a fault on this side that a person can
+ * put right — a template that cannot be rendered, say. Nothing was sent, so the effect is given
+ * up at once (trying again unchanged cannot help) but marked as such: once the fault is fixed,
+ * `wardwatch outbox retry` puts it back in the queue.
+ */
+export class LocalEffectError extends PermanentEffectError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalEffectError';
+  }
+}
+
+/** Added to the reason a local fault was given up for: the digest shows it to the Clerk. */
+export const LOCAL_FAULT_ADVICE = 'Nothing was sent; once this is put right, "wardwatch outbox retry --failed" sends it.';
+
 export type EffectExecutor = (effect: EffectRow) => Promise<void>;
 
 export interface PlanningContext extends DeliveryContext {
@@ -227,9 +243,10 @@ export class Outbox {
         const message = errorMessage(err);
         const now = this.clock();
         const permanent = err instanceof PermanentEffectError;
+        const local = err instanceof LocalEffectError;
         if (permanent || effect.attempts >= this.retry.maxAttempts) {
-          const reason = permanent ? message : `${message}; attempt ${effect.attempts} of ${this.retry.maxAttempts}`;
-          this.store.markAttemptFailed(effect.id, now.toISOString(), { error: reason });
+          const reason = local ? `${message} ${LOCAL_FAULT_ADVICE}` : permanent ? message : `${message}; attempt ${effect.attempts} of ${this.retry.maxAttempts}`;
+          this.store.markAttemptFailed(effect.id, now.toISOString(), { error: reason, ...(local ? { local: true } : {}) });
           report.failed.push(effect.key);
         } else {
           const retryAt = this.allowedFrom(effect, new Date(now.getTime() + retryDelayMs(effect.attempts, this.retry))).toISOString();
@@ -294,6 +311,18 @@ export class Outbox {
     const due = this.allowedFrom(effect, now);
     const when = due.getTime() === now.getTime() ? 'now' : `at ${due.toISOString()}, after quiet hours`;
     this.store.returnToPending(effect.id, now.toISOString(), due.toISOString(), `${lead} ${when}${tail}.`);
+  }
+
+  /**
+   * Put an effect given up because of a fault on this side back in the queue, once a person has
+   * fixed it (\`wardwatch outbox retry\`); quiet hours still apply. Only such an effect: one the
+   * mail system refused, or that kept failing there, may have been delivered or will be refused
+   * again, so it is left for a person to follow up. False when the effect is not one to retry.
+   */
+  retryLocalFault(effect: EffectRow, outcome: string): boolean {
+    if (effect.state !== 'failed' || effect.localFault !== true) return false;
+    const now = this.clock();
+    return this.store.requeueFailed(effect.id, now.toISOString(), this.allowedFrom(effect, now).toISOString(), outcome);
   }
 
   /** Effects given up on, for the digest. */

@@ -5,6 +5,8 @@
 import path from 'node:path';
 import { createExecutor } from '../actions/executor.js';
 import { createSender } from '../actions/senders.js';
+import { formatProblem } from '../config/errors.js';
+import { templateProblems } from '../config/verify.js';
 import type { Setup } from '../cli/engine-setup.js';
 import { DigestScheduler } from '../digest/scheduler.js';
 import type { FolderConnectorOptions } from '../../connectors/folder/index.js';
@@ -52,6 +54,12 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
   const config = loaded.config;
 
   const logger = options.logger;
+  // The Clerk's own templates are checked before anything else: a broken one stops the service
+  // before anything is sent (the CLI's loader checks them too; this covers every other caller).
+  const templateLines = templateProblems(config, loaded.dir).map((p) => ('file' in p ? formatProblem(p) : `${loaded.file} templates.dir: ${p.message}`));
+  if (templateLines.length > 0) {
+    throw new AssembleError(`${templateLines.join('\n')}\nWardwatch has not started: please correct the templates (wardwatch templates check --config ${loaded.file} checks them).`, 2);
+  }
   const viaImap = config.sender.kind === 'connector' && config.sender.connector === 'imap';
   let fileOrSmtp: MailSender | undefined;
   if (!viaImap) {

@@ -169,6 +169,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE originals ADD COLUMN headline TEXT;
     `,
   },
+  {
+    version: 5,
+    description: 'whether a failed effect was given up because of a fault on this side (a broken template), so it can be retried once fixed',
+    sql: `
+      ALTER TABLE effects ADD COLUMN local_fault INTEGER NOT NULL DEFAULT 0;
+    `,
+  },
 ];
 
 export class StoreVersionError extends Error {

@@ -92,6 +92,7 @@ export const EffectDbRowSchema = z.object({
   person: optionalText,
   cap_day: optionalText,
   folded_into: optionalText,
+  local_fault: z.number().int().optional(),
 });
 
 export function toEffectRow(raw: unknown): EffectRow {
@@ -116,6 +117,7 @@ export function toEffectRow(raw: unknown): EffectRow {
   if (r.person !== undefined) row.person = r.person;
   if (r.cap_day !== undefined) row.capDay = r.cap_day;
   if (r.folded_into !== undefined) row.foldedInto = r.folded_into;
+  if (r.local_fault === 1) row.localFault = true;
   return row;
 }
 

@@ -396,9 +396,13 @@ export class SqliteStore implements Store {
       ['sending'],
       'failed',
       now,
-      { last_error: failure.error },
+      { last_error: failure.error, local_fault: failure.local === true ? 1 : 0 },
       `Gave up (${failure.error}); it will be listed in the digest for a person to follow up.`,
     );
+  }
+
+  requeueFailed(id: number, now: string, dueAt: string, outcome: string): boolean {
+    return this.transition(id, ['failed'], 'pending', now, { next_attempt_at: dueAt, attempts: 0, local_fault: 0 }, outcome);
   }
 
   returnToPending(id: number, now: string, dueAt: string, outcome: string): boolean {

@@ -99,6 +99,11 @@ export interface EffectRow {
   capDay?: string;
   /** For a folded effect: the key of the summary effect that carries it. */
   foldedInto?: string;
+  /**
+   * For a failed effect: it was given up because of a fault on this side (a template that could
+   * not be rendered, say), so nothing was sent and it may be tried again once the fault is fixed.
+   */
+  localFault?: boolean;
 }
 
 export type EnqueueOutcome =
@@ -251,6 +256,8 @@ export interface AttemptFailure {
   error: string;
   /** When to try again; absent means give up (state `failed`). */
   retryAt?: string;
+  /** Given up because of a fault on this side, before anything was sent (see `EffectRow.localFault`). */
+  local?: boolean;
 }
 
 export interface Store extends CursorStore {
@@ -275,6 +282,11 @@ export interface Store extends CursorStore {
   markAttemptFailed(id: number, now: string, failure: AttemptFailure): boolean;
   /** sending → pending, due at `dueAt` (after a restart, when the effect was not carried out). */
   returnToPending(id: number, now: string, dueAt: string, outcome: string): boolean;
+  /**
+   * failed → pending, due at `dueAt`, its attempts counted afresh: a person fixed what made it fail
+   * (`wardwatch outbox retry`). False when the effect was not in `failed`.
+   */
+  requeueFailed(id: number, now: string, dueAt: string, outcome: string): boolean;
   /** pending `digest` effects → done, once the digest listing them has been sent. */
   markDigested(ids: readonly number[], now: string, digestDate: string): number;
   /** Record an audit entry about an effect without changing its state. */

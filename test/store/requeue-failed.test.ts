@@ -1,0 +1,75 @@
+/** A failed effect remembers whether the fault was on this side; only such a one is put back, and only from `failed`. */
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../src/store/migrations.js';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite-store.js';
+import type { NewEffect } from '../../src/store/types.js';
+import { A } from '../support/council.js';
+import { tempDir } from '../outbox/fixtures.js';
+
+const T0 = '2026-11-16T09:00:00.000Z';
+const T1 = '2026-11-16T09:05:00.000Z';
+
+function nudge(key: string): NewEffect {
+  return {
+    key,
+    kind: 'nudge',
+    rule: 'state-capacity',
+    itemKey: `<${key}@millbrook-tc.gov.uk>`,
+    recipient: A.tom,
+    payload: { summary: 'Cllr Tom Brown wrote to a resident without saying in what capacity.', clauses: ['12.5'] },
+    messageId: `<${key}.ww@millbrook-tc.gov.uk>`,
+    notBefore: T0,
+  };
+}
+
+let store: SqliteStore | undefined;
+const dirs: ReturnType<typeof tempDir>[] = [];
+function tempFile(name: string): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  return dir.file(name);
+}
+afterEach(() => {
+  store?.close();
+  store = undefined;
+  for (const d of dirs.splice(0)) d.remove();
+});
+
+describe('requeueFailed and local faults', () => {
+  it('records a local fault, puts the effect back due when asked, counts attempts afresh, and audits it', () => {
+    store = openSqliteStore(tempFile('state.sqlite'));
+    store.enqueue([nudge('local'), nudge('remote')], T0);
+    const [local, remote] = store.claimDue(T0, 2);
+    store.markAttemptFailed(local?.id ?? -1, T0, { error: 'The message template could not be used.', local: true });
+    store.markAttemptFailed(remote?.id ?? -1, T0, { error: 'The mail server refused the message for good.' });
+    expect(store.getEffect('local')).toMatchObject({ state: 'failed', localFault: true, attempts: 1 });
+    expect(store.getEffect('remote')?.localFault).toBeUndefined();
+
+    expect(store.requeueFailed(local?.id ?? -1, T1, T1, 'Put back after the template was fixed.')).toBe(true);
+    expect(store.getEffect('local')).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: T1 });
+    expect(store.getEffect('local')?.localFault).toBeUndefined();
+    expect(store.listAudit({ effectKey: 'local' }).at(-1)).toMatchObject({ fromState: 'failed', toState: 'pending', outcome: 'Put back after the template was fixed.' });
+    // Pending now: a second request changes nothing; once claimed and done, nothing either.
+    expect(store.requeueFailed(local?.id ?? -1, T1, T1, 'again')).toBe(false);
+    const [again] = store.claimDue(T1, 5);
+    expect(again?.key).toBe('local');
+    store.markDone(again?.id ?? -1, T1, 'Done.');
+    expect(store.requeueFailed(local?.id ?? -1, T1, T1, 'again')).toBe(false);
+    expect(store.getEffect('local')?.state).toBe('done');
+  });
+
+  it('upgrades a state file of schema 4: its failed effects count as not local', () => {
+    const file = tempFile('old.sqlite');
+    const old = openSqliteStore(file, { migrations: MIGRATIONS.filter((m) => m.version <= 4) });
+    old.enqueue([nudge('before')], T0);
+    const [claimed] = old.claimDue(T0, 1);
+    old.close();
+    const db = new Database(file);
+    db.prepare(`UPDATE effects SET state = 'failed', last_error = 'refused' WHERE id = ?`).run(claimed?.id ?? -1);
+    db.close();
+    store = openSqliteStore(file);
+    expect(store.getEffect('before')).toMatchObject({ state: 'failed' });
+    expect(store.getEffect('before')?.localFault).toBeUndefined();
+  });
+});
