@@ -4,7 +4,7 @@
  * every place it was seen, every blind recipient, every label — so the rules judge it once.
  */
 import { uniqueAddresses } from './addresses.js';
-import type { Address, AuthenticationVerdict, MailCopy, MailItem, Sensitivity } from './types.js';
+import type { Address, AuthenticationVerdict, AutomatedMail, MailCopy, MailItem, Sensitivity } from './types.js';
 
 /** The wording used when a message's own Sent copy vouches for it. */
 export const SENT_COPY_DETAIL = 'found in the sender’s own Sent folder, so it was sent from their mailbox';
@@ -64,6 +64,19 @@ function mergeAuthentication(a: MailItem, b: MailItem, copies: readonly MailCopy
 }
 
 /**
+ * A message is automated only when every copy says so: a list server adds its List-Id and
+ * Precedence to the copies it delivers, but the author's own Sent copy, without them, shows a
+ * person wrote it. (An autoresponder's own marks are on every copy.) When both say so, the same
+ * evidence is kept whichever copy came first.
+ */
+function mergeAutomated(a: AutomatedMail | undefined, b: AutomatedMail | undefined): AutomatedMail | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  const ka = `${a.kind}\u0000${a.reason}`;
+  const kb = `${b.kind}\u0000${b.reason}`;
+  return kb < ka ? b : a;
+}
+
+/**
  * Merge two copies of the same message (same `key`). `a` is the copy seen first: its header
  * fields and content hash are kept; what `b` adds is folded in. Recipients, blind copies, copies,
  * labels and the authentication verdict come out the same whichever way round the two are given.
@@ -100,5 +113,6 @@ export function mergeMail(a: MailItem, b: MailItem): MailItem {
     attachments: b.attachments.length > a.attachments.length ? b.attachments : a.attachments,
     copies,
     contentHash: a.contentHash,
+    automated: mergeAutomated(a.automated, b.automated),
   };
 }
