@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Address } from '../../src/items/types.js';
+import { effectHeaders } from '../../src/outbox/idempotency.js';
 import type { OutgoingMessage } from '../../src/sources/types.js';
 import { itipMessage, type EventSummary, type EventTarget } from './ical-edit.js';
 
@@ -64,7 +65,7 @@ function message(ctx: ImipContext, to: Address, subject: string, paragraphs: str
     text: `${paragraphs.join('\n\n')}\n\n${signature}\n`,
     html: `${paragraphs.map((p) => `<p>${escapeHtml(p)}</p>`).join('\n')}\n<p>${escapeHtml(signature)}</p>\n`,
     messageId: fixedMessageId(ctx, idParts),
-    headers: { 'X-Wardwatch-Key': key },
+    headers: effectHeaders(key),
   };
   if (calendar) out.calendar = calendar;
   return out;

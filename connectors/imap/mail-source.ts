@@ -18,7 +18,7 @@ import { ConnectorError, describeImapError } from './errors.js';
 import { closeImap, connectImap, folderLabel, imapMessageUrl, resolveFolder, serverLabel, type ResolvedFolder } from './imap-session.js';
 import { KeyedLock } from './keyed-lock.js';
 import { errorText, silentLogger, type ConnectorLogger } from './logger.js';
-import { backoffDelay, pause } from './timing.js';
+import { backoffDelay, pause, StopSignals } from './timing.js';
 import { batches, formatCursor, parseCursor, uidSet, type SizedUid } from './uid-set.js';
 
 export type MailSourceSettings = Pick<
@@ -103,11 +103,25 @@ export class ImapMailSource {
 
   /** Watches every folder until `signal` aborts. Never rejects for a server problem: it retries. */
   async watch(sink: RecordSink, signal: AbortSignal): Promise<void> {
+    // One listener on the caller's signal, however many folders are watched (see StopSignals).
+    const stops = new StopSignals(signal);
     const loops: Promise<void>[] = [];
     for (const mailbox of this.settings.mailboxes) {
-      for (const configured of mailbox.folders) loops.push(this.watchFolder(mailbox, configured, sink, signal));
+      for (const configured of mailbox.folders) {
+        const own = stops.child();
+        loops.push(this.watchFolder(mailbox, configured, sink, own.signal).finally(own.release));
+      }
     }
-    await Promise.all(loops);
+    try {
+      await Promise.all(loops);
+    } catch (err) {
+      // A folder's loop failed outright: stop the others too, so none runs on unwatched.
+      stops.stopAll();
+      await Promise.allSettled(loops);
+      throw err;
+    } finally {
+      stops.dispose();
+    }
   }
 
   health(): SourceHealth[] {

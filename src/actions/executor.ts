@@ -18,7 +18,7 @@ import { RULE_IDS } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
 import type { Finding } from '../engine/types.js';
 import type { Address } from '../items/types.js';
-import { effectMessageId, serviceDomainOf } from '../outbox/idempotency.js';
+import { effectMessageId, serviceDomainOf, threadingIdOf, threadOf, type MailThread } from '../outbox/idempotency.js';
 import { PermanentEffectError, type EffectExecutor } from '../outbox/outbox.js';
 import type { EventRef, MailSender, OutgoingMessage, SourceConnector } from '../sources/types.js';
 import { DAILY_SUMMARY_RULE, type EffectRow, type EventSummary, type Store } from '../store/types.js';
@@ -174,7 +174,20 @@ class Executor {
   }
 
   private compose(name: string, data: TemplateData, to: Address, messageId: string, effect: EffectRow, extras: Parameters<MessageBuilder['outgoing']>[3] = {}): OutgoingMessage {
-    return this.messages.outgoing(this.messages.render(name, data), to, { messageId, key: effect.key }, extras);
+    const thread = this.threadOf(effect);
+    return this.messages.outgoing(this.messages.render(name, data), to, { messageId, key: effect.key, ...(thread ? { thread } : {}) }, extras);
+  }
+
+  /** The message an effect is about, to thread under (none for an event, a matter or a day). */
+  private threadOf(effect: EffectRow): MailThread | undefined {
+    if (threadingIdOf(effect.itemKey) === undefined) return undefined;
+    let references: readonly string[] = [];
+    try {
+      references = this.deps.store.getMailHeadline(effect.itemKey)?.references ?? [];
+    } catch {
+      // An unreadable headline: the message still threads under the Message-ID itself.
+    }
+    return threadOf(effect.itemKey, references);
   }
 
   /** The data the named template needs for a message about a finding. */

@@ -10,7 +10,7 @@ import type { Directory } from '../directory/directory.js';
 import type { ElectionCalendar, PreElectionPeriod } from '../elections/types.js';
 import type { Finding } from '../engine/types.js';
 import type { Address } from '../items/types.js';
-import { effectHeaders } from '../outbox/idempotency.js';
+import { effectHeaders, type MailThread } from '../outbox/idempotency.js';
 import { LocalEffectError, PermanentEffectError } from '../outbox/outbox.js';
 import type { OutgoingAttachment, OutgoingMessage } from '../sources/types.js';
 import { DAILY_SUMMARY_RULE } from '../store/types.js';
@@ -267,7 +267,7 @@ export class MessageBuilder {
   outgoing(
     rendered: RenderedMessage,
     to: Address,
-    ids: { messageId: string; key: string },
+    ids: { messageId: string; key: string; thread?: MailThread },
     extras: { attachments?: OutgoingAttachment[]; calendar?: OutgoingMessage['calendar'] } = {},
   ): OutgoingMessage {
     const message: OutgoingMessage = {
@@ -277,7 +277,7 @@ export class MessageBuilder {
       text: rendered.text,
       html: rendered.html,
       messageId: ids.messageId,
-      headers: effectHeaders(ids.key),
+      headers: effectHeaders(ids.key, ids.thread),
     };
     if (extras.attachments !== undefined && extras.attachments.length > 0) message.attachments = extras.attachments;
     if (extras.calendar !== undefined) message.calendar = extras.calendar;

@@ -6,6 +6,7 @@ import type { CalendarConfig, Config, RuleId } from '../config/schema.js';
 import { Directory } from '../directory/directory.js';
 import { buildElectionCalendar } from '../elections/pre-election.js';
 import type { ElectionCalendar } from '../elections/types.js';
+import { describeAutomated } from '../items/automated.js';
 import type { Item } from '../items/types.js';
 import { allRules, type AnyRule } from '../rules/index.js';
 import { NOT_ITS_KIND, type Council, type Evaluation, type RuleContext, type RuleInput } from '../rules/types.js';
@@ -78,6 +79,16 @@ function judges(rule: AnyRule, item: Item): boolean {
 /** What a rule says of an item of the other kind (the same as its own first check would say). */
 function notItsKind(rule: AnyRule): Evaluation {
   return { hits: [], reason: rule.meta.kind === 'event' ? NOT_ITS_KIND.event : NOT_ITS_KIND.mail };
+}
+
+/**
+ * Why no rule judges this item, when none may: an automatic reply, bulk mail, a bounce or a
+ * receipt is never a member or officer writing, even from their mailbox and quoting their words.
+ * Kept here, in one place, so no rule need remember it (and no nudge ever answers an autoresponder).
+ */
+function notJudged(item: Item): Evaluation | undefined {
+  if (item.kind !== 'mail' || item.automated === undefined) return undefined;
+  return { hits: [], reason: describeAutomated(item.automated) };
 }
 
 /** The evaluation of one item, its verdicts built on first reading. */
@@ -163,14 +174,17 @@ export class Engine {
     const rules = this.rulesAt(now);
     const judged: Judged[] = [];
     for (const item of items) judged.push(this.judgedOf(item));
+    const gates: (Evaluation | undefined)[] = [];
+    for (const item of items) gates.push(notJudged(item));
     for (const { rule, settings, ctx } of rules) {
       const id = rule.meta.id;
-      for (const j of judged) {
+      for (let i = 0; i < judged.length; i++) {
+        const j = judged[i] as Judged;
         if (!ctx) {
           j.outcomes.push({ rule: id, evaluation: undefined, findings: [] });
           continue;
         }
-        const evaluation = judges(rule, j.input.item) ? rule.evaluate(j.input, ctx) : notItsKind(rule);
+        const evaluation = !judges(rule, j.input.item) ? notItsKind(rule) : (gates[i] ?? rule.evaluate(j.input, ctx));
         const ruleFindings: Finding[] = [];
         if (evaluation.hits.length > 0) {
           for (const finding of this.findingsOf(rule, settings, evaluation, j.input.item, j.ref)) {

@@ -3,8 +3,9 @@
  * Sent folder, each recipient's Inbox) is one item. Merging keeps everything any copy knows —
  * every place it was seen, every blind recipient, every label — so the rules judge it once.
  */
+import crypto from 'node:crypto';
 import { uniqueAddresses } from './addresses.js';
-import type { Address, AuthenticationVerdict, MailCopy, MailItem, Sensitivity } from './types.js';
+import type { Address, AuthenticationVerdict, AutomatedMail, MailCopy, MailItem, Sensitivity } from './types.js';
 
 /** The wording used when a message's own Sent copy vouches for it. */
 export const SENT_COPY_DETAIL = 'found in the sender’s own Sent folder, so it was sent from their mailbox';
@@ -22,6 +23,51 @@ export function isSendersSentCopy(item: Pick<MailItem, 'from' | 'sender'>, copy:
  */
 export function sentCopyVerdict(): AuthenticationVerdict {
   return { failed: false, detail: SENT_COPY_DETAIL };
+}
+
+/** A gateway's tag at the start of a subject ("[EXTERNAL] …"): some copies of a message gain one in transit. */
+const SUBJECT_TAG = /^\[[^[\]]{1,40}\]\s*/;
+
+/** The subject as every copy of one message has it: tags added in transit removed, spaces and case evened out. */
+function comparableSubject(subject: string): string {
+  let s = subject.trim();
+  for (let i = 0; i < 3; i++) {
+    const tag = SUBJECT_TAG.exec(s);
+    if (!tag) break;
+    s = s.slice(tag[0].length);
+  }
+  return s.replace(/\s+/g, ' ').toLowerCase();
+}
+
+/** What every copy of one message has in common: its author, its Date and its subject. */
+function identity(item: Pick<MailItem, 'from' | 'date' | 'subject'>): string {
+  return `${item.from[0]?.address ?? ''}\u0000${item.date ?? ''}\u0000${comparableSubject(item.subject)}`;
+}
+
+/**
+ * True when `a` and `b`, sharing a Message-ID, are copies of one message (seen in several mailboxes
+ * or folders), not two messages that reuse one ID (a misbehaving mail program, a copied draft, a
+ * forged ID). Copies share their From, Date and subject; their bodies are not compared, because a
+ * gateway may add a banner or a list its footer to some copies only.
+ */
+export function sameMessage(a: Pick<MailItem, 'from' | 'date' | 'subject'>, b: Pick<MailItem, 'from' | 'date' | 'subject'>): boolean {
+  return identity(a) === identity(b);
+}
+
+/**
+ * The key of a message whose Message-ID another, different message also has: the ID followed by
+ * `#` and a fingerprint of the message's identity, the same for each of its copies and whichever
+ * message was read first. (Threading uses the part before `#`.)
+ */
+export function collisionKey(item: Pick<MailItem, 'key' | 'from' | 'date' | 'subject'>): string {
+  const base = baseMessageKey(item.key);
+  return `${base}#${crypto.createHash('sha256').update(identity(item), 'utf8').digest('hex').slice(0, 12)}`;
+}
+
+/** The Message-ID part of a mail item's key (the key itself unless it was told apart by `#…`). */
+export function baseMessageKey(key: string): string {
+  const close = key.indexOf('>#');
+  return close > 0 ? key.slice(0, close + 1) : key;
 }
 
 function copyKey(copy: MailCopy): string {
@@ -64,6 +110,19 @@ function mergeAuthentication(a: MailItem, b: MailItem, copies: readonly MailCopy
 }
 
 /**
+ * A message is automated only when every copy says so: a list server adds its List-Id and
+ * Precedence to the copies it delivers, but the author's own Sent copy, without them, shows a
+ * person wrote it. (An autoresponder's own marks are on every copy.) When both say so, the same
+ * evidence is kept whichever copy came first.
+ */
+function mergeAutomated(a: AutomatedMail | undefined, b: AutomatedMail | undefined): AutomatedMail | undefined {
+  if (a === undefined || b === undefined) return undefined;
+  const ka = `${a.kind}\u0000${a.reason}`;
+  const kb = `${b.kind}\u0000${b.reason}`;
+  return kb < ka ? b : a;
+}
+
+/**
  * Merge two copies of the same message (same `key`). `a` is the copy seen first: its header
  * fields and content hash are kept; what `b` adds is folded in. Recipients, blind copies, copies,
  * labels and the authentication verdict come out the same whichever way round the two are given.
@@ -100,5 +159,6 @@ export function mergeMail(a: MailItem, b: MailItem): MailItem {
     attachments: b.attachments.length > a.attachments.length ? b.attachments : a.attachments,
     copies,
     contentHash: a.contentHash,
+    automated: mergeAutomated(a.automated, b.automated),
   };
 }

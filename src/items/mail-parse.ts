@@ -11,6 +11,7 @@ import { compile } from 'html-to-text';
 import { simpleParser, type AddressObject, type HeaderValue, type Headers, type HeaderLines, type ParsedMail, type SimpleParserOptions } from 'mailparser';
 import { fromAddressObjects, normalizeAddress } from './addresses.js';
 import { assessAuthentication } from './auth-results.js';
+import { automatedMail } from './automated.js';
 import { detached } from './detached.js';
 import { withDeadline } from '../runtime/deadline.js';
 import { findForwardedAuthors, isForwardSubject } from './forwarded.js';
@@ -330,6 +331,7 @@ async function build(source: Buffer, copy: MailCopy, options: ParseMailOptions):
     from[0]?.address,
     options.trustedAuthservIds,
   );
+  const automated = automatedMail(lines, from[0]?.address, subject);
   const authentication = isSendersSentCopy({ from, ...(sender ? { sender } : {}) }, copy) ? sentCopyVerdict() : verdict;
 
   return {
@@ -359,6 +361,7 @@ async function build(source: Buffer, copy: MailCopy, options: ParseMailOptions):
     attachments: attachmentInfo(parsed),
     copies: [{ mailbox: normalizeAddress(copy.mailbox) ?? copy.mailbox.toLowerCase(), folder: copy.folder, origin: copy.origin }],
     contentHash,
+    automated: automated || undefined,
   };
 }
 

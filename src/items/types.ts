@@ -41,6 +41,16 @@ export interface AttachmentInfo {
   size: number;
 }
 
+/** What kind of mail, not written by a person, a message is (see src/items/automated.ts). */
+export type AutomatedKind = 'auto-reply' | 'auto-generated' | 'bulk' | 'bounce' | 'receipt';
+
+/** Why a message is not correspondence: no rule judges it. */
+export interface AutomatedMail {
+  kind: AutomatedKind;
+  /** The evidence, in words, e.g. "it says it was sent automatically (Auto-Submitted: auto-replied)". */
+  reason: string;
+}
+
 export interface MailItem {
   kind: 'mail';
   /** Internet Message-ID with angle brackets kept; a synthetic `<sha256hex@wardwatch.invalid>` if the message has none. */
@@ -75,6 +85,8 @@ export interface MailItem {
   copies: MailCopy[];
   /** sha256 of the raw source (first copy seen). */
   contentHash: string;
+  /** Set when the message is an automatic reply, bulk mail, a bounce or a receipt: no rule judges it. */
+  automated?: AutomatedMail;
 }
 
 export type AttendeeRole = 'CHAIR' | 'REQ-PARTICIPANT' | 'OPT-PARTICIPANT' | 'NON-PARTICIPANT';

@@ -6,7 +6,7 @@
  */
 import { parseCalendar } from '../items/ical-parse.js';
 import { mergeEvent } from '../items/event-merge.js';
-import { mergeMail } from '../items/mail-merge.js';
+import { collisionKey, mergeMail, sameMessage } from '../items/mail-merge.js';
 import { parseMail } from '../items/mail-parse.js';
 import type { EventItem, Item, MailItem, Problem, RawRecord } from '../items/types.js';
 import { MailSummaries } from './mail-summaries.js';
@@ -32,6 +32,15 @@ export interface ItemStreamOptions {
   isRoomCalendar: (calendarId: string) => boolean;
   /** Default: an unbounded in-memory map (fine for one pass). */
   memory?: ItemMemory;
+  /**
+   * When a second, different message turns up with a Message-ID already seen, give the first one
+   * a key of its own too (announced by `onRekey`), so that a pass over a source judges both the
+   * same whichever is read first. Off in the service, where the first has been acted on under its
+   * Message-ID and keeps it.
+   */
+  separateCollisions?: boolean;
+  /** Called when an item already handed on gets another key (see `separateCollisions`). */
+  onRekey?: (from: string, to: string) => void;
 }
 
 /** What merged copies leave behind: the item without its bulky parts. */
@@ -58,6 +67,8 @@ class MapMemory implements ItemMemory {
 
 export class ItemStream {
   private readonly memory: ItemMemory;
+  /** Message-IDs shared by different messages, each of which now has a key of its own. */
+  private readonly separated = new Set<string>();
   readonly problems: Problem[] = [];
   counts = { records: 0, mailCopies: 0, mailItems: 0, eventItems: 0 };
 
@@ -82,7 +93,8 @@ export class ItemStream {
         return [];
       }
       this.counts.mailCopies += 1;
-      const earlier = this.memory.getMail(parsed.key);
+      let earlier: MailItem | undefined;
+      ({ item: parsed, earlier } = this.tellApart(parsed));
       const merged = earlier ? mergeMail(earlier, parsed) : parsed;
       if (!earlier) this.counts.mailItems += 1;
       this.memory.setMail(summarise(merged));
@@ -112,5 +124,37 @@ export class ItemStream {
 
   problem(p: Problem): void {
     this.problems.push(p);
+  }
+
+  /**
+   * The message with the key it is judged under, and what is remembered of that key: its
+   * Message-ID, unless a different message has that ID too. Then it gets a key of its own
+   * (`collisionKey`), the first time with a problem naming both messages, so that neither is lost
+   * in the other.
+   */
+  private tellApart(parsed: MailItem): { item: MailItem; earlier: MailItem | undefined } {
+    if (parsed.syntheticKey) return { item: parsed, earlier: this.memory.getMail(parsed.key) };
+    const id = parsed.key;
+    const first = this.memory.getMail(id);
+    if (!this.separated.has(id)) {
+      if (first === undefined || sameMessage(first, parsed)) return { item: parsed, earlier: first };
+      if (this.opts.separateCollisions) {
+        const firstKey = collisionKey(first);
+        this.memory.setMail({ ...first, key: firstKey });
+        this.separated.add(id);
+        this.opts.onRekey?.(id, firstKey);
+      }
+    }
+    const key = collisionKey(parsed);
+    const earlier = this.memory.getMail(key);
+    if (earlier === undefined && first !== undefined) {
+      const origins = [first.copies[0]?.origin ?? 'an earlier message', parsed.copies[0]?.origin ?? 'this message'].sort();
+      this.problem({
+        origin: parsed.copies[0]?.origin ?? id,
+        kind: 'mail',
+        reason: `two different messages share the Message-ID ${id} (${origins.join(' and ')}): each was read and judged on its own, but a mail program that reuses Message-IDs should be looked at`,
+      });
+    }
+    return { item: { ...parsed, key }, earlier };
   }
 }

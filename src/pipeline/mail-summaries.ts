@@ -8,7 +8,7 @@
  * a summary never keeps alive the message text its values were cut from.
  */
 import { detached } from '../items/detached.js';
-import type { Address, AuthenticationVerdict, Importance, MailItem, Sensitivity } from '../items/types.js';
+import type { Address, AuthenticationVerdict, AutomatedMail, Importance, MailItem, Sensitivity } from '../items/types.js';
 
 /**
  * The fields a summary has, in the order parsing and merging write them; an item with any other
@@ -18,7 +18,7 @@ const FIELD_ORDER = new Map(
   [
     'kind', 'key', 'syntheticKey', 'from', 'sender', 'replyTo', 'to', 'cc', 'bcc', 'date', 'subject', 'inReplyTo',
     'references', 'sensitivity', 'importance', 'authentication', 'text', 'forwardedAuthors', 'hasForwardedContent',
-    'labels', 'attachments', 'copies', 'contentHash',
+    'labels', 'attachments', 'copies', 'contentHash', 'automated',
   ].map((field, i) => [field, i]),
 );
 
@@ -56,6 +56,8 @@ class CompactMail {
     /** mailbox, folder, origin of each copy in turn. */
     readonly copies: readonly string[],
     readonly contentHash: string,
+    /** Shared among messages with the same evidence (most bulk mail gives the same reason). */
+    readonly automated: AutomatedMail | undefined,
   ) {}
 }
 
@@ -91,6 +93,7 @@ export class MailSummaries {
   private readonly strings = new Map<string, string>();
   private readonly addressLists = new Map<string, readonly Address[]>();
   private readonly verdicts = new Map<string, AuthenticationVerdict>();
+  private readonly automatedReasons = new Map<string, AutomatedMail>();
 
   get size(): number {
     return this.compact.size + this.whole.size;
@@ -148,6 +151,7 @@ export class MailSummaries {
       attachments: [],
       copies,
       contentHash: c.contentHash,
+      automated: c.automated === undefined ? undefined : { ...c.automated },
     };
   }
 
@@ -184,6 +188,7 @@ export class MailSummaries {
       item.labels.length === 0 ? undefined : item.labels.map((l) => this.string(l)),
       copies,
       detached(item.contentHash),
+      item.automated === undefined ? undefined : this.automatedOf(item.automated),
     );
   }
 
@@ -203,6 +208,15 @@ export class MailSummaries {
     if (known) return known;
     const kept = list.map(keptAddress);
     this.addressLists.set(key, kept);
+    return kept;
+  }
+
+  private automatedOf(a: AutomatedMail): AutomatedMail {
+    const key = `${a.kind}\u0000${a.reason}`;
+    const known = this.automatedReasons.get(key);
+    if (known) return known;
+    const kept: AutomatedMail = { kind: a.kind, reason: detached(a.reason) };
+    this.automatedReasons.set(key, kept);
     return kept;
   }
 

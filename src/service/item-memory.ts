@@ -48,6 +48,7 @@ export const MailSummarySchema: z.ZodType<MailItem> = z.object({
   attachments: z.array(z.object({ filename: z.string().optional(), contentType: z.string(), size: z.number() })),
   copies: z.array(z.object({ mailbox: z.string(), folder: z.string(), origin: z.string() })),
   contentHash: z.string(),
+  automated: z.object({ kind: z.enum(['auto-reply', 'auto-generated', 'bulk', 'bounce', 'receipt']), reason: z.string() }).optional(),
 });
 
 export const EventSchema: z.ZodType<EventItem> = z.object({

@@ -219,6 +219,7 @@ export const MailHeadlineSchema = z.object({
   from: z.array(AddressSchema),
   to: z.array(AddressSchema),
   cc: z.array(AddressSchema),
+  references: z.array(z.string()).optional(),
 });
 
 export const HeadlineDbRowSchema = z.object({ headline: z.string().nullable() });

@@ -683,6 +683,7 @@ export class SqliteStore implements Store {
       from: parsed.from.map(address),
       to: parsed.to.map(address),
       cc: parsed.cc.map(address),
+      ...(parsed.references !== undefined ? { references: parsed.references } : {}),
     };
   }
 

@@ -33,6 +33,8 @@ export interface MailHeadline {
   from: Address[];
   to: Address[];
   cc: Address[];
+  /** The message's References (trimmed), so what Wardwatch sends about it threads with it; absent in headlines saved before. */
+  references?: string[];
 }
 
 /** What the executor needs besides the finding (which it can read with `getFindings(itemKey, rule)`). */

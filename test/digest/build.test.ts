@@ -209,7 +209,7 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
     expect(message.from.address).toBe(A.service);
     expect(message.messageId).toBe(digestMessageId('2026-11-18', A.service));
     expect(message.messageId).toMatch(/^<ww-[0-9a-f]{32}@millbrook-tc\.gov\.uk>$/);
-    expect(message.headers).toEqual({ 'X-Wardwatch-Key': digestKey('2026-11-18') });
+    expect(message.headers).toEqual({ 'X-Wardwatch-Key': digestKey('2026-11-18'), 'Auto-Submitted': 'auto-generated' });
     expect(message.subject).toContain('Wednesday 18 November 2026');
     expect(message.text).toContain('Dear Helen Ashworth');
     expect(message.text).toContain('Sam Patel, invited by Cllr Raj Mehta');

@@ -47,7 +47,7 @@ describe('sendDigestIfDue', () => {
     expect((await sendDigestIfDue(deps(), at(WED, '07:30'))).sent).toEqual([WED]);
     expect(sender.sent).toHaveLength(1);
     expect(sender.sent[0]?.messageId).toBe(digestMessageId(WED, A.service));
-    expect(sender.sent[0]?.headers).toEqual({ 'X-Wardwatch-Key': digestKey(WED) });
+    expect(sender.sent[0]?.headers).toEqual({ 'X-Wardwatch-Key': digestKey(WED), 'Auto-Submitted': 'auto-generated' });
     expect(sender.sent[0]?.text).toContain('since Tuesday 17 November 2026 at 07:30');
 
     expect((await sendDigestIfDue(deps(), at(WED, '12:00'))).sent).toEqual([]);

@@ -72,6 +72,6 @@ describe('serviceDomainOf and headers', () => {
 
   it('puts the key in the X-Wardwatch-Key header', () => {
     expect(KEY_HEADER).toBe('X-Wardwatch-Key');
-    expect(effectHeaders('ww1;a;b;c;nudge')).toEqual({ 'X-Wardwatch-Key': 'ww1;a;b;c;nudge' });
+    expect(effectHeaders('ww1;a;b;c;nudge')).toEqual({ 'X-Wardwatch-Key': 'ww1;a;b;c;nudge', 'Auto-Submitted': 'auto-generated' });
   });
 });
