@@ -413,6 +413,35 @@ describe('block', () => {
 });
 
 describe('notify and the authorisation request', () => {
+  it('tells the Clerk a way to authorise that Wardwatch reads: doing exactly that stops the request', async () => {
+    bench = new ActionBench({
+      now: FRIDAY_MORNING,
+      config: { rules: { 'party-group-attendance-authorised': { options: { authorisedCategories: ['Approved by the Clerk'] } } } },
+    });
+    const meeting = event({
+      uid: 'labour-budget@millbrook-tc.gov.uk',
+      calendarId: 'raj-mehta',
+      organizer: A.raj,
+      summary: 'Labour Group meeting – budget 2027/28',
+      location: 'Committee Room 2, Town Hall',
+      start: '2026-12-08T18:00:00.000Z',
+      attendees: [A.raj, A.sam],
+    });
+    bench.recordEvent(meeting);
+    await bench.run();
+    const request = await bench.writtenWithId(bench.effect('notify-clerk', A.clerk).messageId);
+    const text = request.mail.text ?? '';
+    // No way offered that nothing reads.
+    expect(text).not.toMatch(/reply to this message (saying|to)/i);
+    expect(text).toContain('A reply to this message is not read by Wardwatch.');
+    const category = /To authorise: add the category “([^”]+)” to the meeting/.exec(text)?.[1];
+    expect(category).toBe('Approved by the Clerk');
+    // The Clerk does exactly what the message says: the rule now sees the authorisation.
+    const authorised = { ...meeting, categories: [...meeting.categories, category ?? ''] };
+    const after = bench.engine.evaluate(authorised, bench.now().toISOString()).findings;
+    expect(after.filter((f) => f.rule === 'party-group-attendance-authorised')).toEqual([]);
+  });
+
   it('asks the Clerk to authorise an officer at a party-group meeting and tells the officer', async () => {
     bench = new ActionBench({ now: FRIDAY_MORNING });
     const { findings } = bench.recordEvent(
