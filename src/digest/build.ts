@@ -273,7 +273,7 @@ class Collector {
   /** A reference to an item a clerk can recognise: the event's calendar and title, or the Message-ID. */
   itemReference(itemKey: string): string {
     const event = this.deps.store.getEvent(itemKey);
-    return event !== undefined ? `${event.calendarId}: "${event.summary}" (${this.when(event.start)})` : itemKey;
+    return event !== undefined ? `${event.calendarId}: “${event.summary}” (${this.when(event.start)})` : itemKey;
   }
 
   /**
@@ -504,6 +504,7 @@ export function buildDigest(deps: DigestDeps, period: DigestPeriod): BuiltDigest
     needsHuman,
     awaitingAuthorisation: c.awaitingAuthorisation(),
     upcomingMeetings: c.upcomingMeetings(),
+    upcomingDays: UPCOMING_MEETING_DAYS,
     election: c.election(),
     sources: c.sources(),
   };

@@ -229,6 +229,8 @@ export const DigestSectionsSchema = z
     needsHuman: z.array(z.object({ what: nonEmpty, reference: text }).strict()),
     awaitingAuthorisation: z.array(z.object({ officer: nonEmpty, meeting: text, date: nonEmpty, organiser: nonEmpty }).strict()),
     upcomingMeetings: z.array(z.object({ title: text, date: nonEmpty, location: text, wards: nonEmpty, invited: nonEmpty }).strict()),
+    /** How many days ahead `upcomingMeetings` looks (14). */
+    upcomingDays: z.number().int().min(1),
     /** The current or next pre-election period; null when none is scheduled. */
     election: PeriodDataSchema.extend({ current: z.boolean() }).strict().nullable(),
     sources: z.array(z.object({ name: nonEmpty, healthy: z.boolean(), status: nonEmpty }).strict()),

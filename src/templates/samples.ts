@@ -303,6 +303,7 @@ function digestSample(council: CouncilData): DigestData {
           invited: 'Cllr Raj Mehta and Cllr Sue Taylor',
         },
       ],
+      upcomingDays: 14,
       election: { ...SAMPLE_PERIOD, current: true },
       sources: [
         { name: 'Mailbox clerk@millbrook-tc.gov.uk', healthy: true, status: 'read at 07:25, 14 new messages' },

@@ -211,7 +211,7 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
     expect(message.messageId).toMatch(/^<ww-[0-9a-f]{32}@millbrook-tc\.gov\.uk>$/);
     expect(message.headers).toEqual({ 'X-Wardwatch-Key': digestKey('2026-11-18') });
     expect(message.subject).toContain('Wednesday 18 November 2026');
-    expect(message.text).toContain('Dear Helen Ashworth');
+    expect(message.text).toContain('Dear Helen,');
     expect(message.text).toContain('Sam Patel, invited by Cllr Raj Mehta');
   });
 
@@ -219,7 +219,7 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
     const office = { ...built, recipients: ['office@millbrook-tc.gov.uk'] };
     const message = composeDigest(office, { engine, config: council });
     expect(message.to).toEqual([{ address: 'office@millbrook-tc.gov.uk' }]);
-    expect(message.text).toContain('Dear Helen Ashworth,');
+    expect(message.text).toContain('Dear Helen,');
   });
 });
 
