@@ -136,12 +136,11 @@ class Executor {
   }
 
   private details(finding: Finding): Promise<ItemDetails> {
-    return loadItemDetails(finding.item, {
-      store: this.deps.store,
-      directory: this.directory,
-      calendars: this.deps.engine.calendars,
-      timeZone: this.timeZone,
-    });
+    return loadItemDetails(
+      finding.item,
+      { store: this.deps.store, directory: this.directory, calendars: this.deps.engine.calendars, timeZone: this.timeZone },
+      finding.targets.occurrence,
+    );
   }
 
   private nowIso(): string {
@@ -285,7 +284,11 @@ class Executor {
     const organiser = finding.targets.offender !== undefined ? recipientFor(this.directory, finding.targets.offender) : undefined;
 
     if (owner?.capabilities.declineBooking === true) {
-      await owner.declineBooking(this.eventRef(calendarId, finding.item.key, fc.details.event), roomAddress, this.declineReason(finding));
+      // For a recurring series, only the occurrence concerned is declined.
+      const ref = this.eventRef(calendarId, finding.item.key, fc.details.event);
+      const occurrence = finding.targets.occurrence;
+      const target = ref.recurrenceId === undefined && occurrence !== undefined ? { ...ref, recurrenceId: occurrence.recurrenceId } : ref;
+      await owner.declineBooking(target, roomAddress, this.declineReason(finding));
       this.note(effect, `The booking of ${room} was declined on the ${owner.name} calendar.`);
       if (!organiser) {
         this.note(effect, 'The organiser is not known, so nobody was told that the booking was declined.');
