@@ -169,6 +169,32 @@ describe('a recurring event is named by the occurrence concerned', () => {
     expect(item?.summary).toContain(`on ${DATE} (one occurrence`);
   });
 
+  it('a finding on a whole series (a weekly party group) names its next occurrence, in the summary and the message alike', async () => {
+    bench = new ActionBench({ now: '2026-12-01T09:00:00.000Z' });
+    const base = event({
+      uid: 'labour-weekly@millbrook-tc.gov.uk',
+      calendarId: 'raj-mehta',
+      organizer: A.raj,
+      summary: 'Labour Group weekly meeting',
+      start: '2025-12-02T18:00:00.000Z',
+      attendees: [A.raj, A.sam],
+    });
+    const starts = ['2025-12-02T18:00:00.000Z', '2026-11-24T18:00:00.000Z', '2026-12-01T18:00:00.000Z', '2026-12-08T18:00:00.000Z'];
+    const series: EventItem = {
+      ...base,
+      recurring: true,
+      occurrences: starts.map((st) => ({ start: st, end: new Date(Date.parse(st) + 3600_000).toISOString(), recurrenceId: st })),
+    };
+    const { findings } = bench.recordEvent(series);
+    const finding = findings.find((f) => f.rule === 'party-group-attendance-authorised');
+    const DATE = 'Tuesday 1 December 2026 at 18:00';
+    expect(finding?.summary).toContain(`on ${DATE} (the next occurrence of a recurring series)`);
+    await bench.run();
+    const request = await bench.writtenWithId(bench.effect('notify-clerk', A.clerk).messageId);
+    expect(request.mail.text).toContain(`“Labour Group weekly meeting” on ${DATE}`);
+    expect(request.mail.text).not.toContain('2025');
+  });
+
   it('says the whole series must move when several occurrences fall in the period', () => {
     bench = new ActionBench({ now: '2027-04-12T09:00:00.000Z' });
     const weekly = monthlySurgery();
