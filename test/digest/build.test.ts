@@ -137,8 +137,8 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
   it('lists what needs a person: unknown wards, failed actions and unreadable items', () => {
     expect(built.sections.needsHuman).toEqual([
       {
-        what: expect.stringMatching(/^Wardwatch could not tell which ward the Council's public meeting "Public meeting: tree planting" concerns/),
-        reference: 'council-events: "Public meeting: tree planting" (Tuesday 24 November 2026 at 10:00) — Inviting ward members to public meetings',
+        what: expect.stringMatching(/^Wardwatch could not tell which ward the Council’s public meeting “Public meeting: tree planting” concerns/),
+        reference: 'council-events: “Public meeting: tree planting” (Tuesday 24 November 2026 at 10:00) — Inviting ward members to public meetings',
       },
       {
         what: 'A copy for the Clerk to clerk@millbrook-tc.gov.uk could not be sent after 1 attempt (the mail server refused it: mailbox full)',

@@ -79,7 +79,7 @@ describe('built-in templates', () => {
 
   it('the digest has its sections and the rule titles but no message bodies', () => {
     const message = renderTemplate('digest', sampleData('digest'));
-    for (const heading of ['SUMMARY', 'NEEDS A PERSON TO LOOK AT', 'AWAITING YOUR AUTHORISATION', 'UPCOMING PUBLIC MEETINGS', 'PRE-ELECTION PERIOD', 'SOURCES']) {
+    for (const heading of ['SUMMARY', 'NEEDS A PERSON TO LOOK AT', 'AWAITING YOUR AUTHORISATION', 'COUNCIL PUBLIC MEETINGS IN THE NEXT 14 DAYS', 'PRE-ELECTION PERIOD', 'SOURCES']) {
       expect(message.text).toContain(heading);
     }
     expect(message.text).toContain(ruleTitle('no-blind-copies'));
