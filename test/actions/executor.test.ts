@@ -440,6 +440,9 @@ describe('notify and the authorisation request', () => {
     const authorised = { ...meeting, categories: [...meeting.categories, category ?? ''] };
     const after = bench.engine.evaluate(authorised, bench.now().toISOString()).findings;
     expect(after.filter((f) => f.rule === 'party-group-attendance-authorised')).toEqual([]);
+    // Recorded as the service records the changed event: nothing is left awaiting authorisation.
+    bench.recordEvent({ ...authorised, contentHash: `${meeting.contentHash}-authorised` });
+    expect(bench.store.getFindings(meeting.key, 'party-group-attendance-authorised')).toEqual([]);
   });
 
   it('asks the Clerk to authorise an officer at a party-group meeting and tells the officer', async () => {
