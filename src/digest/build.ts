@@ -393,7 +393,9 @@ class Collector {
       const f = stored.finding;
       if (f.rule !== 'party-group-attendance-authorised' || f.messageId !== 'authorisationNeeded') continue;
       const event = store.getEvent(stored.itemKey);
-      if (event !== undefined && (event.start < this.period.until || event.kinds.includes(CANCELLED_KIND))) continue;
+      // A recurring series is awaiting authorisation for its occurrence concerned, not its first date.
+      const start = f.targets.occurrence?.start ?? event?.start;
+      if (event !== undefined && ((start ?? event.start) < this.period.until || event.kinds.includes(CANCELLED_KIND))) continue;
       if (event === undefined && !this.inPeriod(stored.firstSeen)) continue;
       const officers = f.targets.notify ?? [];
       const organiserAddress = event?.organizer ?? f.people.find((p) => !officers.includes(p));
@@ -401,7 +403,7 @@ class Collector {
         rows.push({
           officer: this.nameOf(officer),
           meeting: event?.summary ?? stored.itemKey,
-          date: event !== undefined ? this.when(event.start) : 'a date not recorded',
+          date: event !== undefined ? this.when(start ?? event.start) : 'a date not recorded',
           organiser: organiserAddress !== undefined ? this.nameOf(organiserAddress) : 'an organiser not recorded',
         });
       }

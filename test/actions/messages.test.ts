@@ -193,6 +193,11 @@ describe('a recurring event is named by the occurrence concerned', () => {
     const request = await bench.writtenWithId(bench.effect('notify-clerk', A.clerk).messageId);
     expect(request.mail.text).toContain(`“Labour Group weekly meeting” on ${DATE}`);
     expect(request.mail.text).not.toContain('2025');
+    // The digest lists it as awaiting authorisation, for the same occurrence.
+    const digest = buildDigest({ store: bench.store, engine: bench.engine, config: bench.config }, { date: '2026-12-01', until: '2026-12-01T09:30:00.000Z' });
+    expect(digest.sections.awaitingAuthorisation).toEqual([
+      { officer: 'Sam Patel', meeting: 'Labour Group weekly meeting', date: DATE, organiser: 'Cllr Raj Mehta' },
+    ]);
   });
 
   it('says the whole series must move when several occurrences fall in the period', () => {
