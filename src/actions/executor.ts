@@ -223,7 +223,7 @@ class Executor {
     if (!original) {
       const why = fc.details.missing ?? 'Wardwatch no longer holds a copy of the message';
       attachment = `not attached: ${why}`;
-      actions.unshift(`The original message could not be attached, because ${why}; it is still in the sender's mailbox.`);
+      actions.unshift(`The original message could not be attached, because ${why}; it is still in the sender’s mailbox.`);
     }
     const data = name === 'routed-copy' ? this.messages.routedCopy(fc, recipient, attachment, actions) : this.dataFor(name, fc, recipient);
     const extras = original ? { attachments: [{ filename: ORIGINAL_FILENAME, contentType: 'message/rfc822', content: original }] } : {};

@@ -111,7 +111,7 @@ export class MessageBuilder {
   }
 
   clauseText(clauses: readonly string[]): string {
-    return describeClauses(clauses, this.protocolTitle);
+    return curlyQuotes(describeClauses(clauses, this.protocolTitle));
   }
 
   /** The data every message about a finding has: council, recipient, finding and item. */

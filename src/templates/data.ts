@@ -319,7 +319,7 @@ export function findingData(
     ruleTitle: ruleTitle(finding.rule),
     summary: readerName !== undefined ? addressedTo(summary, readerName) : summary,
     clauses: [...finding.clauses],
-    clauseText: describeClauses(finding.clauses, protocolTitle),
+    clauseText: curlyQuotes(describeClauses(finding.clauses, protocolTitle)),
     severity: finding.severity,
     warning: finding.severity !== 'info',
     why: finding.why.map(describeEvidence),

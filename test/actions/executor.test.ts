@@ -294,7 +294,7 @@ describe('block', () => {
     expect(call?.ref).toEqual({ calendarId: 'council-chamber', uid: 'market-square-future@millbrook-tc.gov.uk', origin: '' });
     expect(call?.roomAddress).toBe(A.chamber);
     expect(call?.reason).toBe(
-      'Declined by Millbrook Town Council: no ward surgeries or public meetings in the pre-election period (paragraph 9.4b of Knutsford Town Council\'s Member/Officer Protocol).',
+      'Declined by Millbrook Town Council: no ward surgeries or public meetings in the pre-election period (paragraph 9.4b of Knutsford Town Council’s Member/Officer Protocol).',
     );
     const block = bench.effect('block');
     expect(bench.store.getEffect(block.key)?.state).toBe('done');
