@@ -199,6 +199,12 @@ export class DigestScheduler {
     this.clock = options.clock ?? (() => new Date());
     // Fail early, with a clear message, on a schedule the digest cannot follow.
     parseCron(deps.config.digest.cron);
+    // Wardwatch starts now, not when its sources have first been read (the first digest check).
+    try {
+      firstStart(deps.store, this.clock());
+    } catch (err) {
+      (deps.logger ?? silent).warn({ error: errorText(err) }, 'Could not record when Wardwatch first started; the first digest check will.');
+    }
   }
 
   /** Start the schedule; resolves after the start-up check (which may send a catch-up digest). */
