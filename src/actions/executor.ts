@@ -7,7 +7,8 @@
  * - invite: adds the member to the organiser's event where the calendar's source can, and sends
  *   the `invitation` message; otherwise the message carries an iMIP REQUEST (RFC 6047) for the event.
  * - block: declines the room booking where the source can and tells the organiser
- *   (`booking-declined`); otherwise warns the organiser and tells the Clerk it could not be done.
+ *   (`booking-declined`); otherwise warns the organiser and asks the Clerk, in one message, to
+ *   decline it by hand (the finding's own notice to the Clerk when it has one).
  *
  * Every message carries the effect's Message-ID (a second message of the same effect a derived one)
  * and its X-Wardwatch-Key header. An error worth retrying is thrown as it is (the outbox backs off);
@@ -22,12 +23,12 @@ import { effectMessageId, serviceDomainOf, threadingIdOf, threadOf, type MailThr
 import { PermanentEffectError, type EffectExecutor } from '../outbox/outbox.js';
 import type { EventRef, MailSender, OutgoingMessage, SourceConnector } from '../sources/types.js';
 import { DAILY_SUMMARY_RULE, type EffectRow, type EventSummary, type Store } from '../store/types.js';
-import type { FoldedNudge, RecipientData, TemplateData } from '../templates/data.js';
+import type { FoldedNudge, TemplateData } from '../templates/data.js';
 import { isTemplateName } from '../templates/names.js';
 import { formatWhen } from '../templates/wording.js';
 import { buildInvitationRequest } from './imip.js';
 import { addressOf, calendarName, loadItemDetails, looksAllDay, nameOf, organizerOf, splitEventKey, type ItemDetails } from './item-context.js';
-import { MessageBuilder, recipientFor, templateNameFor, type FindingContext } from './messages.js';
+import { MessageBuilder, recipientFor, templateNameFor, type FindingContext, type Reader } from './messages.js';
 
 /** What the executor logs through (pino's logger fits). */
 export interface ExecutorLogger {
@@ -135,12 +136,11 @@ class Executor {
   }
 
   private details(finding: Finding): Promise<ItemDetails> {
-    return loadItemDetails(finding.item, {
-      store: this.deps.store,
-      directory: this.directory,
-      calendars: this.deps.engine.calendars,
-      timeZone: this.timeZone,
-    });
+    return loadItemDetails(
+      finding.item,
+      { store: this.deps.store, directory: this.directory, calendars: this.deps.engine.calendars, timeZone: this.timeZone },
+      finding.targets.occurrence,
+    );
   }
 
   private nowIso(): string {
@@ -191,7 +191,7 @@ class Executor {
   }
 
   /** The data the named template needs for a message about a finding. */
-  private dataFor(name: string, fc: FindingContext, recipient: RecipientData): TemplateData {
+  private dataFor(name: string, fc: FindingContext, recipient: Reader): TemplateData {
     if (!isTemplateName(name)) return this.messages.base(fc, recipient);
     switch (name) {
       case 'clerk-notice':
@@ -215,8 +215,13 @@ class Executor {
   private async message(effect: EffectRow, fc: FindingContext): Promise<void> {
     const recipient = recipientFor(this.directory, effect.recipient);
     const name = this.templateOf(effect, effect.kind === 'notify-clerk' ? 'clerk-notice' : fc.finding.rule);
-    const data =
-      name === 'clerk-notice' ? this.messages.clerkNotice(fc, recipient, this.actionsTaken(effect)) : this.dataFor(name, fc, recipient);
+    let data: TemplateData;
+    if (name === 'clerk-notice') {
+      const report = this.clerkReport(effect, fc);
+      data = this.messages.clerkNotice(fc, recipient, report.done, report.toDo);
+    } else {
+      data = this.dataFor(name, fc, recipient);
+    }
     await this.send(effect, this.compose(name, data, recipient, effect.messageId, effect));
   }
 
@@ -225,12 +230,13 @@ class Executor {
     const recipient = recipientFor(this.directory, effect.recipient);
     const name = this.templateOf(effect, 'routed-copy');
     const original = fc.details.original;
-    const actions = this.actionsTaken(effect);
+    const report = this.clerkReport(effect, fc);
+    const actions = [...report.done, ...report.toDo];
     let attachment = ORIGINAL_FILENAME;
     if (!original) {
       const why = fc.details.missing ?? 'Wardwatch no longer holds a copy of the message';
       attachment = `not attached: ${why}`;
-      actions.unshift(`The original message could not be attached, because ${why}; it is still in the sender's mailbox.`);
+      actions.unshift(`The original message could not be attached, because ${why}; it is still in the sender’s mailbox.`);
     }
     const data = name === 'routed-copy' ? this.messages.routedCopy(fc, recipient, attachment, actions) : this.dataFor(name, fc, recipient);
     const extras = original ? { attachments: [{ filename: ORIGINAL_FILENAME, contentType: 'message/rfc822', content: original }] } : {};
@@ -291,7 +297,11 @@ class Executor {
     const organiser = finding.targets.offender !== undefined ? recipientFor(this.directory, finding.targets.offender) : undefined;
 
     if (owner?.capabilities.declineBooking === true) {
-      await owner.declineBooking(this.eventRef(calendarId, finding.item.key, fc.details.event), roomAddress, this.declineReason(finding));
+      // For a recurring series, only the occurrence concerned is declined.
+      const ref = this.eventRef(calendarId, finding.item.key, fc.details.event);
+      const occurrence = finding.targets.occurrence;
+      const target = ref.recurrenceId === undefined && occurrence !== undefined ? { ...ref, recurrenceId: occurrence.recurrenceId } : ref;
+      await owner.declineBooking(target, roomAddress, this.declineReason(finding));
       this.note(effect, `The booking of ${room} was declined on the ${owner.name} calendar.`);
       if (!organiser) {
         this.note(effect, 'The organiser is not known, so nobody was told that the booking was declined.');
@@ -304,24 +314,41 @@ class Executor {
       return;
     }
 
-    const why = owner
-      ? `the ${owner.name} source that holds the ${room} calendar cannot decline bookings`
-      : `Wardwatch is not connected to the ${room} calendar (${calendarId}) in a way that lets it decline bookings`;
-    const actions: string[] = [`The booking of ${room} could not be declined automatically, because ${why}. Please decline it by hand if it should not go ahead.`];
+    const why = this.cannotDeclineBecause(calendarId);
     if (organiser) {
       const warning = this.compose(finding.rule, this.messages.base(fc, organiser), organiser, effect.messageId, effect);
       await this.send(effect, warning);
-      actions.push(`A warning was sent to ${organiser.name}.`);
     }
-    actions.push(...this.actionsTaken(effect));
-    const clerks = this.directory.clerks().map((p) => p.id);
-    const notify = clerks.length > 0 ? clerks : this.deps.config.digest.to;
-    for (const clerk of notify) {
-      const recipient = recipientFor(this.directory, clerk);
-      const data = this.messages.clerkNotice(fc, recipient, actions);
-      await this.send(effect, this.compose('clerk-notice', data, recipient, this.partMessageId(effect, `clerk:${recipient.address}`), effect));
+    // One message to the Clerk per booking: the finding's own notice to the Clerk, when it has one,
+    // says that the booking must be declined by hand (see clerkReport); otherwise this one does.
+    const clerkNotices = this.deps.store
+      .listEffects({ itemKey: effect.itemKey })
+      .filter((e) => e.rule === effect.rule && e.kind === 'notify-clerk' && e.state !== 'failed');
+    let toldBy = 'the notice to the Clerk about this finding';
+    if (clerkNotices.length === 0) {
+      const report = this.clerkReport(effect, fc);
+      const clerks = this.directory.clerks().map((p) => p.id);
+      const notify = clerks.length > 0 ? clerks : this.deps.config.digest.to;
+      for (const clerk of notify) {
+        const recipient = recipientFor(this.directory, clerk);
+        const data = this.messages.clerkNotice(fc, recipient, report.done, report.toDo);
+        await this.send(effect, this.compose('clerk-notice', data, recipient, this.partMessageId(effect, `clerk:${recipient.address}`), effect));
+      }
+      toldBy = 'a note from this action';
     }
-    this.note(effect, `${NOT_DECLINED} the booking of ${room} could not be declined automatically (${why}); ${organiser ? `${organiser.name} was warned and ` : ''}the Clerk was told.`);
+    this.note(
+      effect,
+      `${NOT_DECLINED} the booking of ${room} could not be declined automatically (${why}); ${organiser ? `${organiser.name} was warned, and ` : ''}the Clerk is asked to decline it by hand in ${toldBy}.`,
+    );
+  }
+
+  /** Why the booking on a calendar cannot be declined automatically; undefined when it can. */
+  private cannotDeclineBecause(calendarId: string): string {
+    const room = calendarName(this.deps.engine.calendars, calendarId);
+    const owner = this.deps.calendarOwner(calendarId);
+    return owner
+      ? `the ${owner.name} source that holds the ${room} calendar cannot decline bookings`
+      : `Wardwatch is not connected to the ${room} calendar (${calendarId}) in a way that lets it decline bookings`;
   }
 
   /** The daily summary: one message listing the nudges folded into it. */
@@ -334,7 +361,7 @@ class Executor {
       const finding = this.findingOf(f);
       if (!finding) continue;
       const details = await this.details(finding);
-      nudges.push(this.messages.folded(f.rule, finding.summary, finding.clauses, details));
+      nudges.push(this.messages.folded(f.rule, finding.summary, finding.clauses, details, recipient));
     }
     if (nudges.length === 0) {
       this.note(effect, `Nothing to send: none of the reminders folded into ${recipient.name}'s summary still applies.`);
@@ -375,37 +402,65 @@ class Executor {
     return `Declined by ${this.deps.config.council.name}: ${what} (${this.messages.clauseText(finding.clauses)}).`;
   }
 
-  /** What else was done about the same finding, in sentences for the Clerk. */
-  private actionsTaken(effect: EffectRow): string[] {
+  /**
+   * What was (or is being) done about the same finding, and what the Clerk must do by hand, in
+   * sentences for the Clerk. A room booking is described as it really stands: declined, being
+   * declined, or — where Wardwatch cannot or could not decline it — a job for the Clerk, so that a
+   * notice never says both "please decline it by hand" and "there is nothing you need to do".
+   */
+  private clerkReport(effect: EffectRow, fc: FindingContext): { done: string[]; toDo: string[] } {
     const now = this.deps.now().getTime();
-    const lines: string[] = [];
+    const done: string[] = [];
+    const toDo: string[] = [];
     let digest = false;
-    for (const e of this.deps.store.listEffects({ itemKey: effect.itemKey })) {
-      if (e.rule !== effect.rule || e.key === effect.key) continue;
+    const related = this.deps.store.listEffects({ itemKey: effect.itemKey }).filter((e) => e.rule === effect.rule);
+    for (const e of related) {
+      if (e.kind === 'block') {
+        const block = this.describeBlock(e, fc);
+        done.push(block.done);
+        if (block.toDo !== undefined) toDo.push(block.toDo);
+        continue;
+      }
+      if (e.key === effect.key) continue;
       if (e.kind === 'notify-clerk' || e.kind === 'route-to-clerk') continue;
       if (e.kind === 'digest') {
         digest = true;
         continue;
       }
       const line = this.describe(e, now);
-      if (line !== undefined) lines.push(line);
+      if (line !== undefined) done.push(line);
     }
-    if (digest) lines.push('It will be listed in the next daily digest.');
-    return lines;
+    if (digest) done.push('It will be listed in the next daily digest.');
+    return { done, toDo };
+  }
+
+  /** A room booking's state for the Clerk, and what they must do when Wardwatch cannot decline it. */
+  private describeBlock(e: EffectRow, fc: FindingContext): { done: string; toDo?: string } {
+    const calendarId = e.payload.calendarId ?? fc.finding.targets.room?.calendarId;
+    const room = calendarId !== undefined ? calendarName(this.deps.engine.calendars, calendarId) : 'the room';
+    const organiser = fc.finding.targets.offender !== undefined ? nameOf(this.directory, fc.finding.targets.offender) : undefined;
+    const byHand = `Please decline the booking of ${room} by hand, in the room’s calendar, if it should not go ahead${organiser !== undefined ? `, and let ${organiser} know` : ''}.`;
+    const canDecline = calendarId !== undefined && this.deps.calendarOwner(calendarId)?.capabilities.declineBooking === true;
+    const cannot = calendarId !== undefined ? this.cannotDeclineBecause(calendarId) : 'the finding names no room calendar';
+    switch (e.state) {
+      case 'done': {
+        const fellBack = this.deps.store.listAudit({ effectKey: e.key }).some((a) => a.outcome.startsWith(NOT_DECLINED));
+        if (fellBack) {
+          return { done: `The booking of ${room} could not be declined automatically, because ${cannot}${organiser !== undefined ? `; ${organiser} was sent a warning instead` : ''}.`, toDo: byHand };
+        }
+        return { done: `The booking of ${room} was declined${organiser !== undefined ? `, and ${organiser} was told why` : ''}.` };
+      }
+      case 'failed':
+        return { done: `Wardwatch tried to decline the booking of ${room} but could not${e.lastError !== undefined ? ` (${e.lastError})` : ''}.`, toDo: byHand };
+      case 'skipped-dry-run':
+        return { done: `The booking of ${room} would have been declined, but Wardwatch is in dry run, so nothing was changed.`, toDo: byHand };
+      default:
+        if (canDecline) return { done: `The booking of ${room} is being declined${organiser !== undefined ? `, and ${organiser} will be told why` : ''}.` };
+        return { done: `The booking of ${room} cannot be declined automatically, because ${cannot}${organiser !== undefined ? `; ${organiser} is being sent a warning instead` : ''}.`, toDo: byHand };
+    }
   }
 
   private describe(e: EffectRow, now: number): string | undefined {
-    if (e.kind === 'block') {
-      if (e.state === 'done') {
-        const fellBack = this.deps.store.listAudit({ effectKey: e.key }).some((a) => a.outcome.startsWith(NOT_DECLINED));
-        return fellBack
-          ? 'The room booking could not be declined automatically; the organiser was warned instead, and you were sent a separate note about it.'
-          : 'The room booking was declined.';
-      }
-      if (e.state === 'failed') return 'The room booking could not be declined; it is listed in the daily digest.';
-      if (e.state === 'skipped-dry-run') return 'The room booking would have been declined (dry run).';
-      return 'The room booking is being declined.';
-    }
     const noun = NOUNS[e.kind];
     if (noun === undefined) return undefined;
     const who = nameOf(this.directory, e.recipient);

@@ -86,9 +86,11 @@ export function calendarName(calendars: ReadonlyMap<string, CalendarConfig>, cal
     .join(' ');
 }
 
-function eventData(event: EventSummary, deps: ItemContextDeps): ItemData {
+function eventData(event: EventSummary, deps: ItemContextDeps, occurrenceStart?: string): ItemData {
   const allDay = event.allDay ?? looksAllDay(event.start, event.end, deps.timeZone);
-  const when = allDay ? formatDay(event.start, deps.timeZone) : formatWhen(event.start, deps.timeZone);
+  // A finding on a recurring series names the occurrence concerned, not the series' first date.
+  const start = occurrenceStart ?? event.start;
+  const when = allDay ? formatDay(start, deps.timeZone) : formatWhen(start, deps.timeZone);
   return {
     kind: 'event',
     isEvent: true,
@@ -109,12 +111,19 @@ function unavailable(kind: 'mail' | 'event', missing: string): ItemDetails {
   return { data, missing };
 }
 
-/** The details of the item `ref` names, from the store. Never throws for a missing item. */
-export async function loadItemDetails(ref: { kind: 'mail' | 'event'; key: string }, deps: ItemContextDeps): Promise<ItemDetails> {
+/**
+ * The details of the item `ref` names, from the store. Never throws for a missing item.
+ * `occurrence`: for a finding on a recurring series, the occurrence concerned (its start is the date given).
+ */
+export async function loadItemDetails(
+  ref: { kind: 'mail' | 'event'; key: string },
+  deps: ItemContextDeps,
+  occurrence?: { start: string },
+): Promise<ItemDetails> {
   if (ref.kind === 'event') {
     const event = deps.store.getEvent(ref.key);
     if (!event) return unavailable('event', `Wardwatch no longer holds the details of the event ${ref.key}`);
-    return { data: eventData(event, deps), event };
+    return { data: eventData(event, deps, occurrence?.start), event };
   }
   const original = deps.store.getOriginal(ref.key);
   if (!original) return unavailable('mail', `Wardwatch no longer holds a copy of the message ${ref.key}`);

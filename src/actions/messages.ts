@@ -32,6 +32,7 @@ import {
 } from '../templates/data.js';
 import { ruleAdvice, ruleTitle } from '../templates/guidance.js';
 import { isTemplateName, type TemplateName } from '../templates/names.js';
+import { addressedTo, curlyQuotes, Salutations } from '../templates/salutation.js';
 import { renderTemplate, TemplateError, type RenderedMessage } from '../templates/render.js';
 import { DEFAULT_PROTOCOL_TITLE, describeClauses, formatDay, joinList } from '../templates/wording.js';
 import { nameOf, type ItemDetails } from './item-context.js';
@@ -67,8 +68,14 @@ export function templateNameFor(template: string | undefined, rule: string): str
   return template;
 }
 
-/** A recipient as both template data and mail address; a permanent error for an address mail cannot go to. */
-export function recipientFor(directory: Directory, address: string): RecipientData & Address {
+/** Who a message is for: their name (as the directory knows it) and address. */
+export interface Reader {
+  name: string;
+  address: string;
+}
+
+/** A recipient as both reader and mail address; a permanent error for an address mail cannot go to. */
+export function recipientFor(directory: Directory, address: string): Reader & Address {
   const lower = address.trim().toLowerCase();
   if (lower === '') throw new PermanentEffectError('The action has no recipient address, so there is nobody to send it to.');
   if (!ADDRESS.test(lower)) throw new PermanentEffectError(`"${address}" is not a valid e-mail address, so the message cannot be sent.`);
@@ -79,15 +86,17 @@ function wardNames(directory: Directory, ids: readonly string[]): string {
   return joinList([...new Set(ids)].map((id) => directory.ward(id)?.name ?? id));
 }
 
-const PartyGroupOptionsSchema = z.object({ authorisedCategories: z.array(z.string().min(1)).min(1) });
+const PartyGroupOptionsSchema = z.object({ authorisedCategories: z.array(z.string()) });
 
 export class MessageBuilder {
   readonly council: CouncilData;
   readonly from: Address;
   private readonly protocolTitle: string;
+  private readonly salutations: Salutations;
 
   constructor(private readonly deps: MessageDeps) {
     this.council = councilData(deps.config);
+    this.salutations = new Salutations(deps.config.people);
     this.from = serviceSender(deps.config);
     this.protocolTitle = deps.protocolTitle ?? DEFAULT_PROTOCOL_TITLE;
   }
@@ -96,16 +105,21 @@ export class MessageBuilder {
     return this.deps.directory;
   }
 
+  /** The recipient's part of the data: name, address and how to greet them. */
+  recipient(reader: Reader): RecipientData {
+    return { name: reader.name, address: reader.address, salutation: this.salutations.of(reader.address) };
+  }
+
   clauseText(clauses: readonly string[]): string {
-    return describeClauses(clauses, this.protocolTitle);
+    return curlyQuotes(describeClauses(clauses, this.protocolTitle));
   }
 
   /** The data every message about a finding has: council, recipient, finding and item. */
-  base(fc: FindingContext, recipient: RecipientData): NudgeData {
+  base(fc: FindingContext, recipient: Reader): NudgeData {
     return {
       council: this.council,
-      recipient: { name: recipient.name, address: recipient.address },
-      finding: findingData(fc.finding, this.protocolTitle),
+      recipient: this.recipient(recipient),
+      finding: findingData(fc.finding, this.protocolTitle, recipient.name),
       item: fc.details.data,
     };
   }
@@ -129,7 +143,7 @@ export class MessageBuilder {
   }
 
   /** `<rule>.notify`: the notice, with what each rule's notice needs. */
-  notice(name: TemplateName, fc: FindingContext, recipient: RecipientData): TemplateData {
+  notice(name: TemplateName, fc: FindingContext, recipient: Reader): TemplateData {
     const base = this.base(fc, recipient);
     const { targets, people } = fc.finding;
     const told = new Set(targets.notify ?? []);
@@ -155,12 +169,12 @@ export class MessageBuilder {
   }
 
   /** `clerk-notice`: what happened and what Wardwatch did about it. */
-  clerkNotice(fc: FindingContext, recipient: RecipientData, actionsTaken: readonly string[]): ClerkNoticeData {
-    return { ...this.base(fc, recipient), actionsTaken: [...actionsTaken] };
+  clerkNotice(fc: FindingContext, recipient: Reader, actionsTaken: readonly string[], toDo: readonly string[] = []): ClerkNoticeData {
+    return { ...this.base(fc, recipient), actionsTaken: [...actionsTaken], toDo: [...toDo] };
   }
 
   /** `authorisation-request`: asks the Clerk to authorise officers' attendance at a party-group meeting. */
-  authorisationRequest(fc: FindingContext, recipient: RecipientData, partyGroupOptions: unknown): AuthorisationRequestData {
+  authorisationRequest(fc: FindingContext, recipient: Reader, partyGroupOptions: unknown): AuthorisationRequestData {
     const notified = fc.finding.targets.notify ?? [];
     const officers = notified.filter((a) => this.directory.person(a)?.role === 'officer');
     const officerNames = this.names(officers.length > 0 ? officers : notified);
@@ -173,12 +187,13 @@ export class MessageBuilder {
       organiser: this.organiser(fc),
       officers: officerNames.length > 0 ? officerNames : ['the officers invited'],
       outsiders,
-      authoriseCategory: options.success ? (options.data.authorisedCategories[0] ?? 'Clerk authorised') : 'Clerk authorised',
+      // The very category the rule reads as authorisation, so that doing what the message says works.
+      authoriseCategory: options.success ? (options.data.authorisedCategories.map((c) => c.trim()).find((c) => c !== '') ?? null) : null,
     };
   }
 
   /** `routed-copy`: the cover note; `attachment` names the attached file or says why there is none. */
-  routedCopy(fc: FindingContext, recipient: RecipientData, attachment: string, actionsTaken: readonly string[]): RoutedCopyData {
+  routedCopy(fc: FindingContext, recipient: Reader, attachment: string, actionsTaken: readonly string[]): RoutedCopyData {
     const mail = fc.details.mail;
     const describe = (list: readonly Address[]): string =>
       list.length > 0 ? joinList(list.map((a) => (a.name ? `${a.name} <${a.address}>` : this.nameAndAddress(a.address)))) : 'not known';
@@ -199,12 +214,12 @@ export class MessageBuilder {
   }
 
   /** `invitation`: to a ward member, for a Council public meeting. */
-  invitation(fc: FindingContext, recipient: RecipientData): InvitationData {
+  invitation(fc: FindingContext, recipient: Reader): InvitationData {
     return { ...this.base(fc, recipient), wards: this.wards(fc, [recipient.address]), organiser: this.organiser(fc) };
   }
 
   /** `booking-declined`: to the organiser whose room booking was declined. */
-  bookingDeclined(fc: FindingContext, recipient: RecipientData, room: string, period: PeriodData): BookingDeclinedData {
+  bookingDeclined(fc: FindingContext, recipient: Reader, room: string, period: PeriodData): BookingDeclinedData {
     return { ...this.base(fc, recipient), room, period };
   }
 
@@ -228,10 +243,10 @@ export class MessageBuilder {
   }
 
   /** `nudge-summary`: one person's folded nudges for a day. */
-  summary(recipient: RecipientData, day: string, timeZone: string, nudges: readonly FoldedNudge[]): NudgeSummaryData {
+  summary(recipient: Reader, day: string, timeZone: string, nudges: readonly FoldedNudge[]): NudgeSummaryData {
     return {
       council: this.council,
-      recipient: { name: recipient.name, address: recipient.address },
+      recipient: this.recipient(recipient),
       date: formatDay(`${day}T12:00:00.000Z`, timeZone),
       count: nudges.length,
       nudges: [...nudges],
@@ -239,12 +254,13 @@ export class MessageBuilder {
   }
 
   /** One folded nudge, as the summary lists it. */
-  folded(rule: RuleId, summary: string, clauses: readonly string[], details: ItemDetails): FoldedNudge {
+  folded(rule: RuleId, summary: string, clauses: readonly string[], details: ItemDetails, reader?: Reader): FoldedNudge {
+    const curly = curlyQuotes(summary);
     return {
       ruleTitle: ruleTitle(rule),
       subject: details.data.subject,
       date: details.data.date,
-      summary,
+      summary: reader !== undefined ? addressedTo(curly, reader.name) : curly,
       clauseText: this.clauseText(clauses),
       advice: ruleAdvice(rule),
     };

@@ -25,7 +25,7 @@ function bare(key: string): string {
 export async function runExplain(key: string, opts: ExplainOptions, io: CommandIO = processIO): Promise<number> {
   const ready = setupFolderCommand(opts, io);
   if (typeof ready === 'number') return ready;
-  const { engine, dir, now } = ready;
+  const { engine, dir, now, loaded } = ready;
   const wanted = bare(key);
   let found: { item: Item; evaluation: ItemEvaluation } | undefined;
   const result = await checkSource(engine, readFolderSource(dir), {
@@ -41,7 +41,7 @@ export async function runExplain(key: string, opts: ExplainOptions, io: CommandI
   if (opts.json) {
     io.out(`${JSON.stringify({ item: { kind: found.item.kind, key: found.item.key }, verdicts: found.evaluation.verdicts, notices: found.evaluation.notices })}\n`);
   } else {
-    io.out(formatExplain(found.item, found.evaluation));
+    io.out(formatExplain(found.item, found.evaluation, loaded.config.council.timezone));
   }
   return found.evaluation.findings.length > 0 ? 1 : 0;
 }

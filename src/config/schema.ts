@@ -63,6 +63,8 @@ export const PersonSchema = z
     titles: z.array(z.enum(TITLES)).default([]),
     party: z.string().optional(),
     manager: emailAddress.optional(),
+    /** How messages greet them after "Dear" ("Councillor Mehta", "Mr Okafor", "Jane"); default from the role and name. */
+    salutation: z.string().trim().min(1).optional(),
   })
   .strict();
 export type PersonConfig = z.infer<typeof PersonSchema>;

@@ -41,6 +41,7 @@ council:
 #   titles  optional: mayor, deputy-mayor, chairman, vice-chairman, leader
 #   party   optional: the member's party or group
 #   manager optional, for an officer: their manager's address (nudges point them there)
+#   salutation optional: how messages greet them after "Dear" (default: "Councillor Surname" for a member, the first name otherwise)
 # At least one person must have role: clerk.
 people:
   - name: Jane Clerk

@@ -18,8 +18,10 @@ import type { SourceHealth } from '../sources/types.js';
 import { DAILY_SUMMARY_RULE, type EffectRow, type EventSummary, type Store, type StoredFinding } from '../store/types.js';
 import type { DigestSections } from '../templates/data.js';
 import { ruleTitle } from '../templates/guidance.js';
+import { curlyQuotes } from '../templates/salutation.js';
 import { describeClauses, formatDay, formatWhen, joinList } from '../templates/wording.js';
 import { CANCELLED_KIND } from './event-summary.js';
+import { looksAllDay } from '../actions/item-context.js';
 
 /** The day a digest is for, and the period its content covers. */
 export interface DigestPeriod {
@@ -273,18 +275,22 @@ class Collector {
   /** A reference to an item a clerk can recognise: the event's calendar and title, or the Message-ID. */
   itemReference(itemKey: string): string {
     const event = this.deps.store.getEvent(itemKey);
-    return event !== undefined ? `${event.calendarId}: "${event.summary}" (${this.when(event.start)})` : itemKey;
+    return event !== undefined ? `${event.calendarId}: “${event.summary}” (${this.when(event.start)})` : itemKey;
   }
 
   /**
    * How the digest names an item a rule found: the message's subject line and date, or the
    * event's title and date. Never the body; the Message-ID or UID when nothing else is held.
    */
-  itemTitle(kind: 'mail' | 'event', itemKey: string): string {
+  itemTitle(kind: 'mail' | 'event', itemKey: string, occurrence?: { start: string }): string {
     if (kind === 'event') {
       const event = this.deps.store.getEvent(itemKey);
       if (event === undefined) return `an event Wardwatch no longer holds (${itemKey})`;
-      return `${event.summary.trim() !== '' ? `event “${event.summary.trim()}”` : 'an event with no title'}, ${this.when(event.start)}`;
+      // A finding on a recurring series names the occurrence concerned, as its messages do.
+      const start = occurrence?.start ?? event.start;
+      const allDay = event.allDay ?? looksAllDay(event.start, event.end, this.tz);
+      const when = allDay ? formatDay(start, this.tz) : this.when(start);
+      return `${event.summary.trim() !== '' ? `event “${event.summary.trim()}”` : 'an event with no title'}, ${when}`;
     }
     const mail = this.mail.getMail(itemKey);
     if (mail === undefined) return `a message whose subject Wardwatch no longer holds (${itemKey})`;
@@ -325,8 +331,8 @@ class Collector {
       items.push({
         kind: f.item.kind,
         itemKey: stored.itemKey,
-        reference: isPrivate ? PRIVATE_SUMMARY : this.itemTitle(f.item.kind, stored.itemKey),
-        summary: isPrivate ? PRIVATE_SUMMARY : f.summary,
+        reference: isPrivate ? PRIVATE_SUMMARY : this.itemTitle(f.item.kind, stored.itemKey, f.targets.occurrence),
+        summary: isPrivate ? PRIVATE_SUMMARY : curlyQuotes(f.summary),
         private: isPrivate,
         actions: own,
         actionSummary:
@@ -359,7 +365,7 @@ class Collector {
     for (const n of store.listNeedsHuman(since)) {
       if (!this.inPeriod(n.lastSeen)) continue;
       const rule = n.rule !== undefined ? ` — ${titleOf(n.rule)}` : '';
-      entries.push({ what: n.message, reference: `${this.itemReference(n.itemKey)}${rule}` });
+      entries.push({ what: curlyQuotes(n.message), reference: `${this.itemReference(n.itemKey)}${rule}` });
     }
     for (const e of store.listEffects({ states: ['failed'] })) {
       if (!this.inPeriod(e.lastAttemptAt ?? e.createdAt)) continue;
@@ -387,7 +393,9 @@ class Collector {
       const f = stored.finding;
       if (f.rule !== 'party-group-attendance-authorised' || f.messageId !== 'authorisationNeeded') continue;
       const event = store.getEvent(stored.itemKey);
-      if (event !== undefined && (event.start < this.period.until || event.kinds.includes(CANCELLED_KIND))) continue;
+      // A recurring series is awaiting authorisation for its occurrence concerned, not its first date.
+      const start = f.targets.occurrence?.start ?? event?.start;
+      if (event !== undefined && ((start ?? event.start) < this.period.until || event.kinds.includes(CANCELLED_KIND))) continue;
       if (event === undefined && !this.inPeriod(stored.firstSeen)) continue;
       const officers = f.targets.notify ?? [];
       const organiserAddress = event?.organizer ?? f.people.find((p) => !officers.includes(p));
@@ -395,7 +403,7 @@ class Collector {
         rows.push({
           officer: this.nameOf(officer),
           meeting: event?.summary ?? stored.itemKey,
-          date: event !== undefined ? this.when(event.start) : 'a date not recorded',
+          date: event !== undefined ? this.when(start ?? event.start) : 'a date not recorded',
           organiser: organiserAddress !== undefined ? this.nameOf(organiserAddress) : 'an organiser not recorded',
         });
       }
@@ -504,6 +512,7 @@ export function buildDigest(deps: DigestDeps, period: DigestPeriod): BuiltDigest
     needsHuman,
     awaitingAuthorisation: c.awaitingAuthorisation(),
     upcomingMeetings: c.upcomingMeetings(),
+    upcomingDays: UPCOMING_MEETING_DAYS,
     election: c.election(),
     sources: c.sources(),
   };

@@ -6,6 +6,9 @@
  * across restarts: the store records each date sent, and the digest's deterministic Message-ID
  * lets a digest sent just before a crash be recognised instead of sent again.
  *
+ * First start: no digest is sent for a scheduled time before Wardwatch first ran (the store
+ * records that moment), so installing it at 10:00 does not produce a digest "for" 07:30 that day.
+ *
  * Catch-up after downtime: when the service comes back after missing one or more digests, it
  * sends ONE digest, for the most recent scheduled date, covering everything since the last
  * digest that was sent. The dates in between get no digest of their own (the Clerk would
@@ -47,7 +50,49 @@ export function digestDateOf(instant: Date, timeZone: string): string {
   return zonedParts(instant, timeZone).day;
 }
 
+/** Where the store keeps the moment Wardwatch's digest schedule first ran (a reserved cursor). */
+export const FIRST_START = { source: 'wardwatch:digest', key: 'first-start' } as const;
+
+/**
+ * When Wardwatch first started, recorded on the first call: no digest is ever sent for a
+ * scheduled time before it. A store that already holds a sent digest predates this record, so
+ * its first start is taken as the earliest time it is known to have been running.
+ */
+export function firstStart(store: Pick<Store, 'getCursor' | 'setCursor' | 'lastDigest'>, now: Date): string {
+  const known = store.getCursor(FIRST_START.source, FIRST_START.key);
+  if (known !== undefined && !Number.isNaN(Date.parse(known))) return known;
+  const earlier = store.lastDigest('9999-12-31')?.sentAt;
+  const first = earlier !== undefined && earlier < now.toISOString() ? new Date(0).toISOString() : now.toISOString();
+  store.setCursor(FIRST_START.source, FIRST_START.key, first);
+  return first;
+}
+
+/** Effects that were due by `at` and have not been tried yet, or are being carried out. */
+function unsettled(store: Pick<Store, 'listEffects'>, at: string): number {
+  return store
+    .listEffects({ states: ['pending', 'sending'] })
+    .filter((e) => e.kind !== 'digest' && (e.state === 'sending' || (e.attempts === 0 && e.nextAttemptAt <= at))).length;
+}
+
+/**
+ * Wait (at most `ms`) for the outbox to carry out the effects already due, so that the digest
+ * reports them as they stand when it is sent ("sent", not "about to go" for mail sent a second later).
+ */
+async function outboxSettled(store: Pick<Store, 'listEffects'>, at: string, ms: number, pollMs: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until && unsettled(store, at) > 0) {
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, Math.max(0, until - Date.now()))));
+  }
+}
+
 export interface DigestSchedulerDeps {
+  /**
+   * How long the digest waits for effects already due to be carried out before it is built
+   * (default 0: not at all; the service's scheduler waits up to 30 seconds).
+   */
+  outboxSettleMs?: number;
+  /** How often it looks while waiting (default 250 ms). */
+  outboxPollMs?: number;
   store: Store;
   engine: Pick<Engine, 'directory' | 'elections'>;
   config: Pick<Config, 'council' | 'people' | 'calendars' | 'digest' | 'dryRun'>;
@@ -85,6 +130,8 @@ export async function sendDigestIfDue(deps: DigestSchedulerDeps, now: Date): Pro
   if (scheduled === undefined) return report;
   const date = digestDateOf(scheduled, tz);
   if (deps.store.digestSent(date)) return report;
+  // Never a digest for a time before Wardwatch was installed: its first is the next scheduled one.
+  if (scheduled.toISOString() < firstStart(deps.store, now)) return report;
 
   try {
     if (await recoverDigest(deps, date, now)) {
@@ -105,8 +152,9 @@ export async function sendDigestIfDue(deps: DigestSchedulerDeps, now: Date): Pro
   }
 
   const since = deps.store.lastDigest(date)?.sentAt;
-  const period = { date, ...(since !== undefined ? { since } : {}), until: now.toISOString() };
   try {
+    if ((deps.outboxSettleMs ?? 0) > 0) await outboxSettled(deps.store, now.toISOString(), deps.outboxSettleMs ?? 0, deps.outboxPollMs ?? 250);
+    const period = { date, ...(since !== undefined ? { since } : {}), until: now.toISOString() };
     const built = await deliverDigest(deps, period, now);
     log.info(
       { date, since: since ?? null, findings: built.sections.totals.findings, needsHuman: built.sections.totals.needsHuman, recipients: built.recipients.length },
@@ -140,13 +188,23 @@ export class DigestScheduler {
   private stopped = false;
   private readonly clock: () => Date;
 
+  private readonly deps: DigestSchedulerDeps;
+
   constructor(
-    private readonly deps: DigestSchedulerDeps,
+    deps: DigestSchedulerDeps,
     private readonly options: DigestSchedulerOptions = {},
   ) {
+    // The service's outbox carries out due effects within one round (15 s): wait for it, up to twice that.
+    this.deps = { ...deps, outboxSettleMs: deps.outboxSettleMs ?? 30_000 };
     this.clock = options.clock ?? (() => new Date());
     // Fail early, with a clear message, on a schedule the digest cannot follow.
     parseCron(deps.config.digest.cron);
+    // Wardwatch starts now, not when its sources have first been read (the first digest check).
+    try {
+      firstStart(deps.store, this.clock());
+    } catch (err) {
+      (deps.logger ?? silent).warn({ error: errorText(err) }, 'Could not record when Wardwatch first started; the first digest check will.');
+    }
   }
 
   /** Start the schedule; resolves after the start-up check (which may send a catch-up digest). */

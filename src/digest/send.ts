@@ -15,6 +15,7 @@ import type { MailSender, OutgoingMessage } from '../sources/types.js';
 import type { Store } from '../store/types.js';
 import { councilData, type DigestData } from '../templates/data.js';
 import { renderTemplate } from '../templates/render.js';
+import { Salutations } from '../templates/salutation.js';
 import { buildDigest, type BuiltDigest, type DigestPeriod } from './build.js';
 
 export const DIGEST_TEMPLATE = 'digest';
@@ -37,13 +38,20 @@ export interface ComposeDeps {
 }
 
 /**
- * The data the `digest` template receives, addressed to the first recipient by name (or, for an
- * address not in the directory, such as a shared mailbox, to the first Clerk).
+ * The data the `digest` template receives: named after the first recipient (or, for an address not
+ * in the directory, such as a shared mailbox, the first Clerk), and greeting every recipient —
+ * each by their salutation, or "colleagues" when there are more than three.
  */
 export function digestTemplateData(built: BuiltDigest, deps: ComposeDeps): DigestData {
   const first = built.recipients[0] ?? deps.config.council.serviceAddress;
-  const name = deps.engine.directory.person(first)?.name ?? deps.engine.directory.clerks()[0]?.name ?? 'Clerk';
-  return { council: councilData(deps.config), recipient: { name, address: first }, digest: built.sections };
+  const clerk = deps.engine.directory.clerks()[0];
+  const known = deps.engine.directory.person(first);
+  const name = known?.name ?? clerk?.name ?? 'Clerk';
+  const salutations = new Salutations(deps.config.people);
+  const readers = built.recipients.length > 0 ? built.recipients : [known?.id ?? clerk?.id ?? first];
+  // A shared mailbox nobody configured is read by the Clerk's office: greet the Clerk.
+  const greeted = readers.map((a) => (deps.engine.directory.person(a) === undefined && clerk !== undefined ? clerk.id : a));
+  return { council: councilData(deps.config), recipient: { name, address: first, salutation: salutations.ofAll(greeted) }, digest: built.sections };
 }
 
 /** The digest as a message ready to send (text and HTML parts, key header, Message-ID). */

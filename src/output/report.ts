@@ -4,6 +4,7 @@ import type { Finding, PlannedAction } from '../engine/types.js';
 import type { Item, Problem } from '../items/types.js';
 import type { CheckResult } from '../pipeline/check.js';
 import type { Evidence } from '../rules/types.js';
+import { formatDay, formatWhen } from '../templates/wording.js';
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -77,16 +78,41 @@ export function formatCheckReport(result: CheckResult, header: { council: string
   return `${out.join('\n')}\n`;
 }
 
-export function formatExplain(item: Item, evaluation: ItemEvaluation): string {
+/** An instant in the council's time zone, as people there read it: "Tuesday 8 December 2026 at 18:00". */
+function local(iso: string, timeZone: string, allDay = false): string {
+  return allDay ? formatDay(iso, timeZone) : formatWhen(iso, timeZone);
+}
+
+/** When an event runs, in council time: "… at 18:00 to 20:00", or across days in full. */
+function eventTimes(item: Extract<Item, { kind: 'event' }>, timeZone: string): string {
+  if (item.allDay) {
+    const lastDay = new Date(Date.parse(item.end) - 1).toISOString();
+    const first = formatDay(item.start, timeZone);
+    const last = formatDay(lastDay, timeZone);
+    return first === last ? `${first} (all day)` : `${first} to ${last} (all day)`;
+  }
+  const start = formatWhen(item.start, timeZone);
+  const end = formatWhen(item.end, timeZone);
+  const sameDay = formatDay(item.start, timeZone) === formatDay(item.end, timeZone);
+  return `${start} to ${sameDay ? end.slice(end.lastIndexOf(' at ') + 4) : end}`;
+}
+
+/** `wardwatch explain`'s report. Times are the council's (`timeZone`, its `council.timezone`). */
+export function formatExplain(item: Item, evaluation: ItemEvaluation, timeZone = 'Europe/London'): string {
   const out: string[] = [];
   if (item.kind === 'mail') {
     out.push(`mail ${item.key}`, `  Subject: ${item.subject}`, `  From: ${item.from.map((a) => a.address).join(', ')}`);
+    if (item.date !== undefined) out.push(`  Sent: ${local(item.date, timeZone)}`);
     out.push(`  To: ${item.to.map((a) => a.address).join(', ') || '—'}   Cc: ${item.cc.map((a) => a.address).join(', ') || '—'}   Bcc: ${item.bcc.map((a) => a.address).join(', ') || '—'}`);
     out.push(`  Seen in: ${item.copies.map((c) => `${c.mailbox}/${c.folder}`).join(', ')}`);
   } else {
-    out.push(`event ${item.key}`, `  Summary: ${item.summary}`, `  When: ${item.start} – ${item.end}${item.recurring ? ` (recurring, ${item.occurrences.length} occurrences in the horizon)` : ''}`);
+    const series = item.recurring ? ` (recurring: ${plural(item.occurrences.length, 'occurrence')} in the horizon)` : '';
+    out.push(`event ${item.key}`, `  Summary: ${item.summary}`, `  When: ${eventTimes(item, timeZone)}${series}`);
+    const upcoming = item.recurring ? item.occurrences.slice(0, 3).map((o) => local(o.start, timeZone, item.allDay)) : [];
+    if (upcoming.length > 0) out.push(`  Occurrences: ${upcoming.join('; ')}${item.occurrences.length > upcoming.length ? '; …' : ''}`);
     out.push(`  Where: ${item.location || '—'}   Calendar: ${item.calendarId}   Organiser: ${item.organizer?.address ?? '—'}`);
-    out.push(`  Attendees: ${item.attendees.map((a) => `${a.address} (${a.partstat.toLowerCase()})`).join(', ') || '—'}`);
+    const attendees = item.attendees.map((a) => `${a.address} (${a.partstat.toLowerCase()})`).join(', ');
+    out.push(`  ${item.attendees.length > 0 ? plural(item.attendees.length, 'attendee') : 'Attendees'}: ${attendees || '—'}`);
   }
   for (const n of evaluation.notices.filter((x) => x.kind === 'possible-spoofing')) out.push(`  ! ${n.message}`);
   out.push('');

@@ -8,7 +8,8 @@ import type { Person } from '../directory/directory.js';
 import type { RuleContext } from './types.js';
 import { defineRule, NOT_ITS_KIND } from './types.js';
 import { fact } from '../signals/match.js';
-import { andList, classifyEvent, formatWhen, isEventInput, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
+import { nameOccurrence } from './occurrence.js';
+import { andList, classifyEvent, isEventInput, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
 
 const options = z.object({
   /** More words that mark a public meeting (e.g. "town forum"). */
@@ -72,7 +73,7 @@ export default defineRule<Options>({
       return { hits: [], reason: `${found.clerk.name} (the Clerk) is invited to "${item.summary}" as ${found.address}, so the Clerk is informed` };
     }
 
-    const date = formatWhen(item.start, ctx.council.timezone, item.allDay);
+    const { date, targets: occurrence } = nameOccurrence(item, ctx.now, ctx.council.timezone);
     return {
       reason: `${organiser.name} has arranged the public meeting "${item.summary}" on ${date} and no Clerk's address is among the attendees`,
       hits: [
@@ -85,7 +86,7 @@ export default defineRule<Options>({
             fact(`arranged by ${organiser.name} (a member)`),
             fact(`none of the Clerk's addresses (${clerks.flatMap((c) => c.emails).join(', ')}) is among the attendees`),
           ],
-          targets: { offender: organiser.id, notify: clerks.map((c) => c.id) },
+          targets: { offender: organiser.id, notify: clerks.map((c) => c.id), ...occurrence },
         },
       ],
     };

@@ -7,10 +7,10 @@ import type { Person } from '../directory/directory.js';
 import type { EventFacts, RuleContext } from './types.js';
 import { defineRule, NOT_ITS_KIND } from './types.js';
 import { fact } from '../signals/match.js';
+import { nameOccurrence } from './occurrence.js';
 import {
   andList,
   classifyEvent,
-  formatWhen,
   isEventInput,
   kindLabel,
   partiesOf,
@@ -94,6 +94,7 @@ export default defineRule<Options>({
 
     const organiserId = facts.organizer?.id ?? (item.organizer && directory.isInternal(item.organizer.address) ? item.organizer.address : undefined);
     const missingNames = andList(missing.map((m) => m.name));
+    const named = nameOccurrence(item, ctx.now, ctx.council.timezone);
     return {
       reason: `the Council's public meeting "${item.summary}" concerns ${wardNames(directory, wards.wards)} and ${missingNames} ${missing.length > 1 ? 'are' : 'is'} not invited`,
       hits: [
@@ -101,7 +102,7 @@ export default defineRule<Options>({
           messageId: 'missingWardMembers',
           data: {
             title: item.summary,
-            date: formatWhen(item.start, ctx.council.timezone, item.allDay),
+            date: named.date,
             wards: wardNames(directory, wards.wards),
             missing: missingNames,
             organiser: facts.organizer?.name ?? item.organizer?.address ?? 'the organiser',
@@ -116,6 +117,7 @@ export default defineRule<Options>({
           targets: {
             invite: missing.map((m) => m.id),
             ...(organiserId ? { notify: [organiserId] } : {}),
+            ...named.targets,
           },
         },
       ],

@@ -8,7 +8,8 @@ import type { Person } from '../directory/directory.js';
 import type { RuleContext } from './types.js';
 import { defineRule, NOT_ITS_KIND } from './types.js';
 import { fact } from '../signals/match.js';
-import { andList, classifyEvent, formatWhen, isEventInput, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
+import { nameOccurrence } from './occurrence.js';
+import { andList, classifyEvent, isEventInput, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
 
 const options = z.object({
   /** More words that mark a ward surgery (e.g. "councillor clinic"). */
@@ -68,7 +69,7 @@ export default defineRule<Options>({
       return { hits: [], reason: `no officer or Clerk is invited to ${organiser.name}'s ward surgery "${item.summary}"` };
     }
 
-    const date = formatWhen(item.start, ctx.council.timezone, item.allDay);
+    const { date, targets: occurrence } = nameOccurrence(item, ctx.now, ctx.council.timezone);
     const officers = andList(staff.map((p) => p.name));
     return {
       reason: `${organiser.name} has invited ${andList(staff.map(describeStaff))} to the ward surgery "${item.summary}"`,
@@ -82,7 +83,7 @@ export default defineRule<Options>({
             fact(`arranged by ${organiser.name} (a member)`),
             ...staff.map((p) => fact(`${describeStaff(p)} is among the attendees`)),
           ],
-          targets: { offender: organiser.id, notify: staff.map((p) => p.id) },
+          targets: { offender: organiser.id, notify: staff.map((p) => p.id), ...occurrence },
         },
       ],
     };

@@ -38,12 +38,27 @@ type Options = z.infer<typeof options>;
 interface Slot {
   start: string;
   end: string;
+  /** For an occurrence of a series: its RECURRENCE-ID. */
+  recurrenceId?: string;
 }
 
 /** The times to check: an overridden instance's own time, every listed occurrence of a series, or the event itself. */
 function slotsOf(item: EventItem): Slot[] {
-  if (item.recurrenceId === undefined && item.occurrences.length > 0) return item.occurrences.map((o) => ({ start: o.start, end: o.end }));
+  if (item.recurrenceId === undefined && item.occurrences.length > 0) {
+    return item.occurrences.map((o) => ({ start: o.start, end: o.end, recurrenceId: o.recurrenceId }));
+  }
   return [{ start: item.start, end: item.end }];
+}
+
+/**
+ * For a recurring series, which of it must move: the one occurrence inside the period, or the
+ * several (the series itself, until after polling day). Empty for a single event.
+ */
+function seriesNote(inPeriod: readonly Slot[], tz: string, allDay: boolean): string {
+  if (inPeriod.length === 0 || inPeriod[0]?.recurrenceId === undefined) return '';
+  if (inPeriod.length === 1) return ' (one occurrence of a recurring series: only that occurrence needs to move)';
+  const last = inPeriod[inPeriod.length - 1];
+  return ` (the first of ${inPeriod.length} occurrences of a recurring series inside the period, the last on ${formatWhen(last?.start ?? '', tz, allDay)}: the series needs to move or pause until after polling day)`;
 }
 
 /** The room calendar whose booking this is: the event's own room calendar, or a ROOM attendee that is a configured room. */
@@ -123,7 +138,7 @@ export default defineRule<Options>({
     options,
     messages: {
       meetingInPreElection:
-        '{organiser} has arranged {kind} "{title}" on {date}, inside the pre-election period before polling day on {poll}, when no such meetings should be arranged or held.',
+        '{organiser} has arranged {kind} "{title}" on {date}{series}, inside the pre-election period before polling day on {poll}, when no such meetings should be arranged or held.',
     },
   },
   evaluate(input, ctx: RuleContext<Options>) {
@@ -189,6 +204,8 @@ export default defineRule<Options>({
     }
 
     const { slot, period } = offending;
+    const sameWindow = upcoming.filter((s) => ctx.elections.periodOverlapping(s.start, s.end, wards)?.start === period.start);
+    const series = seriesNote(sameWindow, tz, item.allDay);
     const room = roomBooked(facts, ctx.calendars);
     // The first of its days inside the period (its start, unless it began before the period did).
     const beganBefore = Date.parse(slot.start) < Date.parse(period.start);
@@ -203,6 +220,7 @@ export default defineRule<Options>({
             kind: kindLabel(kind),
             title: item.summary,
             date,
+            series,
             poll: formatDate(period.poll),
             election: period.name ?? `election on ${formatDate(period.poll)}`,
           },
@@ -221,6 +239,7 @@ export default defineRule<Options>({
           targets: {
             offender: organiser.id,
             ...(room ? { room: { calendarId: room.id, ...(room.address !== undefined ? { address: room.address } : {}) } } : {}),
+            ...(slot.recurrenceId !== undefined ? { occurrence: { start: slot.start, recurrenceId: slot.recurrenceId } } : {}),
           },
           actions: room ? ['block', 'notify-clerk'] : ['warn', 'notify-clerk'],
         },

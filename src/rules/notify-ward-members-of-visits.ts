@@ -32,6 +32,13 @@ function nextStart(item: EventItem, now: string): string | undefined {
   return starts.filter((s) => Date.parse(s) > Date.parse(now)).sort((a, b) => Date.parse(a) - Date.parse(b))[0];
 }
 
+/** For a recurring series, the occurrence the notice is about (the next one); nothing for a single event. */
+function occurrenceTarget(item: EventItem, start: string): { occurrence?: { start: string; recurrenceId: string } } {
+  if (item.recurrenceId !== undefined) return {};
+  const o = item.occurrences.find((x) => x.start === start);
+  return o !== undefined ? { occurrence: { start: o.start, recurrenceId: o.recurrenceId } } : {};
+}
+
 /** Who is making the visit: the member who organised it, or members attending a visit on a council or room calendar. */
 function visitorsOf(item: EventItem, facts: EventFacts, directory: Directory): { visitors: Person[]; basis: string } {
   if (facts.organizer?.role === 'member') return { visitors: [facts.organizer], basis: `arranged by ${facts.organizer.name} (a member)` };
@@ -133,7 +140,7 @@ export default defineRule<Options>({
             ...wardEvidence(directory, wards),
             ...tell.map((m) => fact(`${m.name} is not among the attendees`)),
           ],
-          targets: { notify: tell.map((m) => m.id) },
+          targets: { notify: tell.map((m) => m.id), ...occurrenceTarget(item, upcoming) },
         },
       ],
     };

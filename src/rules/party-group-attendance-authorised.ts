@@ -10,7 +10,8 @@ import type { EventItem } from '../items/types.js';
 import type { EventFacts, Evidence, Hit, RuleContext } from './types.js';
 import { defineRule, NOT_ITS_KIND } from './types.js';
 import { fact } from '../signals/match.js';
-import { andList, classifyEvent, formatWhen, isEventInput, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
+import { nameOccurrence } from './occurrence.js';
+import { andList, classifyEvent, isEventInput, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
 
 const options = z.object({
   /** Categories that record the Clerk's authorisation of officers' attendance. */
@@ -83,7 +84,7 @@ export default defineRule<Options>({
       return { hits: [], reason: `no officer or Clerk is invited to the party-group meeting "${item.summary}"; the rule concerns officers' attendance` };
     }
 
-    const date = formatWhen(item.start, ctx.council.timezone, item.allDay);
+    const { date, targets: occurrence } = nameOccurrence(item, ctx.now, ctx.council.timezone);
     const partyWords = kinds.byKind['party-group'] ?? [];
     const clerks = directory.clerks();
     const officers = staff.filter((p) => p.role === 'officer');
@@ -110,7 +111,7 @@ export default defineRule<Options>({
           ...officers.map((p) => fact(`${describeStaff(p)} is among the attendees`)),
           fact(`no sign of the Clerk's authorisation: ${authorisationCategoryNote(ctx.options.authorisedCategories)}, not arranged by the Clerk, and no Clerk has accepted`),
         ],
-        targets: { notify: officers.map((p) => p.id) },
+        targets: { notify: officers.map((p) => p.id), ...occurrence },
       });
     }
 
@@ -133,7 +134,7 @@ export default defineRule<Options>({
           fact(`not members of the Council: ${list}`),
           ...(clerkInvolved ? [fact('the Clerk is invited, and will not attend a party group where some of those attending are not members (004 8.2)')] : []),
         ],
-        targets: { notify: staff.map((p) => p.id) },
+        targets: { notify: staff.map((p) => p.id), ...occurrence },
         severity: 'warning',
       });
     }

@@ -53,6 +53,11 @@ export interface HitTargets {
   invite?: string[];
   /** For `block`: the room calendar whose booking to decline. */
   room?: { calendarId: string; address?: string };
+  /**
+   * For a finding on a recurring series: the occurrence concerned (ISO instants). Every message,
+   * the digest and a declined booking name this occurrence rather than the series' first date.
+   */
+  occurrence?: { start: string; recurrenceId: string };
 }
 
 export interface Hit {

@@ -18,6 +18,7 @@ const HitTargetsSchema = z.object({
   notify: z.array(z.string()).optional(),
   invite: z.array(z.string()).optional(),
   room: z.object({ calendarId: z.string(), address: z.string().optional() }).optional(),
+  occurrence: z.object({ start: z.string(), recurrenceId: z.string() }).optional(),
 });
 
 const PlannedActionSchema = z.object({

@@ -14,6 +14,7 @@ import type { Address, Item, MailItem } from '../items/types.js';
 import type { Evidence } from '../rules/types.js';
 import { ruleTitle } from './guidance.js';
 import { isRuleTemplateName, type TemplateName } from './names.js';
+import { addressedTo, curlyQuotes } from './salutation.js';
 import { describeClauses, formatDay, formatWhen } from './wording.js';
 
 /* ---------------------------------------------------------------------------------------- */
@@ -37,7 +38,14 @@ export const CouncilDataSchema = z
   .strict();
 export type CouncilData = z.infer<typeof CouncilDataSchema>;
 
-export const RecipientDataSchema = z.object({ name: nonEmpty, address: nonEmpty }).strict();
+export const RecipientDataSchema = z
+  .object({
+    name: nonEmpty,
+    address: nonEmpty,
+    /** What follows "Dear": "Councillor Mehta", "Dan", a person's configured salutation, or "Sir or Madam". */
+    salutation: nonEmpty,
+  })
+  .strict();
 export type RecipientData = z.infer<typeof RecipientDataSchema>;
 
 export const FindingDataSchema = z
@@ -112,7 +120,14 @@ export const OfficerNoticeDataSchema = z.object({ ...aboutFinding, organiser: no
 export type OfficerNoticeData = z.infer<typeof OfficerNoticeDataSchema>;
 
 /** `clerk-notice`: tells the Clerk what happened, which clause, and what Wardwatch did. */
-export const ClerkNoticeDataSchema = z.object({ ...aboutFinding, actionsTaken: z.array(nonEmpty) }).strict();
+export const ClerkNoticeDataSchema = z
+  .object({
+    ...aboutFinding,
+    actionsTaken: z.array(nonEmpty),
+    /** What the Clerk must do by hand (e.g. decline a booking Wardwatch could not); empty when nothing. */
+    toDo: z.array(nonEmpty),
+  })
+  .strict();
 export type ClerkNoticeData = z.infer<typeof ClerkNoticeDataSchema>;
 
 /** `authorisation-request`: asks the Clerk to authorise or decline officers' attendance at a party-group meeting. */
@@ -123,8 +138,11 @@ export const AuthorisationRequestDataSchema = z
     officers: z.array(nonEmpty).min(1),
     /** People present who are not members of the Council (empty when there are none). */
     outsiders: z.array(nonEmpty),
-    /** The event category that records the Clerk's authorisation, e.g. "Clerk authorised". */
-    authoriseCategory: nonEmpty,
+    /**
+     * The event category the rule reads as the Clerk's authorisation (the first of the rule's
+     * `authorisedCategories`), e.g. "Clerk authorised"; null when none is configured.
+     */
+    authoriseCategory: nonEmpty.nullable(),
   })
   .strict();
 export type AuthorisationRequestData = z.infer<typeof AuthorisationRequestDataSchema>;
@@ -211,6 +229,8 @@ export const DigestSectionsSchema = z
     needsHuman: z.array(z.object({ what: nonEmpty, reference: text }).strict()),
     awaitingAuthorisation: z.array(z.object({ officer: nonEmpty, meeting: text, date: nonEmpty, organiser: nonEmpty }).strict()),
     upcomingMeetings: z.array(z.object({ title: text, date: nonEmpty, location: text, wards: nonEmpty, invited: nonEmpty }).strict()),
+    /** How many days ahead `upcomingMeetings` looks (14). */
+    upcomingDays: z.number().int().min(1),
     /** The current or next pre-election period; null when none is scheduled. */
     election: PeriodDataSchema.extend({ current: z.boolean() }).strict().nullable(),
     sources: z.array(z.object({ name: nonEmpty, healthy: z.boolean(), status: nonEmpty }).strict()),
@@ -279,18 +299,27 @@ export function describeAddress(address: Address): string {
 }
 
 function describeEvidence(evidence: Evidence): string {
-  if (evidence.kind === 'fact') return evidence.text;
+  if (evidence.kind === 'fact') return curlyQuotes(evidence.text);
   return evidence.field !== undefined ? `the words “${evidence.text}” (in the ${evidence.field})` : `the words “${evidence.text}”`;
 }
 
-/** The finding's part. `protocolTitle` names the council's protocol for its own clause numbers. */
-export function findingData(finding: Pick<Finding, 'rule' | 'severity' | 'clauses' | 'summary' | 'why'>, protocolTitle?: string): FindingData {
+/**
+ * The finding's part. `protocolTitle` names the council's protocol for its own clause numbers;
+ * `readerName`, when given, is the reader's name, so that the summary speaks to them ("You asked…").
+ * Quotation marks are made curly, as in the templates.
+ */
+export function findingData(
+  finding: Pick<Finding, 'rule' | 'severity' | 'clauses' | 'summary' | 'why'>,
+  protocolTitle?: string,
+  readerName?: string,
+): FindingData {
+  const summary = curlyQuotes(finding.summary);
   return {
     rule: finding.rule,
     ruleTitle: ruleTitle(finding.rule),
-    summary: finding.summary,
+    summary: readerName !== undefined ? addressedTo(summary, readerName) : summary,
     clauses: [...finding.clauses],
-    clauseText: describeClauses(finding.clauses, protocolTitle),
+    clauseText: curlyQuotes(describeClauses(finding.clauses, protocolTitle)),
     severity: finding.severity,
     warning: finding.severity !== 'info',
     why: finding.why.map(describeEvidence),

@@ -18,8 +18,8 @@ export const RULE_GUIDANCE: Readonly<Record<RuleId, RuleGuidance>> = {
     advice: 'If another councillor should see correspondence, copy them openly (Cc) and say so in the message.',
   },
   'no-silent-forwards': {
-    title: "Passing on a councillor's message to another councillor",
-    advice: "Before passing a councillor's message to another councillor, ask the author, or include the author openly and say that you are sharing it.",
+    title: "Passing on a councillor’s message to another councillor",
+    advice: "Before passing a councillor’s message to another councillor, ask the author, or include the author openly and say that you are sharing it.",
   },
   'requests-via-clerk': {
     title: 'Requests for officers’ work go through the Town Clerk',
@@ -27,7 +27,7 @@ export const RULE_GUIDANCE: Readonly<Record<RuleId, RuleGuidance>> = {
   },
   'official-letters-from-officers': {
     title: 'Official letters on behalf of the Council',
-    advice: "Ask the Town Clerk to send letters on the Council's behalf in the name of the relevant officer; letters that create obligations or give instructions should not go out in a councillor's name.",
+    advice: "Ask the Town Clerk to send letters on the Council’s behalf in the name of the relevant officer; letters that create obligations or give instructions should not go out in a councillor’s name.",
   },
   'state-capacity': {
     title: 'Saying in what capacity you write',
@@ -47,7 +47,7 @@ export const RULE_GUIDANCE: Readonly<Record<RuleId, RuleGuidance>> = {
   },
   'officer-conduct-raised-properly': {
     title: 'Raising a concern about an officer',
-    advice: "Raise a concern about an officer's conduct or capability privately, with their line manager or the Town Clerk, rather than with councillors, the press or the public.",
+    advice: "Raise a concern about an officer’s conduct or capability privately, with their line manager or the Town Clerk, rather than with councillors, the press or the public.",
   },
   'invite-ward-members': {
     title: 'Inviting ward members to public meetings',
@@ -62,19 +62,19 @@ export const RULE_GUIDANCE: Readonly<Record<RuleId, RuleGuidance>> = {
     advice: 'Hold ward surgeries and public meetings after polling day rather than during the pre-election period.',
   },
   'clerk-informed-of-member-meetings': {
-    title: "Telling the Town Clerk about members' public meetings",
+    title: "Telling the Town Clerk about members’ public meetings",
     advice: 'Let the Town Clerk know when you arrange a public meeting on Council business; inviting the Clerk to the event is enough.',
   },
   'no-officers-at-surgeries': {
     title: 'Officers at ward surgeries',
-    advice: "Hold ward surgeries without Council staff; if a constituent's question needs an officer, pass it to the Town Clerk afterwards.",
+    advice: "Hold ward surgeries without Council staff; if a constituent’s question needs an officer, pass it to the Town Clerk afterwards.",
   },
   'party-group-attendance-authorised': {
     title: 'Officers at party-group meetings',
-    advice: "Ask the Town Clerk to authorise an officer's attendance at a party-group meeting before the officer attends.",
+    advice: "Ask the Town Clerk to authorise an officer’s attendance at a party-group meeting before the officer attends.",
   },
   'notify-ward-members-of-visits': {
-    title: "Visits in another member's ward",
+    title: "Visits in another member’s ward",
     advice: 'Let the members for a ward know before you visit Council premises there.',
   },
 };

@@ -17,6 +17,7 @@ import type {
 } from './data.js';
 import { RULE_GUIDANCE, ruleAdvice, ruleTitle } from './guidance.js';
 import { isRuleTemplateName, type TemplateName } from './names.js';
+import { addressedTo, curlyQuotes } from './salutation.js';
 import { describeClauses } from './wording.js';
 
 export const SAMPLE_COUNCIL: CouncilData = {
@@ -27,15 +28,15 @@ export const SAMPLE_COUNCIL: CouncilData = {
 };
 
 const people = {
-  clerk: { name: 'Helen Ashworth', address: 'clerk@millbrook-tc.gov.uk' },
-  sam: { name: 'Sam Patel', address: 'sam.patel@millbrook-tc.gov.uk' },
-  priya: { name: 'Priya Shah', address: 'priya.shah@millbrook-tc.gov.uk' },
-  dan: { name: 'Dan Okafor', address: 'dan.okafor@millbrook-tc.gov.uk' },
-  tom: { name: 'Cllr Tom Brown', address: 'tom.brown@millbrook-tc.gov.uk' },
-  alice: { name: 'Cllr Alice Green', address: 'alice.green@millbrook-tc.gov.uk' },
-  raj: { name: 'Cllr Raj Mehta', address: 'raj.mehta@millbrook-tc.gov.uk' },
-  sue: { name: 'Cllr Sue Taylor', address: 'sue.taylor@millbrook-tc.gov.uk' },
-  ben: { name: 'Cllr Ben Hughes', address: 'ben.hughes@millbrook-tc.gov.uk' },
+  clerk: { name: 'Helen Ashworth', address: 'clerk@millbrook-tc.gov.uk', salutation: 'Helen' },
+  sam: { name: 'Sam Patel', address: 'sam.patel@millbrook-tc.gov.uk', salutation: 'Sam' },
+  priya: { name: 'Priya Shah', address: 'priya.shah@millbrook-tc.gov.uk', salutation: 'Priya' },
+  dan: { name: 'Dan Okafor', address: 'dan.okafor@millbrook-tc.gov.uk', salutation: 'Dan' },
+  tom: { name: 'Cllr Tom Brown', address: 'tom.brown@millbrook-tc.gov.uk', salutation: 'Councillor Brown' },
+  alice: { name: 'Cllr Alice Green', address: 'alice.green@millbrook-tc.gov.uk', salutation: 'Councillor Green' },
+  raj: { name: 'Cllr Raj Mehta', address: 'raj.mehta@millbrook-tc.gov.uk', salutation: 'Councillor Mehta' },
+  sue: { name: 'Cllr Sue Taylor', address: 'sue.taylor@millbrook-tc.gov.uk', salutation: 'Councillor Taylor' },
+  ben: { name: 'Cllr Ben Hughes', address: 'ben.hughes@millbrook-tc.gov.uk', salutation: 'Councillor Hughes' },
 } satisfies Record<string, RecipientData>;
 
 function who(p: RecipientData): string {
@@ -162,8 +163,8 @@ const RULE_SAMPLES: Readonly<Record<RuleId, RuleSample>> = {
     recipient: people.raj,
     severity: 'info',
     clauses: ['9.4'],
-    item: event("Weir Road residents' meeting", 'Wednesday 28 April 2027 at 19:30', 'Riverside Park Pavilion', 'Cllr Raj Mehta', people.raj),
-    summary: 'Cllr Raj Mehta has arranged a public meeting, "Weir Road residents\' meeting", on Council business without informing the Town Clerk.',
+    item: event('Weir Road residents’ meeting', 'Wednesday 28 April 2027 at 19:30', 'Riverside Park Pavilion', 'Cllr Raj Mehta', people.raj),
+    summary: 'Cllr Raj Mehta has arranged a public meeting, "Weir Road residents’ meeting", on Council business without informing the Town Clerk.',
     why: ['the words “residents\' meeting” (in the title)', 'the Town Clerk is not among the attendees'],
   },
   'no-officers-at-surgeries': {
@@ -194,12 +195,13 @@ const RULE_SAMPLES: Readonly<Record<RuleId, RuleSample>> = {
   },
 };
 
-function findingFor(rule: RuleId): FindingData {
+/** A sample finding as its reader receives it: quotation marks curly, and the reader named as "you". */
+function findingFor(rule: RuleId, reader: RecipientData): FindingData {
   const s = RULE_SAMPLES[rule];
   return {
     rule,
     ruleTitle: ruleTitle(rule),
-    summary: s.summary,
+    summary: addressedTo(curlyQuotes(s.summary), reader.name),
     clauses: s.clauses,
     clauseText: describeClauses(s.clauses),
     severity: s.severity,
@@ -210,7 +212,7 @@ function findingFor(rule: RuleId): FindingData {
 
 /** The data of a message about one of `rule`'s findings, sent to `recipient` (the rule's sample person by default). */
 function about(rule: RuleId, council: CouncilData, recipient: RecipientData = RULE_SAMPLES[rule].recipient): NudgeData {
-  return { council, recipient, finding: findingFor(rule), item: RULE_SAMPLES[rule].item };
+  return { council, recipient, finding: findingFor(rule, recipient), item: RULE_SAMPLES[rule].item };
 }
 
 const SAMPLE_PERIOD: PeriodData = {
@@ -220,13 +222,13 @@ const SAMPLE_PERIOD: PeriodData = {
   wards: 'all wards',
 };
 
-function folded(rule: RuleId): NudgeSummaryData['nudges'][number] {
+function folded(rule: RuleId, reader: RecipientData): NudgeSummaryData['nudges'][number] {
   const s = RULE_SAMPLES[rule];
   return {
     ruleTitle: ruleTitle(rule),
     subject: s.item.subject,
     date: s.item.date,
-    summary: s.summary,
+    summary: addressedTo(curlyQuotes(s.summary), reader.name),
     clauseText: describeClauses(s.clauses),
     advice: ruleAdvice(rule),
   };
@@ -243,7 +245,7 @@ const WITHHELD = 'a private matter — details withheld';
 function digestSample(council: CouncilData): DigestData {
   type Row = DigestData['digest']['rules'][number];
   type Entry = Row['items'][number];
-  const entry = (rule: RuleId, actions: string): Entry => ({ reference: digestReference(rule), summary: RULE_SAMPLES[rule].summary, private: false, actions });
+  const entry = (rule: RuleId, actions: string): Entry => ({ reference: digestReference(rule), summary: curlyQuotes(RULE_SAMPLES[rule].summary), private: false, actions });
   const row = (rule: RuleId, actions: string, items: Entry[]): Row => ({
     rule,
     ruleTitle: RULE_GUIDANCE[rule].title,
@@ -283,7 +285,7 @@ function digestSample(council: CouncilData): DigestData {
         ]),
       ],
       needsHuman: [
-        { what: 'The ward of an event could not be worked out (no ward named, no known place or postcode)', reference: 'council-events: "Tree planting morning"' },
+        { what: 'The ward of an event could not be worked out (no ward named, no known place or postcode)', reference: 'Council events: “Tree planting morning”, Saturday 24 April 2027 at 10:00' },
         {
           what: 'A warning to tom.brown@millbrook-tc.gov.uk could not be sent after 5 attempts (the mail server refused it)',
           reference: `${RULE_GUIDANCE['no-blind-copies'].title}: message “Re: Hazel Avenue verges”`,
@@ -301,6 +303,7 @@ function digestSample(council: CouncilData): DigestData {
           invited: 'Cllr Raj Mehta and Cllr Sue Taylor',
         },
       ],
+      upcomingDays: 14,
       election: { ...SAMPLE_PERIOD, current: true },
       sources: [
         { name: 'Mailbox clerk@millbrook-tc.gov.uk', healthy: true, status: 'read at 07:25, 14 new messages' },
@@ -325,6 +328,7 @@ const SHARED_SAMPLES: Readonly<Record<Exclude<TemplateName, RuleId>, Sampler>> =
   'clerk-notice': (c) => ({
     ...about('confidential-stays-internal', c, people.clerk),
     actionsTaken: ['A warning was sent to Dan Okafor.', 'The finding will appear in tomorrow’s digest.'],
+    toDo: [],
   }),
   'authorisation-request': (c) => ({
     ...about('party-group-attendance-authorised', c, people.clerk),
@@ -345,7 +349,7 @@ const SHARED_SAMPLES: Readonly<Record<Exclude<TemplateName, RuleId>, Sampler>> =
     recipient: people.tom,
     date: 'Tuesday 13 April 2027',
     count: 3,
-    nudges: [folded('no-blind-copies'), folded('press-via-clerk'), folded('state-capacity')],
+    nudges: [folded('no-blind-copies', people.tom), folded('press-via-clerk', people.tom), folded('state-capacity', people.tom)],
   }),
   digest: digestSample,
 };

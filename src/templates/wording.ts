@@ -6,11 +6,11 @@ import type { ProtocolFile } from '../rules/types.js';
 
 /** How to name each shared protocol file when a clause is cited with its file prefix ("004 12.1"). */
 export const PROTOCOL_TITLES: Readonly<Record<ProtocolFile, string>> = {
-  '000': "Alton Town Council's Member/Officer Protocol",
+  '000': "Alton Town Council’s Member/Officer Protocol",
   '001': 'the model Protocol on Officer and Member Relationships (2016)',
-  '002': "Havant Borough Council's Councillor/Officer Relations Protocol",
-  '003': "Halstead Town Council's Protocol on Member/Officer Relations",
-  '004': "Knutsford Town Council's Member/Officer Protocol",
+  '002': "Havant Borough Council’s Councillor/Officer Relations Protocol",
+  '003': "Halstead Town Council’s Protocol on Member/Officer Relations",
+  '004': "Knutsford Town Council’s Member/Officer Protocol",
 };
 
 /** The title used for the council's own clause numbers (a profile's or the council's `clauses:`). */

@@ -79,7 +79,7 @@ describe('nudge, warn, notify-clerk and route-to-clerk', () => {
     expect(w.to).toEqual([A.alice]);
     expect(w.mail.subject).toContain('copying councillors openly');
     expect(w.mail.subject).toContain('Castle Street bins');
-    expect(w.mail.text).toContain('Dear Cllr Alice Green');
+    expect(w.mail.text).toContain('Dear Councillor Green,');
     expect(w.mail.text).toContain('paragraph 12.1');
     expect(w.mail.text).toContain('What to do instead');
     expect(w.mail.html).toContain('paragraph 12.1');
@@ -294,7 +294,7 @@ describe('block', () => {
     expect(call?.ref).toEqual({ calendarId: 'council-chamber', uid: 'market-square-future@millbrook-tc.gov.uk', origin: '' });
     expect(call?.roomAddress).toBe(A.chamber);
     expect(call?.reason).toBe(
-      'Declined by Millbrook Town Council: no ward surgeries or public meetings in the pre-election period (paragraph 9.4b of Knutsford Town Council\'s Member/Officer Protocol).',
+      'Declined by Millbrook Town Council: no ward surgeries or public meetings in the pre-election period (paragraph 9.4b of Knutsford Town Council’s Member/Officer Protocol).',
     );
     const block = bench.effect('block');
     expect(bench.store.getEffect(block.key)?.state).toBe('done');
@@ -311,34 +311,83 @@ describe('block', () => {
     expect(clerk.to).toEqual([A.clerk]);
   });
 
-  it('warns the organiser and tells the Clerk when the room calendar cannot be declined automatically', async () => {
+  /** Every message to the Clerk about the booking, with its text. */
+  async function clerkMessages(): Promise<Written[]> {
+    return (await bench.written()).filter((w) => w.to.includes(A.clerk) && w.key?.startsWith('ww1;no-ward-meetings-before-elections;') === true);
+  }
+
+  const NOTHING_TO_DO = 'There is nothing you need to do';
+
+  it('declined: the one notice to the Clerk says so and asks nothing of the Clerk', async () => {
+    bench = new ActionBench({ now: APRIL_MONDAY });
+    bench.sources.set('council-chamber', new FakeCalendarSource('graph', { addAttendees: false, declineBooking: true }));
+    bench.recordEvent(event(aliceInChamber));
+    await bench.run();
+    const toClerk = await clerkMessages();
+    expect(toClerk).toHaveLength(1);
+    const text = toClerk[0]?.mail.text ?? '';
+    expect(text).toMatch(/The booking of Council Chamber (was|is being) declined, and Cllr Alice Green (was|will be) told why\./);
+    expect(text).toContain(NOTHING_TO_DO);
+    expect(text).not.toContain('by hand');
+  });
+
+  it('cannot be declined: one message to the Clerk, saying exactly what to do by hand, never "nothing to do"', async () => {
     bench = new ActionBench({ now: APRIL_MONDAY });
     bench.recordEvent(event(aliceInChamber));
     const report = await bench.run();
     const block = bench.effect('block');
     expect(report.done).toContain(block.key);
-    const written = await bench.written();
     const warning = await bench.writtenWithId(block.messageId);
     expect(warning.to).toEqual([A.alice]);
     expect(warning.key).toBe(block.key);
     expect(warning.mail.text).toContain('9.4b');
-    const toClerk = written.filter((w) => w.to.includes(A.clerk) && w.key?.startsWith('ww1;no-ward-meetings-before-elections;'));
-    // The rule's own notice to the Clerk, and the note that the booking could not be declined.
-    expect(toClerk).toHaveLength(2);
-    const ruleNotice = toClerk.find((w) => w.key !== block.key);
-    expect(ruleNotice?.mail.text).toContain('The room booking could not be declined automatically');
-    const cannot = toClerk.find((w) => w.mail.text?.includes('could not be declined automatically'));
-    expect(cannot?.key).toBe(block.key);
-    expect(cannot?.mail.text).toContain('The booking of Council Chamber could not be declined automatically, because Wardwatch is not connected to the Council Chamber calendar');
-    expect(cannot?.mail.text).toContain('A warning was sent to Cllr Alice Green.');
-    expect(written.every((w) => w.bcc.length === 0)).toBe(true);
+    const toClerk = await clerkMessages();
+    expect(toClerk).toHaveLength(1);
+    const text = toClerk[0]?.mail.text ?? '';
+    expect(text).toMatch(/(could not|cannot) be declined automatically, because Wardwatch is not connected to the Council Chamber calendar/);
+    expect(text).toContain('What you need to do:');
+    expect(text).toContain('Please decline the booking of Council Chamber by hand, in the room’s calendar, if it should not go ahead, and let Cllr Alice Green know.');
+    expect(text).not.toContain(NOTHING_TO_DO);
+    expect(toClerk[0]?.mail.html).not.toContain(NOTHING_TO_DO);
+    expect((await bench.written()).every((w) => w.bcc.length === 0)).toBe(true);
+  });
+
+  it('cannot be declined and the finding has no notice to the Clerk: the block itself asks the Clerk, once', async () => {
+    bench = new ActionBench({ now: APRIL_MONDAY, config: { rules: { 'no-ward-meetings-before-elections': { actions: ['block'] } } } });
+    bench.recordEvent(event(aliceInChamber));
+    await bench.run();
+    const block = bench.effect('block');
+    const toClerk = await clerkMessages();
+    expect(toClerk).toHaveLength(1);
+    expect(toClerk[0]?.key).toBe(block.key);
+    const text = toClerk[0]?.mail.text ?? '';
+    expect(text).toContain('The booking of Council Chamber cannot be declined automatically');
+    expect(text).toContain('Please decline the booking of Council Chamber by hand');
+    expect(text).not.toContain(NOTHING_TO_DO);
+  });
+
+  it('the decline failed for good: the notice to the Clerk asks for it by hand', async () => {
+    bench = new ActionBench({ now: APRIL_MONDAY });
+    const room = new FakeCalendarSource('graph', { addAttendees: false, declineBooking: true });
+    room.failNext = new PermanentEffectError('the room mailbox refused the change');
+    bench.sources.set('council-chamber', room);
+    bench.recordEvent(event(aliceInChamber));
+    // The block is tried (and fails) before the notice to the Clerk is written.
+    await bench.run();
+    expect(bench.store.getEffect(bench.effect('block').key)?.state).toBe('failed');
+    const toClerk = await clerkMessages();
+    expect(toClerk).toHaveLength(1);
+    const text = toClerk[0]?.mail.text ?? '';
+    expect(text).toContain('Wardwatch tried to decline the booking of Council Chamber but could not (the room mailbox refused the change).');
+    expect(text).toContain('Please decline the booking of Council Chamber by hand');
+    expect(text).not.toContain(NOTHING_TO_DO);
   });
 
   it('after a failure half-way, the retry sends only what did not go out', async () => {
-    bench = new ActionBench({ now: APRIL_MONDAY });
+    bench = new ActionBench({ now: APRIL_MONDAY, config: { rules: { 'no-ward-meetings-before-elections': { actions: ['block'] } } } });
     bench.recordEvent(event(aliceInChamber));
     const block = bench.effect('block');
-    // The block runs first: its warning to the organiser goes out, then its note to the Clerk fails.
+    // The block runs: its warning to the organiser goes out, then its note to the Clerk fails.
     const seen: string[] = [];
     const failing = {
       name: 'flaky',
@@ -364,6 +413,38 @@ describe('block', () => {
 });
 
 describe('notify and the authorisation request', () => {
+  it('tells the Clerk a way to authorise that Wardwatch reads: doing exactly that stops the request', async () => {
+    bench = new ActionBench({
+      now: FRIDAY_MORNING,
+      config: { rules: { 'party-group-attendance-authorised': { options: { authorisedCategories: ['Approved by the Clerk'] } } } },
+    });
+    const meeting = event({
+      uid: 'labour-budget@millbrook-tc.gov.uk',
+      calendarId: 'raj-mehta',
+      organizer: A.raj,
+      summary: 'Labour Group meeting – budget 2027/28',
+      location: 'Committee Room 2, Town Hall',
+      start: '2026-12-08T18:00:00.000Z',
+      attendees: [A.raj, A.sam],
+    });
+    bench.recordEvent(meeting);
+    await bench.run();
+    const request = await bench.writtenWithId(bench.effect('notify-clerk', A.clerk).messageId);
+    const text = request.mail.text ?? '';
+    // No way offered that nothing reads.
+    expect(text).not.toMatch(/reply to this message (saying|to)/i);
+    expect(text).toContain('A reply to this message is not read by Wardwatch.');
+    const category = /To authorise: add the category “([^”]+)” to the meeting/.exec(text)?.[1];
+    expect(category).toBe('Approved by the Clerk');
+    // The Clerk does exactly what the message says: the rule now sees the authorisation.
+    const authorised = { ...meeting, categories: [...meeting.categories, category ?? ''] };
+    const after = bench.engine.evaluate(authorised, bench.now().toISOString()).findings;
+    expect(after.filter((f) => f.rule === 'party-group-attendance-authorised')).toEqual([]);
+    // Recorded as the service records the changed event: nothing is left awaiting authorisation.
+    bench.recordEvent({ ...authorised, contentHash: `${meeting.contentHash}-authorised` });
+    expect(bench.store.getFindings(meeting.key, 'party-group-attendance-authorised')).toEqual([]);
+  });
+
   it('asks the Clerk to authorise an officer at a party-group meeting and tells the officer', async () => {
     bench = new ActionBench({ now: FRIDAY_MORNING });
     const { findings } = bench.recordEvent(

@@ -8,7 +8,10 @@ import { calendarName, looksAllDay, splitEventKey, type ItemDetails } from '../.
 import { MessageBuilder, recipientFor, serviceSender, templateNameFor, type FindingContext } from '../../src/actions/messages.js';
 import type { Finding } from '../../src/engine/types.js';
 import { PermanentEffectError } from '../../src/outbox/outbox.js';
-import { A, calendars, council, directory } from '../support/council.js';
+import { buildDigest } from '../../src/digest/build.js';
+import type { EventItem } from '../../src/items/types.js';
+import { A, calendars, council, directory, event } from '../support/council.js';
+import { ActionBench } from './harness.js';
 
 const finding: Finding = {
   rule: 'no-blind-copies',
@@ -121,5 +124,90 @@ describe('item context helpers', () => {
   it('names a calendar by its configured name, else its id in words', () => {
     expect(calendarName(calendars, 'council-chamber')).toBe('Council Chamber');
     expect(calendarName(new Map([['x', { id: 'x', role: 'room', name: 'The Old Court Room' }]]), 'x')).toBe('The Old Court Room');
+  });
+});
+
+describe('a recurring event is named by the occurrence concerned', () => {
+  let bench: ActionBench | undefined;
+  afterEach(() => bench?.dispose());
+
+  /** A monthly ward surgery: only its 20 April occurrence falls in the pre-election period (from 31 March 2027). */
+  function monthlySurgery(): EventItem {
+    const base = event({
+      uid: 'castle-surgery-monthly@millbrook-tc.gov.uk',
+      calendarId: 'alice-green',
+      organizer: A.alice,
+      summary: 'Castle ward surgery',
+      location: 'Castle Street Library',
+      start: '2027-02-20T10:00:00.000Z',
+    });
+    const starts = ['2027-02-20T10:00:00.000Z', '2027-03-20T10:00:00.000Z', '2027-04-20T09:00:00.000Z', '2027-05-20T09:00:00.000Z', '2027-06-20T09:00:00.000Z'];
+    return {
+      ...base,
+      recurring: true,
+      occurrences: starts.map((s) => ({ start: s, end: new Date(Date.parse(s) + 2 * 3600_000).toISOString(), recurrenceId: s })),
+    };
+  }
+
+  it('gives the same date in check’s summary, the message and the digest, and says only that occurrence must move', async () => {
+    bench = new ActionBench({ now: '2027-04-12T09:00:00.000Z' });
+    const { findings } = bench.recordEvent(monthlySurgery());
+    const finding = findings.find((f) => f.rule === 'no-ward-meetings-before-elections');
+    const DATE = 'Tuesday 20 April 2027 at 10:00';
+    // check's report and JSON carry the finding's summary.
+    expect(finding?.summary).toContain(`on ${DATE} (one occurrence of a recurring series: only that occurrence needs to move)`);
+    expect(finding?.targets.occurrence?.start).toBe('2027-04-20T09:00:00.000Z');
+    await bench.run();
+    const warning = await bench.writtenWithId(bench.effect('warn', A.alice).messageId);
+    expect(warning.mail.text).toContain(`This is a short note about “Castle ward surgery” on ${DATE}.`);
+    expect(warning.mail.text).not.toContain('20 February 2027');
+    const clerk = await bench.writtenWithId(bench.effect('notify-clerk', A.clerk).messageId);
+    expect(clerk.mail.text).toContain(`the event “Castle ward surgery” on ${DATE}`);
+    const digest = buildDigest({ store: bench.store, engine: bench.engine, config: bench.config }, { date: '2027-04-13', until: '2027-04-13T06:30:00.000Z' });
+    const item = digest.sections.rules.find((r) => r.rule === 'no-ward-meetings-before-elections')?.items[0];
+    expect(item?.reference).toBe(`event “Castle ward surgery”, ${DATE}`);
+    expect(item?.summary).toContain(`on ${DATE} (one occurrence`);
+  });
+
+  it('a finding on a whole series (a weekly party group) names its next occurrence, in the summary and the message alike', async () => {
+    bench = new ActionBench({ now: '2026-12-01T09:00:00.000Z' });
+    const base = event({
+      uid: 'labour-weekly@millbrook-tc.gov.uk',
+      calendarId: 'raj-mehta',
+      organizer: A.raj,
+      summary: 'Labour Group weekly meeting',
+      start: '2025-12-02T18:00:00.000Z',
+      attendees: [A.raj, A.sam],
+    });
+    const starts = ['2025-12-02T18:00:00.000Z', '2026-11-24T18:00:00.000Z', '2026-12-01T18:00:00.000Z', '2026-12-08T18:00:00.000Z'];
+    const series: EventItem = {
+      ...base,
+      recurring: true,
+      occurrences: starts.map((st) => ({ start: st, end: new Date(Date.parse(st) + 3600_000).toISOString(), recurrenceId: st })),
+    };
+    const { findings } = bench.recordEvent(series);
+    const finding = findings.find((f) => f.rule === 'party-group-attendance-authorised');
+    const DATE = 'Tuesday 1 December 2026 at 18:00';
+    expect(finding?.summary).toContain(`on ${DATE} (the next occurrence of a recurring series)`);
+    await bench.run();
+    const request = await bench.writtenWithId(bench.effect('notify-clerk', A.clerk).messageId);
+    expect(request.mail.text).toContain(`“Labour Group weekly meeting” on ${DATE}`);
+    expect(request.mail.text).not.toContain('2025');
+    // The digest lists it as awaiting authorisation, for the same occurrence.
+    const digest = buildDigest({ store: bench.store, engine: bench.engine, config: bench.config }, { date: '2026-12-01', until: '2026-12-01T09:30:00.000Z' });
+    expect(digest.sections.awaitingAuthorisation).toEqual([
+      { officer: 'Sam Patel', meeting: 'Labour Group weekly meeting', date: DATE, organiser: 'Cllr Raj Mehta' },
+    ]);
+  });
+
+  it('says the whole series must move when several occurrences fall in the period', () => {
+    bench = new ActionBench({ now: '2027-04-12T09:00:00.000Z' });
+    const weekly = monthlySurgery();
+    const starts = ['2027-04-14T17:00:00.000Z', '2027-04-21T17:00:00.000Z', '2027-04-28T17:00:00.000Z'];
+    const series = { ...weekly, occurrences: starts.map((s) => ({ start: s, end: new Date(Date.parse(s) + 3600_000).toISOString(), recurrenceId: s })) };
+    const { findings } = bench.recordEvent(series);
+    const summary = findings.find((f) => f.rule === 'no-ward-meetings-before-elections')?.summary ?? '';
+    expect(summary).toContain('on Wednesday 14 April 2027 at 18:00 (the first of 3 occurrences of a recurring series inside the period');
+    expect(summary).toContain('the series needs to move or pause until after polling day');
   });
 });

@@ -137,8 +137,8 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
   it('lists what needs a person: unknown wards, failed actions and unreadable items', () => {
     expect(built.sections.needsHuman).toEqual([
       {
-        what: expect.stringMatching(/^Wardwatch could not tell which ward the Council's public meeting "Public meeting: tree planting" concerns/),
-        reference: 'council-events: "Public meeting: tree planting" (Tuesday 24 November 2026 at 10:00) — Inviting ward members to public meetings',
+        what: expect.stringMatching(/^Wardwatch could not tell which ward the Council’s public meeting “Public meeting: tree planting” concerns/),
+        reference: 'council-events: “Public meeting: tree planting” (Tuesday 24 November 2026 at 10:00) — Inviting ward members to public meetings',
       },
       {
         what: 'A copy for the Clerk to clerk@millbrook-tc.gov.uk could not be sent after 1 attempt (the mail server refused it: mailbox full)',
@@ -211,7 +211,7 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
     expect(message.messageId).toMatch(/^<ww-[0-9a-f]{32}@millbrook-tc\.gov\.uk>$/);
     expect(message.headers).toEqual({ 'X-Wardwatch-Key': digestKey('2026-11-18'), 'Auto-Submitted': 'auto-generated' });
     expect(message.subject).toContain('Wednesday 18 November 2026');
-    expect(message.text).toContain('Dear Helen Ashworth');
+    expect(message.text).toContain('Dear Helen,');
     expect(message.text).toContain('Sam Patel, invited by Cllr Raj Mehta');
   });
 
@@ -219,7 +219,7 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
     const office = { ...built, recipients: ['office@millbrook-tc.gov.uk'] };
     const message = composeDigest(office, { engine, config: council });
     expect(message.to).toEqual([{ address: 'office@millbrook-tc.gov.uk' }]);
-    expect(message.text).toContain('Dear Helen Ashworth,');
+    expect(message.text).toContain('Dear Helen,');
   });
 });
 

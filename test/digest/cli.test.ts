@@ -82,7 +82,7 @@ describe('wardwatch digest', () => {
     expect(io.stdout).toContain('Blind copies in member–officer correspondence');
     expect(io.stdout).toContain('Preview only: nothing has been sent or recorded.');
     expect(io.stdout).not.toContain(BODY_MARKER);
-    expect(readFileSync(html, 'utf8')).toContain('<h2 style="font-size: 18px;">Summary</h2>');
+    expect(readFileSync(html, 'utf8')).toContain('<h2 style="font-size: 18px;">Summary (');
     expect(eml()).toEqual([]);
     const store = new SqliteStore(storePath);
     expect(store.digestSent(DATE)).toBe(false);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigSchema, type Config } from '../../src/config/schema.js';
-import { DigestScheduler, sendDigestIfDue, type DigestSchedulerDeps } from '../../src/digest/scheduler.js';
+import { DigestScheduler, FIRST_START, sendDigestIfDue, type DigestSchedulerDeps } from '../../src/digest/scheduler.js';
 import { digestKey, digestMessageId } from '../../src/digest/send.js';
 import type { SqliteStore } from '../../src/store/sqlite-store.js';
 import { A, council, councilConfigInput } from '../support/council.js';
@@ -38,6 +38,43 @@ describe('sendDigestIfDue', () => {
     clock = new FakeClock(at(TUE, '10:00'));
   });
   afterEach(() => bench.dispose());
+
+  it('a first start never sends a digest for a time before Wardwatch was installed', async () => {
+    // Installed on Tuesday at 10:00: Tuesday's 07:30 digest was due before it ran.
+    expect(await sendDigestIfDue(deps(), at(TUE, '10:00'))).toEqual({ sent: [], recognised: [], failed: [], dryRun: [] });
+    restart();
+    expect((await sendDigestIfDue(deps(), at(TUE, '18:00'))).sent).toEqual([]);
+    expect(sender.sent).toHaveLength(0);
+    // Its first digest is the next scheduled one, Wednesday's, covering everything since it started.
+    expect((await sendDigestIfDue(deps(), at(WED, '07:30'))).sent).toEqual([WED]);
+    expect(sender.sent).toHaveLength(1);
+  });
+
+  it('waits for effects already due, so that the digest reports them as sent, not about to go', async () => {
+    store.recordDigest(TUE, digestMessageId(TUE, A.service), at(TUE, '07:30').toISOString());
+    const pipeline = new Pipeline(store, new FakeClock(at(WED, '07:00')));
+    pipeline.evaluate(items.blindCopy());
+    const nudge = store.listEffects({ kinds: ['nudge'] })[0];
+    expect(nudge?.state).toBe('pending');
+    // The outbox carries the nudge out a moment after the digest's time has come.
+    const carriedOut = setTimeout(() => {
+      const claimed = store.claimDue(at(WED, '07:30').toISOString(), 10).find((e) => e.id === nudge?.id);
+      if (claimed) store.markDone(claimed.id, at(WED, '07:30').toISOString(), 'sent');
+      for (const other of store.listEffects({ states: ['sending'] })) store.markDone(other.id, at(WED, '07:30').toISOString(), 'sent');
+    }, 60);
+    try {
+      const report = await sendDigestIfDue(deps({ outboxSettleMs: 5000, outboxPollMs: 10 }), at(WED, '07:30'));
+      expect(report.sent).toEqual([WED]);
+    } finally {
+      clearTimeout(carriedOut);
+    }
+    const text = sender.sent[0]?.text ?? '';
+    expect(text).toContain('nudge sent to');
+    expect(text).not.toContain('about to go');
+    // Each section says what it covers.
+    expect(text).toContain('SUMMARY (since Tuesday 17 November 2026 at 07:30)');
+    expect(text).toContain('COUNCIL PUBLIC MEETINGS IN THE NEXT 14 DAYS');
+  });
 
   it('sends the day’s digest once its time has passed, exactly once, even across a restart', async () => {
     store.recordDigest(TUE, digestMessageId(TUE, A.service), at(TUE, '07:30').toISOString());
@@ -174,6 +211,8 @@ describe('DigestScheduler', () => {
   it('catches up at start, retries a failed send with backoff, and stops cleanly', async () => {
     const sender = new RecordingSender();
     sender.failWith = 'the mail server did not answer';
+    // Wardwatch ran before this downtime: it first started on Monday.
+    store.setCursor(FIRST_START.source, FIRST_START.key, at('2026-11-16', '09:00').toISOString());
     const scheduler = new DigestScheduler({ store, engine, config: council, sender }, { clock: () => at(WED, '09:00'), retryBaseMs: 5, retryMaxMs: 20 });
     try {
       const first = await scheduler.start();

@@ -125,7 +125,7 @@ describe('the standards connector through the service, on real servers', () => {
     expect(stored?.finding.clauses.length).toBeGreaterThan(0);
     // Clauses are kept as "<protocol> <paragraph>" ("004 12.1"); the nudge names each paragraph.
     for (const clause of stored?.finding.clauses ?? []) expect(nudge.mail.text).toContain(`paragraph ${clause.split(' ').at(-1) ?? clause}`);
-    expect(nudge.mail.text).toContain('Dear Sam Patel');
+    expect(nudge.mail.text).toContain('Dear Sam,');
     expect(nudge.mail.text).toContain('What to do instead');
     expect(nudge.mail.messageId).toBe(running.store.getEffect(key)?.messageId);
     // The member's own copy was delivered too; the Bcc is visible only in the officer's Sent copy.

@@ -50,7 +50,7 @@ describe('wardwatch templates preview', () => {
   it('prints the subject and the text part, and the HTML part only with --html', () => {
     const io = recorder();
     expect(runPreview('no-blind-copies', {}, io)).toBe(0);
-    expect(io.stdout).toMatch(/^Subject: Please note: copying councillors openly \(“Street lighting on Castle Street”\)\n\n--- text ---\nDear Cllr Tom Brown,/);
+    expect(io.stdout).toMatch(/^Subject: Please note: copying councillors openly \(“Street lighting on Castle Street”\)\n\n--- text ---\nDear Councillor Brown,/);
     expect(io.stdout).not.toContain('--- html ---');
     expect(io.stderr).toBe('');
 

@@ -19,10 +19,10 @@ describe('clause wording', () => {
 
   it('names the protocol of each catalogue clause', () => {
     expect(describeClauses(['002 9.1', '004 12.1'])).toBe(
-      "paragraph 9.1 of Havant Borough Council's Councillor/Officer Relations Protocol and paragraph 12.1 of Knutsford Town Council's Member/Officer Protocol",
+      "paragraph 9.1 of Havant Borough Council’s Councillor/Officer Relations Protocol and paragraph 12.1 of Knutsford Town Council’s Member/Officer Protocol",
     );
     expect(describeClauses(['003 1.4', '003 4.2', '004 4.6'])).toBe(
-      "paragraphs 1.4 and 4.2 of Halstead Town Council's Protocol on Member/Officer Relations and paragraph 4.6 of Knutsford Town Council's Member/Officer Protocol",
+      "paragraphs 1.4 and 4.2 of Halstead Town Council’s Protocol on Member/Officer Relations and paragraph 4.6 of Knutsford Town Council’s Member/Officer Protocol",
     );
   });
 
@@ -132,7 +132,7 @@ describe('builders', () => {
       ruleTitle: 'Blind copies in member–officer correspondence',
       summary: 'Cllr Tom Brown blind-copied Cllr Alice Green into correspondence with Sam Patel.',
       clauses: ['12.1'],
-      clauseText: "paragraph 12.1 of Knutsford Town Council's Member/Officer Protocol",
+      clauseText: "paragraph 12.1 of Knutsford Town Council’s Member/Officer Protocol",
       severity: 'warning',
       warning: true,
       why: ['Cllr Alice Green received it as a blind copy', 'the words “between ourselves” (in the body)', 'the words “fyi”'],

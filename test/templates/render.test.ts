@@ -32,12 +32,28 @@ describe('built-in templates', () => {
     expect(message.text.trim().length).toBeGreaterThan(100);
     expect(message.html).toMatch(/^<!DOCTYPE html>/);
     expect(message.html).toContain('</body>');
-    expect(message.text).toContain(data.recipient.name);
-    expect(message.html).toContain(data.recipient.name);
+    // Every message greets its reader British-style ("Dear Councillor Brown,", "Dear Helen,").
+    expect(message.text).toMatch(new RegExp(`^Dear ${data.recipient.salutation},\n`));
+    expect(message.html).toContain(`<p>Dear ${data.recipient.salutation},</p>`);
     // No Handlebars syntax survives, and nothing rendered as "undefined" or "null".
     for (const part of [message.subject, message.text, message.html]) {
       expect(part).not.toMatch(/\{\{|\}\}|undefined|\bnull\b|\[object Object\]/);
     }
+  });
+
+  it.each(TEMPLATE_NAMES)('%s uses one style of quotation marks (curly), in its text and its HTML', (name) => {
+    const message = renderTemplate(name, sampleData(name));
+    // Straight quotes and apostrophes in what people read; the HTML's own attributes are not text.
+    const htmlText = message.html.replace(/<[^>]*>/g, '');
+    for (const part of [message.subject, message.text, htmlText]) {
+      expect(part).not.toMatch(/["']|&quot;|&#x27;|&#39;/);
+    }
+  });
+
+  it.each(RULE_IDS)('the %s nudge speaks to its reader as "you", never by their own name', (rule) => {
+    const data = nudgeSample(rule);
+    const message = renderTemplate(rule, data);
+    expect(message.text).not.toContain(data.recipient.name);
   });
 
   it.each(RULE_IDS)('the %s nudge names the clause, what happened, what to do instead, and where to ask', (rule) => {
@@ -63,7 +79,7 @@ describe('built-in templates', () => {
 
   it('the digest has its sections and the rule titles but no message bodies', () => {
     const message = renderTemplate('digest', sampleData('digest'));
-    for (const heading of ['SUMMARY', 'NEEDS A PERSON TO LOOK AT', 'AWAITING YOUR AUTHORISATION', 'UPCOMING PUBLIC MEETINGS', 'PRE-ELECTION PERIOD', 'SOURCES']) {
+    for (const heading of ['SUMMARY', 'NEEDS A PERSON TO LOOK AT', 'AWAITING YOUR AUTHORISATION', 'COUNCIL PUBLIC MEETINGS IN THE NEXT 14 DAYS', 'PRE-ELECTION PERIOD', 'SOURCES']) {
       expect(message.text).toContain(heading);
     }
     expect(message.text).toContain(ruleTitle('no-blind-copies'));
