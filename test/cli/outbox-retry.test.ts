@@ -13,7 +13,9 @@ import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import { assembleForTest, capacityMail, dropMail, makeCouncil, readOutbox, REPO_ROOT, waitFor, type TestCouncil } from '../service/helpers.js';
 
 const builtIn = readFileSync(path.join(REPO_ROOT, 'templates', 'state-capacity.hbs'), 'utf8');
-const broken = builtIn.replace('Dear {{recipient.name}},', 'Dear {{recipient.nmae}},');
+const broken = builtIn.replace(/Dear \{\{recipient\.\w+\}\},/, 'Dear {{recipient.nmae}},');
+// The greeting's field may be renamed; the test must still break a template, not copy it.
+if (!broken.includes('recipient.nmae')) throw new Error('state-capacity.hbs no longer opens with a Dear {{recipient…}} greeting');
 const brokenLine = broken.split('\n').findIndex((l) => l.includes('recipient.nmae')) + 1;
 
 class HandSignals implements StopSignals {
@@ -107,7 +109,7 @@ describe('wardwatch outbox retry', () => {
     expect(await runUntil(c, 'the nudge to go out', async () => (await toMember()) === 1)).toBe(0);
     expect(effectState(c, key)).toBe('done');
     const [sent] = (await readOutbox(c.outboxDir)).filter((o) => o.to.includes(m.member));
-    expect(sent?.text).toContain('Dear Cllr');
+    expect(sent?.text).toContain('Dear Councillor');
 
     // Once only: nothing more to retry, and the key itself is refused.
     const again = recorder();

@@ -38,7 +38,9 @@ const SECRET = 'WW_SAME_ACCEPTANCE_PASSWORD';
 const UNSET = 'WW_SAME_ACCEPTANCE_NEVER_SET';
 
 const builtIn = readFileSync(path.join(REPO_ROOT, 'templates', 'state-capacity.hbs'), 'utf8');
-const brokenTemplate = builtIn.replace('Dear {{recipient.name}},', 'Dear {{recipient.nmae}},');
+const brokenTemplate = builtIn.replace(/Dear \{\{recipient\.\w+\}\},/, 'Dear {{recipient.nmae}},');
+// The greeting's field may be renamed; the test must still break a template, not copy it.
+if (!brokenTemplate.includes('recipient.nmae')) throw new Error('state-capacity.hbs no longer opens with a Dear {{recipient…}} greeting');
 
 interface Case {
   name: string;

@@ -33,7 +33,7 @@ describe('templates preview --config', () => {
     const r = preview('no-blind-copies', {});
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(
-      "paragraph 9.1 of Havant Borough Council's Councillor/Officer Relations Protocol and paragraph 12.1 of Knutsford Town Council's Member/Officer Protocol",
+      'paragraph 9.1 of Havant Borough Council’s Councillor/Officer Relations Protocol and paragraph 12.1 of Knutsford Town Council’s Member/Officer Protocol',
     );
   });
 
