@@ -23,7 +23,7 @@ import {
   type ZoneDefinitions,
   type ZoneRule,
 } from './timezones.js';
-import type { Address, Attendee, AttendeeRole, CuType, EventItem, EventStatus, PartStat, Problem } from './types.js';
+import type { Address, Attendee, AttendeeRole, CuType, EventItem, EventStatus, PartStat, Problem, ProblemSeverity } from './types.js';
 
 export interface ParseCalendarOptions {
   calendarId: string;
@@ -727,12 +727,15 @@ function sameKeyProblem(kept: ParsedEvent, dropped: ParsedEvent): string {
   return `${kept.label} appears more than once in this calendar${kept.item.recurrenceId ? ` for the occurrence of ${kept.item.recurrenceId}` : ''}; ${which}.`;
 }
 
+/** Reports a problem with the file: an `error` when something in it could not be read, a `warning` when it was read with a remark. */
+type Report = (reason: string, severity?: ProblemSeverity) => void;
+
 /** Reads one iCalendar text. Never throws. */
 export function parseCalendar(source: string, options: ParseCalendarOptions): ParsedCalendar {
   const origin = typeof options?.origin === 'string' ? options.origin : '';
   const problems: Problem[] = [];
-  const report = (reason: string): void => {
-    problems.push({ origin, kind: 'calendar', reason });
+  const report: Report = (reason, severity = 'error') => {
+    problems.push({ origin, kind: 'calendar', reason, severity });
   };
   const checked = OptionsSchema.safeParse(options);
   if (!checked.success) {
@@ -749,7 +752,7 @@ export function parseCalendar(source: string, options: ParseCalendarOptions): Pa
   }
 }
 
-function readCalendarText(source: string, opts: ParseCalendarOptions, problems: Problem[], report: (reason: string) => void): ParsedCalendar {
+function readCalendarText(source: string, opts: ParseCalendarOptions, problems: Problem[], report: Report): ParsedCalendar {
   if (source.trim() === '') {
     report('not an iCalendar file: the file is empty');
     return { events: [], problems };
@@ -763,14 +766,14 @@ function readCalendarText(source: string, opts: ParseCalendarOptions, problems: 
   }
   if (strays.length > 0) {
     // A bare VEVENT (as some tools save a single event) is still read, inside an implied calendar.
-    report('Part of the file is outside BEGIN:VCALENDAR … END:VCALENDAR; it was read as if it were inside.');
+    report('Part of the file is outside BEGIN:VCALENDAR … END:VCALENDAR; it was read as if it were inside.', 'warning');
     calendars.push({ name: 'VCALENDAR', span: { lines: [], from: 0, to: 0 }, own: [], children: strays, closed: true });
   }
   if (calendars.some((c) => !c.closed)) {
-    report('The calendar has no END:VCALENDAR, so the file may be cut short; the events that were complete have been read.');
+    report('The calendar has no END:VCALENDAR, so the file may be cut short; the events that were complete have been read.', 'warning');
   }
 
-  const ctx: CalendarContext = { opts, zones: readZones(calendars, report), council: { kind: 'iana', name: opts.timeZone } };
+  const ctx: CalendarContext = { opts, zones: readZones(calendars, (reason) => report(reason, 'warning')), council: { kind: 'iana', name: opts.timeZone } };
   const parsed: ParsedEvent[] = [];
   for (const calendar of calendars) {
     const method = methodOf(calendar);
@@ -821,7 +824,8 @@ function readCalendarText(source: string, opts: ParseCalendarOptions, problems: 
         event.notes.add(`its repeat rule could not be expanded (${shorten(errorMessage(err), 100)}), so no occurrences were listed`);
       }
     }
-    for (const note of event.notes.notes) report(note.startsWith(event.label) ? note : `${event.label}: ${note}.`);
+    // The event was read: what there is to say about it is a warning.
+    for (const note of event.notes.notes) report(note.startsWith(event.label) ? note : `${event.label}: ${note}.`, 'warning');
     events.push(event.item);
   }
   return { events, problems };

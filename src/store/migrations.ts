@@ -169,6 +169,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE originals ADD COLUMN headline TEXT;
     `,
   },
+  {
+    version: 5,
+    description: 'whether a problem is an error (could not be read) or a warning (read, with a remark)',
+    sql: `
+      ALTER TABLE problems ADD COLUMN severity TEXT NOT NULL DEFAULT 'error';
+    `,
+  },
 ];
 
 export class StoreVersionError extends Error {
