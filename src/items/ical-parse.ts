@@ -735,7 +735,7 @@ export function parseCalendar(source: string, options: ParseCalendarOptions): Pa
   const origin = typeof options?.origin === 'string' ? options.origin : '';
   const problems: Problem[] = [];
   const report: Report = (reason, severity = 'error') => {
-    problems.push({ origin, kind: 'calendar', reason, severity });
+    problems.push(severity === 'warning' ? { origin, kind: 'calendar', reason, severity } : { origin, kind: 'calendar', reason });
   };
   const checked = OptionsSchema.safeParse(options);
   if (!checked.success) {
