@@ -29,10 +29,21 @@ export function manyAttendeesCalendar(attendees: number): string {
     'LOCATION:Town Hall\\, Market Square\\, Millbrook MB1 2AB',
     `ORGANIZER;CN=Helen Ashworth:mailto:clerk@${DOMAIN}`,
   ];
-  const council = [...officers, ...members.slice(1)];
+  // The Clerk, the officers and every councillor but Tom Brown (a Castle ward member left out), then residents.
+  const council = [
+    ['clerk', 'Helen Ashworth'],
+    ['sam.patel', 'Sam Patel'],
+    ['priya.shah', 'Priya Shah'],
+    ['dan.okafor', 'Dan Okafor'],
+    ['alice.green', 'Cllr Alice Green'],
+    ['raj.mehta', 'Cllr Raj Mehta'],
+    ['sue.taylor', 'Cllr Sue Taylor'],
+    ['ben.hughes', 'Cllr Ben Hughes'],
+  ];
   for (let i = 0; i < attendees; i++) {
-    const address = i < council.length ? `${council[i]}@${DOMAIN}` : `resident${i}@example.org`;
-    const name = i < council.length ? council[i] : `Resident ${i}`;
+    const known = council[i];
+    const address = known ? `${known[0]}@${DOMAIN}` : `resident${i}@example.org`;
+    const name = known ? known[1] : `Resident ${i}`;
     lines.push(`ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE;CN=${name}:`, ` mailto:${address}`);
   }
   lines.push('END:VEVENT');
