@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- SECTION…]`: runs the benchmarks and prints their figures.
- * Sections: rules (issue 2). Each prints whether it met its targets; the exit code is 0 either
- * way (benchmarks inform, the tests decide).
+ * Sections: rules (issue 2), service, imap, hostile and startup (issue 12). Each prints whether
+ * it met its targets; the exit code is 0 either way (benchmarks inform, the tests decide).
  */
+import { hostileBench, startupBench } from './hostile-bench.js';
 import { imapBench } from './imap-bench.js';
 import { rulesBench } from './rules-bench.js';
 import { serviceBench } from './service-bench.js';
@@ -11,6 +12,8 @@ const sections: Record<string, () => { ok: boolean; lines: string[] } | Promise<
   rules: rulesBench,
   service: serviceBench,
   imap: imapBench,
+  hostile: hostileBench,
+  startup: startupBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,6 +1,8 @@
 /**
  * The `wardwatch` command. Each subcommand lives in src/cli/<name>.ts and exports
- * `register(program)`; adding one is an import and a line in `registerCommands` below.
+ * `register(program)`; adding one is a line in `COMMANDS` below. Only the module of the command
+ * being run is loaded (all of them for help or an unknown command): `check` need not wait for the
+ * service's, the digest's or the templates' libraries to load.
  * Subcommands must be added with `program.command(…)` so they inherit the exit handling set here.
  *
  * Exit codes: a command's action sets `process.exitCode`; bad usage (unknown command or option,
@@ -10,15 +12,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { packageRoot } from './config/profiles.js';
-import { register as registerInit } from './cli/init.js';
-import { register as registerSchema } from './cli/schema.js';
-import { register as registerValidate } from './cli/validate.js';
-import { register as registerCheck } from './cli/check.js';
-import { register as registerExplain } from './cli/explain.js';
-import { register as registerDigest } from './cli/digest.js';
-import { register as registerTemplates } from './cli/templates.js';
-import { register as registerRun } from './cli/run.js';
-import { register as registerOutbox } from './cli/outbox.js';
 
 function packageVersion(): string {
   const raw: unknown = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
@@ -26,16 +19,32 @@ function packageVersion(): string {
   return 'unknown';
 }
 
-function registerCommands(program: Command): void {
-  registerValidate(program);
-  registerSchema(program);
-  registerInit(program);
-  registerCheck(program);
-  registerExplain(program);
-  registerDigest(program);
-  registerTemplates(program);
-  registerRun(program);
-  registerOutbox(program);
+type CommandModule = { register(program: Command): void };
+
+/** Every command's module, in the order `--help` lists them. */
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  validate: () => import('./cli/validate.js'),
+  schema: () => import('./cli/schema.js'),
+  init: () => import('./cli/init.js'),
+  check: () => import('./cli/check.js'),
+  explain: () => import('./cli/explain.js'),
+  digest: () => import('./cli/digest.js'),
+  templates: () => import('./cli/templates.js'),
+  run: () => import('./cli/run.js'),
+  outbox: () => import('./cli/outbox.js'),
+};
+
+/** The command named on the command line (the first word that is not an option), if it is one of ours. */
+function commandNamed(argv: readonly string[]): string | undefined {
+  const word = argv.slice(2).find((a) => !a.startsWith('-'));
+  return word !== undefined && Object.hasOwn(COMMANDS, word) ? word : undefined;
+}
+
+async function registerCommands(program: Command, argv: readonly string[]): Promise<void> {
+  const named = commandNamed(argv);
+  const loaders = named !== undefined ? [COMMANDS[named]] : Object.values(COMMANDS);
+  const modules = await Promise.all(loaders.map((load) => load?.()));
+  for (const module of modules) module?.register(program);
 }
 
 const USAGE_ERROR = 2;
@@ -46,7 +55,7 @@ async function main(argv: readonly string[]): Promise<void> {
     .version(packageVersion())
     .exitOverride()
     .showHelpAfterError('(run wardwatch --help to see the commands and their options)');
-  registerCommands(program);
+  await registerCommands(program, argv);
 
   try {
     await program.parseAsync([...argv]);

@@ -381,7 +381,8 @@ class Collector {
       if (!this.inPeriod(p.lastSeen)) continue;
       const what = p.kind === 'mail' ? 'A message' : p.kind === 'calendar' ? 'A calendar entry' : p.kind === 'source' ? 'A source' : 'The configuration';
       const times = p.count > 1 ? ` (${p.count} times since ${this.when(p.firstSeen)})` : '';
-      entries.push({ what: `${what} could not be read: ${p.reason}${times}`, reference: p.origin });
+      const outcome = p.severity === 'warning' ? 'was read with a warning' : 'could not be read';
+      entries.push({ what: `${what} ${outcome}: ${p.reason}${times}`, reference: p.origin });
     }
     return entries;
   }

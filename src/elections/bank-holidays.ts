@@ -5,8 +5,10 @@
  * Why a worker: the parser brings astronomical and lunar-calendar libraries and the world's holiday
  * data with it, some 5 MB of heap that would stay loaded for the life of a service that needs the
  * answer once, at start-up. The worker reads the GB part of the data, answers for the years asked,
- * and ends, taking all of that with it. The caller waits for it (a few tens of milliseconds), so
- * the function stays synchronous like the date arithmetic that calls it.
+ * and ends, taking all of that with it. The caller waits for it, so the function stays synchronous
+ * like the date arithmetic that calls it; a caller that knows early which years it will need can
+ * start the worker at once (`requestBankHolidays`) and wait only when it needs the answer, as
+ * starting the worker and loading the library take a quarter of a second or more.
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -60,13 +62,24 @@ function paths(): { parserPath: string; dataFile: string } {
   };
 }
 
-/** Each year's England and Wales bank holidays (YYYY-MM-DD), worked out by date-holidays in a worker thread. */
-export function englandAndWalesBankHolidays(years: readonly number[]): Map<number, string[]> {
+/** A worker thread asked for some years' bank holidays, working while the caller does other things. */
+export interface BankHolidayRequest {
+  readonly years: readonly number[];
+  /** The answer, waiting for the worker if it has not finished (throws if it failed or timed out). */
+  wait(): Map<number, string[]>;
+}
+
+/**
+ * Starts a worker for these years' England and Wales bank holidays and returns at once. The worker
+ * does not keep the process alive: a command that never asks for the answer ends without waiting.
+ */
+export function requestBankHolidays(years: readonly number[]): BankHolidayRequest {
+  const asked = [...years];
   const { port1, port2 } = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
-    workerData: { ...paths(), years: [...years], port: port2, flag },
+    workerData: { ...paths(), years: asked, port: port2, flag },
     transferList: [port2],
     // Not the parent's Node options (an --input-type=module, a loader): the script is plain CommonJS.
     execArgv: [],
@@ -74,17 +87,35 @@ export function englandAndWalesBankHolidays(years: readonly number[]): Map<numbe
     stdout: true,
     stderr: true,
   });
-  try {
-    const waited = Atomics.wait(flag, 0, 0, WORKER_TIMEOUT_MS);
-    const message = receiveMessageOnPort(port1);
-    if (waited === 'timed-out' || message === undefined) {
-      throw new Error(`date-holidays did not give the bank holidays for ${years.join(', ')} within ${WORKER_TIMEOUT_MS / 1000} s`);
-    }
-    const answer = AnswerSchema.parse(message.message);
-    if ('error' in answer) throw new Error(`date-holidays could not give the bank holidays for ${years.join(', ')}: ${answer.error}`);
-    return new Map(answer.years);
-  } finally {
-    port1.close();
-    void worker.terminate();
-  }
+  worker.unref();
+  let settled: { days: Map<number, string[]> } | { error: Error } | undefined;
+  return {
+    years: asked,
+    wait() {
+      if (!settled) {
+        try {
+          const waited = Atomics.wait(flag, 0, 0, WORKER_TIMEOUT_MS);
+          const message = receiveMessageOnPort(port1);
+          if (waited === 'timed-out' || message === undefined) {
+            throw new Error(`date-holidays did not give the bank holidays for ${asked.join(', ')} within ${WORKER_TIMEOUT_MS / 1000} s`);
+          }
+          const answer = AnswerSchema.parse(message.message);
+          if ('error' in answer) throw new Error(`date-holidays could not give the bank holidays for ${asked.join(', ')}: ${answer.error}`);
+          settled = { days: new Map(answer.years) };
+        } catch (err) {
+          settled = { error: err instanceof Error ? err : new Error(String(err)) };
+        } finally {
+          port1.close();
+          void worker.terminate();
+        }
+      }
+      if ('error' in settled) throw settled.error;
+      return settled.days;
+    },
+  };
+}
+
+/** Each year's England and Wales bank holidays (YYYY-MM-DD), worked out by date-holidays in a worker thread. */
+export function englandAndWalesBankHolidays(years: readonly number[]): Map<number, string[]> {
+  return requestBankHolidays(years).wait();
 }

@@ -23,7 +23,7 @@ import {
   type ZoneDefinitions,
   type ZoneRule,
 } from './timezones.js';
-import type { Address, Attendee, AttendeeRole, CuType, EventItem, EventStatus, PartStat, Problem } from './types.js';
+import type { Address, Attendee, AttendeeRole, CuType, EventItem, EventStatus, PartStat, Problem, ProblemSeverity } from './types.js';
 
 export interface ParseCalendarOptions {
   calendarId: string;
@@ -72,13 +72,24 @@ interface LogicalLine {
 
 interface RawComponent {
   name: string;
-  /** Every line of the component, BEGIN to END, as in the file. */
-  physical: string[];
+  /** Where its lines are: from its BEGIN line to its END line (or where it was cut short), as in the file. */
+  span: LineSpan;
   /** The component's own property lines (not those of nested components). */
   own: LogicalLine[];
   children: RawComponent[];
   /** False when the file ended (or an outer END came) before this component's END line. */
   closed: boolean;
+}
+
+/**
+ * A run of the file's physical lines, shared by every component of the file: a component's text is
+ * cut from it when needed, so nesting costs nothing per level (copying each line into every open
+ * component made a file nested thousands deep take seconds).
+ */
+interface LineSpan {
+  lines: string[];
+  from: number;
+  to: number;
 }
 
 function logicalLines(source: string): LogicalLine[] {
@@ -114,33 +125,49 @@ function lineValue(text: string): string {
 
 function splitComponents(source: string): RawComponent[] {
   const roots: RawComponent[] = [];
+  const lines: string[] = [];
   const stack: RawComponent[] = [];
+  // For each component name, the stack positions where one of that name is open (innermost last):
+  // an END finds its BEGIN without searching the stack, however deep it is or however many stray ENDs come.
+  const openAt = new Map<string, number[]>();
+  const close = (at: number): void => {
+    for (let i = stack.length - 1; i >= at; i -= 1) {
+      const component = stack[i] as RawComponent;
+      component.span.to = lines.length;
+      openAt.get(component.name)?.pop();
+    }
+    stack.length = at;
+  };
   for (const line of logicalLines(source)) {
     const name = lineName(line.text);
     if (name === 'BEGIN') {
-      const component: RawComponent = { name: lineValue(line.text).trim().toUpperCase(), physical: [], own: [], children: [], closed: false };
+      const componentName = lineValue(line.text).trim().toUpperCase();
+      const component: RawComponent = { name: componentName, span: { lines, from: lines.length, to: lines.length }, own: [], children: [], closed: false };
       const parent = stack[stack.length - 1];
       if (parent) parent.children.push(component);
       else roots.push(component);
+      const positions = openAt.get(componentName) ?? [];
+      positions.push(stack.length);
+      openAt.set(componentName, positions);
       stack.push(component);
-      for (const open of stack) open.physical.push(...line.physical);
+      for (const physical of line.physical) lines.push(physical);
       continue;
     }
     if (stack.length === 0) continue;
-    for (const open of stack) open.physical.push(...line.physical);
+    for (const physical of line.physical) lines.push(physical);
     if (name === 'END') {
-      const ended = lineValue(line.text).trim().toUpperCase();
-      const at = stack.map((c) => c.name).lastIndexOf(ended);
-      if (at >= 0) {
-        const matched = stack[at];
-        if (matched) matched.closed = true;
-        stack.length = at;
+      const positions = openAt.get(lineValue(line.text).trim().toUpperCase());
+      const at = positions?.[positions.length - 1];
+      if (at !== undefined) {
+        (stack[at] as RawComponent).closed = true;
+        close(at);
       }
       continue;
     }
     const top = stack[stack.length - 1];
     if (top) top.own.push(line);
   }
+  close(0);
   return roots;
 }
 
@@ -153,7 +180,8 @@ function sha256(text: string): string {
 }
 
 function componentText(component: RawComponent): string {
-  return component.physical.join('\r\n');
+  const { lines, from, to } = component.span;
+  return lines.slice(from, to).join('\r\n');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -172,11 +200,18 @@ function jcalProperties(jcal: unknown): JcalProperty[] | undefined {
   const component = JcalComponentSchema.safeParse(jcal);
   if (!component.success) return undefined;
   const out: JcalProperty[] = [];
-  for (const prop of component.data[1]) {
-    const parsed = JcalPropertySchema.safeParse(prop);
-    if (parsed.success) out.push(parsed.data);
-  }
+  for (const prop of component.data[1]) if (isJcalProperty(prop)) out.push(prop);
   return out;
+}
+
+/**
+ * What `JcalPropertySchema` accepts, checked in place: an event may have 20,000 properties, and
+ * zod's copy of each (its parameters object included) was a tenth of the time of reading them.
+ */
+function isJcalProperty(value: unknown): value is JcalProperty {
+  if (!Array.isArray(value) || value.length < 3) return false;
+  const [name, params, type] = value as unknown[];
+  return typeof name === 'string' && typeof type === 'string' && typeof params === 'object' && params !== null && !Array.isArray(params);
 }
 
 /** ical.js returns one component, or a list when the text holds several. */
@@ -215,13 +250,19 @@ function readProperties(component: RawComponent): { props: JcalProperty[]; badLi
   return { props, badLines };
 }
 
+/** The line with a closing quote put before its last colon (found directly, not by a pattern that rescans the line from every colon). */
+function quoteBeforeLastColon(text: string): string {
+  const at = text.lastIndexOf(':');
+  return at < 0 ? text : `${text.slice(0, at)}":${text.slice(at + 1)}`;
+}
+
 /** Mended versions of a line that ical.js refused, for mistakes real producers make. */
 function repairs(text: string): string[] {
   const out: string[] = [];
   // Outlook: DTSTART;TZID="W. Europe Standard Time:20200609T090000 (the closing quote is missing).
-  if ((text.match(/"/g) ?? []).length % 2 === 1) out.push(text.replace(/:(?=[^:]*$)/, '":'));
+  if ((text.match(/"/g) ?? []).length % 2 === 1) out.push(quoteBeforeLastColon(text));
   // Outlook: DTSTART;TZID="W. Europe Standard Time:20200609T090000" (the quote closes after the value).
-  if (lineValue(text) === '' && text.endsWith('"')) out.push(text.slice(0, -1).replace(/:(?=[^:]*$)/, '":'));
+  if (lineValue(text) === '' && text.endsWith('"')) out.push(quoteBeforeLastColon(text.slice(0, -1)));
   // Spaces inside a repeat rule: RRULE:FREQ=DAILY;BYDAY=MO, TU, WE
   const name = lineName(text);
   if (name === 'RRULE' || name === 'EXRULE') {
@@ -234,15 +275,24 @@ function repairs(text: string): string[] {
 // ---------------------------------------------------------------------------------------------
 // Property access
 
+/** A VEVENT's properties by name, gathered once: an event may have tens of thousands of lines. */
 class Properties {
-  constructor(private readonly props: JcalProperty[]) {}
+  private readonly byName = new Map<string, JcalProperty[]>();
 
-  all(name: string): JcalProperty[] {
-    return this.props.filter((p) => p[0] === name);
+  constructor(props: readonly JcalProperty[]) {
+    for (const p of props) {
+      const list = this.byName.get(p[0]);
+      if (list) list.push(p);
+      else this.byName.set(p[0], [p]);
+    }
+  }
+
+  all(name: string): readonly JcalProperty[] {
+    return this.byName.get(name) ?? [];
   }
 
   first(name: string): JcalProperty | undefined {
-    return this.props.find((p) => p[0] === name);
+    return this.byName.get(name)?.[0];
   }
 
   text(name: string): string {
@@ -282,9 +332,12 @@ interface ReadTime {
 /** Problems about one event, collected as short clauses and reported together. */
 class EventNotes {
   readonly notes: string[] = [];
+  private readonly seen = new Set<string>();
 
   add(note: string): void {
-    if (!this.notes.includes(note)) this.notes.push(note);
+    if (this.seen.has(note)) return;
+    this.seen.add(note);
+    this.notes.push(note);
   }
 }
 
@@ -400,17 +453,17 @@ function attendeeOf(prop: JcalProperty): Attendee | undefined {
 }
 
 function categoriesOf(props: Properties): string[] {
-  const out: string[] = [];
+  const out = new Set<string>();
   for (const prop of props.all('categories')) {
     for (const value of values(prop)) {
       if (typeof value !== 'string') continue;
-      for (const part of value.split(/\s*,\s*/)) {
+      for (const part of value.split(',')) {
         const trimmed = part.trim();
-        if (trimmed !== '' && !out.includes(trimmed)) out.push(trimmed);
+        if (trimmed !== '') out.add(trimmed);
       }
     }
   }
-  return out;
+  return [...out];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -598,10 +651,14 @@ function readEvent(component: RawComponent, method: string | undefined, ctx: Cal
   const series = recurrenceId === undefined ? readSeries(props, start, allDay, length, ctx, notes) : undefined;
   const organizerProp = props.first('organizer');
   const organizer = organizerProp ? calAddress(organizerProp) : undefined;
+  // The first line for each address counts (a set, not a search of the list: 20,000 attendees happen).
   const attendees: Attendee[] = [];
+  const listed = new Set<string>();
   for (const prop of props.all('attendee')) {
     const attendee = attendeeOf(prop);
-    if (attendee && !attendees.some((a) => a.address === attendee.address)) attendees.push(attendee);
+    if (!attendee || listed.has(attendee.address)) continue;
+    listed.add(attendee.address);
+    attendees.push(attendee);
   }
   const sequence = Number(props.text('sequence'));
   const classText = props.text('class').trim().toUpperCase();
@@ -677,12 +734,15 @@ function sameKeyProblem(kept: ParsedEvent, dropped: ParsedEvent): string {
   return `${kept.label} appears more than once in this calendar${kept.item.recurrenceId ? ` for the occurrence of ${kept.item.recurrenceId}` : ''}; ${which}.`;
 }
 
+/** Reports a problem with the file: an `error` when something in it could not be read, a `warning` when it was read with a remark. */
+type Report = (reason: string, severity?: ProblemSeverity) => void;
+
 /** Reads one iCalendar text. Never throws. */
 export function parseCalendar(source: string, options: ParseCalendarOptions): ParsedCalendar {
   const origin = typeof options?.origin === 'string' ? options.origin : '';
   const problems: Problem[] = [];
-  const report = (reason: string): void => {
-    problems.push({ origin, kind: 'calendar', reason });
+  const report: Report = (reason, severity = 'error') => {
+    problems.push(severity === 'warning' ? { origin, kind: 'calendar', reason, severity } : { origin, kind: 'calendar', reason });
   };
   const checked = OptionsSchema.safeParse(options);
   if (!checked.success) {
@@ -699,7 +759,7 @@ export function parseCalendar(source: string, options: ParseCalendarOptions): Pa
   }
 }
 
-function readCalendarText(source: string, opts: ParseCalendarOptions, problems: Problem[], report: (reason: string) => void): ParsedCalendar {
+function readCalendarText(source: string, opts: ParseCalendarOptions, problems: Problem[], report: Report): ParsedCalendar {
   if (source.trim() === '') {
     report('not an iCalendar file: the file is empty');
     return { events: [], problems };
@@ -713,14 +773,14 @@ function readCalendarText(source: string, opts: ParseCalendarOptions, problems: 
   }
   if (strays.length > 0) {
     // A bare VEVENT (as some tools save a single event) is still read, inside an implied calendar.
-    report('Part of the file is outside BEGIN:VCALENDAR … END:VCALENDAR; it was read as if it were inside.');
-    calendars.push({ name: 'VCALENDAR', physical: [], own: [], children: strays, closed: true });
+    report('Part of the file is outside BEGIN:VCALENDAR … END:VCALENDAR; it was read as if it were inside.', 'warning');
+    calendars.push({ name: 'VCALENDAR', span: { lines: [], from: 0, to: 0 }, own: [], children: strays, closed: true });
   }
   if (calendars.some((c) => !c.closed)) {
-    report('The calendar has no END:VCALENDAR, so the file may be cut short; the events that were complete have been read.');
+    report('The calendar has no END:VCALENDAR, so the file may be cut short; the events that were complete have been read.', 'warning');
   }
 
-  const ctx: CalendarContext = { opts, zones: readZones(calendars, report), council: { kind: 'iana', name: opts.timeZone } };
+  const ctx: CalendarContext = { opts, zones: readZones(calendars, (reason) => report(reason, 'warning')), council: { kind: 'iana', name: opts.timeZone } };
   const parsed: ParsedEvent[] = [];
   for (const calendar of calendars) {
     const method = methodOf(calendar);
@@ -771,7 +831,8 @@ function readCalendarText(source: string, opts: ParseCalendarOptions, problems: 
         event.notes.add(`its repeat rule could not be expanded (${shorten(errorMessage(err), 100)}), so no occurrences were listed`);
       }
     }
-    for (const note of event.notes.notes) report(note.startsWith(event.label) ? note : `${event.label}: ${note}.`);
+    // The event was read: what there is to say about it is a warning.
+    for (const note of event.notes.notes) report(note.startsWith(event.label) ? note : `${event.label}: ${note}.`, 'warning');
     events.push(event.item);
   }
   return { events, problems };

@@ -155,9 +155,18 @@ export type RawRecord =
   | { kind: 'mail'; source: Buffer; mailbox: string; folder: string; origin: string }
   | { kind: 'calendar'; source: string; calendarId: string; origin: string; etag?: string };
 
+/**
+ * How bad a problem is. `error`: the file, or part of it (an event), could not be read and was
+ * skipped. `warning`: it was read, with a remark worth knowing (a duplicate UID settled by SEQUENCE,
+ * a time zone read by its name, a line left out).
+ */
+export type ProblemSeverity = 'error' | 'warning';
+
 /** Something a connector or parser could not use. It is reported, never silently dropped. */
 export interface Problem {
   origin: string;
   kind: 'mail' | 'calendar' | 'source' | 'config';
   reason: string;
+  /** Absent means `error`. */
+  severity?: ProblemSeverity;
 }

@@ -48,9 +48,44 @@ function formatNotices(title: string, notices: Notice[]): string[] {
   ];
 }
 
+/** One line of diagnostics: a problem, and how many times exactly the same one was reported. */
+export interface ProblemLine {
+  origin: string;
+  reason: string;
+  count: number;
+}
+
+/**
+ * The problems as lines to show, in the order first reported: what could not be read (errors)
+ * apart from what was read with a warning, and each identical line once, with its count.
+ */
+export function problemLines(problems: readonly Problem[]): { errors: ProblemLine[]; warnings: ProblemLine[] } {
+  const lines = new Map<string, ProblemLine & { warning: boolean }>();
+  for (const p of problems) {
+    const warning = p.severity === 'warning';
+    const key = `${warning ? 'w' : 'e'}\u0000${p.origin}\u0000${p.reason}`;
+    const line = lines.get(key);
+    if (line) line.count += 1;
+    else lines.set(key, { origin: p.origin, reason: p.reason, count: 1, warning });
+  }
+  const errors: ProblemLine[] = [];
+  const warnings: ProblemLine[] = [];
+  for (const { warning, ...line } of lines.values()) (warning ? warnings : errors).push(line);
+  return { errors, warnings };
+}
+
+/** ` (20 times)` after a line reported more than once. */
+export function timesSuffix(line: ProblemLine): string {
+  return line.count > 1 ? ` (${line.count} times)` : '';
+}
+
 function formatProblems(problems: Problem[]): string[] {
-  if (problems.length === 0) return [];
-  return ['', `Could not read (${problems.length}) — skipped, the rest went on`, ...problems.map((p) => `  ${p.origin}: ${p.reason}`)];
+  const { errors, warnings } = problemLines(problems);
+  const out: string[] = [];
+  const show = (line: ProblemLine): string => `  ${line.origin}: ${line.reason}${timesSuffix(line)}`;
+  if (errors.length > 0) out.push('', `Could not read (${errors.length}) — skipped, the rest went on`, ...errors.map(show));
+  if (warnings.length > 0) out.push('', `Read with a warning (${warnings.length}) — read, but worth a look`, ...warnings.map(show));
+  return out;
 }
 
 export function formatCheckReport(result: CheckResult, header: { council: string; now: string; ruleOrder: readonly string[] }): string {

@@ -7,7 +7,6 @@
 import { parseCalendar } from '../items/ical-parse.js';
 import { mergeEvent } from '../items/event-merge.js';
 import { collisionKey, mergeMail, sameMessage } from '../items/mail-merge.js';
-import { parseMail } from '../items/mail-parse.js';
 import type { EventItem, Item, MailItem, Problem, RawRecord } from '../items/types.js';
 import { MailSummaries } from './mail-summaries.js';
 
@@ -41,6 +40,16 @@ export interface ItemStreamOptions {
   separateCollisions?: boolean;
   /** Called when an item already handed on gets another key (see `separateCollisions`). */
   onRekey?: (from: string, to: string) => void;
+}
+
+/**
+ * The mail parser, loaded with the first message: it brings mailparser and html-to-text, which a
+ * pass over calendars alone (or over nothing) need not wait for.
+ */
+let mailParser: Promise<typeof import('../items/mail-parse.js')> | undefined;
+function loadMailParser(): Promise<typeof import('../items/mail-parse.js')> {
+  mailParser ??= import('../items/mail-parse.js');
+  return mailParser;
 }
 
 /** What merged copies leave behind: the item without its bulky parts. */
@@ -85,6 +94,7 @@ export class ItemStream {
   async take(record: RawRecord): Promise<Item[]> {
     this.counts.records += 1;
     if (record.kind === 'mail') {
+      const { parseMail } = await loadMailParser();
       let parsed: MailItem;
       try {
         parsed = await parseMail(record.source, { mailbox: record.mailbox, folder: record.folder, origin: record.origin });

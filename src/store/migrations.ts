@@ -176,6 +176,13 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE effects ADD COLUMN local_fault INTEGER NOT NULL DEFAULT 0;
     `,
   },
+  {
+    version: 6,
+    description: 'whether a problem is an error (could not be read) or a warning (read, with a remark)',
+    sql: `
+      ALTER TABLE problems ADD COLUMN severity TEXT NOT NULL DEFAULT 'error';
+    `,
+  },
 ];
 
 export class StoreVersionError extends Error {

@@ -151,6 +151,7 @@ export const ProblemDbRowSchema = z.object({
   first_seen: z.string(),
   last_seen: z.string(),
   count: z.number().int(),
+  severity: z.enum(['error', 'warning']),
 });
 
 export const DigestDbRowSchema = z.object({ date: z.string(), message_id: z.string(), sent_at: z.string() });

@@ -560,13 +560,17 @@ export class SqliteStore implements Store {
   // ---------------------------------------------------------------- problems and source health
 
   recordProblem(problem: Problem, now: string): void {
+    // One row per file: a warning about a file never hides that something in it could not be read.
     this.db
       .prepare(
-        `INSERT INTO problems (origin, kind, reason, first_seen, last_seen, count) VALUES (?, ?, ?, ?, ?, 1)
-         ON CONFLICT (origin) DO UPDATE SET kind = excluded.kind, reason = excluded.reason,
+        `INSERT INTO problems (origin, kind, reason, first_seen, last_seen, count, severity) VALUES (?, ?, ?, ?, ?, 1, ?)
+         ON CONFLICT (origin) DO UPDATE SET
+           kind = CASE WHEN problems.severity = 'error' AND excluded.severity = 'warning' THEN problems.kind ELSE excluded.kind END,
+           reason = CASE WHEN problems.severity = 'error' AND excluded.severity = 'warning' THEN problems.reason ELSE excluded.reason END,
+           severity = CASE WHEN problems.severity = 'error' THEN 'error' ELSE excluded.severity END,
            last_seen = excluded.last_seen, count = problems.count + 1`,
       )
-      .run(problem.origin, problem.kind, problem.reason, now, now);
+      .run(problem.origin, problem.kind, problem.reason, now, now, problem.severity ?? 'error');
   }
 
   clearProblem(origin: string): void {
@@ -579,7 +583,7 @@ export class SqliteStore implements Store {
       .all()
       .map((raw) => {
         const r = ProblemDbRowSchema.parse(raw);
-        return { origin: r.origin, kind: r.kind, reason: r.reason, firstSeen: r.first_seen, lastSeen: r.last_seen, count: r.count };
+        return { origin: r.origin, kind: r.kind, reason: r.reason, severity: r.severity, firstSeen: r.first_seen, lastSeen: r.last_seen, count: r.count };
       });
   }
 

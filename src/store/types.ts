@@ -8,7 +8,7 @@
  */
 import type { ActionKind, Severity } from '../config/schema.js';
 import type { Finding } from '../engine/types.js';
-import type { Address, Problem } from '../items/types.js';
+import type { Address, Problem, ProblemSeverity } from '../items/types.js';
 import type { CursorStore, SourceHealth } from '../sources/types.js';
 
 export const EFFECT_STATES = ['pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run'] as const;
@@ -183,6 +183,8 @@ export interface ProblemRow {
   origin: string;
   kind: Problem['kind'];
   reason: string;
+  /** `error`: could not be read; `warning`: read, with a remark. */
+  severity: ProblemSeverity;
   firstSeen: string;
   lastSeen: string;
   /** How many times it has been reported. */

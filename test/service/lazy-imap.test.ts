@@ -3,18 +3,18 @@
  * command is built not to load them unless `connectors.imap` is configured: no chain of static
  * imports leads from the command to them; the service loads the connector with `import()`.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** Every module reached from `entry` through static imports: local files, and the packages named. */
-function staticGraph(entry: string): { files: Set<string>; packages: Set<string> } {
+/** Every module reached from `entries` through static imports: local files, and the packages named. */
+function staticGraph(...entries: string[]): { files: Set<string>; packages: Set<string> } {
   const files = new Set<string>();
   const packages = new Set<string>();
-  const todo = [entry];
+  const todo = [...entries];
   while (todo.length > 0) {
     const file = todo.pop() as string;
     if (files.has(file)) continue;
@@ -30,9 +30,15 @@ function staticGraph(entry: string): { files: Set<string>; packages: Set<string>
   return { files, packages };
 }
 
+/** The command and each of its subcommands' modules (src/cli.ts loads only the one being run, with import()). */
+function commandEntries(): string[] {
+  const dir = path.join(root, 'dist/src/cli');
+  return [path.join(root, 'dist/src/cli.js'), ...readdirSync(dir).filter((f) => f.endsWith('.js')).map((f) => path.join(dir, f))];
+}
+
 describe('loading the IMAP connector', () => {
   it('the command reaches imapflow and tsdav through no static import', () => {
-    const { files, packages } = staticGraph(path.join(root, 'dist/src/cli.js'));
+    const { files, packages } = staticGraph(...commandEntries());
     expect(files.size).toBeGreaterThan(50);
     expect(packages.has('better-sqlite3')).toBe(true); // the walk does follow imports
     expect([...packages].filter((p) => p === 'imapflow' || p === 'tsdav')).toEqual([]);
@@ -40,7 +46,7 @@ describe('loading the IMAP connector', () => {
   });
 
   it('nor does it load date-holidays-parser: bank holidays are worked out in a worker thread that ends', () => {
-    const { packages } = staticGraph(path.join(root, 'dist/src/cli.js'));
+    const { packages } = staticGraph(...commandEntries());
     expect(packages.has('date-holidays-parser')).toBe(false);
     expect(packages.has('date-holidays')).toBe(false);
   });

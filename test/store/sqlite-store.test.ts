@@ -200,11 +200,23 @@ describe('SqliteStore', () => {
       store.recordProblem({ origin: 'mail/sam/inbox/1.eml', kind: 'mail', reason: 'no headers at all' }, T1);
       store.recordProblem({ origin: 'calendars/x/2.ics', kind: 'calendar', reason: 'no VEVENT' }, T1);
       expect(store.listProblems()).toEqual([
-        { origin: 'mail/sam/inbox/1.eml', kind: 'mail', reason: 'no headers at all', firstSeen: T0, lastSeen: T1, count: 2 },
-        { origin: 'calendars/x/2.ics', kind: 'calendar', reason: 'no VEVENT', firstSeen: T1, lastSeen: T1, count: 1 },
+        { origin: 'mail/sam/inbox/1.eml', kind: 'mail', reason: 'no headers at all', severity: 'error', firstSeen: T0, lastSeen: T1, count: 2 },
+        { origin: 'calendars/x/2.ics', kind: 'calendar', reason: 'no VEVENT', severity: 'error', firstSeen: T1, lastSeen: T1, count: 1 },
       ]);
       store.clearProblem('mail/sam/inbox/1.eml');
       expect(store.listProblems().map((p) => p.origin)).toEqual(['calendars/x/2.ics']);
+    });
+
+    it('keeps whether a file could not be read or was read with a warning, and never lets a warning hide an error', () => {
+      const duplicate = 'Event "Planning Committee" (UID pc-2027-04@millbrook-tc.gov.uk) appears more than once in this calendar; both copies have SEQUENCE 0, so the later one in the file was used.';
+      store.recordProblem({ origin: 'calendars/council-events/april.ics', kind: 'calendar', reason: duplicate, severity: 'warning' }, T0);
+      expect(store.listProblems()).toMatchObject([{ origin: 'calendars/council-events/april.ics', reason: duplicate, severity: 'warning' }]);
+      const notRead = 'Event "Ward surgery" (UID ws-1@millbrook-tc.gov.uk) was not read: it has no start date (DTSTART).';
+      store.recordProblem({ origin: 'calendars/council-events/april.ics', kind: 'calendar', reason: notRead }, T1);
+      store.recordProblem({ origin: 'calendars/council-events/april.ics', kind: 'calendar', reason: duplicate, severity: 'warning' }, T1);
+      expect(store.listProblems()).toEqual([
+        { origin: 'calendars/council-events/april.ics', kind: 'calendar', reason: notRead, severity: 'error', firstSeen: T0, lastSeen: T1, count: 3 },
+      ]);
     });
 
     it('keeps the last success and last error of each source', () => {
