@@ -44,7 +44,7 @@ export const ELECTIONEERING: readonly CorpusEntry[] = [
   n('Our team will be knocking on doors across Northfield this week ahead of the election.', 'E'),
   n('We’re going canvassing in Kingsway after the Planning Committee.', 'E'),
   n('I was out canvassing all weekend and the bins came up on every doorstep.', 'E'),
-  n('We need volunteers for telling on polling day – let me know if you can do a shift.', 'E'),
+  f('We need volunteers for telling on polling day – let me know if you can do a shift.', 'E'),
   // Leaflets, literature, election addresses.
   n('The Focus leaflet for Riverside is ready to go out – 1,200 copies.', 'E'),
   n('My election address went to the printers today.', 'E'),

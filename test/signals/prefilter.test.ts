@@ -11,7 +11,7 @@ function anyMatches(patterns: readonly PhrasePattern[], text: string): boolean {
 
 /** The lists as the signals read them together. */
 const GROUPS: Record<string, readonly PhrasePattern[]> = {
-  'party work requests': L.PARTY_WORK_REQUESTS,
+  electioneering: L.ELECTIONEERING,
   'party topics': [...L.PARTY_TOPICS, ...L.AMBIGUOUS_CAMPAIGN],
   'campaign activities and election words': [...L.CAMPAIGN_ACTIVITIES, ...L.ELECTION_CONTEXT],
   'party business': [...L.PARTY_BUSINESS, ...L['party business']],
