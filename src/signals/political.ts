@@ -198,7 +198,7 @@ const POLL =
   `the\\s+(?:[\\p{L}-]+\\s+){0,3}?(?:by-?\\s?)?elections?|the\\s+ballot\\s+box|the\\s+polls)`;
 
 /** Leaflets are council business when they say what they are about ("the leaflets about the new bin collections"). */
-const NOT_ABOUT = '(?!\\s+(?:about|explaining|advertising|announcing|on\\s+the)(?![\\p{L}]))';
+const NOT_ABOUT = '(?!\\s+(?:about|explaining|advertising|announcing)(?![\\p{L}]))';
 
 /**
  * Electioneering in the words people use: appeals for votes or support at an election in any
@@ -211,7 +211,8 @@ const NOT_ABOUT = '(?!\\s+(?:about|explaining|advertising|announcing|on\\s+the)(
 export const ELECTIONEERING: readonly PhrasePattern[] = [
   words(
     'electioneering',
-    `(?:support|back|vote\\s+for)\\s+(?:me|us|our\\s+(?:[\\p{L}-]+\\s+)?(?:candidates?|team))\\s+(?:again\\s+)?(?:on|at|in)\\s+${POLL}`,
+    `(?:support|vote\\s+for)\\s+(?:me|us|our\\s+(?:[\\p{L}-]+\\s+)?(?:candidates?|team))\\s+(?:again\\s+)?(?:on|at|in)\\s+${POLL}`,
+    `(?:back\\s+me|back\\s+us)\\s+(?:again\\s+)?(?:on|at|in)\\s+${POLL}`,
     `your\\s+(?:continued\\s+)?support\\s+(?:again\\s+)?(?:on|at|in)\\s+${POLL}`,
     '(?:your|every)\\s+(?:single\\s+)?vote\\s+(?:really\\s+)?(?:matters|counts)',
     '(?:lend|give)\\s+(?:me|us|him|her|them)\\s+your\\s+(?:postal\\s+)?vote',
@@ -219,7 +220,8 @@ export const ELECTIONEERING: readonly PhrasePattern[] = [
     '(?:ask(?:ing)?\\s+for|count\\s+on|grateful\\s+for|have|earn|deserve|need|want|value)\\s+your\\s+(?:postal\\s+)?vote',
     'use\\s+your\\s+(?:postal\\s+)?vote\\s+(?:for|to|on)',
     'two[-\\s]horse\\s+race',
-    'can\\s+(?:win|beat\\s+\\p{L}+)\\s+here',
+    'can\\s+win\\s+here',
+    'can\\s+beat\\s+\\p{L}+\\s+here',
   ),
   words(
     'electioneering',

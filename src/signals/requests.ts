@@ -92,6 +92,8 @@ const WORK_VERB = [
   'circulate',
   'set\\s+up',
   'look\\s+(?:into|at)',
+  'take\\s+a\\s+(?:quick\\s+)?look\\s+(?:at|into)',
+  'have\\s+a\\s+(?:quick\\s+)?(?:look|word)',
   'investigate',
   'deal\\s+with',
   'take\\s+care\\s+of',
@@ -120,7 +122,7 @@ const WORK_VERB = [
  */
 const NOT_WORK =
   '(?:get\\s+(?:back\\s+to|in\\s+touch\\s+with\\s+(?:me|us)(?![\\p{L}]))|(?:contact|ring|phone|call|e-?mail|update)\\s+(?:me|us)|' +
-  `(?:send|pass\\s+on|give|offer)\\s+${COURTESY}|enjoy|accept|forgive|excuse|understand|consider|` +
+  `(?:send|pass\\s+on|give|offer)\\s+${COURTESY}|help\\s+(?:me|us)\\s+(?:to\\s+)?(?:understand|find\\s+out|know|work\\s+out|see)|enjoy|accept|forgive|excuse|understand|consider|` +
   'be(?!\\s+(?:able|willing|happy|prepared|so\\s+kind|kind\\s+enough)\\s)|like|love|believe|imagine|remember|recall|see|hear|think|guess|agree|' +
   'know|say|mind|not|never|ever|still|really|perhaps|also|please|possibly|kindly|just|all|both|too|me|us|it|this|that|there|' +
   'make\\s+(?:it|the\\s+meeting|tonight|today|tomorrow)|come(?!\\s+and\\s)|join)(?![\\p{L}])';

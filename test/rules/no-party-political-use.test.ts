@@ -95,7 +95,7 @@ ruleTester(rule, {
         from: A.ben,
         to: [A.dan],
         subject: 'Hazel Avenue',
-        text: 'Dan,\n\nCould you print the next Focus newsletter for Hazel Avenue? 150 copies should do.\n\nBen',
+        text: 'Dan,\n\nCould you print the next Northfield Herald for Hazel Avenue? 150 copies should do.\n\nBen',
       }),
     },
     {
@@ -258,14 +258,14 @@ ruleTester(rule, {
     },
     {
       name: 'a phrase the council added',
-      options: { extraPartyPhrases: ['Focus newsletter'] },
+      options: { extraPartyPhrases: ['Northfield Herald'] },
       item: mail({
         from: A.ben,
         to: [A.dan],
         subject: 'Hazel Avenue',
-        text: 'Dan,\n\nCould you print the next Focus newsletter for Hazel Avenue? 150 copies should do.\n\nBen',
+        text: 'Dan,\n\nCould you print the next Northfield Herald for Hazel Avenue? 150 copies should do.\n\nBen',
       }),
-      hits: [{ messageId: 'askedOfficerForPartyWork', offender: A.ben, evidence: ['could you print', 'Focus newsletter'] }],
+      hits: [{ messageId: 'askedOfficerForPartyWork', offender: A.ben, evidence: ['could you print', 'Northfield Herald'] }],
     },
   ],
 });

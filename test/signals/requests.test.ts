@@ -37,9 +37,10 @@ describe('analyseRequests', () => {
   });
 
   test('a request inside a council factual phrase is not a request', () => {
-    const extra = { factual: plainPhrasePatterns('factual', ['send me the minutes']) };
-    expect(analyseRequests('Could you send me the minutes?', extra).requests).toEqual([]);
-    expect(analyseRequests('Could you send me the agenda?', extra).requests.map((e) => e.text)).toEqual(['Could you send']);
+    const extra = { factual: plainPhrasePatterns('factual', ['look up the hire charges']) };
+    expect(analyseRequests('Could you look up the hire charges?', extra).requests).toEqual([]);
+    expect(analyseRequests('Could you look up the hire charges?').requests.map((e) => e.text)).toEqual(['Could you look']);
+    expect(analyseRequests('Could you look up the bin rota?', extra).requests.map((e) => e.text)).toEqual(['Could you look']);
   });
 
   test('a deadline is supporting evidence next to a request', () => {
