@@ -174,7 +174,7 @@ const businessPatternsOf = memoizeList((parties: readonly string[]): readonly Ph
 /** Party or campaign matters, unambiguous wherever they stand. */
 export const PARTY_TOPICS: readonly PhrasePattern[] = [
   words('party or campaign matter', '(?:election|campaign)\\s+literature', 'election\\s+leaflets?', '(?:re-?)?election\\s+campaign'),
-  words('party or campaign matter', '(?<!(?:annual|household|electoral|registration)\\s+)canvass(?:ing|ers?|ed|\\s+returns)?'),
+  words('party or campaign matter', 'canvass(?<!(?:annual|household|electoral|registration)\\s+canvass)(?:ing|ers?|ed|\\s+returns)?(?!\\s+(?:opinions?|views|feedback|ideas)(?![\\p{L}]))'),
   words('party or campaign matter', 'our\\s+candidates?', "the\\s+party['’]s\\s+candidates?", 'party\\s+candidates?'),
   words('party or campaign matter', 'party\\s+conference', 'constituency\\s+party', 'ward\\s+party', 'branch\\s+meeting', 'selection\\s+meeting'),
   words('party or campaign matter', 'get\\s+out\\s+the\\s+vote', 'GOTV', 'election\\s+address(?:es)?', 'electioneering'),
@@ -231,7 +231,7 @@ export const ELECTIONEERING: readonly PhrasePattern[] = [
   words(
     'electioneering',
     '(?:out|go|goes|going|went|gone|been|be|come|came|join\\s+(?:me|us))\\s+canvassing',
-    '(?<!(?:annual|household|electoral|registration)\\s+)canvassing\\s+(?:in|on|round|around|with|for|this|tonight|tomorrow|today|at|across)(?![\\p{L}])(?!\\s+opinion)',
+    'canvassing(?<!(?:annual|household|electoral|registration)\\s+canvassing)\\s+(?:in|on|round|around|with|for|this|tonight|tomorrow|today|at|across)(?![\\p{L}])(?!\\s+opinion)',
     'knock(?:ing)?[-\\s]?up\\s+(?:team|sheets?|cards?|lists?|rota)',
     '(?:help(?:ing)?|volunteers?|tell(?:ing|ers?)|work(?:ing)?)\\s+(?:on|for)\\s+polling\\s+day',
     'polling\\s+day\\s+(?:tellers?|volunteers?|helpers?)',
@@ -288,7 +288,7 @@ export const PARTY_BUSINESS: readonly PhrasePattern[] = [
   words('campaign business', '(?:election|campaign)\\s+literature', 'election\\s+leaflets?'),
   words(
     'campaign business',
-    '(?<!(?:annual|household|electoral|registration)\\s+)canvass(?:ing)?\\s+(?:session|sessions|rota|team|route|sheets|returns)',
+    'canvass(?<!(?:annual|household|electoral|registration)\\s+canvass)(?:ing)?\\s+(?:session|sessions|rota|team|route|sheets|returns)',
     'join\\s+(?:me|us)\\s+(?:canvassing|on\\s+the\\s+doorstep|for\\s+(?:a|the)\\s+leaflet\\s+round|delivering)',
     `deliver\\s+(?:these|the|our|your)\\s+leaflets${NOT_ABOUT}`,
   ),
