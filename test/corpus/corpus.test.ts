@@ -36,20 +36,21 @@ describe('the labelled corpus of phrasings', () => {
   });
 
   test('precision and recall per signal stay at or above their floors', () => {
+    // Before the patterns were changed: 77.8 / 26.5, 87.8 / 38.7, 97.1 / 44.6 and 100 / 64.0.
     printAndCheck('corpus', CORPUS.length, measure(CORPUS), {
-      'request for work': { precision: 0, recall: 0 },
-      'factual enquiry': { precision: 0, recall: 0 },
-      electioneering: { precision: 0, recall: 0 },
-      'party work request': { precision: 0, recall: 0 },
+      'request for work': { precision: 0.98, recall: 0.98 },
+      'factual enquiry': { precision: 0.98, recall: 0.98 },
+      electioneering: { precision: 0.98, recall: 0.97 },
+      'party work request': { precision: 0.98, recall: 0.98 },
     });
   });
 
   test('and on the held-out texts', () => {
     printAndCheck('held out', HELD_OUT.length, measure(HELD_OUT), {
-      'request for work': { precision: 0, recall: 0 },
-      'factual enquiry': { precision: 0, recall: 0 },
-      electioneering: { precision: 0, recall: 0 },
-      'party work request': { precision: 0, recall: 0 },
+      'request for work': { precision: 0.97, recall: 0.87 },
+      'factual enquiry': { precision: 0.97, recall: 0.9 },
+      electioneering: { precision: 0.85, recall: 0.78 },
+      'party work request': { precision: 0.97, recall: 0.85 },
     });
   });
 });
