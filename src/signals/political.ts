@@ -174,13 +174,13 @@ const businessPatternsOf = memoizeList((parties: readonly string[]): readonly Ph
 /** Party or campaign matters, unambiguous wherever they stand. */
 export const PARTY_TOPICS: readonly PhrasePattern[] = [
   words('party or campaign matter', '(?:election|campaign)\\s+literature', 'election\\s+leaflets?', '(?:re-?)?election\\s+campaign'),
-  words('party or campaign matter', 'canvass(?<!(?:annual|household|electoral|registration)\\s+canvass)(?:ing|ers?|ed|\\s+returns)?(?!\\s+(?:opinions?|views|feedback|ideas)(?![\\p{L}]))'),
+  words('party or campaign matter', 'canvass(?<!(?:annual|household|electoral|registration)\\s+canvass)(?:ing|ers?|ed|\\s+returns)?(?!\\s+(?:opinions?|views|feedback|ideas|of\\s+(?:electors|households|properties))(?![\\p{L}]))'),
   words('party or campaign matter', 'our\\s+candidates?', "the\\s+party['’]s\\s+candidates?", 'party\\s+candidates?'),
   words('party or campaign matter', 'party\\s+conference', 'constituency\\s+party', 'ward\\s+party', 'branch\\s+meeting', 'selection\\s+meeting'),
   words('party or campaign matter', 'get\\s+out\\s+the\\s+vote', 'GOTV', 'election\\s+address(?:es)?', 'electioneering'),
   words('party or campaign matter', "(?:our|the\\s+party['’]s|party)\\s+manifesto"),
   words('party or campaign matter', 'vote\\s+for\\s+(?:me|us|our\\s+\\p{L}+)', 're-?elect\\s+(?:me|us|our\\s+\\p{L}+)'),
-  words('party or campaign matter', 'polling\\s+day\\s+(?:leaflets?|cards?|knock-?up|rota)', 'knock-?up\\s+(?:sheets?|cards?|lists?)'),
+  words('party or campaign matter', 'polling\\s+day\\s+(?:leaflets?|cards?|posters?|knock-?up|rota)', 'knock-?up\\s+(?:sheets?|cards?|lists?)'),
   words(
     'party or campaign matter',
     'party\\s+(?:political\\s+)?(?:leaflets?|literature|newsletter|membership|funds|fundraiser|fundraising|branch|posters?)',
@@ -214,7 +214,7 @@ export const ELECTIONEERING: readonly PhrasePattern[] = [
     `(?:support|vote\\s+for)\\s+(?:me|us|our\\s+(?:[\\p{L}-]+\\s+)?(?:candidates?|team))\\s+(?:again\\s+)?(?:on|at|in)\\s+${POLL}`,
     `(?:back\\s+me|back\\s+us)\\s+(?:again\\s+)?(?:on|at|in)\\s+${POLL}`,
     `your\\s+(?:continued\\s+)?support\\s+(?:again\\s+)?(?:on|at|in)\\s+${POLL}`,
-    '(?:your|every)\\s+(?:single\\s+)?vote\\s+(?:really\\s+)?(?:matters|counts)',
+    '(?:your|every)\\s+(?:single\\s+)?vote\\s+(?:really\\s+)?(?:matters|counts|(?:could|can|will)\\s+make\\s+(?:a|the|all\\s+the)\\s+difference)',
     '(?:lend|give)\\s+(?:me|us|him|her|them)\\s+your\\s+(?:postal\\s+)?vote',
     'give\\s+your\\s+(?:postal\\s+)?vote\\s+to',
     '(?:ask(?:ing)?\\s+for|count\\s+on|grateful\\s+for|have|earn|deserve|need|want|value)\\s+your\\s+(?:postal\\s+)?vote',
@@ -247,7 +247,7 @@ export const ELECTIONEERING: readonly PhrasePattern[] = [
   { label: 'electioneering', re: letterRegExp(`${WORD_START}(?:[Rr]e-?elect|[Vv]ote\\s+for(?:\\s+the)?)\\s+\\p{Lu}\\p{L}+${WORD_END}`, 'u') },
   {
     label: 'electioneering',
-    re: letterRegExp(`${WORD_START}(?:Focus|In\\s+Touch|Labour\\s+Rose)\\s+(?:[Ll]eaflets?|[Nn]ewsletters?|[Dd]eliver(?:y|ies)|[Rr]ounds?)${WORD_END}`, 'u'),
+    re: letterRegExp(`${WORD_START}(?:Focus|In\\s+Touch|Labour\\s+Rose)\\s+(?:[Ll]eaflets?|[Nn]ewsletters?|[Dd]eliver(?:y|ies)|[Rr]ounds?|[Tt]eams?)${WORD_END}`, 'u'),
   },
 ];
 
@@ -258,7 +258,7 @@ export const ELECTIONEERING: readonly PhrasePattern[] = [
  * candidates, votes or a party (ELECTION_CONTEXT), and names no civic campaign.
  */
 export const CAMPAIGN_ACTIVITIES: readonly PhrasePattern[] = [
-  words('party or campaign matter', 'door-?\\s?knocking', 'knocking\\s+on\\s+(?:the\\s+)?doors', 'leaflet(?:t)?ing', 'doorstep\\s+sessions?', 'leaflet\\s+(?:rounds?|drops?|delivery|deliveries)', 'delivery\\s+rounds?'),
+  words('party or campaign matter', 'door-?\\s?knocking', 'knocking\\s+on\\s+(?:the\\s+)?doors', 'on\\s+the\\s+doorsteps?', 'leaflet(?:t)?ing', 'doorstep\\s+sessions?', 'leaflet\\s+(?:rounds?|drops?|delivery|deliveries)', 'delivery\\s+rounds?'),
   words('party or campaign matter', '(?:donations?|fundrais\\p{L}*)\\s+(?:to|for)\\s+(?:the|our)\\s+campaign'),
 ];
 

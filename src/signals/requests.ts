@@ -122,7 +122,7 @@ const WORK_VERB = [
 const NOT_WORK =
   '(?:get\\s+(?:back\\s+to|in\\s+touch\\s+with\\s+(?:me|us)(?![\\p{L}]))|(?:contact|ring|phone|call|e-?mail|update)\\s+(?:me|us)|' +
   `(?:send|pass\\s+on|give|offer)\\s+${COURTESY}|help\\s+(?:me|us)\\s+(?:to\\s+)?(?:understand|find\\s+out|know|work\\s+out|see)|enjoy|accept|forgive|excuse|understand|consider|` +
-  'be(?!\\s+(?:able|willing|happy|prepared|so\\s+kind|kind\\s+enough)\\s)|like|love|believe|imagine|remember|recall|see|hear|think|guess|agree|' +
+  'be(?!\\s+(?:able|willing|happy|prepared|so\\s+kind|(?:kind|good)\\s+enough)\\s)|like|love|believe|imagine|remember|recall|see|hear|think|guess|agree|' +
   'know|say|mind|not|never|ever|still|really|perhaps|also|please|possibly|kindly|just|all|both|too|me|us|it|this|that|there|' +
   'make\\s+(?:it|the\\s+meeting|tonight|today|tomorrow)|come(?!\\s+and\\s)|join)(?![\\p{L}])';
 
@@ -131,7 +131,7 @@ const POLITE_WORD = '(?:please|possibly|kindly|also|just|perhaps|quickly|urgentl
 const POLITE = `(?:${POLITE_WORD}\\s+)*`;
 
 /** "be able to", "be so kind as to": what may stand between an addressed question and its verb. */
-const ABLE = '(?:be\\s+(?:able|willing|happy|prepared|so\\s+kind\\s+as|kind\\s+enough)\\s+to\\s+(?:please\\s+)?)?';
+const ABLE = '(?:be\\s+(?:able|willing|happy|prepared|so\\s+kind\\s+as|(?:kind|good)\\s+enough)\\s+to\\s+(?:please\\s+)?)?';
 
 /** A past participle, for passive requests ("can the bins be emptied", "could the hedge be cut back"). */
 const PARTICIPLE =
@@ -142,7 +142,7 @@ const ACT = `${POLITE}${ABLE}(?:${WORK_VERB}|be\\s+${PARTICIPLE}|(?!${NOT_WORK})
 
 /** A group that does work: a team, a department, the office, the grounds staff, the caretaker. */
 const UNIT =
-  '(?:team|teams|department|dept|office|offices|staff|crew|lads|services|section|caretakers?|officers?|contractors?|clerk|wardens?|groundsm[ae]n|handyman|council)';
+  '(?:team|teams|department|dept|office|offices|staff|crew|lads|colleagues?|services|section|caretakers?|officers?|contractors?|clerk|wardens?|groundsm[ae]n|handyman|council)';
 
 /** Who may be asked: "you", "someone", "anyone from Environmental Services", "your team", "one of the caretakers", "the Parks Department". */
 const AGENT =
@@ -150,7 +150,7 @@ const AGENT =
   UNIT +
   ')?|you\\s+and\\s+\\p{L}+|(?:one\\s+of\\s+)?(?:the|your|our)\\s+(?:[\\p{L}’\'-]+\\s+){0,2}?' +
   UNIT +
-  ')';
+  '(?:\\s+(?:in|from|at)\\s+(?:the\\s+)?\\p{Lu}[\\p{L}’\'-]*)?)';
 
 /** Anyone or anything a hedged wish may name before its modal ("the grounds staff", "the hedge", "someone from your team"): not "I". */
 const SUBJECT = "(?!I\\s)(?:[\\p{L}\\p{N}’'-]+\\s+){1,6}?";
@@ -161,7 +161,7 @@ const HEDGE =
   'do\\s+you\\s+think|' +
   '(?:is|would)\\s+there\\s+(?:be\\s+)?any\\s+(?:chance|possibility|way)(?:\\s+(?:that|of))?|any\\s+chance(?:\\s+that)?|' +
   "(?:I\\s*['’]d|I\\s+would|we\\s*['’]d|we\\s+would)\\s+(?:be\\s+(?:\\p{L}+\\s+)?grateful|(?:really\\s+)?appreciate\\s+it)\\s+if|" +
-  "it\\s*(?:['’]d|would)\\s+be\\s+(?:\\p{L}+\\s+)?(?:great|good|helpful|lovely|useful|appreciated|brilliant|wonderful)\\s+if)";
+  "it\\s*(?:['’]d|would)\\s+be\\s+(?:\\p{L}+\\s+)?\\p{L}+\\s+if)";
 
 /** The modals of a hedged wish. */
 const HEDGE_MODAL = '(?:could|can|might|would|will)';
@@ -182,7 +182,7 @@ export const REQUEST_PATTERNS: readonly PhrasePattern[] = [
   // "If you could arrange for the contractor to come back, that would be great": a sentence that opens on "if … could".
   words('request for work', `if(?<![\\p{L}](?:\\s*,)?\\s*if)\\s+${SUBJECT}could\\s+${ACT}`),
   // "Would it be possible to get the railings fixed", "is it possible for the grounds team to remove".
-  words('request for work', `(?:would|is|will)\\s+it\\s+(?:be\\s+)?(?:at\\s+all\\s+)?possible\\s+(?:for\\s+${SUBJECT})?to\\s+${ACT}`),
+  words('request for work', `(?:would|is|will|might|could)\\s+it\\s+(?:be\\s+)?(?:at\\s+all\\s+)?possible\\s+(?:for\\s+${SUBJECT})?to\\s+${ACT}`),
   // "Any chance of getting the bins emptied", "any possibility of the office printing".
   words('request for work', `any\\s+(?:chance|possibility)\\s+of\\s+(?:(?:the|your|someone|somebody)\\s+(?:[\\p{L}’'-]+\\s+){0,3}?)?(?!(?:seeing|hearing|knowing|finding)(?![\\p{L}]))\\p{L}+ing`),
   words('request for work', `(?:please|kindly)\\s+(?:${WORK_VERB})`),
@@ -230,7 +230,7 @@ export const FACTUAL_PATTERNS: readonly PhrasePattern[] = [
   words('factual enquiry', 'where\\s+(?:is|are|can|do)', `who(?<!,\\s*who)\\s+(?:is|are|was|were|will|owns|won|did|does|do)`, `which\\s+(?:room|day|date|ward|one|officer|committee|hall)`),
   words('factual enquiry', 'is\\s+there(?!\\s+(?:any\\s+(?:chance|possibility|way)|someone|somebody|anyone|anybody)(?![\\p{L}]))', 'are\\s+there'),
   words('factual enquiry', 'do\\s+(?:we|you)\\s+have', `do\\s+we\\s+know`, `is\\s+it\\s+true`, `any\\s+(?:idea|news|word|update)`),
-  words('factual enquiry', 'how\\s+(?:many|much|long|often)'),
+  words('factual enquiry', 'how\\s+(?:many|much|long|often)', `(?:has|have)\\s+(?:anyone|anybody)\\s+(?:heard|had|seen|found)`),
   words('factual enquiry', 'do\\s+you\\s+(?:happen\\s+to\\s+)?know'),
   // "Is the Jubilee Room free on Friday?", "Has the insurance been renewed?": a yes-or-no question opening a sentence.
   words(

@@ -1,7 +1,11 @@
 /**
- * Texts written after the patterns were changed, and never used to change them: the figures on
- * these say how well the signals carry over to wording they were not shaped on. Same labelling
- * rules as the rest of the corpus (schema.ts).
+ * Texts written after the patterns were changed, to see how the signals carry over to wording they
+ * were not shaped on. Read first, they gave precision / recall of 100 / 90.0 (request for work),
+ * 100 / 93.8 (factual enquiry), 89.5 / 81.0 (electioneering) and 100 / 87.5 (party work request).
+ * The classes of wording they showed missing (colleagues "in Highways", "might it be possible",
+ * "good enough to", any "it would be … if", "on the doorstep", "your vote could make the
+ * difference", the canvass of electors) were then generalised, so these texts are no longer
+ * unseen. Same labelling rules as the rest of the corpus (schema.ts).
  */
 import { f, n, w, type CorpusEntry } from './schema.js';
 
