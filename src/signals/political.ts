@@ -9,6 +9,7 @@ import { words, type PhrasePattern } from './match.js';
 import { memoize, memoizeLabelledList, memoizeList } from './memo.js';
 import { phraseFilter, type PhraseFilter } from './prefilter.js';
 import { escapeRegExp, matchesIn } from './regex.js';
+import { requestsBySentence } from './requests.js';
 import { splitSentences } from './sentences.js';
 
 /** Party names every council meets, besides those its directory lists. */
@@ -108,7 +109,7 @@ const contextPatternsOf = memoizeList((parties: readonly string[]): readonly Phr
     "(?:Party|party|[Bb]ranch|[Aa]ssociation|[Cc]ampaign|[Cc]andidates?|[Ll]eaflets?|[Mm]anifesto|[Nn]ewsletter|[Gg]roup\\s+newsletter|[Cc]onference|[Ff]undraiser|members['’]?\\s+meeting)";
   return [
     partyPattern('party material', parties, '', `\\s+${things}`),
-    partyPattern('party slogan', parties, '[Vv]ote\\s+', ''),
+    partyPattern('party slogan', parties, '[Vv]ote\\s+(?:for\\s+(?:the\\s+)?)?', ''),
   ];
 });
 
@@ -166,81 +167,88 @@ const businessPatternsOf = memoizeList((parties: readonly string[]): readonly Ph
     "(?:[Bb]ranch|[Aa]ssociation|[Cc]ampaign|[Cc]andidates?|[Ll]eaflets?|[Mm]anifesto|[Nn]ewsletter|[Gg]roup\\s+newsletter|[Ff]undraiser|members['’]?\\s+meeting|[Pp]arty\\s+(?:meeting|branch|fundraiser|leaflets?|newsletter))";
   return [
     partyPattern('party business', parties, '', `\\s+${things}`),
-    partyPattern('party slogan', parties, '[Vv]ote\\s+', ''),
+    partyPattern('party slogan', parties, '[Vv]ote\\s+(?:for\\s+(?:the\\s+)?)?', ''),
   ];
 });
-
-/** Words that ask an officer to do party work: "could you print", "please design", "I need these printed". */
-const WORK_VERB = [
-  'print',
-  'photocopy',
-  'copy',
-  'run\\s+off',
-  'laminate',
-  'design',
-  'lay\\s+out',
-  'format',
-  'typeset',
-  'draft',
-  'write',
-  'type\\s+up',
-  'put\\s+together',
-  'help(?:\\s+(?:me|us))?(?:\\s+(?:with|to|out))?',
-  'send(?!\\s+(?:my|our|his|her)\\s+(?:apologies|thanks|regards|best|congratulations|condolences|good\\s+wishes))(?:\\s+out)?',
-  'e-?mail(?:\\s+out)?',
-  'post(?:\\s+out)?',
-  'deliver',
-  'distribute',
-  'circulate',
-  'mail\\s*merge',
-  'stuff',
-  'fold',
-  'book',
-  'arrange',
-  'organi[sz]e',
-  'prepare',
-  'produce',
-  'proof-?read',
-  'check',
-  'update',
-  'add(?!\\s+(?:my|our)\\s+apologies)',
-  'include',
-  'get(?!\\s+(?:back|in\\s+touch|hold))',
-  'do',
-  'make',
-  'order',
-].join('|');
-
-const POLITE = '(?:please\\s+|possibly\\s+|kindly\\s+|also\\s+|just\\s+|quickly\\s+)*';
-
-export const PARTY_WORK_REQUESTS: readonly PhrasePattern[] = [
-  words('request for work', `(?:could|can|would|will)\\s+(?:you|someone|the\\s+office|one\\s+of\\s+the\\s+team)\\s+${POLITE}(?:${WORK_VERB})`),
-  words('request for work', `(?:would|are)\\s+you\\s+(?:be\\s+)?able\\s+to\\s+${POLITE}(?:${WORK_VERB})`),
-  words('request for work', `(?:I\\s*['’]d|I\\s+would)\\s+be\\s+grateful\\s+if\\s+you\\s+could\\s+${POLITE}(?:${WORK_VERB})`),
-  words('request for work', `please\\s+(?:${WORK_VERB})`),
-  words('request for work', `I\\s+(?:need|want)\\s+you\\s+to`, `(?:I\\s*['’]d|I\\s+would)\\s+like\\s+you\\s+to`),
-  words(
-    'request for work',
-    `(?:need|get)\\s+(?:(?!to\\s)\\S+\\s+){0,8}?(?:printed|photocopied|copied|laminated|designed|typed\\s+up|sent\\s+out|posted\\s+out|delivered|run\\s+off)`,
-  ),
-];
 
 /** Party or campaign matters, unambiguous wherever they stand. */
 export const PARTY_TOPICS: readonly PhrasePattern[] = [
   words('party or campaign matter', '(?:election|campaign)\\s+literature', 'election\\s+leaflets?', '(?:re-?)?election\\s+campaign'),
-  words('party or campaign matter', '(?<!(?:annual|household|electoral|registration)\\s+)canvass(?:ing|ers?|ed|\\s+returns)?'),
+  words('party or campaign matter', 'canvass(?<!(?:annual|household|electoral|registration)\\s+canvass)(?:ing|ers?|ed|\\s+returns)?(?!\\s+(?:opinions?|views|feedback|ideas|of\\s+(?:electors|households|properties))(?![\\p{L}]))'),
   words('party or campaign matter', 'our\\s+candidates?', "the\\s+party['’]s\\s+candidates?", 'party\\s+candidates?'),
   words('party or campaign matter', 'party\\s+conference', 'constituency\\s+party', 'ward\\s+party', 'branch\\s+meeting', 'selection\\s+meeting'),
   words('party or campaign matter', 'get\\s+out\\s+the\\s+vote', 'GOTV', 'election\\s+address(?:es)?', 'electioneering'),
   words('party or campaign matter', "(?:our|the\\s+party['’]s|party)\\s+manifesto"),
   words('party or campaign matter', 'vote\\s+for\\s+(?:me|us|our\\s+\\p{L}+)', 're-?elect\\s+(?:me|us|our\\s+\\p{L}+)'),
-  words('party or campaign matter', 'polling\\s+day\\s+(?:leaflets?|cards?|knock-?up|rota)', 'knock-?up\\s+(?:sheets?|cards?|lists?)'),
+  words('party or campaign matter', 'polling\\s+day\\s+(?:leaflets?|cards?|posters?|knock-?up|rota)', 'knock-?up\\s+(?:sheets?|cards?|lists?)'),
   words(
     'party or campaign matter',
     'party\\s+(?:political\\s+)?(?:leaflets?|literature|newsletter|membership|funds|fundraiser|fundraising|branch|posters?)',
     'fighting\\s+fund',
     '(?:donations?|fundrais\\p{L}*)\\s+(?:to|for)\\s+(?:the|our)\\s+(?:party|branch|candidates?)',
   ),
+];
+
+/** The months, for the date of a poll ("on 6 May", "on Thursday 4 May"). */
+const MONTH = '(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)';
+
+/** When a vote is cast: polling day, a date, "Thursday" (polling day in England), the election, the polls. */
+const POLL =
+  `(?:polling\\s+day|(?:(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\\s+)?\\p{N}{1,2}(?:st|nd|rd|th)?\\s+${MONTH}|Thursday|` +
+  `the\\s+(?:[\\p{L}-]+\\s+){0,3}?(?:by-?\\s?)?elections?|the\\s+ballot\\s+box|the\\s+polls)`;
+
+/** Leaflets are council business when they say what they are about ("the leaflets about the new bin collections"). */
+const NOT_ABOUT = '(?!\\s+(?:about|explaining|advertising|announcing)(?![\\p{L}]))';
+
+/**
+ * Electioneering in the words people use: appeals for votes or support at an election in any
+ * wording ("please support me on 6 May", "your vote matters", "lend me your vote", "I'm standing
+ * for re-election"), canvassing ("out canvassing", "the knocking-up team", "telling on polling
+ * day"), and election literature ("deliver our leaflets", "the Focus leaflet", "a campaign
+ * mailshot"). Unambiguous wherever they stand: the council's own election business (the notice of
+ * election, polling stations, the electoral register, postal vote applications) says none of it.
+ */
+export const ELECTIONEERING: readonly PhrasePattern[] = [
+  words(
+    'electioneering',
+    `(?:support|vote\\s+for)\\s+(?:me|us|our\\s+(?:[\\p{L}-]+\\s+)?(?:candidates?|team))\\s+(?:again\\s+)?(?:on|at|in)\\s+${POLL}`,
+    `(?:back\\s+me|back\\s+us)\\s+(?:again\\s+)?(?:on|at|in)\\s+${POLL}`,
+    `your\\s+(?:continued\\s+)?support\\s+(?:again\\s+)?(?:on|at|in)\\s+${POLL}`,
+    '(?:your|every)\\s+(?:single\\s+)?vote\\s+(?:really\\s+)?(?:matters|counts|(?:could|can|will)\\s+make\\s+(?:a|the|all\\s+the)\\s+difference)',
+    '(?:lend|give)\\s+(?:me|us|him|her|them)\\s+your\\s+(?:postal\\s+)?vote',
+    'give\\s+your\\s+(?:postal\\s+)?vote\\s+to',
+    '(?:ask(?:ing)?\\s+for|count\\s+on|grateful\\s+for|have|earn|deserve|need|want|value)\\s+your\\s+(?:postal\\s+)?vote',
+    'use\\s+your\\s+(?:postal\\s+)?vote\\s+(?:for|to|on)',
+    'two[-\\s]horse\\s+race',
+    'can\\s+win\\s+here',
+    'can\\s+beat\\s+\\p{L}+\\s+here',
+  ),
+  words(
+    'electioneering',
+    "(?:I\\s*['’]m|I\\s+am|I\\s+will\\s+be|I\\s*['’]ll\\s+be|we\\s*['’]re|we\\s+are)\\s+standing\\s+(?:again\\s+)?(?:for\\s+(?:re-?)?election|as\\s+(?:a|an|the|your)\\s+(?:[\\p{L}'’-]+\\s+){0,3}?candidate|(?:for|in)\\s+(?:[\\p{L}'’-]+\\s+){0,3}?ward)",
+    '(?:seeking|seek|standing\\s+for)\\s+re-?election',
+  ),
+  words(
+    'electioneering',
+    '(?:out|go|goes|going|went|gone|been|be|come|came|join\\s+(?:me|us))\\s+canvassing',
+    'canvassing(?<!(?:annual|household|electoral|registration)\\s+canvassing)\\s+(?:in|on|round|around|with|for|this|tonight|tomorrow|today|at|across)(?![\\p{L}])(?!\\s+opinion)',
+    'knock(?:ing)?[-\\s]?up\\s+(?:team|sheets?|cards?|lists?|rota)',
+    '(?:help(?:ing)?|volunteers?|tell(?:ing|ers?)|work(?:ing)?)\\s+(?:on|for)\\s+polling\\s+day',
+    'polling\\s+day\\s+(?:tellers?|volunteers?|helpers?)',
+    'leaflet(?:t)?ing\\s+(?:session|sessions|rota|team|route|round)',
+  ),
+  words(
+    'electioneering',
+    `(?:deliver(?:ing|ed)?|drop(?:ping)?|post(?:ing)?|push(?:ing)?|fold(?:ing)?)\\s+(?:(?:these|the|some|more|\\p{N}[\\p{N},]*)\\s+)?(?:of\\s+)?(?:our|my)\\s+(?:own\\s+)?leaflets${NOT_ABOUT}`,
+    `(?:our|my)\\s+(?:own\\s+)?leaflets\\s+(?:to\\s+deliver|out)`,
+    "(?:candidates?['’]?|campaign|election|party)\\s+mail-?shots?",
+  ),
+  // Names and a party's newsletters, as proper nouns: "Re-elect Alice Green", "vote for Raj", "the Focus leaflet", "In Touch newsletter".
+  { label: 'electioneering', re: letterRegExp(`${WORD_START}(?:[Rr]e-?elect|[Vv]ote\\s+for(?:\\s+the)?)\\s+\\p{Lu}\\p{L}+${WORD_END}`, 'u') },
+  {
+    label: 'electioneering',
+    re: letterRegExp(`${WORD_START}(?:Focus|In\\s+Touch|Labour\\s+Rose)\\s+(?:[Ll]eaflets?|[Nn]ewsletters?|[Dd]eliver(?:y|ies)|[Rr]ounds?|[Tt]eams?)${WORD_END}`, 'u'),
+  },
 ];
 
 /**
@@ -250,7 +258,7 @@ export const PARTY_TOPICS: readonly PhrasePattern[] = [
  * candidates, votes or a party (ELECTION_CONTEXT), and names no civic campaign.
  */
 export const CAMPAIGN_ACTIVITIES: readonly PhrasePattern[] = [
-  words('party or campaign matter', 'door-?\\s?knocking', 'doorstep\\s+sessions?', 'leaflet\\s+(?:rounds?|drops?|delivery|deliveries)', 'delivery\\s+rounds?'),
+  words('party or campaign matter', 'door-?\\s?knocking', 'knocking\\s+on\\s+(?:the\\s+)?doors', 'on\\s+the\\s+doorsteps?', 'leaflet(?:t)?ing', 'doorstep\\s+sessions?', 'leaflet\\s+(?:rounds?|drops?|delivery|deliveries)', 'delivery\\s+rounds?'),
   words('party or campaign matter', '(?:donations?|fundrais\\p{L}*)\\s+(?:to|for)\\s+(?:the|our)\\s+campaign'),
 ];
 
@@ -272,7 +280,7 @@ export const ELECTION_CONTEXT: readonly PhrasePattern[] = [
 
 /** Party or campaign wording that is ambiguous beside a civic campaign ("leaflets for the campaign"). */
 export const AMBIGUOUS_CAMPAIGN: readonly PhrasePattern[] = [
-  words('campaign matter', 'leaflets?\\s+for\\s+(?:our|the|my)\\s+campaign', 'campaign\\s+(?:leaflets?|posters?|materials?|meeting)', '(?:our|my)\\s+campaign'),
+  words('campaign matter', 'leaflets?\\s+for\\s+(?:our|the|my)\\s+campaign', '(?:for|on)\\s+(?:our|the|my)\\s+campaign', 'campaign\\s+(?:leaflets?|posters?|materials?|meeting)', '(?:our|my)\\s+campaign'),
 ];
 
 /** Organising party or campaign business: what a council mailbox must not carry (004 14.1). */
@@ -280,9 +288,9 @@ export const PARTY_BUSINESS: readonly PhrasePattern[] = [
   words('campaign business', '(?:election|campaign)\\s+literature', 'election\\s+leaflets?'),
   words(
     'campaign business',
-    '(?<!(?:annual|household|electoral|registration)\\s+)canvass(?:ing)?\\s+(?:session|sessions|rota|team|route|sheets|returns)',
+    'canvass(?<!(?:annual|household|electoral|registration)\\s+canvass)(?:ing)?\\s+(?:session|sessions|rota|team|route|sheets|returns)',
     'join\\s+(?:me|us)\\s+(?:canvassing|on\\s+the\\s+doorstep|for\\s+(?:a|the)\\s+leaflet\\s+round|delivering)',
-    'deliver\\s+(?:these|the|our|your)\\s+leaflets',
+    `deliver\\s+(?:these|the|our|your)\\s+leaflets${NOT_ABOUT}`,
   ),
   words('campaign business', 'get\\s+out\\s+the\\s+vote', 'GOTV', 'vote\\s+for\\s+(?:me|us|our\\s+\\p{L}+)', 're-?elect\\s+(?:me|us|our\\s+\\p{L}+)'),
   words('campaign business', 'branch\\s+meeting', 'selection\\s+meeting', 'constituency\\s+party', 'party\\s+conference'),
@@ -388,11 +396,12 @@ export function analysePartyWork(subject: string, text: string, signals: PartySi
   const named = contextPatternsOf(signals.parties);
   // Most messages hold none of the words a party or campaign matter needs: then no request can be
   // about one, and the rest is worked out only if someone asks (to explain the miss).
-  const anyMatter = phraseFilter([...PARTY_TOPICS, ...signals.extra, ...AMBIGUOUS_CAMPAIGN, ...CAMPAIGN_ACTIVITIES, ...named]);
+  const anyMatter = phraseFilter([...PARTY_TOPICS, ...ELECTIONEERING, ...signals.extra, ...AMBIGUOUS_CAMPAIGN, ...CAMPAIGN_ACTIVITIES, ...named]);
   if (!anyMatter.couldHold(subject) && !anyMatter.couldHold(text)) return new NoMatter(subject, text);
   const civic = civicCampaigns(subject, text);
   const strong = [
     ...PARTY_TOPICS,
+    ...ELECTIONEERING,
     ...signals.extra,
     ...(civic.length === 0 ? AMBIGUOUS_CAMPAIGN : []),
     ...campaignActivities(subject, text, signals.parties, civic),
@@ -424,10 +433,9 @@ export function analysePartyWork(subject: string, text: string, signals: PartySi
   return { topics: [], requests, mentions, civic };
 }
 
-/** Every request for work, sentence by sentence. */
+/** Every request for work, sentence by sentence: the reading requests-via-clerk uses too. */
 function requestsIn(parts: readonly string[]): Evidence[][] {
-  const filter = phraseFilter(PARTY_WORK_REQUESTS);
-  return filter.mayMatchAny(parts) ? parts.map((s) => phrasesIn(filter, s, PARTY_WORK_REQUESTS, 'body')) : parts.map(() => []);
+  return requestsBySentence(parts);
 }
 
 /**
@@ -474,11 +482,11 @@ class NoBusiness extends CivicWhenAsked {
 /** Party or campaign business being organised in the subject or own text. */
 export function findPartyBusiness(subject: string, text: string, signals: PartySignals): { phrases: Evidence[]; civic: Evidence[] } {
   const business = businessPatternsOf(signals.parties);
-  const any = phraseFilter([...PARTY_BUSINESS, ...business, ...signals.extra, ...CAMPAIGN_ACTIVITIES]);
+  const any = phraseFilter([...PARTY_BUSINESS, ...ELECTIONEERING, ...business, ...signals.extra, ...CAMPAIGN_ACTIVITIES]);
   // None of the words party business needs: the civic campaigns only if someone asks.
   if (!any.couldHold(subject) && !any.couldHold(text)) return new NoBusiness(subject, text);
   const civic = civicCampaigns(subject, text);
-  const patterns = [...PARTY_BUSINESS, ...business, ...signals.extra, ...campaignActivities(subject, text, signals.parties, civic)];
+  const patterns = [...PARTY_BUSINESS, ...ELECTIONEERING, ...business, ...signals.extra, ...campaignActivities(subject, text, signals.parties, civic)];
   const filter = phraseFilter(patterns);
   const phrases = dedupe([...phrasesIn(filter, subject, patterns, 'subject'), ...phrasesIn(filter, text, patterns, 'body')]);
   return { phrases, civic };

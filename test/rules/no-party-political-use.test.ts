@@ -9,6 +9,24 @@ const castleIndependents = ['mary.finch@btinternet.com', 'georgebell52@gmail.com
 ruleTester(rule, {
   valid: [
     {
+      name: 'leaflets that say what they are about ("the leaflets about the new recycling collections") are council business',
+      item: mail({
+        from: A.sue,
+        to: [A.resident, A.dan],
+        subject: 'Recycling leaflets',
+        text: 'Dear Mr Smith,\n\nThe council will deliver the leaflets about the new recycling collections to every house in Riverside next week.\n\nSue Taylor',
+      }),
+    },
+    {
+      name: 'a residents’ group "canvassing opinion" is not canvassing for votes',
+      item: mail({
+        from: A.raj,
+        to: [A.priya],
+        subject: 'Play area survey',
+        text: 'Hi Priya,\n\nCould you print 100 copies of the survey for the Friends of Riverside Park, who are canvassing opinion on the new play area?\n\nRaj',
+      }),
+    },
+    {
       name: 'a member asks the Clerk a factual question about the election timetable',
       item: mail({
         from: A.raj,
@@ -95,7 +113,7 @@ ruleTester(rule, {
         from: A.ben,
         to: [A.dan],
         subject: 'Hazel Avenue',
-        text: 'Dan,\n\nCould you print the next Focus newsletter for Hazel Avenue? 150 copies should do.\n\nBen',
+        text: 'Dan,\n\nCould you print the next Northfield Herald for Hazel Avenue? 150 copies should do.\n\nBen',
       }),
     },
     {
@@ -155,6 +173,46 @@ ruleTester(rule, {
     },
   ],
   invalid: [
+    {
+      name: 'an appeal for votes in any wording ("please support me on 6 May", "your vote matters") from a council mailbox',
+      item: mail({
+        from: A.ben,
+        to: [A.resident],
+        subject: 'Northfield',
+        text: 'Dear Mr Smith,\n\nThank you for raising the speeding on Hill Rise. Please support me on 6 May – your vote matters in Northfield.\n\nBen Hughes',
+      }),
+      hits: [{ messageId: 'councilMailboxForParty', offender: A.ben, evidence: ['support me on 6 May', 'your vote matters'] }],
+    },
+    {
+      name: 'canvassing arranged from a council mailbox ("we’ll be out canvassing")',
+      item: mail({
+        from: A.tom,
+        to: ['mary.finch@btinternet.com'],
+        subject: 'Saturday',
+        text: 'Mary,\n\nWe’ll be out canvassing on Orchard Close on Saturday morning – do join us.\n\nTom',
+      }),
+      hits: [{ messageId: 'councilMailboxForParty', offender: A.tom, evidence: ['out canvassing'] }],
+    },
+    {
+      name: 'a hedged request to "the office" for party work ("is there any chance the office could photocopy our campaign leaflets")',
+      item: mail({
+        from: A.alice,
+        to: [A.sam],
+        subject: 'Castle ward',
+        text: 'Hi Sam,\n\nIs there any chance the office could photocopy our campaign leaflets before Saturday?\n\nAlice',
+      }),
+      hits: [{ messageId: 'askedOfficerForPartyWork', offender: A.alice, evidence: ['Is there any chance the office could photocopy', 'our campaign'] }],
+    },
+    {
+      name: 'a party’s newsletter by its name ("the Focus leaflet")',
+      item: mail({
+        from: A.ben,
+        to: [A.dan],
+        subject: 'Riverside',
+        text: 'Dan,\n\nCan you run off 200 copies of the Focus leaflet for Riverside?\n\nBen',
+      }),
+      hits: [{ messageId: 'askedOfficerForPartyWork', offender: A.ben, evidence: ['Can you run off', 'Focus leaflet'] }],
+    },
     {
       name: 'a member asks an officer to print election leaflets',
       item: mail({
@@ -258,14 +316,14 @@ ruleTester(rule, {
     },
     {
       name: 'a phrase the council added',
-      options: { extraPartyPhrases: ['Focus newsletter'] },
+      options: { extraPartyPhrases: ['Northfield Herald'] },
       item: mail({
         from: A.ben,
         to: [A.dan],
         subject: 'Hazel Avenue',
-        text: 'Dan,\n\nCould you print the next Focus newsletter for Hazel Avenue? 150 copies should do.\n\nBen',
+        text: 'Dan,\n\nCould you print the next Northfield Herald for Hazel Avenue? 150 copies should do.\n\nBen',
       }),
-      hits: [{ messageId: 'askedOfficerForPartyWork', offender: A.ben, evidence: ['could you print', 'Focus newsletter'] }],
+      hits: [{ messageId: 'askedOfficerForPartyWork', offender: A.ben, evidence: ['could you print', 'Northfield Herald'] }],
     },
   ],
 });

@@ -6,6 +6,33 @@ import { ruleTester } from '../support/rule-tester.js';
 ruleTester(rule, {
   valid: [
     {
+      name: 'asking to be sent a document ("could you send me the agenda and the minutes") is a factual enquiry',
+      item: mail({
+        from: A.raj,
+        to: [A.priya],
+        subject: 'Allotments Committee',
+        text: 'Hi Priya,\n\nCould you send me the agenda for Thursday and the minutes of the last meeting? I can’t find them on the website.\n\nThanks,\nRaj',
+      }),
+    },
+    {
+      name: 'a newsletter footer ("to unsubscribe please send an email…") under a thank-you is nobody’s request',
+      item: mail({
+        from: A.sue,
+        to: [A.sam],
+        subject: 'Re: Riverside in Bloom',
+        text: 'Thanks Sam – the planters look wonderful.\n\nSue\n\nRiverside Residents’ Newsletter. To unsubscribe please send an email to news@riverside-residents.org.uk with “unsubscribe” in the subject line.',
+      }),
+    },
+    {
+      name: 'bounce text ("please check the address and try again") is not the author’s request',
+      item: mail({
+        from: A.ben,
+        to: [A.dan],
+        subject: 'Fw: Undeliverable: Northfield Community Centre',
+        text: 'Dan, FYI – this bounced from the Scouts.\n\nDelivery has failed to these recipients or groups: leader@northfieldscouts.org.uk. Please check the address and try again.',
+      }),
+    },
+    {
       name: 'a member asks the Clerk (the right route)',
       item: mail({
         from: A.alice,
@@ -141,6 +168,46 @@ ruleTester(rule, {
     },
   ],
   invalid: [
+    {
+      name: 'a hedged wish addressed to a team ("is there any chance the grounds staff might cut…")',
+      item: mail({
+        from: A.alice,
+        to: [A.priya],
+        subject: 'Castle Green',
+        text: 'Hi Priya,\n\nIs there any chance the grounds staff might cut the grass on Castle Green before the fete on Saturday?\n\nMany thanks,\nAlice',
+      }),
+      hits: [{ messageId: 'requestNotViaClerk', offender: A.alice, evidence: ['Is there any chance the grounds staff might cut'] }],
+    },
+    {
+      name: 'a conditional request to "the office" ("I’d appreciate it if the office could send out…")',
+      item: mail({
+        from: A.tom,
+        to: [A.sam],
+        subject: 'Hall hire',
+        text: 'Sam,\n\nI’d appreciate it if the office could send out the hall hire reminders this week.\n\nTom',
+      }),
+      hits: [{ messageId: 'requestNotViaClerk', offender: A.tom, evidence: ['I’d appreciate it if the office could send'] }],
+    },
+    {
+      name: 'a request to "someone in your department"',
+      item: mail({
+        from: A.ben,
+        to: [A.dan],
+        subject: 'Brook Lane',
+        text: 'Dan,\n\nBrook Lane is flooded again by the bridge. Can someone in your department sort out the blocked gully?\n\nBen',
+      }),
+      hits: [{ messageId: 'requestNotViaClerk', offender: A.ben, evidence: ['Can someone in your department sort out'] }],
+    },
+    {
+      name: 'a passive request ("could the hedge … be cut back")',
+      item: mail({
+        from: A.raj,
+        to: [A.priya],
+        subject: 'Station Road footpath',
+        text: 'Hi Priya,\n\nCould the hedge on Station Road be cut back before it blocks the footpath completely?\n\nRaj',
+      }),
+      hits: [{ messageId: 'requestNotViaClerk', offender: A.raj, evidence: ['Could the hedge on Station Road be cut'] }],
+    },
     {
       name: '"could you take a look at" a blocked drain',
       item: mail({

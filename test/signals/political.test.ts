@@ -78,3 +78,38 @@ describe('party names that are ordinary words', () => {
     expect(findPartyBusiness('x', 'The Riverside Labour branch meets on Thursday.', signals).phrases.map((t) => t.text)).toEqual(['Labour branch']);
   });
 });
+
+describe('electioneering in the words people use', () => {
+  const business = (text: string): string[] => findPartyBusiness('', text, signals).phrases.map((e) => e.text);
+
+  test.each([
+    ['Please support me on 6 May.', 'support me on 6 May'],
+    ['Every vote counts in Castle ward.', 'Every vote counts'],
+    ['Lend me your vote on Thursday.', 'Lend me your vote'],
+    ['I’m standing for re-election in Riverside.', 'I’m standing for re-election'],
+    ['Please re-elect Raj Mehta.', 're-elect Raj'],
+    ['A vote for the Lib Dems is a vote for Millbrook.', 'vote for the Lib Dems'],
+    ['We’ll be out canvassing on Saturday.', 'out canvassing'],
+    ['The knocking-up team meets at 4pm.', 'knocking-up team'],
+    ['I’ve got 400 of our leaflets to deliver.', 'our leaflets to deliver'],
+    ['The Focus leaflet is ready.', 'Focus leaflet'],
+  ])('"%s" is electioneering', (text, phrase) => {
+    expect(business(text)).toContain(phrase);
+  });
+
+  test.each([
+    'The Clerk will publish the notice of election on 25 March.',
+    'The polling station at the Town Hall opens at 7am.',
+    'The council’s electoral register is updated after the annual canvass.',
+    'We are delivering a leaflet about the bin collections next week.',
+    'Could you deliver the leaflets about the new recycling collections?',
+    'Full Council agreed to support the grant application.',
+    'Residents can apply for a postal vote online.',
+    'I’m standing down as chair of the Allotments Committee.',
+    'The Friends of Riverside Park are canvassing opinion on the play area.',
+  ])('"%s" is council business, not electioneering', (text) => {
+    expect(business(text)).toEqual([]);
+    expect(analysePartyWork('', text, signals).mentions).toEqual([]);
+  });
+});
+

@@ -37,9 +37,10 @@ describe('analyseRequests', () => {
   });
 
   test('a request inside a council factual phrase is not a request', () => {
-    const extra = { factual: plainPhrasePatterns('factual', ['send me the minutes']) };
-    expect(analyseRequests('Could you send me the minutes?', extra).requests).toEqual([]);
-    expect(analyseRequests('Could you send me the agenda?', extra).requests.map((e) => e.text)).toEqual(['Could you send']);
+    const extra = { factual: plainPhrasePatterns('factual', ['look up the hire charges']) };
+    expect(analyseRequests('Could you look up the hire charges?', extra).requests).toEqual([]);
+    expect(analyseRequests('Could you look up the hire charges?').requests.map((e) => e.text)).toEqual(['Could you look']);
+    expect(analyseRequests('Could you look up the bin rota?', extra).requests.map((e) => e.text)).toEqual(['Could you look']);
   });
 
   test('a deadline is supporting evidence next to a request', () => {
@@ -54,4 +55,49 @@ describe('analyseRequests', () => {
     expect(p?.re.test('leave it with yous (asap)')).toBe(false);
     expect(plainPhrasePatterns('x', ['  '])).toEqual([]);
   });
+
+  test.each([
+    'To unsubscribe please send an email to news@riverside-residents.org.uk with “unsubscribe” in the subject line.',
+    'If you have received this email in error please notify the sender and delete it.',
+    'If you are not the intended recipient please contact the sender immediately.',
+    'Delivery has failed to these recipients or groups. Please check the address and try again.',
+    'Please consider the environment before printing this email.',
+  ])('boilerplate in a whole text is nobody’s request: "%s"', (footer) => {
+    expect(requests(`Thanks for the minutes.\n\n${footer}`)).toEqual([]);
+    // A real request beside the footer still counts.
+    expect(requests(`Could you book the hall for Friday?\n\n${footer}`)).toEqual(['Could you book']);
+  });
+
+  test.each([
+    ['Is there any chance the grounds staff might cut the grass?', 'Is there any chance the grounds staff might cut'],
+    ['I’d appreciate it if the office could send out the reminders.', 'I’d appreciate it if the office could send out'],
+    ['Can someone in your department sort out the flooding?', 'Can someone in your department sort out'],
+    ['Could the hedge be cut back?', 'Could the hedge be cut'],
+    ['Would it be possible to get the railings fixed?', 'Would it be possible to get'],
+    ['Do you think someone could repair the gate?', 'Do you think someone could repair'],
+    ['Could I ask you to put together a short report?', 'Could I ask you to'],
+  ])('"%s" asks for work in the words people use', (text, phrase) => {
+    expect(requests(text)).toContain(phrase);
+  });
+
+  test.each([
+    'Could you send me the agenda and the minutes?',
+    'Can you confirm the date of the inspection?',
+    'Would it be possible to have a copy of the draft minutes?',
+    'I’d be grateful if you could let me know the outcome.',
+    'Would you be able to send me the link for tonight’s meeting?',
+    'Will you be at the Finance Committee on Thursday?',
+  ])('"%s" only asks for facts or a document', (text) => {
+    expect(requests(text)).toEqual([]);
+    expect(factual(text).length).toBeGreaterThan(0);
+  });
+
+  test('reading stays linear: long runs of spaces and repeated phrases', () => {
+    const started = performance.now();
+    for (const text of [`${' '.repeat(200_000)}if you could fix it`, 'could you '.repeat(20_000), 'I wonder if '.repeat(20_000), `${'the '.repeat(50_000)}be`]) {
+      analyseRequests(text);
+    }
+    expect(performance.now() - started).toBeLessThan(5000);
+  });
 });
+

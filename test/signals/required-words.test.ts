@@ -82,7 +82,7 @@ function sampleTexts(): string[] {
   const texts: string[] = [];
   const literal = /'((?:[^'\\\n]|\\.){12,})'|"((?:[^"\\\n]|\\.){12,})"|`((?:[^`\\]|\\.){12,})`/g;
   const unescape = (s: string): string => s.replace(/\\([nrt'"`\\])/g, (_m, c: string) => ({ n: '\n', r: '\r', t: '\t' })[c] ?? c);
-  for (const dir of ['test/rules', 'test/signals']) {
+  for (const dir of ['test/rules', 'test/signals', 'test/corpus']) {
     for (const file of readdirSync(path.join(root, dir))) {
       if (!file.endsWith('.ts')) continue;
       for (const m of readFileSync(path.join(root, dir, file), 'utf8').matchAll(literal)) texts.push(unescape(m[1] ?? m[2] ?? m[3] ?? ''));
