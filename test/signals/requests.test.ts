@@ -92,12 +92,13 @@ describe('analyseRequests', () => {
     expect(factual(text).length).toBeGreaterThan(0);
   });
 
-  test('reading stays linear: long runs of spaces and repeated phrases', () => {
-    const started = performance.now();
-    for (const text of [`${' '.repeat(200_000)}if you could fix it`, 'could you '.repeat(20_000), 'I wonder if '.repeat(20_000), `${'the '.repeat(50_000)}be`]) {
-      analyseRequests(text);
+  // No timing here (figures belong in bench/): a pattern that backtracks over these runs would
+  // go far past the test's time-out, which is what this guards.
+  test('reading stays linear: long runs of spaces and repeated phrases are read whole', () => {
+    expect(analyseRequests(`${' '.repeat(200_000)}if you could fix it`).requests.length).toBeGreaterThan(0);
+    for (const text of ['could you '.repeat(20_000), 'I wonder if '.repeat(20_000), `${'the '.repeat(50_000)}be`]) {
+      expect(Array.isArray(analyseRequests(text).requests)).toBe(true);
     }
-    expect(performance.now() - started).toBeLessThan(5000);
   });
 });
 
