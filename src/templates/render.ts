@@ -11,7 +11,8 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
+import type HandlebarsModule from 'handlebars';
 import { suggest } from '../config/errors.js';
 import { packageRoot } from '../config/profiles.js';
 import { sampleData, templateDataSchema, type TemplateData } from './data.js';
@@ -75,8 +76,15 @@ interface CompiledTemplate {
   html: CompiledPart;
 }
 
-/** A private Handlebars environment: nothing registered elsewhere leaks in. */
-const handlebars = Handlebars.create();
+/**
+ * A private Handlebars environment: nothing registered elsewhere leaks in. Loaded when the first
+ * template is compiled, so commands that render no message (a `check`) start without it.
+ */
+let environment: typeof HandlebarsModule | undefined;
+function handlebars(): typeof HandlebarsModule {
+  environment ??= (createRequire(import.meta.url)('handlebars') as typeof HandlebarsModule).create();
+  return environment;
+}
 
 const PART_OPTIONS: Readonly<Record<TemplatePart, CompileOptions>> = {
   subject: { strict: true, noEscape: true, knownHelpersOnly: true },
@@ -111,7 +119,7 @@ function plainMessage(err: unknown, part: TemplatePart): string {
 function compilePart(section: TemplateSection, part: TemplatePart, shown: string, sample: unknown, problems: TemplateProblem[]): CompiledPart | undefined {
   let program: hbs.AST.Program;
   try {
-    program = handlebars.parse(section.source);
+    program = handlebars().parse(section.source);
   } catch (err) {
     const at = errorLine(err);
     problems.push({ file: shown, line: section.line + (at ?? 1) - 1, message: plainMessage(err, part) });
@@ -121,7 +129,7 @@ function compilePart(section: TemplateSection, part: TemplatePart, shown: string
   if (issues.length === 0) issues.push(...unknownFieldIssues(program, sample));
   for (const issue of issues) problems.push({ file: shown, line: section.line + issue.line - 1, message: issue.message });
   if (issues.length > 0) return undefined;
-  const compiled = handlebars.compile<unknown>(program, PART_OPTIONS[part]);
+  const compiled = handlebars().compile<unknown>(program, PART_OPTIONS[part]);
   return { render: (context) => compiled(context), line: section.line };
 }
 
@@ -239,7 +247,7 @@ function finishHtml(body: string, subject: string): string {
     '<html lang="en-GB">',
     '<head>',
     '<meta charset="utf-8">',
-    `<title>${Handlebars.escapeExpression(subject)}</title>`,
+    `<title>${handlebars().escapeExpression(subject)}</title>`,
     '</head>',
     '<body style="font-family: Arial, Helvetica, sans-serif; font-size: 15px; line-height: 1.5; color: #1a1a1a; max-width: 42em;">',
     body.trim(),
