@@ -20,7 +20,7 @@ const bodies = [
 ];
 
 /** A small deterministic PRNG so every run generates the same corpus. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let s = seed >>> 0;
   return () => {
     s = (s * 1664525 + 1013904223) >>> 0;
@@ -28,7 +28,7 @@ function rng(seed: number): () => number {
   };
 }
 
-function pick<T>(r: () => number, list: readonly T[]): T {
+export function pick<T>(r: () => number, list: readonly T[]): T {
   return list[Math.floor(r() * list.length)] as T;
 }
 

@@ -3,6 +3,7 @@
  * attendees, components nested thousands deep, and a busy council's year of events. The bench
  * writes them at full size; the tests read them at small sizes to check the results are right.
  */
+import { pick, rng } from './generate.js';
 
 const DOMAIN = 'millbrook-tc.gov.uk';
 const members = ['tom.brown', 'alice.green', 'raj.mehta', 'sue.taylor', 'ben.hughes'];
@@ -70,19 +71,6 @@ export function deeplyNestedCalendar(depth: number): string {
   for (let i = depth - 1; i >= 0; i--) lines.push(i % 2 === 0 ? 'END:VALARM' : 'END:X-NESTED');
   lines.push('END:VEVENT');
   return calendar(lines);
-}
-
-/** A small deterministic PRNG so every run generates the same calendar. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-function pick<T>(r: () => number, list: readonly T[]): T {
-  return list[Math.floor(r() * list.length)] as T;
 }
 
 /** The wall-clock time `ms` stands for (read as UTC), as an iCalendar local DATE-TIME. */

@@ -54,8 +54,8 @@ export function digestDateOf(instant: Date, timeZone: string): string {
 export const FIRST_START = { source: 'wardwatch:digest', key: 'first-start' } as const;
 
 /**
- * When Wardwatch first started, recorded on the first call: no digest is ever sent for a
- * scheduled time before it. A store that already holds a sent digest predates this record, so
+ * When Wardwatch first started, recorded on the first call: no digest is ever sent for a day
+ * (in the council's time zone) before it. A store that already holds a sent digest predates this record, so
  * its first start is taken as the earliest time it is known to have been running.
  */
 export function firstStart(store: Pick<Store, 'getCursor' | 'setCursor' | 'lastDigest'>, now: Date): string {
@@ -130,8 +130,9 @@ export async function sendDigestIfDue(deps: DigestSchedulerDeps, now: Date): Pro
   if (scheduled === undefined) return report;
   const date = digestDateOf(scheduled, tz);
   if (deps.store.digestSent(date)) return report;
-  // Never a digest for a time before Wardwatch was installed: its first is the next scheduled one.
-  if (scheduled.toISOString() < firstStart(deps.store, now)) return report;
+  // Never a digest for a day before Wardwatch was installed. The day it was installed does get
+  // its digest, even when installed after that morning's time: it reports what the first pass found.
+  if (date < digestDateOf(new Date(firstStart(deps.store, now)), tz)) return report;
 
   try {
     if (await recoverDigest(deps, date, now)) {

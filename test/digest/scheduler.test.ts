@@ -39,14 +39,22 @@ describe('sendDigestIfDue', () => {
   });
   afterEach(() => bench.dispose());
 
-  it('a first start never sends a digest for a time before Wardwatch was installed', async () => {
-    // Installed on Tuesday at 10:00: Tuesday's 07:30 digest was due before it ran.
-    expect(await sendDigestIfDue(deps(), at(TUE, '10:00'))).toEqual({ sent: [], recognised: [], failed: [], dryRun: [] });
+  it('a first start never sends a digest for a day before Wardwatch was installed', async () => {
+    // Installed on Tuesday at 06:00: the last scheduled digest was Monday's, a day before it ran.
+    expect(await sendDigestIfDue(deps(), at(TUE, '06:00'))).toEqual({ sent: [], recognised: [], failed: [], dryRun: [] });
     restart();
-    expect((await sendDigestIfDue(deps(), at(TUE, '18:00'))).sent).toEqual([]);
+    expect((await sendDigestIfDue(deps(), at(TUE, '07:00'))).sent).toEqual([]);
     expect(sender.sent).toHaveLength(0);
-    // Its first digest is the next scheduled one, Wednesday's, covering everything since it started.
-    expect((await sendDigestIfDue(deps(), at(WED, '07:30'))).sent).toEqual([WED]);
+    expect(store.digestSent(MON)).toBe(false);
+    // Its first digest is Tuesday's, covering everything since it started.
+    expect((await sendDigestIfDue(deps(), at(TUE, '07:30'))).sent).toEqual([TUE]);
+    expect(sender.sent).toHaveLength(1);
+  });
+
+  it('the day it is installed gets its digest, even when installed after that morning\'s time', async () => {
+    // Installed on Tuesday at 10:00: Tuesday's digest reports what the first pass found.
+    expect((await sendDigestIfDue(deps(), at(TUE, '10:00'))).sent).toEqual([TUE]);
+    expect((await sendDigestIfDue(deps(), at(TUE, '18:00'))).sent).toEqual([]);
     expect(sender.sent).toHaveLength(1);
   });
 
