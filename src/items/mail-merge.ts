@@ -21,7 +21,7 @@ export function isSendersSentCopy(item: Pick<MailItem, 'from' | 'sender'>, copy:
  * Results other copies' servers reported are dropped: they judged a message this copy vouches for.
  */
 export function sentCopyVerdict(): AuthenticationVerdict {
-  return { failed: false, detail: SENT_COPY_DETAIL };
+  return { failed: false, detail: SENT_COPY_DETAIL, trustedPass: true };
 }
 
 function copyKey(copy: MailCopy): string {
@@ -59,6 +59,7 @@ function mergeAuthentication(a: MailItem, b: MailItem, copies: readonly MailCopy
   if (sentCopy) return sentCopyVerdict();
   if (a.authentication.failed) return a.authentication;
   if (b.authentication.failed) return b.authentication;
+  if (b.authentication.trustedPass && !a.authentication.trustedPass) return b.authentication;
   if (!hasResults(a.authentication) && hasResults(b.authentication)) return b.authentication;
   return a.authentication;
 }

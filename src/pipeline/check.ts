@@ -36,6 +36,7 @@ export async function checkSource(engine: Engine, source: AsyncIterable<SourceEn
     timeZone: engine.config.council.timezone,
     horizon: horizonFor(opts.now, engine.config.horizonDays),
     isRoomCalendar: (id) => engine.isRoomCalendar(id),
+    trustedAuthservIds: engine.config.authentication.trustedServers,
   });
   // When each item was first seen (results are reported in that order), keyed by the item's own
   // key string, which the stream keeps anyway; and the latest results of the items that have any.

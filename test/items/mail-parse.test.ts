@@ -48,7 +48,7 @@ describe('parseMail: an officer’s sent copy with a blind copy to a councillor'
 
   it('treats the sender’s own Sent copy as authentic, and another mailbox’s Sent folder as not proving it', async () => {
     const own = await parseMail(fixture('sent-bcc.eml'), sent(A.sam));
-    expect(own.authentication).toEqual({ failed: false, detail: SENT_COPY_DETAIL });
+    expect(own.authentication).toEqual({ failed: false, detail: SENT_COPY_DETAIL, trustedPass: true });
     const other = await parseMail(fixture('sent-bcc.eml'), sent(A.tom));
     expect(other.authentication.detail).not.toBe(SENT_COPY_DETAIL);
   });
