@@ -137,6 +137,8 @@ export const SenderSchema = z.discriminatedUnion('kind', [
       secure: z.boolean().default(false),
       user: z.string().optional(),
       password: SecretRefSchema.optional(),
+      /** Log in without TLS: only for a mail server on this machine (127.0.0.1, ::1, localhost). */
+      plainLocal: z.boolean().default(false),
     })
     .strict(),
   z.object({ kind: z.literal('connector'), connector: z.enum(['imap', 'graph', 'google']) }).strict(),
