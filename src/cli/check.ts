@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { readFolderSource } from '../../connectors/folder/read.js';
 import { checkSource } from '../pipeline/check.js';
 import { formatCheckReport } from '../output/report.js';
+import { forTerminal } from '../output/terminal.js';
 import { setupFolderCommand } from './engine-setup.js';
 import { processIO, type CommandIO } from './io.js';
 
@@ -37,8 +38,8 @@ export async function runCheck(opts: CheckOptions, io: CommandIO = processIO): P
         })}\n`,
       );
     }
-    for (const n of result.notices) io.err(`${n.kind === 'needs-human' ? 'needs a human' : 'possible spoofing'}: ${n.item.kind} ${n.item.key}: ${n.message}\n`);
-    for (const p of result.problems) io.err(`could not read ${p.origin}: ${p.reason}\n`);
+    for (const n of result.notices) io.err(forTerminal(`${n.kind === 'needs-human' ? 'needs a human' : 'possible spoofing'}: ${n.item.kind} ${n.item.key}: ${n.message}\n`));
+    for (const p of result.problems) io.err(forTerminal(`could not read ${p.origin}: ${p.reason}\n`));
   } else {
     io.out(
       formatCheckReport(result, {
