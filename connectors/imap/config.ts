@@ -26,6 +26,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { isLoopbackHost } from '../../src/actions/smtp-sender.js';
 import { SecretRefSchema, type Config, type MailboxConfig } from '../../src/config/schema.js';
 import { resolveSecret as resolveSharedSecret, SecretError, type Environment } from '../../src/config/secrets.js';
 
@@ -60,8 +61,10 @@ const SmtpSchema = z
     port: port.default(587),
     /** Implicit TLS (port 465). Otherwise STARTTLS is used whenever the server offers it. */
     secure: z.boolean().default(false),
-    /** Refuse to send unless the server offers STARTTLS. */
+    /** Refuse to send unless the server offers STARTTLS (always so when a password is sent, unless plainLocal). */
     requireTLS: z.boolean().default(false),
+    /** Log in without TLS: only for a mail server on this machine (127.0.0.1, ::1, localhost). */
+    plainLocal: z.boolean().default(false),
     user: z.string().min(1).optional(),
     password: SecretRefSchema.optional(),
     /** Keep a copy of each message in the service mailbox's Sent folder (needs IMAP credentials for it). */
@@ -150,6 +153,8 @@ export interface SmtpSettings {
   port: number;
   secure: boolean;
   requireTLS: boolean;
+  /** A plain-text login is allowed: the server is on this machine and the config says so (requireTLS is then as configured). */
+  plainLocal: boolean;
   auth?: Credentials;
   saveToSent: boolean;
   tls: TlsSettings;
@@ -297,11 +302,18 @@ export function parseImapSettings(raw: unknown, context: ImapContext, env: Envir
   if (s.sentFolder) settings.sentFolder = s.sentFolder;
 
   if (s.smtp) {
+    if (s.smtp.plainLocal && !isLoopbackHost(s.smtp.host)) {
+      throw new ImapConfigError(
+        `connectors.imap.smtp.plainLocal is only for a mail server on this machine (127.0.0.1, ::1 or localhost), not ${s.smtp.host}: the password would cross the network unencrypted. Remove plainLocal and use secure: true or STARTTLS.`,
+      );
+    }
     const smtp: SmtpSettings = {
       host: s.smtp.host,
       port: s.smtp.port,
       secure: s.smtp.secure,
-      requireTLS: s.smtp.requireTLS,
+      // A password goes only over TLS: STARTTLS is required unless the link is local and plain by choice.
+      requireTLS: s.smtp.requireTLS || (!s.smtp.secure && s.smtp.password !== undefined && !s.smtp.plainLocal),
+      plainLocal: s.smtp.plainLocal,
       saveToSent: s.smtp.saveToSent,
       tls: resolveTls(s.smtp.tls, 'connectors.imap.smtp.tls'),
     };

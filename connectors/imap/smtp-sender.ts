@@ -1,11 +1,11 @@
 /**
- * Sends Wardwatch's mail over SMTP submission (AUTH; STARTTLS whenever the server offers it,
- * or implicit TLS), keeps a copy in the service mailbox's Sent folder over IMAP, and answers
+ * Sends Wardwatch's mail over SMTP submission (AUTH; implicit TLS, or STARTTLS — required whenever
+ * a password is sent, unless `plainLocal` allows a plain login to this machine), keeps a copy in the service mailbox's Sent folder over IMAP, and answers
  * `alreadySent` by looking for the Message-ID there.
  */
 import nodemailer, { type SMTPSentMessageInfo, type SMTPTransportOptions, type Transporter } from 'nodemailer';
 import type { ImapFlow } from 'imapflow';
-import { isPermanentSmtpError } from '../../src/actions/smtp-sender.js';
+import { isLoginRefused, isPermanentSmtpError, isTlsRefused, loginRefusedAgain } from '../../src/actions/smtp-sender.js';
 import { PermanentEffectError } from '../../src/outbox/outbox.js';
 import type { MailSender, OutgoingMessage } from '../../src/sources/types.js';
 import type { Credentials, ImapServerSettings, SmtpSettings } from './config.js';
@@ -41,7 +41,12 @@ export function describeSmtpError(err: unknown, server: string, user: string | u
   const response = field(err, 'response');
   const said = typeof response === 'string' && response.length > 0 ? ` (the server said: ${response})` : '';
   const message = errorText(err);
-  if (code === 'EAUTH') return `the mail server ${server} refused the SMTP login${user ? ` for ${user}` : ''}; check the user name and the password in its environment variable${said}`;
+  if (code === 'EAUTH' || code === 'ENOAUTH') {
+    return `the mail server ${server} refused the SMTP login${user ? ` for ${user}` : ''}${said}; check connectors.imap.smtp.user and the password in its environment variable, then restart Wardwatch: it will not try this login again until then, so that the account is not locked`;
+  }
+  if (isTlsRefused(err)) {
+    return `the mail server ${server} did not start TLS${said}, so Wardwatch did not send it the password in plain text; use its TLS port (secure: true, usually 465) or a port that offers STARTTLS (usually 587); only for a server on this machine may connectors.imap.smtp.plainLocal: true allow a plain login`;
+  }
   const tls = describeTlsError(err, server, 'connectors.imap.smtp');
   if (tls) return tls;
   if (code === 'ETLS' || /certificate|self[- ]signed|ssl routines|tls/i.test(message)) {
@@ -61,6 +66,8 @@ export class SmtpSender implements MailSender {
   private readonly sentMailbox: SentMailboxAccess | undefined;
   private readonly logger: ConnectorLogger;
   private readonly now: () => Date;
+  /** Why the server refused the login, once it has: no further login is attempted. */
+  private loginRefused: string | undefined;
 
   constructor(opts: SmtpSenderOptions) {
     this.smtp = opts.smtp;
@@ -93,12 +100,18 @@ export class SmtpSender implements MailSender {
     const raw = await composeMessage(message, this.now());
     const recipients = envelopeRecipients(message);
     if (recipients.length === 0) throw new ConnectorError(`The message ${message.messageId} has no recipients.`);
+    if (this.loginRefused !== undefined) throw new ConnectorError(loginRefusedAgain(this.serverLabel, this.loginRefused));
     let rejected: string[] = [];
     try {
       const info = await this.transport.sendMail({ envelope: { from: message.from.address, to: recipients }, raw });
       rejected = info.rejected;
     } catch (err) {
       const reason = `Could not send "${message.subject}": ${describeSmtpError(err, this.serverLabel, this.smtp.auth?.user)}.`;
+      if (isLoginRefused(err)) {
+        this.loginRefused = describeSmtpError(err, this.serverLabel, this.smtp.auth?.user);
+        this.logger.error({ server: this.serverLabel }, 'The mail server refused the SMTP login; no further login is attempted until Wardwatch restarts');
+        throw new PermanentEffectError(reason);
+      }
       // A 5xx refusal of a recipient or of the message will not change: the outbox should not retry it.
       if (isPermanentSmtpError(err)) throw new PermanentEffectError(reason);
       throw new ConnectorError(reason, { cause: err });

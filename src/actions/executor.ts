@@ -252,6 +252,14 @@ class Executor {
     const owner = calendarId !== undefined ? this.deps.calendarOwner(calendarId) : undefined;
     const name = this.templateOf(effect, 'invitation');
     const data = this.dataFor(name, fc, recipient);
+    // The invitation would carry the event's ORGANIZER: replies from a council member would go to
+    // someone outside the Council, under its name. (The rule asks the Clerk instead; this holds
+    // for an invitation planned before that, too.)
+    if (event?.organizer !== undefined && this.directory.isExternal(event.organizer)) {
+      throw new PermanentEffectError(
+        `${recipient.name} was not invited: the event is organised by ${event.organizer}, who is outside the Council, and replies to the invitation would go to them. Please check the event and invite the member yourself if it is the Council's meeting.`,
+      );
+    }
 
     if (owner?.capabilities.addAttendees === true && calendarId !== undefined) {
       await owner.addAttendees(this.eventRef(calendarId, fc.finding.item.key, event), [member]);

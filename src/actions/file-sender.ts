@@ -161,13 +161,14 @@ export class FileSender implements MailSender {
     const target = this.pathFor(message.messageId);
     if (await exists(target)) return;
     const raw = await composeMessage(message);
-    await fs.mkdir(this.dir, { recursive: true });
+    // Private to the service's user: the messages quote the mail they are about.
+    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
     if (!this.swept) {
       this.swept = true;
       await this.sweepTemporaryFiles();
     }
     const temp = path.join(this.dir, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-    const handle = await fs.open(temp, 'wx');
+    const handle = await fs.open(temp, 'wx', 0o600);
     try {
       await handle.writeFile(raw);
       await handle.sync();

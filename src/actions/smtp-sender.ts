@@ -7,6 +7,11 @@
  * `alreadySent`: after a crash in the middle of a send the outbox tries the message again.
  * A refusal that trying again cannot cure (5xx for a recipient or the message) is permanent;
  * anything else (connection lost, timeouts, 4xx) is transient and the outbox backs off.
+ *
+ * The password goes only over TLS: implicit TLS (`secure: true`) or STARTTLS, which is then
+ * required; only a server on this machine may be spoken to in plain text, and only when the
+ * config says so (`plainLocal: true`). A refused login is permanent and is not tried again
+ * until Wardwatch restarts: retrying a wrong password is how mail accounts get locked.
  */
 import nodemailer from 'nodemailer';
 import type { SenderConfig } from '../config/schema.js';
@@ -35,6 +40,28 @@ function describeRefusal(err: unknown): string {
   return typeof response === 'string' && response !== '' ? response.split(/\r?\n/)[0] ?? message : message;
 }
 
+/** Host names that can only mean this machine: the one place a plain-text SMTP login may go. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** True when the server refused the login itself (wrong user name or password, or no such mechanism). */
+export function isLoginRefused(err: unknown): boolean {
+  const code = fieldOf(err, 'code');
+  return code === 'EAUTH' || code === 'ENOAUTH';
+}
+
+/** True when the server would not start TLS (it does not offer STARTTLS, or refused it). */
+export function isTlsRefused(err: unknown): boolean {
+  return fieldOf(err, 'code') === 'ETLS' && fieldOf(err, 'command') === 'STARTTLS' && typeof fieldOf(err, 'response') === 'string';
+}
+
+/** Why a send fails without trying the server again, once it has refused Wardwatch's login. */
+export function loginRefusedAgain(server: string, first: string): string {
+  return `Not sent: the mail server ${server} refused Wardwatch's SMTP login earlier (${first}). Wardwatch does not try that login again until it is restarted, so that the account is not locked; correct the user name or password and restart it. This message will be tried again then.`;
+}
+
 /** Permanent when the server refused for good (5xx) what this message asks: a recipient, the sender or the content. */
 export function isPermanentSmtpError(err: unknown): boolean {
   const code = fieldOf(err, 'code');
@@ -48,10 +75,14 @@ export class SmtpSender implements MailSender {
   readonly name = 'smtp';
   private readonly transport: ReturnType<typeof nodemailer.createTransport>;
   private readonly server: string;
+  private readonly user: string | undefined;
+  /** Why the server refused the login, once it has: no further login is attempted. */
+  private loginRefused: string | undefined;
 
   constructor(config: SmtpSenderConfig, options: SmtpSenderOptions = {}) {
     const timeout = options.timeoutMs ?? 60_000;
     this.server = `${config.host}:${config.port}`;
+    this.user = config.user;
     if (config.password !== undefined && config.user === undefined) {
       throw new Error('sender.password is set but sender.user is not: please give the SMTP user name as sender.user.');
     }
@@ -62,10 +93,18 @@ export class SmtpSender implements MailSender {
       config.user !== undefined && config.password !== undefined
         ? { user: config.user, pass: resolveSecret(config.password, options.env, 'sender.password') }
         : undefined;
+    if (config.plainLocal && !isLoopbackHost(config.host)) {
+      throw new Error(
+        `sender.plainLocal is only for a mail server on this machine (127.0.0.1, ::1 or localhost), not ${config.host}: the password would cross the network unencrypted. Remove plainLocal and use the server's TLS port (secure: true) or STARTTLS.`,
+      );
+    }
     this.transport = nodemailer.createTransport({
       host: config.host,
       port: config.port,
       secure: config.secure,
+      // With a password to send, STARTTLS is required: nodemailer would otherwise log in in plain
+      // text to a server that does not offer it.
+      requireTLS: !config.secure && auth !== undefined && !config.plainLocal,
       ...(auth ? { auth } : {}),
       connectionTimeout: timeout,
       greetingTimeout: timeout,
@@ -76,10 +115,22 @@ export class SmtpSender implements MailSender {
   }
 
   async send(message: OutgoingMessage): Promise<void> {
+    if (this.loginRefused !== undefined) throw new Error(loginRefusedAgain(this.server, this.loginRefused));
     try {
       await this.transport.sendMail(mailOptionsFor(message));
     } catch (err) {
       const reason = describeRefusal(err);
+      if (isLoginRefused(err)) {
+        this.loginRefused = reason;
+        throw new PermanentEffectError(
+          `The mail server ${this.server} refused Wardwatch's SMTP login${this.user ? ` as ${this.user}` : ''} (${reason}). Check sender.user and the password in its environment variable, then restart Wardwatch; it will not try this login again until then, so that the account is not locked.`,
+        );
+      }
+      if (isTlsRefused(err)) {
+        throw new Error(
+          `The mail server ${this.server} did not start TLS (${reason}), so Wardwatch did not send it the password in plain text. Use the server's TLS port (secure: true, usually 465) or a port that offers STARTTLS (usually 587); only for a server on this machine may sender.plainLocal: true allow a plain login. It will be tried again.`,
+        );
+      }
       if (isPermanentSmtpError(err)) {
         throw new PermanentEffectError(`The mail server ${this.server} refused the message for good: ${reason}`);
       }

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { readFolderSource } from '../../connectors/folder/read.js';
 import { checkSource } from '../pipeline/check.js';
 import { formatCheckReport, problemLines, timesSuffix } from '../output/report.js';
+import { forTerminal } from '../output/terminal.js';
 import { setupFolderCommand } from './engine-setup.js';
 import { processIO, type CommandIO } from './io.js';
 
@@ -37,10 +38,10 @@ export async function runCheck(opts: CheckOptions, io: CommandIO = processIO): P
         })}\n`,
       );
     }
-    for (const n of result.notices) io.err(`${n.kind === 'needs-human' ? 'needs a human' : 'possible spoofing'}: ${n.item.kind} ${n.item.key}: ${n.message}\n`);
+    for (const n of result.notices) io.err(forTerminal(`${n.kind === 'needs-human' ? 'needs a human' : 'possible spoofing'}: ${n.item.kind} ${n.item.key}: ${n.message}\n`));
     const { errors, warnings } = problemLines(result.problems);
-    for (const p of errors) io.err(`could not read ${p.origin}: ${p.reason}${timesSuffix(p)}\n`);
-    for (const p of warnings) io.err(`read with a warning ${p.origin}: ${p.reason}${timesSuffix(p)}\n`);
+    for (const p of errors) io.err(forTerminal(`could not read ${p.origin}: ${p.reason}${timesSuffix(p)}\n`));
+    for (const p of warnings) io.err(forTerminal(`read with a warning ${p.origin}: ${p.reason}${timesSuffix(p)}\n`));
   } else {
     io.out(
       formatCheckReport(result, {

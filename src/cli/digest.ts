@@ -22,6 +22,7 @@ import { TemplateError } from '../templates/render.js';
 import { formatDay } from '../templates/wording.js';
 import { parseNow, setupOrExitCode, type Setup } from './engine-setup.js';
 import { processIO, type CommandIO } from './io.js';
+import { forTerminal } from '../output/terminal.js';
 
 export interface DigestOptions {
   config: string;
@@ -81,7 +82,7 @@ export async function runDigest(opts: DigestOptions, io: CommandIO = processIO, 
       const period: DigestPeriod = { date, ...(since !== undefined ? { since } : {}), until: store.getDigest(date)?.sentAt ?? now.now };
       const message = composeDigest(buildDigest({ store, engine: setup.engine, config }, period), composeDeps);
       if (fresh) io.err(`There is no state file yet (${storePath}), so this digest is empty; it fills up once wardwatch run has been at work.\n`);
-      io.out(`To: ${message.to.map((a) => a.address).join(', ')}\nSubject: ${message.subject}\n\n${message.text}`);
+      io.out(forTerminal(`To: ${message.to.map((a) => a.address).join(', ')}\nSubject: ${message.subject}\n\n${message.text}`));
       if (opts.html !== undefined) {
         writeFileSync(opts.html, message.html ?? '', 'utf8');
         io.out(`\n(The HTML part has been saved to ${path.resolve(opts.html)}; open it in a browser to see the digest as the Clerk receives it.)\n`);

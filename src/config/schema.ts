@@ -139,6 +139,8 @@ export const SenderSchema = z.discriminatedUnion('kind', [
       secure: z.boolean().default(false),
       user: z.string().optional(),
       password: SecretRefSchema.optional(),
+      /** Log in without TLS: only for a mail server on this machine (127.0.0.1, ::1, localhost). */
+      plainLocal: z.boolean().default(false),
     })
     .strict(),
   z.object({ kind: z.literal('connector'), connector: z.enum(['imap', 'graph', 'google']) }).strict(),
@@ -204,6 +206,23 @@ export const ConfigSchema = z
         nudgesPerPersonPerDay: 3,
         quietHours: { start: '18:00', end: '08:00', weekends: true, roles: ['officer'] },
       }),
+    /** The receiving servers whose Authentication-Results are believed (see docs/mail-authentication.md). */
+    authentication: z
+      .object({
+        trustedServers: z
+          .array(
+            z
+              .string()
+              .trim()
+              .regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/, {
+                message: 'expected a receiving server’s authserv-id such as mx.millbrook-tc.gov.uk or mx.google.com, or exchange-online',
+              })
+              .transform((s) => s.toLowerCase()),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({ trustedServers: [] }),
     server: z
       .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) })
       .strict()

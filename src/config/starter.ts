@@ -126,9 +126,18 @@ connectors:
 #   port: 587
 #   user: protocol@example-tc.gov.uk
 #   password: \${WARDWATCH_SMTP_PASSWORD}
+# The password is sent only over TLS: STARTTLS on port 587, or secure: true on port 465.
 sender:
   kind: file
   dir: ./outbox
+
+# --- Who wrote it -------------------------------------------------------------------------
+# Mail that claims to be from one of your people is acted on in their name only when it is in
+# their own Sent folder, or when your receiving mail server vouches for it. Name that server as
+# it signs its Authentication-Results: mx.google.com (Google), exchange-online (Microsoft 365)
+# or your own server's name. See docs/mail-authentication.md.
+authentication:
+  trustedServers: []
 
 # --- Rules --------------------------------------------------------------------------------
 # Every rule is on unless you say otherwise (or your protocol above does not contain it).

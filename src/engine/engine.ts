@@ -211,10 +211,14 @@ export class Engine {
     const notices: Notice[] = [];
     if (input.item.kind === 'mail' && 'spoofSuspected' in input.facts && input.facts.spoofSuspected) {
       const who = this.directory.person(input.facts.authorAddress);
+      const name = who?.name ?? input.facts.authorAddress ?? 'a council address';
+      const auth = input.item.authentication;
       notices.push({
         kind: 'possible-spoofing',
         item: ref,
-        message: `Message claims to be from ${who?.name ?? input.facts.authorAddress ?? 'a council address'} but ${input.item.authentication.detail}: possible spoofing. Nothing is done in that person's name.`,
+        message: auth.failed
+          ? `Message claims to be from ${name} but ${auth.detail}: possible spoofing. Nothing is done in that person's name.`
+          : `Message claims to be from ${name}, but no trusted receiving server passed it (${auth.detail}) and it is not in their own Sent folder: possible spoofing. Nothing is done in that person's name.`,
       });
     }
     return { input, ref, findings: [], notices, outcomes: [] };

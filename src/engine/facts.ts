@@ -4,6 +4,7 @@
  */
 import type { CalendarConfig } from '../config/schema.js';
 import type { Directory } from '../directory/directory.js';
+import { isSendersSentCopy } from '../items/mail-merge.js';
 import type { EventItem, MailItem } from '../items/types.js';
 import type { EventFacts, MailFacts } from '../rules/types.js';
 
@@ -21,10 +22,21 @@ function unique(values: Iterable<string>): string[] {
   return [...new Set(values)];
 }
 
+/**
+ * True when something other than the message's own word says it comes from its From address: a
+ * pass from a trusted receiving server, or a copy in the sender's own watched Sent folder.
+ */
+export function isVouchedFor(item: MailItem): boolean {
+  return item.authentication.trustedPass === true || item.copies.some((copy) => isSendersSentCopy(item, copy));
+}
+
 export function computeMailFacts(item: MailItem, directory: Directory): MailFacts {
   const authorAddress = item.from[0]?.address;
   const claimed = directory.person(authorAddress);
-  const spoofSuspected = item.authentication.failed && claimed !== undefined;
+  // Claiming a council person is not enough: a failed check, or no trusted word for it at all
+  // (anyone outside can write a council address in From, and an Authentication-Results header
+  // with it), leaves the message unattributed.
+  const spoofSuspected = claimed !== undefined && (item.authentication.failed || !isVouchedFor(item));
   const visible = unique([...item.to, ...item.cc].map((a) => a.address));
   const visibleSet = new Set(visible);
   // A council address in To/Cc that is nobody in the directory is probably a distribution list, and

@@ -6,6 +6,10 @@
  * Only SPF, DKIM and DMARC results are read. The topmost header (the latest, added by our own
  * receiving server) that has results for the From domain is the one believed; headers further
  * down were added by servers the message passed through before, or by the sender.
+ *
+ * Anyone can write an Authentication-Results header, so a pass counts only when it comes from a
+ * receiving server the council named as trusted (its authserv-id): only then is `trustedPass` set,
+ * and only a trusted pass lets a message from outside be attributed to a council person.
  */
 import { domainOf } from './addresses.js';
 import type { AuthResultValue, AuthenticationVerdict } from './types.js';
@@ -143,10 +147,28 @@ export function parseAuthenticationResults(header: string): ParsedHeader {
   return { authservId, results };
 }
 
+/**
+ * The name that stands in `authentication.trustedServers` for Exchange Online (Microsoft 365), whose
+ * Authentication-Results carry no authserv-id. Exchange stamps every message it receives from
+ * outside the organisation, above any header the sender wrote, so only the topmost header is
+ * believed, and only when it has no authserv-id.
+ */
+export const EXCHANGE_ONLINE = 'exchange-online';
+
 /** True when two domains are the same, or one is a subdomain of the other (relaxed alignment). */
 function related(domain: string | undefined, fromDomain: string | undefined): boolean {
   if (domain === undefined || fromDomain === undefined) return true;
   return domain === fromDomain || domain.endsWith(`.${fromDomain}`) || fromDomain.endsWith(`.${domain}`);
+}
+
+/** True when a result names a domain aligned with the From domain (a stated one; an unstated domain vouches for nothing). */
+function aligned(r: MethodResult, fromDomain: string | undefined): boolean {
+  return fromDomain !== undefined && r.domain !== undefined && related(r.domain, fromDomain);
+}
+
+/** A pass that shows the message comes from the From domain: DMARC, or an aligned DKIM signature or SPF envelope. */
+function passesFor(results: readonly MethodResult[], fromDomain: string | undefined): boolean {
+  return results.some((r) => r.result === 'pass' && aligned(r, fromDomain));
 }
 
 const FAILING: ReadonlySet<AuthResultValue> = new Set<AuthResultValue>(['fail', 'softfail']);
@@ -161,7 +183,8 @@ function summary(values: { spf?: AuthResultValue; dkim?: AuthResultValue; dmarc?
 /**
  * Judge a message's authenticity from its Authentication-Results headers (topmost first).
  * `fromAddress` is the address in the From header; `trustedAuthservIds`, when given, limits the
- * headers believed to those added by the named receiving servers.
+ * headers believed to the topmost one added by a named receiving server, and only its pass for the
+ * From domain sets `trustedPass`.
  */
 export function assessAuthentication(
   headers: string[],
@@ -171,15 +194,28 @@ export function assessAuthentication(
   const fromDomain = domainOf(fromAddress);
   const trusted = new Set((trustedAuthservIds ?? []).map((id) => id.toLowerCase()));
   let relevant: MethodResult[] = [];
-  for (const header of headers) {
+  let fromTrusted = false;
+  for (const [index, header] of headers.entries()) {
     const parsed = parseAuthenticationResults(header);
-    if (trusted.size > 0 && !trusted.has(parsed.authservId)) continue;
+    const isTrusted =
+      parsed.authservId === '' ? index === 0 && trusted.has(EXCHANGE_ONLINE) : trusted.has(parsed.authservId);
+    if (trusted.size > 0 && !isTrusted) continue;
     relevant = parsed.results.filter((r) => related(r.domain, fromDomain));
-    if (relevant.length > 0) break;
+    fromTrusted = isTrusted;
+    // A trusted server's topmost header is its own stamp; a lower one bearing its name may have been
+    // written by the sender, so it is never read in its place.
+    if (relevant.length > 0 || isTrusted) break;
   }
   const forDomain = fromDomain ? ` for ${fromDomain}` : '';
-  if (relevant.length === 0) return { failed: false, detail: `no authentication results${forDomain}` };
+  if (relevant.length === 0) {
+    const fromWhom = trusted.size > 0 ? ' from a trusted receiving server' : '';
+    return { failed: false, detail: `no authentication results${forDomain}${fromWhom}` };
+  }
+  const verdict = judge(relevant, fromDomain, forDomain);
+  return fromTrusted && !verdict.failed && passesFor(relevant, fromDomain) ? { ...verdict, trustedPass: true } : verdict;
+}
 
+function judge(relevant: MethodResult[], fromDomain: string | undefined, forDomain: string): AuthenticationVerdict {
   const spfResult = relevant.find((r) => r.method === 'spf');
   const dmarcResult = relevant.find((r) => r.method === 'dmarc');
   const dkimResults = relevant.filter((r) => r.method === 'dkim');

@@ -22,7 +22,7 @@ export function isSendersSentCopy(item: Pick<MailItem, 'from' | 'sender'>, copy:
  * Results other copies' servers reported are dropped: they judged a message this copy vouches for.
  */
 export function sentCopyVerdict(): AuthenticationVerdict {
-  return { failed: false, detail: SENT_COPY_DETAIL };
+  return { failed: false, detail: SENT_COPY_DETAIL, trustedPass: true };
 }
 
 /** A gateway's tag at the start of a subject ("[EXTERNAL] …"): some copies of a message gain one in transit. */
@@ -105,6 +105,7 @@ function mergeAuthentication(a: MailItem, b: MailItem, copies: readonly MailCopy
   if (sentCopy) return sentCopyVerdict();
   if (a.authentication.failed) return a.authentication;
   if (b.authentication.failed) return b.authentication;
+  if (b.authentication.trustedPass && !a.authentication.trustedPass) return b.authentication;
   if (!hasResults(a.authentication) && hasResults(b.authentication)) return b.authentication;
   return a.authentication;
 }

@@ -73,10 +73,11 @@ export function notMailReason(source: Buffer): string | undefined {
   if (text.trim().length === 0) return 'the file holds only blank lines';
   const blank = /\r?\n\r?\n/.exec(text);
   const headerBlock = blank ? text.slice(0, blank.index) : text;
+  // A stray NUL (a broken mail program) counts like any other control character: it spoils one
+  // header value, which parsing cleans, not the whole message. Binary data has many.
   let control = 0;
   for (let i = 0; i < headerBlock.length; i++) {
     const code = headerBlock.charCodeAt(i);
-    if (code === 0) return 'it holds binary data, not text';
     if (code < 0x09 || (code > 0x0d && code < 0x20 && code !== 0x1b) || code === 0x7f) control++;
   }
   if (control > headerBlock.length / 10) return 'it holds binary data, not text';
@@ -303,9 +304,30 @@ function firstId(lines: HeaderLines, name: string): string | undefined {
   return undefined;
 }
 
+/** Where the header section ends (its blank line), or the length of the source when it has none. */
+function headerEnd(source: Buffer): number {
+  const ends = [source.indexOf('\r\n\r\n'), source.indexOf('\n\n')].filter((i) => i >= 0);
+  return ends.length > 0 ? Math.min(...ends) : source.length;
+}
+
+/** The source with NUL bytes taken out of its header section (the body's are dropped with the text). */
+function withoutNulInHeader(source: Buffer): Buffer {
+  const first = source.indexOf(0);
+  if (first < 0) return source;
+  const end = headerEnd(source);
+  if (first >= end) return source;
+  const head = Buffer.allocUnsafe(end);
+  let n = 0;
+  for (let i = 0; i < end; i++) {
+    const byte = source[i] ?? 0;
+    if (byte !== 0) head[n++] = byte;
+  }
+  return Buffer.concat([head.subarray(0, n), source.subarray(end)]);
+}
+
 async function readMessage(source: Buffer): Promise<ParsedMail> {
   try {
-    return await simpleParser(source, PARSER_OPTIONS);
+    return await simpleParser(withoutNulInHeader(source), PARSER_OPTIONS);
   } catch (error) {
     const why = error instanceof Error && error.message ? error.message : String(error);
     throw new Error(`the message could not be read: ${why}`);

@@ -30,6 +30,11 @@ export interface AuthenticationVerdict {
   failed: boolean;
   /** One-line human explanation, e.g. "dmarc=fail for knutsford-tc.gov.uk". */
   detail: string;
+  /**
+   * Present (true) only when a trusted receiving server passed the message for its From domain,
+   * or its own Sent copy vouches for it: what lets a message be attributed to a council person.
+   */
+  trustedPass?: true;
 }
 
 export type Sensitivity = 'normal' | 'personal' | 'private' | 'confidential';

@@ -5,6 +5,7 @@ import type { Item, Problem } from '../items/types.js';
 import type { CheckResult } from '../pipeline/check.js';
 import type { Evidence } from '../rules/types.js';
 import { formatDay, formatWhen } from '../templates/wording.js';
+import { forTerminal } from './terminal.js';
 
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
@@ -110,7 +111,7 @@ export function formatCheckReport(result: CheckResult, header: { council: string
   out.push(...formatNotices('Possible spoofing — nothing done in the claimed sender\'s name', result.notices.filter((n) => n.kind === 'possible-spoofing')));
   out.push(...formatProblems(result.problems));
   out.push('', result.findings.length === 0 ? 'No findings: nothing breaks the protocol.' : `${plural(result.findings.length, 'finding')} from ${plural(byRule.size, 'rule')}. Nothing was sent: check takes no action.`);
-  return `${out.join('\n')}\n`;
+  return forTerminal(`${out.join('\n')}\n`);
 }
 
 /** An instant in the council's time zone, as people there read it: "Tuesday 8 December 2026 at 18:00". */
@@ -157,5 +158,5 @@ export function formatExplain(item: Item, evaluation: ItemEvaluation, timeZone =
     if (v.needsHuman) out.push(`      needs a human: ${v.needsHuman}`);
     for (const f of v.findings) out.push(...formatFinding(f, '      '));
   }
-  return `${out.join('\n')}\n`;
+  return forTerminal(`${out.join('\n')}\n`);
 }

@@ -59,6 +59,7 @@ export async function checkSource(engine: Engine, source: AsyncIterable<SourceEn
       const ref = { kind: 'mail' as const, key: to };
       at?.set(to, { findings: r.findings.map((f) => ({ ...f, item: ref })), notices: r.notices.map((n) => ({ ...n, item: ref })) });
     },
+    trustedAuthservIds: engine.config.authentication.trustedServers,
   });
   const judge = (): void => {
     const evaluations = engine.evaluateAll(batch, opts.now);

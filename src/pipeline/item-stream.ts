@@ -29,6 +29,8 @@ export interface ItemStreamOptions {
   /** How far recurring events are expanded; a function for a long-running stream whose horizon moves on. */
   horizon: Horizon | (() => Horizon);
   isRoomCalendar: (calendarId: string) => boolean;
+  /** The receiving servers (authserv-ids) whose Authentication-Results are believed. */
+  trustedAuthservIds?: string[];
   /** Default: an unbounded in-memory map (fine for one pass). */
   memory?: ItemMemory;
   /**
@@ -97,7 +99,11 @@ export class ItemStream {
       const { parseMail } = await loadMailParser();
       let parsed: MailItem;
       try {
-        parsed = await parseMail(record.source, { mailbox: record.mailbox, folder: record.folder, origin: record.origin });
+        parsed = await parseMail(
+          record.source,
+          { mailbox: record.mailbox, folder: record.folder, origin: record.origin },
+          this.opts.trustedAuthservIds ? { trustedAuthservIds: this.opts.trustedAuthservIds } : {},
+        );
       } catch (err) {
         this.problem({ origin: record.origin, kind: 'mail', reason: (err as Error).message || 'could not be parsed' });
         return [];

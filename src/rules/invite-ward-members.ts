@@ -95,6 +95,14 @@ export default defineRule<Options>({
     const organiserId = facts.organizer?.id ?? (item.organizer && directory.isInternal(item.organizer.address) ? item.organizer.address : undefined);
     const missingNames = andList(missing.map((m) => m.name));
     const named = nameOccurrence(item, ctx.now, ctx.council.timezone);
+    // An invitation carries the event's ORGANIZER: every reply would go to an outsider, under the
+    // Council's name. The Clerk decides instead.
+    const outsider = item.organizer && directory.isExternal(item.organizer.address) ? item.organizer.address : undefined;
+    if (outsider) {
+      const question = `The public meeting "${item.summary}" on ${named.date} is on a council calendar but organised by ${outsider}, who is outside the Council, and ${missingNames} ${missing.length > 1 ? 'are' : 'is'} not invited. Wardwatch sends no invitation on the Council's behalf whose replies would go to someone outside it: please check the event and invite the members for ${wardNames(directory, wards.wards)} yourself if it is the Council's meeting.`;
+      return { hits: [], reason: question, needsHuman: question };
+    }
+
     return {
       reason: `the Council's public meeting "${item.summary}" concerns ${wardNames(directory, wards.wards)} and ${missingNames} ${missing.length > 1 ? 'are' : 'is'} not invited`,
       hits: [

@@ -1,5 +1,14 @@
 /** What every mail rule checks first: that the item is mail, and that it may be spoofed. */
-import { NOT_ITS_KIND, type Evaluation, type MailRuleInput, type RuleInput } from './types.js';
+import type { MailItem } from '../items/types.js';
+import { NOT_ITS_KIND, type Evaluation, type MailFacts, type MailRuleInput, type RuleInput } from './types.js';
+
+/** Why a message that claims a council person is not judged in their name (`facts.spoofSuspected`). */
+export function spoofReason(item: MailItem, facts: MailFacts): string {
+  const who = facts.authorAddress ?? 'the sender';
+  return item.authentication.failed
+    ? `authentication failed for ${who}: possible spoofing; nothing is done in that person's name`
+    : `not attributed to ${who}: no trusted receiving server passed it and it is not in their own Sent folder (${item.authentication.detail}); nothing is done in that person's name`;
+}
 
 export function isMail(input: RuleInput): input is MailRuleInput {
   return input.item.kind === 'mail';
@@ -12,10 +21,7 @@ export function isMail(input: RuleInput): input is MailRuleInput {
 export function mailInput(input: RuleInput): MailRuleInput | Evaluation {
   if (!isMail(input)) return { hits: [], reason: NOT_ITS_KIND.mail };
   if (input.facts.spoofSuspected) {
-    return {
-      hits: [],
-      reason: `authentication failed for ${input.facts.authorAddress ?? 'the sender'}: possible spoofing; nothing is done in that person's name`,
-    };
+    return { hits: [], reason: spoofReason(input.item, input.facts) };
   }
   return input;
 }

@@ -8,6 +8,7 @@ import type { Directory, Person, WardResolution } from '../directory/directory.j
 import type { EventItem, MailItem } from '../items/types.js';
 import type { Evaluation, EventFacts, Evidence, MailFacts, RuleContext } from './types.js';
 import { defineRule } from './types.js';
+import { spoofReason } from './mail-input.js';
 import { fact, ownText, words, type PhrasePattern } from '../signals/match.js';
 import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { splitSentences } from '../signals/sentences.js';
@@ -212,7 +213,7 @@ function evaluateEvent(item: EventItem, facts: EventFacts, ctx: RuleContext<Opti
 function evaluateMail(item: MailItem, facts: MailFacts, ctx: RuleContext<Options>): Evaluation {
   const { directory } = ctx;
   if (facts.spoofSuspected) {
-    return { hits: [], reason: `authentication failed for ${facts.authorAddress ?? 'the sender'}: possible spoofing; nothing is done in that person's name` };
+    return { hits: [], reason: spoofReason(item, facts) };
   }
   const author = facts.author;
   if (!author) return { hits: [], reason: `sent by ${facts.authorAddress ?? 'an unknown sender'}, who is not one of the Council's people; only the Council starts its consultations` };

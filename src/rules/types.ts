@@ -113,11 +113,15 @@ export function missExplainedWhenRead(explain: () => string): Evaluation {
 
 /** Resolved facts the engine computes once per item and hands every rule. */
 export interface MailFacts {
-  /** The council person the message is attributed to, unless authentication failed (possible spoofing). */
+  /** The council person the message is attributed to, unless it may be spoofed (`spoofSuspected`). */
   author?: import('../directory/directory.js').Person;
   /** The author's address as written (From), lower-cased. */
   authorAddress?: string;
-  /** Authentication failed for the claimed From: nothing is done in that person's name. */
+  /**
+   * The From claims a council person, but authentication failed or nothing trusted vouches for it
+   * (no pass from a trusted receiving server, no copy in their own Sent folder): nothing is done in
+   * that person's name.
+   */
   spoofSuspected: boolean;
   /** Visible recipients (To + Cc), lower-cased addresses. */
   visible: string[];

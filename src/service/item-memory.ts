@@ -40,6 +40,7 @@ export const MailSummarySchema: z.ZodType<MailItem> = z.object({
     dmarc: AuthValueSchema.optional(),
     failed: z.boolean(),
     detail: z.string(),
+    trustedPass: z.literal(true).optional(),
   }),
   text: z.string(),
   forwardedAuthors: z.array(AddressSchema),

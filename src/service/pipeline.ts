@@ -72,6 +72,7 @@ export class LivePipeline implements RecordSink {
       timeZone: engine.config.council.timezone,
       horizon: () => horizonFor(this.now().toISOString(), engine.config.horizonDays),
       isRoomCalendar: (id) => engine.isRoomCalendar(id),
+      trustedAuthservIds: engine.config.authentication.trustedServers,
       ...(deps.memory ? { memory: deps.memory } : {}),
     });
   }

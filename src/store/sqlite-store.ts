@@ -4,7 +4,7 @@
  * file (the service and a `wardwatch digest` run, say) queue on the write lock (busy_timeout)
  * instead of failing or interleaving.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Finding } from '../engine/types.js';
@@ -103,13 +103,27 @@ function describeRecipient(recipient: string): string {
   return recipient === '' ? '' : ` to ${recipient}`;
 }
 
+/**
+ * Make the state file, when it does not exist yet, readable by its owner alone (0600, and a new
+ * folder for it 0700): it holds raw messages. SQLite gives its -wal and -shm files the database
+ * file's permissions, so they are private too.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  }
+}
+
 export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') createPrivately(path);
     this.db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
     try {
       this.db.pragma('journal_mode = WAL');

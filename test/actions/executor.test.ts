@@ -256,8 +256,8 @@ describe('invite', () => {
     bench.dispose();
     bench = new ActionBench({ now: FRIDAY_MORNING });
     bench.sources.set('council-events', new FakeCalendarSource('folder', { addAttendees: false, declineBooking: false }));
-    const fair = event({ ...parkingMeeting, uid: 'fair-2026@millbrook-tc.gov.uk', organizer: 'events@castle-traders.example.org', start: '2026-12-05T00:00:00.000Z', end: '2026-12-06T00:00:00.000Z' });
-    bench.recordEvent({ ...fair, allDay: true, sequence: 2, organizer: { address: 'events@castle-traders.example.org', name: 'Castle Traders' } });
+    const fair = event({ ...parkingMeeting, uid: 'fair-2026@millbrook-tc.gov.uk', organizer: 'events@millbrook-tc.gov.uk', start: '2026-12-05T00:00:00.000Z', end: '2026-12-06T00:00:00.000Z' });
+    bench.recordEvent({ ...fair, allDay: true, sequence: 2, organizer: { address: 'events@millbrook-tc.gov.uk', name: 'Castle Traders' } });
     await bench.run();
     const invitation = await bench.writtenWithId(bench.effect('invite', A.alice).messageId);
     const ics = invitation.mail.attachments.find((a) => a.contentType.startsWith('text/calendar'))?.content.toString('utf8') ?? '';
@@ -265,6 +265,29 @@ describe('invite', () => {
     expect(vevent?.getFirstPropertyValue('sequence')).toBe(2);
     expect(ics).toContain('DTSTART;VALUE=DATE:20261205');
     expect(vevent?.getFirstProperty('organizer')?.getParameter('cn')).toBe('Castle Traders');
+  });
+
+  it('sends no invitation for an event organised from outside the Council, whose replies would go to them', async () => {
+    bench = new ActionBench({ now: FRIDAY_MORNING });
+    const source = new FakeCalendarSource('caldav', { addAttendees: true, declineBooking: false });
+    bench.sources.set('council-events', source);
+    const outsider = { address: 'events@castle-traders.example.org', name: 'Castle Traders' };
+    // The rule itself asks the Clerk instead of inviting.
+    expect(bench.recordEvent({ ...event(parkingMeeting), organizer: outsider }).findings).toEqual([]);
+    // An invitation planned while the event was the Council's own, carried out after the event was
+    // re-read with an outside organiser, is not sent either.
+    bench.recordEvent(event(parkingMeeting));
+    const summary = bench.store.getEvent(event(parkingMeeting).key);
+    if (!summary) throw new Error('the event summary was not stored');
+    bench.store.upsertEvent({ ...summary, organizer: outsider.address }, FRIDAY_MORNING);
+    const report = await bench.run();
+    const invite = bench.effect('invite', A.alice);
+    expect(report.failed).toContain(invite.key);
+    expect(bench.store.getEffect(invite.key)?.lastError).toBe(
+      "Cllr Alice Green was not invited: the event is organised by events@castle-traders.example.org, who is outside the Council, and replies to the invitation would go to them. Please check the event and invite the member yourself if it is the Council's meeting.",
+    );
+    expect(source.addAttendeesCalls).toEqual([]);
+    expect(bench.files().some((f) => f.includes(invite.messageId.slice(1, 20)))).toBe(false);
   });
 
   it('fails for good, asking for a hand invitation, when neither the source nor the store knows the event', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
@@ -58,6 +58,15 @@ describe('FileSender', () => {
     expect(parsed.text).toContain('Please copy councillors openly.');
     expect(parsed.html).toContain('<p>Please copy councillors openly.</p>');
     expect(raw.toString('latin1')).toContain('multipart/alternative');
+  });
+
+  it.skipIf(process.platform === 'win32')('makes the outbox folder 0700 and each message 0600: they quote the mail they are about', async () => {
+    const outbox = path.join(dir, 'state', 'outbox');
+    const sender = new FileSender(outbox);
+    await sender.send(message());
+    const [name] = readdirSync(outbox);
+    expect(statSync(outbox).mode & 0o777).toBe(0o700);
+    expect(statSync(path.join(outbox, name ?? '')).mode & 0o777).toBe(0o600);
   });
 
   it('attaches a message/rfc822 original and a text/calendar REQUEST part', async () => {

@@ -19,6 +19,10 @@ interface Delivery {
 /** A small SMTP server speaking just enough of RFC 5321 for nodemailer; a few addresses are refused. */
 class FakeSmtpServer {
   readonly deliveries: Delivery[] = [];
+  /** Logins attempted (AUTH commands answered), and whether each was sent before TLS. */
+  authAttempts = 0;
+  /** Connections opened. */
+  connections = 0;
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
 
@@ -46,7 +50,9 @@ class FakeSmtpServer {
     const reply = (line: string): void => {
       socket.write(`${line}\r\n`);
     };
+    this.connections += 1;
     const checkAuth = (b64: string): void => {
+      this.authAttempts += 1;
       const [, u, p] = Buffer.from(b64, 'base64').toString('utf8').split('\u0000');
       if (this.credentials && u === this.credentials.user && p === this.credentials.pass) {
         user = u;
@@ -132,8 +138,9 @@ const senders: SmtpSender[] = [];
 let server: FakeSmtpServer;
 let port: number;
 
+/** The fake server is on this machine and speaks no TLS: a plain login to it is allowed only by plainLocal. */
 function smtpConfig(extra: Partial<SmtpSenderConfig> = {}): SmtpSenderConfig {
-  return { kind: 'smtp', host: '127.0.0.1', port, secure: false, ...extra };
+  return { kind: 'smtp', host: '127.0.0.1', port, secure: false, plainLocal: true, ...extra };
 }
 
 function track(sender: SmtpSender): SmtpSender {
@@ -180,18 +187,53 @@ describe('SmtpSender', () => {
     expect(server.deliveries).toHaveLength(0);
   });
 
-  it('treats a wrong password and an unreachable server as transient, and never repeats the password', async () => {
+  it('treats a refused login as permanent after one attempt, says what to fix, and does not try that login again', async () => {
     const wrong = track(new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}' }), { env: { PW: 'wrong-pass-123' } }));
     const failure = await wrong.send(message('sam.patel@millbrook-tc.gov.uk')).then(
       () => undefined,
       (err: unknown) => err,
     );
-    expect(failure).toBeInstanceOf(Error);
-    expect(failure).not.toBeInstanceOf(PermanentEffectError);
+    expect(failure).toBeInstanceOf(PermanentEffectError);
+    expect(String(failure)).toMatch(/refused Wardwatch's SMTP login as protocol@millbrook-tc\.gov\.uk \(535 5\.7\.8 Authentication credentials invalid\)\. Check sender\.user and the password/);
     expect(String(failure)).not.toContain('wrong-pass-123');
+    expect(server.authAttempts).toBe(1);
+    // The next message does not go near the server: a second wrong login could lock the account.
+    const connections = server.connections;
+    await expect(wrong.send(message('priya.shah@millbrook-tc.gov.uk'))).rejects.toThrow(/refused Wardwatch's SMTP login earlier .* until it is restarted/);
+    expect(server.authAttempts).toBe(1);
+    expect(server.connections).toBe(connections);
+    expect(server.deliveries).toHaveLength(0);
+  });
+
+  it('treats an unreachable server as transient', async () => {
     await server.stop();
     const down = track(new SmtpSender(smtpConfig(), { timeoutMs: 2000 }));
     await expect(down.send(message('sam.patel@millbrook-tc.gov.uk'))).rejects.toThrow(/could not take the message just now/);
+  });
+
+  it('does not send the password to a server that offers no STARTTLS, unless the link is local and plain by choice', async () => {
+    const strict = track(
+      new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}', plainLocal: false }), { env: { PW: 's3cret-pass' } }),
+    );
+    const failure = await strict.send(message('sam.patel@millbrook-tc.gov.uk')).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(String(failure)).toMatch(/did not start TLS .*so Wardwatch did not send it the password in plain text\. Use the server's TLS port \(secure: true/);
+    expect(String(failure)).not.toContain('s3cret-pass');
+    expect(server.authAttempts).toBe(0);
+    expect(server.deliveries).toHaveLength(0);
+    // Without a password there is nothing to protect: an unauthenticated relay still works.
+    await track(new SmtpSender(smtpConfig({ plainLocal: false }))).send(message('sam.patel@millbrook-tc.gov.uk'));
+    expect(server.deliveries).toHaveLength(1);
+  });
+
+  it('allows plainLocal only for a server on this machine', () => {
+    const remote = { user: 'protocol@millbrook-tc.gov.uk', password: '${PW}', host: 'mail.millbrook-tc.gov.uk', plainLocal: true };
+    expect(() => new SmtpSender(smtpConfig(remote), { env: { PW: 'x' } })).toThrow(/sender\.plainLocal is only for a mail server on this machine .* not mail\.millbrook-tc\.gov\.uk/);
+    for (const host of ['localhost', '127.0.0.1', '::1', '[::1]']) {
+      expect(() => track(new SmtpSender(smtpConfig({ ...remote, host }), { env: { PW: 'x' } }))).not.toThrow();
+    }
   });
 
   it('explains a missing environment variable or a half-given login', () => {

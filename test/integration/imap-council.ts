@@ -185,7 +185,7 @@ export async function startImapCouncil(overrides: Record<string, unknown> = {}):
           // mail within seconds has seen it through IDLE.
           recheckSeconds: 60,
           backoff: { initialSeconds: 0.2, maxSeconds: 1 },
-          smtp: { host: stack.host, port: stack.ports.smtp, password: `\${${envName('service')}}` },
+          smtp: { host: stack.host, port: stack.ports.smtp, password: `\${${envName('service')}}`, plainLocal: true },
           caldav: {
             url: proxy.url,
             user: PEOPLE.service,

@@ -267,8 +267,10 @@ describe('the standards connector through the service, on real servers', () => {
     } finally {
       await council.stack.startDovecot();
     }
-    // A Sent copy saved just after the restart, before Wardwatch is back.
+    // Sent copies saved just after the restart, before Wardwatch is back. Raj's is what lets his
+    // message be attributed to him: it reached Dan unauthenticated, as a forgery could.
     await appendTo(council.stack, 'tom', 'Sent', capacity.sentCopy);
+    await appendTo(council.stack, 'raj', 'Sent', request.sentCopy);
 
     const nudgeRaj = effectKey({ rule: 'requests-via-clerk', itemKey: messageIdOf(request.submitted), recipient: A.raj, kind: 'nudge' });
     const routed = effectKey({ rule: 'requests-via-clerk', itemKey: messageIdOf(request.submitted), recipient: A.clerk, kind: 'route-to-clerk' });

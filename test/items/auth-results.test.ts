@@ -116,7 +116,10 @@ describe('assessAuthentication', () => {
     const headers = ['evil.example; dmarc=pass header.from=millbrook-tc.gov.uk', 'MX.Millbrook-TC.gov.uk; dmarc=fail header.from=millbrook-tc.gov.uk'];
     expect(assessAuthentication(headers, CLERK).failed).toBe(false);
     expect(assessAuthentication(headers, CLERK, ['mx.millbrook-tc.gov.uk']).failed).toBe(true);
-    expect(assessAuthentication(headers, CLERK, ['other.example'])).toEqual({ failed: false, detail: 'no authentication results for millbrook-tc.gov.uk' });
+    expect(assessAuthentication(headers, CLERK, ['other.example'])).toEqual({
+      failed: false,
+      detail: 'no authentication results for millbrook-tc.gov.uk from a trusted receiving server',
+    });
   });
 
   it('reads Microsoft 365 headers (bestguesspass, compauth)', () => {

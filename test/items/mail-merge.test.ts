@@ -80,7 +80,7 @@ describe('mergeMail', () => {
 
   it('treats the sender’s own Sent copy as authoritative over a failed inbox verdict', () => {
     const merged = mergeMail(alicesCopy, sentCopy);
-    expect(merged.authentication).toEqual({ failed: false, detail: SENT_COPY_DETAIL });
+    expect(merged.authentication).toEqual({ failed: false, detail: SENT_COPY_DETAIL, trustedPass: true });
     expect(mergeMail(sentCopy, alicesCopy).authentication.failed).toBe(false);
   });
 

@@ -48,7 +48,7 @@ describe('parseMail: an officer’s sent copy with a blind copy to a councillor'
 
   it('treats the sender’s own Sent copy as authentic, and another mailbox’s Sent folder as not proving it', async () => {
     const own = await parseMail(fixture('sent-bcc.eml'), sent(A.sam));
-    expect(own.authentication).toEqual({ failed: false, detail: SENT_COPY_DETAIL });
+    expect(own.authentication).toEqual({ failed: false, detail: SENT_COPY_DETAIL, trustedPass: true });
     const other = await parseMail(fixture('sent-bcc.eml'), sent(A.tom));
     expect(other.authentication.detail).not.toBe(SENT_COPY_DETAIL);
   });
@@ -183,6 +183,23 @@ describe('parseMail: authentication', () => {
 });
 
 describe('parseMail: missing and malformed headers', () => {
+  it('reads a message with a NUL in a header as text, cleaning only the header values', async () => {
+    const item = await parseMail(
+      raw('From: Cllr Tom Brown <tom.brown@mill\u0000brook-tc.gov.uk>', 'To: sam.patel@millbrook-tc.gov.uk', 'Subject: Potholes on\u0000 Castle Street', 'X-Mailer: Broken\u0000Mailer 1.0', '', 'Could you please arrange for the potholes to be filled?'),
+      sent(A.tom),
+    );
+    expect(item.subject).toBe('Potholes on Castle Street');
+    expect(item.from).toEqual([{ address: A.tom, name: 'Cllr Tom Brown' }]);
+    expect(item.text).toContain('Could you please arrange');
+    expect(item.authentication.trustedPass).toBe(true);
+  });
+
+  it('still turns away a binary file whose header section is mostly NULs', async () => {
+    await expect(parseMail(Buffer.concat([Buffer.from('From: a@example.com\r\n'), Buffer.alloc(64)]), inbox(A.clerk))).rejects.toThrow(
+      'not an e-mail message: it holds binary data, not text',
+    );
+  });
+
   it('makes a synthetic key from the source hash when there is no Message-ID, and leaves out an unreadable date', async () => {
     const source = fixture('no-message-id.eml');
     const item = await parseMail(source, inbox(A.clerk));

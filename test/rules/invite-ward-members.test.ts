@@ -110,6 +110,11 @@ ruleTester(rule, {
       needsHuman: true,
     },
     {
+      name: 'a public meeting on the council calendar organised from outside the Council is left to the Clerk, with no invitation',
+      item: event({ ...parkingMeeting, organizer: 'events@market-square-traders.example.org', attendees: [A.tom] }),
+      needsHuman: true,
+    },
+    {
       name: 'a phrase the council has not added is not a public meeting',
       item: event({
         calendarId: 'council-events',
@@ -214,6 +219,16 @@ describe('invite-ward-members reasons', () => {
   test('an unknown ward asks the clerk in a full sentence', () => {
     const ev = runRule(rule, event({ calendarId: 'council-events', organizer: A.clerk, summary: 'Public meeting: the budget', location: 'Town Hall' }));
     expect(ev.needsHuman).toMatch(/could not tell which ward/);
+  });
+
+  test('an outside organiser on the council calendar: no invitation whose replies would go to them; the Clerk is asked', () => {
+    const ev = runRule(rule, event({ ...parkingMeeting, organizer: 'events@market-square-traders.example.org', attendees: [A.tom] }));
+    expect(ev.hits).toEqual([]);
+    expect(ev.needsHuman).toBe(
+      'The public meeting "Public meeting: parking and deliveries in Market Square" on Thursday 3 December 2026 at 19:00 is on a council calendar but organised by events@market-square-traders.example.org, who is outside the Council, and Cllr Alice Green is not invited. Wardwatch sends no invitation on the Council\'s behalf whose replies would go to someone outside it: please check the event and invite the members for Castle ward yourself if it is the Council\'s meeting.',
+    );
+    // A councillor's personal address is still the Council's own person: the invitation goes as usual.
+    expect(runRule(rule, event({ ...parkingMeeting, organizer: A.tomPersonal, attendees: [A.tom] })).hits).toHaveLength(1);
   });
 
   test("a member's own meeting says who organised it", () => {

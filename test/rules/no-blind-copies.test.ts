@@ -159,6 +159,7 @@ ruleTester(rule, {
         subject: 'Mayor’s charity quiz night',
         text: 'Dear Priya,\n\nCould we use the community room for the charity quiz on 12 February? I expect about sixty people.\n\nThanks,\nTom',
         copies: [`${A.priya}:inbox`, `${A.ben}:inbox`],
+        trustedPass: true,
       }),
       hits: [{ messageId: 'blindCopy', offender: A.tom, evidence: ["delivered to Cllr Ben Hughes's mailbox"] }],
     },

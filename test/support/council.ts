@@ -95,6 +95,8 @@ export interface MailSpec {
   forwardedAuthors?: string[];
   hasForwardedContent?: boolean;
   authFailed?: boolean;
+  /** A trusted receiving server passed it for its From domain (what attributes mail seen only in inboxes). */
+  trustedPass?: boolean;
   /** Where copies were found: `mailbox:folder`, e.g. `sam.patel@…:sent`. Default: the sender's sent copy. */
   copies?: string[];
   inReplyTo?: string;
@@ -124,7 +126,9 @@ export function mail(spec: MailSpec): MailItem {
     importance: spec.importance ?? 'normal',
     authentication: spec.authFailed
       ? { failed: true, dmarc: 'fail', spf: 'fail', detail: 'dmarc=fail for the From domain' }
-      : { failed: false, detail: 'no authentication results' },
+      : spec.trustedPass
+        ? { failed: false, dmarc: 'pass', detail: 'DMARC passed for the From domain (header.from)', trustedPass: true }
+        : { failed: false, detail: 'no authentication results' },
     text: spec.text ?? '',
     forwardedAuthors: (spec.forwardedAuthors ?? []).map(addr),
     hasForwardedContent: spec.hasForwardedContent ?? (spec.forwardedAuthors?.length ?? 0) > 0,

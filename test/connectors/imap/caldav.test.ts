@@ -71,7 +71,7 @@ function settings(extra: { caldav?: Record<string, unknown>; recheckSeconds?: nu
       secure: false,
       password: '${WW_SERVICE}',
       recheckSeconds: extra.recheckSeconds ?? 60,
-      smtp: { host: '127.0.0.1', port: stack.ports.smtp, password: '${WW_SERVICE}' },
+      smtp: { host: '127.0.0.1', port: stack.ports.smtp, password: '${WW_SERVICE}', plainLocal: true },
       caldav: {
         url: stack.caldavUrl,
         user: service.address,

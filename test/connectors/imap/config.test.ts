@@ -73,7 +73,7 @@ describe('connectors.imap settings', () => {
       env,
     );
     expect(s.recheckMs).toBe(500);
-    expect(s.smtp).toMatchObject({ host: 'smtp.millbrook-tc.gov.uk', port: 587, secure: false, requireTLS: false, saveToSent: true, auth: { user: `protocol@${D}`, password: 'smtp-secret' } });
+    expect(s.smtp).toMatchObject({ host: 'smtp.millbrook-tc.gov.uk', port: 587, secure: false, requireTLS: true, plainLocal: false, saveToSent: true, auth: { user: `protocol@${D}`, password: 'smtp-secret' } });
     expect(s.caldav?.calendars).toEqual([
       { id: 'council-events', url: 'https://dav.millbrook-tc.gov.uk/dav/protocol%40millbrook-tc.gov.uk/council-events/' },
       { id: 'council-chamber', url: 'https://rooms.millbrook-tc.gov.uk/chamber/' },
@@ -122,6 +122,17 @@ describe('connectors.imap settings', () => {
     expect(failure({ ...base, hots: 'x' })).toMatch(/connectors\.imap: .*hots/);
     expect(failure({ ...base, port: 'ninety' })).toMatch(/connectors\.imap\.port: /);
     expect(failure({ ...base, smtp: { host: 'smtp.example.org', user: 'protocol' } })).toContain('a user is given without a password');
+  });
+
+  test('an SMTP password goes only over TLS: STARTTLS required, unless plainLocal names a server on this machine', () => {
+    const smtpOf = (smtp: Record<string, unknown>) => parseImapSettings({ ...base, smtp }, context, env).smtp;
+    expect(smtpOf({ host: 'smtp.millbrook-tc.gov.uk', password: '${WW_SMTP}' })?.requireTLS).toBe(true);
+    expect(smtpOf({ host: 'smtp.millbrook-tc.gov.uk', port: 465, secure: true, password: '${WW_SMTP}' })?.requireTLS).toBe(false);
+    expect(smtpOf({ host: 'smtp.millbrook-tc.gov.uk', port: 25 })?.requireTLS).toBe(false);
+    expect(smtpOf({ host: '127.0.0.1', port: 25, password: '${WW_SMTP}', plainLocal: true })?.requireTLS).toBe(false);
+    expect(failure({ ...base, smtp: { host: 'smtp.millbrook-tc.gov.uk', password: '${WW_SMTP}', plainLocal: true } })).toContain(
+      'connectors.imap.smtp.plainLocal is only for a mail server on this machine (127.0.0.1, ::1 or localhost), not smtp.millbrook-tc.gov.uk',
+    );
   });
 
   test('a CA file is read, and an unreadable one is explained', () => {

@@ -27,7 +27,7 @@ function settings(parts: { smtp?: boolean; caldav?: boolean } = { smtp: true, ca
       mailboxes: { [clerk.address]: { password: '${WW_CLERK}' } },
       recheckSeconds: 0.5,
       backoff: { initialSeconds: 0.2, maxSeconds: 1 },
-      ...(parts.smtp ? { smtp: { host: '127.0.0.1', port: stack.ports.smtp, password: '${WW_SERVICE}' } } : {}),
+      ...(parts.smtp ? { smtp: { host: '127.0.0.1', port: stack.ports.smtp, password: '${WW_SERVICE}', plainLocal: true } } : {}),
       ...(parts.caldav
         ? { caldav: { url: stack.caldavUrl, user: service.address, password: '${WW_SERVICE}', calendars: { 'council-events': `/protocol%40${D}/council-events/` } } }
         : {}),

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { composeMessage } from '../../../connectors/imap/compose.js';
 import { parseImapSettings, type ImapSettings } from '../../../connectors/imap/config.js';
 import { SmtpSender } from '../../../connectors/imap/smtp-sender.js';
+import { PermanentEffectError } from '../../../src/outbox/outbox.js';
 import type { OutgoingMessage } from '../../../src/sources/types.js';
 import { startMailStack, type MailStack } from '../../support/servers.js';
 import { folderSources, headerOf, messageIdOf, rawMessage, waitForMessage as waitForMessageIn } from './helpers.js';
@@ -198,8 +199,11 @@ describe('a refused SMTP login', () => {
         () => undefined,
         (e: unknown) => e,
       );
+      expect(error).toBeInstanceOf(PermanentEffectError);
       expect(String(error)).toContain(`refused the SMTP login for ${service.address}`);
+      expect(String(error)).toContain('it will not try this login again until then, so that the account is not locked');
       expect(String(error)).not.toContain('not-the-password');
+      await expect(sender.send(outgoing('<send-6@wardwatch.millbrook-tc.gov.uk>'))).rejects.toThrow(/refused Wardwatch's SMTP login earlier/);
     } finally {
       await sender.close();
     }
