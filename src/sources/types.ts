@@ -75,10 +75,20 @@ export interface OutgoingMessage {
   calendar?: { method: 'REQUEST' | 'CANCEL' | 'REPLY'; content: string };
 }
 
+/**
+ * Whether a message went out: true or false when the sender knows, `'unknown'` when it knows a
+ * send was under way but not whether the server took the message (the outbox then holds it in
+ * doubt, or sends it again under `delivery: at-least-once`).
+ */
+export type SentAnswer = boolean | 'unknown';
+
 export interface MailSender {
   readonly name: string;
   send(message: OutgoingMessage): Promise<void>;
-  /** True when a message with this Message-ID was already sent (to recognise a half-sent effect after a crash). */
-  alreadySent?(messageId: string): Promise<boolean>;
+  /**
+   * Whether a message with this Message-ID was already sent (to recognise a half-sent effect after
+   * a crash). A sender without it cannot tell at all.
+   */
+  alreadySent?(messageId: string): Promise<SentAnswer>;
   close(): Promise<void>;
 }

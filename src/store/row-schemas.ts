@@ -92,6 +92,7 @@ export const EffectDbRowSchema = z.object({
   person: optionalText,
   cap_day: optionalText,
   folded_into: optionalText,
+  released: z.number().int().default(0),
 });
 
 export function toEffectRow(raw: unknown): EffectRow {
@@ -116,6 +117,7 @@ export function toEffectRow(raw: unknown): EffectRow {
   if (r.person !== undefined) row.person = r.person;
   if (r.cap_day !== undefined) row.capDay = r.cap_day;
   if (r.folded_into !== undefined) row.foldedInto = r.folded_into;
+  if (r.released === 1) row.released = true;
   return row;
 }
 
@@ -236,4 +238,12 @@ export const DigestAttemptDbRowSchema = z.object({
   since: z.string().nullable(),
   until: z.string(),
   started_at: z.string(),
+  in_doubt_since: z.string().nullable().optional(),
+});
+
+export const StoreIdentityDbRowSchema = z.object({
+  id: z.string(),
+  created_at: z.string(),
+  first_start: z.string().nullable(),
+  fresh_start: z.string().nullable(),
 });
