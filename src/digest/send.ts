@@ -101,8 +101,10 @@ export async function deliverDigest(deps: DeliverDeps, period: DigestPeriod, now
   try {
     await deps.sender.send(message);
   } catch (err) {
-    // The send failed and said so: nothing is in doubt, and the next attempt may simply send.
-    deps.store.clearDigestAttempt(period.date);
+    // A sender that can look will settle the attempt next time. One that cannot would otherwise
+    // hold the digest in doubt after any failure; but the send failed and said so (a crash does
+    // not throw), so the next attempt may simply send.
+    if (deps.sender.alreadySent === undefined) deps.store.clearDigestAttempt(period.date);
     throw err;
   }
   settle(deps.store, period.date, message.messageId, period.until, built.digestEffectIds, now.toISOString());
