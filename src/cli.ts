@@ -18,6 +18,7 @@ import { register as registerExplain } from './cli/explain.js';
 import { register as registerDigest } from './cli/digest.js';
 import { register as registerTemplates } from './cli/templates.js';
 import { register as registerRun } from './cli/run.js';
+import { register as registerOutboxDoubt } from './cli/outbox-doubt.js';
 
 function packageVersion(): string {
   const raw: unknown = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
@@ -34,6 +35,7 @@ function registerCommands(program: Command): void {
   registerDigest(program);
   registerTemplates(program);
   registerRun(program);
+  registerOutboxDoubt(program);
 }
 
 const USAGE_ERROR = 2;

@@ -33,6 +33,8 @@ export interface ImapConnector extends SourceConnector, MailSender {
    * access to the service mailbox: then nothing can tell whether a message went.
    */
   alreadySent?: (messageId: string) => Promise<SentAnswer>;
+  /** Wardwatch's messages already in the service mailbox's Sent folder, in a sentence (see MailSender). */
+  earlierSending(): Promise<string | undefined>;
   /** The last success and error of every folder and calendar. */
   health(): SourceHealth[];
 }
@@ -204,6 +206,10 @@ class StandardsConnector implements ImapConnector {
   async send(message: OutgoingMessage): Promise<void> {
     if (!this.smtp) throw new ConnectorError('Sending mail through the IMAP connector needs SMTP settings (connectors.imap.smtp).');
     await this.smtp.send(message);
+  }
+
+  async earlierSending(): Promise<string | undefined> {
+    return this.smtp?.earlierSending();
   }
 
   async close(): Promise<void> {

@@ -222,6 +222,18 @@ export class SmtpSender implements MailSender {
     }
   }
 
+  /** Whether the Sent folder holds messages Wardwatch sent (they carry an X-Wardwatch-Key header). */
+  async earlierSending(): Promise<string | undefined> {
+    const access = this.sentMailbox;
+    if (!access) return undefined;
+    const count = await this.withSentFolder(async (client, path) => {
+      await client.mailboxOpen(path, { readOnly: true });
+      const found = await client.search({ header: { 'x-wardwatch-key': '' } }, { uid: true });
+      return Array.isArray(found) ? found.length : 0;
+    });
+    return count > 0 ? `the Sent folder of ${access.address} holds ${count} message${count === 1 ? '' : 's'} Wardwatch has already sent` : undefined;
+  }
+
   async close(): Promise<void> {
     this.transport.close();
   }

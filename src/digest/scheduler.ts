@@ -87,6 +87,9 @@ export async function sendDigestIfDue(deps: DigestSchedulerDeps, now: Date): Pro
   if (scheduled === undefined) return report;
   const date = digestDateOf(scheduled, tz);
   if (deps.store.digestSent(date)) return report;
+  // After a fresh start (a lost state file), no digest is sent for a time before it: it would be back-dated.
+  const freshStart = deps.store.identity().freshStart;
+  if (freshStart !== undefined && scheduled.getTime() < Date.parse(freshStart)) return report;
 
   try {
     const settled = await settleDigestAttempt(deps, date, now, deps.config.delivery ?? 'at-most-once');

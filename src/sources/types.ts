@@ -90,5 +90,11 @@ export interface MailSender {
    * a crash). A sender without it cannot tell at all.
    */
   alreadySent?(messageId: string): Promise<SentAnswer>;
+  /**
+   * Where this sender's own records show that Wardwatch has sent mail before (the outbox folder,
+   * the Sent folder), in a sentence; undefined when they show none. Used to refuse starting afresh
+   * over a lost state file, which would send everything again.
+   */
+  earlierSending?(): Promise<string | undefined>;
   close(): Promise<void>;
 }
