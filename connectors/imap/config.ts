@@ -67,8 +67,16 @@ const SmtpSchema = z
     plainLocal: z.boolean().default(false),
     user: z.string().min(1).optional(),
     password: SecretRefSchema.optional(),
-    /** Keep a copy of each message in the service mailbox's Sent folder (needs IMAP credentials for it). */
+    /**
+     * Keep a copy of each message in the service mailbox's Sent folder (needs IMAP credentials for
+     * it). `false` only when the mail server files its own copy of what is submitted.
+     */
     saveToSent: z.boolean().default(true),
+    /**
+     * With `saveToSent: false`: how long, after a crash mid-send, to wait for the server's own Sent
+     * copy to appear before concluding the message did not go.
+     */
+    sentCopyWaitSeconds: z.number().min(0).max(600).default(30),
     tls: TlsSchema.optional(),
   })
   .strict();
@@ -157,6 +165,8 @@ export interface SmtpSettings {
   plainLocal: boolean;
   auth?: Credentials;
   saveToSent: boolean;
+  /** With `saveToSent: false`: how long to wait for the server's own Sent copy after a crash. */
+  sentCopyWaitMs: number;
   tls: TlsSettings;
 }
 
@@ -315,6 +325,7 @@ export function parseImapSettings(raw: unknown, context: ImapContext, env: Envir
       requireTLS: s.smtp.requireTLS || (!s.smtp.secure && s.smtp.password !== undefined && !s.smtp.plainLocal),
       plainLocal: s.smtp.plainLocal,
       saveToSent: s.smtp.saveToSent,
+      sentCopyWaitMs: s.smtp.sentCopyWaitSeconds * 1000,
       tls: resolveTls(s.smtp.tls, 'connectors.imap.smtp.tls'),
     };
     if (s.smtp.password) {

@@ -7,7 +7,7 @@
  */
 import type { Address } from '../../src/items/types.js';
 import { PermanentEffectError } from '../../src/outbox/outbox.js';
-import type { CursorStore, EventRef, MailSender, OutgoingMessage, RecordSink, SourceConnector, SourceHealth } from '../../src/sources/types.js';
+import type { CursorStore, EventRef, MailSender, OutgoingMessage, RecordSink, SentAnswer, SourceConnector, SourceHealth } from '../../src/sources/types.js';
 import { CaldavSource } from './caldav.js';
 import type { FetchFunction } from './caldav-http.js';
 import type { ImapSettings } from './config.js';
@@ -28,8 +28,13 @@ export interface ImapConnector extends SourceConnector, MailSender {
   readonly canSend: boolean;
   /** The calendars this connector reads and writes (its CalDAV calendars' ids). */
   readonly calendarIds: readonly string[];
-  /** Looks in the service mailbox's Sent folder; false when there is no IMAP access to it. */
-  alreadySent(messageId: string): Promise<boolean>;
+  /**
+   * Looks in the service mailbox's Sent folder. Absent without SMTP settings or without IMAP
+   * access to the service mailbox: then nothing can tell whether a message went.
+   */
+  alreadySent?: (messageId: string) => Promise<SentAnswer>;
+  /** Wardwatch's messages already in the service mailbox's Sent folder, in a sentence (see MailSender). */
+  earlierSending(): Promise<string | undefined>;
   /** The last success and error of every folder and calendar. */
   health(): SourceHealth[];
 }
@@ -50,6 +55,7 @@ class StandardsConnector implements ImapConnector {
   readonly capabilities: { addAttendees: boolean; declineBooking: boolean };
   readonly canSend: boolean;
   readonly calendarIds: readonly string[];
+  alreadySent?: (messageId: string) => Promise<SentAnswer>;
   private readonly mail: ImapMailSource;
   private readonly calendars: CaldavSource | undefined;
   private readonly smtp: SmtpSender | undefined;
@@ -86,6 +92,8 @@ class StandardsConnector implements ImapConnector {
       : undefined;
     this.capabilities = { addAttendees: this.calendars !== undefined, declineBooking: this.calendars !== undefined };
     this.canSend = this.smtp !== undefined;
+    const smtp = this.smtp;
+    if (smtp?.checksSent) this.alreadySent = (messageId) => smtp.alreadySent(messageId);
     this.calendarIds = settings.caldav?.calendars.map((c) => c.id) ?? [];
     this.imip = { serviceAddress: settings.serviceAddress, councilName: settings.councilName, timeZone: settings.timeZone };
   }
@@ -135,7 +143,7 @@ class StandardsConnector implements ImapConnector {
       return;
     }
     try {
-      if (checkFirst && (await this.smtp.alreadySent(message.messageId))) return;
+      if (checkFirst && (await this.smtp.alreadySent(message.messageId)) === true) return;
       await this.smtp.send(message);
     } catch (err) {
       this.logger.error({ to: message.to.map((a) => a.address), error: errorText(err) }, 'The calendar notice could not be sent');
@@ -200,8 +208,8 @@ class StandardsConnector implements ImapConnector {
     await this.smtp.send(message);
   }
 
-  async alreadySent(messageId: string): Promise<boolean> {
-    return this.smtp ? this.smtp.alreadySent(messageId) : false;
+  async earlierSending(): Promise<string | undefined> {
+    return this.smtp?.earlierSending();
   }
 
   async close(): Promise<void> {

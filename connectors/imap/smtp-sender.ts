@@ -2,12 +2,22 @@
  * Sends Wardwatch's mail over SMTP submission (AUTH; implicit TLS, or STARTTLS — required whenever
  * a password is sent, unless `plainLocal` allows a plain login to this machine), keeps a copy in the service mailbox's Sent folder over IMAP, and answers
  * `alreadySent` by looking for the Message-ID there.
+ *
+ * SMTP cannot be asked whether a message went, so the Sent folder keeps the record, in two steps:
+ * before the message is handed over, its copy is appended marked `$WardwatchSending`; once the
+ * server has taken it, the mark is removed (or, when the server files its own copy —
+ * `saveToSent: false` — our marked copy is deleted). After a crash, the Sent folder says:
+ *   - an unmarked copy (ours or the server's): it went;
+ *   - nothing: the send never started, so it did not go;
+ *   - only the marked copy: the send was cut off. If the server files its own copies, its copy is
+ *     awaited for `sentCopyWaitSeconds`: it comes if the server took the message, and when it does
+ *     not, the message did not go. Otherwise nobody can tell: `'unknown'`, held in doubt.
  */
 import nodemailer, { type SMTPSentMessageInfo, type SMTPTransportOptions, type Transporter } from 'nodemailer';
 import type { ImapFlow } from 'imapflow';
 import { isLoginRefused, isPermanentSmtpError, isTlsRefused, loginRefusedAgain } from '../../src/actions/smtp-sender.js';
 import { PermanentEffectError } from '../../src/outbox/outbox.js';
-import type { MailSender, OutgoingMessage } from '../../src/sources/types.js';
+import type { MailSender, OutgoingMessage, SentAnswer } from '../../src/sources/types.js';
 import type { Credentials, ImapServerSettings, SmtpSettings } from './config.js';
 import { composeMessage, envelopeRecipients } from './compose.js';
 import { ConnectorError, describeImapError, describeTlsError, networkReason } from './errors.js';
@@ -29,6 +39,15 @@ export interface SmtpSenderOptions {
   sentMailbox?: SentMailboxAccess;
   logger?: ConnectorLogger;
   now?: () => Date;
+}
+
+/** The IMAP keyword on a Sent copy whose message was being handed to the SMTP server. */
+export const SENDING_KEYWORD = '$WardwatchSending';
+
+const POLL_MS = 500;
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function field(err: unknown, name: string): unknown {
@@ -101,12 +120,20 @@ export class SmtpSender implements MailSender {
     const recipients = envelopeRecipients(message);
     if (recipients.length === 0) throw new ConnectorError(`The message ${message.messageId} has no recipients.`);
     if (this.loginRefused !== undefined) throw new ConnectorError(loginRefusedAgain(this.serverLabel, this.loginRefused));
+    // The marked copy is the record that a send began: without it, a crash could not be told apart from "never sent".
+    if (this.sentMailbox) await this.saveMarkedCopy(message.messageId, raw);
     let rejected: string[] = [];
     try {
       const info = await this.transport.sendMail({ envelope: { from: message.from.address, to: recipients }, raw });
       rejected = info.rejected;
     } catch (err) {
       const reason = `Could not send "${message.subject}": ${describeSmtpError(err, this.serverLabel, this.smtp.auth?.user)}.`;
+      // The send failed and said so: it did not go, and the marked copy must not suggest otherwise.
+      if (this.sentMailbox) {
+        await this.removeMarkedCopies(message.messageId).catch((cleanup: unknown) =>
+          this.logger.warn({ messageId: message.messageId, error: errorText(cleanup) }, 'The marked Sent copy of a failed message could not be removed'),
+        );
+      }
       if (isLoginRefused(err)) {
         this.loginRefused = describeSmtpError(err, this.serverLabel, this.smtp.auth?.user);
         this.logger.error({ server: this.serverLabel }, 'The mail server refused the SMTP login; no further login is attempted until Wardwatch restarts');
@@ -120,12 +147,12 @@ export class SmtpSender implements MailSender {
       this.logger.warn({ messageId: message.messageId, rejected }, 'The mail server refused some recipients');
     }
     this.logger.info({ messageId: message.messageId, to: recipients.length }, 'Message sent');
-    if (this.smtp.saveToSent && this.sentMailbox) {
+    if (this.sentMailbox) {
       try {
-        await this.saveCopy(raw);
+        await this.settleMarkedCopy(message.messageId);
       } catch (err) {
-        // The message went out; a missing copy only weakens the duplicate check after a crash.
-        this.logger.warn({ messageId: message.messageId, error: errorText(err) }, 'The sent message could not be saved in the Sent folder');
+        // The message went out; a copy still marked only makes a crash now look like one in doubt.
+        this.logger.warn({ messageId: message.messageId, error: errorText(err) }, 'The Sent copy could not be marked as sent');
       }
     }
   }
@@ -145,20 +172,79 @@ export class SmtpSender implements MailSender {
     }
   }
 
-  private async saveCopy(raw: Buffer): Promise<void> {
+  /** Copies of the Message-ID in the Sent folder (the folder must be open): UIDs, marked or not. */
+  private async copies(client: ImapFlow, messageId: string): Promise<{ marked: number[]; unmarked: number[] }> {
+    const found = await client.search({ header: { 'message-id': messageId } }, { uid: true });
+    const result = { marked: [] as number[], unmarked: [] as number[] };
+    if (!Array.isArray(found) || found.length === 0) return result;
+    for (const m of await client.fetchAll(found.join(','), { uid: true, flags: true, envelope: true }, { uid: true })) {
+      // IMAP SEARCH HEADER matches substrings: only the exact Message-ID counts.
+      if (m.envelope?.messageId !== undefined && m.envelope.messageId !== messageId) continue;
+      (m.flags?.has(SENDING_KEYWORD) ? result.marked : result.unmarked).push(m.uid);
+    }
+    return result;
+  }
+
+  /** Append the copy marked "being sent", after removing marked copies an earlier, cut-off attempt left. */
+  private async saveMarkedCopy(messageId: string, raw: Buffer): Promise<void> {
     await this.withSentFolder(async (client, path) => {
-      await client.append(path, raw, ['\\Seen'], this.now());
+      await client.mailboxOpen(path);
+      const { marked } = await this.copies(client, messageId);
+      if (marked.length > 0) await client.messageDelete(marked.join(','), { uid: true });
+      await client.append(path, raw, ['\\Seen', SENDING_KEYWORD], this.now());
     });
   }
 
-  /** True when the service mailbox's Sent folder holds a message with this Message-ID. */
-  async alreadySent(messageId: string): Promise<boolean> {
-    if (!this.sentMailbox) return false;
-    return this.withSentFolder(async (client, path) => {
-      await client.mailboxOpen(path, { readOnly: true });
-      const found = await client.search({ header: { 'message-id': messageId } }, { uid: true });
-      return Array.isArray(found) && found.length > 0;
+  /** After the server took the message: unmark our copy, or delete it when the server files its own. */
+  private async settleMarkedCopy(messageId: string): Promise<void> {
+    await this.withSentFolder(async (client, path) => {
+      await client.mailboxOpen(path);
+      const { marked } = await this.copies(client, messageId);
+      if (marked.length === 0) return;
+      if (this.smtp.saveToSent) await client.messageFlagsRemove(marked.join(','), [SENDING_KEYWORD], { uid: true });
+      else await client.messageDelete(marked.join(','), { uid: true });
     });
+  }
+
+  private async removeMarkedCopies(messageId: string): Promise<void> {
+    await this.withSentFolder(async (client, path) => {
+      await client.mailboxOpen(path);
+      const { marked } = await this.copies(client, messageId);
+      if (marked.length > 0) await client.messageDelete(marked.join(','), { uid: true });
+    });
+  }
+
+  /**
+   * Whether a message with this Message-ID went out, from the Sent folder (see the top of this
+   * file). Without IMAP access to the service mailbox nothing can tell: always `'unknown'`.
+   */
+  async alreadySent(messageId: string): Promise<SentAnswer> {
+    if (!this.sentMailbox) return 'unknown';
+    const deadline = Date.now() + (this.smtp.saveToSent ? 0 : this.smtp.sentCopyWaitMs);
+    for (;;) {
+      const { marked, unmarked } = await this.withSentFolder(async (client, path) => {
+        await client.mailboxOpen(path, { readOnly: true });
+        return this.copies(client, messageId);
+      });
+      if (unmarked.length > 0) return true;
+      if (marked.length === 0) return false;
+      if (this.smtp.saveToSent) return 'unknown';
+      // The server files its own copy of what it takes: wait for it a while.
+      if (Date.now() >= deadline) return false;
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** Whether the Sent folder holds messages Wardwatch sent (they carry an X-Wardwatch-Key header). */
+  async earlierSending(): Promise<string | undefined> {
+    const access = this.sentMailbox;
+    if (!access) return undefined;
+    const count = await this.withSentFolder(async (client, path) => {
+      await client.mailboxOpen(path, { readOnly: true });
+      const found = await client.search({ header: { 'x-wardwatch-key': '' } }, { uid: true });
+      return Array.isArray(found) ? found.length : 0;
+    });
+    return count > 0 ? `the Sent folder of ${access.address} holds ${count} message${count === 1 ? '' : 's'} Wardwatch has already sent` : undefined;
   }
 
   async close(): Promise<void> {

@@ -20,7 +20,7 @@ import type { Engine } from '../engine/engine.js';
 import type { Finding } from '../engine/types.js';
 import type { Address } from '../items/types.js';
 import { effectMessageId, serviceDomainOf, threadingIdOf, threadOf, type MailThread } from '../outbox/idempotency.js';
-import { PermanentEffectError, type EffectExecutor } from '../outbox/outbox.js';
+import { PermanentEffectError, SendInDoubtError, type EffectExecutor } from '../outbox/outbox.js';
 import type { EventRef, MailSender, OutgoingMessage, SourceConnector } from '../sources/types.js';
 import { DAILY_SUMMARY_RULE, type EffectRow, type EventSummary, type Store } from '../store/types.js';
 import type { FoldedNudge, TemplateData } from '../templates/data.js';
@@ -162,9 +162,14 @@ class Executor {
   /** Send unless the sender knows the Message-ID already went out (a retry after a partial success). */
   private async send(effect: EffectRow, message: OutgoingMessage): Promise<void> {
     const { sender } = this.deps;
-    if (sender.alreadySent !== undefined && (await sender.alreadySent(message.messageId))) {
+    const answer = sender.alreadySent !== undefined ? await sender.alreadySent(message.messageId) : false;
+    if (answer === true) {
       this.deps.logger?.info({ effect: effect.key, messageId: message.messageId }, 'message already sent earlier; not sent again');
       return;
+    }
+    // An earlier attempt was cut off mid-send: sending again could make it twice.
+    if (answer === 'unknown' && effect.released !== true && (this.deps.config.delivery ?? 'at-most-once') === 'at-most-once') {
+      throw new SendInDoubtError(`An earlier attempt at this message (Message-ID ${message.messageId}) was cut off mid-send and the mail server cannot say whether it took it.`);
     }
     await sender.send(message);
     this.deps.logger?.info(

@@ -201,6 +201,18 @@ export class FileSender implements MailSender {
     return exists(this.pathFor(messageId));
   }
 
+  async earlierSending(): Promise<string | undefined> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.dir);
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+    const ours = names.filter((n) => n.startsWith('ww-') && n.endsWith('.eml')).length;
+    return ours > 0 ? `the outbox folder ${this.dir} holds ${ours} message${ours === 1 ? '' : 's'} Wardwatch has already written` : undefined;
+  }
+
   async close(): Promise<void> {
     // Nothing is held open between messages.
   }

@@ -16,7 +16,7 @@ import { createSender } from '../actions/senders.js';
 import type { MailSender } from '../sources/types.js';
 import { buildDigest, type DigestPeriod } from '../digest/build.js';
 import { digestDateOf } from '../digest/scheduler.js';
-import { composeDigest, deliverDigest, recoverDigest } from '../digest/send.js';
+import { composeDigest, deliverDigest, settleDigestAttempt } from '../digest/send.js';
 import { SqliteStore } from '../store/sqlite-store.js';
 import { TemplateError } from '../templates/render.js';
 import { formatDay } from '../templates/wording.js';
@@ -121,9 +121,17 @@ export async function runDigest(opts: DigestOptions, io: CommandIO = processIO, 
       return 2;
     }
     try {
-      if (await recoverDigest({ store, sender }, date, instant)) {
+      const settled = await settleDigestAttempt({ store, sender }, date, instant, config.delivery);
+      if (settled === 'recognised') {
         io.out(`The digest for ${day} had already gone out before an interruption; it is now recorded and was not sent again.\n`);
         return 0;
+      }
+      if (settled === 'held') {
+        io.err(
+          `The digest for ${day} was interrupted while being sent and the mail server cannot say whether it went, so it is not sent again. ` +
+            `If it did not arrive, run: wardwatch outbox release 'digest;${date}' --config ${opts.config} — then send it with this command.\n`,
+        );
+        return 1;
       }
       const since = store.lastDigest(date)?.sentAt;
       const built = await deliverDigest(

@@ -19,6 +19,7 @@ import { Outbox, planningContextFrom } from '../outbox/outbox.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import { EFFECT_STATES, type EffectRow, type EffectState } from '../store/types.js';
 import { setupEngine, type Setup } from './engine-setup.js';
+import { outboxCommand, register as registerInDoubt } from './outbox-doubt.js';
 import { processIO, type CommandIO } from './io.js';
 
 const USAGE = 2;
@@ -174,7 +175,7 @@ export function runOutboxRetry(keys: readonly string[], opts: RetryOptions, io: 
 }
 
 export function register(program: Command): void {
-  const outbox = program.command('outbox').description("look at the outbox, and retry what a fault on this side held up");
+  const outbox = outboxCommand(program).description('look at the outbox: list it, retry what a fault on this side held up, release or drop what a crash left in doubt');
   outbox
     .command('list')
     .description('list the effects in the outbox: key, state, rule, action and recipient')
@@ -192,4 +193,5 @@ export function register(program: Command): void {
     .action((keys: string[], options: RetryOptions) => {
       process.exitCode = runOutboxRetry(keys, options);
     });
+  registerInDoubt(program);
 }

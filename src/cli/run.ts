@@ -7,12 +7,14 @@
  * finish, closes the state store and exits 0. A second signal exits at once (the next start
  * settles whatever was left half-done).
  *
- * Exit codes: 0 stopped cleanly; 1 could not start (state store, port); 2 bad usage or invalid config.
+ * Exit codes: 0 stopped cleanly; 1 could not start (state store, port); 2 bad usage, invalid config,
+ * or a new or empty state file where Wardwatch has sent mail before (unless --fresh-start).
  * The log level comes from WARDWATCH_LOG_LEVEL (fatal, error, warn, info, debug, trace, silent; default info).
  */
 import type { Command } from 'commander';
 import { FileSender } from '../actions/file-sender.js';
 import { AssembleError, assembleService, type AssembledService } from '../service/assemble.js';
+import { decideStart } from '../service/fresh-start.js';
 import { createLogger, errorMessage, isLogLevel, type ServiceLogger } from '../service/logger.js';
 import { folderSourceDir, setupOrExitCode } from './engine-setup.js';
 import { processIO, type CommandIO } from './io.js';
@@ -20,6 +22,8 @@ import { processIO, type CommandIO } from './io.js';
 export interface RunOptions {
   config: string;
   source?: string;
+  /** Start over a new or empty state file even though Wardwatch has sent mail before (see src/service/fresh-start.ts). */
+  freshStart?: boolean;
 }
 
 /** What the command waits on to stop; the process's signals by default. */
@@ -104,10 +108,31 @@ async function runUntilStopped(opts: RunOptions, io: CommandIO, logger: ServiceL
     }
     throw err;
   }
-  const { service, sender } = assembled;
+  const { service, sender, store } = assembled;
   if (stopRequested()) {
     await service.stop();
     return 0;
+  }
+
+  try {
+    const wasFresh = store.isFresh();
+    const decision = await decideStart(store, store.path, sender, opts.freshStart === true, new Date());
+    if (decision.refusal !== undefined) {
+      logger.error({ stateFile: store.path }, 'refused to start over a new state file: Wardwatch has sent mail before');
+      io.err(`${decision.refusal}\n`);
+      await service.stop().catch(() => undefined);
+      return 2;
+    }
+    if (opts.freshStart === true && !wasFresh) {
+      logger.warn({ stateFile: store.path }, '--fresh-start was given but the state file is in use already: it has been ignored');
+    } else if (decision.identity.freshStart !== undefined) {
+      logger.warn({ freshStart: decision.identity.freshStart }, 'fresh start: only mail and events newer than now will be acted on');
+    }
+  } catch (err) {
+    logger.error({ error: errorMessage(err) }, 'Wardwatch could not check its state file');
+    io.err(`Wardwatch could not start: ${errorMessage(err)}\n`);
+    await service.stop().catch(() => undefined);
+    return 1;
   }
 
   if (sender instanceof FileSender) logger.info({ outbox: sender.dir }, 'outgoing mail is written as .eml files to the outbox folder');
@@ -136,6 +161,7 @@ export function register(program: Command): void {
     .description('the unattended service: watch the sources, act on findings, send the daily digest (Ctrl-C or SIGTERM stops it)')
     .requiredOption('--config <file>', 'the council configuration (YAML)')
     .option('--source <dir>', 'folder source: DIR/mail/<mailbox>/<folder>/*.eml and DIR/calendars/<calendar-id>/*.ics')
+    .option('--fresh-start', 'start over a new or empty state file although Wardwatch has sent mail before: act only on what is newer than now')
     .action(async (opts: RunOptions) => {
       process.exitCode = await runService(opts);
     });

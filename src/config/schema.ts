@@ -186,6 +186,11 @@ export const ConfigSchema = z
     /** How far ahead recurring events are expanded, in days. */
     horizonDays: z.number().int().min(1).max(3650).default(400),
     dryRun: z.boolean().default(false),
+    /**
+     * What to do with a message caught mid-send by a crash when the sender cannot tell whether it
+     * went: hold it for the Clerk (`at-most-once`) or send it again (`at-least-once`).
+     */
+    delivery: z.enum(['at-most-once', 'at-least-once']).default('at-most-once'),
     store: z.object({ path: z.string().default('./wardwatch.sqlite') }).strict().default({ path: './wardwatch.sqlite' }),
     templates: z.object({ dir: z.string() }).strict().optional(),
     limits: z

@@ -40,7 +40,7 @@ export interface DigestDeps {
 }
 
 /** Where an action stands, in the words the digest uses. */
-export type ActionState = 'done' | 'waiting' | 'queued' | 'retrying' | 'sending' | 'failed' | 'folded' | 'dry-run';
+export type ActionState = 'done' | 'waiting' | 'queued' | 'retrying' | 'sending' | 'failed' | 'folded' | 'dry-run' | 'in-doubt' | 'dropped';
 
 export interface DigestAction {
   kind: ActionKind;
@@ -108,7 +108,7 @@ const NOUNS: Readonly<Record<ActionKind, readonly [string, string]>> = {
   digest: ['digest entry', 'digest entries'],
 };
 
-const STATE_ORDER: readonly ActionState[] = ['done', 'sending', 'queued', 'waiting', 'retrying', 'folded', 'failed', 'dry-run'];
+const STATE_ORDER: readonly ActionState[] = ['done', 'sending', 'queued', 'waiting', 'retrying', 'folded', 'failed', 'dry-run', 'in-doubt', 'dropped'];
 
 function stateWords(kind: ActionKind, state: ActionState): string {
   const block = kind === 'block';
@@ -129,6 +129,10 @@ function stateWords(kind: ActionKind, state: ActionState): string {
       return block ? 'could not be declined' : 'could not be sent';
     case 'dry-run':
       return block ? 'not declined (dry run)' : 'not sent (dry run)';
+    case 'in-doubt':
+      return 'held: it may or may not have gone out';
+    case 'dropped':
+      return 'not sent (dropped by the Clerk)';
   }
 }
 
@@ -171,6 +175,10 @@ export function describeAction(a: DigestAction, name: ((address: string) => stri
       return `${noun}${to} could not be ${block ? 'declined' : 'sent'} after ${attemptsText(a.attempts ?? 1)}${because}`;
     case 'dry-run':
       return `${noun}${to} not ${block ? 'declined' : 'sent'} (dry run)`;
+    case 'in-doubt':
+      return `${noun}${to} held: it may or may not have gone out before a restart`;
+    case 'dropped':
+      return `${noun}${to} not sent (dropped by the Clerk)`;
   }
 }
 
@@ -206,6 +214,10 @@ function actionState(effect: EffectRow, until: string): ActionState {
       return 'folded';
     case 'skipped-dry-run':
       return 'dry-run';
+    case 'in-doubt':
+      return 'in-doubt';
+    case 'dropped':
+      return 'dropped';
     case 'pending':
       if (effect.attempts > 0) return 'retrying';
       return effect.nextAttemptAt > until ? 'waiting' : 'queued';
@@ -362,6 +374,22 @@ class Collector {
     const { store } = this.deps;
     const { since } = this.period;
     const entries: DigestSections['needsHuman'] = [];
+    // First: messages a crash left in doubt. Every one is listed, however old, until the Clerk decides.
+    for (const d of store.listDigestsInDoubt()) {
+      entries.push({
+        what: `The digest for ${d.date} may or may not have gone out before a restart, so it has not been sent again. If it did not arrive, run: wardwatch outbox release 'digest;${d.date}' --config FILE (or drop it)`,
+        reference: `held since ${this.when(d.since)}`,
+      });
+    }
+    for (const e of store.listEffects({ states: ['in-doubt'] })) {
+      const to = e.recipient !== '' ? ` to ${e.recipient}` : '';
+      const subject = e.rule === DAILY_SUMMARY_RULE ? `The daily summary of reminders for ${e.payload.day ?? e.itemKey}` : `A ${NOUNS[e.kind][0]}`;
+      const about = e.payload.private === true ? PRIVATE_SUMMARY : e.rule === DAILY_SUMMARY_RULE ? e.payload.day ?? e.itemKey : this.itemReference(e.itemKey);
+      entries.push({
+        what: `${subject}${to} may or may not have gone out before a restart, so it is held rather than sent twice. Ask the recipient, then run: wardwatch outbox release '${e.key}' --config FILE (to send it once) or wardwatch outbox drop '${e.key}' --config FILE`,
+        reference: `${titleOf(e.rule)}: ${about}`,
+      });
+    }
     for (const n of store.listNeedsHuman(since)) {
       if (!this.inPeriod(n.lastSeen)) continue;
       const rule = n.rule !== undefined ? ` — ${titleOf(n.rule)}` : '';

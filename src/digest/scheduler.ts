@@ -21,7 +21,7 @@ import type { Engine } from '../engine/engine.js';
 import type { MailSender } from '../sources/types.js';
 import type { Store } from '../store/types.js';
 import { nextOccurrence, parseCron, previousOccurrence } from './cron.js';
-import { deliverDigest, recoverDigest } from './send.js';
+import { deliverDigest, settleDigestAttempt } from './send.js';
 
 /** A pino-like structured logger; a pino logger fits as is. Fields never hold message content. */
 export interface DigestLogger {
@@ -95,7 +95,7 @@ export interface DigestSchedulerDeps {
   outboxPollMs?: number;
   store: Store;
   engine: Pick<Engine, 'directory' | 'elections'>;
-  config: Pick<Config, 'council' | 'people' | 'calendars' | 'digest' | 'dryRun'>;
+  config: Pick<Config, 'council' | 'people' | 'calendars' | 'digest' | 'dryRun'> & Partial<Pick<Config, 'delivery'>>;
   sender: MailSender;
   /** The Clerk's own templates (`templates.dir`, resolved against the config's folder). */
   templatesDir?: string;
@@ -111,6 +111,8 @@ export interface DigestDueReport {
   failed: { date: string; error: string }[];
   /** Dates whose digest was due but not sent because dryRun is on. */
   dryRun: string[];
+  /** Dates whose digest may or may not have gone before a restart: held for the Clerk. */
+  inDoubt?: string[];
 }
 
 function errorText(err: unknown): string {
@@ -133,11 +135,20 @@ export async function sendDigestIfDue(deps: DigestSchedulerDeps, now: Date): Pro
   // Never a digest for a day before Wardwatch was installed. The day it was installed does get
   // its digest, even when installed after that morning's time: it reports what the first pass found.
   if (date < digestDateOf(new Date(firstStart(deps.store, now)), tz)) return report;
+  // After a fresh start (a lost state file), no digest is sent for a time before it: it would be back-dated.
+  const freshStart = deps.store.identity().freshStart;
+  if (freshStart !== undefined && scheduled.getTime() < Date.parse(freshStart)) return report;
 
   try {
-    if (await recoverDigest(deps, date, now)) {
+    const settled = await settleDigestAttempt(deps, date, now, deps.config.delivery ?? 'at-most-once');
+    if (settled === 'recognised') {
       log.info({ date }, 'The digest for this date went out before a restart; it has been recorded and not sent again.');
       report.recognised.push(date);
+      return report;
+    }
+    if (settled === 'held') {
+      log.warn({ date }, 'The digest for this date may or may not have gone out before a restart; it is held until the Clerk releases or drops it (wardwatch outbox).');
+      report.inDoubt = [date];
       return report;
     }
   } catch (err) {

@@ -7,9 +7,12 @@
  * effects it listed are marked digested and the digest is recorded. If the process stops between
  * sending and recording, the next attempt asks the sender whether the Message-ID already went
  * out and, if so, records the digest with the content it really had instead of sending again.
+ * When the sender cannot tell, the digest is held in doubt for the Clerk (`delivery:
+ * at-most-once`, the default) or sent again (`at-least-once`), as any other message.
  */
 import type { Config } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
+import type { DeliveryPolicy } from '../outbox/outbox.js';
 import { effectHeaders, effectMessageId, serviceDomainOf } from '../outbox/idempotency.js';
 import type { MailSender, OutgoingMessage } from '../sources/types.js';
 import type { Store } from '../store/types.js';
@@ -103,7 +106,15 @@ export async function deliverDigest(deps: DeliverDeps, period: DigestPeriod, now
     until: period.until,
     startedAt: now.toISOString(),
   });
-  await deps.sender.send(message);
+  try {
+    await deps.sender.send(message);
+  } catch (err) {
+    // A sender that can look will settle the attempt next time. One that cannot would otherwise
+    // hold the digest in doubt after any failure; but the send failed and said so (a crash does
+    // not throw), so the next attempt may simply send.
+    if (deps.sender.alreadySent === undefined) deps.store.clearDigestAttempt(period.date);
+    throw err;
+  }
   settle(deps.store, period.date, message.messageId, period.until, built.digestEffectIds, now.toISOString());
   return built;
 }
@@ -115,15 +126,35 @@ export async function deliverDigest(deps: DeliverDeps, period: DigestPeriod, now
  * False when it did not go out, when there was no attempt, or when the sender cannot tell.
  */
 export async function recoverDigest(deps: Pick<DeliverDeps, 'store' | 'sender'>, date: string, now: Date): Promise<boolean> {
+  return (await settleDigestAttempt(deps, date, now, 'at-least-once')) === 'recognised';
+}
+
+/**
+ * What became of an interrupted attempt at `date`'s digest: `recognised` (it went; now recorded),
+ * `send` (there was none, or it certainly did not go: send it), or `held` (the sender cannot tell
+ * and delivery is at-most-once: it waits in doubt for the Clerk to release or drop it).
+ */
+export async function settleDigestAttempt(
+  deps: Pick<DeliverDeps, 'store' | 'sender'>,
+  date: string,
+  now: Date,
+  delivery: DeliveryPolicy,
+): Promise<'recognised' | 'send' | 'held'> {
   const { store, sender } = deps;
-  if (store.digestSent(date)) return false;
+  if (store.digestSent(date)) return 'recognised';
   const attempt = store.getDigestAttempt(date);
-  if (attempt === undefined || sender.alreadySent === undefined) return false;
-  if (!(await sender.alreadySent(attempt.messageId))) return false;
+  if (attempt === undefined) return 'send';
+  if (store.listDigestsInDoubt().some((d) => d.date === date)) return 'held';
+  const answer = sender.alreadySent !== undefined ? await sender.alreadySent(attempt.messageId) : 'unknown';
+  if (answer === false || (answer === 'unknown' && delivery === 'at-least-once')) return 'send';
+  if (answer === 'unknown') {
+    store.markDigestInDoubt(date, now.toISOString());
+    return 'held';
+  }
   const listed = store
     .listEffects({ kinds: ['digest'], states: ['pending'] })
     .filter((e) => e.createdAt < attempt.until)
     .map((e) => e.id);
   settle(store, date, attempt.messageId, attempt.until, listed, now.toISOString());
-  return true;
+  return 'recognised';
 }

@@ -6,13 +6,19 @@
  *                  ▲                     │
  *                  └──── retry (backoff) ┤──► failed (after maxAttempts; listed in the digest)
  *
+ *                                       │
+ *                                       └──► in-doubt ──release──► pending (sent once)
+ *                                                      └──drop───► dropped
+ *
  * A crash can leave an effect in `sending`. On restart, `recoverInFlight` asks the mail sender
  * whether a message with the effect's deterministic Message-ID already went out: if so it is
- * marked done, otherwise it goes back to pending. Nothing is lost and nothing is sent twice.
+ * marked done; if it certainly did not, it goes back to pending. When the sender cannot tell (plain
+ * SMTP, or a copy caught between "sending" and "sent"), the council's `delivery` setting decides:
+ * `at-most-once` (the default) holds it `in-doubt` for the Clerk, `at-least-once` sends it again.
  */
 import type { ActionKind, Config } from '../config/schema.js';
 import type { Finding, PlannedAction } from '../engine/types.js';
-import type { MailSender } from '../sources/types.js';
+import type { MailSender, SentAnswer } from '../sources/types.js';
 import { DAILY_SUMMARY_RULE, type EffectPayload, type EffectRow, type EvaluationOutcome, type NewEffect, type Store } from '../store/types.js';
 import { effectKey, effectMessageId, serviceDomainOf } from './idempotency.js';
 import { keepsQuietHours, nextAllowedTime, planDelivery, type DeliveryContext, type People } from './schedule.js';
@@ -67,6 +73,21 @@ export class LocalEffectError extends PermanentEffectError {
 
 /** Added to the reason a local fault was given up for: the digest shows it to the Clerk. */
 export const LOCAL_FAULT_ADVICE = 'Nothing was sent; once this is put right, "wardwatch outbox retry --failed" sends it.';
+
+/**
+ * Thrown when a send ended without knowing whether the server took the message (the connection
+ * dropped after the message was handed over, before the server's answer). Under `at-most-once`
+ * the effect is then held in doubt instead of being tried again.
+ */
+export class SendInDoubtError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SendInDoubtError';
+  }
+}
+
+/** What to do with a message that may or may not have gone (the config's `delivery`). */
+export type DeliveryPolicy = 'at-most-once' | 'at-least-once';
 
 export type EffectExecutor = (effect: EffectRow) => Promise<void>;
 
@@ -162,6 +183,8 @@ export interface RunReport {
   retrying: string[];
   /** Keys given up on (listed in the digest). */
   failed: string[];
+  /** Keys whose send ended without knowing whether it went: held for the Clerk. */
+  inDoubt: string[];
 }
 
 export interface RecoveryReport {
@@ -171,12 +194,16 @@ export interface RecoveryReport {
   returnedToPending: string[];
   /** Could not be checked (the sender did not answer): left on hold until the next recovery. */
   unresolved: string[];
+  /** The sender cannot tell whether it went, and delivery is at-most-once: held for the Clerk. */
+  inDoubt: string[];
 }
 
 export interface OutboxOptions {
   planning: PlanningContext;
   /** Used after a restart to recognise a half-sent message by its Message-ID. */
   sender?: Pick<MailSender, 'alreadySent'>;
+  /** What to do when the sender cannot tell whether a message went (default at-most-once). */
+  delivery?: DeliveryPolicy;
   retry?: Partial<RetryPolicy>;
   clock?: () => Date;
 }
@@ -203,6 +230,10 @@ export class Outbox {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     if (this.retry.maxAttempts < 1) throw new Error('The outbox needs at least one attempt per effect (retry.maxAttempts ≥ 1).');
     this.clock = options.clock ?? (() => new Date());
+  }
+
+  private get delivery(): DeliveryPolicy {
+    return this.options.delivery ?? 'at-most-once';
   }
 
   /**
@@ -233,7 +264,7 @@ export class Outbox {
    * transaction before `execute` runs, and marked done or failed after.
    */
   async runDue(execute: EffectExecutor, limit = 50): Promise<RunReport> {
-    const report: RunReport = { done: [], retrying: [], failed: [] };
+    const report: RunReport = { done: [], retrying: [], failed: [], inDoubt: [] };
     const claimed = this.store.claimDue(this.clock().toISOString(), limit);
     for (const effect of claimed) {
       this.inFlight.add(effect.id);
@@ -242,6 +273,11 @@ export class Outbox {
       } catch (err) {
         const message = errorMessage(err);
         const now = this.clock();
+        if (err instanceof SendInDoubtError && this.delivery === 'at-most-once') {
+          this.store.markInDoubt(effect.id, now.toISOString(), `${message} It is held, not sent again, until the Clerk releases or drops it.`);
+          report.inDoubt.push(effect.key);
+          continue;
+        }
         const permanent = err instanceof PermanentEffectError;
         const local = err instanceof LocalEffectError;
         if (permanent || effect.attempts >= this.retry.maxAttempts) {
@@ -265,17 +301,23 @@ export class Outbox {
 
   /**
    * After a restart: settle the effects left in `sending`. A mail effect whose Message-ID the
-   * sender recognises is marked done; anything else goes back to pending. When the sender cannot
-   * be asked right now, the effect stays on hold (never re-sent blindly) until the next call.
+   * sender recognises is marked done; one it knows did not go out goes back to pending. One the
+   * sender cannot tell about is held `in-doubt` (at-most-once) or sent again (at-least-once).
+   * When the sender cannot be asked right now, the effect stays on hold until the next call.
    */
   async recoverInFlight(): Promise<RecoveryReport> {
-    const report: RecoveryReport = { recognisedAsSent: [], returnedToPending: [], unresolved: [] };
+    const report: RecoveryReport = { recognisedAsSent: [], returnedToPending: [], unresolved: [], inDoubt: [] };
     const alreadySent = this.options.sender?.alreadySent?.bind(this.options.sender);
     for (const effect of this.store.listEffects({ states: ['sending'] })) {
       if (this.inFlight.has(effect.id)) continue;
       const mailed = effect.recipient !== '' && !UNMAILED_KINDS.includes(effect.kind);
-      if (mailed && alreadySent) {
-        let sent: boolean;
+      if (!mailed) {
+        this.requeue(effect, this.clock(), 'Interrupted by a restart; it will be tried again', ' (doing it twice has no further effect)');
+        report.returnedToPending.push(effect.key);
+        continue;
+      }
+      let sent: SentAnswer = 'unknown';
+      if (alreadySent) {
         try {
           sent = await alreadySent(effect.messageId);
         } catch (err) {
@@ -287,24 +329,32 @@ export class Outbox {
           report.unresolved.push(effect.key);
           continue;
         }
-        const now = this.clock();
-        if (sent) {
-          this.store.markDone(effect.id, now.toISOString(), `Recognised as already sent after restart (Message-ID ${effect.messageId}); not sent again.`);
-          report.recognisedAsSent.push(effect.key);
-        } else {
-          this.requeue(effect, now, `Not sent before the restart; the ${describe(effect)} will be sent`);
-          report.returnedToPending.push(effect.key);
-        }
-        continue;
       }
-      if (mailed) {
-        this.requeue(effect, this.clock(), 'Interrupted by a restart; the sender cannot tell whether it went out, so it will be tried again');
+      const now = this.clock();
+      if (sent === true) {
+        this.store.markDone(effect.id, now.toISOString(), `Recognised as already sent after restart (Message-ID ${effect.messageId}); not sent again.`);
+        report.recognisedAsSent.push(effect.key);
+      } else if (sent === false) {
+        this.requeue(effect, now, `Not sent before the restart; the ${describe(effect)} will be sent`);
+        report.returnedToPending.push(effect.key);
+      } else if (this.delivery === 'at-least-once') {
+        this.requeue(effect, now, 'Interrupted by a restart; the sender cannot tell whether it went out, and delivery is at-least-once, so it will be sent again');
+        report.returnedToPending.push(effect.key);
       } else {
-        this.requeue(effect, this.clock(), 'Interrupted by a restart; it will be tried again', ' (doing it twice has no further effect)');
+        this.store.markInDoubt(
+          effect.id,
+          now.toISOString(),
+          `Interrupted by a restart while the ${describe(effect)} was being sent, and the sender cannot tell whether it went out (Message-ID ${effect.messageId}). It is held, not sent again, until the Clerk releases or drops it.`,
+        );
+        report.inDoubt.push(effect.key);
       }
-      report.returnedToPending.push(effect.key);
     }
     return report;
+  }
+
+  /** Effects held in doubt, for the digest and the Clerk. */
+  inDoubt(): EffectRow[] {
+    return this.store.listEffects({ states: ['in-doubt'] });
   }
 
   private requeue(effect: EffectRow, now: Date, lead: string, tail = ''): void {

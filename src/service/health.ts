@@ -18,7 +18,7 @@ export interface SourceHealthReport extends SourceHealth {
 export interface HealthReport {
   status: 'ok' | 'degraded';
   sources: SourceHealthReport[];
-  outbox: { pending: number; failed: number };
+  outbox: { pending: number; failed: number; inDoubt: number };
   lastDigest: DigestRow | null;
 }
 
@@ -30,7 +30,7 @@ export function sourceState(health: SourceHealth | undefined): SourceState {
 }
 
 export function buildHealth(
-  store: Pick<Store, 'listSourceHealth' | 'listEffects' | 'lastDigest'>,
+  store: Pick<Store, 'listSourceHealth' | 'listEffects' | 'lastDigest' | 'listDigestsInDoubt'>,
   sourceNames: readonly string[],
 ): HealthReport {
   const known = new Map(store.listSourceHealth().map((h) => [h.source, h]));
@@ -40,10 +40,11 @@ export function buildHealth(
   });
   const pending = store.listEffects({ states: ['pending', 'sending'] }).filter((e) => e.kind !== 'digest').length;
   const failed = store.listEffects({ states: ['failed'] }).length;
+  const inDoubt = store.listEffects({ states: ['in-doubt'] }).length + store.listDigestsInDoubt().length;
   return {
     status: sources.some((s) => s.state === 'failing') ? 'degraded' : 'ok',
     sources,
-    outbox: { pending, failed },
+    outbox: { pending, failed, inDoubt },
     lastDigest: store.lastDigest() ?? null,
   };
 }

@@ -9,6 +9,7 @@
  *   problems_total                         records that could not be read
  *   source_errors_total{source}            failed syncs or watches
  *   outbox_pending, outbox_failed          effects waiting, and given up on
+ *   outbox_in_doubt                        messages held in doubt after a crash, for the Clerk
  *   source_last_success_timestamp_seconds{source}
  * plus the default process metrics (memory, CPU, event loop lag, …).
  */
@@ -23,7 +24,7 @@ export class ServiceMetrics {
   readonly problems: Counter;
   readonly sourceErrors: Counter<'source'>;
 
-  constructor(store: Pick<Store, 'listEffects' | 'listSourceHealth'>, options: { defaultMetrics?: boolean } = {}) {
+  constructor(store: Pick<Store, 'listEffects' | 'listSourceHealth' | 'listDigestsInDoubt'>, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     this.itemsProcessed = new Counter({ name: 'items_processed_total', help: 'Items evaluated, by kind', labelNames: ['kind'], registers });
     this.findings = new Counter({ name: 'findings_total', help: 'Findings recorded, by rule', labelNames: ['rule'], registers });
@@ -49,6 +50,14 @@ export class ServiceMetrics {
       registers,
       collect() {
         this.set(store.listEffects({ states: ['failed'] }).length);
+      },
+    });
+    new Gauge({
+      name: 'outbox_in_doubt',
+      help: 'Messages a crash caught mid-send that may or may not have gone, held for the Clerk',
+      registers,
+      collect() {
+        this.set(store.listEffects({ states: ['in-doubt'] }).length + store.listDigestsInDoubt().length);
       },
     });
     new Gauge({

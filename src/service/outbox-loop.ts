@@ -77,14 +77,19 @@ export class OutboxLoop {
   private async recover(): Promise<void> {
     const report = await this.outbox.recoverInFlight();
     this.unresolved = report.unresolved.length > 0;
-    const settled = report.recognisedAsSent.length + report.returnedToPending.length + report.unresolved.length;
+    const settled = report.recognisedAsSent.length + report.returnedToPending.length + report.unresolved.length + report.inDoubt.length;
     for (const key of report.recognisedAsSent) this.options.metrics?.effects.inc({ kind: kindOf(key), outcome: 'recognised-as-sent' });
+    for (const key of report.inDoubt) {
+      this.options.metrics?.effects.inc({ kind: kindOf(key), outcome: 'in-doubt' });
+      this.options.logger.warn({ effect: key }, 'effect interrupted mid-send and the sender cannot tell whether it went: held for the Clerk (wardwatch outbox release|drop)');
+    }
     if (settled > 0) {
       this.options.logger.info(
         {
           recognisedAsSent: report.recognisedAsSent.length,
           returnedToPending: report.returnedToPending.length,
           unresolved: report.unresolved.length,
+          inDoubt: report.inDoubt.length,
         },
         'settled the effects interrupted by the last stop',
       );
@@ -108,7 +113,7 @@ export class OutboxLoop {
     while (!this.stopping) {
       const report = await this.outbox.runDue(this.execute, 1);
       this.note(report);
-      if (report.done.length + report.retrying.length + report.failed.length === 0) return;
+      if (report.done.length + report.retrying.length + report.failed.length + report.inDoubt.length === 0) return;
     }
   }
 
@@ -121,6 +126,10 @@ export class OutboxLoop {
     for (const key of report.retrying) {
       metrics?.effects.inc({ kind: kindOf(key), outcome: 'retrying' });
       logger.warn({ effect: key }, 'effect failed; it will be tried again later');
+    }
+    for (const key of report.inDoubt) {
+      metrics?.effects.inc({ kind: kindOf(key), outcome: 'in-doubt' });
+      logger.warn({ effect: key }, 'effect cut off mid-send and the mail server cannot say whether it went: held for the Clerk (wardwatch outbox release|drop)');
     }
     for (const key of report.failed) {
       metrics?.effects.inc({ kind: kindOf(key), outcome: 'failed' });

@@ -41,7 +41,7 @@ export interface PipelineDeps {
 
 /** What one record led to (for tests and logs). */
 export interface RecordOutcome {
-  items: { key: string; kind: Item['kind']; status: 'evaluated' | 'unchanged' | 'error'; findings: number; enqueued: number }[];
+  items: { key: string; kind: Item['kind']; status: 'evaluated' | 'unchanged' | 'before-fresh-start' | 'error'; findings: number; enqueued: number }[];
   problems: number;
 }
 
@@ -131,8 +131,17 @@ export class LivePipeline implements RecordSink {
       return { key: item.key, kind: item.kind, status: 'unchanged', findings: 0, enqueued: 0 };
     }
 
-    const evaluation = engine.evaluate(item, now.toISOString());
     const nowIso = now.toISOString();
+    if (this.beforeFreshStart(item)) {
+      // Started afresh over a lost state file: what was already there may have been acted on. Seen, not acted on.
+      if (item.kind === 'event') store.upsertEvent(eventSummaryOf(item, engine, now), nowIso);
+      store.markSeen(item.key, hash, nowIso);
+      metrics?.itemsProcessed.inc({ kind: 'before-fresh-start' });
+      logger.info({ item: item.key, kind: item.kind }, 'dated before the fresh start: recorded as seen, not acted on');
+      return { key: item.key, kind: item.kind, status: 'before-fresh-start', findings: 0, enqueued: 0 };
+    }
+
+    const evaluation = engine.evaluate(item, now.toISOString());
     // The executor names the message by its headline (subject, date, sender) and attaches the
     // original to a copy routed to the Clerk: keep both while there is something to send. Pruned
     // after a month.
@@ -164,6 +173,17 @@ export class LivePipeline implements RecordSink {
     );
     if (enqueued > 0 || (counts.folded ?? 0) > 0) this.deps.onEffects?.();
     return { key: item.key, kind: item.kind, status: 'evaluated', findings: evaluation.findings.length, enqueued };
+  }
+
+  /**
+   * True for an item older than the state file's fresh start (`run --fresh-start`): mail dated
+   * before it, and events that began before it.
+   */
+  private beforeFreshStart(item: Item): boolean {
+    const fresh = this.deps.store.identity().freshStart;
+    if (fresh === undefined) return false;
+    const dated = item.kind === 'mail' ? item.date : item.start;
+    return dated !== undefined && Date.parse(dated) < Date.parse(fresh);
   }
 
   private recordNotices(item: Item, evaluation: ItemEvaluation, reevaluated: boolean, now: string): void {

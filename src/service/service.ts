@@ -104,6 +104,7 @@ export class Service {
     this.outbox = new Outbox(store, {
       planning: planningContextFrom(config, engine.directory),
       sender,
+      delivery: config.delivery,
       ...(tuning.retry ? { retry: tuning.retry } : {}),
       clock: this.now,
     });

@@ -75,10 +75,26 @@ export interface OutgoingMessage {
   calendar?: { method: 'REQUEST' | 'CANCEL' | 'REPLY'; content: string };
 }
 
+/**
+ * Whether a message went out: true or false when the sender knows, `'unknown'` when it knows a
+ * send was under way but not whether the server took the message (the outbox then holds it in
+ * doubt, or sends it again under `delivery: at-least-once`).
+ */
+export type SentAnswer = boolean | 'unknown';
+
 export interface MailSender {
   readonly name: string;
   send(message: OutgoingMessage): Promise<void>;
-  /** True when a message with this Message-ID was already sent (to recognise a half-sent effect after a crash). */
-  alreadySent?(messageId: string): Promise<boolean>;
+  /**
+   * Whether a message with this Message-ID was already sent (to recognise a half-sent effect after
+   * a crash). A sender without it cannot tell at all.
+   */
+  alreadySent?(messageId: string): Promise<SentAnswer>;
+  /**
+   * Where this sender's own records show that Wardwatch has sent mail before (the outbox folder,
+   * the Sent folder), in a sentence; undefined when they show none. Used to refuse starting afresh
+   * over a lost state file, which would send everything again.
+   */
+  earlierSending?(): Promise<string | undefined>;
   close(): Promise<void>;
 }

@@ -183,6 +183,55 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE problems ADD COLUMN severity TEXT NOT NULL DEFAULT 'error';
     `,
   },
+  {
+    version: 7,
+    description: "effects held in doubt after a crash (and dropped by the Clerk), released effects, digests in doubt, and the store's identity",
+    // SQLite cannot change a CHECK constraint in place: the effects table is rebuilt with the new states.
+    sql: `
+      CREATE TABLE effects_v7 (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        key              TEXT NOT NULL UNIQUE,
+        kind             TEXT NOT NULL,
+        rule             TEXT NOT NULL,
+        item_key         TEXT NOT NULL,
+        recipient        TEXT NOT NULL,
+        payload          TEXT NOT NULL,
+        state            TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run', 'in-doubt', 'dropped')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  TEXT NOT NULL,
+        last_attempt_at  TEXT,
+        last_error       TEXT,
+        message_id       TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        done_at          TEXT,
+        person           TEXT,
+        cap_day          TEXT,
+        folded_into      TEXT,
+        released         INTEGER NOT NULL DEFAULT 0,
+        local_fault      INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO effects_v7 (id, key, kind, rule, item_key, recipient, payload, state, attempts, next_attempt_at,
+                              last_attempt_at, last_error, message_id, created_at, done_at, person, cap_day, folded_into, local_fault)
+        SELECT id, key, kind, rule, item_key, recipient, payload, state, attempts, next_attempt_at,
+               last_attempt_at, last_error, message_id, created_at, done_at, person, cap_day, folded_into, local_fault FROM effects;
+      DROP TABLE effects;
+      ALTER TABLE effects_v7 RENAME TO effects;
+      CREATE INDEX effects_due ON effects (state, next_attempt_at);
+      CREATE INDEX effects_cap ON effects (person, cap_day);
+      CREATE INDEX effects_item ON effects (item_key);
+      CREATE INDEX effects_folded_into ON effects (folded_into);
+
+      ALTER TABLE digest_attempts ADD COLUMN in_doubt_since TEXT;
+
+      CREATE TABLE store_identity (
+        only         INTEGER PRIMARY KEY CHECK (only = 1),
+        id           TEXT NOT NULL,
+        created_at   TEXT NOT NULL,
+        first_start  TEXT,
+        fresh_start  TEXT
+      );
+    `,
+  },
 ];
 
 export class StoreVersionError extends Error {

@@ -94,6 +94,7 @@ export const EffectDbRowSchema = z.object({
   cap_day: optionalText,
   folded_into: optionalText,
   local_fault: z.number().int().optional(),
+  released: z.number().int().default(0),
 });
 
 export function toEffectRow(raw: unknown): EffectRow {
@@ -119,6 +120,7 @@ export function toEffectRow(raw: unknown): EffectRow {
   if (r.cap_day !== undefined) row.capDay = r.cap_day;
   if (r.folded_into !== undefined) row.foldedInto = r.folded_into;
   if (r.local_fault === 1) row.localFault = true;
+  if (r.released === 1) row.released = true;
   return row;
 }
 
@@ -241,4 +243,12 @@ export const DigestAttemptDbRowSchema = z.object({
   since: z.string().nullable(),
   until: z.string(),
   started_at: z.string(),
+  in_doubt_since: z.string().nullable().optional(),
+});
+
+export const StoreIdentityDbRowSchema = z.object({
+  id: z.string(),
+  created_at: z.string(),
+  first_start: z.string().nullable(),
+  fresh_start: z.string().nullable(),
 });

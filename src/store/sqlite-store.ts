@@ -4,6 +4,7 @@
  * file (the service and a `wardwatch digest` run, say) queue on the write lock (busy_timeout)
  * instead of failing or interleaving.
  */
+import { randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -27,6 +28,7 @@ import {
   ProblemDbRowSchema,
   SeenDbRowSchema,
   SourceHealthDbRowSchema,
+  StoreIdentityDbRowSchema,
   toEffectRow,
   toEventSummary,
 } from './row-schemas.js';
@@ -36,6 +38,7 @@ import {
   type AuditEntry,
   type AuditFilter,
   type DigestAttempt,
+  type DigestInDoubt,
   type DigestRow,
   type EffectFilter,
   type EffectRow,
@@ -50,6 +53,7 @@ import {
   type ProblemRow,
   type SeenStatus,
   type Store,
+  type StoreIdentity,
   type StoredFinding,
 } from './types.js';
 
@@ -131,10 +135,47 @@ export class SqliteStore implements Store {
       this.db.pragma('synchronous = FULL');
       this.db.pragma('foreign_keys = ON');
       migrate(this.db, path, options.migrations ?? MIGRATIONS);
+      if (this.hasIdentityTable()) this.ensureIdentity();
     } catch (err) {
       this.db.close();
       throw err;
     }
+  }
+
+  private hasIdentityTable(): boolean {
+    return this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'store_identity'").get() !== undefined;
+  }
+
+  private ensureIdentity(): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO store_identity (only, id, created_at) VALUES (1, ?, ?)')
+      .run(randomUUID(), new Date().toISOString());
+  }
+
+  identity(): StoreIdentity {
+    const r = StoreIdentityDbRowSchema.parse(this.db.prepare('SELECT id, created_at, first_start, fresh_start FROM store_identity WHERE only = 1').get());
+    const identity: StoreIdentity = { id: r.id, createdAt: r.created_at };
+    if (r.first_start !== null) identity.firstStart = r.first_start;
+    if (r.fresh_start !== null) identity.freshStart = r.fresh_start;
+    return identity;
+  }
+
+  isFresh(): boolean {
+    if (this.identity().firstStart !== undefined) return false;
+    for (const table of ['seen_items', 'effects', 'digests', 'cursors']) {
+      if (this.db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined) return false;
+    }
+    return true;
+  }
+
+  recordStart(now: string, options: { freshStart?: boolean } = {}): StoreIdentity {
+    this.db
+      .transaction(() => {
+        this.db.prepare('UPDATE store_identity SET first_start = ? WHERE only = 1 AND first_start IS NULL').run(now);
+        if (options.freshStart === true) this.db.prepare('UPDATE store_identity SET fresh_start = ? WHERE only = 1').run(now);
+      })
+      .immediate();
+    return this.identity();
   }
 
   /** The journal mode in force (`wal` for a file). */
@@ -423,6 +464,18 @@ export class SqliteStore implements Store {
     return this.transition(id, ['sending'], 'pending', now, { next_attempt_at: dueAt }, outcome);
   }
 
+  markInDoubt(id: number, now: string, outcome: string): boolean {
+    return this.transition(id, ['sending'], 'in-doubt', now, {}, outcome);
+  }
+
+  releaseInDoubt(id: number, now: string, outcome: string): boolean {
+    return this.transition(id, ['in-doubt'], 'pending', now, { next_attempt_at: now, released: 1 }, outcome);
+  }
+
+  dropInDoubt(id: number, now: string, outcome: string): boolean {
+    return this.transition(id, ['in-doubt'], 'dropped', now, { done_at: now }, outcome);
+  }
+
   markDigested(ids: readonly number[], now: string, digestDate: string): number {
     return this.db
       .transaction((): number => {
@@ -560,6 +613,25 @@ export class SqliteStore implements Store {
            until = excluded.until, started_at = excluded.started_at`,
       )
       .run(attempt.date, attempt.messageId, attempt.since ?? null, attempt.until, attempt.startedAt);
+    this.db.prepare('UPDATE digest_attempts SET in_doubt_since = NULL WHERE date = ?').run(attempt.date);
+  }
+
+  clearDigestAttempt(date: string): void {
+    this.db.prepare('DELETE FROM digest_attempts WHERE date = ?').run(date);
+  }
+
+  markDigestInDoubt(date: string, now: string): void {
+    this.db.prepare('UPDATE digest_attempts SET in_doubt_since = ? WHERE date = ? AND in_doubt_since IS NULL').run(now, date);
+  }
+
+  listDigestsInDoubt(): DigestInDoubt[] {
+    return this.db
+      .prepare('SELECT * FROM digest_attempts WHERE in_doubt_since IS NOT NULL ORDER BY date')
+      .all()
+      .map((raw) => {
+        const r = DigestAttemptDbRowSchema.parse(raw);
+        return { date: r.date, messageId: r.message_id, since: r.in_doubt_since ?? r.started_at };
+      });
   }
 
   getDigestAttempt(date: string): DigestAttempt | undefined {

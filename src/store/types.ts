@@ -11,7 +11,7 @@ import type { Finding } from '../engine/types.js';
 import type { Address, Problem, ProblemSeverity } from '../items/types.js';
 import type { CursorStore, SourceHealth } from '../sources/types.js';
 
-export const EFFECT_STATES = ['pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run'] as const;
+export const EFFECT_STATES = ['pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run', 'in-doubt', 'dropped'] as const;
 /**
  * - `pending`: waiting for `nextAttemptAt`.
  * - `sending`: claimed by an executor (an attempt is under way, or was when the process stopped).
@@ -19,6 +19,9 @@ export const EFFECT_STATES = ['pending', 'sending', 'done', 'failed', 'folded', 
  * - `failed`: gave up after the maximum number of attempts, or on a permanent error; listed in the digest.
  * - `folded`: over the person's daily cap; collected into that day's summary effect (`foldedInto`).
  * - `skipped-dry-run`: recorded while `dryRun` was on; never carried out.
+ * - `in-doubt`: caught mid-send by a crash, and the sender cannot tell whether it went; held for
+ *   the Clerk to release (→ pending, sent once) or drop.
+ * - `dropped`: an in-doubt effect the Clerk chose not to send.
  */
 export type EffectState = (typeof EFFECT_STATES)[number];
 
@@ -106,6 +109,8 @@ export interface EffectRow {
    * not be rendered, say), so nothing was sent and it may be tried again once the fault is fixed.
    */
   localFault?: boolean;
+  /** The Clerk released it from `in-doubt`: send it even though an earlier attempt may have gone. */
+  released?: boolean;
 }
 
 export type EnqueueOutcome =
@@ -255,6 +260,24 @@ export interface DigestAttempt {
   startedAt: string;
 }
 
+/** Who the store is: written once, when the file is created. */
+export interface StoreIdentity {
+  /** A random id naming this state file (recorded beside the outbox, to recognise a replaced file). */
+  id: string;
+  createdAt: string;
+  /** When `wardwatch run` first started with this file; absent until then. */
+  firstStart?: string;
+  /** Set when it was started with `--fresh-start`: items dated before this instant get no effects. */
+  freshStart?: string;
+}
+
+/** A digest caught mid-send that the sender cannot vouch for, held for the Clerk. */
+export interface DigestInDoubt {
+  date: string;
+  messageId: string;
+  since: string;
+}
+
 /** Changes made while an attempt ends. */
 export interface AttemptFailure {
   error: string;
@@ -291,6 +314,12 @@ export interface Store extends CursorStore {
    * (`wardwatch outbox retry`). False when the effect was not in `failed`.
    */
   requeueFailed(id: number, now: string, dueAt: string, outcome: string): boolean;
+  /** sending → in-doubt (caught mid-send; the sender cannot tell whether it went). */
+  markInDoubt(id: number, now: string, outcome: string): boolean;
+  /** in-doubt → pending, due now, marked released (the Clerk's decision; sent once). */
+  releaseInDoubt(id: number, now: string, outcome: string): boolean;
+  /** in-doubt → dropped (the Clerk's decision; never sent). */
+  dropInDoubt(id: number, now: string, outcome: string): boolean;
   /** pending `digest` effects → done, once the digest listing them has been sent. */
   markDigested(ids: readonly number[], now: string, digestDate: string): number;
   /** Record an audit entry about an effect without changing its state. */
@@ -308,6 +337,19 @@ export interface Store extends CursorStore {
   /** Remember what a digest about to be sent covers (replacing an earlier attempt for the date). */
   recordDigestAttempt(attempt: DigestAttempt): void;
   getDigestAttempt(date: string): DigestAttempt | undefined;
+  /** Forget the attempt (the send failed cleanly, or the Clerk released it to be sent again). */
+  clearDigestAttempt(date: string): void;
+  /** Hold the attempt as in doubt (the sender cannot tell whether it went). */
+  markDigestInDoubt(date: string, now: string): void;
+  /** Digest attempts held in doubt, oldest first. */
+  listDigestsInDoubt(): DigestInDoubt[];
+
+  /** This file's identity (created with the file). */
+  identity(): StoreIdentity;
+  /** True when the service has never started with this file and it holds nothing (just created, or emptied). */
+  isFresh(): boolean;
+  /** Note the first start of the service (and a fresh start), once. */
+  recordStart(now: string, options?: { freshStart?: boolean }): StoreIdentity;
 
   /** Quarantine: something could not be read. Repeats of the same origin count up. */
   recordProblem(problem: Problem, now: string): void;

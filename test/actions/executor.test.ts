@@ -576,13 +576,13 @@ describe('failures', () => {
     const nudge = bench.effect('nudge', A.alice);
     expect(first.retrying).toEqual([nudge.key]);
     expect(bench.files()).toEqual([]);
-    expect(await bench.run()).toEqual({ done: [], retrying: [], failed: [] });
+    expect(await bench.run()).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
     bench.advance(61_000);
     const second = await bench.run();
     expect(second.done).toEqual([nudge.key]);
     expect(bench.files()).toHaveLength(1);
     expect(bench.store.getEffect(nudge.key)?.attempts).toBe(2);
-    expect(await bench.run()).toEqual({ done: [], retrying: [], failed: [] });
+    expect(await bench.run()).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
   });
 
   it('fails a permanent error once, without retrying', async () => {
@@ -593,7 +593,7 @@ describe('failures', () => {
     const nudge = bench.effect('nudge', A.alice);
     expect(first.failed).toEqual([nudge.key]);
     bench.advance(24 * 3600_000);
-    expect(await bench.run()).toEqual({ done: [], retrying: [], failed: [] });
+    expect(await bench.run()).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
     const row = bench.store.getEffect(nudge.key);
     expect(row?.state).toBe('failed');
     expect(row?.attempts).toBe(1);

@@ -1,7 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigSchema, type Config } from '../../src/config/schema.js';
 import { DigestScheduler, FIRST_START, sendDigestIfDue, type DigestSchedulerDeps } from '../../src/digest/scheduler.js';
+import { buildDigest } from '../../src/digest/build.js';
 import { digestKey, digestMessageId } from '../../src/digest/send.js';
+import { decideInDoubt, keysInDoubt } from '../../src/outbox/in-doubt.js';
+import type { MailSender, OutgoingMessage } from '../../src/sources/types.js';
 import type { SqliteStore } from '../../src/store/sqlite-store.js';
 import { A, council, councilConfigInput } from '../support/council.js';
 import { FakeClock, StoreBench } from '../outbox/fixtures.js';
@@ -237,5 +240,59 @@ describe('DigestScheduler', () => {
   it('refuses a schedule it cannot follow, saying why', () => {
     const bad: Config = ConfigSchema.parse({ ...councilConfigInput, digest: { to: [A.clerk], cron: '30 7 * *' } });
     expect(() => new DigestScheduler({ store, engine, config: bad, sender: new RecordingSender() })).toThrow(/has 4 fields/);
+  });
+});
+
+describe('a digest caught mid-send by a crash, with a sender that cannot tell (plain SMTP)', () => {
+  let bench: StoreBench;
+  let store: SqliteStore;
+  const sent: OutgoingMessage[] = [];
+  const plainSmtp: MailSender = {
+    name: 'smtp',
+    send: async (message) => void sent.push(message),
+    close: async () => undefined,
+  };
+  const deps = (config: Config = council): DigestSchedulerDeps => ({ store, engine, config, sender: plainSmtp });
+
+  beforeEach(() => {
+    bench = new StoreBench();
+    store = bench.store();
+    sent.length = 0;
+    // What deliverDigest writes before handing the message over; the process then died.
+    store.recordDigestAttempt({ date: WED, messageId: digestMessageId(WED, A.service), until: at(WED, '07:30').toISOString(), startedAt: at(WED, '07:30').toISOString() });
+    store.close();
+    store = bench.store();
+  });
+  afterEach(() => bench.dispose());
+
+  it('is held in doubt, not sent again, and listed first for the Clerk', async () => {
+    const report = await sendDigestIfDue(deps(), at(WED, '09:00'));
+    expect(report).toMatchObject({ sent: [], recognised: [], failed: [], inDoubt: [WED] });
+    expect(await sendDigestIfDue(deps(), at(WED, '12:00'))).toMatchObject({ sent: [], inDoubt: [WED] });
+    expect(sent).toHaveLength(0);
+    expect(keysInDoubt(store)).toEqual([`digest;${WED}`]);
+    const preview = buildDigest({ store, engine, config: council }, { date: THU, until: at(THU, '07:30').toISOString() });
+    expect(preview.sections.needsHuman[0]?.what).toMatch(/^The digest for 2026-11-18 may or may not have gone out before a restart/);
+  });
+
+  it('released, is sent once; dropped, never', async () => {
+    await sendDigestIfDue(deps(), at(WED, '09:00'));
+    expect(decideInDoubt(store, `digest;${WED}`, 'release', at(WED, '10:00').toISOString()).changed).toBe(true);
+    expect((await sendDigestIfDue(deps(), at(WED, '10:01'))).sent).toEqual([WED]);
+    expect((await sendDigestIfDue(deps(), at(WED, '10:02'))).sent).toEqual([]);
+    expect(sent).toHaveLength(1);
+
+    store.recordDigestAttempt({ date: THU, messageId: digestMessageId(THU, A.service), until: at(THU, '07:30').toISOString(), startedAt: at(THU, '07:30').toISOString() });
+    await sendDigestIfDue(deps(), at(THU, '09:00'));
+    expect(decideInDoubt(store, `digest;${THU}`, 'drop', at(THU, '10:00').toISOString()).changed).toBe(true);
+    expect((await sendDigestIfDue(deps(), at(THU, '10:01'))).sent).toEqual([]);
+    expect(sent).toHaveLength(1);
+    expect(store.getDigest(THU)?.sentAt).toBe(at(THU, '07:30').toISOString());
+  });
+
+  it('is sent again under delivery: at-least-once', async () => {
+    const config = ConfigSchema.parse({ ...councilConfigInput, delivery: 'at-least-once' });
+    expect((await sendDigestIfDue(deps(config), at(WED, '09:00'))).sent).toEqual([WED]);
+    expect(sent).toHaveLength(1);
   });
 });

@@ -117,7 +117,7 @@ describe('Outbox', () => {
     });
     expect(seen.map((e) => [e.recipient, e.state, e.attempts])).toEqual([[A.sam, 'sending', 1]]);
     expect(report.done).toEqual([seen[0]?.key]);
-    expect(await outbox.runDue(async () => {})).toEqual({ done: [], retrying: [], failed: [] });
+    expect(await outbox.runDue(async () => {})).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
     expect(store.getEffect(seen[0]?.key ?? '')).toMatchObject({ state: 'done', doneAt: WEDNESDAY_10AM });
   });
 
@@ -135,7 +135,7 @@ describe('Outbox', () => {
       retryTimes.push(row?.nextAttemptAt ?? '');
       // Not due again until the back-off has passed.
       clock.set(new Date(new Date(row?.nextAttemptAt ?? '').getTime() - 1).toISOString());
-      expect(await outbox.runDue(failing)).toEqual({ done: [], retrying: [], failed: [] });
+      expect(await outbox.runDue(failing)).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
       clock.advance(1);
     }
     const gaps = retryTimes.map((t, i) => (new Date(t).getTime() - new Date(i === 0 ? WEDNESDAY_10AM : (retryTimes[i - 1] ?? '')).getTime()) / MINUTE);
@@ -145,7 +145,7 @@ describe('Outbox', () => {
     expect(last.failed).toEqual([key]);
     expect(outbox.failed().map((e) => [e.key, e.attempts, e.lastError])).toEqual([[key, 4, 'SMTP server unavailable; attempt 4 of 4']]);
     clock.advance(24 * 60 * MINUTE);
-    expect(await outbox.runDue(failing)).toEqual({ done: [], retrying: [], failed: [] });
+    expect(await outbox.runDue(failing)).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
     expect(store.listAudit({ effectKey: key }).at(-1)?.outcome).toMatch(/Gave up .*listed in the digest/);
   });
 
@@ -165,7 +165,7 @@ describe('Outbox', () => {
     const report = await outbox.runDue(async () => {
       during = await outbox.recoverInFlight();
     });
-    expect(during).toEqual({ recognisedAsSent: [], returnedToPending: [], unresolved: [] });
+    expect(during).toEqual({ recognisedAsSent: [], returnedToPending: [], unresolved: [], inDoubt: [] });
     expect(report.done).toHaveLength(1);
   });
 
@@ -257,12 +257,12 @@ describe('Outbox', () => {
     for (let n = 1; n <= 5; n++) {
       expect(outbox.record({ key: `<m${n}@x>`, contentHash: 'h' }, [nudgeSam(n)], { dryRun: true }).effects[0]?.outcome).toBe('skipped-dry-run');
     }
-    expect(await outbox.runDue(async () => {})).toEqual({ done: [], retrying: [], failed: [] });
+    expect(await outbox.runDue(async () => {})).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
   });
 
   it('keeps digest-only effects for the digest', async () => {
     outbox.record({ key: '<m1@x>', contentHash: 'h' }, [finding({ itemKey: '<m1@x>', actions: [action('digest')] })]);
-    expect(await outbox.runDue(async () => {})).toEqual({ done: [], retrying: [], failed: [] });
+    expect(await outbox.runDue(async () => {})).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
     const waiting = outbox.awaitingDigest();
     expect(waiting.map((e) => [e.kind, e.itemKey])).toEqual([['digest', '<m1@x>']]);
     store.markDigested(waiting.map((e) => e.id), WEDNESDAY_10AM, '2026-01-15');

@@ -3,7 +3,8 @@
  * same file, which is exactly what these tests open.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Outbox } from '../../src/outbox/outbox.js';
+import { decideInDoubt } from '../../src/outbox/in-doubt.js';
+import { Outbox, SendInDoubtError } from '../../src/outbox/outbox.js';
 import type { MailSender } from '../../src/sources/types.js';
 import type { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { EffectRow } from '../../src/store/types.js';
@@ -58,7 +59,7 @@ describe('restart after a crash', () => {
     const { store, outbox } = restart(sender);
 
     const report = await outbox.recoverInFlight();
-    expect(report).toEqual({ recognisedAsSent: [sentKey], returnedToPending: [unsentKey], unresolved: [] });
+    expect(report).toEqual({ recognisedAsSent: [sentKey], returnedToPending: [unsentKey], unresolved: [], inDoubt: [] });
     expect(store.getEffect(sentKey ?? '')?.state).toBe('done');
     expect(store.listAudit({ effectKey: sentKey ?? '' }).at(-1)?.outcome).toMatch(/^Recognised as already sent after restart/);
 
@@ -99,10 +100,10 @@ describe('restart after a crash', () => {
     expect(later.returnedToPending).toEqual([keys[1]]);
   });
 
-  it('retries when the sender cannot tell what was sent, rather than lose the effect', async () => {
+  it('holds in doubt, rather than send twice or lose, what a sender that cannot tell was sending', async () => {
     const keys = crashWhileSending(() => {});
     const { store, outbox } = restart();
-    expect((await outbox.recoverInFlight()).returnedToPending).toEqual(keys);
+    expect((await outbox.recoverInFlight()).inDoubt).toEqual(keys);
     expect(store.listAudit({ effectKey: keys[0] ?? '' }).at(-1)?.outcome).toMatch(/Interrupted by a restart/);
   });
 
@@ -160,13 +161,103 @@ describe('restart after a crash', () => {
       second.close();
       const third = local.store();
       const again = new Outbox(third, { planning, clock: clock.now, sender });
-      expect(await again.recoverInFlight()).toEqual({ recognisedAsSent: [], returnedToPending: [], unresolved: [] });
-      expect(await again.runDue(async (e) => void sends.push(e.messageId))).toEqual({ done: [], retrying: [], failed: [] });
+      expect(await again.recoverInFlight()).toEqual({ recognisedAsSent: [], returnedToPending: [], unresolved: [], inDoubt: [] });
+      expect(await again.runDue(async (e) => void sends.push(e.messageId))).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
       expect(sends).toHaveLength(1);
       expect(third.listEffects()[0]?.state).toBe('done');
       } finally {
         local.dispose();
       }
     }
+  });
+});
+
+describe('a message caught mid-send that the sender cannot vouch for', () => {
+  let bench: StoreBench;
+  let clock: FakeClock;
+  beforeEach(() => {
+    bench = new StoreBench();
+    clock = new FakeClock(new Date(WEDNESDAY_10AM));
+  });
+  afterEach(() => bench.dispose());
+
+  /** Claim a nudge and a notice, then "crash" (close the store) with both in `sending`. */
+  function crashMidSend(): string[] {
+    const before = bench.store();
+    new Outbox(before, { planning, clock: clock.now }).record({ key: '<m1@x>', contentHash: 'h' }, [
+      finding({ itemKey: '<m1@x>', actions: [action('nudge', [A.tom]), action('notify', [A.alice])] }),
+    ]);
+    const claimed = before.claimDue(WEDNESDAY_10AM, 10);
+    before.close();
+    return claimed.map((c) => c.key);
+  }
+
+  /** A plain SMTP server: it cannot be asked what it took. */
+  const plainSmtp: Pick<MailSender, 'alreadySent'> = {};
+
+  it('is held in doubt, not sent again, under at-most-once (the default)', async () => {
+    const keys = crashMidSend();
+    const store = bench.store();
+    const outbox = new Outbox(store, { planning, clock: clock.now, sender: plainSmtp });
+    const report = await outbox.recoverInFlight();
+    expect(report.inDoubt).toEqual(keys);
+    expect(report.returnedToPending).toEqual([]);
+    const sends: string[] = [];
+    await outbox.runDue(async (e) => void sends.push(e.key));
+    expect(sends).toEqual([]);
+    expect(store.listEffects().map((e) => e.state)).toEqual(['in-doubt', 'in-doubt']);
+    expect(store.listAudit({ effectKey: keys[0] ?? '' }).at(-1)).toMatchObject({ fromState: 'sending', toState: 'in-doubt' });
+    // A later start does not change its mind.
+    expect(await new Outbox(bench.store(), { planning, clock: clock.now, sender: plainSmtp }).recoverInFlight()).toEqual({
+      recognisedAsSent: [],
+      returnedToPending: [],
+      unresolved: [],
+      inDoubt: [],
+    });
+  });
+
+  it('is held in doubt when the sender knows a send began but not whether it ended', async () => {
+    const keys = crashMidSend();
+    const outbox = new Outbox(bench.store(), { planning, clock: clock.now, sender: { alreadySent: async () => 'unknown' } });
+    expect((await outbox.recoverInFlight()).inDoubt).toEqual(keys);
+  });
+
+  it('is sent again under at-least-once', async () => {
+    const keys = crashMidSend();
+    const store = bench.store();
+    const outbox = new Outbox(store, { planning, clock: clock.now, sender: plainSmtp, delivery: 'at-least-once' });
+    expect((await outbox.recoverInFlight()).returnedToPending).toEqual(keys);
+    const sends: string[] = [];
+    await outbox.runDue(async (e) => void sends.push(e.key));
+    expect(sends).toEqual(keys);
+    expect(store.listAudit({ effectKey: keys[0] ?? '' }).some((a) => /delivery is at-least-once/.test(a.outcome))).toBe(true);
+  });
+
+  it('released by the Clerk, is sent exactly once; dropped, never', async () => {
+    const [released, dropped] = crashMidSend();
+    const store = bench.store();
+    const outbox = new Outbox(store, { planning, clock: clock.now, sender: plainSmtp });
+    await outbox.recoverInFlight();
+    expect(decideInDoubt(store, released ?? '', 'release', clock.now().toISOString())).toMatchObject({ changed: true });
+    expect(decideInDoubt(store, dropped ?? '', 'drop', clock.now().toISOString())).toMatchObject({ changed: true });
+    // Deciding twice changes nothing.
+    expect(decideInDoubt(store, dropped ?? '', 'release', clock.now().toISOString())).toMatchObject({ changed: false });
+    const sends: string[] = [];
+    for (let round = 0; round < 3; round += 1) await outbox.runDue(async (e) => void sends.push(e.key));
+    expect(sends).toEqual([released]);
+    expect(store.getEffect(released ?? '')).toMatchObject({ state: 'done', released: true });
+    expect(store.getEffect(dropped ?? '')?.state).toBe('dropped');
+    expect(store.listAudit({ effectKey: dropped ?? '' }).at(-1)).toMatchObject({ fromState: 'in-doubt', toState: 'dropped', outcome: expect.stringMatching(/^Dropped by the Clerk/) });
+  });
+
+  it('is held in doubt when a send ends without the server saying whether it took the message', async () => {
+    const store = bench.store();
+    const outbox = new Outbox(store, { planning, clock: clock.now });
+    outbox.record({ key: '<m2@x>', contentHash: 'h' }, [finding({ itemKey: '<m2@x>', actions: [action('nudge', [A.tom])] })]);
+    const report = await outbox.runDue(async () => {
+      throw new SendInDoubtError('The connection dropped after the message was handed over.');
+    });
+    expect(report.inDoubt).toHaveLength(1);
+    expect(store.listEffects()[0]?.state).toBe('in-doubt');
   });
 });

@@ -62,7 +62,7 @@ describe('GET /healthz and /metrics', () => {
         { source: 'folder', lastSuccess: '2026-11-20T10:00:00.000Z', state: 'ok' },
         { source: 'imap', lastError: { at: '2026-11-20T10:01:00.000Z', message: 'IMAP server imap.example.org refused the connection' }, state: 'failing' },
       ],
-      outbox: { pending: 0, failed: 0 },
+      outbox: { pending: 0, failed: 0, inDoubt: 0 },
       lastDigest: { date: '2026-11-19', messageId: '<ww-digest@millbrook-tc.gov.uk>', sentAt: '2026-11-19T07:30:05.000Z' },
     });
 
@@ -72,6 +72,12 @@ describe('GET /healthz and /metrics', () => {
     expect(metrics).toMatch(/# TYPE items_processed_total counter/);
     expect(metrics).toMatch(/# TYPE problems_total counter/);
     expect(metrics).toMatch(/process_cpu_seconds_total/);
+
+    // A digest caught mid-send that the sender cannot vouch for is counted as held in doubt.
+    store.recordDigestAttempt({ date: '2026-11-20', messageId: '<ww-d2@millbrook-tc.gov.uk>', until: '2026-11-20T07:30:00.000Z', startedAt: '2026-11-20T07:30:00.000Z' });
+    store.markDigestInDoubt('2026-11-20', '2026-11-20T08:00:00.000Z');
+    expect(((await (await fetch(`${base}/healthz`)).json()) as { outbox: unknown }).outbox).toEqual({ pending: 0, failed: 0, inDoubt: 1 });
+    expect(await (await fetch(`${base}/metrics`)).text()).toContain('outbox_in_doubt 1');
 
     expect((await fetch(`${base}/healthz`, { method: 'POST' })).status).toBe(405);
     expect((await fetch(`${base}/`)).status).toBe(404);

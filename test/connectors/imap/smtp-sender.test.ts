@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeMessage } from '../../../connectors/imap/compose.js';
 import { parseImapSettings, type ImapSettings } from '../../../connectors/imap/config.js';
-import { SmtpSender } from '../../../connectors/imap/smtp-sender.js';
+import { ImapFlow } from 'imapflow';
+import { SENDING_KEYWORD, SmtpSender } from '../../../connectors/imap/smtp-sender.js';
 import { PermanentEffectError } from '../../../src/outbox/outbox.js';
 import type { OutgoingMessage } from '../../../src/sources/types.js';
 import { startMailStack, type MailStack } from '../../support/servers.js';
@@ -167,12 +168,12 @@ describe('sending over SMTP', () => {
     expect(sent.map((s) => messageIdOf(s))).toContain(id);
   });
 
-  test('without IMAP access to the service mailbox, alreadySent answers false and nothing is saved', async () => {
+  test('without IMAP access to the service mailbox, alreadySent cannot tell and nothing is saved', async () => {
     const id = '<send-3@wardwatch.millbrook-tc.gov.uk>';
     const sender = senderFor(settings(), false);
     try {
       await sender.send(outgoing(id));
-      expect(await sender.alreadySent(id)).toBe(false);
+      expect(await sender.alreadySent(id)).toBe('unknown');
     } finally {
       await sender.close();
     }
@@ -204,6 +205,51 @@ describe('a refused SMTP login', () => {
       expect(String(error)).toContain('it will not try this login again until then, so that the account is not locked');
       expect(String(error)).not.toContain('not-the-password');
       await expect(sender.send(outgoing('<send-6@wardwatch.millbrook-tc.gov.uk>'))).rejects.toThrow(/refused Wardwatch's SMTP login earlier/);
+    } finally {
+      await sender.close();
+    }
+  });
+});
+
+describe('what the Sent folder says after a crash mid-send', () => {
+  /** A copy appended as the sender does before handing a message over, and never settled (the process died). */
+  async function leaveMarkedCopy(id: string): Promise<void> {
+    const client = new ImapFlow({ host: '127.0.0.1', port: stack.ports.imap, secure: false, auth: { user: service.address, pass: service.password }, logger: false });
+    await client.connect();
+    try {
+      await client.append('Sent', await composeMessage(outgoing(id), new Date()), ['\\Seen', SENDING_KEYWORD]);
+    } finally {
+      await client.logout();
+    }
+  }
+
+  test('a send that ended is unmarked: it went; a marked copy alone: nobody can tell', async () => {
+    const sender = senderFor(settings());
+    const done = '<cut-1@wardwatch.millbrook-tc.gov.uk>';
+    const cutOff = '<cut-2@wardwatch.millbrook-tc.gov.uk>';
+    try {
+      await sender.send(outgoing(done));
+      expect(await sender.alreadySent(done)).toBe(true);
+      await leaveMarkedCopy(cutOff);
+      expect(await sender.alreadySent(cutOff)).toBe('unknown');
+      // Sent again (the Clerk released it): the stale marked copy is replaced, and the new one settled.
+      await sender.send(outgoing(cutOff));
+      expect(await sender.alreadySent(cutOff)).toBe(true);
+    } finally {
+      await sender.close();
+    }
+    const copies = (await fetchAll(service, 'Sent')).filter((s) => messageIdOf(s) === cutOff);
+    expect(copies).toHaveLength(1);
+  });
+
+  test('when the server files its own copies (saveToSent: false), a marked copy alone after the wait means it did not go', async () => {
+    const sender = senderFor(settings({ smtp: { saveToSent: false, sentCopyWaitSeconds: 1 } }));
+    const id = '<cut-3@wardwatch.millbrook-tc.gov.uk>';
+    try {
+      await leaveMarkedCopy(id);
+      const started = Date.now();
+      expect(await sender.alreadySent(id)).toBe(false);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     } finally {
       await sender.close();
     }
