@@ -154,6 +154,37 @@ export const ConnectorsSchema = z
   })
   .strict();
 
+/**
+ * A retention period: a whole number of days, or text such as `30d`, `12w` or `2y` (a year is
+ * 365 days). Read into days.
+ */
+export const RetentionPeriodSchema = z.union([
+  z.number().int().min(1).max(36500),
+  z
+    .string()
+    .regex(/^[1-9][0-9]{0,4}[dwy]$/, { message: 'expected a period such as 30d (days), 12w (weeks) or 2y (years), or a number of days' })
+    .transform((text) => Number(text.slice(0, -1)) * ({ d: 1, w: 7, y: 365 } as const)[text.slice(-1) as 'd' | 'w' | 'y']),
+]);
+
+/** How long each kind of record is kept before it is pruned (UK GDPR storage limitation); see docs/operating.md. */
+export const RETENTION_DEFAULTS = { originals: '30d', items: '90d', findings: '2y', effects: '2y', audit: '2y', digests: '2y' } as const;
+
+export const RetentionSchema = z
+  .object({
+    /** Raw messages kept so a routed copy can attach them, and their headlines. */
+    originals: RetentionPeriodSchema.prefault(RETENTION_DEFAULTS.originals),
+    /** What was seen of every item: seen items, item memory, event summaries, needs-a-human notices, problems. */
+    items: RetentionPeriodSchema.prefault(RETENTION_DEFAULTS.items),
+    /** Findings, with the phrases they quote. */
+    findings: RetentionPeriodSchema.prefault(RETENTION_DEFAULTS.findings),
+    /** Finished effects (done, failed, folded, dry-run); pending ones are never pruned. */
+    effects: RetentionPeriodSchema.prefault(RETENTION_DEFAULTS.effects),
+    audit: RetentionPeriodSchema.prefault(RETENTION_DEFAULTS.audit),
+    digests: RetentionPeriodSchema.prefault(RETENTION_DEFAULTS.digests),
+  })
+  .strict();
+export type RetentionConfig = z.infer<typeof RetentionSchema>;
+
 export const ConfigSchema = z
   .object({
     council: z
@@ -208,6 +239,7 @@ export const ConfigSchema = z
       .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) })
       .strict()
       .default({ host: '127.0.0.1', port: 9464 }),
+    retention: RetentionSchema.prefault({}),
   })
   .strict();
 

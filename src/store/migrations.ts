@@ -183,6 +183,24 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE problems ADD COLUMN severity TEXT NOT NULL DEFAULT 'error';
     `,
   },
+  {
+    version: 7,
+    description: 'fingerprints of pruned items and effects, so that a message seen again after its retention period is not judged or acted on twice',
+    sql: `
+      CREATE TABLE forgotten_items (
+        fingerprint   TEXT PRIMARY KEY,
+        content_hash  TEXT NOT NULL,
+        forgotten_at  TEXT NOT NULL
+      );
+
+      CREATE TABLE forgotten_effects (
+        fingerprint   TEXT PRIMARY KEY,
+        kind          TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        forgotten_at  TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export class StoreVersionError extends Error {
