@@ -158,16 +158,17 @@ export const ConnectorsSchema = z
  * A retention period: a whole number of days, or text such as `30d`, `12w` or `2y` (a year is
  * 365 days). Read into days.
  */
-export const RetentionPeriodSchema = z.union(
-  [
-    z.number().int().min(1).max(36500),
-    z
-      .string()
-      .regex(/^[1-9][0-9]{0,4}[dwy]$/)
-      .transform((text) => Number(text.slice(0, -1)) * ({ d: 1, w: 7, y: 365 } as const)[text.slice(-1) as 'd' | 'w' | 'y']),
-  ],
-  { error: 'expected a period such as 30d (days), 12w (weeks) or 2y (years), or a whole number of days from 1 to 36500' },
-);
+const PERIOD_MESSAGE = 'expected a period such as 30d (days), 12w (weeks) or 2y (years), or a whole number of days from 1 to 36500';
+const PERIOD_UNIT_DAYS = { d: 1, w: 7, y: 365 } as const;
+export const RetentionPeriodSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const match = typeof value === 'string' ? /^([1-9][0-9]{0,4})([dwy])$/.exec(value) : null;
+  const days = match ? Number(match[1]) * PERIOD_UNIT_DAYS[match[2] as keyof typeof PERIOD_UNIT_DAYS] : value;
+  if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 36500) {
+    ctx.addIssue({ code: 'custom', message: PERIOD_MESSAGE });
+    return z.NEVER;
+  }
+  return days;
+});
 
 /** How long each kind of record is kept before it is pruned (UK GDPR storage limitation); see docs/operating.md. */
 export const RETENTION_DEFAULTS = { originals: '30d', items: '90d', findings: '2y', effects: '2y', audit: '2y', digests: '2y' } as const;
