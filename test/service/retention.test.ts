@@ -1,12 +1,22 @@
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigSchema, RetentionSchema } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/service/logger.js';
 import { RetentionJob, retentionCutoffs } from '../../src/service/retention.js';
-import { SqliteStore } from '../../src/store/sqlite-store.js';
+import type { AssembledService } from '../../src/service/assemble.js';
+import { openSqliteStore, SqliteStore } from '../../src/store/sqlite-store.js';
 import { councilConfigInput } from '../support/council.js';
+import { assembleForTest, makeCouncil, type TestCouncil } from './helpers.js';
 
-afterEach(() => {
+let council: TestCouncil | undefined;
+let running: AssembledService | undefined;
+
+afterEach(async () => {
   vi.useRealTimers();
+  await running?.service.stop();
+  running = undefined;
+  council?.remove();
+  council = undefined;
 });
 
 describe('the retention settings', () => {
@@ -72,6 +82,28 @@ describe('the retention job', () => {
       expect(logged).toHaveBeenCalledWith({ error: 'disk I/O error' }, 'pruning the state store for retention failed; it is tried again tomorrow');
     } finally {
       store.close();
+    }
+  });
+});
+
+describe('the service', () => {
+  it('prunes its state file by the configured periods when it starts', async () => {
+    council = makeCouncil({ retention: { items: '30d' } });
+    const key = '<allotments-7@millbrook-tc.gov.uk>';
+    const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
+    const recent = new Date(Date.now() - 20 * 86_400_000).toISOString();
+    const seeded = openSqliteStore(council.storePath);
+    seeded.markSeen(key, 'h1', old);
+    seeded.markSeen('<recent-1@millbrook-tc.gov.uk>', 'h2', recent);
+    seeded.close();
+
+    running = await assembleForTest(council);
+    await running.service.start();
+    const db = new Database(council.storePath, { readonly: true });
+    try {
+      expect(db.prepare('SELECT item_key FROM seen_items ORDER BY item_key').pluck().all()).toEqual(['<recent-1@millbrook-tc.gov.uk>']);
+    } finally {
+      db.close();
     }
   });
 });
