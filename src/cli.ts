@@ -32,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   templates: () => import('./cli/templates.js'),
   run: () => import('./cli/run.js'),
   outbox: () => import('./cli/outbox.js'),
+  prune: () => import('./cli/prune.js'),
 };
 
 /** The command named on the command line (the first word that is not an option), if it is one of ours. */

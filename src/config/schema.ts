@@ -156,6 +156,41 @@ export const ConnectorsSchema = z
   })
   .strict();
 
+/**
+ * A retention period: a whole number of days, or text such as `30d`, `12w` or `2y` (a year is
+ * 365 days). Read into days.
+ */
+const PERIOD_MESSAGE = 'expected a period such as 30d (days), 12w (weeks) or 2y (years), or a whole number of days from 1 to 36500';
+const PERIOD_UNIT_DAYS = { d: 1, w: 7, y: 365 } as const;
+export const RetentionPeriodSchema = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const match = typeof value === 'string' ? /^([1-9][0-9]{0,4})([dwy])$/.exec(value) : null;
+  const days = match ? Number(match[1]) * PERIOD_UNIT_DAYS[match[2] as keyof typeof PERIOD_UNIT_DAYS] : value;
+  if (typeof days !== 'number' || !Number.isInteger(days) || days < 1 || days > 36500) {
+    ctx.addIssue({ code: 'custom', message: PERIOD_MESSAGE });
+    return z.NEVER;
+  }
+  return days;
+});
+
+/** How long each kind of record is kept before it is pruned (UK GDPR storage limitation); see docs/operating.md. */
+export const RETENTION_DEFAULTS = { originals: '30d', items: '90d', findings: '2y', effects: '2y', audit: '2y', digests: '2y' } as const;
+
+export const RetentionSchema = z
+  .object({
+    /** Raw messages kept so a routed copy can attach them, and their headlines. */
+    originals: RetentionPeriodSchema.prefault(RETENTION_DEFAULTS.originals),
+    /** What was seen of every item: seen items, item memory, event summaries, needs-a-human notices, problems. */
+    items: RetentionPeriodSchema.prefault(RETENTION_DEFAULTS.items),
+    /** Findings, with the phrases they quote. */
+    findings: RetentionPeriodSchema.prefault(RETENTION_DEFAULTS.findings),
+    /** Finished effects (done, failed, folded, dry-run); pending ones are never pruned. */
+    effects: RetentionPeriodSchema.prefault(RETENTION_DEFAULTS.effects),
+    audit: RetentionPeriodSchema.prefault(RETENTION_DEFAULTS.audit),
+    digests: RetentionPeriodSchema.prefault(RETENTION_DEFAULTS.digests),
+  })
+  .strict();
+export type RetentionConfig = z.infer<typeof RetentionSchema>;
+
 export const ConfigSchema = z
   .object({
     council: z
@@ -232,6 +267,7 @@ export const ConfigSchema = z
       .object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(9464) })
       .strict()
       .default({ host: '127.0.0.1', port: 9464 }),
+    retention: RetentionSchema.prefault({}),
   })
   .strict();
 

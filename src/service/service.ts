@@ -25,11 +25,9 @@ import { errorMessage, type ServiceLogger } from './logger.js';
 import { ServiceMetrics } from './metrics.js';
 import { OutboxLoop } from './outbox-loop.js';
 import { LivePipeline } from './pipeline.js';
+import { RetentionJob } from './retention.js';
 import { SourceRunner, type BackoffPolicy } from './source-runner.js';
 
-/** How long a routed message's original is kept for the Clerk's copy (then forgotten, for privacy). */
-export const ORIGINALS_KEPT_DAYS = 30;
-const DAY_MS = 86_400_000;
 /** The longest a catch-up digest waits for the sources' first sync at start-up. */
 const FIRST_SYNC_WAIT_MS = 5 * 60_000;
 
@@ -91,7 +89,7 @@ export class Service {
   private readonly digest: DigestJob | undefined;
   private readonly now: () => Date;
   private http: RunningHttpServer | undefined;
-  private housekeeping: NodeJS.Timeout | undefined;
+  private readonly retention: RetentionJob;
   private started = false;
   private digestStart: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -138,6 +136,7 @@ export class Service {
         }),
     );
     this.digest = deps.digest;
+    this.retention = new RetentionJob(store, config.retention, { logger, now: this.now });
   }
 
   /** Listen, settle what a crash left half-done, then act, schedule and watch. */
@@ -164,9 +163,7 @@ export class Service {
       logger.info({ host: this.http.host, port: this.http.port }, 'listening for /healthz and /metrics');
     }
     await this.loop.start();
-    this.keepHouse();
-    this.housekeeping = setInterval(() => this.keepHouse(), DAY_MS);
-    this.housekeeping.unref();
+    this.retention.start();
     for (const runner of this.runners) runner.start();
     // A catch-up digest waits for each source's first sync (or a few minutes at most), so that it
     // reports what is in the sources and how each is doing; the sources never wait for it.
@@ -208,7 +205,7 @@ export class Service {
   private async shutdown(): Promise<void> {
     const { logger, store, sender } = this.deps;
     logger.info({}, 'Wardwatch is stopping: finishing the work under way');
-    if (this.housekeeping) clearInterval(this.housekeeping);
+    this.retention.stop();
     await Promise.all(this.runners.map((r) => r.stop()));
     await this.digestStart;
     await Promise.all([this.digest?.stop(), this.loop.stop()]);
@@ -220,16 +217,5 @@ export class Service {
     }
     store.close();
     logger.info({}, 'Wardwatch has stopped');
-  }
-
-  /** Forget the originals of routed messages after ORIGINALS_KEPT_DAYS. */
-  private keepHouse(): void {
-    try {
-      const olderThan = new Date(this.now().getTime() - ORIGINALS_KEPT_DAYS * DAY_MS).toISOString();
-      const removed = this.deps.store.pruneOriginals(olderThan);
-      if (removed > 0) this.deps.logger.info({ removed, olderThan }, 'forgot the originals of old routed messages');
-    } catch (err) {
-      this.deps.logger.error({ error: errorMessage(err) }, 'housekeeping of the state store failed');
-    }
   }
 }

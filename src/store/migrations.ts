@@ -229,6 +229,23 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at   TEXT NOT NULL,
         first_start  TEXT,
         fresh_start  TEXT
+    `,
+  },
+  {
+    version: 8,
+    description: 'fingerprints of pruned items and effects, so that a message seen again after its retention period is not judged or acted on twice',
+    sql: `
+      CREATE TABLE forgotten_items (
+        fingerprint   TEXT PRIMARY KEY,
+        content_hash  TEXT NOT NULL,
+        forgotten_at  TEXT NOT NULL
+      );
+
+      CREATE TABLE forgotten_effects (
+        fingerprint   TEXT PRIMARY KEY,
+        kind          TEXT NOT NULL,
+        state         TEXT NOT NULL,
+        forgotten_at  TEXT NOT NULL
       );
     `,
   },

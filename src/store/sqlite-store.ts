@@ -4,7 +4,7 @@
  * file (the service and a `wardwatch digest` run, say) queue on the write lock (busy_timeout)
  * instead of failing or interleaving.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -51,6 +51,8 @@ import {
   type NeedsHumanRow,
   type NewEffect,
   type ProblemRow,
+  type PruneReport,
+  type RetentionCutoffs,
   type SeenStatus,
   type Store,
   type StoreIdentity,
@@ -103,6 +105,25 @@ type SqlValue = string | number | null;
 /** States in which an effect counts against its person's daily cap. */
 const COUNTED_STATES: readonly EffectState[] = ['pending', 'sending', 'done', 'failed'];
 
+/** The cursor namespaces the service's item memory keeps message and event summaries under (MEMORY_SOURCES). */
+const ITEM_MEMORY_PREFIX = 'wardwatch:item-memory:';
+
+/** Items with an effect still to be carried out: nothing the executor needs about them is pruned. */
+const OPEN_ITEMS = `SELECT item_key FROM effects WHERE state IN ('pending', 'sending')`;
+
+/** Finished effects older than the cutoff (bound twice), except folded ones whose summary has yet to go. */
+const PRUNABLE_EFFECTS = `state IN ('done', 'failed', 'folded', 'skipped-dry-run', 'dropped')
+  AND COALESCE(done_at, last_attempt_at, created_at) < ?
+  AND NOT (state = 'folded' AND folded_into IN (SELECT key FROM effects WHERE state IN ('pending', 'sending')))`;
+
+/** A one-way fingerprint of a key: what is kept of a pruned item or effect instead of the key itself. */
+export function fingerprintOf(key: string): string {
+  return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/** Thrown inside a dry-run prune's transaction so that it rolls back. */
+class DryRunRollback extends Error {}
+
 function describeRecipient(recipient: string): string {
   return recipient === '' ? '' : ` to ${recipient}`;
 }
@@ -134,6 +155,10 @@ export class SqliteStore implements Store {
       // FULL: a transaction that says an effect is being sent is on disk before the send starts.
       this.db.pragma('synchronous = FULL');
       this.db.pragma('foreign_keys = ON');
+      // Deleted records are overwritten with zeros, so pruned personal data does not linger in
+      // free pages (a VACUUM would need the whole file locked and copied; see docs/operating.md).
+      this.db.pragma('secure_delete = ON');
+      this.db.function('wardwatch_fingerprint', { deterministic: true }, (key: unknown) => fingerprintOf(String(key)));
       migrate(this.db, path, options.migrations ?? MIGRATIONS);
       if (this.hasIdentityTable()) this.ensureIdentity();
     } catch (err) {
@@ -191,7 +216,10 @@ export class SqliteStore implements Store {
   // ---------------------------------------------------------------- seen items and findings
 
   checkSeen(itemKey: string, contentHash: string): SeenStatus {
-    const row = this.db.prepare('SELECT content_hash FROM seen_items WHERE item_key = ?').get(itemKey);
+    const row =
+      this.db.prepare('SELECT content_hash FROM seen_items WHERE item_key = ?').get(itemKey) ??
+      // Pruned after its retention period: judged before, so the same content is not judged again.
+      this.db.prepare('SELECT content_hash FROM forgotten_items WHERE fingerprint = ?').get(fingerprintOf(itemKey));
     if (row === undefined) return 'new';
     return SeenDbRowSchema.parse(row).content_hash === contentHash ? 'unchanged' : 'changed';
   }
@@ -202,10 +230,11 @@ export class SqliteStore implements Store {
 
   private markSeenInTx(itemKey: string, contentHash: string, now: string): SeenStatus {
     const status = this.checkSeen(itemKey, contentHash);
-    if (status === 'new') {
+    const present = this.db.prepare('SELECT 1 FROM seen_items WHERE item_key = ?').get(itemKey) !== undefined;
+    if (!present) {
       this.db
-        .prepare('INSERT INTO seen_items (item_key, content_hash, first_seen, last_seen) VALUES (?, ?, ?, ?)')
-        .run(itemKey, contentHash, now, now);
+        .prepare('INSERT INTO seen_items (item_key, content_hash, first_seen, last_seen, changes) VALUES (?, ?, ?, ?, ?)')
+        .run(itemKey, contentHash, now, now, status === 'changed' ? 1 : 0);
     } else if (status === 'changed') {
       this.db
         .prepare('UPDATE seen_items SET content_hash = ?, last_seen = ?, changes = changes + 1 WHERE item_key = ?')
@@ -330,7 +359,7 @@ export class SqliteStore implements Store {
   }
 
   private enqueueOne(e: NewEffect, now: string, dryRun: boolean): EnqueueResult {
-    if (this.getEffect(e.key)) return { key: e.key, outcome: 'duplicate' };
+    if (this.getEffect(e.key) || this.effectForgotten(e.key)) return { key: e.key, outcome: 'duplicate' };
 
     if (dryRun) {
       const row = this.insertEffect(e, 'skipped-dry-run', now);
@@ -354,6 +383,11 @@ export class SqliteStore implements Store {
     const row = this.insertEffect(e, 'pending', now);
     this.audit(row, undefined, 'pending', now, `Queued: ${e.kind}${describeRecipient(e.recipient)}, not before ${e.notBefore}.`);
     return { key: e.key, outcome: 'enqueued' };
+  }
+
+  /** The effect existed and was pruned after its retention period: it must not happen again. */
+  private effectForgotten(key: string): boolean {
+    return this.db.prepare('SELECT 1 FROM forgotten_effects WHERE fingerprint = ?').get(fingerprintOf(key)) !== undefined;
   }
 
   /**
@@ -784,6 +818,75 @@ export class SqliteStore implements Store {
 
   pruneOriginals(olderThan: string): number {
     return this.db.prepare('DELETE FROM originals WHERE saved_at < ?').run(olderThan).changes;
+  }
+
+  // ---------------------------------------------------------------- retention
+
+  prune(cutoffs: RetentionCutoffs, now: string, options: { dryRun?: boolean } = {}): PruneReport {
+    const run = (): PruneReport => this.pruneInTx(cutoffs, now);
+    if (options.dryRun === true) {
+      let counted: PruneReport | undefined;
+      try {
+        this.db
+          .transaction(() => {
+            counted = run();
+            throw new DryRunRollback();
+          })
+          .immediate();
+      } catch (err) {
+        if (!(err instanceof DryRunRollback)) throw err;
+      }
+      if (!counted) throw new Error('The dry run of the prune counted nothing.');
+      return counted;
+    }
+    const report = this.db.transaction(run).immediate();
+    if (Object.values(report).some((n) => n > 0)) {
+      // The write-ahead log still holds copies of the pages as they were before the deletes:
+      // fold it into the file and empty it (when another process is reading, the next prune does).
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    }
+    return report;
+  }
+
+  private pruneInTx(c: RetentionCutoffs, now: string): PruneReport {
+    const del = (sql: string, ...params: SqlValue[]): number => this.db.prepare(sql).run(...params).changes;
+    const originals = del(`DELETE FROM originals WHERE saved_at < ? AND item_key NOT IN (${OPEN_ITEMS})`, c.originals);
+    const findings = del(`DELETE FROM findings WHERE updated_at < ? AND item_key NOT IN (${OPEN_ITEMS})`, c.findings);
+
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO forgotten_items (fingerprint, content_hash, forgotten_at)
+         SELECT wardwatch_fingerprint(item_key), content_hash, ? FROM seen_items WHERE last_seen < ? AND item_key NOT IN (${OPEN_ITEMS})`,
+      )
+      .run(now, c.items);
+    const seenItems = del(`DELETE FROM seen_items WHERE last_seen < ? AND item_key NOT IN (${OPEN_ITEMS})`, c.items);
+    const itemMemory = del(
+      `DELETE FROM cursors WHERE substr(source, 1, ?) = ? AND updated_at < ? AND key NOT IN (${OPEN_ITEMS})`,
+      ITEM_MEMORY_PREFIX.length,
+      ITEM_MEMORY_PREFIX,
+      c.items,
+    );
+    // An event still to come stays for the digest's list of upcoming meetings, however long ago it was judged.
+    const events = del(`DELETE FROM events WHERE updated_at < ? AND "end" < ? AND key NOT IN (${OPEN_ITEMS})`, c.items, c.items);
+    const needsHuman = del('DELETE FROM needs_human WHERE last_seen < ?', c.items);
+    const problems = del('DELETE FROM problems WHERE last_seen < ?', c.items);
+
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO forgotten_effects (fingerprint, kind, state, forgotten_at)
+         SELECT wardwatch_fingerprint(key), kind, state, ? FROM effects WHERE ${PRUNABLE_EFFECTS}`,
+      )
+      .run(now, c.effects);
+    const effects = del(`DELETE FROM effects WHERE ${PRUNABLE_EFFECTS}`, c.effects);
+    const audit = del('DELETE FROM audit WHERE at < ?', c.audit);
+
+    // The latest digest stays: the next one covers what happened since it.
+    const day = c.digests.slice(0, 10);
+    const latest = `(SELECT COALESCE(MAX(date), '') FROM digests)`;
+    const digests = del(`DELETE FROM digests WHERE date < ? AND date <> ${latest}`, day);
+    del(`DELETE FROM digest_attempts WHERE date < ? AND date <> ${latest}`, day);
+
+    return { originals, seenItems, itemMemory, events, needsHuman, problems, findings, effects, audit, digests };
   }
 
   // ---------------------------------------------------------------- items that need a human

@@ -287,6 +287,36 @@ export interface AttemptFailure {
   local?: boolean;
 }
 
+/**
+ * Instants (ISO 8601 UTC) before which each kind of record is pruned; see `retentionCutoffs`.
+ */
+export interface RetentionCutoffs {
+  /** Raw originals and their headlines, by when they were saved. */
+  originals: string;
+  /** Seen items, item memory, event summaries (of events already over), needs-a-human notices and problems, by when last seen. */
+  items: string;
+  /** Findings, by when last updated. */
+  findings: string;
+  /** Finished effects, by when they finished (or were recorded). */
+  effects: string;
+  audit: string;
+  digests: string;
+}
+
+/** How many records a prune removed (or, in a dry run, would remove), per kind. */
+export interface PruneReport {
+  originals: number;
+  seenItems: number;
+  itemMemory: number;
+  events: number;
+  needsHuman: number;
+  problems: number;
+  findings: number;
+  effects: number;
+  audit: number;
+  digests: number;
+}
+
 export interface Store extends CursorStore {
   /** Read-only: would this item be new, changed or unchanged? */
   checkSeen(itemKey: string, contentHash: string): SeenStatus;
@@ -379,6 +409,13 @@ export interface Store extends CursorStore {
   getMailHeadline(itemKey: string): MailHeadline | undefined;
   /** Forget sources saved before `olderThan`; returns how many were removed. */
   pruneOriginals(olderThan: string): number;
+  /**
+   * Storage limitation: delete what is older than its cutoff, in one transaction. What exactly-once
+   * needs survives as one-way fingerprints (SHA-256 of the item and effect keys), so a message
+   * read again after pruning is not judged again and no effect is carried out twice. Nothing is
+   * pruned that a pending or sending effect still needs. `dryRun` counts without deleting.
+   */
+  prune(cutoffs: RetentionCutoffs, now: string, options?: { dryRun?: boolean }): PruneReport;
 
   /** Something needs a person's judgement; repeats of the same item and rule count up. */
   recordNeedsHuman(itemKey: string, rule: string | undefined, message: string, now: string): void;

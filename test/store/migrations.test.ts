@@ -4,7 +4,7 @@ import { migrate, MIGRATIONS, schemaVersion, StoreVersionError, type Migration }
 import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { tempDir, type TempDir } from '../outbox/fixtures.js';
 
-const TABLES = ['audit', 'cursors', 'digest_attempts', 'digests', 'effects', 'events', 'findings', 'needs_human', 'originals', 'problems', 'seen_items', 'source_health', 'store_identity'];
+const TABLES = ['audit', 'cursors', 'digest_attempts', 'digests', 'effects', 'events', 'findings', 'forgotten_effects', 'forgotten_items', 'needs_human', 'originals', 'problems', 'seen_items', 'source_health', 'store_identity'];
 
 function tablesOf(path: string): string[] {
   const db = new Database(path, { readonly: true });

@@ -61,12 +61,14 @@ describe('requeueFailed and local faults', () => {
 
   it('upgrades a state file of schema 4: its failed effects count as not local', () => {
     const file = tempFile('old.sqlite');
-    const old = openSqliteStore(file, { migrations: MIGRATIONS.filter((m) => m.version <= 4) });
-    old.enqueue([nudge('before')], T0);
-    const [claimed] = old.claimDue(T0, 1);
-    old.close();
+    openSqliteStore(file, { migrations: MIGRATIONS.filter((m) => m.version <= 4) }).close();
+    // Written as a version of schema 4 wrote it (today's store code expects today's tables).
+    const e = nudge('before');
     const db = new Database(file);
-    db.prepare(`UPDATE effects SET state = 'failed', last_error = 'refused' WHERE id = ?`).run(claimed?.id ?? -1);
+    db.prepare(
+      `INSERT INTO effects (key, kind, rule, item_key, recipient, payload, state, attempts, next_attempt_at, last_attempt_at, last_error, message_id, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'failed', 1, ?, ?, 'refused', ?, ?)`,
+    ).run(e.key, e.kind, e.rule, e.itemKey, e.recipient, JSON.stringify(e.payload), T0, T0, e.messageId, T0);
     db.close();
     store = openSqliteStore(file);
     expect(store.getEffect('before')).toMatchObject({ state: 'failed' });
