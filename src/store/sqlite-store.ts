@@ -109,12 +109,12 @@ const COUNTED_STATES: readonly EffectState[] = ['pending', 'sending', 'done', 'f
 const ITEM_MEMORY_PREFIX = 'wardwatch:item-memory:';
 
 /** Items with an effect still to be carried out: nothing the executor needs about them is pruned. */
-const OPEN_ITEMS = `SELECT item_key FROM effects WHERE state IN ('pending', 'sending')`;
+const OPEN_ITEMS = `SELECT item_key FROM effects WHERE state IN ('pending', 'sending', 'in-doubt')`;
 
 /** Finished effects older than the cutoff (bound twice), except folded ones whose summary has yet to go. */
 const PRUNABLE_EFFECTS = `state IN ('done', 'failed', 'folded', 'skipped-dry-run', 'dropped')
   AND COALESCE(done_at, last_attempt_at, created_at) < ?
-  AND NOT (state = 'folded' AND folded_into IN (SELECT key FROM effects WHERE state IN ('pending', 'sending')))`;
+  AND NOT (state = 'folded' AND folded_into IN (SELECT key FROM effects WHERE state IN ('pending', 'sending', 'in-doubt')))`;
 
 /** A one-way fingerprint of a key: what is kept of a pruned item or effect instead of the key itself. */
 export function fingerprintOf(key: string): string {
