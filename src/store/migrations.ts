@@ -229,6 +229,7 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at   TEXT NOT NULL,
         first_start  TEXT,
         fresh_start  TEXT
+      );
     `,
   },
   {

@@ -69,7 +69,9 @@ function outOfOffice(extra: string[], subject = 'Automatic reply: Pothole on Cas
   );
 }
 
-async function judge(source: Buffer, copy: MailCopy = inbox(A.sam)): Promise<{ item: MailItem; rules: string[]; reasons: string[] }> {
+// Judged as seen in the writer's own Sent folder, so the message is theirs (see attribution) and
+// only the marks of automated mail decide whether a rule may fire.
+async function judge(source: Buffer, copy: MailCopy = sent(A.tom)): Promise<{ item: MailItem; rules: string[]; reasons: string[] }> {
   const item = await parseMail(source, copy);
   const evaluation = engine.evaluate(item, NOW);
   return { item, rules: evaluation.findings.map((f) => f.rule), reasons: evaluation.verdicts.filter((v) => v.enabled).map((v) => v.reason) };
@@ -216,8 +218,8 @@ describe('what is still judged as usual', () => {
 describe('automated mail is kept, counted and remembered', () => {
   it('a check pass reads and counts it, and reports nothing for it', async () => {
     async function* source(): AsyncIterable<SourceEntry> {
-      yield { kind: 'mail', source: outOfOffice(['Auto-Submitted: auto-replied']), mailbox: A.sam, folder: 'inbox', origin: 'ooo.eml' };
-      yield { kind: 'mail', source: request(), mailbox: A.sam, folder: 'inbox', origin: 'request.eml' };
+      yield { kind: 'mail', source: outOfOffice(['Auto-Submitted: auto-replied']), mailbox: A.tom, folder: 'sent', origin: 'ooo.eml' };
+      yield { kind: 'mail', source: request(), mailbox: A.tom, folder: 'sent', origin: 'request.eml' };
     }
     const result = await checkSource(engine, source(), { now: NOW });
     expect(result.counts.mailItems).toBe(2);

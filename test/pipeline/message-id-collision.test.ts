@@ -20,6 +20,9 @@ import { SqliteStore } from '../../src/store/sqlite-store.js';
 import { A, council } from '../support/council.js';
 
 const NOW = '2026-11-18T12:00:00Z';
+/** The council's own receiving server is trusted, and it vouches for both messages (see attribution). */
+const trusting = { ...council, authentication: { trustedServers: ['mx.millbrook-tc.gov.uk'] } };
+const VOUCHED = 'Authentication-Results: mx.millbrook-tc.gov.uk; dmarc=pass header.from=millbrook-tc.gov.uk';
 const ID = '<0001.reused@mail.millbrook-tc.gov.uk>';
 
 function message(lines: { from: string; to: string; subject: string; date: string; body: string; extra?: string[] }): Buffer {
@@ -30,6 +33,7 @@ function message(lines: { from: string; to: string; subject: string; date: strin
       `Subject: ${lines.subject}`,
       `Date: ${lines.date}`,
       `Message-ID: ${ID}`,
+      VOUCHED,
       ...(lines.extra ?? []),
       'Content-Type: text/plain; charset=utf-8',
       '',
@@ -65,7 +69,7 @@ async function check(entries: SourceEntry[]) {
   async function* source(): AsyncIterable<SourceEntry> {
     yield* entries;
   }
-  return checkSource(new Engine(council), source(), { now: NOW });
+  return checkSource(new Engine(trusting), source(), { now: NOW });
 }
 
 describe('a check pass', () => {
@@ -144,11 +148,11 @@ describe('the service', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'wardwatch-collision-'));
     const store = new SqliteStore(path.join(dir, 'state.sqlite'));
     stores.push(store);
-    const engine = new Engine(council);
+    const engine = new Engine(trusting);
     const pipeline = new LivePipeline({
       store,
       engine,
-      outbox: new Outbox(store, { planning: planningContextFrom(council, engine.directory) }),
+      outbox: new Outbox(store, { planning: planningContextFrom(trusting, engine.directory) }),
       logger: silentLogger(),
       memory: new StoredItemMemory(store),
       dryRun: true,
