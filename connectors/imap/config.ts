@@ -26,7 +26,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { isLoopbackHost } from '../../src/actions/smtp-sender.js';
+import { isLoopbackHost } from '../../src/actions/loopback.js';
 import { SecretRefSchema, type Config, type MailboxConfig } from '../../src/config/schema.js';
 import { resolveSecret as resolveSharedSecret, SecretError, type Environment } from '../../src/config/secrets.js';
 

@@ -19,6 +19,7 @@ import { resolveSecret, type Environment } from '../config/secrets.js';
 import { PermanentEffectError } from '../outbox/outbox.js';
 import type { MailSender, OutgoingMessage } from '../sources/types.js';
 import { mailOptionsFor } from './file-sender.js';
+import { isLoopbackHost } from './loopback.js';
 
 export type SmtpSenderConfig = Extract<SenderConfig, { kind: 'smtp' }>;
 
@@ -38,12 +39,6 @@ function describeRefusal(err: unknown): string {
   const response = fieldOf(err, 'response');
   const message = err instanceof Error ? err.message : String(err);
   return typeof response === 'string' && response !== '' ? response.split(/\r?\n/)[0] ?? message : message;
-}
-
-/** Host names that can only mean this machine: the one place a plain-text SMTP login may go. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1');
-  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
 /** True when the server refused the login itself (wrong user name or password, or no such mechanism). */
