@@ -40,6 +40,9 @@ import { nameOf, type ItemDetails } from './item-context.js';
 /** The template of the per-person summary of folded nudges (the outbox calls the effect `daily-summary`). */
 export const SUMMARY_TEMPLATE: TemplateName = 'nudge-summary';
 
+/** The template of the Clerk's summary of folded routed copies and notices. */
+export const CLERK_SUMMARY_TEMPLATE: TemplateName = 'clerk-summary';
+
 const ADDRESS = /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:"]+$/;
 
 export interface MessageDeps {

@@ -271,6 +271,7 @@ const SCHEMAS: Readonly<Record<NotNudge, z.ZodType<TemplateData>>> = {
   'booking-declined': BookingDeclinedDataSchema,
   'nudge-summary': NudgeSummaryDataSchema,
   digest: DigestDataSchema,
+  'clerk-summary': NudgeSummaryDataSchema,
 };
 
 /** The schema of the data the named template receives. */
