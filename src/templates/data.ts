@@ -305,6 +305,20 @@ function describeEvidence(evidence: Evidence): string {
 }
 
 /**
+ * At most this many of a finding's reasons are set out in a message: a rule may give one reason per
+ * recipient ("… is a media address"), and a message to thousands must not carry thousands of lines.
+ * The rest are counted; `wardwatch explain` shows them all.
+ */
+export const WHY_LIMIT = 10;
+
+function boundedWhy(why: readonly Evidence[]): string[] {
+  const shown = why.slice(0, WHY_LIMIT).map(describeEvidence);
+  const rest = why.length - shown.length;
+  if (rest > 0) shown.push(`and ${rest.toLocaleString('en-GB')} further reason${rest === 1 ? '' : 's'} of the same kind (wardwatch explain lists them all)`);
+  return shown;
+}
+
+/**
  * The finding's part. `protocolTitle` names the council's protocol for its own clause numbers;
  * `readerName`, when given, is the reader's name, so that the summary speaks to them ("You asked…").
  * Quotation marks are made curly, as in the templates.
@@ -323,7 +337,7 @@ export function findingData(
     clauseText: curlyQuotes(describeClauses(finding.clauses, protocolTitle)),
     severity: finding.severity,
     warning: finding.severity !== 'info',
-    why: finding.why.map(describeEvidence),
+    why: boundedWhy(finding.why),
   };
 }
 
