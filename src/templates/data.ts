@@ -221,7 +221,10 @@ export const DigestSectionsSchema = z
           clauseText: nonEmpty,
           findings: z.number().int().min(1),
           actions: text,
+          /** The first items found (at most 50); `more` counts the rest, which the attached CSV lists. */
           items: z.array(DigestItemDataSchema).min(1),
+          /** "and 19,950 more — the full list is attached as findings.csv"; empty when every item is listed. */
+          more: text,
         })
         .strict(),
     ),

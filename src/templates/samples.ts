@@ -253,6 +253,7 @@ function digestSample(council: CouncilData): DigestData {
     findings: items.length,
     actions,
     items,
+    more: '',
   });
   return {
     council,
