@@ -28,7 +28,7 @@ import { isTemplateName } from '../templates/names.js';
 import { formatWhen } from '../templates/wording.js';
 import { buildInvitationRequest } from './imip.js';
 import { addressOf, calendarName, loadItemDetails, looksAllDay, nameOf, organizerOf, splitEventKey, type ItemDetails } from './item-context.js';
-import { MessageBuilder, recipientFor, templateNameFor, type FindingContext, type Reader } from './messages.js';
+import { CLERK_SUMMARY_TEMPLATE, MessageBuilder, recipientFor, templateNameFor, type FindingContext, type Reader } from './messages.js';
 
 /** What the executor logs through (pino's logger fits). */
 export interface ExecutorLogger {
@@ -381,7 +381,8 @@ class Executor {
       return;
     }
     const day = effect.payload.day ?? effect.itemKey;
-    const name = this.templateOf(effect, 'nudge-summary');
+    // The Clerk's summary gathers routed copies and notices, not reminders to do better.
+    const name = this.directory.person(recipient.address)?.role === 'clerk' ? CLERK_SUMMARY_TEMPLATE : this.templateOf(effect, 'nudge-summary');
     const data = this.messages.summary(recipient, day, this.timeZone, nudges);
     await this.send(effect, this.compose(name, data, recipient, effect.messageId, effect));
   }

@@ -34,11 +34,14 @@ import { ruleAdvice, ruleTitle } from '../templates/guidance.js';
 import { isTemplateName, type TemplateName } from '../templates/names.js';
 import { addressedTo, curlyQuotes, Salutations } from '../templates/salutation.js';
 import { renderTemplate, TemplateError, type RenderedMessage } from '../templates/render.js';
-import { DEFAULT_PROTOCOL_TITLE, describeClauses, formatDay, joinList } from '../templates/wording.js';
+import { boundedList, DEFAULT_PROTOCOL_TITLE, describeClauses, formatDay, joinList } from '../templates/wording.js';
 import { nameOf, type ItemDetails } from './item-context.js';
 
 /** The template of the per-person summary of folded nudges (the outbox calls the effect `daily-summary`). */
 export const SUMMARY_TEMPLATE: TemplateName = 'nudge-summary';
+
+/** The template of the Clerk's summary of folded routed copies and notices. */
+export const CLERK_SUMMARY_TEMPLATE: TemplateName = 'clerk-summary';
 
 const ADDRESS = /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:"]+$/;
 
@@ -196,7 +199,7 @@ export class MessageBuilder {
   routedCopy(fc: FindingContext, recipient: Reader, attachment: string, actionsTaken: readonly string[]): RoutedCopyData {
     const mail = fc.details.mail;
     const describe = (list: readonly Address[]): string =>
-      list.length > 0 ? joinList(list.map((a) => (a.name ? `${a.name} <${a.address}>` : this.nameAndAddress(a.address)))) : 'not known';
+      list.length > 0 ? boundedList(list.map((a) => (a.name ? `${a.name} <${a.address}>` : this.nameAndAddress(a.address)))) : 'not known';
     return {
       ...this.base(fc, recipient),
       original: {

@@ -37,6 +37,7 @@ const SHARED_PURPOSE: Readonly<Record<Exclude<TemplateName, RuleId>, string>> = 
   'booking-declined': 'tells the organiser a room booking was declined in the pre-election period',
   'nudge-summary': "folds several of one day's notes for one person into one message",
   digest: "the Clerk's daily digest",
+  'clerk-summary': "folds the Clerk's further routed copies and notices of a day into one message",
 };
 
 /** What a template is for, in a few words. */

@@ -231,6 +231,8 @@ export const ConfigSchema = z
     limits: z
       .object({
         nudgesPerPersonPerDay: z.number().int().min(1).default(3),
+        /** Routed copies, notices and reminders to the Clerk per day before the rest fold into one summary. */
+        clerkMessagesPerDay: z.number().int().min(1).default(20),
         quietHours: z
           .object({
             start: z.string().regex(/^\d{2}:\d{2}$/).default('18:00'),
@@ -244,6 +246,7 @@ export const ConfigSchema = z
       .strict()
       .default({
         nudgesPerPersonPerDay: 3,
+        clerkMessagesPerDay: 20,
         quietHours: { start: '18:00', end: '08:00', weekends: true, roles: ['officer'] },
       }),
     /** The receiving servers whose Authentication-Results are believed (see docs/mail-authentication.md). */

@@ -71,6 +71,7 @@ export interface DigestItem {
 export interface RuleReport {
   rule: RuleId;
   findings: number;
+  /** The first `DIGEST_ITEMS_PER_RULE` items found; the rest are counted, and listed in the CSV. */
   items: DigestItem[];
   /** The actions taken, counted by kind and state, in one line. */
   actions: string;
@@ -85,9 +86,26 @@ export interface BuiltDigest {
   digestEffectIds: number[];
   /** The content in the shape the `digest` template receives. */
   sections: DigestSections;
+  /** Every finding as CSV (header and one row each), attached when a rule lists only its first items. */
+  csv?: string;
 }
 
 export const PRIVATE_SUMMARY = 'a private matter — details withheld';
+/** At most this many items are listed per rule; the rest are counted and attached as a CSV. */
+export const DIGEST_ITEMS_PER_RULE = 50;
+/** The name of the attachment that lists every finding when the digest lists only the first. */
+export const FINDINGS_CSV = 'findings.csv';
+const CSV_HEADER = ['rule', 'rule title', 'clauses', 'item', 'summary', 'actions', 'first seen'];
+
+/** One CSV field, quoted when it holds a comma, quote or line break (RFC 4180). */
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function csvRow(fields: readonly string[]): string {
+  return `${fields.map(csvField).join(',')}\r\n`;
+}
+
 /** How far ahead the digest looks for public meetings. */
 export const UPCOMING_MEETING_DAYS = 14;
 
@@ -250,6 +268,8 @@ function titleOf(rule: string): string {
 /* ---------------------------------------------------------------------------------------- */
 
 class Collector {
+  /** Actions carried out, over every finding (listed or only counted). */
+  doneActions = 0;
   private readonly tz: string;
   private readonly effectsByItem = new Map<string, EffectRow[]>();
   /** The body-less summaries of messages the service keeps: subject lines and dates. */
@@ -327,46 +347,57 @@ class Collector {
     return { findings, digestEffects };
   }
 
-  rules(findings: readonly StoredFinding[]): RuleReport[] {
-    const byRule = new Map<RuleId, DigestItem[]>();
+  /**
+   * Per rule: its first items, every finding counted, and every action (for the counts). Each
+   * finding is also written as a CSV row, so that the list left out of the message is attached.
+   * Effects are read item by item and not cached; beyond the listed items, only counts, actions and CSV rows are kept.
+   */
+  rules(findings: readonly StoredFinding[], csv: string[]): RuleReport[] {
+    const byRule = new Map<RuleId, { items: DigestItem[]; count: number; actions: DigestAction[]; keys: Set<string>; anyPrivate: boolean }>();
+    csv.push(csvRow(CSV_HEADER));
     for (const stored of findings) {
       const f = stored.finding;
       const isPrivate = f.private === true;
-      const actions = this.effectsOf(stored.itemKey)
+      const actions = this.deps.store
+        .listEffects({ itemKey: stored.itemKey })
         .filter((e) => e.rule === f.rule && e.kind !== 'digest')
         .map((e) => digestAction(e, this.period.until));
-      const items = byRule.get(f.rule) ?? [];
+      const group = byRule.get(f.rule) ?? { items: [], count: 0, actions: [], keys: new Set<string>(), anyPrivate: false };
+      byRule.set(f.rule, group);
       // A rule's several findings on one item share its effects: list them with the first only.
-      const shared = items.some((i) => i.itemKey === stored.itemKey);
+      const shared = group.keys.has(stored.itemKey);
+      group.keys.add(stored.itemKey);
       const own = shared ? [] : actions;
+      group.count += 1;
+      group.actions.push(...own);
+      this.doneActions += own.filter((a) => a.state === 'done').length;
+      if (isPrivate) group.anyPrivate = true;
       const name = isPrivate ? null : (address: string) => this.nameOf(address);
+      const reference = isPrivate ? PRIVATE_SUMMARY : this.itemTitle(f.item.kind, stored.itemKey, f.targets.occurrence);
+      const summary = isPrivate ? PRIVATE_SUMMARY : curlyQuotes(f.summary);
+      const actionSummary =
+        own.length > 0
+          ? own.map((a) => describeAction(a, name, (iso) => this.when(iso))).join('; ')
+          : shared
+            ? 'the actions are listed with the entry above for the same item'
+            : 'listed here only';
+      csv.push(csvRow([f.rule, ruleTitle(f.rule), f.clauses.join(' '), reference, summary, actionSummary, stored.firstSeen]));
+      if (group.items.length >= DIGEST_ITEMS_PER_RULE) continue;
+      const items = group.items;
       items.push({
         kind: f.item.kind,
         itemKey: stored.itemKey,
-        reference: isPrivate ? PRIVATE_SUMMARY : this.itemTitle(f.item.kind, stored.itemKey, f.targets.occurrence),
-        summary: isPrivate ? PRIVATE_SUMMARY : curlyQuotes(f.summary),
+        reference,
+        summary,
         private: isPrivate,
         actions: own,
-        actionSummary:
-          own.length > 0
-            ? own.map((a) => describeAction(a, name, (iso) => this.when(iso))).join('; ')
-            : shared
-              ? 'the actions are listed with the entry above for the same item'
-              : 'listed here only',
+        actionSummary,
       });
-      byRule.set(f.rule, items);
     }
-    return RULE_IDS.filter((rule) => byRule.has(rule)).map((rule) => {
-      const items = byRule.get(rule) ?? [];
-      return {
-        rule,
-        findings: items.length,
-        items,
-        actions: describeActions(
-          items.flatMap((i) => i.actions),
-          items.some((i) => i.private),
-        ),
-      };
+    return RULE_IDS.flatMap((rule) => {
+      const group = byRule.get(rule);
+      if (group === undefined) return [];
+      return [{ rule, findings: group.count, items: group.items, actions: describeActions(group.actions, group.anyPrivate) }];
     });
   }
 
@@ -519,10 +550,12 @@ export function buildDigest(deps: DigestDeps, period: DigestPeriod): BuiltDigest
   const c = new Collector(deps, period);
   const tz = deps.config.council.timezone;
   const { findings, digestEffects } = c.findings();
-  const rules = c.rules(findings);
+  const csv: string[] = [];
+  const rules = c.rules(findings, csv);
+  const truncated = rules.some((r) => r.findings > r.items.length);
   const needsHuman = c.needsHuman();
   // "Actions taken": carried out, not waiting, failed or skipped.
-  const actionCount = rules.reduce((n, r) => n + r.items.reduce((m, i) => m + i.actions.filter((a) => a.state === 'done').length, 0), 0);
+  const actionCount = c.doneActions;
   const sections: DigestSections = {
     date: formatDay(zonedToUtc(period.date, '12:00', tz).toISOString(), tz),
     covering: period.since !== undefined ? `since ${formatWhen(period.since, tz)}` : 'covering everything Wardwatch has seen so far',
@@ -536,6 +569,7 @@ export function buildDigest(deps: DigestDeps, period: DigestPeriod): BuiltDigest
         findings: r.findings,
         actions: r.actions,
         items: r.items.map((i) => ({ reference: i.reference, summary: i.summary, private: i.private, actions: i.actionSummary })),
+        more: r.findings > r.items.length ? `and ${(r.findings - r.items.length).toLocaleString('en-GB')} more — the full list is attached as ${FINDINGS_CSV}` : '',
       };
     }),
     needsHuman,
@@ -545,5 +579,7 @@ export function buildDigest(deps: DigestDeps, period: DigestPeriod): BuiltDigest
     election: c.election(),
     sources: c.sources(),
   };
-  return { period, recipients: digestRecipients(deps), rules, digestEffectIds: digestEffects.map((e) => e.id), sections };
+  const built: BuiltDigest = { period, recipients: digestRecipients(deps), rules, digestEffectIds: digestEffects.map((e) => e.id), sections };
+  if (truncated) built.csv = csv.join('');
+  return built;
 }

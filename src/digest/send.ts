@@ -19,7 +19,7 @@ import type { Store } from '../store/types.js';
 import { councilData, type DigestData } from '../templates/data.js';
 import { renderTemplate } from '../templates/render.js';
 import { Salutations } from '../templates/salutation.js';
-import { buildDigest, type BuiltDigest, type DigestPeriod } from './build.js';
+import { buildDigest, FINDINGS_CSV, type BuiltDigest, type DigestPeriod } from './build.js';
 
 export const DIGEST_TEMPLATE = 'digest';
 
@@ -75,6 +75,8 @@ export function composeDigest(built: BuiltDigest, deps: ComposeDeps): OutgoingMe
     html: rendered.html,
     messageId: digestMessageId(built.period.date, council.serviceAddress),
     headers: effectHeaders(digestKey(built.period.date)),
+    // Beyond the first items per rule, the message counts; the attachment lists every finding.
+    ...(built.csv !== undefined ? { attachments: [{ filename: FINDINGS_CSV, contentType: 'text/csv; charset=utf-8', content: built.csv }] } : {}),
   };
 }
 

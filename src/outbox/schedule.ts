@@ -4,7 +4,10 @@
  *   wait outside the working day (18:00–08:00, weekends and bank holidays by default) and go out
  *   the next working morning, in the council's timezone;
  * - a daily cap: at most `limits.nudgesPerPersonPerDay` nudges or warnings per person per day; the
- *   rest fold into one summary sent the next morning.
+ *   rest fold into one summary sent the next morning. The Clerk, whom every routed copy and notice
+ *   reaches, has a cap of their own, `limits.clerkMessagesPerDay`, over all of those together, so
+ *   a storm of mail cannot become a storm in the Clerk's inbox; quiet hours apply to the Clerk
+ *   when `clerk` is among their roles.
  */
 import type { ActionKind, Config } from '../config/schema.js';
 import type { Directory } from '../directory/directory.js';
@@ -19,6 +22,9 @@ export const QUIET_HOURS_KINDS: readonly ActionKind[] = ['nudge', 'warn', 'notif
 
 /** Corrective messages that count against a person's daily cap. */
 export const CAPPED_KINDS: readonly ActionKind[] = ['nudge', 'warn'];
+
+/** Messages to the Clerk that count against the Clerk's daily cap (with any nudges to the Clerk). */
+export const CLERK_CAPPED_KINDS: readonly ActionKind[] = ['nudge', 'warn', 'notify-clerk', 'route-to-clerk'];
 
 const MINUTES_PER_DAY = 24 * 60;
 
@@ -119,11 +125,12 @@ export function summaryTime(day: string, quiet: boolean, ctx: DeliveryContext): 
 export function planDelivery(kind: ActionKind, recipient: string, now: Date, ctx: DeliveryContext): DeliveryPlan {
   const quiet = keepsQuietHours(kind, recipient, ctx);
   const notBefore = quiet ? nextAllowedTime(now, ctx.limits.quietHours, ctx.timeZone) : now;
-  if (recipient === '' || !CAPPED_KINDS.includes(kind)) return { notBefore };
-  const person = ctx.people.person(recipient)?.id ?? recipient.trim().toLowerCase();
+  if (recipient === '') return { notBefore };
+  const known = ctx.people.person(recipient);
+  const clerk = known?.role === 'clerk' || kind === 'notify-clerk' || kind === 'route-to-clerk';
+  if (!(clerk ? CLERK_CAPPED_KINDS : CAPPED_KINDS).includes(kind)) return { notBefore };
+  const person = known?.id ?? recipient.trim().toLowerCase();
   const day = zonedParts(notBefore, ctx.timeZone).day;
-  return {
-    notBefore,
-    cap: { person, day, limit: ctx.limits.nudgesPerPersonPerDay, summaryAt: summaryTime(day, quiet, ctx), quiet },
-  };
+  const limit = clerk ? ctx.limits.clerkMessagesPerDay : ctx.limits.nudgesPerPersonPerDay;
+  return { notBefore, cap: { person, day, limit, summaryAt: summaryTime(day, quiet, ctx), quiet } };
 }

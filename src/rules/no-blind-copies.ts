@@ -7,7 +7,7 @@ import type { Person } from '../directory/directory.js';
 import { fact } from '../signals/match.js';
 import { defineRule, type Evidence, type Evaluation } from './types.js';
 import { mailInput } from './mail-input.js';
-import { andList } from '../signals/wording.js';
+import { andList, commaList } from '../signals/wording.js';
 
 const options = z.object({}).strict();
 
@@ -70,7 +70,7 @@ export default defineRule({
     }
 
     const evidence: Evidence[] = [
-      fact(`${author.name} (${roleLabel(author)}) wrote to ${counterparts.map((c) => `${c.person.name} (${roleLabel(c.person)}, ${c.address})`).join(', ')} in To/Cc`),
+      fact(`${author.name} (${roleLabel(author)}) wrote to ${commaList(counterparts.map((c) => `${c.person.name} (${roleLabel(c.person)}, ${c.address})`))} in To/Cc`),
       ...blind.map((b) =>
         fact(
           bccHeader.has(b.address)

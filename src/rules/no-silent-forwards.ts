@@ -11,7 +11,7 @@ import { splitSentences } from '../signals/sentences.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { defineRule, type Evaluation, type Hit } from './types.js';
 import { mailInput } from './mail-input.js';
-import { andList } from '../signals/wording.js';
+import { andList, commaList } from '../signals/wording.js';
 
 const options = z.object({}).strict();
 
@@ -140,7 +140,7 @@ export default defineRule({
         hits: [],
         reason:
           authors.length > 0
-            ? `the forwarded content was written by ${authors.join(', ')}, who is not a member`
+            ? `the forwarded content was written by ${commaList(authors)}, who is not a member`
             : 'the forwarded content has no identifiable author',
       };
     }

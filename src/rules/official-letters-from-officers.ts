@@ -12,7 +12,7 @@ import { informationalPatterns, obligationPatterns, onBehalfPatterns, speaksForA
 import { plainPhrasePatterns } from '../signals/requests.js';
 import { defineRule, missExplainedWhenRead, type Evaluation, type Evidence } from './types.js';
 import { mailInput } from './mail-input.js';
-import { andList } from '../signals/wording.js';
+import { andList, commaList } from '../signals/wording.js';
 
 const options = z
   .object({
@@ -82,7 +82,7 @@ export default defineRule({
       onBehalf.length > 0 || obligationsFound.some((e) => speaksForABody(e.text) || extraObligations.has(e.text.toLowerCase()));
     const obligations = speaksForCouncil ? obligationsFound : [];
     const isMayor = author.titles.includes('mayor');
-    const outsideFact = fact(`${author.name} (member${isMayor ? ', Mayor' : ''}) wrote to ${outside.join(', ')}, outside the council`);
+    const outsideFact = fact(`${author.name} (member${isMayor ? ', Mayor' : ''}) wrote to ${commaList(outside)}, outside the council`);
 
     if (obligations.length > 0) {
       const evidence = [...onBehalf, ...obligations, outsideFact];

@@ -4,6 +4,7 @@
  * with confidential information (000 5.5; 002 6.5; 004 8.14), and the Clerk will not attend such a
  * meeting (004 8.2).
  */
+import { commaList } from '../signals/wording.js';
 import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
 import type { EventItem } from '../items/types.js';
@@ -118,7 +119,7 @@ export default defineRule<Options>({
     const present = [...facts.attendees, ...(item.organizer ? [item.organizer.address] : [])];
     const outsiders = [...new Set(present.filter((a) => directory.isExternal(a)))];
     if (outsiders.length > 0) {
-      const list = outsiders.join(', ');
+      const list = commaList(outsiders);
       notes.push(`people who are not members of the Council are present (${list})`);
       hits.push({
         messageId: 'nonMembersPresent',

@@ -10,7 +10,7 @@ import { ownTextOf } from '../signals/text-views.js';
 import { analyseRequests, plainPhrasePatterns } from '../signals/requests.js';
 import { defineRule, missExplainedWhenRead, type Evaluation } from './types.js';
 import { mailInput } from './mail-input.js';
-import { andList } from '../signals/wording.js';
+import { andList, commaList } from '../signals/wording.js';
 
 const options = z
   .object({
@@ -99,7 +99,7 @@ export default defineRule({
           evidence: [
             ...analysis.requests,
             ...analysis.deadlines,
-            fact(`${officers.map((p) => `${p.name} (officer)`).join(', ')} in To; no Clerk address in To or Cc`),
+            fact(`${commaList(officers.map((p) => `${p.name} (officer)`))} in To; no Clerk address in To or Cc`),
           ],
           targets: { offender: author.id },
         },

@@ -11,7 +11,7 @@ import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { plainPhrasePatterns } from '../signals/requests.js';
 import { defineRule, type Evaluation } from './types.js';
 import { mailInput } from './mail-input.js';
-import { andList } from '../signals/wording.js';
+import { andList, commaList } from '../signals/wording.js';
 
 const options = z
   .object({
@@ -67,8 +67,8 @@ export default defineRule({
           data: { author: author.name, recipients },
           people: [author.id],
           evidence: [
-            fact(`${author.name} (member) wrote to ${outside.join(', ')}, outside the council`),
-            ...(media.length > 0 ? [fact(`${media.join(', ')} is a media address (004 11.5a)`)] : []),
+            fact(`${author.name} (member) wrote to ${commaList(outside)}, outside the council`),
+            ...(media.length > 0 ? [fact(`${commaList(media)} is a media address (004 11.5a)`)] : []),
             fact('no statement of capacity in the message or its signature (e.g. "as ward councillor", "in a personal capacity", "on behalf of the Council")'),
           ],
           targets: { offender: author.id },

@@ -145,6 +145,7 @@ function createPrivately(path: string): void {
 export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
+  private readonly effectQueries = new Map<string, Database.Statement>();
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.path = path;
@@ -555,10 +556,13 @@ export class SqliteStore implements Store {
       ],
       filter.limit,
     );
-    return this.db
-      .prepare(sql)
-      .all(...params)
-      .map(toEffectRow);
+    // The digest asks once per item: a statement prepared once per shape of query saves most of the time.
+    let statement = this.effectQueries.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.effectQueries.set(sql, statement);
+    }
+    return statement.all(...params).map(toEffectRow);
   }
 
   private audit(row: EffectRow, from: EffectState | undefined, to: EffectState, now: string, outcome: string): void {

@@ -221,7 +221,10 @@ export const DigestSectionsSchema = z
           clauseText: nonEmpty,
           findings: z.number().int().min(1),
           actions: text,
+          /** The first items found (at most 50); `more` counts the rest, which the attached CSV lists. */
           items: z.array(DigestItemDataSchema).min(1),
+          /** "and 19,950 more — the full list is attached as findings.csv"; empty when every item is listed. */
+          more: text,
         })
         .strict(),
     ),
@@ -271,6 +274,7 @@ const SCHEMAS: Readonly<Record<NotNudge, z.ZodType<TemplateData>>> = {
   'booking-declined': BookingDeclinedDataSchema,
   'nudge-summary': NudgeSummaryDataSchema,
   digest: DigestDataSchema,
+  'clerk-summary': NudgeSummaryDataSchema,
 };
 
 /** The schema of the data the named template receives. */
@@ -304,6 +308,20 @@ function describeEvidence(evidence: Evidence): string {
 }
 
 /**
+ * At most this many of a finding's reasons are set out in a message: a rule may give one reason per
+ * recipient ("… is a media address"), and a message to thousands must not carry thousands of lines.
+ * The rest are counted; `wardwatch explain` shows them all.
+ */
+export const WHY_LIMIT = 10;
+
+function boundedWhy(why: readonly Evidence[]): string[] {
+  const shown = why.slice(0, WHY_LIMIT).map(describeEvidence);
+  const rest = why.length - shown.length;
+  if (rest > 0) shown.push(`and ${rest.toLocaleString('en-GB')} further reason${rest === 1 ? '' : 's'} of the same kind (wardwatch explain lists them all)`);
+  return shown;
+}
+
+/**
  * The finding's part. `protocolTitle` names the council's protocol for its own clause numbers;
  * `readerName`, when given, is the reader's name, so that the summary speaks to them ("You asked…").
  * Quotation marks are made curly, as in the templates.
@@ -322,7 +340,7 @@ export function findingData(
     clauseText: curlyQuotes(describeClauses(finding.clauses, protocolTitle)),
     severity: finding.severity,
     warning: finding.severity !== 'info',
-    why: finding.why.map(describeEvidence),
+    why: boundedWhy(finding.why),
   };
 }
 

@@ -4,7 +4,8 @@
  * - `<rule-id>`: the nudge or warning for that rule (the same template serves both);
  * - `<rule-id>.notify`: the notice for the rules whose actions include `notify`;
  * - the shared ones below (Clerk's notice and authorisation request, routed copy, invitation,
- *   declined booking), plus the folded `nudge-summary` and the Clerk's daily `digest`.
+ *   declined booking), plus the folded `nudge-summary` and the Clerk's daily `digest`, and the
+ *   `clerk-summary` the Clerk's further routed copies and notices fold into over their daily limit.
  */
 import { RULE_IDS, type RuleId } from '../config/schema.js';
 
@@ -22,7 +23,7 @@ export type NotifyTemplateName = `${NotifyRule}.notify`;
 /** Templates produced by action kinds that do not depend on the rule. */
 export const ACTION_TEMPLATE_NAMES = ['clerk-notice', 'authorisation-request', 'routed-copy', 'invitation', 'booking-declined'] as const;
 /** Templates the scheduler uses: several nudges folded into one message, and the Clerk's digest. */
-export const SCHEDULED_TEMPLATE_NAMES = ['nudge-summary', 'digest'] as const;
+export const SCHEDULED_TEMPLATE_NAMES = ['nudge-summary', 'digest', 'clerk-summary'] as const;
 
 export type SharedTemplateName = (typeof ACTION_TEMPLATE_NAMES)[number] | (typeof SCHEDULED_TEMPLATE_NAMES)[number];
 export type TemplateName = RuleId | NotifyTemplateName | SharedTemplateName;

@@ -253,6 +253,7 @@ function digestSample(council: CouncilData): DigestData {
     findings: items.length,
     actions,
     items,
+    more: '',
   });
   return {
     council,
@@ -352,6 +353,13 @@ const SHARED_SAMPLES: Readonly<Record<Exclude<TemplateName, RuleId>, Sampler>> =
     nudges: [folded('no-blind-copies', people.tom), folded('press-via-clerk', people.tom), folded('state-capacity', people.tom)],
   }),
   digest: digestSample,
+  'clerk-summary': (c) => ({
+    council: c,
+    recipient: people.clerk,
+    date: 'Tuesday 13 April 2027',
+    count: 2,
+    nudges: [folded('requests-via-clerk', people.clerk), folded('press-via-clerk', people.clerk)],
+  }),
 };
 
 /** Sample data for the named template; `council` replaces Millbrook's details (a council previewing its own). */

@@ -29,6 +29,36 @@ export function joinList(items: readonly string[], conjunction = 'and'): string 
 }
 
 /**
+ * At most this many names in one list a person reads (a summary, a reason, a notice): a message
+ * to 5,000 press addresses names three of them and counts the rest, so no message grows with the
+ * number of recipients.
+ */
+export const LIST_LIMIT = 3;
+
+/** "4,997 others", "1 other": the names a bounded list leaves out, counted. */
+function othersPhrase(count: number): string {
+  return `${count.toLocaleString('en-GB')} ${count === 1 ? 'other' : 'others'}`;
+}
+
+/**
+ * Like `joinList`, naming at most `limit` items: "a, b, c and 4,997 others". Items are named
+ * in the order given, so put the most telling first.
+ */
+export function boundedList(items: readonly string[], limit: number = LIST_LIMIT, conjunction = 'and'): string {
+  if (items.length <= limit) return joinList(items, conjunction);
+  return `${items.slice(0, Math.max(1, limit)).join(', ')} ${conjunction} ${othersPhrase(items.length - Math.max(1, limit))}`;
+}
+
+/**
+ * A comma-separated list, as the rules' reasons write them, naming at most `limit` items:
+ * "a, b" or "a, b, c and 4,997 others".
+ */
+export function boundedCommaList(items: readonly string[], limit: number = LIST_LIMIT): string {
+  if (items.length <= limit) return items.join(', ');
+  return boundedList(items, limit);
+}
+
+/**
  * Name clauses and their protocol in one phrase, e.g.
  * `["12.1"]` → "paragraph 12.1 of the Member/Officer Protocol";
  * `["4.6", "2.9"]` → "paragraphs 4.6 and 2.9 of the Member/Officer Protocol";
@@ -53,17 +83,30 @@ export function describeClauses(clauses: readonly string[], protocolTitle: strin
   return joinList(phrases);
 }
 
+/** Formatters are costly to make and a digest formats thousands of dates: one per zone and style. */
+const FORMATS = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(timeZone: string, withTime: boolean): Intl.DateTimeFormat {
+  const key = `${timeZone}\u0000${withTime ? 't' : 'd'}`;
+  let format = FORMATS.get(key);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      weekday: 'long',
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      ...(withTime ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : {}),
+    });
+    FORMATS.set(key, format);
+  }
+  return format;
+}
+
 function parts(iso: string, timeZone: string, withTime: boolean): Map<string, string> | undefined {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return undefined;
-  const format = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    ...(withTime ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : {}),
-  });
+  const format = formatter(timeZone, withTime);
   return new Map(format.formatToParts(date).map((p) => [p.type, p.value]));
 }
 

@@ -32,7 +32,7 @@ describe('template names', () => {
       expect(isTemplateName(id)).toBe(true);
       expect(isRuleTemplateName(id)).toBe(true);
     }
-    expect(TEMPLATE_NAMES).toHaveLength(RULE_IDS.length + NOTIFY_RULES.length + 7);
+    expect(TEMPLATE_NAMES).toHaveLength(RULE_IDS.length + NOTIFY_RULES.length + 8);
   });
 
   it('tell template names from other strings', () => {
