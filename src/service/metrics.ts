@@ -23,7 +23,7 @@ export class ServiceMetrics {
   readonly problems: Counter;
   readonly sourceErrors: Counter<'source'>;
 
-  constructor(store: Pick<Store, 'listEffects' | 'listSourceHealth'>, options: { defaultMetrics?: boolean } = {}) {
+  constructor(store: Pick<Store, 'countOutboxEffects' | 'listSourceHealth'>, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     this.itemsProcessed = new Counter({ name: 'items_processed_total', help: 'Items evaluated, by kind', labelNames: ['kind'], registers });
     this.findings = new Counter({ name: 'findings_total', help: 'Findings recorded, by rule', labelNames: ['rule'], registers });
@@ -40,7 +40,7 @@ export class ServiceMetrics {
       help: 'Effects waiting to be carried out',
       registers,
       collect() {
-        this.set(store.listEffects({ states: ['pending', 'sending'] }).filter((e) => e.kind !== 'digest').length);
+        this.set(store.countOutboxEffects(['pending', 'sending']));
       },
     });
     new Gauge({
@@ -48,7 +48,7 @@ export class ServiceMetrics {
       help: 'Effects given up on (listed in the digest)',
       registers,
       collect() {
-        this.set(store.listEffects({ states: ['failed'] }).length);
+        this.set(store.countOutboxEffects(['failed']));
       },
     });
     new Gauge({

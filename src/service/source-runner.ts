@@ -10,6 +10,7 @@
  */
 import type { RecordSink, SourceConnector, SourceHealth } from '../sources/types.js';
 import type { Store } from '../store/types.js';
+import type { ServiceAlarms } from './alarms.js';
 import { sourceState } from './health.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -33,6 +34,8 @@ export interface SourceRunnerOptions {
   store: Pick<Store, 'recordSourceSuccess' | 'recordSourceError'>;
   logger: ServiceLogger;
   metrics?: ServiceMetrics;
+  /** Told when a sync failed because the state store did (for /healthz). */
+  alarms?: ServiceAlarms;
   backoff?: Partial<BackoffPolicy>;
   /** Watch for changes after each sync (default true); when false, sync every `resyncIntervalMs`. */
   watch?: boolean;
@@ -134,6 +137,7 @@ export class SourceRunner {
       } catch (err) {
         if (signal.aborted) break;
         this.failures += 1;
+        this.options.alarms?.storeError(err);
         const message = errorMessage(err);
         const delay = sourceBackoffMs(this.failures, this.backoff);
         try {
