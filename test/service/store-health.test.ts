@@ -222,7 +222,9 @@ describe('/healthz and /metrics with a digest backlog', () => {
     expect(rowsRead).toBeLessThan(20);
 
     const plan = new Database(path.join(dir ?? '', 'state.sqlite'), { readonly: true });
-    cleanups.push(() => plan.close());
+    cleanups.push(() => {
+      plan.close();
+    });
     const steps = plan.prepare(`EXPLAIN QUERY PLAN ${COUNT_OUTBOX_EFFECTS_SQL}`).all({ state: 'pending' }) as { detail: string }[];
     const searches = steps.map((s) => s.detail).filter((d) => d.includes('effects'));
     expect(searches).toHaveLength(2);
