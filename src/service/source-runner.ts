@@ -123,6 +123,7 @@ export class SourceRunner {
         await this.connector.sync(this.sink);
         if (signal.aborted) break;
         store.recordSourceSuccess(this.name, this.now().toISOString());
+        this.options.alarms?.storeWorks();
         this.settleFirst();
         if (this.failures > 0) logger.info({ source: this.name, after: this.failures }, 'the source is working again');
         else logger.info({ source: this.name }, 'source synced');
@@ -160,6 +161,7 @@ export class SourceRunner {
     try {
       if (failing.length === 0) {
         this.options.store.recordSourceSuccess(this.name, now);
+        this.options.alarms?.storeWorks();
         return;
       }
       const message = failing.map((h) => `${h.source}: ${h.lastError?.message ?? 'failing'}`).join('; ');
@@ -167,6 +169,7 @@ export class SourceRunner {
       this.options.metrics?.sourceErrors.inc({ source: this.name });
       this.options.logger.warn({ source: this.name, error: message }, 'part of the source is failing; it is being retried');
     } catch (err) {
+      this.options.alarms?.storeError(err);
       this.options.logger.error({ source: this.name, error: errorMessage(err) }, 'could not record the source health');
     }
   }
