@@ -110,10 +110,11 @@ function describeRecipient(recipient: string): string {
 export const COUNT_OUTBOX_EFFECTS_SQL = `SELECT
   (SELECT count(*) FROM effects WHERE state = @state AND kind < 'digest') +
   (SELECT count(*) FROM effects WHERE state = @state AND kind > 'digest') AS n`;
+/** Named index: left to itself the planner would walk (state, next_attempt_at), digest backlog and all. */
 export const OLDEST_PENDING_SQL = `SELECT min(at) AS at FROM (
-  SELECT min(next_attempt_at) AS at FROM effects WHERE state = 'pending' AND kind < 'digest' AND next_attempt_at <= @dueBy
+  SELECT min(next_attempt_at) AS at FROM effects INDEXED BY effects_state_kind WHERE state = 'pending' AND kind < 'digest' AND next_attempt_at <= @dueBy
   UNION ALL
-  SELECT min(next_attempt_at) AS at FROM effects WHERE state = 'pending' AND kind > 'digest' AND next_attempt_at <= @dueBy)`;
+  SELECT min(next_attempt_at) AS at FROM effects INDEXED BY effects_state_kind WHERE state = 'pending' AND kind > 'digest' AND next_attempt_at <= @dueBy)`;
 export const OLDEST_SENDING_SQL = `SELECT min(last_attempt_at) AS at FROM effects
   WHERE state = 'sending' AND kind <> 'digest' AND last_attempt_at <= @dueBy`;
 

@@ -19,7 +19,7 @@ import { silentLogger } from '../../src/service/logger.js';
 import { ServiceMetrics } from '../../src/service/metrics.js';
 import { OutboxLoop } from '../../src/service/outbox-loop.js';
 import { LivePipeline } from '../../src/service/pipeline.js';
-import { COUNT_OUTBOX_EFFECTS_SQL, SqliteStore } from '../../src/store/sqlite-store.js';
+import { COUNT_OUTBOX_EFFECTS_SQL, OLDEST_PENDING_SQL, SqliteStore } from '../../src/store/sqlite-store.js';
 import type { NewEffect } from '../../src/store/types.js';
 import { A, councilConfigInput } from '../support/council.js';
 import { assembleForTest, capacityMail, dropMail, makeCouncil, readOutbox, waitFor, type TestCouncil } from './helpers.js';
@@ -225,10 +225,15 @@ describe('/healthz and /metrics with a digest backlog', () => {
     cleanups.push(() => {
       plan.close();
     });
-    const steps = plan.prepare(`EXPLAIN QUERY PLAN ${COUNT_OUTBOX_EFFECTS_SQL}`).all({ state: 'pending' }) as { detail: string }[];
-    const searches = steps.map((s) => s.detail).filter((d) => d.includes('effects'));
-    expect(searches).toHaveLength(2);
-    for (const d of searches) expect(d).toMatch(/^SEARCH effects USING COVERING INDEX effects_state_kind \(state=\? AND kind[<>]\?\)$/);
+    const searchesOf = (sql: string, params: Record<string, string>): string[] =>
+      (plan.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as { detail: string }[]).map((s) => s.detail).filter((d) => /SEARCH effects|SCAN effects/.test(d));
+    // Each search starts and stops either side of the digest entries in the index: they are never visited.
+    const counting = searchesOf(COUNT_OUTBOX_EFFECTS_SQL, { state: 'pending' });
+    expect(counting).toHaveLength(2);
+    for (const d of counting) expect(d).toMatch(/^SEARCH effects USING COVERING INDEX effects_state_kind \(state=\? AND kind[<>]\?\)$/);
+    const oldest = searchesOf(OLDEST_PENDING_SQL, { dueBy: now });
+    expect(oldest).toHaveLength(2);
+    for (const d of oldest) expect(d).toMatch(/^SEARCH effects USING COVERING INDEX effects_state_kind \(state=\? AND kind[<>]\?\)$/);
   });
 });
 
