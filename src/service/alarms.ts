@@ -18,10 +18,17 @@ export class ServiceAlarms {
   private refusalsSince: string | undefined;
   private lastRefusal = '';
 
+  /** Called once when the store is first found damaged (the service stops reading and sending). */
+  onStoreDamaged: (() => void) | undefined;
+
   constructor(
     private readonly now: () => Date = () => new Date(),
     private readonly refusalsAlarm: number = SENDER_REFUSALS_ALARM,
   ) {}
+
+  private damagedNow(): void {
+    this.onStoreDamaged?.();
+  }
 
   /** Note an error met while using the store; true when it means the store itself is failing. */
   storeError(err: unknown): boolean {
@@ -29,7 +36,10 @@ export class ServiceAlarms {
     if (!failure) return false;
     // A damaged file is the graver news: a later "disk full" does not hide it.
     if (this.store?.kind === 'damaged' && failure.kind !== 'damaged') return true;
-    if (this.store?.kind !== failure.kind) this.store = { ...failure, since: this.now().toISOString() };
+    if (this.store?.kind !== failure.kind) {
+      this.store = { ...failure, since: this.now().toISOString() };
+      if (failure.kind === 'damaged') this.damagedNow();
+    }
     return true;
   }
 
@@ -37,6 +47,7 @@ export class ServiceAlarms {
   storeDamaged(reason: string): void {
     if (this.store?.kind === 'damaged') return;
     this.store = { kind: 'damaged', code: 'SQLITE_CORRUPT', reason, since: this.now().toISOString() };
+    this.damagedNow();
   }
 
   /** A write to the store worked: a full disk or an unwritable file has been put right (damage has not). */

@@ -12,7 +12,8 @@
  * half-done before anything else runs. A damaged state file is not used: the service answers
  * /healthz with 503 and the reason, and reads no source and sends nothing (so nothing is marked
  * read that was not stored, and nothing is sent twice from a record that lost its history) until
- * it is restarted on a sound file; the check is repeated daily while it runs. `stop` stops taking in
+ * it is restarted on a sound file; the check is repeated daily while it runs, and damage found
+ * then, or met by a read, stops the reading and sending the same way. `stop` stops taking in
  * records, lets the effect and digest under way finish, then closes the sender and the store:
  * once started, the service owns them.
  */
@@ -192,9 +193,9 @@ export class Service {
       if (this.http) started.port = this.http.port;
       return started;
     }
-    this.integrityTimer = setInterval(() => {
-      if (!this.checkIntegrity()) void this.halt();
-    }, this.deps.tuning?.integrityCheckMs ?? DAY_MS);
+    // From now on, damage found by the daily check or met by a read stops reading and sending.
+    this.alarms.onStoreDamaged = () => void this.halt();
+    this.integrityTimer = setInterval(() => this.checkIntegrity(), this.deps.tuning?.integrityCheckMs ?? DAY_MS);
     this.integrityTimer.unref();
     await this.loop.start();
     this.keepHouse();

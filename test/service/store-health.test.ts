@@ -157,6 +157,36 @@ describe('a damaged state file', () => {
   });
 });
 
+describe('damage found while the service runs', () => {
+  it('by the scheduled integrity check: /healthz answers 503 and nothing more is read or sent', async () => {
+    council = makeCouncil();
+    const { service, store } = await assembleForTest(council, { tuning: { integrityCheckMs: 100 } });
+    const started = await service.start();
+    cleanups.push(() => service.stop());
+    const first = capacityMail(1);
+    dropMail(council, A.sue, 'Sent Items', 'first.eml', first.content);
+    await waitFor('the first message to be sent', async () => (await readOutbox(council?.outboxDir ?? '')).length === 1);
+
+    // What SQLite's integrity check reports of a damaged b-tree page.
+    Object.assign(store, { checkIntegrity: () => ['*** in database main ***', 'Tree 14 page 37 cell 2: invalid page number 9876'] });
+    const res = await waitFor('/healthz to report the damage', async () => {
+      const r = await fetch(`http://127.0.0.1:${started.port}/healthz`);
+      return r.status === 503 ? r : undefined;
+    });
+    const body = (await res.json()) as { error: string; problems: { what: string }[] };
+    expect(body.error).toMatch(/^the state file is damaged: SQLite's integrity check found 2 faults \(\*\*\* in database main \*\*\*; Tree 14 page 37/);
+    expect(body.problems.map((p) => p.what)).toEqual(['store']);
+
+    const second = capacityMail(2);
+    const file = dropMail(council, A.sue, 'Sent Items', 'second.eml', second.content);
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(file, past, past);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(store.getCursor('folder', file)).toBeUndefined();
+    expect((await readOutbox(council.outboxDir)).map((m) => m.to[0])).toEqual([first.member]);
+  });
+});
+
 describe('a full disk', () => {
   it('makes /healthz answer 503 "disk full"; the mail waiting is judged and sent once when space is freed', async () => {
     council = makeCouncil();
