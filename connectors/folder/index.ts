@@ -14,6 +14,12 @@
  * Files whose name starts with a dot are ignored, so a file can be written under a temporary
  * `.name.tmp` and renamed into place when complete.
  *
+ * A file is read only once it is complete, so that one written in place is not judged half-written
+ * (its headers cut short, under a made-up key) and then again whole: it is read once its size and
+ * modification time have not changed for `settleMs` (default 2 s), or at once when it was renamed
+ * into place after its last write (its change time is later than its modification time). A file
+ * that keeps changing is read once it stops.
+ *
  * The folder source only reads: it cannot add attendees to an event or decline a booking.
  */
 import { watch as fsWatch, promises as fs, type FSWatcher } from 'node:fs';
@@ -37,7 +43,11 @@ export interface FolderConnectorOptions {
   safetyPollIntervalMs?: number;
   /** How long to wait after a change for the burst to end (default 250 ms). */
   debounceMs?: number;
+  /** How long a file's size and modification time must stay unchanged before it is read (default 2000 ms; 0 reads at once). */
+  settleMs?: number;
 }
+
+export const DEFAULT_FOLDER_SETTLE_MS = 2000;
 
 /** The folder is missing or unreadable: the whole source is down (retried by the service). */
 export class FolderSourceError extends Error {
@@ -47,6 +57,8 @@ export class FolderSourceError extends Error {
 interface FileEntry {
   file: string;
   stamp: string;
+  mtimeMs: number;
+  ctimeMs: number;
   kind: 'mail' | 'calendar';
   mailbox: string;
   folder: string;
@@ -80,10 +92,10 @@ async function listVisible(dir: string): Promise<{ name: string; isDir: boolean;
   }
 }
 
-async function stampOf(file: string): Promise<string | undefined> {
+async function stampOf(file: string): Promise<{ stamp: string; mtimeMs: number; ctimeMs: number } | undefined> {
   try {
     const st = await fs.stat(file);
-    return st.isFile() ? `${Math.trunc(st.mtimeMs)}:${st.size}` : undefined;
+    return st.isFile() ? { stamp: `${Math.trunc(st.mtimeMs)}:${st.size}`, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs } : undefined;
   } catch (err) {
     if (errorCode(err) === 'ENOENT') return undefined;
     throw err;
@@ -120,7 +132,7 @@ async function scan(root: string): Promise<FileEntry[]> {
         const file = path.join(dir, f.name);
         const stamp = await stampOf(file);
         if (stamp === undefined) continue;
-        out.push({ file, stamp, kind: 'mail', mailbox: mailbox.name.toLowerCase(), folder: normalizeFolder(folder.name), calendarId: '' });
+        out.push({ file, ...stamp, kind: 'mail', mailbox: mailbox.name.toLowerCase(), folder: normalizeFolder(folder.name), calendarId: '' });
       }
     }
   }
@@ -133,7 +145,7 @@ async function scan(root: string): Promise<FileEntry[]> {
       const file = path.join(dir, f.name);
       const stamp = await stampOf(file);
       if (stamp === undefined) continue;
-      out.push({ file, stamp, kind: 'calendar', mailbox: '', folder: '', calendarId: calendar.name });
+      out.push({ file, ...stamp, kind: 'calendar', mailbox: '', folder: '', calendarId: calendar.name });
     }
   }
   return out;
@@ -156,6 +168,10 @@ export class FolderConnector implements SourceConnector {
   private readonly cursors: CursorStore;
   private readonly options: Required<Omit<FolderConnectorOptions, 'cursors' | 'name'>>;
   private closed = false;
+  /** Files not yet complete: the stamp last seen and since when it has not changed. */
+  private readonly unsettled = new Map<string, { stamp: string; since: number }>();
+  /** When the earliest file left unread by the last pass will have settled (epoch ms), if any. */
+  private settlesAt: number | undefined;
 
   constructor(dir: string, options: FolderConnectorOptions = {}) {
     this.root = path.resolve(dir);
@@ -166,15 +182,47 @@ export class FolderConnector implements SourceConnector {
       pollIntervalMs: options.pollIntervalMs ?? 2000,
       safetyPollIntervalMs: options.safetyPollIntervalMs ?? 60_000,
       debounceMs: options.debounceMs ?? 250,
+      settleMs: options.settleMs ?? DEFAULT_FOLDER_SETTLE_MS,
     };
+  }
+
+  /**
+   * Whether the file is complete: renamed into place after its last write, or unchanged in size
+   * and modification time for settleMs (by its modification time, or as watched by this process
+   * when the file's clock cannot be trusted). Otherwise notes when to look again.
+   */
+  private settled(entry: FileEntry, now: number): boolean {
+    const settleMs = this.options.settleMs;
+    if (settleMs <= 0) return true;
+    // A rename changes the change time and not the modification time: the writer had finished.
+    if (entry.ctimeMs > entry.mtimeMs) return true;
+    let seen = this.unsettled.get(entry.file);
+    if (seen?.stamp !== entry.stamp) {
+      seen = { stamp: entry.stamp, since: now };
+      this.unsettled.set(entry.file, seen);
+    }
+    const unchangedFor = Math.max(now - seen.since, now - entry.mtimeMs);
+    if (unchangedFor >= settleMs) return true;
+    const at = now + settleMs - unchangedFor;
+    this.settlesAt = this.settlesAt === undefined ? at : Math.min(this.settlesAt, at);
+    return false;
   }
 
   /** Hand over every new or changed file. Throws FolderSourceError when the folder itself is missing. */
   async sync(sink: RecordSink): Promise<void> {
     const entries = await scan(this.root);
+    this.settlesAt = undefined;
+    const now = Date.now();
+    // Forget files that went away before they settled.
+    if (this.unsettled.size > 0) {
+      const present = new Set(entries.map((e) => e.file));
+      for (const file of this.unsettled.keys()) if (!present.has(file)) this.unsettled.delete(file);
+    }
     for (const entry of entries) {
       if (this.closed) return;
       if (this.cursors.getCursor(this.name, entry.file) === entry.stamp) continue;
+      if (!this.settled(entry, now)) continue;
+      this.unsettled.delete(entry.file);
       let record: RawRecord;
       try {
         record =
@@ -198,6 +246,7 @@ export class FolderConnector implements SourceConnector {
       let watcher: FSWatcher | undefined;
       let debounce: NodeJS.Timeout | undefined;
       let poll: NodeJS.Timeout | undefined;
+      let settleTimer: NodeJS.Timeout | undefined;
       let running: Promise<void> | undefined;
       let again = false;
       let finished = false;
@@ -208,6 +257,7 @@ export class FolderConnector implements SourceConnector {
         watcher?.close();
         if (debounce) clearTimeout(debounce);
         if (poll) clearInterval(poll);
+        if (settleTimer) clearTimeout(settleTimer);
         signal.removeEventListener('abort', onAbort);
         // Let a pass under way finish its current file before saying the watch has ended.
         const settle = running ?? Promise.resolve();
@@ -236,6 +286,10 @@ export class FolderConnector implements SourceConnector {
             return;
           }
           running = undefined;
+          // A file still being written: look again when it will have settled.
+          if (settleTimer) clearTimeout(settleTimer);
+          settleTimer = undefined;
+          if (this.settlesAt !== undefined && !finished) settleTimer = setTimeout(pass, Math.max(0, this.settlesAt - Date.now()) + 10);
         })();
       };
       const soon = (): void => {

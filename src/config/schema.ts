@@ -149,7 +149,7 @@ export type SenderConfig = z.infer<typeof SenderSchema>;
 
 export const ConnectorsSchema = z
   .object({
-    folder: z.object({ dir: z.string().min(1), watch: z.boolean().default(true) }).strict().optional(),
+    folder: z.object({ dir: z.string().min(1), watch: z.boolean().default(true), settleMs: z.number().int().min(0).max(600_000).default(2000) }).strict().optional(),
     imap: z.record(z.string(), z.unknown()).optional(),
     graph: z.record(z.string(), z.unknown()).optional(),
     google: z.record(z.string(), z.unknown()).optional(),

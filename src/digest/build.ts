@@ -33,11 +33,22 @@ export interface DigestPeriod {
   until: string;
 }
 
+/** Something stopping the running service from doing its job (the state store, the outbox, the sender), as /healthz reports it. */
+export interface ServiceProblem {
+  what: 'store' | 'outbox' | 'sender';
+  reason: string;
+  since?: string;
+}
+
 export interface DigestDeps {
   store: Store;
   engine: Pick<Engine, 'directory' | 'elections'>;
   config: Pick<Config, 'council' | 'calendars' | 'digest'>;
+  /** What the running service reports as stopping it (listed with the sources' health). */
+  serviceProblems?: () => readonly ServiceProblem[];
 }
+
+const PROBLEM_NAMES: Record<ServiceProblem['what'], string> = { store: 'the state file', outbox: 'the outbox', sender: 'the mail sender' };
 
 /** Where an action stands, in the words the digest uses. */
 export type ActionState = 'done' | 'waiting' | 'queued' | 'retrying' | 'sending' | 'failed' | 'folded' | 'dry-run' | 'in-doubt' | 'dropped';
@@ -509,7 +520,13 @@ class Collector {
   }
 
   sources(): DigestSections['sources'] {
-    return this.deps.store.listSourceHealth().map((h) => describeSource(h, (iso) => this.when(iso)));
+    const sources = this.deps.store.listSourceHealth().map((h) => describeSource(h, (iso) => this.when(iso)));
+    const problems = (this.deps.serviceProblems?.() ?? []).map((p) => ({
+      name: PROBLEM_NAMES[p.what],
+      healthy: false,
+      status: p.since !== undefined ? `failing since ${this.when(p.since)}: ${p.reason}` : `failing: ${p.reason}`,
+    }));
+    return [...problems, ...sources];
   }
 }
 

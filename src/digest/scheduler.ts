@@ -20,6 +20,7 @@ import { zonedParts } from '../elections/zoned-time.js';
 import type { Engine } from '../engine/engine.js';
 import type { MailSender } from '../sources/types.js';
 import type { Store } from '../store/types.js';
+import type { DigestDeps } from './build.js';
 import { nextOccurrence, parseCron, previousOccurrence } from './cron.js';
 import { deliverDigest, settleDigestAttempt } from './send.js';
 
@@ -97,6 +98,8 @@ export interface DigestSchedulerDeps {
   engine: Pick<Engine, 'directory' | 'elections'>;
   config: Pick<Config, 'council' | 'people' | 'calendars' | 'digest' | 'dryRun'> & Partial<Pick<Config, 'delivery'>>;
   sender: MailSender;
+  /** What the running service reports as stopping it, listed in the digest. */
+  serviceProblems?: DigestDeps['serviceProblems'];
   /** The Clerk's own templates (`templates.dir`, resolved against the config's folder). */
   templatesDir?: string;
   logger?: DigestLogger;

@@ -19,7 +19,7 @@ import type { Store } from '../store/types.js';
 import { councilData, type DigestData } from '../templates/data.js';
 import { renderTemplate } from '../templates/render.js';
 import { Salutations } from '../templates/salutation.js';
-import { buildDigest, FINDINGS_CSV, type BuiltDigest, type DigestPeriod } from './build.js';
+import { buildDigest, FINDINGS_CSV, type BuiltDigest, type DigestDeps, type DigestPeriod } from './build.js';
 
 export const DIGEST_TEMPLATE = 'digest';
 
@@ -85,6 +85,7 @@ export interface DeliverDeps extends ComposeDeps {
   engine: Pick<Engine, 'directory' | 'elections'>;
   config: Pick<Config, 'council' | 'people' | 'calendars' | 'digest'>;
   sender: MailSender;
+  serviceProblems?: DigestDeps['serviceProblems'];
 }
 
 /** Mark the `digest` effects listed as digested and record the digest; both keyed by date. */

@@ -109,7 +109,17 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
   const templatesDir = config.templates ? path.resolve(loaded.dir, config.templates.dir) : undefined;
   const withTemplates = templatesDir !== undefined ? { templatesDir } : {};
   const executor = createExecutor({ store, engine, config, sender, calendarOwner: sources.calendarOwner, ...withTemplates, now, logger });
-  const digest = new DigestScheduler({ store, engine, config, sender, ...withTemplates, logger }, { clock: now });
+  // The digest lists what stops the service (a damaged or full state file, a stuck outbox, a refusing sender).
+  let health: (() => ReturnType<Service['health']>) | undefined;
+  const serviceProblems = (): ReturnType<Service['health']>['problems'] => {
+    try {
+      return health?.().problems ?? [];
+    } catch {
+      // The store cannot be read at all: the digest cannot be built either, and says so itself.
+      return [];
+    }
+  };
+  const digest = new DigestScheduler({ store, engine, config, sender, serviceProblems, ...withTemplates, logger }, { clock: now });
   const service = new Service({
     config,
     engine,
@@ -124,5 +134,6 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
     ...(options.http !== undefined ? { http: options.http } : {}),
     ...(options.tuning ? { tuning: options.tuning } : {}),
   });
+  health = () => service.health();
   return { service, store, sender, sources };
 }

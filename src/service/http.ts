@@ -1,7 +1,9 @@
 /**
  * The service's local HTTP endpoints (node:http, bound to `server.host`, by default 127.0.0.1):
- *   GET /healthz  → 200 JSON { status: 'ok' | 'degraded', sources, outbox, lastDigest }; 503 when
- *                   the state store cannot be read
+ *   GET /healthz  → 200 JSON { status: 'ok' | 'degraded', problems: [], sources, outbox, lastDigest };
+ *                   503 { status: 'unavailable', error, problems, … } when the service cannot do its
+ *                   job (the state store damaged, full or unreadable, the outbox stuck, the sender
+ *                   refusing every message), with the reason
  *   GET /metrics  → Prometheus text exposition
  * Anything else is 404 (405 for a method other than GET or HEAD). Port 0 picks a free port; the
  * port actually bound is returned and logged.
@@ -53,6 +55,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoints: Http
     } catch (err) {
       endpoints.logger.error({ error: errorMessage(err) }, 'health check: the state store cannot be read');
       sendJson(res, 503, { status: 'unavailable', error: `The state store cannot be read: ${errorMessage(err)}` }, head);
+      return;
+    }
+    if (report.status === 'unavailable') {
+      sendJson(res, 503, { ...report, error: report.problems.map((p) => p.reason).join(' ') }, head);
       return;
     }
     sendJson(res, 200, report, head);

@@ -24,7 +24,7 @@ export class ServiceMetrics {
   readonly problems: Counter;
   readonly sourceErrors: Counter<'source'>;
 
-  constructor(store: Pick<Store, 'listEffects' | 'listSourceHealth' | 'listDigestsInDoubt'>, options: { defaultMetrics?: boolean } = {}) {
+  constructor(store: Pick<Store, 'countOutboxEffects' | 'listSourceHealth' | 'listDigestsInDoubt'>, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     this.itemsProcessed = new Counter({ name: 'items_processed_total', help: 'Items evaluated, by kind', labelNames: ['kind'], registers });
     this.findings = new Counter({ name: 'findings_total', help: 'Findings recorded, by rule', labelNames: ['rule'], registers });
@@ -41,7 +41,7 @@ export class ServiceMetrics {
       help: 'Effects waiting to be carried out',
       registers,
       collect() {
-        this.set(store.listEffects({ states: ['pending', 'sending'] }).filter((e) => e.kind !== 'digest').length);
+        this.set(store.countOutboxEffects(['pending', 'sending']));
       },
     });
     new Gauge({
@@ -49,7 +49,7 @@ export class ServiceMetrics {
       help: 'Effects given up on (listed in the digest)',
       registers,
       collect() {
-        this.set(store.listEffects({ states: ['failed'] }).length);
+        this.set(store.countOutboxEffects(['failed']));
       },
     });
     new Gauge({
@@ -57,7 +57,7 @@ export class ServiceMetrics {
       help: 'Messages a crash caught mid-send that may or may not have gone, held for the Clerk',
       registers,
       collect() {
-        this.set(store.listEffects({ states: ['in-doubt'] }).length + store.listDigestsInDoubt().length);
+        this.set(store.countOutboxEffects(['in-doubt']) + store.listDigestsInDoubt().length);
       },
     });
     new Gauge({

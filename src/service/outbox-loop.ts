@@ -9,6 +9,7 @@
  */
 import type { EffectExecutor, Outbox, RunReport } from '../outbox/outbox.js';
 import { parseEffectKey } from '../outbox/idempotency.js';
+import type { ServiceAlarms } from './alarms.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
 
@@ -20,6 +21,10 @@ export interface OutboxLoopOptions {
    * rounds only pick up retries and effects that waited for quiet hours or the next morning.
    */
   intervalMs?: number;
+  /** Told of each effect carried out or failed (a sender refusing every message) and of store failures, for /healthz. */
+  alarms?: ServiceAlarms;
+  /** Why an effect's last attempt failed (its recorded error). */
+  lastError?: (key: string) => string | undefined;
 }
 
 function kindOf(key: string): string {
@@ -104,6 +109,7 @@ export class OutboxLoop {
         await this.drain();
       } catch (err) {
         this.errors += 1;
+        this.options.alarms?.storeError(err);
         this.options.logger.error({ error: errorMessage(err) }, 'the outbox could not run; it will try again');
       }
     } while (this.again && !this.stopping);
@@ -118,7 +124,9 @@ export class OutboxLoop {
   }
 
   private note(report: RunReport): void {
-    const { logger, metrics } = this.options;
+    const { logger, metrics, alarms } = this.options;
+    for (const key of [...report.retrying, ...report.failed]) alarms?.effectFailed(this.options.lastError?.(key) ?? 'no reason recorded');
+    if (report.done.length > 0) alarms?.effectDone();
     for (const key of report.done) {
       metrics?.effects.inc({ kind: kindOf(key), outcome: 'done' });
       logger.info({ effect: key }, 'effect carried out');

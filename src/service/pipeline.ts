@@ -9,6 +9,10 @@
  * executor quotes its subject and date, and attaches it to a copy routed to the Clerk), events are
  * summarised for the digest, needs-a-human notices are recorded, and what cannot be read is
  * quarantined as a problem. One bad record never stops the next.
+ *
+ * A failing state store (a damaged page, a full disk) is not a problem with the record: the error
+ * goes back to the source, which does not mark the record read and tries it again later, so no
+ * item is lost to a store that could not keep it.
  */
 import { createHash } from 'node:crypto';
 import { eventSummaryOf as summariseEvent } from '../digest/event-summary.js';
@@ -20,7 +24,9 @@ import type { Outbox } from '../outbox/outbox.js';
 import { horizonFor } from '../pipeline/check.js';
 import { ItemStream, type ItemMemory } from '../pipeline/item-stream.js';
 import type { RecordSink } from '../sources/types.js';
+import { storeFailureOf } from '../store/failure.js';
 import type { EnqueueOutcome, EventSummary, Store } from '../store/types.js';
+import type { ServiceAlarms } from './alarms.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
 
@@ -34,6 +40,8 @@ export interface PipelineDeps {
   memory?: ItemMemory;
   /** Record effects as skipped instead of queueing them (default: the config's `dryRun`). */
   dryRun?: boolean;
+  /** Told when the state store fails (and when a write works again), for /healthz. */
+  alarms?: ServiceAlarms;
   /** Called when new effects were queued, so the outbox can run at once. */
   onEffects?: () => void;
   now?: () => Date;
@@ -87,9 +95,10 @@ export class LivePipeline implements RecordSink {
     try {
       items = await this.stream.take(record);
     } catch (err) {
+      this.stream.takeProblems();
+      this.rethrowStoreFailure(err);
       // Something the parsers did not expect: the record is quarantined, the source goes on.
       // (When the state store itself is failing, recording the problem throws and the source retries.)
-      this.stream.takeProblems();
       this.quarantine({ origin: record.origin, kind: record.kind, reason: `could not be read: ${errorMessage(err)}` });
       return { items: [], problems: 1 };
     }
@@ -100,8 +109,11 @@ export class LivePipeline implements RecordSink {
     const outcome: RecordOutcome = { items: [], problems: problems.length };
     for (const item of items) {
       try {
-        outcome.items.push(this.process(item, record));
+        const done = this.process(item, record);
+        if (done.status === 'evaluated') this.deps.alarms?.storeWorks();
+        outcome.items.push(done);
       } catch (err) {
+        this.rethrowStoreFailure(err);
         // Recording the problem itself throws when the store is unusable: the source then retries.
         this.deps.logger.error({ item: item.key, kind: item.kind, origin: record.origin, error: errorMessage(err) }, 'could not process an item');
         this.quarantine({ origin: record.origin, kind: item.kind === 'mail' ? 'mail' : 'calendar', reason: `could not be processed: ${errorMessage(err)}` });
@@ -109,6 +121,14 @@ export class LivePipeline implements RecordSink {
       }
     }
     return outcome;
+  }
+
+  /** A store failure is the source's to retry, never a problem with the record. */
+  private rethrowStoreFailure(err: unknown): void {
+    if (storeFailureOf(err) === undefined) return;
+    this.deps.alarms?.storeError(err);
+    this.deps.logger.error({ error: errorMessage(err) }, 'the state store failed: the record is not marked read and will be read again');
+    throw err;
   }
 
   problem(problem: Problem): void {

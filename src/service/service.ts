@@ -8,7 +8,12 @@
  *   OutboxLoop (every 15 s, and at once) ◄──────────────────────────┘
  *   DigestScheduler (node-cron, council timezone; catch-up at start)
  *
- * `start` settles what a crash left half-done before anything else runs. `stop` stops taking in
+ * `start` checks the state file with SQLite's integrity check, then settles what a crash left
+ * half-done before anything else runs. A damaged state file is not used: the service answers
+ * /healthz with 503 and the reason, and reads no source and sends nothing (so nothing is marked
+ * read that was not stored, and nothing is sent twice from a record that lost its history) until
+ * it is restarted on a sound file; the check is repeated daily while it runs, and damage found
+ * then, or met by a read, stops the reading and sending the same way. `stop` stops taking in
  * records, lets the effect and digest under way finish, then closes the sender and the store:
  * once started, the service owns them.
  */
@@ -18,6 +23,8 @@ import { Outbox, planningContextFrom, type EffectExecutor, type RetryPolicy } fr
 import type { ItemMemory } from '../pipeline/item-stream.js';
 import type { MailSender, SourceConnector } from '../sources/types.js';
 import type { Store } from '../store/types.js';
+import { DAMAGED_STORE_ADVICE } from '../store/failure.js';
+import { ServiceAlarms } from './alarms.js';
 import { buildHealth, type HealthReport } from './health.js';
 import { startHttpServer, type RunningHttpServer } from './http.js';
 import { StoredItemMemory } from './item-memory.js';
@@ -29,6 +36,8 @@ import { RetentionJob } from './retention.js';
 import { SourceRunner, type BackoffPolicy } from './source-runner.js';
 
 /** The longest a catch-up digest waits for the sources' first sync at start-up. */
+/** The integrity check runs once a day (and at start). */
+const DAY_MS = 86_400_000;
 const FIRST_SYNC_WAIT_MS = 5 * 60_000;
 
 export interface ServiceTuning {
@@ -42,6 +51,10 @@ export interface ServiceTuning {
   heartbeatMs?: number;
   /** Between syncs of a source that is not watched (default 60 s). */
   resyncIntervalMs?: number;
+  /** Between integrity checks of the state file while the service runs (default a day). */
+  integrityCheckMs?: number;
+  /** How long an effect may wait past its time before the outbox counts as stuck (default 15 minutes). */
+  outboxStuckAfterMs?: number;
 }
 
 /** The daily digest's schedule (the digest module's DigestScheduler): catch-up at start, then the cron. */
@@ -82,6 +95,8 @@ export interface StartedService {
 
 export class Service {
   readonly metrics: ServiceMetrics;
+  /** What stops the service doing its job, as /healthz reports it. */
+  readonly alarms: ServiceAlarms;
   readonly outbox: Outbox;
   readonly pipeline: LivePipeline;
   private readonly loop: OutboxLoop;
@@ -90,6 +105,8 @@ export class Service {
   private readonly now: () => Date;
   private http: RunningHttpServer | undefined;
   private readonly retention: RetentionJob;
+  private integrityTimer: NodeJS.Timeout | undefined;
+  private halted: Promise<void> | undefined;
   private started = false;
   private digestStart: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -98,6 +115,7 @@ export class Service {
     const { config, engine, store, sender, logger } = deps;
     const tuning = deps.tuning ?? {};
     this.now = deps.now ?? (() => new Date());
+    this.alarms = new ServiceAlarms(this.now);
     this.metrics = new ServiceMetrics(store);
     this.outbox = new Outbox(store, {
       planning: planningContextFrom(config, engine.directory),
@@ -109,6 +127,8 @@ export class Service {
     this.loop = new OutboxLoop(this.outbox, deps.executor, {
       logger,
       metrics: this.metrics,
+      alarms: this.alarms,
+      lastError: (key) => store.getEffect(key)?.lastError,
       ...(tuning.outboxIntervalMs !== undefined ? { intervalMs: tuning.outboxIntervalMs } : {}),
     });
     this.pipeline = new LivePipeline({
@@ -117,6 +137,7 @@ export class Service {
       outbox: this.outbox,
       logger,
       metrics: this.metrics,
+      alarms: this.alarms,
       memory: deps.memory ?? new StoredItemMemory(store),
       dryRun: config.dryRun,
       onEffects: () => this.loop.wake(),
@@ -128,6 +149,7 @@ export class Service {
           store,
           logger,
           metrics: this.metrics,
+          alarms: this.alarms,
           watch: deps.watchSources ? deps.watchSources(source) : true,
           now: this.now,
           ...(tuning.sourceBackoff ? { backoff: tuning.sourceBackoff } : {}),
@@ -162,6 +184,21 @@ export class Service {
       });
       logger.info({ host: this.http.host, port: this.http.port }, 'listening for /healthz and /metrics');
     }
+    if (!this.checkIntegrity()) {
+      // Reading sources into a damaged file could mark records read whose items were never kept,
+      // and sending from it could repeat what its lost pages recorded as sent: do neither.
+      logger.error(
+        { advice: DAMAGED_STORE_ADVICE },
+        'the state file is damaged: Wardwatch reads no source and sends nothing; /healthz answers 503 until it is restarted on a sound file',
+      );
+      const started: StartedService = { sources: [] };
+      if (this.http) started.port = this.http.port;
+      return started;
+    }
+    // From now on, damage found by the daily check or met by a read stops reading and sending.
+    this.alarms.onStoreDamaged = () => void this.halt();
+    this.integrityTimer = setInterval(() => this.checkIntegrity(), this.deps.tuning?.integrityCheckMs ?? DAY_MS);
+    this.integrityTimer.unref();
     await this.loop.start();
     this.retention.start();
     for (const runner of this.runners) runner.start();
@@ -184,10 +221,39 @@ export class Service {
 
   /** The health report /healthz serves. Throws when the state store cannot be read. */
   health(): HealthReport {
+    const stuckAfterMs = this.deps.tuning?.outboxStuckAfterMs;
     return buildHealth(
       this.deps.store,
       this.runners.map((r) => r.name),
+      { problems: this.alarms.problems(), now: this.now(), ...(stuckAfterMs !== undefined ? { stuckAfterMs } : {}) },
     );
+  }
+
+  /** SQLite's integrity check of the state file; false (and reported) when it is damaged. */
+  checkIntegrity(): boolean {
+    const { store, logger } = this.deps;
+    let found: string[];
+    try {
+      found = store.checkIntegrity();
+    } catch (err) {
+      if (!this.alarms.storeError(err)) this.alarms.storeDamaged(`the state file could not be checked (${errorMessage(err)}). ${DAMAGED_STORE_ADVICE}`);
+      return this.alarms.storeDamagedSince === undefined;
+    }
+    if (found.length === 0) return true;
+    const shown = found.slice(0, 3).join('; ');
+    this.alarms.storeDamaged(`the state file is damaged: SQLite's integrity check found ${found.length === 1 ? 'a fault' : `${found.length} faults`} (${shown}). ${DAMAGED_STORE_ADVICE}`);
+    logger.error({ faults: found }, 'the integrity check of the state file failed');
+    return false;
+  }
+
+  /** The state file went bad while running: stop reading sources and sending, keep answering /healthz. */
+  private halt(): Promise<void> {
+    this.halted ??= (async () => {
+      this.deps.logger.error({ advice: DAMAGED_STORE_ADVICE }, 'the state file is damaged: Wardwatch has stopped reading sources and sending; /healthz answers 503');
+      await Promise.all(this.runners.map((r) => r.stop()));
+      await this.loop.stop();
+    })();
+    return this.halted;
   }
 
   /** Run the outbox now and resolve once it has nothing under way (tests, benchmarks). */
@@ -206,6 +272,8 @@ export class Service {
     const { logger, store, sender } = this.deps;
     logger.info({}, 'Wardwatch is stopping: finishing the work under way');
     this.retention.stop();
+    if (this.integrityTimer) clearInterval(this.integrityTimer);
+    await this.halted;
     await Promise.all(this.runners.map((r) => r.stop()));
     await this.digestStart;
     await Promise.all([this.digest?.stop(), this.loop.stop()]);

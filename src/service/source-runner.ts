@@ -10,6 +10,7 @@
  */
 import type { RecordSink, SourceConnector, SourceHealth } from '../sources/types.js';
 import type { Store } from '../store/types.js';
+import type { ServiceAlarms } from './alarms.js';
 import { sourceState } from './health.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -33,6 +34,8 @@ export interface SourceRunnerOptions {
   store: Pick<Store, 'recordSourceSuccess' | 'recordSourceError'>;
   logger: ServiceLogger;
   metrics?: ServiceMetrics;
+  /** Told when a sync failed because the state store did (for /healthz). */
+  alarms?: ServiceAlarms;
   backoff?: Partial<BackoffPolicy>;
   /** Watch for changes after each sync (default true); when false, sync every `resyncIntervalMs`. */
   watch?: boolean;
@@ -120,6 +123,7 @@ export class SourceRunner {
         await this.connector.sync(this.sink);
         if (signal.aborted) break;
         store.recordSourceSuccess(this.name, this.now().toISOString());
+        this.options.alarms?.storeWorks();
         this.settleFirst();
         if (this.failures > 0) logger.info({ source: this.name, after: this.failures }, 'the source is working again');
         else logger.info({ source: this.name }, 'source synced');
@@ -134,6 +138,7 @@ export class SourceRunner {
       } catch (err) {
         if (signal.aborted) break;
         this.failures += 1;
+        this.options.alarms?.storeError(err);
         const message = errorMessage(err);
         const delay = sourceBackoffMs(this.failures, this.backoff);
         try {
@@ -156,6 +161,7 @@ export class SourceRunner {
     try {
       if (failing.length === 0) {
         this.options.store.recordSourceSuccess(this.name, now);
+        this.options.alarms?.storeWorks();
         return;
       }
       const message = failing.map((h) => `${h.source}: ${h.lastError?.message ?? 'failing'}`).join('; ');
@@ -163,6 +169,7 @@ export class SourceRunner {
       this.options.metrics?.sourceErrors.inc({ source: this.name });
       this.options.logger.warn({ source: this.name, error: message }, 'part of the source is failing; it is being retried');
     } catch (err) {
+      this.options.alarms?.storeError(err);
       this.options.logger.error({ source: this.name, error: errorMessage(err) }, 'could not record the source health');
     }
   }

@@ -55,7 +55,8 @@ export async function configuredSources(
   }
   let folder: SourceConnector | undefined;
   if (folderDir !== undefined) {
-    folder = createFolderConnector(folderDir, { ...options.folder, cursors });
+    const settleMs = config.connectors.folder?.settleMs;
+    folder = createFolderConnector(folderDir, { ...(settleMs !== undefined ? { settleMs } : {}), ...options.folder, cursors });
     sources.push(folder);
   }
   for (const name of ['graph', 'google'] as const) {

@@ -250,6 +250,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    description: 'effects by state and kind, so /healthz and /metrics count the outbox without reading the digest backlog',
+    sql: `
+      CREATE INDEX effects_state_kind ON effects (state, kind, next_attempt_at);
+    `,
+  },
 ];
 
 export class StoreVersionError extends Error {

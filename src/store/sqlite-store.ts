@@ -142,6 +142,21 @@ function createPrivately(path: string): void {
   }
 }
 
+/**
+ * The outbox counted through the (state, kind, next_attempt_at) index in two ranges either side of
+ * `digest`, so the digest backlog (thousands of entries waiting for the daily digest) is never read.
+ */
+export const COUNT_OUTBOX_EFFECTS_SQL = `SELECT
+  (SELECT count(*) FROM effects WHERE state = @state AND kind < 'digest') +
+  (SELECT count(*) FROM effects WHERE state = @state AND kind > 'digest') AS n`;
+/** Named index: left to itself the planner would walk (state, next_attempt_at), digest backlog and all. */
+export const OLDEST_PENDING_SQL = `SELECT min(at) AS at FROM (
+  SELECT min(next_attempt_at) AS at FROM effects INDEXED BY effects_state_kind WHERE state = 'pending' AND kind < 'digest' AND next_attempt_at <= @dueBy
+  UNION ALL
+  SELECT min(next_attempt_at) AS at FROM effects INDEXED BY effects_state_kind WHERE state = 'pending' AND kind > 'digest' AND next_attempt_at <= @dueBy)`;
+export const OLDEST_SENDING_SQL = `SELECT min(last_attempt_at) AS at FROM effects
+  WHERE state = 'sending' AND kind <> 'digest' AND last_attempt_at <= @dueBy`;
+
 export class SqliteStore implements Store {
   readonly path: string;
   private readonly db: Database.Database;
@@ -563,6 +578,26 @@ export class SqliteStore implements Store {
       this.effectQueries.set(sql, statement);
     }
     return statement.all(...params).map(toEffectRow);
+  }
+
+  countOutboxEffects(states: readonly EffectState[]): number {
+    const count = this.db.prepare(COUNT_OUTBOX_EFFECTS_SQL);
+    let total = 0;
+    for (const state of states) total += CountRowSchema.parse(count.get({ state })).n;
+    return total;
+  }
+
+  oldestOutboxEffectDue(state: 'pending' | 'sending', dueBy: string): string | undefined {
+    const sql = state === 'pending' ? OLDEST_PENDING_SQL : OLDEST_SENDING_SQL;
+    const row: unknown = this.db.prepare(sql).get({ dueBy });
+    const at = typeof row === 'object' && row !== null && 'at' in row ? row.at : null;
+    return typeof at === 'string' ? at : undefined;
+  }
+
+  checkIntegrity(maxErrors = 20): string[] {
+    const rows: unknown[] = this.db.prepare(`PRAGMA integrity_check(${Math.max(1, Math.floor(maxErrors))})`).all();
+    const lines = rows.map((r) => (typeof r === 'object' && r !== null ? String(Object.values(r)[0]) : String(r)));
+    return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
   }
 
   private audit(row: EffectRow, from: EffectState | undefined, to: EffectState, now: string, outcome: string): void {

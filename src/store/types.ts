@@ -356,6 +356,22 @@ export interface Store extends CursorStore {
   noteEffect(id: number, now: string, outcome: string): void;
   getEffect(key: string): EffectRow | undefined;
   listEffects(filter?: EffectFilter): EffectRow[];
+  /**
+   * How many effects are in these states, leaving out digest entries (which wait for the daily
+   * digest): read from an index, so the cost does not grow with the digest backlog.
+   */
+  countOutboxEffects(states: readonly EffectState[]): number;
+  /**
+   * The longest wait in the outbox (digest entries aside), if it began at or before `dueBy`: for
+   * `pending`, when the earliest due effect became due; for `sending`, when the oldest effect
+   * under way was claimed.
+   */
+  oldestOutboxEffectDue(state: 'pending' | 'sending', dueBy: string): string | undefined;
+  /**
+   * SQLite's integrity check of the state file: an empty list when it is sound, otherwise what
+   * SQLite reports (at most `maxErrors` lines). Throws when the file cannot be read at all.
+   */
+  checkIntegrity(maxErrors?: number): string[];
 
   /** True when the digest for this date (YYYY-MM-DD) has been sent. */
   digestSent(date: string): boolean;

@@ -182,6 +182,26 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
     ]);
   });
 
+  it('lists what stops the running service (a damaged state file, a stuck outbox) before the sources', () => {
+    const withProblems = buildDigest(
+      {
+        store,
+        engine,
+        config: council,
+        serviceProblems: () => [{ what: 'store', since: '2026-11-18T18:30:00.000Z', reason: 'disk full: the state file cannot grow (database or disk is full). Please free space on the disk holding store.path.' }],
+      },
+      { date: '2026-11-18', until: UNTIL },
+    );
+    expect(withProblems.sections.sources[0]).toEqual({
+      name: 'the state file',
+      healthy: false,
+      status: 'failing since Wednesday 18 November 2026 at 18:30: disk full: the state file cannot grow (database or disk is full). Please free space on the disk holding store.path.',
+    });
+    expect(withProblems.sections.sources.slice(1)).toEqual(built.sections.sources);
+    const message = composeDigest(withProblems, { engine, config: council });
+    expect(message.text).toContain('disk full: the state file cannot grow');
+  });
+
   it('collects the pending digest entries it lists, and changes nothing in the store', () => {
     const pending = store.listEffects({ kinds: ['digest'], states: ['pending'] });
     expect(pending.length).toBe(5);

@@ -34,6 +34,9 @@ class MapCursors implements CursorStore {
 let council: TestCouncil;
 afterEach(() => council?.remove());
 
+/** The files these tests write are complete at once; waiting for a file to settle is tested in test/connectors/folder/settle.test.ts. */
+const AT_ONCE = { settleMs: 0 } as const;
+
 describe('the folder connector', () => {
   it('hands over every .eml and .ics once, with its mailbox, folder and calendar', async () => {
     council = makeCouncil();
@@ -44,7 +47,7 @@ describe('the folder connector', () => {
     writeFileSync(path.join(council.sourceDir, 'mail', A.sue, 'Sent Items', '.half-written.eml.tmp'), 'partial');
 
     const cursors = new MapCursors();
-    const connector = createFolderConnector(council.sourceDir, { cursors });
+    const connector = createFolderConnector(council.sourceDir, { cursors, ...AT_ONCE });
     const sink = new CollectingSink();
     await connector.sync(sink);
 
@@ -56,14 +59,14 @@ describe('the folder connector', () => {
 
     // A second pass (or a restart with the same cursors) reads nothing again.
     const again = new CollectingSink();
-    await createFolderConnector(council.sourceDir, { cursors }).sync(again);
+    await createFolderConnector(council.sourceDir, { cursors, ...AT_ONCE }).sync(again);
     expect(again.records).toEqual([]);
   });
 
   it('reads a file again when it changes', async () => {
     council = makeCouncil();
     const file = dropMail(council, A.sue, 'sent', '1.eml', capacityMail(1).content);
-    const connector = createFolderConnector(council.sourceDir);
+    const connector = createFolderConnector(council.sourceDir, AT_ONCE);
     const sink = new CollectingSink();
     await connector.sync(sink);
     writeFileSync(file, capacityMail(1).content.replace('hedge', 'hedges'));
@@ -76,7 +79,7 @@ describe('the folder connector', () => {
     council = makeCouncil();
     dropMail(council, A.sue, 'sent', '1.eml', capacityMail(1).content);
     const cursors = new MapCursors();
-    const connector = createFolderConnector(council.sourceDir, { cursors });
+    const connector = createFolderConnector(council.sourceDir, { cursors, ...AT_ONCE });
     const failing: RecordSink = {
       record: () => Promise.reject(new Error('the state store is locked')),
       problem: () => undefined,
@@ -96,7 +99,7 @@ describe('the folder connector', () => {
 
   it('cannot change calendars, and says so', async () => {
     council = makeCouncil();
-    const connector = createFolderConnector(council.sourceDir);
+    const connector = createFolderConnector(council.sourceDir, AT_ONCE);
     expect(connector.capabilities).toEqual({ addAttendees: false, declineBooking: false });
     const ref = { calendarId: 'council-chamber', uid: 'x@millbrook-tc.gov.uk', origin: 'x.ics' };
     await expect(connector.addAttendees(ref, [{ address: A.alice }])).rejects.toThrow(/The folder source cannot change calendars/);

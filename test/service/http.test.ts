@@ -58,6 +58,7 @@ describe('GET /healthz and /metrics', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       status: 'degraded',
+      problems: [],
       sources: [
         { source: 'folder', lastSuccess: '2026-11-20T10:00:00.000Z', state: 'ok' },
         { source: 'imap', lastError: { at: '2026-11-20T10:01:00.000Z', message: 'IMAP server imap.example.org refused the connection' }, state: 'failing' },
