@@ -180,15 +180,35 @@ function shellWords(text: string): string[] {
   return words;
 }
 
-/** A line without its prompt and trailing comment, split into commands at &&, ||, ; and |. */
+/**
+ * A line without its prompt and trailing comment, split into commands at &&, ||, ; and | outside
+ * quotes (an outbox key, quoted, holds semicolons).
+ */
 function commandsOf(line: string): string[][] {
-  let text = line.replace(/^\s*\$\s+/, '');
-  const comment = /(^|\s)#/.exec(text);
-  if (comment) text = text.slice(0, comment.index);
-  return text
-    .split(/&&|\|\||;|\|/)
-    .map((part) => shellWords(part.trim()))
-    .filter((words) => words.length > 0);
+  const text = line.replace(/^\s*\$\s+/, '');
+  const parts: string[] = [];
+  let part = '';
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (quote !== undefined) {
+      if (ch === quote) quote = undefined;
+      part += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      part += ch;
+    } else if (ch === '#' && (i === 0 || /\s/.test(text[i - 1] ?? ''))) {
+      break;
+    } else if (ch === ';' || ch === '|' || (ch === '&' && text[i + 1] === '&')) {
+      parts.push(part);
+      part = '';
+      if (text[i + 1] === ch) i++;
+    } else {
+      part += ch;
+    }
+  }
+  parts.push(part);
+  return parts.map((p) => shellWords(p.trim())).filter((words) => words.length > 0);
 }
 
 const scripts = Object.keys((JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts);

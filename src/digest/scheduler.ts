@@ -79,9 +79,9 @@ function unsettled(store: Pick<Store, 'listEffects'>, at: string): number {
  * Wait (at most `ms`) for the outbox to carry out the effects already due, so that the digest
  * reports them as they stand when it is sent ("sent", not "about to go" for mail sent a second later).
  */
-async function outboxSettled(store: Pick<Store, 'listEffects'>, at: string, ms: number, pollMs: number): Promise<void> {
+async function outboxSettled(store: Pick<Store, 'listEffects'>, at: string, ms: number, pollMs: number, stopping: () => boolean): Promise<void> {
   const until = Date.now() + ms;
-  while (Date.now() < until && unsettled(store, at) > 0) {
+  while (Date.now() < until && !stopping() && unsettled(store, at) > 0) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, Math.max(0, until - Date.now()))));
   }
 }
@@ -94,6 +94,8 @@ export interface DigestSchedulerDeps {
   outboxSettleMs?: number;
   /** How often it looks while waiting (default 250 ms). */
   outboxPollMs?: number;
+  /** True once the service is stopping: the digest then stops waiting for the outbox and goes as things stand. */
+  stopping?: () => boolean;
   store: Store;
   engine: Pick<Engine, 'directory' | 'elections'>;
   config: Pick<Config, 'council' | 'people' | 'calendars' | 'digest' | 'dryRun'> & Partial<Pick<Config, 'delivery'>>;
@@ -168,7 +170,7 @@ export async function sendDigestIfDue(deps: DigestSchedulerDeps, now: Date): Pro
 
   const since = deps.store.lastDigest(date)?.sentAt;
   try {
-    if ((deps.outboxSettleMs ?? 0) > 0) await outboxSettled(deps.store, now.toISOString(), deps.outboxSettleMs ?? 0, deps.outboxPollMs ?? 250);
+    if ((deps.outboxSettleMs ?? 0) > 0) await outboxSettled(deps.store, now.toISOString(), deps.outboxSettleMs ?? 0, deps.outboxPollMs ?? 250, deps.stopping ?? (() => false));
     const period = { date, ...(since !== undefined ? { since } : {}), until: now.toISOString() };
     const built = await deliverDigest(deps, period, now);
     log.info(
@@ -210,7 +212,7 @@ export class DigestScheduler {
     private readonly options: DigestSchedulerOptions = {},
   ) {
     // The service's outbox carries out due effects within one round (15 s): wait for it, up to twice that.
-    this.deps = { ...deps, outboxSettleMs: deps.outboxSettleMs ?? 30_000 };
+    this.deps = { ...deps, outboxSettleMs: deps.outboxSettleMs ?? 30_000, stopping: () => this.stopped };
     this.clock = options.clock ?? (() => new Date());
     // Fail early, with a clear message, on a schedule the digest cannot follow.
     parseCron(deps.config.digest.cron);

@@ -203,7 +203,8 @@ export class LivePipeline implements RecordSink {
     const fresh = this.deps.store.identity().freshStart;
     if (fresh === undefined) return false;
     const dated = item.kind === 'mail' ? item.date : item.start;
-    return dated !== undefined && Date.parse(dated) < Date.parse(fresh);
+    // A Date header counts whole seconds: mail written in the second of the fresh start is newer.
+    return dated !== undefined && Date.parse(dated) < Math.floor(Date.parse(fresh) / 1000) * 1000;
   }
 
   private recordNotices(item: Item, evaluation: ItemEvaluation, reevaluated: boolean, now: string): void {

@@ -203,10 +203,12 @@ export class SqliteStore implements Store {
 
   isFresh(): boolean {
     if (this.identity().firstStart !== undefined) return false;
-    for (const table of ['seen_items', 'effects', 'digests', 'cursors']) {
+    for (const table of ['seen_items', 'effects', 'digests']) {
       if (this.db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined) return false;
     }
-    return true;
+    // The digest schedule notes when it first ran as it is built, before this is asked: that note
+    // alone says nothing about earlier sending.
+    return this.db.prepare(`SELECT 1 FROM cursors WHERE source <> 'wardwatch:digest' LIMIT 1`).get() === undefined;
   }
 
   recordStart(now: string, options: { freshStart?: boolean } = {}): StoreIdentity {
