@@ -22,7 +22,7 @@ import { LivePipeline } from '../../src/service/pipeline.js';
 import { COUNT_OUTBOX_EFFECTS_SQL, OLDEST_PENDING_SQL, SqliteStore } from '../../src/store/sqlite-store.js';
 import type { NewEffect } from '../../src/store/types.js';
 import { A, councilConfigInput } from '../support/council.js';
-import { assembleForTest, capacityMail, dropMail, makeCouncil, readOutbox, waitFor, type TestCouncil } from './helpers.js';
+import { assembleForTest, capacityMailFrom, dropMail, makeCouncil, readOutbox, waitFor, type TestCouncil } from './helpers.js';
 
 const config = ConfigSchema.parse({
   ...councilConfigInput,
@@ -105,7 +105,7 @@ describe('a store failure while items are stored', () => {
     });
     dir ??= mkdtempSync(path.join(tmpdir(), 'wardwatch-store-health-'));
     const source = path.join(dir, 'source');
-    const mails = [1, 2, 3].map((n) => capacityMail(n));
+    const mails = [1, 2, 3].map((n) => capacityMailFrom(n, A.sue));
     const files = mails.map((m, i) => path.join(source, 'mail', A.sue, 'Sent Items', `hedge-${i + 1}.eml`));
     mails.forEach((m, i) => writeSettled(files[i] ?? '', m.content));
     const connector = createFolderConnector(source, { cursors: store });
@@ -137,7 +137,7 @@ describe('a damaged state file', () => {
     writeSync(fd, Buffer.alloc(pageSize * 2, 0xa5), 0, pageSize * 2, middle);
     closeSync(fd);
 
-    const m = capacityMail(1);
+    const m = capacityMailFrom(1, A.sue);
     const file = dropMail(council, A.sue, 'Sent Items', 'hedge.eml', m.content);
     const past = new Date(Date.now() - 60_000);
     utimesSync(file, past, past);
@@ -163,7 +163,7 @@ describe('damage found while the service runs', () => {
     const { service, store } = await assembleForTest(council, { tuning: { integrityCheckMs: 100 } });
     const started = await service.start();
     cleanups.push(() => service.stop());
-    const first = capacityMail(1);
+    const first = capacityMailFrom(1, A.sue);
     dropMail(council, A.sue, 'Sent Items', 'first.eml', first.content);
     await waitFor('the first message to be sent', async () => (await readOutbox(council?.outboxDir ?? '')).length === 1);
 
@@ -177,7 +177,7 @@ describe('damage found while the service runs', () => {
     expect(body.error).toMatch(/^the state file is damaged: SQLite's integrity check found 2 faults \(\*\*\* in database main \*\*\*; Tree 14 page 37/);
     expect(body.problems.map((p) => p.what)).toEqual(['store']);
 
-    const second = capacityMail(2);
+    const second = capacityMailFrom(2, A.sue);
     const file = dropMail(council, A.sue, 'Sent Items', 'second.eml', second.content);
     const past = new Date(Date.now() - 60_000);
     utimesSync(file, past, past);
@@ -199,7 +199,7 @@ describe('a full disk', () => {
     db.pragma(`max_page_count = ${pages}`);
 
     // Enough mail to need new pages.
-    const mails = [1, 2, 3, 4, 5, 6].map((n) => capacityMail(n));
+    const mails = [1, 2, 3, 4, 5, 6].map((n) => capacityMailFrom(n, A.sue));
     for (const [i, m] of mails.entries()) {
       const file = dropMail(council, A.sue, 'Sent Items', `hedge-${i}.eml`, m.content);
       const past = new Date(Date.now() - 60_000);
@@ -246,7 +246,7 @@ describe('/healthz and /metrics with a digest backlog', () => {
     });
     const report = buildHealth(counted, ['folder'], { now: new Date(now) });
     const metrics = await new ServiceMetrics(counted, { defaultMetrics: false }).render();
-    expect(report.outbox).toEqual({ pending: 1, failed: 0 });
+    expect(report.outbox).toEqual({ pending: 1, failed: 0, inDoubt: 0 });
     expect(report.status).toBe('ok');
     expect(metrics.body).toContain('outbox_pending 1');
     expect(rowsRead).toBeLessThan(20);
