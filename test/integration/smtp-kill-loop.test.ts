@@ -134,10 +134,13 @@ async function killLoop(kind: 'smtp' | 'imap', tag: string): Promise<{ delivered
   const baseline = await deliveries();
   const sender =
     kind === 'smtp'
-      ? { kind: 'smtp', host: '127.0.0.1', port: relay.port, user: A.service, password: '${WW_KILL_LOOP_PASSWORD}' }
+      ? { kind: 'smtp', host: '127.0.0.1', port: relay.port, user: A.service, password: '${WW_KILL_LOOP_PASSWORD}', plainLocal: true }
       : { kind: 'connector', connector: 'imap' };
   const council: TestCouncil = makeCouncil({
     sender,
+    // A digest due every minute, so that one is always due for today (a first start never sends
+    // one for an earlier day) and the kills can catch it mid-send too, whatever the hour of the run.
+    digest: { cron: '* * * * *' },
     ...(kind === 'imap'
       ? {
           connectors: {
@@ -147,7 +150,7 @@ async function killLoop(kind: 'smtp' | 'imap', tag: string): Promise<{ delivered
               port: stack.ports.imap,
               secure: false,
               password: '${WW_KILL_LOOP_PASSWORD}',
-              smtp: { host: '127.0.0.1', port: relay.port, password: '${WW_KILL_LOOP_PASSWORD}' },
+              smtp: { host: '127.0.0.1', port: relay.port, password: '${WW_KILL_LOOP_PASSWORD}', plainLocal: true },
             },
           },
         }
