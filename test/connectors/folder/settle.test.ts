@@ -17,7 +17,7 @@ import { LivePipeline } from '../../../src/service/pipeline.js';
 import type { RecordSink } from '../../../src/sources/types.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { A, councilConfigInput } from '../../support/council.js';
-import { capacityMail, waitFor } from '../../service/helpers.js';
+import { capacityMailFrom, waitFor } from '../../service/helpers.js';
 
 const config = ConfigSchema.parse({
   ...councilConfigInput,
@@ -73,7 +73,7 @@ describe('the folder source waits until a file is complete', () => {
     const watching = connector.watch(sink, controller.signal);
     cleanups.unshift(() => controller.abort());
 
-    const mail = capacityMail(3);
+    const mail = capacityMailFrom(3, A.sue);
     // The first half stops inside the headers, before the Message-ID.
     const cut = mail.content.indexOf('Message-ID:');
     const file = path.join(sentItems, 'hedge.eml');
@@ -99,7 +99,7 @@ describe('the folder source waits until a file is complete', () => {
     const watching = connector.watch(sink, controller.signal);
     cleanups.unshift(() => controller.abort());
 
-    const slow = capacityMail(4);
+    const slow = capacityMailFrom(4, A.sue);
     const slowFile = path.join(sentItems, 'slow.eml');
     const lines = slow.content.split('\r\n');
     writeFileSync(slowFile, '');
@@ -110,7 +110,7 @@ describe('the folder source waits until a file is complete', () => {
     // Still being written a moment ago: not read yet.
     expect(sink.records.map((r) => path.basename(r.origin))).not.toContain('slow.eml');
 
-    const quick = capacityMail(5);
+    const quick = capacityMailFrom(5, A.sue);
     const temp = path.join(sentItems, '.quick.eml.tmp');
     writeFileSync(temp, quick.content);
     // A writer closes (and syncs) the file before renaming it: the rename comes a little later.
