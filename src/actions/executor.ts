@@ -14,8 +14,8 @@
  * and its X-Wardwatch-Key header. An error worth retrying is thrown as it is (the outbox backs off);
  * one that retrying cannot cure is a PermanentEffectError. Nothing logged holds a message body.
  */
-import type { ActionKind, Config, RuleId } from '../config/schema.js';
-import { RULE_IDS } from '../config/schema.js';
+import type { ActionKind, Config } from '../config/schema.js';
+import { isRuleId } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
 import type { Finding } from '../engine/types.js';
 import type { Address } from '../items/types.js';
@@ -56,10 +56,6 @@ const NOUNS: Partial<Record<ActionKind, string>> = { nudge: 'a reminder', warn: 
 const ORIGINAL_FILENAME = 'original-message.eml';
 /** How the audit records a block carried out by warning instead of declining. */
 const NOT_DECLINED = 'Not declined:';
-
-function isRuleId(rule: string): rule is RuleId {
-  return (RULE_IDS as readonly string[]).includes(rule);
-}
 
 function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, suggest } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import { RULE_IDS, type RuleId } from '../config/schema.js';
+import { isRuleId, RULE_IDS, type RuleId } from '../config/schema.js';
 import { resolveRuleSettings, type RuleSettings } from '../engine/rule-settings.js';
 import { allRules } from '../rules/index.js';
 import { describeClauses } from '../templates/wording.js';
@@ -102,8 +102,8 @@ export function withCouncilSettings<T>(data: T, settings: ReadonlyMap<RuleId, Ru
     for (const [k, v] of Object.entries(value)) out[k] = visit(v);
     const rawRule = out['rule'];
     const rule =
-      typeof rawRule === 'string' && (RULE_IDS as readonly string[]).includes(rawRule)
-        ? (rawRule as RuleId)
+      typeof rawRule === 'string' && isRuleId(rawRule)
+        ? rawRule
         : typeof out['ruleTitle'] === 'string' && rawRule === undefined
           ? TITLE_RULES.get(out['ruleTitle'])
           : undefined;
@@ -124,7 +124,7 @@ export function withCouncilSettings<T>(data: T, settings: ReadonlyMap<RuleId, Ru
 function ruleOfTemplate(name: TemplateName): RuleId | undefined {
   if (isRuleTemplateName(name)) return name;
   const prefix = name.split('.')[0] ?? '';
-  return (RULE_IDS as readonly string[]).includes(prefix) ? (prefix as RuleId) : undefined;
+  return isRuleId(prefix) ? prefix : undefined;
 }
 
 export interface PreviewOptions {

@@ -22,6 +22,11 @@ export const RULE_IDS = [
   'party-group-attendance-authorised',
   'notify-ward-members-of-visits',
 ] as const;
+
+/** True for one of the catalogue's rule ids (a string from a file, a template name, stored data). */
+export function isRuleId(rule: string): rule is RuleId {
+  return (RULE_IDS as readonly string[]).includes(rule);
+}
 export type RuleId = (typeof RULE_IDS)[number];
 
 export const ACTION_KINDS = ['nudge', 'warn', 'notify', 'notify-clerk', 'route-to-clerk', 'invite', 'block', 'digest'] as const;

@@ -9,7 +9,7 @@
  * summary and the state of its actions; a finding marked `private` is described only as "a private
  * matter — details withheld", with no subject and no recipients' names.
  */
-import { ACTION_KINDS, RULE_IDS, type ActionKind, type Config, type RuleId } from '../config/schema.js';
+import { ACTION_KINDS, isRuleId, RULE_IDS, type ActionKind, type Config, type RuleId } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
 import type { PreElectionPeriod } from '../elections/types.js';
 import { StoredItemMemory } from '../service/item-memory.js';
@@ -263,10 +263,6 @@ function digestAction(effect: EffectRow, until: string): DigestAction {
     if (effect.lastError !== undefined) action.error = effect.lastError;
   }
   return action;
-}
-
-function isRuleId(rule: string): rule is RuleId {
-  return (RULE_IDS as readonly string[]).includes(rule);
 }
 
 function titleOf(rule: string): string {
