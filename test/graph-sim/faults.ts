@@ -22,7 +22,10 @@ export type Fault =
 
 export interface FaultRule {
   method?: string;
-  /** Matched against the path below /v1.0 (a string matches as a substring). */
+  /**
+   * Matched against the canonical path below /v1.0 (mailbox as address, folder by name, e.g.
+   * /users/clerk@x/mailFolders/inbox/messages/delta); a string matches as a substring.
+   */
   path: string | RegExp;
   /** How many matching requests it hits (default 1). */
   times?: number;
@@ -90,7 +93,8 @@ export class Faults {
     for (const r of this.rules) {
       if (r.left <= 0) continue;
       if (r.method && r.method.toUpperCase() !== req.method) continue;
-      const hit = typeof r.path === 'string' ? req.path.includes(r.path) : r.path.test(req.path);
+      const path = req.canonicalPath ?? req.path;
+      const hit = typeof r.path === 'string' ? path.includes(r.path) : r.path.test(path);
       if (!hit) continue;
       r.left--;
       this.stats.fired[r.fault.kind] = (this.stats.fired[r.fault.kind] ?? 0) + 1;

@@ -145,7 +145,7 @@ export class GraphSimulator {
     const kept: Record<string, string> = {};
     for (const k of ['prefer', 'if-match', 'content-type', 'client-request-id']) { const v = req.headers[k]; if (v !== undefined) kept[k] = v; }
     this.state.requests.push({
-      method: req.method, path: req.path, query: req.query.toString(), status: res.status, headers: kept,
+      method: req.method, path: req.path, canonicalPath: req.canonicalPath ?? req.path, query: req.query.toString(), status: res.status, headers: kept,
       inBatch: req.inBatch, at: this.state.clock.now(), ...(req.mailbox ? { mailbox: req.mailbox.address } : {}),
     });
     return res;
@@ -161,6 +161,12 @@ export class GraphSimulator {
       const mb = this.state.findMailbox(segs[1]);
       if (!mb) return graphError(404, 'ErrorInvalidUser', `The requested user '${segs[1]}' is invalid.`);
       req.mailbox = mb;
+      const canon = ['', 'users', mb.address, ...segs.slice(2)];
+      if (segs[2] === 'mailFolders' && segs[3] !== undefined) {
+        const f = this.state.findFolder(mb, segs[3]);
+        if (f) canon[4] = f.wellKnownName ?? f.displayName;
+      }
+      req.canonicalPath = canon.join('/');
     }
     if (req.path === '/$batch' && req.method === 'POST' && !req.inBatch) return runBatch(req, (inner) => this.handle(inner));
     const early = this.faults.checkEarly(req);

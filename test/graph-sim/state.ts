@@ -69,7 +69,10 @@ export interface SentRecord {
 
 export interface RequestRecord {
   readonly method: string;
+  /** The path as sent, below /v1.0. */
   readonly path: string;
+  /** Mailbox as address, folder by name (see SimRequest.canonicalPath). */
+  readonly canonicalPath: string;
   readonly query: string;
   readonly status: number;
   readonly mailbox?: string;

@@ -13,6 +13,12 @@ export interface SimRequest {
   readonly inBatch: boolean;
   /** Set by the router once the path names a mailbox. */
   mailbox?: Mailbox;
+  /**
+   * The path with the mailbox as its address and the folder as its well-known or display name,
+   * e.g. /users/clerk@x/mailFolders/inbox/messages/delta whatever ids the client used: what fault
+   * rules and the request log match on.
+   */
+  canonicalPath?: string;
 }
 
 export interface SimResponse {
