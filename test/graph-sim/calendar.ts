@@ -48,7 +48,7 @@ export class CalendarApi {
     if (token !== null) {
       const st = this.links.get(token);
       if (!st || st.generation !== mb.syncGeneration || st.mailboxId !== mb.id) {
-        return graphError(410, 'syncStateNotFound', 'The sync state generation is not found. Start a full synchronization without a delta token.');
+        return graphError(410, this.state.syncStateErrorCode, 'The sync state generation is not found. Start a full synchronization without a delta token.');
       }
       page = st.kind === 'page' ? st : this.startRound(req, mb, st.window, st.since);
     } else {

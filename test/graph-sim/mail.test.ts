@@ -75,9 +75,18 @@ describe('Graph simulator: mail delta', () => {
     expect(ids(full.pages)).toHaveLength(1);
 
     h.sim.inject({ kind: 'syncStateNotFound' }, { path: `/users/${MB.raj}/mailFolders/inbox/messages/delta` });
+    h.sim.state.syncStateErrorCode = 'SyncStateNotFound';
     const injected = await h.client.api(full.deltaLink).get().catch((e: unknown) => e);
+    h.sim.state.syncStateErrorCode = 'syncStateNotFound';
     expect((injected as GraphError).statusCode).toBe(410);
+    expect((injected as GraphError).code).toBe('SyncStateNotFound');
     await expect(h.client.api(full.deltaLink).get()).resolves.toMatchObject({ value: [] });
+
+    // Calendar delta links expire the same way.
+    const cal = await h.client.api(`/users/${MB.raj}/calendarView/delta?startDateTime=2027-04-01T00:00:00Z&endDateTime=2027-05-01T00:00:00Z`).get() as Page;
+    h.sim.state.expireSyncState(MB.raj);
+    const calErr = await h.client.api(cal['@odata.deltaLink'] ?? '').get().catch((e: unknown) => e);
+    expect((calErr as GraphError).statusCode).toBe(410);
   });
 
   it('serves the MIME source at $value and keeps ids only when ImmutableId is asked for', async () => {

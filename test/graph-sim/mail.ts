@@ -89,7 +89,7 @@ export class MailApi {
       const st = this.links.get(skip ?? deltaToken ?? '');
       const ownGeneration = st && (st.kind === 'page' ? st.round.generation : st.generation);
       if (!st || ownGeneration !== mb.syncGeneration) {
-        return graphError(410, 'syncStateNotFound', 'The sync state generation is not found. Start a full synchronization without a delta token.');
+        return graphError(410, this.state.syncStateErrorCode, 'The sync state generation is not found. Start a full synchronization without a delta token.');
       }
       if (st.kind === 'page') page = st;
       else {

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphError } from '@microsoft/microsoft-graph-client';
 import type { Message } from '@microsoft/microsoft-graph-types';
-import { MB, startHarness, type Harness } from './harness.js';
+import { RetryHandlerOptions } from '@microsoft/microsoft-graph-client';
+import { CLIENT_ID, MB, SECRET, graphClient, secretCredential, startHarness, type Harness } from './harness.js';
 
 let h: Harness;
 beforeAll(async () => { h = await startHarness(); });
@@ -70,6 +71,14 @@ describe('Graph simulator: sending', () => {
     const err = await h.client.api(`/users/${MB.service}/sendMail`).post({ message: nudge(key) }).catch((e: unknown) => e);
     expect((err as GraphError).statusCode).toBe(status);
     expect(h.sim.sentCount(EFFECT, key)).toBe(1);
+  });
+
+  it("shows why sends must not go through the SDK's retry middleware: it re-POSTs after a 503 that followed the send", async () => {
+    const retrying = graphClient(h.sim, secretCredential(h.sim, CLIENT_ID, SECRET), { retry: new RetryHandlerOptions(0, 1) });
+    h.sim.inject({ kind: 'status', status: 503, when: 'after', retryAfter: { seconds: 0 } }, { method: 'POST', path: `/users/${MB.service}/sendMail` });
+    await retrying.api(`/users/${MB.service}/sendMail`).post({ message: nudge('eff-sdk-retry') });
+    expect(h.sim.requests((r) => r.method === 'POST' && r.path === `/users/${MB.service}/sendMail`).slice(-2).map((r) => r.status)).toEqual([503, 202]);
+    expect(h.sim.sentCount(EFFECT, 'eff-sdk-retry')).toBe(2);
   });
 
   it('drops the connection after a send took effect', async () => {

@@ -183,7 +183,7 @@ export class GraphSimulator {
         return graphError(401, 'InvalidAuthenticationToken', 'Access token validation failure.', { 'www-authenticate': 'Bearer realm=""' });
       }
       if (fault?.kind === 'syncStateNotFound') {
-        return graphError(410, 'syncStateNotFound', 'The sync state generation is not found. Start a full synchronization without a delta token.');
+        return graphError(410, this.state.syncStateErrorCode, 'The sync state generation is not found. Start a full synchronization without a delta token.');
       }
       const after = fault && (fault.kind === 'status' || fault.kind === 'drop') && fault.when === 'after';
       if (fault && !after) return this.faultResponse(req, fault);

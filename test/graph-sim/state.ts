@@ -106,6 +106,12 @@ export class SimState {
   readonly mailboxes = new Map<string, Mailbox>();
   readonly sent: SentRecord[] = [];
   readonly requests: RequestRecord[] = [];
+  /**
+   * The error code of a 410 for an expired delta link. Graph's documentation spells it
+   * syncStateNotFound; Outlook resources have been seen answering SyncStateNotFound, so a client
+   * should compare without regard to case (set this to test that it does).
+   */
+  syncStateErrorCode = 'syncStateNotFound';
   private readonly listeners: ChangeListener[] = [];
 
   constructor(readonly clock: Clock) {}
