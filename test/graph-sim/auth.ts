@@ -152,7 +152,8 @@ export class Auth {
     if (!ok) return { code: 700027, text: 'Client assertion contains an invalid signature.' };
     if (payload['aud'] !== this.tokenEndpoint()) return { code: 700212, text: `No matching federated identity record found for presented assertion audience '${String(payload['aud'])}'.` };
     if (payload['iss'] !== app.clientId || payload['sub'] !== app.clientId) return { code: 700023, text: 'Client assertion audience claim does not match Realm issuer.' };
-    if (typeof payload['exp'] !== 'number' || payload['exp'] * 1000 < this.clock.now()) return { code: 700024, text: 'Client assertion is not within its valid time range.' };
+    // MSAL signs with the real time, whatever the simulator's clock says.
+    if (typeof payload['exp'] !== 'number' || payload['exp'] * 1000 < Date.now()) return { code: 700024, text: 'Client assertion is not within its valid time range.' };
     return undefined;
   }
 

@@ -33,7 +33,7 @@ export interface GraphSimulatorOptions {
 
 /** A clock tests move by hand, so nothing depends on real waiting. */
 export class ManualClock implements Clock {
-  constructor(private ms = Date.parse('2027-04-12T09:00:00Z')) {}
+  constructor(private ms = Date.now()) {}
   now(): number { return this.ms; }
   advance(ms: number): void { this.ms += ms; }
 }

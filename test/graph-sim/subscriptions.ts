@@ -96,6 +96,10 @@ export class SubscriptionsApi {
     const url = given.notificationUrl ?? '';
     if (!/^https?:\/\//.test(url)) return graphError(400, 'ValidationError', 'Subscription notificationUrl must use https.');
     if (given.clientState && given.clientState.length > 128) return graphError(400, 'ValidationError', 'clientState must be at most 128 characters.');
+    const asked = Date.parse(given.expirationDateTime ?? '');
+    if (!Number.isFinite(asked) || asked <= this.state.clock.now()) {
+      return graphError(400, 'ValidationError', 'Subscription expiration can only be in the future and must be given as expirationDateTime.');
+    }
     const id = randomUUID();
     for (const u of [url, given.lifecycleNotificationUrl].filter((x): x is string => typeof x === 'string' && x !== '')) {
       if (!(await this.validate(id, u))) {
