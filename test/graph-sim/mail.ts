@@ -64,7 +64,8 @@ export class MailApi {
 
   render(req: SimRequest, msg: StoredMessage, select: string | null): Record<string, unknown> {
     const { internetMessageHeaders, ...rest } = msg.json;
-    const withHeaders = select?.split(',').some((s) => s.trim() === 'internetMessageHeaders') ? { ...rest, internetMessageHeaders } : rest;
+    const selected = select?.split(',').some((s) => s.trim() === 'internetMessageHeaders') === true;
+    const withHeaders = selected && internetMessageHeaders !== undefined ? { ...rest, internetMessageHeaders } : rest;
     return {
       '@odata.type': '#microsoft.graph.message',
       '@odata.etag': etagOf(msg.json.changeKey),
@@ -215,6 +216,8 @@ export class MailApi {
     };
     jsonMsg.bodyPreview = (jsonMsg.body?.content ?? '').slice(0, 255);
     const stored: StoredMessage = { json: jsonMsg, mime: await this.state.composeMime(mb.address, jsonMsg, true), seq: 0 };
+    if (jsonMsg.internetMessageHeaders) stored.draftHeaders = jsonMsg.internetMessageHeaders;
+    delete jsonMsg.internetMessageHeaders;
     this.state.putMessage(mb, stored, 'created');
     stored.json.changeKey = newId('').slice(0, 24);
     return json(201, this.render(req, stored, null));
@@ -224,7 +227,7 @@ export class MailApi {
     const msg = this.findMessage(mb, id);
     if (!msg) return graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
     if (!msg.json.isDraft) return graphError(400, 'ErrorInvalidOperation', 'The item has already been sent and cannot be sent again.');
-    await this.state.deliverSend(mb, { ...msg.json, isDraft: false }, { saveToSentItems: true, draftId: msg.json.id });
+    await this.state.deliverSend(mb, { ...msg.json, internetMessageHeaders: msg.draftHeaders ?? null, isDraft: false }, { saveToSentItems: true, draftId: msg.json.id });
     return { status: 202 };
   }
 

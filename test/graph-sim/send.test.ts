@@ -27,11 +27,19 @@ describe('Graph simulator: sending', () => {
     expect(h.sim.sentCount(EFFECT, 'eff-draft-1')).toBe(1);
     expect(h.sim.state.messagesIn(MB.service, 'drafts')).toEqual([]);
     expect(h.sim.state.messagesIn(MB.sue, 'inbox').map((m) => m.json.subject)).toContain('A gentle reminder about the Member/Officer Protocol');
-    // The effect key is found again in Sent Items by the deterministic Message-ID.
+    // The effect is found again in Sent Items by its deterministic Message-ID. As on Graph, the
+    // Sent Items copy has no internetMessageHeaders; the x- header is only in its MIME.
     const found = await h.client.api(`/users/${MB.service}/mailFolders/sentitems/messages`)
       .filter(`internetMessageId eq '<eff-draft-1@wardwatch.millbrook-tc.gov.uk>'`).select('id,internetMessageHeaders').get() as { value: Message[] };
     expect(found.value).toHaveLength(1);
-    expect(found.value[0]?.internetMessageHeaders).toContainEqual({ name: EFFECT, value: 'eff-draft-1' });
+    expect(found.value[0]?.internetMessageHeaders).toBeUndefined();
+    const mime = h.sim.state.messagesIn(MB.service, 'sentitems')[0]?.mime ?? '';
+    expect(mime).toMatch(/^x-wardwatch-effect: eff-draft-1\r?$/im);
+    // The recipient's copy came through transport and carries its headers.
+    const inbox = await h.client.api(`/users/${MB.sue}/mailFolders/inbox/messages`)
+      .filter(`internetMessageId eq '<eff-draft-1@wardwatch.millbrook-tc.gov.uk>'`).select('internetMessageHeaders').get() as { value: Message[] };
+    // Header names are case-insensitive (this copy says X-Wardwatch-Effect): compare them so.
+    expect(inbox.value[0]?.internetMessageHeaders?.find((x) => x.name?.toLowerCase() === EFFECT)?.value).toBe('eff-draft-1');
     // The draft is gone once sent: sending it again finds nothing.
     const again = await h.client.api(`/users/${MB.service}/messages/${draft.id}/send`).post({}).catch((e: unknown) => e);
     expect((again as GraphError).statusCode).toBe(404);

@@ -28,6 +28,12 @@ export interface StoredMessage {
   json: Message & { id: string; parentFolderId: string; changeKey: string };
   mime: string;
   seq: number;
+  /**
+   * A draft's custom headers: Graph keeps them for sending but does not return
+   * internetMessageHeaders for drafts or Sent Items copies (only for mail that came in through
+   * transport), so they are not in `json`. The headers remain in the MIME (`$value`).
+   */
+  draftHeaders?: InternetMessageHeader[];
 }
 
 export interface StoredEvent {
@@ -216,8 +222,14 @@ export class SimState {
       ccRecipients: recipients(p.cc),
       bccRecipients: recipients(p.bcc),
       replyTo: recipients(p.replyTo),
-      internetMessageHeaders: p.headerLines.map((h) => ({ name: h.key, value: h.line.slice(h.line.indexOf(':') + 1).trim() })),
+      internetMessageHeaders: p.headerLines.map((h) => {
+        const colon = h.line.indexOf(':');
+        return { name: h.line.slice(0, colon).trim(), value: h.line.slice(colon + 1).trim() };
+      }),
     };
+    // Mail the mailbox's owner wrote (Sent Items, Drafts) never went through transport: Graph
+    // returns no internetMessageHeaders for it, though the headers are in the MIME.
+    if (f.wellKnownName === 'sentitems' || f.wellKnownName === 'drafts') delete json.internetMessageHeaders;
     this.putMessage(mb, { json, mime, seq: 0 }, 'created');
     return json.id;
   }
@@ -322,10 +334,7 @@ export class SimState {
     if (saveToSentItems) {
       const id = await this.deliverMime(mb.address, 'sentitems', sentMime);
       const copy = mb.messages.get(id);
-      if (copy) {
-        copy.json.isRead = true;
-        copy.json.internetMessageHeaders = [...(copy.json.internetMessageHeaders ?? [])];
-      }
+      if (copy) copy.json.isRead = true;
     }
   }
 
