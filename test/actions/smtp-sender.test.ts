@@ -2,7 +2,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSender } from '../../src/actions/senders.js';
-import { isPermanentSmtpError, SmtpSender, type SmtpSenderConfig } from '../../src/actions/smtp-sender.js';
+import { isPermanentSmtpError, smtpSenderFromConfig, type SmtpSender, type SmtpSenderConfig } from '../../src/actions/smtp-sender.js';
 import { FileSender } from '../../src/actions/file-sender.js';
 import { ConfigSchema } from '../../src/config/schema.js';
 import { PermanentEffectError } from '../../src/outbox/outbox.js';
@@ -160,7 +160,7 @@ describe('SmtpSender', () => {
 
   it('authenticates with the password from the named environment variable and delivers the message', async () => {
     const sender = track(
-      new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${WARDWATCH_SMTP_PASSWORD}' }), {
+      smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${WARDWATCH_SMTP_PASSWORD}' }), {
         env: { WARDWATCH_SMTP_PASSWORD: 's3cret-pass' },
       }),
     );
@@ -177,7 +177,7 @@ describe('SmtpSender', () => {
   });
 
   it('treats a recipient the server refuses for good as permanent, and a temporary refusal as worth retrying', async () => {
-    const sender = track(new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}' }), { env: { PW: 's3cret-pass' } }));
+    const sender = track(smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}' }), { env: { PW: 's3cret-pass' } }));
     const permanent = sender.send(message('nobody@millbrook-tc.gov.uk'));
     await expect(permanent).rejects.toBeInstanceOf(PermanentEffectError);
     await expect(sender.send(message('nobody@millbrook-tc.gov.uk'))).rejects.toThrow(/refused the message for good: .*User unknown/);
@@ -188,7 +188,7 @@ describe('SmtpSender', () => {
   });
 
   it('treats a refused login as permanent after one attempt, says what to fix, and does not try that login again', async () => {
-    const wrong = track(new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}' }), { env: { PW: 'wrong-pass-123' } }));
+    const wrong = track(smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}' }), { env: { PW: 'wrong-pass-123' } }));
     const failure = await wrong.send(message('sam.patel@millbrook-tc.gov.uk')).then(
       () => undefined,
       (err: unknown) => err,
@@ -207,13 +207,13 @@ describe('SmtpSender', () => {
 
   it('treats an unreachable server as transient', async () => {
     await server.stop();
-    const down = track(new SmtpSender(smtpConfig(), { timeoutMs: 2000 }));
+    const down = track(smtpSenderFromConfig(smtpConfig(), { timeoutMs: 2000 }));
     await expect(down.send(message('sam.patel@millbrook-tc.gov.uk'))).rejects.toThrow(/could not take the message just now/);
   });
 
   it('does not send the password to a server that offers no STARTTLS, unless the link is local and plain by choice', async () => {
     const strict = track(
-      new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}', plainLocal: false }), { env: { PW: 's3cret-pass' } }),
+      smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}', plainLocal: false }), { env: { PW: 's3cret-pass' } }),
     );
     const failure = await strict.send(message('sam.patel@millbrook-tc.gov.uk')).then(
       () => undefined,
@@ -224,24 +224,24 @@ describe('SmtpSender', () => {
     expect(server.authAttempts).toBe(0);
     expect(server.deliveries).toHaveLength(0);
     // Without a password there is nothing to protect: an unauthenticated relay still works.
-    await track(new SmtpSender(smtpConfig({ plainLocal: false }))).send(message('sam.patel@millbrook-tc.gov.uk'));
+    await track(smtpSenderFromConfig(smtpConfig({ plainLocal: false }))).send(message('sam.patel@millbrook-tc.gov.uk'));
     expect(server.deliveries).toHaveLength(1);
   });
 
   it('allows plainLocal only for a server on this machine', () => {
     const remote = { user: 'protocol@millbrook-tc.gov.uk', password: '${PW}', host: 'mail.millbrook-tc.gov.uk', plainLocal: true };
-    expect(() => new SmtpSender(smtpConfig(remote), { env: { PW: 'x' } })).toThrow(/sender\.plainLocal is only for a mail server on this machine .* not mail\.millbrook-tc\.gov\.uk/);
+    expect(() => smtpSenderFromConfig(smtpConfig(remote), { env: { PW: 'x' } })).toThrow(/sender\.plainLocal is only for a mail server on this machine .* not mail\.millbrook-tc\.gov\.uk/);
     for (const host of ['localhost', '127.0.0.1', '::1', '[::1]']) {
-      expect(() => track(new SmtpSender(smtpConfig({ ...remote, host }), { env: { PW: 'x' } }))).not.toThrow();
+      expect(() => track(smtpSenderFromConfig(smtpConfig({ ...remote, host }), { env: { PW: 'x' } }))).not.toThrow();
     }
   });
 
   it('explains a missing environment variable or a half-given login', () => {
-    expect(() => new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${WARDWATCH_SMTP_PASSWORD}' }), { env: {} })).toThrow(
+    expect(() => smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${WARDWATCH_SMTP_PASSWORD}' }), { env: {} })).toThrow(
       /WARDWATCH_SMTP_PASSWORD is not set; sender.password needs it/,
     );
-    expect(() => new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk' }))).toThrow(/sender.user is set but sender.password is not/);
-    expect(() => new SmtpSender(smtpConfig({ password: '${PW}' }), { env: { PW: 'x' } })).toThrow(/sender.password is set but sender.user is not/);
+    expect(() => smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk' }))).toThrow(/sender.user is set but sender.password is not/);
+    expect(() => smtpSenderFromConfig(smtpConfig({ password: '${PW}' }), { env: { PW: 'x' } })).toThrow(/sender.password is set but sender.user is not/);
   });
 });
 

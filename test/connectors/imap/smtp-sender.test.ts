@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { composeMessage } from '../../../connectors/imap/compose.js';
+import { composeMessage } from '../../../src/mime/compose.js';
 import { parseImapSettings, type ImapSettings } from '../../../connectors/imap/config.js';
 import { ImapFlow } from 'imapflow';
 import { SENDING_KEYWORD, SmtpSender } from '../../../connectors/imap/smtp-sender.js';
@@ -105,7 +105,7 @@ afterAll(async () => {
 
 describe('composing', () => {
   test('builds text and HTML alternatives, the fixed Message-ID, the Wardwatch key and an iMIP REQUEST part', async () => {
-    const raw = (await composeMessage(outgoing('<compose-1@wardwatch.millbrook-tc.gov.uk>', { calendar: { method: 'REQUEST', content: invitation } }), new Date('2027-03-01T09:00:00Z'))).toString('utf8');
+    const raw = (await composeMessage(outgoing('<compose-1@wardwatch.millbrook-tc.gov.uk>', { calendar: { method: 'REQUEST', content: invitation } }), { date: new Date('2027-03-01T09:00:00Z') })).toString('utf8');
     expect(messageIdOf(raw)).toBe('<compose-1@wardwatch.millbrook-tc.gov.uk>');
     expect(headerOf(raw, 'X-Wardwatch-Key')).toBe(`invite-ward-members:<compose-1@wardwatch.millbrook-tc.gov.uk>:tom.brown@${D}:invite`);
     expect(headerOf(raw, 'Date')).toBe('Mon, 01 Mar 2027 09:00:00 +0000');
@@ -217,7 +217,7 @@ describe('what the Sent folder says after a crash mid-send', () => {
     const client = new ImapFlow({ host: '127.0.0.1', port: stack.ports.imap, secure: false, auth: { user: service.address, pass: service.password }, logger: false });
     await client.connect();
     try {
-      await client.append('Sent', await composeMessage(outgoing(id), new Date()), ['\\Seen', SENDING_KEYWORD]);
+      await client.append('Sent', await composeMessage(outgoing(id)), ['\\Seen', SENDING_KEYWORD]);
     } finally {
       await client.logout();
     }
