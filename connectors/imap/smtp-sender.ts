@@ -60,7 +60,7 @@ export function describeSmtpError(err: unknown, server: string, user: string | u
   const said = typeof response === 'string' && response.length > 0 ? ` (the server said: ${response})` : '';
   const message = errorText(err);
   if (code === 'EAUTH' || code === 'ENOAUTH') {
-    return `the mail server ${server} refused the SMTP login${user ? ` for ${user}` : ''}${said}; check connectors.imap.smtp.user and the password in its environment variable, then restart Wardwatch: it will not try this login again until then, so that the account is not locked`;
+    return `the mail server ${server} refused the SMTP login${user ? ` for ${user}` : ''}${said}; check connectors.imap.smtp.user and the password in its environment variable`;
   }
   if (isTlsRefused(err)) {
     return `the mail server ${server} did not start TLS${said}, so Wardwatch did not send it the password in plain text; use its TLS port (secure: true, usually 465) or a port that offers STARTTLS (usually 587); only for a server on this machine may connectors.imap.smtp.plainLocal: true allow a plain login`;

@@ -144,6 +144,8 @@ export class SmtpSender implements MailSender {
   private readonly logger: SenderLogger | undefined;
   private readonly now: () => Date;
   private readonly describe: (err: unknown) => string;
+  /** The describer gives a whole explanation (the connector's), not just the server's words. */
+  private readonly explains: boolean;
   private readonly reprobeMs: number;
   private refused: RefusedLogin | undefined;
   private probed = false;
@@ -157,6 +159,7 @@ export class SmtpSender implements MailSender {
     this.logger = options.logger;
     this.now = options.now ?? (() => new Date());
     this.describe = options.describe ?? describeRefusal;
+    this.explains = options.describe !== undefined;
     this.reprobeMs = options.reprobeMs ?? LOGIN_REPROBE_MS;
     this.server = `${settings.host}:${settings.port}`;
     const record = this.record;
@@ -250,7 +253,7 @@ export class SmtpSender implements MailSender {
       await this.record?.notTaken(message.messageId).catch((cleanup: unknown) =>
         this.logger?.warn({ messageId: message.messageId, error: errorText(cleanup) }, 'The Sent record of a message that did not go could not be cleared'),
       );
-      throw this.failure(err);
+      throw this.failure(err, message);
     }
     if (rejected.length > 0) this.logger?.warn({ messageId: message.messageId, rejected }, 'The mail server refused some recipients');
     this.logger?.info({ messageId: message.messageId, to: recipients.length }, 'Message sent');
@@ -280,6 +283,9 @@ export class SmtpSender implements MailSender {
     }
     if (answer === true) {
       this.logger?.info({ messageId: message.messageId }, 'The cut-off message is in the Sent folder: it went');
+      await this.record?.taken(message.messageId).catch((settle: unknown) =>
+        this.logger?.warn({ messageId: message.messageId, error: errorText(settle) }, 'The Sent record could not be marked as sent'),
+      );
       return;
     }
     if (answer === false) {
@@ -290,13 +296,17 @@ export class SmtpSender implements MailSender {
     );
   }
 
-  private failure(err: unknown): Error {
+  private failure(err: unknown, message: OutgoingMessage): Error {
     const reason = this.describe(err);
     if (isLoginRefused(err)) {
       this.probed = true;
       this.loginRefused(err);
       // Not the message's fault: it waits, with the others, until the login works.
       return new Error(`Not sent: ${this.refused?.reason ?? reason}`);
+    }
+    if (this.explains) {
+      const said = `Could not send "${message.subject}": ${reason}.`;
+      return isPermanentSmtpError(err) ? new PermanentEffectError(said) : new Error(said, { cause: err });
     }
     if (isTlsRefused(err)) {
       return new Error(

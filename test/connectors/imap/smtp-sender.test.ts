@@ -200,11 +200,14 @@ describe('a refused SMTP login', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(error).toBeInstanceOf(PermanentEffectError);
-      expect(String(error)).toContain(`refused the SMTP login for ${service.address}`);
-      expect(String(error)).toContain('it will not try this login again until then, so that the account is not locked');
+      // Not the message's fault: it waits for the login to work, it is not given up on.
+      expect(error).not.toBeInstanceOf(PermanentEffectError);
+      expect(String(error)).toContain(`refused Wardwatch's SMTP login as ${service.address}`);
+      expect(String(error)).toContain('Please check connectors.imap.smtp.user and the password');
+      expect(String(error)).toContain('tries the login once every 15 minutes (not once per message, so that the account is not locked)');
       expect(String(error)).not.toContain('not-the-password');
-      await expect(sender.send(outgoing('<send-6@wardwatch.millbrook-tc.gov.uk>'))).rejects.toThrow(/refused Wardwatch's SMTP login earlier/);
+      expect(sender.problem()?.reason).toMatch(/refused Wardwatch's SMTP login/);
+      await expect(sender.send(outgoing('<send-6@wardwatch.millbrook-tc.gov.uk>'))).rejects.toThrow(/Not sent: .*refused Wardwatch's SMTP login/);
     } finally {
       await sender.close();
     }
