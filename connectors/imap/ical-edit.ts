@@ -5,6 +5,7 @@
  */
 import ICAL from 'ical.js';
 import type { Address } from '../../src/items/types.js';
+import { calAddress, itipFrom } from '../../src/mime/itip.js';
 import { ConnectorError } from './errors.js';
 
 type Component = InstanceType<typeof ICAL.Component>;
@@ -53,11 +54,7 @@ function textOf(component: Component, name: string): string {
   return typeof v === 'string' ? v : '';
 }
 
-/** `mailto:Clerk@X.org` → `clerk@x.org`. */
-export function calAddress(value: unknown): string {
-  const s = typeof value === 'string' ? value : '';
-  return s.replace(/^mailto:/i, '').trim().toLowerCase();
-}
+export { calAddress };
 
 function addressOf(prop: Property): Address {
   const address = calAddress(prop.getFirstValue());
@@ -203,18 +200,5 @@ export function declineRoom(ics: string, target: EventTarget, roomAddress: strin
  */
 export function itipMessage(ics: string, target: EventTarget, method: 'REQUEST' | 'CANCEL' | 'REPLY', replyingAttendee?: string): string {
   const calendar = parse(ics);
-  const keep = new Set(targets(calendar, target));
-  for (const event of calendar.getAllSubcomponents('vevent')) {
-    if (!keep.has(event)) calendar.removeSubcomponent(event);
-  }
-  calendar.updatePropertyWithValue('method', method);
-  if (method === 'REPLY' && replyingAttendee) {
-    const who = replyingAttendee.toLowerCase();
-    for (const event of keep) {
-      for (const p of event.getAllProperties('attendee')) {
-        if (calAddress(p.getFirstValue()) !== who) event.removeProperty(p);
-      }
-    }
-  }
-  return calendar.toString();
+  return itipFrom(calendar, targets(calendar, target), method, replyingAttendee);
 }

@@ -7,7 +7,7 @@
  */
 import type { Address } from '../../src/items/types.js';
 import { PermanentEffectError } from '../../src/outbox/outbox.js';
-import type { CursorStore, EventRef, MailSender, OutgoingMessage, RecordSink, SentAnswer, SourceConnector, SourceHealth } from '../../src/sources/types.js';
+import type { CursorStore, EventRef, MailSender, OutgoingMessage, RecordSink, SenderProblem, SentAnswer, SourceConnector, SourceHealth } from '../../src/sources/types.js';
 import { CaldavSource } from './caldav.js';
 import type { FetchFunction } from './caldav-http.js';
 import type { ImapSettings } from './config.js';
@@ -56,6 +56,8 @@ class StandardsConnector implements ImapConnector {
   readonly canSend: boolean;
   readonly calendarIds: readonly string[];
   alreadySent?: (messageId: string) => Promise<SentAnswer>;
+  problem?: () => SenderProblem | undefined;
+  readiness?: () => Promise<string | undefined>;
   private readonly mail: ImapMailSource;
   private readonly calendars: CaldavSource | undefined;
   private readonly smtp: SmtpSender | undefined;
@@ -94,6 +96,10 @@ class StandardsConnector implements ImapConnector {
     this.canSend = this.smtp !== undefined;
     const smtp = this.smtp;
     if (smtp?.checksSent) this.alreadySent = (messageId) => smtp.alreadySent(messageId);
+    if (smtp) {
+      this.problem = () => smtp.problem();
+      this.readiness = () => smtp.readiness();
+    }
     this.calendarIds = settings.caldav?.calendars.map((c) => c.id) ?? [];
     this.imip = { serviceAddress: settings.serviceAddress, councilName: settings.councilName, timeZone: settings.timeZone };
   }

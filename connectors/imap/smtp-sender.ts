@@ -1,25 +1,22 @@
 /**
- * Sends Wardwatch's mail over SMTP submission (AUTH; implicit TLS, or STARTTLS — required whenever
- * a password is sent, unless `plainLocal` allows a plain login to this machine), keeps a copy in the service mailbox's Sent folder over IMAP, and answers
- * `alreadySent` by looking for the Message-ID there.
+ * The IMAP/SMTP connector's sender: the one SMTP sender (src/actions/smtp-sender.ts) with the
+ * service mailbox's Sent folder, over IMAP, as its record of what went.
  *
  * SMTP cannot be asked whether a message went, so the Sent folder keeps the record, in two steps:
  * before the message is handed over, its copy is appended marked `$WardwatchSending`; once the
  * server has taken it, the mark is removed (or, when the server files its own copy —
- * `saveToSent: false` — our marked copy is deleted). After a crash, the Sent folder says:
+ * `saveToSent: false` — our marked copy is deleted). After a crash, or a connection that ended
+ * after the message was handed over and before the server's answer, the Sent folder says:
  *   - an unmarked copy (ours or the server's): it went;
  *   - nothing: the send never started, so it did not go;
  *   - only the marked copy: the send was cut off. If the server files its own copies, its copy is
  *     awaited for `sentCopyWaitSeconds`: it comes if the server took the message, and when it does
  *     not, the message did not go. Otherwise nobody can tell: `'unknown'`, held in doubt.
  */
-import nodemailer, { type SMTPSentMessageInfo, type SMTPTransportOptions, type Transporter } from 'nodemailer';
 import type { ImapFlow } from 'imapflow';
-import { isLoginRefused, isPermanentSmtpError, isTlsRefused, loginRefusedAgain } from '../../src/actions/smtp-sender.js';
-import { PermanentEffectError } from '../../src/outbox/outbox.js';
-import type { MailSender, OutgoingMessage, SentAnswer } from '../../src/sources/types.js';
+import { isTlsRefused, SmtpSender as SharedSmtpSender, type SentRecord } from '../../src/actions/smtp-sender.js';
+import type { SentAnswer } from '../../src/sources/types.js';
 import type { Credentials, ImapServerSettings, SmtpSettings } from './config.js';
-import { composeMessage, envelopeRecipients } from './compose.js';
 import { ConnectorError, describeImapError, describeTlsError, networkReason } from './errors.js';
 import { closeImap, connectImap, resolveFolder, serverLabel } from './imap-session.js';
 import { errorText, silentLogger, type ConnectorLogger } from './logger.js';
@@ -39,6 +36,8 @@ export interface SmtpSenderOptions {
   sentMailbox?: SentMailboxAccess;
   logger?: ConnectorLogger;
   now?: () => Date;
+  /** Between tries of a refused SMTP login (default 15 minutes). */
+  reprobeMs?: number;
 }
 
 /** The IMAP keyword on a Sent copy whose message was being handed to the SMTP server. */
@@ -61,7 +60,7 @@ export function describeSmtpError(err: unknown, server: string, user: string | u
   const said = typeof response === 'string' && response.length > 0 ? ` (the server said: ${response})` : '';
   const message = errorText(err);
   if (code === 'EAUTH' || code === 'ENOAUTH') {
-    return `the mail server ${server} refused the SMTP login${user ? ` for ${user}` : ''}${said}; check connectors.imap.smtp.user and the password in its environment variable, then restart Wardwatch: it will not try this login again until then, so that the account is not locked`;
+    return `the mail server ${server} refused the SMTP login${user ? ` for ${user}` : ''}${said}; check connectors.imap.smtp.user and the password in its environment variable`;
   }
   if (isTlsRefused(err)) {
     return `the mail server ${server} did not start TLS${said}, so Wardwatch did not send it the password in plain text; use its TLS port (secure: true, usually 465) or a port that offers STARTTLS (usually 587); only for a server on this machine may connectors.imap.smtp.plainLocal: true allow a plain login`;
@@ -78,88 +77,17 @@ export function describeSmtpError(err: unknown, server: string, user: string | u
   return `could not talk to the mail server ${server}: ${message}`;
 }
 
-export class SmtpSender implements MailSender {
-  readonly name = 'imap-smtp';
-  private readonly transport: Transporter<SMTPSentMessageInfo, SMTPTransportOptions>;
-  private readonly smtp: SmtpSettings;
-  private readonly sentMailbox: SentMailboxAccess | undefined;
-  private readonly logger: ConnectorLogger;
-  private readonly now: () => Date;
-  /** Why the server refused the login, once it has: no further login is attempted. */
-  private loginRefused: string | undefined;
-
-  constructor(opts: SmtpSenderOptions) {
-    this.smtp = opts.smtp;
-    this.sentMailbox = opts.sentMailbox;
-    this.logger = opts.logger ?? silentLogger;
-    this.now = opts.now ?? (() => new Date());
-    this.transport = nodemailer.createTransport({
-      host: opts.smtp.host,
-      port: opts.smtp.port,
-      secure: opts.smtp.secure,
-      requireTLS: opts.smtp.requireTLS,
-      ...(opts.smtp.auth ? { auth: { user: opts.smtp.auth.user, pass: opts.smtp.auth.password } } : {}),
-      tls: { rejectUnauthorized: opts.smtp.tls.rejectUnauthorized, ...(opts.smtp.tls.ca ? { ca: opts.smtp.tls.ca } : {}) },
-      connectionTimeout: 30_000,
-      greetingTimeout: 30_000,
-      socketTimeout: 120_000,
-    });
-  }
-
-  /** True when `alreadySent` can really look (IMAP access to the service mailbox is configured). */
-  get checksSent(): boolean {
-    return this.sentMailbox !== undefined;
-  }
-
-  private get serverLabel(): string {
-    return `${this.smtp.host}:${this.smtp.port}`;
-  }
-
-  async send(message: OutgoingMessage): Promise<void> {
-    const raw = await composeMessage(message, this.now());
-    const recipients = envelopeRecipients(message);
-    if (recipients.length === 0) throw new ConnectorError(`The message ${message.messageId} has no recipients.`);
-    if (this.loginRefused !== undefined) throw new ConnectorError(loginRefusedAgain(this.serverLabel, this.loginRefused));
-    // The marked copy is the record that a send began: without it, a crash could not be told apart from "never sent".
-    if (this.sentMailbox) await this.saveMarkedCopy(message.messageId, raw);
-    let rejected: string[] = [];
-    try {
-      const info = await this.transport.sendMail({ envelope: { from: message.from.address, to: recipients }, raw });
-      rejected = info.rejected;
-    } catch (err) {
-      const reason = `Could not send "${message.subject}": ${describeSmtpError(err, this.serverLabel, this.smtp.auth?.user)}.`;
-      // The send failed and said so: it did not go, and the marked copy must not suggest otherwise.
-      if (this.sentMailbox) {
-        await this.removeMarkedCopies(message.messageId).catch((cleanup: unknown) =>
-          this.logger.warn({ messageId: message.messageId, error: errorText(cleanup) }, 'The marked Sent copy of a failed message could not be removed'),
-        );
-      }
-      if (isLoginRefused(err)) {
-        this.loginRefused = describeSmtpError(err, this.serverLabel, this.smtp.auth?.user);
-        this.logger.error({ server: this.serverLabel }, 'The mail server refused the SMTP login; no further login is attempted until Wardwatch restarts');
-        throw new PermanentEffectError(reason);
-      }
-      // A 5xx refusal of a recipient or of the message will not change: the outbox should not retry it.
-      if (isPermanentSmtpError(err)) throw new PermanentEffectError(reason);
-      throw new ConnectorError(reason, { cause: err });
-    }
-    if (rejected.length > 0) {
-      this.logger.warn({ messageId: message.messageId, rejected }, 'The mail server refused some recipients');
-    }
-    this.logger.info({ messageId: message.messageId, to: recipients.length }, 'Message sent');
-    if (this.sentMailbox) {
-      try {
-        await this.settleMarkedCopy(message.messageId);
-      } catch (err) {
-        // The message went out; a copy still marked only makes a crash now look like one in doubt.
-        this.logger.warn({ messageId: message.messageId, error: errorText(err) }, 'The Sent copy could not be marked as sent');
-      }
-    }
-  }
+/** The service mailbox's Sent folder as the record of what went (see the top of this file). */
+export class ImapSentRecord implements SentRecord {
+  constructor(
+    private readonly access: SentMailboxAccess,
+    private readonly smtp: Pick<SmtpSettings, 'saveToSent' | 'sentCopyWaitMs'>,
+    private readonly logger: ConnectorLogger,
+    private readonly now: () => Date,
+  ) {}
 
   private async withSentFolder<T>(work: (client: ImapFlow, path: string) => Promise<T>): Promise<T> {
-    const access = this.sentMailbox;
-    if (!access) throw new ConnectorError('No service mailbox is configured for the Sent folder.');
+    const access = this.access;
     const client = await connectImap(access.server, access.credentials, access.address, this.logger);
     try {
       const folder = await resolveFolder(client, 'sent', access.address, access.sentFolder);
@@ -186,7 +114,7 @@ export class SmtpSender implements MailSender {
   }
 
   /** Append the copy marked "being sent", after removing marked copies an earlier, cut-off attempt left. */
-  private async saveMarkedCopy(messageId: string, raw: Buffer): Promise<void> {
+  async beginning(messageId: string, raw: Buffer): Promise<void> {
     await this.withSentFolder(async (client, path) => {
       await client.mailboxOpen(path);
       const { marked } = await this.copies(client, messageId);
@@ -196,7 +124,7 @@ export class SmtpSender implements MailSender {
   }
 
   /** After the server took the message: unmark our copy, or delete it when the server files its own. */
-  private async settleMarkedCopy(messageId: string): Promise<void> {
+  async taken(messageId: string): Promise<void> {
     await this.withSentFolder(async (client, path) => {
       await client.mailboxOpen(path);
       const { marked } = await this.copies(client, messageId);
@@ -206,7 +134,7 @@ export class SmtpSender implements MailSender {
     });
   }
 
-  private async removeMarkedCopies(messageId: string): Promise<void> {
+  async notTaken(messageId: string): Promise<void> {
     await this.withSentFolder(async (client, path) => {
       await client.mailboxOpen(path);
       const { marked } = await this.copies(client, messageId);
@@ -215,11 +143,9 @@ export class SmtpSender implements MailSender {
   }
 
   /**
-   * Whether a message with this Message-ID went out, from the Sent folder (see the top of this
-   * file). Without IMAP access to the service mailbox nothing can tell: always `'unknown'`.
+   * Whether a message with this Message-ID went out, from the Sent folder (see the top of this file).
    */
   async alreadySent(messageId: string): Promise<SentAnswer> {
-    if (!this.sentMailbox) return 'unknown';
     const deadline = Date.now() + (this.smtp.saveToSent ? 0 : this.smtp.sentCopyWaitMs);
     for (;;) {
       const { marked, unmarked } = await this.withSentFolder(async (client, path) => {
@@ -237,8 +163,7 @@ export class SmtpSender implements MailSender {
 
   /** Whether the Sent folder holds messages Wardwatch sent (they carry an X-Wardwatch-Key header). */
   async earlierSending(): Promise<string | undefined> {
-    const access = this.sentMailbox;
-    if (!access) return undefined;
+    const access = this.access;
     const count = await this.withSentFolder(async (client, path) => {
       await client.mailboxOpen(path, { readOnly: true });
       const found = await client.search({ header: { 'x-wardwatch-key': '' } }, { uid: true });
@@ -246,8 +171,38 @@ export class SmtpSender implements MailSender {
     });
     return count > 0 ? `the Sent folder of ${access.address} holds ${count} message${count === 1 ? '' : 's'} Wardwatch has already sent` : undefined;
   }
+}
 
-  async close(): Promise<void> {
-    this.transport.close();
+/** The connector's SMTP sender: the shared one, with the Sent folder as its record when the service mailbox is reachable. */
+export class SmtpSender extends SharedSmtpSender {
+  override readonly alreadySent: (messageId: string) => Promise<SentAnswer>;
+
+  constructor(opts: SmtpSenderOptions) {
+    const logger = opts.logger ?? silentLogger;
+    const now = opts.now ?? ((): Date => new Date());
+    const server = `${opts.smtp.host}:${opts.smtp.port}`;
+    const record = opts.sentMailbox ? new ImapSentRecord(opts.sentMailbox, opts.smtp, logger, now) : undefined;
+    super(
+      {
+        host: opts.smtp.host,
+        port: opts.smtp.port,
+        secure: opts.smtp.secure,
+        requireTLS: opts.smtp.requireTLS,
+        ...(opts.smtp.auth ? { auth: { user: opts.smtp.auth.user, password: opts.smtp.auth.password } } : {}),
+        tls: { rejectUnauthorized: opts.smtp.tls.rejectUnauthorized, ...(opts.smtp.tls.ca ? { ca: opts.smtp.tls.ca } : {}) },
+        timeouts: { connectionMs: 30_000, greetingMs: 30_000, socketMs: 120_000 },
+        configPath: 'connectors.imap.smtp',
+      },
+      {
+        name: 'imap-smtp',
+        logger,
+        now,
+        describe: (err) => describeSmtpError(err, server, opts.smtp.auth?.user),
+        ...(opts.reprobeMs !== undefined ? { reprobeMs: opts.reprobeMs } : {}),
+        ...(record ? { record } : {}),
+      },
+    );
+    // Without the Sent folder nothing can tell whether a message went.
+    this.alreadySent = record ? (messageId) => record.alreadySent(messageId) : async () => 'unknown';
   }
 }

@@ -26,7 +26,7 @@ import { DAILY_SUMMARY_RULE, type EffectRow, type EventSummary, type Store } fro
 import type { FoldedNudge, TemplateData } from '../templates/data.js';
 import { isTemplateName } from '../templates/names.js';
 import { formatWhen } from '../templates/wording.js';
-import { buildInvitationRequest } from './imip.js';
+import { buildInvitationRequest } from '../mime/itip.js';
 import { addressOf, calendarName, loadItemDetails, looksAllDay, nameOf, organizerOf, splitEventKey, type ItemDetails } from './item-context.js';
 import { CLERK_SUMMARY_TEMPLATE, MessageBuilder, recipientFor, templateNameFor, type FindingContext, type Reader } from './messages.js';
 

@@ -10,7 +10,7 @@ import type { Config } from '../config/schema.js';
 import type { Environment } from '../config/secrets.js';
 import type { MailSender } from '../sources/types.js';
 import { FileSender } from './file-sender.js';
-import { SmtpSender } from './smtp-sender.js';
+import { smtpSenderFromConfig } from './smtp-sender.js';
 
 const CONNECTOR_NAMES = { imap: 'IMAP/SMTP', graph: 'Microsoft 365', google: 'Google' } as const;
 
@@ -24,7 +24,7 @@ export function createSender(config: Config, baseDir: string, env?: Environment)
     case 'file':
       return new FileSender(path.resolve(baseDir, sender.dir));
     case 'smtp':
-      return new SmtpSender(sender, env !== undefined ? { env } : {});
+      return smtpSenderFromConfig(sender, env !== undefined ? { env } : {});
     case 'connector': {
       const name = sender.connector;
       const configured = config.connectors[name] !== undefined;

@@ -10,10 +10,12 @@
  *   source_errors_total{source}            failed syncs or watches
  *   outbox_pending, outbox_failed          effects waiting, and given up on
  *   outbox_in_doubt                        messages held in doubt after a crash, for the Clerk
+ *   sender_up                              1 while the mail sender can send, 0 while its server refuses its login
  *   source_last_success_timestamp_seconds{source}
  * plus the default process metrics (memory, CPU, event loop lag, …).
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { MailSender } from '../sources/types.js';
 import type { Store } from '../store/types.js';
 
 export class ServiceMetrics {
@@ -24,7 +26,7 @@ export class ServiceMetrics {
   readonly problems: Counter;
   readonly sourceErrors: Counter<'source'>;
 
-  constructor(store: Pick<Store, 'countOutboxEffects' | 'listSourceHealth' | 'listDigestsInDoubt'>, options: { defaultMetrics?: boolean } = {}) {
+  constructor(store: Pick<Store, 'countOutboxEffects' | 'listSourceHealth' | 'listDigestsInDoubt'>, options: { defaultMetrics?: boolean; sender?: Pick<MailSender, 'problem'> } = {}) {
     const registers = [this.registry];
     this.itemsProcessed = new Counter({ name: 'items_processed_total', help: 'Items evaluated, by kind', labelNames: ['kind'], registers });
     this.findings = new Counter({ name: 'findings_total', help: 'Findings recorded, by rule', labelNames: ['rule'], registers });
@@ -58,6 +60,15 @@ export class ServiceMetrics {
       registers,
       collect() {
         this.set(store.countOutboxEffects(['in-doubt']) + store.listDigestsInDoubt().length);
+      },
+    });
+    const sender = options.sender;
+    new Gauge({
+      name: 'sender_up',
+      help: 'Whether the mail sender can send (0 while its server refuses its login)',
+      registers,
+      collect() {
+        this.set(sender?.problem?.() === undefined ? 1 : 0);
       },
     });
     new Gauge({

@@ -25,6 +25,11 @@ export interface OutboxLoopOptions {
   alarms?: ServiceAlarms;
   /** Why an effect's last attempt failed (its recorded error). */
   lastError?: (key: string) => string | undefined;
+  /**
+   * The sender's word on whether queued messages may be tried (MailSender.readiness): while it
+   * gives a reason (its server refuses its login), no effect is claimed, so none burns an attempt.
+   */
+  senderReadiness?: () => Promise<string | undefined>;
 }
 
 function kindOf(key: string): string {
@@ -37,6 +42,8 @@ export class OutboxLoop {
   private again = false;
   private stopping = false;
   private unresolved = false;
+  /** Why sending is held (the sender's reason), while it is. */
+  private held: string | undefined;
   /** Rounds that ended with an error (the store could not be used, say). */
   errors = 0;
 
@@ -106,6 +113,7 @@ export class OutboxLoop {
       this.again = false;
       try {
         if (this.unresolved) await this.recover();
+        if (await this.senderHeld()) return;
         await this.drain();
       } catch (err) {
         this.errors += 1;
@@ -113,6 +121,24 @@ export class OutboxLoop {
         this.options.logger.error({ error: errorMessage(err) }, 'the outbox could not run; it will try again');
       }
     } while (this.again && !this.stopping);
+  }
+
+  /** True while the sender says nothing can be sent; logs when that starts and ends. */
+  private async senderHeld(): Promise<boolean> {
+    const ask = this.options.senderReadiness;
+    if (!ask) return false;
+    let reason: string | undefined;
+    try {
+      reason = await ask();
+    } catch (err) {
+      // A sender that cannot even say is tried as usual: the attempts then tell what is wrong.
+      this.options.logger.warn({ error: errorMessage(err) }, 'the mail sender could not say whether it can send');
+      reason = undefined;
+    }
+    if (reason !== undefined && this.held === undefined) this.options.logger.error({ reason }, 'sending is held: nothing is tried until the mail sender works again');
+    if (reason === undefined && this.held !== undefined) this.options.logger.info({}, 'the mail sender works again: sending resumes');
+    this.held = reason;
+    return reason !== undefined;
   }
 
   private async drain(): Promise<void> {

@@ -25,7 +25,7 @@ import type { MailSender, SourceConnector } from '../sources/types.js';
 import type { Store } from '../store/types.js';
 import { DAMAGED_STORE_ADVICE } from '../store/failure.js';
 import { ServiceAlarms } from './alarms.js';
-import { buildHealth, type HealthReport } from './health.js';
+import { buildHealth, type HealthProblem, type HealthReport } from './health.js';
 import { startHttpServer, type RunningHttpServer } from './http.js';
 import { StoredItemMemory } from './item-memory.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
@@ -116,7 +116,7 @@ export class Service {
     const tuning = deps.tuning ?? {};
     this.now = deps.now ?? (() => new Date());
     this.alarms = new ServiceAlarms(this.now);
-    this.metrics = new ServiceMetrics(store);
+    this.metrics = new ServiceMetrics(store, { sender });
     this.outbox = new Outbox(store, {
       planning: planningContextFrom(config, engine.directory),
       sender,
@@ -129,6 +129,7 @@ export class Service {
       metrics: this.metrics,
       alarms: this.alarms,
       lastError: (key) => store.getEffect(key)?.lastError,
+      ...(sender.readiness ? { senderReadiness: () => sender.readiness?.() ?? Promise.resolve(undefined) } : {}),
       ...(tuning.outboxIntervalMs !== undefined ? { intervalMs: tuning.outboxIntervalMs } : {}),
     });
     this.pipeline = new LivePipeline({
@@ -225,8 +226,14 @@ export class Service {
     return buildHealth(
       this.deps.store,
       this.runners.map((r) => r.name),
-      { problems: this.alarms.problems(), now: this.now(), ...(stuckAfterMs !== undefined ? { stuckAfterMs } : {}) },
+      { problems: [...this.alarms.problems(), ...this.senderProblems()], now: this.now(), ...(stuckAfterMs !== undefined ? { stuckAfterMs } : {}) },
     );
+  }
+
+  /** The sender's own word that it cannot send (its server refuses its login). */
+  private senderProblems(): HealthProblem[] {
+    const problem = this.deps.sender.problem?.();
+    return problem ? [{ what: 'sender', reason: problem.reason, since: problem.since }] : [];
   }
 
   /** SQLite's integrity check of the state file; false (and reported) when it is damaged. */

@@ -82,9 +82,22 @@ export interface OutgoingMessage {
  */
 export type SentAnswer = boolean | 'unknown';
 
+/** Why a sender cannot send at all (its server refuses its login), and since when (ISO 8601). */
+export interface SenderProblem {
+  reason: string;
+  since: string;
+}
+
 export interface MailSender {
   readonly name: string;
   send(message: OutgoingMessage): Promise<void>;
+  /** Why this sender cannot send now, for /healthz, /metrics and the digest; undefined when it can. */
+  problem?(): SenderProblem | undefined;
+  /**
+   * Whether queued messages may be tried now (undefined) or why not. The sender may check with
+   * its server (a login) on its own schedule; the outbox tries nothing while it says no.
+   */
+  readiness?(): Promise<string | undefined>;
   /**
    * Whether a message with this Message-ID was already sent (to recognise a half-sent effect after
    * a crash). A sender without it cannot tell at all.

@@ -118,6 +118,14 @@ describe('FileSender', () => {
     expect(parsed.subject).toBe('Reminder: Re: parking Bcc: everyone@example.com X-Evil: yes');
   });
 
+  it('checks a message as every sender does (one composer): no line break in a header, a <local@domain> Message-ID, the Wardwatch key', async () => {
+    const sender = new FileSender(dir);
+    await expect(sender.send(message({ headers: { 'X-Wardwatch-Key': 'k\r\nBcc: everyone@example.com' } }))).rejects.toThrow(/X-Wardwatch-Key contains a line break/);
+    await expect(sender.send(message({ messageId: 'no-brackets@millbrook-tc.gov.uk' }))).rejects.toThrow(/not of the form <local@domain>/);
+    await expect(sender.send(message({ headers: { 'In-Reply-To': '<m1@x>' } }))).rejects.toThrow(/has no X-Wardwatch-Key header/);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('refuses a message without recipients or with an invalid header name', async () => {
     const sender = new FileSender(dir);
     await expect(sender.send(message({ to: [] }))).rejects.toThrow(/at least one recipient/);

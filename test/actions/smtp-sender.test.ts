@@ -1,125 +1,19 @@
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSender } from '../../src/actions/senders.js';
-import { isPermanentSmtpError, SmtpSender, type SmtpSenderConfig } from '../../src/actions/smtp-sender.js';
+import { isPermanentSmtpError, smtpSenderFromConfig, type SmtpSender, type SmtpSenderConfig } from '../../src/actions/smtp-sender.js';
 import { FileSender } from '../../src/actions/file-sender.js';
 import { ConfigSchema } from '../../src/config/schema.js';
-import { PermanentEffectError } from '../../src/outbox/outbox.js';
+import { Engine } from '../../src/engine/engine.js';
+import { effectKey, effectMessageId } from '../../src/outbox/idempotency.js';
+import { Outbox, PermanentEffectError, planningContextFrom, SendInDoubtError } from '../../src/outbox/outbox.js';
+import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { OutgoingMessage } from '../../src/sources/types.js';
 import { councilConfigInput } from '../support/council.js';
-
-interface Delivery {
-  from: string;
-  to: string[];
-  data: string;
-  user?: string;
-}
-
-/** A small SMTP server speaking just enough of RFC 5321 for nodemailer; a few addresses are refused. */
-class FakeSmtpServer {
-  readonly deliveries: Delivery[] = [];
-  /** Logins attempted (AUTH commands answered), and whether each was sent before TLS. */
-  authAttempts = 0;
-  /** Connections opened. */
-  connections = 0;
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-
-  constructor(private readonly credentials?: { user: string; pass: string }) {}
-
-  async start(): Promise<number> {
-    this.server = createServer((socket) => this.session(socket));
-    await new Promise<void>((resolve) => this.server?.listen(0, '127.0.0.1', resolve));
-    return (this.server.address() as AddressInfo).port;
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
-  }
-
-  private session(socket: Socket): void {
-    this.sockets.add(socket);
-    socket.on('close', () => this.sockets.delete(socket));
-    let buffer = '';
-    let inData = false;
-    let awaitingAuth = false;
-    let user: string | undefined;
-    let current: Delivery = { from: '', to: [], data: '' };
-    const reply = (line: string): void => {
-      socket.write(`${line}\r\n`);
-    };
-    this.connections += 1;
-    const checkAuth = (b64: string): void => {
-      this.authAttempts += 1;
-      const [, u, p] = Buffer.from(b64, 'base64').toString('utf8').split('\u0000');
-      if (this.credentials && u === this.credentials.user && p === this.credentials.pass) {
-        user = u;
-        reply('235 2.7.0 Authentication successful');
-      } else {
-        reply('535 5.7.8 Authentication credentials invalid');
-      }
-    };
-    reply('220 fake.millbrook-tc.gov.uk ESMTP');
-    socket.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      for (;;) {
-        if (inData) {
-          const end = buffer.indexOf('\r\n.\r\n');
-          if (end < 0) return;
-          current.data = buffer.slice(0, end + 2).replace(/^\.\./gm, '.');
-          buffer = buffer.slice(end + 5);
-          inData = false;
-          this.deliveries.push({ ...current, ...(user ? { user } : {}) });
-          current = { from: '', to: [], data: '' };
-          reply('250 2.0.0 Queued');
-          continue;
-        }
-        const eol = buffer.indexOf('\r\n');
-        if (eol < 0) return;
-        const line = buffer.slice(0, eol);
-        buffer = buffer.slice(eol + 2);
-        if (awaitingAuth) {
-          awaitingAuth = false;
-          checkAuth(line);
-          continue;
-        }
-        const verb = line.slice(0, 4).toUpperCase();
-        if (verb === 'EHLO') reply(`250-fake.millbrook-tc.gov.uk${this.credentials ? '\r\n250-AUTH PLAIN' : ''}\r\n250 8BITMIME`);
-        else if (verb === 'HELO') reply('250 fake.millbrook-tc.gov.uk');
-        else if (verb === 'AUTH') {
-          const arg = line.split(' ')[2];
-          if (arg) checkAuth(arg);
-          else {
-            awaitingAuth = true;
-            reply('334 ');
-          }
-        } else if (verb === 'MAIL') {
-          current.from = /<([^>]*)>/.exec(line)?.[1] ?? '';
-          reply('250 2.1.0 Ok');
-        } else if (verb === 'RCPT') {
-          const to = /<([^>]*)>/.exec(line)?.[1] ?? '';
-          if (to.startsWith('nobody@')) reply('550 5.1.1 <' + to + '>: Recipient address rejected: User unknown');
-          else if (to.startsWith('busy@')) reply('451 4.3.0 <' + to + '>: Temporary lookup failure');
-          else {
-            current.to.push(to);
-            reply('250 2.1.5 Ok');
-          }
-        } else if (verb === 'DATA') {
-          inData = true;
-          reply('354 End data with <CR><LF>.<CR><LF>');
-        } else if (verb === 'RSET') {
-          current = { from: '', to: [], data: '' };
-          reply('250 2.0.0 Ok');
-        } else if (verb === 'QUIT') {
-          reply('221 2.0.0 Bye');
-          socket.end();
-        } else reply('502 5.5.2 Command not recognised');
-      }
-    });
-  }
-}
+import { FakeSmtpServer } from '../support/fake-smtp-server.js';
 
 function message(to: string, overrides: Partial<OutgoingMessage> = {}): OutgoingMessage {
   return {
@@ -160,7 +54,7 @@ describe('SmtpSender', () => {
 
   it('authenticates with the password from the named environment variable and delivers the message', async () => {
     const sender = track(
-      new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${WARDWATCH_SMTP_PASSWORD}' }), {
+      smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${WARDWATCH_SMTP_PASSWORD}' }), {
         env: { WARDWATCH_SMTP_PASSWORD: 's3cret-pass' },
       }),
     );
@@ -177,7 +71,7 @@ describe('SmtpSender', () => {
   });
 
   it('treats a recipient the server refuses for good as permanent, and a temporary refusal as worth retrying', async () => {
-    const sender = track(new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}' }), { env: { PW: 's3cret-pass' } }));
+    const sender = track(smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}' }), { env: { PW: 's3cret-pass' } }));
     const permanent = sender.send(message('nobody@millbrook-tc.gov.uk'));
     await expect(permanent).rejects.toBeInstanceOf(PermanentEffectError);
     await expect(sender.send(message('nobody@millbrook-tc.gov.uk'))).rejects.toThrow(/refused the message for good: .*User unknown/);
@@ -187,33 +81,129 @@ describe('SmtpSender', () => {
     expect(server.deliveries).toHaveLength(0);
   });
 
-  it('treats a refused login as permanent after one attempt, says what to fix, and does not try that login again', async () => {
-    const wrong = track(new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}' }), { env: { PW: 'wrong-pass-123' } }));
+  it('holds sending on a refused login: says what to fix, reports it, and tries the login once every 15 minutes, not once per message', async () => {
+    let clock = new Date('2026-11-20T10:00:00.000Z');
+    const wrong = track(smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}' }), { env: { PW: 'wrong-pass-123' }, now: () => clock }));
     const failure = await wrong.send(message('sam.patel@millbrook-tc.gov.uk')).then(
       () => undefined,
       (err: unknown) => err,
     );
-    expect(failure).toBeInstanceOf(PermanentEffectError);
-    expect(String(failure)).toMatch(/refused Wardwatch's SMTP login as protocol@millbrook-tc\.gov\.uk \(535 5\.7\.8 Authentication credentials invalid\)\. Check sender\.user and the password/);
+    // Not the message's fault: it is not given up on, it waits with the others.
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).not.toBeInstanceOf(PermanentEffectError);
+    expect(String(failure)).toMatch(/refused Wardwatch's SMTP login as protocol@millbrook-tc\.gov\.uk \(535 5\.7\.8 Authentication credentials invalid\), so no mail is being sent\. Please check sender\.user and the password/);
     expect(String(failure)).not.toContain('wrong-pass-123');
+    expect(wrong.problem()).toEqual({ reason: expect.stringMatching(/refused Wardwatch's SMTP login.*once every 15 minutes/), since: '2026-11-20T10:00:00.000Z' });
     expect(server.authAttempts).toBe(1);
-    // The next message does not go near the server: a second wrong login could lock the account.
+
+    // Neither the next message nor the outbox's rounds go near the server until 15 minutes have passed.
     const connections = server.connections;
-    await expect(wrong.send(message('priya.shah@millbrook-tc.gov.uk'))).rejects.toThrow(/refused Wardwatch's SMTP login earlier .* until it is restarted/);
+    await expect(wrong.send(message('priya.shah@millbrook-tc.gov.uk'))).rejects.toThrow(/Not sent: the mail server .* refused Wardwatch's SMTP login/);
+    expect(await wrong.readiness()).toMatch(/refused Wardwatch's SMTP login/);
+    clock = new Date('2026-11-20T10:14:00.000Z');
+    expect(await wrong.readiness()).toMatch(/refused Wardwatch's SMTP login/);
     expect(server.authAttempts).toBe(1);
     expect(server.connections).toBe(connections);
+
+    clock = new Date('2026-11-20T10:15:00.000Z');
+    expect(await wrong.readiness()).toMatch(/refused/);
+    expect(server.authAttempts).toBe(2);
+    expect(wrong.problem()?.since).toBe('2026-11-20T10:00:00.000Z');
+
+    // The account is put right on the server's side: the next try finds it, and sending resumes.
+    server.credentials = { user: 'protocol@millbrook-tc.gov.uk', pass: 'wrong-pass-123' };
+    clock = new Date('2026-11-20T10:30:00.000Z');
+    expect(await wrong.readiness()).toBeUndefined();
+    expect(wrong.problem()).toBeUndefined();
+    await wrong.send(message('priya.shah@millbrook-tc.gov.uk'));
+    expect(server.deliveries.map((d) => d.to)).toEqual([['priya.shah@millbrook-tc.gov.uk']]);
+  });
+
+  it('checks the login once at start, before any message is tried', async () => {
+    const wrong = track(smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}' }), { env: { PW: 'wrong-pass-123' } }));
+    expect(await wrong.readiness()).toMatch(/refused Wardwatch's SMTP login/);
+    expect(server.authAttempts).toBe(1);
+    const right = track(smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}' }), { env: { PW: 's3cret-pass' } }));
+    expect(await right.readiness()).toBeUndefined();
+    expect(await right.readiness()).toBeUndefined();
+    // Once at start: a working login is not checked again on every round.
+    expect(server.authAttempts).toBe(2);
     expect(server.deliveries).toHaveLength(0);
+  });
+
+  describe('a connection that ends after the whole message was handed over, before the answer', () => {
+    function authed(timeoutMs?: number): SmtpSender {
+      return track(
+        smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}' }), { env: { PW: 's3cret-pass' }, ...(timeoutMs ? { timeoutMs } : {}) }),
+      );
+    }
+
+    it('leaves the message in doubt when the connection drops after the final dot: the server has it, so it is not sent again', async () => {
+      server.afterDot = 'drop';
+      const failure = await authed().send(message('sam.patel@millbrook-tc.gov.uk')).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).toBeInstanceOf(SendInDoubtError);
+      expect(String(failure)).toMatch(/ended after "A reminder about the Member\/Officer Protocol" \(Message-ID <ww-feed@millbrook-tc\.gov\.uk>\) was handed over and before the server answered/);
+      expect(server.deliveries).toHaveLength(1);
+    });
+
+    it('does the same when the server takes the message and never answers (the socket times out)', async () => {
+      server.afterDot = 'silent';
+      await expect(authed(500).send(message('sam.patel@millbrook-tc.gov.uk'))).rejects.toBeInstanceOf(SendInDoubtError);
+      expect(server.deliveries).toHaveLength(1);
+    });
+
+    it('but a refusal after the final dot is an answer: the message did not go and is tried again', async () => {
+      server.dataReply = '451 4.3.0 Queue file write error';
+      const failure = await authed().send(message('sam.patel@millbrook-tc.gov.uk')).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure).not.toBeInstanceOf(SendInDoubtError);
+      expect(String(failure)).toMatch(/could not take the message just now \(451 4\.3\.0 Queue file write error\)/);
+      expect(server.deliveries).toHaveLength(0);
+    });
+
+    it('goes in doubt in the outbox (at-most-once) and is never tried again, exactly as after a crash', async () => {
+      server.afterDot = 'drop';
+      const dir = mkdtempSync(path.join(tmpdir(), 'wardwatch-smtp-drop-'));
+      const store = new SqliteStore(path.join(dir, 'state.sqlite'));
+      try {
+        const config = ConfigSchema.parse(councilConfigInput);
+        const outbox = new Outbox(store, { planning: planningContextFrom(config, new Engine(config).directory), retry: { maxAttempts: 8, baseDelayMs: 0, maxDelayMs: 0 } });
+        const key = effectKey({ rule: 'no-blind-copies', itemKey: '<m1@x>', recipient: 'sam.patel@millbrook-tc.gov.uk', kind: 'nudge' });
+        const messageId = effectMessageId(key, 'millbrook-tc.gov.uk');
+        const now = new Date().toISOString();
+        store.enqueue(
+          [{ key, kind: 'nudge', rule: 'no-blind-copies', itemKey: '<m1@x>', recipient: 'sam.patel@millbrook-tc.gov.uk', payload: { summary: 'Blind copy', clauses: ['5.1'] }, messageId, notBefore: now }],
+          now,
+        );
+        const sender = authed();
+        const execute = (): Promise<void> => sender.send(message('sam.patel@millbrook-tc.gov.uk', { messageId }));
+        const first = await outbox.runDue(execute);
+        expect(first.inDoubt).toEqual([key]);
+        server.afterDot = 'reply';
+        for (let round = 0; round < 3; round++) expect((await outbox.runDue(execute)).done).toEqual([]);
+        expect(store.getEffect(key)?.state).toBe('in-doubt');
+        expect(server.deliveries).toHaveLength(1);
+      } finally {
+        store.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 
   it('treats an unreachable server as transient', async () => {
     await server.stop();
-    const down = track(new SmtpSender(smtpConfig(), { timeoutMs: 2000 }));
+    const down = track(smtpSenderFromConfig(smtpConfig(), { timeoutMs: 2000 }));
     await expect(down.send(message('sam.patel@millbrook-tc.gov.uk'))).rejects.toThrow(/could not take the message just now/);
   });
 
   it('does not send the password to a server that offers no STARTTLS, unless the link is local and plain by choice', async () => {
     const strict = track(
-      new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}', plainLocal: false }), { env: { PW: 's3cret-pass' } }),
+      smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${PW}', plainLocal: false }), { env: { PW: 's3cret-pass' } }),
     );
     const failure = await strict.send(message('sam.patel@millbrook-tc.gov.uk')).then(
       () => undefined,
@@ -224,24 +214,24 @@ describe('SmtpSender', () => {
     expect(server.authAttempts).toBe(0);
     expect(server.deliveries).toHaveLength(0);
     // Without a password there is nothing to protect: an unauthenticated relay still works.
-    await track(new SmtpSender(smtpConfig({ plainLocal: false }))).send(message('sam.patel@millbrook-tc.gov.uk'));
+    await track(smtpSenderFromConfig(smtpConfig({ plainLocal: false }))).send(message('sam.patel@millbrook-tc.gov.uk'));
     expect(server.deliveries).toHaveLength(1);
   });
 
   it('allows plainLocal only for a server on this machine', () => {
     const remote = { user: 'protocol@millbrook-tc.gov.uk', password: '${PW}', host: 'mail.millbrook-tc.gov.uk', plainLocal: true };
-    expect(() => new SmtpSender(smtpConfig(remote), { env: { PW: 'x' } })).toThrow(/sender\.plainLocal is only for a mail server on this machine .* not mail\.millbrook-tc\.gov\.uk/);
+    expect(() => smtpSenderFromConfig(smtpConfig(remote), { env: { PW: 'x' } })).toThrow(/sender\.plainLocal is only for a mail server on this machine .* not mail\.millbrook-tc\.gov\.uk/);
     for (const host of ['localhost', '127.0.0.1', '::1', '[::1]']) {
-      expect(() => track(new SmtpSender(smtpConfig({ ...remote, host }), { env: { PW: 'x' } }))).not.toThrow();
+      expect(() => track(smtpSenderFromConfig(smtpConfig({ ...remote, host }), { env: { PW: 'x' } }))).not.toThrow();
     }
   });
 
   it('explains a missing environment variable or a half-given login', () => {
-    expect(() => new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${WARDWATCH_SMTP_PASSWORD}' }), { env: {} })).toThrow(
+    expect(() => smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk', password: '${WARDWATCH_SMTP_PASSWORD}' }), { env: {} })).toThrow(
       /WARDWATCH_SMTP_PASSWORD is not set; sender.password needs it/,
     );
-    expect(() => new SmtpSender(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk' }))).toThrow(/sender.user is set but sender.password is not/);
-    expect(() => new SmtpSender(smtpConfig({ password: '${PW}' }), { env: { PW: 'x' } })).toThrow(/sender.password is set but sender.user is not/);
+    expect(() => smtpSenderFromConfig(smtpConfig({ user: 'protocol@millbrook-tc.gov.uk' }))).toThrow(/sender.user is set but sender.password is not/);
+    expect(() => smtpSenderFromConfig(smtpConfig({ password: '${PW}' }), { env: { PW: 'x' } })).toThrow(/sender.password is set but sender.user is not/);
   });
 });
 

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { composeMessage } from '../../../connectors/imap/compose.js';
+import { composeMessage } from '../../../src/mime/compose.js';
 import { parseImapSettings, type ImapSettings } from '../../../connectors/imap/config.js';
 import { ImapFlow } from 'imapflow';
 import { SENDING_KEYWORD, SmtpSender } from '../../../connectors/imap/smtp-sender.js';
@@ -105,7 +105,7 @@ afterAll(async () => {
 
 describe('composing', () => {
   test('builds text and HTML alternatives, the fixed Message-ID, the Wardwatch key and an iMIP REQUEST part', async () => {
-    const raw = (await composeMessage(outgoing('<compose-1@wardwatch.millbrook-tc.gov.uk>', { calendar: { method: 'REQUEST', content: invitation } }), new Date('2027-03-01T09:00:00Z'))).toString('utf8');
+    const raw = (await composeMessage(outgoing('<compose-1@wardwatch.millbrook-tc.gov.uk>', { calendar: { method: 'REQUEST', content: invitation } }), { date: new Date('2027-03-01T09:00:00Z') })).toString('utf8');
     expect(messageIdOf(raw)).toBe('<compose-1@wardwatch.millbrook-tc.gov.uk>');
     expect(headerOf(raw, 'X-Wardwatch-Key')).toBe(`invite-ward-members:<compose-1@wardwatch.millbrook-tc.gov.uk>:tom.brown@${D}:invite`);
     expect(headerOf(raw, 'Date')).toBe('Mon, 01 Mar 2027 09:00:00 +0000');
@@ -200,11 +200,14 @@ describe('a refused SMTP login', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(error).toBeInstanceOf(PermanentEffectError);
-      expect(String(error)).toContain(`refused the SMTP login for ${service.address}`);
-      expect(String(error)).toContain('it will not try this login again until then, so that the account is not locked');
+      // Not the message's fault: it waits for the login to work, it is not given up on.
+      expect(error).not.toBeInstanceOf(PermanentEffectError);
+      expect(String(error)).toContain(`refused Wardwatch's SMTP login as ${service.address}`);
+      expect(String(error)).toContain('Please check connectors.imap.smtp.user and the password');
+      expect(String(error)).toContain('tries the login once every 15 minutes (not once per message, so that the account is not locked)');
       expect(String(error)).not.toContain('not-the-password');
-      await expect(sender.send(outgoing('<send-6@wardwatch.millbrook-tc.gov.uk>'))).rejects.toThrow(/refused Wardwatch's SMTP login earlier/);
+      expect(sender.problem()?.reason).toMatch(/refused Wardwatch's SMTP login/);
+      await expect(sender.send(outgoing('<send-6@wardwatch.millbrook-tc.gov.uk>'))).rejects.toThrow(/Not sent: .*refused Wardwatch's SMTP login/);
     } finally {
       await sender.close();
     }
@@ -217,7 +220,7 @@ describe('what the Sent folder says after a crash mid-send', () => {
     const client = new ImapFlow({ host: '127.0.0.1', port: stack.ports.imap, secure: false, auth: { user: service.address, pass: service.password }, logger: false });
     await client.connect();
     try {
-      await client.append('Sent', await composeMessage(outgoing(id), new Date()), ['\\Seen', SENDING_KEYWORD]);
+      await client.append('Sent', await composeMessage(outgoing(id)), ['\\Seen', SENDING_KEYWORD]);
     } finally {
       await client.logout();
     }

@@ -1,6 +1,6 @@
 import ICAL from 'ical.js';
 import { describe, expect, it } from 'vitest';
-import { buildInvitationRequest, type InvitationRequestInput } from '../../src/actions/imip.js';
+import { buildInvitationRequest, type InvitationRequestInput } from '../../src/mime/itip.js';
 
 const base: InvitationRequestInput = {
   event: {

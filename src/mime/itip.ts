@@ -1,12 +1,21 @@
 /**
- * An iCalendar invitation (iTIP REQUEST, RFC 5546) for one person, to travel by mail as iMIP
- * (RFC 6047). It carries the organiser's event UID, so that when the person accepts, the reply
- * joins the organiser's event instead of creating a new one. Built with ical.js, never by
- * concatenating strings: every value is escaped and folded as RFC 5545 requires.
+ * The one iTIP builder (RFC 5546), for calendar messages that travel by mail as iMIP (RFC 6047)
+ * through any sender:
+ * - `buildInvitationRequest`: a REQUEST inviting one person, made from what Wardwatch knows of
+ *   the event (no calendar server to edit). It carries the organiser's event UID, so that when
+ *   the person accepts, the reply joins the organiser's event instead of creating a new one.
+ * - `itipFrom`: the REQUEST, REPLY or CANCEL cut from the organiser's own calendar object after
+ *   Wardwatch edited it on the calendar server (attendees added, a room's booking declined).
+ * Built with ical.js, never by concatenating strings: every value is escaped and folded as
+ * RFC 5545 requires.
  */
 import ICAL from 'ical.js';
 import { zonedParts } from '../elections/zoned-time.js';
 import type { Address, EventStatus } from '../items/types.js';
+
+type Component = InstanceType<typeof ICAL.Component>;
+
+export type ItipMethod = 'REQUEST' | 'REPLY' | 'CANCEL';
 
 export const PRODUCT_ID = '-//Wardwatch//Member-Officer Protocol//EN';
 
@@ -58,7 +67,7 @@ function timeOf(iso: string, allDay: boolean, timeZone: string, what: string): I
   return allDay ? localDate(iso, timeZone, what) : utcTime(iso, what);
 }
 
-function calAddress(component: ICAL.Component, name: 'organizer' | 'attendee', who: Address): ICAL.Property {
+function addCalAddress(component: ICAL.Component, name: 'organizer' | 'attendee', who: Address): ICAL.Property {
   const property = new ICAL.Property(name, component);
   property.setValue(`mailto:${who.address}`);
   if (who.name !== undefined && who.name.trim() !== '') property.setParameter('cn', who.name.trim());
@@ -97,13 +106,41 @@ export function buildInvitationRequest(input: InvitationRequestInput): string {
   if (event.status !== undefined) vevent.addPropertyWithValue('status', event.status);
   vevent.addPropertyWithValue('transp', 'OPAQUE');
 
-  calAddress(vevent, 'organizer', event.organizer ?? input.fallbackOrganizer);
-  const invited = calAddress(vevent, 'attendee', attendee);
+  addCalAddress(vevent, 'organizer', event.organizer ?? input.fallbackOrganizer);
+  const invited = addCalAddress(vevent, 'attendee', attendee);
   invited.setParameter('cutype', 'INDIVIDUAL');
   invited.setParameter('role', 'REQ-PARTICIPANT');
   invited.setParameter('partstat', 'NEEDS-ACTION');
   invited.setParameter('rsvp', 'TRUE');
 
   calendar.addSubcomponent(vevent);
+  return itipFrom(calendar, [vevent], 'REQUEST');
+}
+
+/** `mailto:Clerk@X.org` → `clerk@x.org`. */
+export function calAddress(value: unknown): string {
+  const s = typeof value === 'string' ? value : '';
+  return s.replace(/^mailto:/i, '').trim().toLowerCase();
+}
+
+/**
+ * The iTIP message (CRLF line endings) about `events` of a calendar object: the VCALENDAR with
+ * only those VEVENTs, METHOD set; in a REPLY only the replying attendee is kept (RFC 5546
+ * §3.2.3). The calendar is changed in place.
+ */
+export function itipFrom(calendar: Component, events: readonly Component[], method: ItipMethod, replyingAttendee?: string): string {
+  const keep = new Set(events);
+  for (const event of calendar.getAllSubcomponents('vevent')) {
+    if (!keep.has(event)) calendar.removeSubcomponent(event);
+  }
+  calendar.updatePropertyWithValue('method', method);
+  if (method === 'REPLY' && replyingAttendee) {
+    const who = replyingAttendee.toLowerCase();
+    for (const event of keep) {
+      for (const p of event.getAllProperties('attendee')) {
+        if (calAddress(p.getFirstValue()) !== who) event.removeProperty(p);
+      }
+    }
+  }
   return calendar.toString();
 }
