@@ -13,7 +13,7 @@ import { fact } from '../signals/match.js';
 import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { councilPartyNames } from '../signals/political.js';
-import { defineRule, type Evaluation, type Evidence, type MailRuleInput } from './types.js';
+import { defineMailRule, type Evaluation, type Evidence, type MailRuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 
@@ -52,7 +52,7 @@ function electionName(period: PreElectionPeriod): string {
   return period.name ?? `election of ${period.poll}`;
 }
 
-export default defineRule({
+export default defineMailRule({
   meta: {
     id: 'press-via-clerk',
     kind: 'mail',
@@ -63,6 +63,18 @@ export default defineRule({
     messages: {
       mediaWithoutClerk: '{author} wrote to the press ({media}) without copying the Clerk.',
       mediaInPreElection: '{author} wrote to the press ({media}) during the pre-election period before the {election} on {poll}.',
+    },
+    guidance: {
+      title: 'Statements to the media',
+      advice: 'Involve the Town Clerk when you would like a statement or press release issued, and take particular care with the media in the run-up to elections.',
+    },
+    sample: {
+      recipient: 'tom',
+      severity: 'warning',
+      clauses: ['11.5c', '11.5g'],
+      item: { kind: 'mail', subject: 'Statement on library opening hours', date: 'Tuesday 13 April 2027 at 12:15', from: 'tom' },
+      summary: 'Cllr Tom Brown sent a statement to the Millbrook Gazette without the Town Clerk, during the pre-election period.',
+      why: ['news@millbrookgazette.co.uk is a media address', 'the pre-election period for polling day on Thursday 6 May 2027 has begun'],
     },
   },
   evaluate(input, ctx): Evaluation {
