@@ -223,7 +223,7 @@ export class Engine {
         people: hit.people,
         summary: formatMessage(template, hit.data),
         actions: decideActions({
-          rule: rule.meta.id,
+          rule: rule.meta,
           kinds: settings.configuredActions ?? hit.actions ?? rule.meta.defaults.actions,
           hit,
           item,
