@@ -16,7 +16,8 @@ import { resolveRuleSettings, type RuleSettings } from '../engine/rule-settings.
 import { allRules } from '../rules/index.js';
 import { describeClauses } from '../templates/wording.js';
 import { profileClauses, ruleOptionSchemas } from './engine-setup.js';
-import { councilData, sampleData, type CouncilData } from '../templates/data.js';
+import { councilData, type CouncilData } from '../templates/data.js';
+import { sampleData } from '../templates/samples.js';
 import { ruleTitle } from '../templates/guidance.js';
 import { isRuleTemplateName, isTemplateName, TEMPLATE_NAMES, type TemplateName } from '../templates/names.js';
 import { checkTemplates, formatTemplateProblem, renderTemplate, templateSource, TemplateError } from '../templates/render.js';

@@ -4,7 +4,7 @@
  * warned. The Clerk is told either way.
  */
 import { z } from 'zod';
-import type { CalendarConfig } from '../config/schema.js';
+import type { CalendarConfig } from '../config/parts.js';
 import type { PreElectionPeriod } from '../elections/types.js';
 import { nameTokens, type Directory, type Person } from '../directory/directory.js';
 import type { EventItem } from '../items/types.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { council, event, mail } from '../support/council.js';
-import { councilData, describeAddress, findingData, itemData, sampleData, templateDataSchema } from '../../src/templates/data.js';
+import { councilData, describeAddress, findingData, itemData, templateDataSchema } from '../../src/templates/data.js';
+import { sampleData } from '../../src/templates/samples.js';
 import { ruleGuidance } from '../../src/templates/guidance.js';
 import { TEMPLATE_NAMES } from '../../src/templates/names.js';
 import { describeClauses, formatDay, formatWhen, joinList } from '../../src/templates/wording.js';
