@@ -14,6 +14,7 @@
  * and its X-Wardwatch-Key header. An error worth retrying is thrown as it is (the outbox backs off);
  * one that retrying cannot cure is a PermanentEffectError. Nothing logged holds a message body.
  */
+import { errorMessage } from '../model/error-message.js';
 import type { ActionKind, Config } from '../config/schema.js';
 import { isRuleId, rulesById } from '../rules/index.js';
 import { actionSpec } from './kinds/index.js';
@@ -66,9 +67,6 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 class Executor {
   private readonly messages: MessageBuilder;
@@ -499,7 +497,7 @@ export function createExecutor(deps: ExecutorDeps): EffectExecutor {
     try {
       await executor.execute(effect);
     } catch (err) {
-      deps.logger?.warn({ effect: effect.key, kind: effect.kind, rule: effect.rule, attempt: effect.attempts, error: errorText(err) }, 'action not carried out');
+      deps.logger?.warn({ effect: effect.key, kind: effect.kind, rule: effect.rule, attempt: effect.attempts, error: errorMessage(err) }, 'action not carried out');
       throw err;
     }
   };

@@ -16,6 +16,7 @@
  * SMTP, or a copy caught between "sending" and "sent"), the council's `delivery` setting decides:
  * `at-most-once` (the default) holds it `in-doubt` for the Clerk, `at-least-once` sends it again.
  */
+import { errorMessage } from '../model/error-message.js';
 import { actionSpec } from '../actions/kinds/index.js';
 import type { ActionKind, Config } from '../config/schema.js';
 import type { Finding, PlannedAction } from '../engine/types.js';
@@ -209,10 +210,6 @@ export interface OutboxOptions {
   clock?: () => Date;
 }
 
-function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return typeof err === 'string' ? err : String(err);
-}
 
 function describe(effect: EffectRow): string {
   return effect.recipient === '' ? effect.kind : `${effect.kind} to ${effect.recipient}`;

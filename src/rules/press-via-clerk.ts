@@ -4,11 +4,11 @@
  * the pre-election period of an election covering the member's ward, any member's mail to the
  * media is a warning, Clerk or no Clerk (004 11.5g: avoid any impression of electioneering).
  */
+import { formatShortDate, formatShortDay } from '../wording/dates.js';
 import { z } from 'zod';
 import type { Directory, Person } from '../directory/directory.js';
 import type { PreElectionPeriod } from '../elections/types.js';
 import { partyStatementPatterns } from '../signals/media.js';
-import { keyOfLists, memoize } from '../signals/memo.js';
 import { fact } from '../signals/match.js';
 import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { ownTextOf } from '../signals/text-views.js';
@@ -36,17 +36,6 @@ function wardNames(period: PreElectionPeriod, member: Person, dir: Directory): s
   const names = covered.map((w) => dir.ward(w)?.name ?? w);
   return names.length > 0 ? andList(names) : 'every ward';
 }
-
-/** "2027-01-21" → "21 January 2027", as a clerk would write it. */
-const longDate = memoize(String, (isoDate: string): string =>
-  new Date(`${isoDate.slice(0, 10)}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }),
-);
-
-/** An instant as the council's local date, e.g. "12 January 2027". */
-const localDate = memoize(
-  (instant: string, timeZone: string) => keyOfLists(timeZone, instant),
-  (instant: string, timeZone: string): string => new Date(instant).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone }),
-);
 
 function electionName(period: PreElectionPeriod): string {
   return period.name ?? `election of ${period.poll}`;
@@ -100,13 +89,13 @@ export default defineMailRule({
     const period = ctx.elections.periodCovering(when, author.wards);
     if (period) {
       const periodFact = fact(
-        `sent on ${localDate(when, ctx.council.timezone)}, inside the pre-election period for the ${electionName(period)} (from ${longDate(period.startDate)}, polling day ${longDate(period.poll)}), which covers ${wardNames(period, author, dir)}`,
+        `sent on ${formatShortDay(when, ctx.council.timezone)}, inside the pre-election period for the ${electionName(period)} (from ${formatShortDate(period.startDate)}, polling day ${formatShortDate(period.poll)}), which covers ${wardNames(period, author, dir)}`,
       );
       return {
         hits: [
           {
             messageId: 'mediaInPreElection',
-            data: { author: author.name, media: mediaList, election: electionName(period), poll: longDate(period.poll) },
+            data: { author: author.name, media: mediaList, election: electionName(period), poll: formatShortDate(period.poll) },
             people: [author.id],
             evidence: [...mediaEvidence, periodFact],
             targets: { offender: author.id },
@@ -114,7 +103,7 @@ export default defineMailRule({
             severity: 'warning',
           },
         ],
-        reason: `${author.name} wrote to ${mediaList} inside the pre-election period before the ${electionName(period)} (polling day ${longDate(period.poll)})`,
+        reason: `${author.name} wrote to ${mediaList} inside the pre-election period before the ${electionName(period)} (polling day ${formatShortDate(period.poll)})`,
       };
     }
 

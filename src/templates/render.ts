@@ -9,6 +9,7 @@
  *   the subject loses any line break (no header injection) and is cut to 200 characters.
  * - Compiled templates are cached per file and recompiled when the file changes.
  */
+import { errorMessage } from '../model/error-message.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
@@ -103,7 +104,7 @@ function errorLine(err: unknown): number | undefined {
 
 /** Handlebars' own wording, made readable for a Clerk. */
 function plainMessage(err: unknown, part: TemplatePart): string {
-  const raw = err instanceof Error ? err.message : String(err);
+  const raw = errorMessage(err);
   const withoutPosition = raw.replace(/ - \d+:\d+$/, '');
   const missing = /^"([^"]+)" not defined in/.exec(withoutPosition) ?? /^Cannot use 'in' operator to search for '([^']+)'/.exec(withoutPosition);
   if (missing) return `the field "${missing[1] ?? ''}" is not part of this template's data (templates/README.md lists the fields)`;
@@ -198,7 +199,7 @@ function load(name: TemplateName, located: Located): CompiledTemplate | Template
   try {
     source = readFileSync(located.file, 'utf8');
   } catch (err) {
-    return [{ file: located.shown, message: `cannot be read: ${err instanceof Error ? err.message : String(err)}` }];
+    return [{ file: located.shown, message: `cannot be read: ${errorMessage(err)}` }];
   }
   const result = compileTemplate(source, name, located.shown);
   cache.set(located.file, { ...located.stat, result });
