@@ -10,6 +10,7 @@ import type { Directory, WardResolution } from '../directory/directory.js';
 import type { EventItem } from '../items/types.js';
 import type { EventRuleInput, Evidence, RuleInput } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
+import { formatWhen } from '../wording/dates.js';
 import { keyOfLists, memoize, memoizeList } from './memo.js';
 import { andList } from './wording.js';
 import { escapeRegExp } from './regex.js';
@@ -351,8 +352,6 @@ const partiesByDirectory = new WeakMap<Directory, readonly string[]>();
 export function isEventInput(input: RuleInput): input is EventRuleInput {
   return input.item.kind === 'event';
 }
-
-import { formatWhen } from '../wording/dates.js';
 
 export { formatDate, formatDay, formatWhen } from '../wording/dates.js';
 
