@@ -8,6 +8,7 @@
  * Exit codes: a command's action sets `process.exitCode`; bad usage (unknown command or option,
  * missing argument) exits 2 with commander's message; --help and --version exit 0.
  */
+import { errorMessage } from './model/error-message.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
@@ -65,7 +66,7 @@ async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : USAGE_ERROR;
       return;
     }
-    process.stderr.write(`Wardwatch stopped because of an unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`Wardwatch stopped because of an unexpected error: ${errorMessage(err)}\n`);
     process.exitCode = USAGE_ERROR;
   }
 }

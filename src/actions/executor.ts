@@ -14,8 +14,11 @@
  * and its X-Wardwatch-Key header. An error worth retrying is thrown as it is (the outbox backs off);
  * one that retrying cannot cure is a PermanentEffectError. Nothing logged holds a message body.
  */
+import { errorMessage } from '../model/error-message.js';
 import type { ActionKind, Config } from '../config/schema.js';
-import { isRuleId } from '../config/schema.js';
+import { isRuleId, rulesById } from '../rules/index.js';
+import { actionSpec } from './kinds/index.js';
+import type { ActionCarrier } from './kinds/types.js';
 import type { Engine } from '../engine/engine.js';
 import type { Finding } from '../engine/types.js';
 import type { Address } from '../items/types.js';
@@ -51,8 +54,11 @@ export interface ExecutorDeps {
   logger?: ExecutorLogger;
 }
 
-const RECIPIENT_KINDS: readonly ActionKind[] = ['nudge', 'warn', 'notify', 'notify-clerk', 'route-to-clerk', 'invite'];
-const NOUNS: Partial<Record<ActionKind, string>> = { nudge: 'a reminder', warn: 'a warning', notify: 'a notice', invite: 'an invitation' };
+/** Kinds that go to a person (not a room or the digest), so an effect of one without a recipient cannot be carried out. */
+function isAddressed(kind: ActionKind): boolean {
+  const { addresses } = actionSpec(kind);
+  return addresses !== 'room' && addresses !== 'digest-readers';
+}
 const ORIGINAL_FILENAME = 'original-message.eml';
 /** How the audit records a block carried out by warning instead of declining. */
 const NOT_DECLINED = 'Not declined:';
@@ -61,9 +67,6 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 class Executor {
   private readonly messages: MessageBuilder;
@@ -89,35 +92,33 @@ class Executor {
     if (this.deps.config.dryRun) {
       throw new Error('Dry run is on, so nothing is sent; this action waits until dry run is turned off.');
     }
-    if (effect.kind === 'digest') {
-      throw new PermanentEffectError('A digest entry is listed in the daily digest, not carried out on its own.');
-    }
     if (effect.rule === DAILY_SUMMARY_RULE) {
       await this.dailySummary(effect);
       return;
     }
+    await actionSpec(effect.kind).execute(effect, this.carrier);
+  }
+
+  /** The ways of carrying an effect out that each kind's spec chooses between. */
+  private readonly carrier: ActionCarrier = {
+    message: (effect) => this.withFinding(effect, (fc) => this.message(effect, fc)),
+    routedCopy: (effect) => this.withFinding(effect, (fc) => this.routeToClerk(effect, fc)),
+    invitation: (effect) => this.withFinding(effect, (fc) => this.invite(effect, fc)),
+    declineBooking: (effect) => this.withFinding(effect, (fc) => this.block(effect, fc)),
+    refuse: (_effect, why) => Promise.reject(new PermanentEffectError(why)),
+  };
+
+  /** Carry an effect out with its finding, unless the finding no longer holds or it has nobody to go to. */
+  private async withFinding(effect: EffectRow, carryOut: (fc: FindingContext) => Promise<void>): Promise<void> {
     const finding = this.findingOf(effect);
     if (!finding) {
       this.note(effect, `Not carried out: the finding no longer holds (the ${effect.itemKey.startsWith('<') ? 'message' : 'event'} changed since), so the ${effect.kind} was not needed.`);
       return;
     }
-    if (RECIPIENT_KINDS.includes(effect.kind) && effect.recipient === '') {
+    if (isAddressed(effect.kind) && effect.recipient === '') {
       throw new PermanentEffectError(`The ${effect.kind} has no recipient, so there is nobody to send it to.`);
     }
-    const fc: FindingContext = { finding, details: await this.details(finding) };
-    switch (effect.kind) {
-      case 'invite':
-        await this.invite(effect, fc);
-        break;
-      case 'block':
-        await this.block(effect, fc);
-        break;
-      case 'route-to-clerk':
-        await this.routeToClerk(effect, fc);
-        break;
-      default:
-        await this.message(effect, fc);
-    }
+    await carryOut({ finding, details: await this.details(finding) });
   }
 
   /* ------------------------------------------------------------------------------ lookups */
@@ -198,7 +199,7 @@ class Executor {
       case 'clerk-notice':
         return this.messages.clerkNotice(fc, recipient, []);
       case 'authorisation-request':
-        return this.messages.authorisationRequest(fc, recipient, this.deps.engine.settings.get('party-group-attendance-authorised')?.options);
+        return this.messages.authorisationRequest(fc, recipient, this.deps.engine.settings.get(fc.finding.rule)?.options);
       case 'invitation':
         return this.messages.invitation(fc, recipient);
       default:
@@ -405,10 +406,7 @@ class Executor {
   }
 
   private declineReason(finding: Finding): string {
-    const what =
-      finding.rule === 'no-ward-meetings-before-elections'
-        ? 'no ward surgeries or public meetings in the pre-election period'
-        : finding.summary.replace(/\.$/, '');
+    const what = rulesById.get(finding.rule)?.meta.declineReason ?? finding.summary.replace(/\.$/, '');
     return `Declined by ${this.deps.config.council.name}: ${what} (${this.messages.clauseText(finding.clauses)}).`;
   }
 
@@ -471,7 +469,7 @@ class Executor {
   }
 
   private describe(e: EffectRow, now: number): string | undefined {
-    const noun = NOUNS[e.kind];
+    const noun = actionSpec(e.kind).reportedAs;
     if (noun === undefined) return undefined;
     const who = nameOf(this.directory, e.recipient);
     switch (e.state) {
@@ -499,7 +497,7 @@ export function createExecutor(deps: ExecutorDeps): EffectExecutor {
     try {
       await executor.execute(effect);
     } catch (err) {
-      deps.logger?.warn({ effect: effect.key, kind: effect.kind, rule: effect.rule, attempt: effect.attempts, error: errorText(err) }, 'action not carried out');
+      deps.logger?.warn({ effect: effect.key, kind: effect.kind, rule: effect.rule, attempt: effect.attempts, error: errorMessage(err) }, 'action not carried out');
       throw err;
     }
   };

@@ -4,6 +4,7 @@
  * the stored summary of an event. Messages name the item by its subject and date; when the store no
  * longer holds it, they say so politely instead of failing.
  */
+import { errorMessage } from '../model/error-message.js';
 import type { CalendarConfig } from '../config/schema.js';
 import type { Directory } from '../directory/directory.js';
 import { zonedParts } from '../elections/zoned-time.js';
@@ -139,7 +140,7 @@ export async function loadItemDetails(
     try {
       mail = headlineOf(await parseMail(original, { mailbox: '', folder: 'inbox', origin: `stored original ${ref.key}` }));
     } catch (err) {
-      const details = unavailable('mail', `the stored copy of the message ${ref.key} could not be read (${err instanceof Error ? err.message : String(err)})`);
+      const details = unavailable('mail', `the stored copy of the message ${ref.key} could not be read (${errorMessage(err)})`);
       return { ...details, original };
     }
   }

@@ -9,6 +9,7 @@
  *
  * Exit 0: done (or nothing to do); 1: the digest could not be sent; 2: bad usage or invalid config.
  */
+import { errorMessage } from '../model/error-message.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -45,9 +46,6 @@ function validDate(value: string): boolean {
   return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === value;
 }
 
-function describeError(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export async function runDigest(opts: DigestOptions, io: CommandIO = processIO, deps: DigestCommandDeps = {}): Promise<number> {
   const now = parseNow(opts.now);
@@ -117,7 +115,7 @@ export async function runDigest(opts: DigestOptions, io: CommandIO = processIO, 
     try {
       sender = deps.createSender !== undefined ? deps.createSender(setup) : createSender(config, dir);
     } catch (err) {
-      io.err(`The digest could not be sent: ${describeError(err)}\n`);
+      io.err(`The digest could not be sent: ${errorMessage(err)}\n`);
       return 2;
     }
     try {
@@ -146,7 +144,7 @@ export async function runDigest(opts: DigestOptions, io: CommandIO = processIO, 
       );
       return 0;
     } catch (err) {
-      io.err(`The digest for ${day} could not be sent: ${describeError(err)}\nNothing has been recorded, so it can be sent again with the same command.\n`);
+      io.err(`The digest for ${day} could not be sent: ${errorMessage(err)}\nNothing has been recorded, so it can be sent again with the same command.\n`);
       return 1;
     } finally {
       await sender.close();

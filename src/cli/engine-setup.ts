@@ -1,4 +1,5 @@
 /** Shared by the commands that evaluate: load the config, build the engine, find the source. */
+import type { Setup } from '../model/setup.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ZodType } from 'zod';
@@ -26,10 +27,7 @@ export function profileClauses(profile: ProtocolProfile | undefined): ProfileCla
   return { name: profile.id, rules };
 }
 
-export interface Setup {
-  loaded: LoadedConfig;
-  engine: Engine;
-}
+export type { Setup } from '../model/setup.js';
 
 /**
  * How every command reads `--config`, so that a file one accepts the others accept too: the

@@ -6,6 +6,7 @@
  * profiles the council has adopted; otherwise (a script, a pipe) the choice is left as a comment
  * in the file and a warning says how to make it.
  */
+import { errorMessage } from '../model/error-message.js';
 import { existsSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
@@ -54,7 +55,7 @@ export function runInit(options: InitOptions = {}, output: CommandOutput = proce
     } else if (code === 'EACCES' || code === 'EPERM') {
       output.err(`Cannot write ${file}: permission denied.\n`);
     } else {
-      output.err(`Cannot write ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
+      output.err(`Cannot write ${file}: ${errorMessage(err)}\n`);
     }
     return 2;
   }

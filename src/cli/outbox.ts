@@ -11,6 +11,7 @@
  * Exit codes: 0 done (nothing to retry included); 1 a named effect could not be retried; 2 bad
  * usage, an invalid configuration or an unknown key.
  */
+import { errorMessage } from '../model/error-message.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -51,7 +52,7 @@ function openOutbox(configFile: string, io: CommandIO): OpenedOutbox | number | 
   try {
     store = openSqliteStore(file);
   } catch (err) {
-    io.err(`Wardwatch cannot open its state file ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.err(`Wardwatch cannot open its state file ${file}: ${errorMessage(err)}\n`);
     return USAGE;
   }
   const outbox = new Outbox(store, { planning: planningContextFrom(setup.loaded.config, setup.engine.directory) });

@@ -6,6 +6,7 @@
  * Exit codes: 0 done (nothing to prune included); 2 bad usage, an invalid configuration or a
  * state file that cannot be opened.
  */
+import { errorMessage } from '../model/error-message.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -63,7 +64,7 @@ export function runPrune(opts: PruneOptions, io: CommandIO = processIO): number 
   try {
     store = openSqliteStore(file);
   } catch (err) {
-    io.err(`Wardwatch cannot open its state file ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
+    io.err(`Wardwatch cannot open its state file ${file}: ${errorMessage(err)}\n`);
     return USAGE;
   }
   try {

@@ -7,6 +7,7 @@
  *   its own) clause numbers and severities, and its own templates. Unknown name: exit 2.
  * - `templates check [--config FILE]`: check the council's own templates (or the built-in ones).
  */
+import { errorMessage } from '../model/error-message.js';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, suggest } from '../config/errors.js';
@@ -16,7 +17,8 @@ import { resolveRuleSettings, type RuleSettings } from '../engine/rule-settings.
 import { allRules } from '../rules/index.js';
 import { describeClauses } from '../templates/wording.js';
 import { profileClauses, ruleOptionSchemas } from './engine-setup.js';
-import { councilData, sampleData, type CouncilData } from '../templates/data.js';
+import { councilData, type CouncilData } from '../templates/data.js';
+import { sampleData } from '../templates/samples.js';
 import { ruleTitle } from '../templates/guidance.js';
 import { isRuleTemplateName, isTemplateName, TEMPLATE_NAMES, type TemplateName } from '../templates/names.js';
 import { checkTemplates, formatTemplateProblem, renderTemplate, templateSource, TemplateError } from '../templates/render.js';
@@ -77,7 +79,7 @@ function fromConfig(file: string | undefined, output: CommandOutput): CouncilTem
       output.err(`Please correct ${file} (wardwatch validate --config ${file} explains each problem).\n`);
       return undefined;
     }
-    output.err(`Wardwatch could not read ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
+    output.err(`Wardwatch could not read ${file}: ${errorMessage(err)}\n`);
     return undefined;
   }
 }

@@ -2,6 +2,7 @@
  * `wardwatch validate --config FILE`: check the configuration and say, in one line, what it holds.
  * Exit 0 when it is valid, 2 (problems on stderr, one line each) when it is not.
  */
+import { errorMessage } from '../model/error-message.js';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -67,7 +68,7 @@ export function runValidate(file: string, output: CommandOutput = processOutput,
       output.err(`${file} has ${count(n, 'problem', 'problems')}; please correct ${n === 1 ? 'it' : 'them'} and run wardwatch validate again.\n`);
       return 2;
     }
-    output.err(`Wardwatch could not check ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
+    output.err(`Wardwatch could not check ${file}: ${errorMessage(err)}\n`);
     return 2;
   }
 }

@@ -4,6 +4,7 @@
  * person per address, a Clerk, the protocol profile, rule options). Every problem found is
  * reported at once, each with its line, as a `ConfigError`.
  */
+import { errorMessage } from '../model/error-message.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { validate as isValidCron } from 'node-cron';
@@ -83,7 +84,7 @@ function parseYaml(text: string, shown: string): ParsedYaml {
   try {
     data = doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
-    throw new ConfigError([{ file: shown, path: '', message: `cannot read ${shown}: ${err instanceof Error ? err.message : String(err)}` }]);
+    throw new ConfigError([{ file: shown, path: '', message: `cannot read ${shown}: ${errorMessage(err)}` }]);
   }
   if (data === null || data === undefined) {
     throw new ConfigError([

@@ -9,6 +9,7 @@
  * summary and the state of its actions; a finding marked `private` is described only as "a private
  * matter — details withheld", with no subject and no recipients' names.
  */
+import { actionSpec } from '../actions/kinds/index.js';
 import { ACTION_KINDS, isRuleId, RULE_IDS, type ActionKind, type Config, type RuleId } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
 import type { PreElectionPeriod } from '../elections/types.js';
@@ -126,21 +127,14 @@ const DAY_MS = 24 * 3600_000;
 /* Wording                                                                                   */
 /* ---------------------------------------------------------------------------------------- */
 
-const NOUNS: Readonly<Record<ActionKind, readonly [string, string]>> = {
-  nudge: ['nudge', 'nudges'],
-  warn: ['warning', 'warnings'],
-  notify: ['notice', 'notices'],
-  'notify-clerk': ['notice to the Clerk', 'notices to the Clerk'],
-  'route-to-clerk': ['copy for the Clerk', 'copies for the Clerk'],
-  invite: ['invitation', 'invitations'],
-  block: ['room booking', 'room bookings'],
-  digest: ['digest entry', 'digest entries'],
-};
+function nouns(kind: ActionKind): readonly [string, string] {
+  return actionSpec(kind).noun;
+}
 
 const STATE_ORDER: readonly ActionState[] = ['done', 'sending', 'queued', 'waiting', 'retrying', 'folded', 'failed', 'dry-run', 'in-doubt', 'dropped'];
 
 function stateWords(kind: ActionKind, state: ActionState): string {
-  const block = kind === 'block';
+  const block = actionSpec(kind).verb === 'declined';
   switch (state) {
     case 'done':
       return block ? 'declined' : 'sent';
@@ -165,9 +159,6 @@ function stateWords(kind: ActionKind, state: ActionState): string {
   }
 }
 
-/** The kinds whose noun already names the recipient ("notice to the Clerk"). */
-const FOR_THE_CLERK: ReadonlySet<ActionKind> = new Set<ActionKind>(['notify-clerk', 'route-to-clerk']);
-
 function attemptsText(n: number): string {
   return `${n} attempt${n === 1 ? '' : 's'}`;
 }
@@ -179,10 +170,11 @@ function attemptsText(n: number): string {
  * null for a private finding, whose recipients are not named.
  */
 export function describeAction(a: DigestAction, name: ((address: string) => string) | null, when: (iso: string) => string): string {
-  const noun = NOUNS[a.kind][0];
-  const who = a.recipient !== '' && name !== null && !FOR_THE_CLERK.has(a.kind) ? name(a.recipient) : undefined;
+  const spec = actionSpec(a.kind);
+  const noun = spec.noun[0];
+  const who = a.recipient !== '' && name !== null && !spec.namesItsRecipient ? name(a.recipient) : undefined;
   const to = who !== undefined ? ` to ${who}` : '';
-  const block = a.kind === 'block';
+  const block = spec.verb === 'declined';
   const at = a.at !== undefined ? ` (${when(a.at)})` : '';
   const because = a.error !== undefined ? `: ${a.error}` : '';
   switch (a.state) {
@@ -212,7 +204,7 @@ export function describeAction(a: DigestAction, name: ((address: string) => stri
 }
 
 function count(n: number, kind: ActionKind): string {
-  const [one, many] = NOUNS[kind];
+  const [one, many] = nouns(kind);
   return `${n} ${n === 1 ? one : many}`;
 }
 
@@ -421,7 +413,7 @@ class Collector {
     }
     for (const e of store.listEffects({ states: ['in-doubt'] })) {
       const to = e.recipient !== '' ? ` to ${e.recipient}` : '';
-      const subject = e.rule === DAILY_SUMMARY_RULE ? `The daily summary of reminders for ${e.payload.day ?? e.itemKey}` : `A ${NOUNS[e.kind][0]}`;
+      const subject = e.rule === DAILY_SUMMARY_RULE ? `The daily summary of reminders for ${e.payload.day ?? e.itemKey}` : `A ${nouns(e.kind)[0]}`;
       const about = e.payload.private === true ? PRIVATE_SUMMARY : e.rule === DAILY_SUMMARY_RULE ? e.payload.day ?? e.itemKey : this.itemReference(e.itemKey);
       entries.push({
         what: `${subject}${to} may or may not have gone out before a restart, so it is held rather than sent twice. Ask the recipient, then run: wardwatch outbox release '${e.key}' --config FILE (to send it once) or wardwatch outbox drop '${e.key}' --config FILE`,
@@ -438,8 +430,8 @@ class Collector {
       const to = e.recipient !== '' ? ` to ${e.recipient}` : '';
       const attempts = `${e.attempts} attempt${e.attempts === 1 ? '' : 's'}`;
       const why = e.lastError !== undefined ? ` (${e.lastError})` : '';
-      const verb = e.kind === 'block' ? 'declined' : 'sent';
-      const subject = e.rule === DAILY_SUMMARY_RULE ? `The daily summary of reminders for ${e.payload.day ?? e.itemKey}` : `A ${NOUNS[e.kind][0]}`;
+      const verb = actionSpec(e.kind).verb;
+      const subject = e.rule === DAILY_SUMMARY_RULE ? `The daily summary of reminders for ${e.payload.day ?? e.itemKey}` : `A ${nouns(e.kind)[0]}`;
       const about = e.payload.private === true ? PRIVATE_SUMMARY : e.rule === DAILY_SUMMARY_RULE ? e.payload.day ?? e.itemKey : this.itemReference(e.itemKey);
       entries.push({ what: `${subject}${to} could not be ${verb} after ${attempts}${why}`, reference: `${titleOf(e.rule)}: ${about}` });
     }

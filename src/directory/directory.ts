@@ -2,7 +2,7 @@
  * The council's directory: who is who (by any of their addresses), which wards exist and
  * how to recognise them, and which addresses are internal or belong to the media.
  */
-import type { Config, Role, Title } from '../config/schema.js';
+import type { CouncilConfig, PersonConfig, Role, Title, WardConfig } from '../config/parts.js';
 import { letterRegExp, WORD_END, WORD_START } from '../signals/letters.js';
 import { escapeRegExp } from '../signals/regex.js';
 import { withoutCouncilAddress } from '../signals/signature.js';
@@ -114,7 +114,7 @@ export class Directory {
   private readonly wardMatchers: { ward: string; via: 'place' | 'postcode'; text: string; re: RegExp }[] = [];
   private readonly categoryToWard = new Map<string, string>();
 
-  constructor(config: Pick<Config, 'people' | 'wards' | 'council' | 'mediaDomains'>) {
+  constructor(config: { people: readonly PersonConfig[]; wards: readonly WardConfig[]; council: CouncilConfig; mediaDomains: readonly string[] }) {
     this.domains = config.council.domains.map((d) => d.toLowerCase());
     this.mediaDomains = config.mediaDomains.map((d) => d.toLowerCase());
     this.serviceAddress = normalizeAddress(config.council.serviceAddress);

@@ -1,5 +1,5 @@
 /** The council's election calendar: each election's pre-election period, per ward. */
-import type { ElectionConfig } from '../config/schema.js';
+import type { ElectionConfig } from '../config/parts.js';
 import type { ElectionCalendar, PreElectionPeriod } from './types.js';
 import { noticeOfElectionDate, prepareBankHolidays } from './working-days.js';
 import { nextDay, zonedToUtc } from './zoned-time.js';

@@ -1,16 +1,19 @@
 /**
  * Decisions: which concrete actions a finding gets — who each goes to and which template renders
- * it. Actions whose recipients cannot be determined are dropped (never sent to nobody).
+ * it, as each action kind's spec says (src/actions/kinds/). Actions whose recipients cannot be
+ * determined are dropped (never sent to nobody).
  */
-import type { ActionKind, RuleId } from '../config/schema.js';
+import type { ActionKind } from '../config/parts.js';
+import { actionSpec } from '../actions/kinds/index.js';
+import type { Addressee, RuleTemplates } from '../actions/kinds/types.js';
 import type { Directory } from '../directory/directory.js';
 import type { Item } from '../items/types.js';
 import type { Hit } from '../rules/types.js';
-import type { PlannedAction } from './types.js';
-import { NOTIFY_RULES } from '../templates/names.js';
+import type { PlannedAction } from '../model/finding.js';
 
 export interface DecideInput {
-  rule: RuleId;
+  /** The rule's id and the templates of its own it names (its meta). */
+  rule: RuleTemplates;
   kinds: readonly ActionKind[];
   hit: Hit;
   item: Item;
@@ -18,73 +21,49 @@ export interface DecideInput {
   digestTo: readonly string[];
 }
 
-/** Template names in templates/: a nudge or warning per rule, a notice per rule, and shared ones. */
-export function templateFor(kind: ActionKind, rule: RuleId): string | undefined {
-  switch (kind) {
-    case 'nudge':
-    case 'warn':
-      return rule;
-    case 'notify':
-      // Rules with their own notice; any other rule's notice (a council may add `notify`) uses the general one.
-      return (NOTIFY_RULES as readonly string[]).includes(rule) ? `${rule}.notify` : 'clerk-notice';
-    case 'notify-clerk':
-      return rule === 'party-group-attendance-authorised' ? 'authorisation-request' : 'clerk-notice';
-    case 'route-to-clerk':
-      return 'routed-copy';
-    case 'invite':
-      return 'invitation';
-    case 'block':
-      return 'booking-declined';
-    case 'digest':
-      return undefined;
-  }
+/** The template an action of this kind renders for this rule (none for what is not a message). */
+export function templateFor(kind: ActionKind, rule: RuleTemplates): string | undefined {
+  return actionSpec(kind).template(rule);
 }
 
 function primary(directory: Directory, address: string): string {
   return directory.person(address)?.id ?? address.toLowerCase();
 }
 
-export function decideActions(input: DecideInput): PlannedAction[] {
+/** Whom an action goes to and on which calendar, or undefined when there is nobody to act for. */
+function address(addressee: Addressee, input: DecideInput): { to: string[]; calendarId?: string } | undefined {
   const { hit, directory } = input;
-  const clerks = directory.clerks().map((p) => p.id);
+  const some = (to: string[]): { to: string[] } | undefined => (to.length > 0 ? { to } : undefined);
+  switch (addressee) {
+    case 'offender':
+      return some(hit.targets.offender ? [primary(directory, hit.targets.offender)] : []);
+    case 'notified':
+      return some((hit.targets.notify ?? []).map((a) => primary(directory, a)));
+    case 'clerks':
+      return some(directory.clerks().map((p) => p.id));
+    case 'invited': {
+      const to = some((hit.targets.invite ?? []).map((a) => primary(directory, a)));
+      return to && input.item.kind === 'event' ? { ...to, calendarId: input.item.calendarId } : to;
+    }
+    case 'room':
+      return hit.targets.room ? { to: [], calendarId: hit.targets.room.calendarId } : undefined;
+    case 'digest-readers':
+      return { to: [...input.digestTo] };
+  }
+}
+
+export function decideActions(input: DecideInput): PlannedAction[] {
   const actions: PlannedAction[] = [];
   for (const kind of new Set(input.kinds)) {
-    let to: string[] = [];
-    let calendarId: string | undefined;
-    switch (kind) {
-      case 'nudge':
-      case 'warn':
-        to = hit.targets.offender ? [primary(directory, hit.targets.offender)] : [];
-        if (to.length === 0) continue;
-        break;
-      case 'notify':
-        to = (hit.targets.notify ?? []).map((a) => primary(directory, a));
-        if (to.length === 0) continue;
-        break;
-      case 'notify-clerk':
-      case 'route-to-clerk':
-        to = clerks;
-        if (to.length === 0) continue;
-        break;
-      case 'invite':
-        to = (hit.targets.invite ?? []).map((a) => primary(directory, a));
-        if (to.length === 0) continue;
-        if (input.item.kind === 'event') calendarId = input.item.calendarId;
-        break;
-      case 'block':
-        if (!hit.targets.room) continue;
-        calendarId = hit.targets.room.calendarId;
-        break;
-      case 'digest':
-        to = [...input.digestTo];
-        break;
-    }
-    const template = templateFor(kind, input.rule);
+    const spec = actionSpec(kind);
+    const target = address(spec.addresses, input);
+    if (!target) continue;
+    const template = spec.template(input.rule);
     actions.push({
       kind,
-      to: [...new Set(to)],
+      to: [...new Set(target.to)],
       ...(template ? { template } : {}),
-      ...(calendarId ? { calendarId } : {}),
+      ...(target.calendarId ? { calendarId: target.calendarId } : {}),
     });
   }
   return actions;

@@ -9,7 +9,7 @@ import type { ElectionCalendar } from '../elections/types.js';
 import { describeAutomated } from '../items/automated.js';
 import type { Item } from '../items/types.js';
 import { allRules, type AnyRule } from '../rules/index.js';
-import { NOT_ITS_KIND, type Council, type Evaluation, type RuleContext, type RuleInput } from '../rules/types.js';
+import { evaluateRule, judges, notItsKind, type Council, type Evaluation, type RuleContext, type RuleInput } from '../rules/types.js';
 import { decideActions } from './decide.js';
 import { computeEventFacts, computeMailFacts } from './facts.js';
 import { resolveRuleSettings, type ProfileClauses, type RuleSettings } from './rule-settings.js';
@@ -66,19 +66,6 @@ function verdictOf(o: Outcome): RuleVerdict {
   let reason: string | undefined;
   Object.defineProperty(verdict, 'reason', { enumerable: true, get: () => (reason ??= evaluation.reason) });
   return verdict;
-}
-
-/**
- * Whether a rule judges items of this kind. A mail rule is never shown an event, nor an event rule
- * mail: the answer is known without it, and each rule's compiled code then sees one kind of item.
- */
-function judges(rule: AnyRule, item: Item): boolean {
-  return rule.meta.kind === 'mail+event' || rule.meta.kind === item.kind;
-}
-
-/** What a rule says of an item of the other kind (the same as its own first check would say). */
-function notItsKind(rule: AnyRule): Evaluation {
-  return { hits: [], reason: rule.meta.kind === 'event' ? NOT_ITS_KIND.event : NOT_ITS_KIND.mail };
 }
 
 /**
@@ -184,7 +171,7 @@ export class Engine {
           j.outcomes.push({ rule: id, evaluation: undefined, findings: [] });
           continue;
         }
-        const evaluation = !judges(rule, j.input.item) ? notItsKind(rule) : (gates[i] ?? rule.evaluate(j.input, ctx));
+        const evaluation = !judges(rule, j.input.item) ? notItsKind(rule) : (gates[i] ?? evaluateRule(rule, j.input, ctx));
         const ruleFindings: Finding[] = [];
         if (evaluation.hits.length > 0) {
           for (const finding of this.findingsOf(rule, settings, evaluation, j.input.item, j.ref)) {
@@ -236,7 +223,7 @@ export class Engine {
         people: hit.people,
         summary: formatMessage(template, hit.data),
         actions: decideActions({
-          rule: rule.meta.id,
+          rule: rule.meta,
           kinds: settings.configuredActions ?? hit.actions ?? rule.meta.defaults.actions,
           hit,
           item,

@@ -4,6 +4,7 @@
  * series expanded inside a window. It never throws: whatever cannot be used becomes a Problem
  * naming the event and what was wrong, and the rest of the file is still read.
  */
+import { errorMessage } from '../model/error-message.js';
 import { createHash } from 'node:crypto';
 import ICAL from 'ical.js';
 import { z } from 'zod';
@@ -187,9 +188,6 @@ function componentText(component: RawComponent): string {
 // ---------------------------------------------------------------------------------------------
 // ical.js parsing, with per-line salvage
 
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function shorten(text: string, max = 80): string {
   const flat = text.replace(/\s+/g, ' ').trim();

@@ -3,6 +3,7 @@
  * Expansion is bounded three ways (occurrences kept, iterator steps, and ical.js's inner search
  * loop), so a rule that repeats every second or can never match cannot hang the service.
  */
+import { errorMessage } from '../model/error-message.js';
 import ICAL from 'ical.js';
 import type { Occurrence } from './types.js';
 import { naiveMillis, wallDay, type WallClock } from './timezones.js';
@@ -127,7 +128,7 @@ function expandRule(spec: RuleSpec, input: ExpansionInput, limits: ExpansionLimi
     } catch (err) {
       if (err instanceof PastWindow) return undefined;
       if (err instanceof CheckBudgetExceeded) return 'its repeat rule (RRULE) finds no further dates in any reasonable time, so its later dates were not listed';
-      return `its repeat rule (RRULE) could not be followed (${err instanceof Error ? err.message : String(err)})`;
+      return `its repeat rule (RRULE) could not be followed (${errorMessage(err)})`;
     }
     if (!next) return undefined;
     const wall = toWall(next);

@@ -16,6 +16,8 @@
  * SMTP, or a copy caught between "sending" and "sent"), the council's `delivery` setting decides:
  * `at-most-once` (the default) holds it `in-doubt` for the Clerk, `at-least-once` sends it again.
  */
+import { errorMessage } from '../model/error-message.js';
+import { actionSpec } from '../actions/kinds/index.js';
 import type { ActionKind, Config } from '../config/schema.js';
 import type { Finding, PlannedAction } from '../engine/types.js';
 import type { MailSender, SentAnswer } from '../sources/types.js';
@@ -23,11 +25,11 @@ import { DAILY_SUMMARY_RULE, type EffectPayload, type EffectRow, type Evaluation
 import { effectKey, effectMessageId, serviceDomainOf } from './idempotency.js';
 import { keepsQuietHours, nextAllowedTime, planDelivery, type DeliveryContext, type People } from './schedule.js';
 
-/** Kinds that need a recipient; with none there is nothing to carry out. */
-const ADDRESSED_KINDS: readonly ActionKind[] = ['nudge', 'warn', 'notify', 'notify-clerk', 'route-to-clerk', 'invite'];
-
-/** Kinds whose effect is carried out without mail (a sent-check cannot tell whether they happened). */
-const UNMAILED_KINDS: readonly ActionKind[] = ['block', 'digest'];
+/** Kinds that need a recipient (a person, not a room or the digest); with none there is nothing to carry out. */
+function isAddressed(kind: ActionKind): boolean {
+  const { addresses } = actionSpec(kind);
+  return addresses !== 'room' && addresses !== 'digest-readers';
+}
 
 export interface RetryPolicy {
   /** Wait after the first failed attempt, in milliseconds; doubles each time. */
@@ -139,7 +141,7 @@ export function planEffects(finding: Finding, now: Date, ctx: PlanningContext): 
   for (const action of finding.actions) {
     const recipients = recipientsOf(action);
     if (recipients.length === 0) {
-      if (ADDRESSED_KINDS.includes(action.kind)) continue;
+      if (isAddressed(action.kind)) continue;
       recipients.push('');
     }
     for (const recipient of recipients) {
@@ -208,10 +210,6 @@ export interface OutboxOptions {
   clock?: () => Date;
 }
 
-function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return typeof err === 'string' ? err : String(err);
-}
 
 function describe(effect: EffectRow): string {
   return effect.recipient === '' ? effect.kind : `${effect.kind} to ${effect.recipient}`;
@@ -310,7 +308,7 @@ export class Outbox {
     const alreadySent = this.options.sender?.alreadySent?.bind(this.options.sender);
     for (const effect of this.store.listEffects({ states: ['sending'] })) {
       if (this.inFlight.has(effect.id)) continue;
-      const mailed = effect.recipient !== '' && !UNMAILED_KINDS.includes(effect.kind);
+      const mailed = effect.recipient !== '' && actionSpec(effect.kind).mailed;
       if (!mailed) {
         this.requeue(effect, this.clock(), 'Interrupted by a restart; it will be tried again', ' (doing it twice has no further effect)');
         report.returnedToPending.push(effect.key);

@@ -1,5 +1,6 @@
 /**
  * When an effect may go out. Two limits protect people from Wardwatch itself:
+ * Which kinds wait or count is each kind's spec (src/actions/kinds/: `waitsForWorkingHours`, `cap`).
  * - quiet hours: nudges to people whose role is in `limits.quietHours.roles` (officers by default)
  *   wait outside the working day (18:00–08:00, weekends and bank holidays by default) and go out
  *   the next working morning, in the council's timezone;
@@ -9,6 +10,7 @@
  *   a storm of mail cannot become a storm in the Clerk's inbox; quiet hours apply to the Clerk
  *   when `clerk` is among their roles.
  */
+import { actionSpec } from '../actions/kinds/index.js';
 import type { ActionKind, Config } from '../config/schema.js';
 import type { Directory } from '../directory/directory.js';
 import { isWorkingDay } from '../elections/working-days.js';
@@ -16,15 +18,6 @@ import { nextDay, zonedParts, zonedToUtc } from '../elections/zoned-time.js';
 
 export type Limits = Config['limits'];
 export type QuietHours = Limits['quietHours'];
-
-/** Personal messages that wait for the working day when the recipient's role keeps quiet hours. */
-export const QUIET_HOURS_KINDS: readonly ActionKind[] = ['nudge', 'warn', 'notify', 'notify-clerk', 'route-to-clerk'];
-
-/** Corrective messages that count against a person's daily cap. */
-export const CAPPED_KINDS: readonly ActionKind[] = ['nudge', 'warn'];
-
-/** Messages to the Clerk that count against the Clerk's daily cap (with any nudges to the Clerk). */
-export const CLERK_CAPPED_KINDS: readonly ActionKind[] = ['nudge', 'warn', 'notify-clerk', 'route-to-clerk'];
 
 const MINUTES_PER_DAY = 24 * 60;
 
@@ -110,7 +103,7 @@ export interface DeliveryPlan {
 
 /** True when an effect of this kind to this recipient waits for the working day. */
 export function keepsQuietHours(kind: ActionKind, recipient: string, ctx: DeliveryContext): boolean {
-  if (recipient === '' || !QUIET_HOURS_KINDS.includes(kind)) return false;
+  if (recipient === '' || !actionSpec(kind).waitsForWorkingHours) return false;
   const role = ctx.people.person(recipient)?.role;
   return role !== undefined && ctx.limits.quietHours.roles.includes(role);
 }
@@ -126,9 +119,11 @@ export function planDelivery(kind: ActionKind, recipient: string, now: Date, ctx
   const quiet = keepsQuietHours(kind, recipient, ctx);
   const notBefore = quiet ? nextAllowedTime(now, ctx.limits.quietHours, ctx.timeZone) : now;
   if (recipient === '') return { notBefore };
+  const { cap } = actionSpec(kind);
+  if (cap === 'none') return { notBefore };
   const known = ctx.people.person(recipient);
-  const clerk = known?.role === 'clerk' || kind === 'notify-clerk' || kind === 'route-to-clerk';
-  if (!(clerk ? CLERK_CAPPED_KINDS : CAPPED_KINDS).includes(kind)) return { notBefore };
+  // Kinds capped for the Clerk only always go to the Clerks; a per-person kind to the Clerk counts against the Clerk's cap.
+  const clerk = cap === 'clerk' || known?.role === 'clerk';
   const person = known?.id ?? recipient.trim().toLowerCase();
   const day = zonedParts(notBefore, ctx.timeZone).day;
   const limit = clerk ? ctx.limits.clerkMessagesPerDay : ctx.limits.nudgesPerPersonPerDay;

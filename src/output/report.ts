@@ -1,4 +1,5 @@
 /** Human-readable output of `wardwatch check` and `wardwatch explain`. */
+import { actionSpec } from '../actions/kinds/index.js';
 import type { ItemEvaluation, Notice } from '../engine/engine.js';
 import type { Finding, PlannedAction } from '../engine/types.js';
 import type { Item, Problem } from '../items/types.js';
@@ -12,18 +13,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
 }
 
 export function describeAction(a: PlannedAction): string {
-  switch (a.kind) {
-    case 'digest':
-      return 'list in the digest';
-    case 'block':
-      return `decline the booking on ${a.calendarId ?? 'the room calendar'}`;
-    case 'invite':
-      return `invite ${a.to.join(', ')}`;
-    case 'route-to-clerk':
-      return `route a copy to ${a.to.join(', ')}`;
-    default:
-      return `${a.kind} ${a.to.join(', ')}`;
-  }
+  return actionSpec(a.kind).describe(a);
 }
 
 export function describeEvidence(e: Evidence): string {

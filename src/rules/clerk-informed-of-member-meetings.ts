@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
 import type { RuleContext } from './types.js';
-import { defineRule, NOT_ITS_KIND } from './types.js';
+import { defineEventRule } from './types.js';
 import { fact } from '../signals/match.js';
 import { nameOccurrence } from './occurrence.js';
-import { andList, classifyEvent, isEventInput, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
+import { andList, classifyEvent, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
 
 const options = z.object({
   /** More words that mark a public meeting (e.g. "town forum"). */
@@ -25,7 +25,7 @@ function invitedClerk(clerks: readonly Person[], attendees: ReadonlySet<string>)
   return undefined;
 }
 
-export default defineRule<Options>({
+export default defineEventRule({
   meta: {
     id: 'clerk-informed-of-member-meetings',
     kind: 'event',
@@ -36,9 +36,20 @@ export default defineRule<Options>({
     messages: {
       clerkNotInformed: '{organiser} has arranged a public meeting, "{title}", on {date} without informing the Clerk.',
     },
+    guidance: {
+      title: "Telling the Town Clerk about members’ public meetings",
+      advice: 'Let the Town Clerk know when you arrange a public meeting on Council business; inviting the Clerk to the event is enough.',
+    },
+    sample: {
+      recipient: 'raj',
+      severity: 'info',
+      clauses: ['9.4'],
+      item: { kind: 'event', subject: 'Weir Road residents’ meeting', date: 'Wednesday 28 April 2027 at 19:30', location: 'Riverside Park Pavilion', calendar: 'Cllr Raj Mehta', organiser: 'raj' },
+      summary: 'Cllr Raj Mehta has arranged a public meeting, "Weir Road residents’ meeting", on Council business without informing the Town Clerk.',
+      why: ['the words “residents\' meeting” (in the title)', 'the Town Clerk is not among the attendees'],
+    },
   },
   evaluate(input, ctx: RuleContext<Options>) {
-    if (!isEventInput(input)) return { hits: [], reason: NOT_ITS_KIND.event };
     const { item, facts } = input;
     const { directory } = ctx;
 

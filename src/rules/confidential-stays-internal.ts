@@ -10,7 +10,7 @@ import { forwardedBlocks, hasForwardMarker, isForwardSubject, parseAuthorLine } 
 import { firstLineMarking, forwardedMarking, labelMarking, markingTerms, subjectMarking, unmarkedMention, type MarkingTerms } from '../signals/confidentiality.js';
 import { fact } from '../signals/match.js';
 import { ownTextOf } from '../signals/text-views.js';
-import { defineRule, missExplainedWhenRead, type Evidence, type Evaluation, type MailRuleInput } from './types.js';
+import { defineMailRule, missExplainedWhenRead, type Evidence, type Evaluation, type MailRuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 
@@ -100,7 +100,7 @@ function markingLabel(e: Evidence, sensitivity: string): string {
   return `“${e.text}”`;
 }
 
-export default defineRule({
+export default defineMailRule({
   meta: {
     id: 'confidential-stays-internal',
     kind: 'mail',
@@ -110,6 +110,18 @@ export default defineRule({
     options,
     messages: {
       sentOutside: '{author} sent a message marked {marking} to {outside}, outside the council’s domains.',
+    },
+    guidance: {
+      title: 'Confidential information sent outside the Council',
+      advice: 'Keep confidential material to Council addresses unless someone authorised has agreed to its disclosure; if it went out by mistake, please tell the Town Clerk.',
+    },
+    sample: {
+      recipient: 'dan',
+      severity: 'error',
+      clauses: ['10.7'],
+      item: { kind: 'mail', subject: 'CONFIDENTIAL: staffing review', date: 'Tuesday 13 April 2027 at 08:47', from: 'dan' },
+      summary: "A message marked confidential was sent to an address outside the Council's domains (d.okafor1987@example.com).",
+      why: ['the word “CONFIDENTIAL” (in the subject)', 'd.okafor1987@example.com is not a Council address'],
     },
   },
   evaluate(input, ctx): Evaluation {

@@ -1,5 +1,7 @@
-/** The rule catalogue: every rule, in the order of DESIGN.md. */
-import type { RuleId } from '../config/schema.js';
+/**
+ * The rule catalogue: every rule, in the order of DESIGN.md. The rule ids — in the config schema,
+ * the profiles, the templates and the digest — all come from here.
+ */
 import type { Rule } from './types.js';
 import noBlindCopies from './no-blind-copies.js';
 import noSilentForwards from './no-silent-forwards.js';
@@ -18,30 +20,47 @@ import noOfficersAtSurgeries from './no-officers-at-surgeries.js';
 import partyGroupAttendanceAuthorised from './party-group-attendance-authorised.js';
 import notifyWardMembersOfVisits from './notify-ward-members-of-visits.js';
 
-/** A rule with its option type erased: the engine parses options with the rule's own schema. */
-export type AnyRule = Rule<unknown>;
+const catalogue = [
+  noBlindCopies,
+  noSilentForwards,
+  requestsViaClerk,
+  officialLettersFromOfficers,
+  stateCapacity,
+  confidentialStaysInternal,
+  noPartyPoliticalUse,
+  pressViaClerk,
+  officerConductRaisedProperly,
+  inviteWardMembers,
+  notifyWardMembersOfConsultations,
+  noWardMeetingsBeforeElections,
+  clerkInformedOfMemberMeetings,
+  noOfficersAtSurgeries,
+  partyGroupAttendanceAuthorised,
+  notifyWardMembersOfVisits,
+] as const;
 
-function erase<O>(rule: Rule<O>): AnyRule {
-  return rule as unknown as AnyRule;
+type CatalogueRule = (typeof catalogue)[number];
+export type RuleId = CatalogueRule['meta']['id'];
+/** The rules with a notice template of their own (`<rule-id>.notify`). */
+/** The rules with a notice template of their own (`<rule-id>.notify`). */
+export type NotifyRule = Extract<CatalogueRule, { meta: { templates?: { notify: 'own' } } }>['meta']['id'];
+
+/** A rule with its option type erased: the engine parses options with the rule's own schema. */
+export type AnyRule = Rule<unknown, RuleId>;
+
+export const allRules: readonly AnyRule[] = catalogue.map((rule) => rule as unknown as AnyRule);
+
+/** Every rule id, in catalogue order (a tuple, as zod's `enum` wants). */
+export const RULE_IDS = allRules.map((r) => r.meta.id) as [RuleId, ...RuleId[]];
+
+const idSet: ReadonlySet<string> = new Set(RULE_IDS);
+
+/** True for one of the catalogue's rule ids (a string from a file, a template name, stored data). */
+export function isRuleId(rule: string): rule is RuleId {
+  return idSet.has(rule);
 }
 
-export const allRules: readonly AnyRule[] = [
-  erase(noBlindCopies),
-  erase(noSilentForwards),
-  erase(requestsViaClerk),
-  erase(officialLettersFromOfficers),
-  erase(stateCapacity),
-  erase(confidentialStaysInternal),
-  erase(noPartyPoliticalUse),
-  erase(pressViaClerk),
-  erase(officerConductRaisedProperly),
-  erase(inviteWardMembers),
-  erase(notifyWardMembersOfConsultations),
-  erase(noWardMeetingsBeforeElections),
-  erase(clerkInformedOfMemberMeetings),
-  erase(noOfficersAtSurgeries),
-  erase(partyGroupAttendanceAuthorised),
-  erase(notifyWardMembersOfVisits),
-];
-
 export const rulesById: ReadonlyMap<RuleId, AnyRule> = new Map(allRules.map((r) => [r.meta.id, r]));
+
+/** Rules whose `notify` has a notice template of their own. */
+export const NOTIFY_RULES: readonly NotifyRule[] = allRules.filter((r) => r.meta.templates?.notify === 'own').map((r) => r.meta.id as NotifyRule);

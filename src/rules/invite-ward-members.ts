@@ -5,13 +5,13 @@
 import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
 import type { EventFacts, RuleContext } from './types.js';
-import { defineRule, NOT_ITS_KIND } from './types.js';
+import { defineEventRule } from './types.js';
 import { fact } from '../signals/match.js';
 import { nameOccurrence } from './occurrence.js';
 import {
   andList,
   classifyEvent,
-  isEventInput,
+ 
   kindLabel,
   partiesOf,
   wardEvidence,
@@ -39,7 +39,7 @@ function isAttending(person: Person, attendees: ReadonlySet<string>, organiser: 
   return person === organiser || person.emails.some((e) => attendees.has(e));
 }
 
-export default defineRule<Options>({
+export default defineEventRule({
   meta: {
     id: 'invite-ward-members',
     kind: 'event',
@@ -50,9 +50,22 @@ export default defineRule<Options>({
     messages: {
       missingWardMembers: 'The Council\'s public meeting "{title}" on {date} concerns {wards}, but not all of its members are invited: {missing} should be.',
     },
+    templates: { notify: 'own' },
+    guidance: {
+      title: 'Inviting ward members to public meetings',
+      advice: 'Invite all the members for the wards affected to a Council public meeting as a matter of course.',
+    },
+    sample: {
+      recipient: 'priya',
+      severity: 'warning',
+      clauses: ['9.3'],
+      item: { kind: 'event', subject: 'Riverside Park play area: public meeting', date: 'Thursday 22 April 2027 at 19:00', location: 'Riverside Park Pavilion', calendar: 'Council events', organiser: 'priya' },
+      summary:
+        'The Council\'s public meeting "Riverside Park play area: public meeting" on Thursday 22 April 2027 at 19:00 concerns Riverside, but not all of its members are invited: Cllr Sue Taylor should be.',
+      why: ['the location names Riverside Park, in Riverside ward', 'Cllr Sue Taylor is a member for Riverside and is not invited'],
+    },
   },
   evaluate(input, ctx: RuleContext<Options>) {
-    if (!isEventInput(input)) return { hits: [], reason: NOT_ITS_KIND.event };
     const { item, facts } = input;
     const { directory } = ctx;
 

@@ -1,6 +1,6 @@
-/** What every mail rule checks first: that the item is mail, and that it may be spoofed. */
+/** What every mail rule checks first: that the message may be spoofed (the engine has already checked it is mail). */
 import type { MailItem } from '../items/types.js';
-import { NOT_ITS_KIND, type Evaluation, type MailFacts, type MailRuleInput, type RuleInput } from './types.js';
+import type { Evaluation, MailFacts, MailRuleInput } from './types.js';
 
 /** Why a message that claims a council person is not judged in their name (`facts.spoofSuspected`). */
 export function spoofReason(item: MailItem, facts: MailFacts): string {
@@ -10,16 +10,11 @@ export function spoofReason(item: MailItem, facts: MailFacts): string {
     : `not attributed to ${who}: no trusted receiving server passed it and it is not in their own Sent folder (${item.authentication.detail}); nothing is done in that person's name`;
 }
 
-export function isMail(input: RuleInput): input is MailRuleInput {
-  return input.item.kind === 'mail';
-}
-
 /**
- * The mail input, or the evaluation to return at once: not mail, or authentication failed for the
- * claimed sender (possible spoofing: nothing is done in that person's name).
+ * The mail input, or the evaluation to return at once: authentication failed for the claimed
+ * sender (possible spoofing: nothing is done in that person's name).
  */
-export function mailInput(input: RuleInput): MailRuleInput | Evaluation {
-  if (!isMail(input)) return { hits: [], reason: NOT_ITS_KIND.mail };
+export function mailInput(input: MailRuleInput): MailRuleInput | Evaluation {
   if (input.facts.spoofSuspected) {
     return { hits: [], reason: spoofReason(input.item, input.facts) };
   }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
 import { fact } from '../signals/match.js';
-import { defineRule, type Evidence, type Evaluation } from './types.js';
+import { defineMailRule, type Evidence, type Evaluation } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList, commaList } from '../signals/wording.js';
 
@@ -16,7 +16,7 @@ function roleLabel(p: Person): string {
   return p.role === 'clerk' ? 'the Clerk' : p.role;
 }
 
-export default defineRule({
+export default defineMailRule({
   meta: {
     id: 'no-blind-copies',
     kind: 'mail',
@@ -26,6 +26,18 @@ export default defineRule({
     options,
     messages: {
       blindCopy: '{author} blind-copied {blind} into correspondence with {visible}.',
+    },
+    guidance: {
+      title: 'Blind copies in member–officer correspondence',
+      advice: 'If another councillor should see correspondence, copy them openly (Cc) and say so in the message.',
+    },
+    sample: {
+      recipient: 'tom',
+      severity: 'warning',
+      clauses: ['12.1'],
+      item: { kind: 'mail', subject: 'Street lighting on Castle Street', date: 'Tuesday 13 April 2027 at 10:30', from: 'tom' },
+      summary: 'Cllr Tom Brown blind-copied Cllr Alice Green into correspondence with Sam Patel.',
+      why: ['Cllr Alice Green received the message as a blind copy (Bcc)', 'the message is between a member and an officer'],
     },
   },
   evaluate(input, ctx): Evaluation {

@@ -6,10 +6,10 @@
 import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
 import type { RuleContext } from './types.js';
-import { defineRule, NOT_ITS_KIND } from './types.js';
+import { defineEventRule } from './types.js';
 import { fact } from '../signals/match.js';
 import { nameOccurrence } from './occurrence.js';
-import { andList, classifyEvent, isEventInput, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
+import { andList, classifyEvent, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
 
 const options = z.object({
   /** More words that mark a ward surgery (e.g. "councillor clinic"). */
@@ -21,7 +21,7 @@ function describeStaff(p: Person): string {
   return `${p.name} (${p.role === 'clerk' ? 'the Clerk' : 'an officer'})`;
 }
 
-export default defineRule<Options>({
+export default defineEventRule({
   meta: {
     id: 'no-officers-at-surgeries',
     kind: 'event',
@@ -32,9 +32,21 @@ export default defineRule<Options>({
     messages: {
       officerInvitedToSurgery: '{organiser} has invited {officers} to the ward surgery "{title}" on {date}, but staff should not be asked to accompany members to ward surgeries.',
     },
+    templates: { notify: 'own' },
+    guidance: {
+      title: 'Officers at ward surgeries',
+      advice: "Hold ward surgeries without Council staff; if a constituent’s question needs an officer, pass it to the Town Clerk afterwards.",
+    },
+    sample: {
+      recipient: 'ben',
+      severity: 'warning',
+      clauses: ['9.4c'],
+      item: { kind: 'event', subject: 'Northfield ward surgery', date: 'Saturday 17 April 2027 at 10:00', location: 'Northfield Community Centre', calendar: 'Cllr Ben Hughes', organiser: 'ben' },
+      summary: 'Cllr Ben Hughes has invited Dan Okafor to the ward surgery "Northfield ward surgery".',
+      why: ['the words “ward surgery” (in the title)', 'Dan Okafor is an officer'],
+    },
   },
   evaluate(input, ctx: RuleContext<Options>) {
-    if (!isEventInput(input)) return { hits: [], reason: NOT_ITS_KIND.event };
     const { item, facts } = input;
     const { directory } = ctx;
 

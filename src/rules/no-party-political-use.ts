@@ -10,7 +10,7 @@ import type { Person } from '../directory/directory.js';
 import { fact } from '../signals/match.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { analysePartyWork, councilPartyNames, councilPhrases, findPartyBusiness, type PartySignals } from '../signals/political.js';
-import { defineRule, missExplainedWhenRead, type Evaluation, type Evidence } from './types.js';
+import { defineMailRule, missExplainedWhenRead, type Evaluation, type Evidence } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 
@@ -26,7 +26,7 @@ function quoted(list: readonly Evidence[]): string {
   return list.map((e) => `“${e.text}”`).join(', ');
 }
 
-export default defineRule({
+export default defineMailRule({
   meta: {
     id: 'no-party-political-use',
     kind: 'mail',
@@ -37,6 +37,18 @@ export default defineRule({
     messages: {
       askedOfficerForPartyWork: '{author} asked {officers} for party or campaign work ({topic}).',
       councilMailboxForParty: '{author} used the council mailbox {mailbox} for party or campaign business ({topic}).',
+    },
+    guidance: {
+      title: 'Council resources and party political work',
+      advice: 'Use personal or party channels for party, campaign or election work, and please do not ask officers to help with it.',
+    },
+    sample: {
+      recipient: 'sue',
+      severity: 'warning',
+      clauses: ['14.1', '14.3'],
+      item: { kind: 'mail', subject: 'Leaflets for Saturday', date: 'Monday 12 April 2027 at 19:02', from: 'sue' },
+      summary: 'Cllr Sue Taylor asked Sam Patel for help with campaign work.',
+      why: ['the words “our campaign leaflets” (in the body)'],
     },
   },
   evaluate(input, ctx): Evaluation {

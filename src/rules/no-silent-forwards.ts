@@ -9,7 +9,7 @@ import { letterRegExp } from '../signals/letters.js';
 import { fact } from '../signals/match.js';
 import { splitSentences } from '../signals/sentences.js';
 import { ownTextOf } from '../signals/text-views.js';
-import { defineRule, type Evaluation, type Hit } from './types.js';
+import { defineMailRule, type Evaluation, type Hit } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList, commaList } from '../signals/wording.js';
 
@@ -94,7 +94,7 @@ interface Recipient {
   how: 'To' | 'Cc' | 'Bcc';
 }
 
-export default defineRule({
+export default defineMailRule({
   meta: {
     id: 'no-silent-forwards',
     kind: 'mail',
@@ -104,6 +104,18 @@ export default defineRule({
     options,
     messages: {
       silentForward: '{author} forwarded a message from {original} to {recipients} without copying {original} in.',
+    },
+    guidance: {
+      title: "Passing on a councillor’s message to another councillor",
+      advice: "Before passing a councillor’s message to another councillor, ask the author, or include the author openly and say that you are sharing it.",
+    },
+    sample: {
+      recipient: 'sam',
+      severity: 'warning',
+      clauses: ['12.1'],
+      item: { kind: 'mail', subject: 'Fw: Flooding on Weir Road', date: 'Tuesday 13 April 2027 at 11:05', from: 'sam' },
+      summary: "Sam Patel forwarded Cllr Sue Taylor's message to Cllr Raj Mehta without Cllr Sue Taylor among the recipients.",
+      why: ['the message forwards a message written by Cllr Sue Taylor', 'Cllr Sue Taylor is not among the recipients'],
     },
   },
   evaluate(input, ctx): Evaluation {

@@ -4,20 +4,20 @@
  * warned. The Clerk is told either way.
  */
 import { z } from 'zod';
-import type { CalendarConfig } from '../config/schema.js';
+import type { CalendarConfig } from '../config/parts.js';
 import type { PreElectionPeriod } from '../elections/types.js';
 import { nameTokens, type Directory, type Person } from '../directory/directory.js';
 import type { EventItem } from '../items/types.js';
 import { letterRegExp } from '../signals/letters.js';
 import type { EventFacts, Evidence, RuleContext } from './types.js';
-import { defineRule, NOT_ITS_KIND } from './types.js';
+import { defineEventRule } from './types.js';
 import { fact } from '../signals/match.js';
 import {
   andList,
   classifyEvent,
   formatDate,
   formatWhen,
-  isEventInput,
+ 
   kindLabel,
   partiesOf,
   wardEvidence,
@@ -128,7 +128,7 @@ function describePeriod(p: PreElectionPeriod): string {
   return `the pre-election period for the ${p.name ?? `election on ${formatDate(p.poll)}`} (from ${formatDate(p.startDate)} to polling day, ${formatDate(p.poll)})`;
 }
 
-export default defineRule<Options>({
+export default defineEventRule({
   meta: {
     id: 'no-ward-meetings-before-elections',
     kind: 'event',
@@ -140,9 +140,22 @@ export default defineRule<Options>({
       meetingInPreElection:
         '{organiser} has arranged {kind} "{title}" on {date}{series}, inside the pre-election period before polling day on {poll}, when no such meetings should be arranged or held.',
     },
+    declineReason: 'no ward surgeries or public meetings in the pre-election period',
+    guidance: {
+      title: 'Ward meetings in the pre-election period',
+      advice: 'Hold ward surgeries and public meetings after polling day rather than during the pre-election period.',
+    },
+    sample: {
+      recipient: 'alice',
+      severity: 'error',
+      clauses: ['9.4b'],
+      item: { kind: 'event', subject: 'Castle ward surgery', date: 'Tuesday 20 April 2027 at 18:00', location: 'Council Chamber', calendar: 'Council Chamber', organiser: 'alice' },
+      summary:
+        'Cllr Alice Green has arranged a ward surgery "Castle ward surgery" on Tuesday 20 April 2027 at 18:00, inside the pre-election period before polling day on Thursday 6 May 2027, when no such meetings should be arranged or held.',
+      why: ['the words “ward surgery” (in the title)', 'the pre-election period began on Wednesday 31 March 2027'],
+    },
   },
   evaluate(input, ctx: RuleContext<Options>) {
-    if (!isEventInput(input)) return { hits: [], reason: NOT_ITS_KIND.event };
     const { item, facts } = input;
     const { directory } = ctx;
     const tz = ctx.council.timezone;

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Directory, Person, WardResolution } from '../directory/directory.js';
 import type { EventItem, MailItem } from '../items/types.js';
 import type { Evaluation, EventFacts, Evidence, MailFacts, RuleContext } from './types.js';
-import { defineRule } from './types.js';
+import { defineMailAndEventRule } from './types.js';
 import { spoofReason } from './mail-input.js';
 import { fact, ownText, words, type PhrasePattern } from '../signals/match.js';
 import { findPhrasesFiltered } from '../signals/prefilter.js';
@@ -280,7 +280,7 @@ function evaluateMail(item: MailItem, facts: MailFacts, ctx: RuleContext<Options
   });
 }
 
-export default defineRule<Options>({
+export default defineMailAndEventRule({
   meta: {
     id: 'notify-ward-members-of-consultations',
     kind: 'mail+event',
@@ -290,6 +290,19 @@ export default defineRule<Options>({
     options,
     messages: {
       consultationStarting: 'The Council is starting a consultation, "{title}", affecting {wards}, and {notify} should be told at the outset.',
+    },
+    templates: { notify: 'own' },
+    guidance: {
+      title: 'Telling ward members about consultations',
+      advice: 'Tell the members for the wards affected when a public consultation begins.',
+    },
+    sample: {
+      recipient: 'priya',
+      severity: 'info',
+      clauses: ['9.2c'],
+      item: { kind: 'event', subject: 'Consultation opens: Northfield allotments', date: 'Monday 19 April 2027', location: 'Northfield Community Centre', calendar: 'Council events', organiser: 'priya' },
+      summary: 'The Council is starting a consultation, "Northfield allotments", affecting Northfield, and Cllr Ben Hughes should be told at the outset.',
+      why: ['the words “consultation opens” (in the title)', 'the location is in Northfield ward'],
     },
   },
   evaluate(input, ctx) {

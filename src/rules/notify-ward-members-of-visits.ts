@@ -6,13 +6,13 @@ import { z } from 'zod';
 import type { Directory, Person } from '../directory/directory.js';
 import type { EventItem } from '../items/types.js';
 import type { EventFacts, RuleContext } from './types.js';
-import { defineRule, NOT_ITS_KIND } from './types.js';
+import { defineEventRule } from './types.js';
 import { fact } from '../signals/match.js';
 import {
   andList,
   classifyEvent,
   formatWhen,
-  isEventInput,
+ 
   kindLabel,
   partiesOf,
   wardEvidence,
@@ -54,7 +54,7 @@ function visitorsOf(item: EventItem, facts: EventFacts, directory: Directory): {
   return { visitors: [], basis: '' };
 }
 
-export default defineRule<Options>({
+export default defineEventRule({
   meta: {
     id: 'notify-ward-members-of-visits',
     kind: 'event',
@@ -65,9 +65,22 @@ export default defineRule<Options>({
     messages: {
       visitInOtherWard: '{visitors} will visit "{title}" in {wards} on {date}, outside their own ward, so {notify} should be told beforehand.',
     },
+    templates: { notify: 'own' },
+    guidance: {
+      title: "Visits in another member’s ward",
+      advice: 'Let the members for a ward know before you visit Council premises there.',
+    },
+    sample: {
+      recipient: 'raj',
+      severity: 'info',
+      clauses: ['13.3d'],
+      item: { kind: 'event', subject: 'Visit to Millbrook Library', date: 'Friday 16 April 2027 at 11:00', location: 'Millbrook Library', calendar: 'Cllr Raj Mehta', organiser: 'raj' },
+      summary:
+        'Cllr Raj Mehta will visit "Visit to Millbrook Library" in Castle on Friday 16 April 2027 at 11:00, outside their own ward, so Cllr Tom Brown and Cllr Alice Green should be told beforehand.',
+      why: ['Millbrook Library is in Castle ward', 'Cllr Raj Mehta is a member for Riverside'],
+    },
   },
   evaluate(input, ctx: RuleContext<Options>) {
-    if (!isEventInput(input)) return { hits: [], reason: NOT_ITS_KIND.event };
     const { item, facts } = input;
     const { directory } = ctx;
     const tz = ctx.council.timezone;

@@ -11,7 +11,7 @@ import { findConductAbout, type ConductFinding } from '../signals/conduct.js';
 import { fact, words, type PhrasePattern } from '../signals/match.js';
 import { memoizeList } from '../signals/memo.js';
 import { ownTextOf } from '../signals/text-views.js';
-import { defineRule, type Evaluation, type Evidence, type MailRuleInput } from './types.js';
+import { defineMailRule, type Evaluation, type Evidence, type MailRuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 import { escapeRegExp } from '../signals/regex.js';
@@ -47,7 +47,7 @@ function publicAudience({ item, facts }: MailRuleInput, dir: Directory): { addre
 
 const PRIVATE_REASON = 'details are kept out of reports: officer conduct matters are private';
 
-export default defineRule({
+export default defineMailRule({
   meta: {
     id: 'officer-conduct-raised-properly',
     kind: 'mail',
@@ -58,6 +58,18 @@ export default defineRule({
     messages: {
       officerRaisedWithMember: '{author} raised a colleague’s conduct or capability with {members}.',
       memberCriticisedOfficerPublicly: '{author} criticised a council officer in mail to {audience}.',
+    },
+    guidance: {
+      title: 'Raising a concern about an officer',
+      advice: "Raise a concern about an officer’s conduct or capability privately, with their line manager or the Town Clerk, rather than with councillors, the press or the public.",
+    },
+    sample: {
+      recipient: 'dan',
+      severity: 'warning',
+      clauses: ['15.2'],
+      item: { kind: 'mail', subject: 'A concern', date: 'Monday 12 April 2027 at 17:55', from: 'dan' },
+      summary: "Dan Okafor raised a concern about another officer's conduct with Cllr Ben Hughes.",
+      why: ['the message is from an officer to a member', "it discusses another officer's conduct"],
     },
   },
   evaluate(input, ctx): Evaluation {

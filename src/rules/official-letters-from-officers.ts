@@ -10,7 +10,7 @@ import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { informationalPatterns, obligationPatterns, onBehalfPatterns, speaksForABody } from '../signals/obligations.js';
 import { plainPhrasePatterns } from '../signals/requests.js';
-import { defineRule, missExplainedWhenRead, type Evaluation, type Evidence } from './types.js';
+import { defineMailRule, missExplainedWhenRead, type Evaluation, type Evidence } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList, commaList } from '../signals/wording.js';
 
@@ -38,7 +38,7 @@ function dedupe(evidence: readonly Evidence[]): Evidence[] {
   });
 }
 
-export default defineRule({
+export default defineMailRule({
   meta: {
     id: 'official-letters-from-officers',
     kind: 'mail',
@@ -50,6 +50,18 @@ export default defineRule({
     messages: {
       onBehalfOfCouncil: "{author} wrote to {recipients} on behalf of the Council (\"{phrase}\"); official letters go in the relevant officer's name.",
       createsObligation: '{author} wrote to {recipients} on behalf of the Council creating an obligation or giving an instruction ("{phrase}"), which must never go in a member\'s name.',
+    },
+    guidance: {
+      title: 'Official letters on behalf of the Council',
+      advice: "Ask the Town Clerk to send letters on the Council’s behalf in the name of the relevant officer; letters that create obligations or give instructions should not go out in a councillor’s name.",
+    },
+    sample: {
+      recipient: 'raj',
+      severity: 'warning',
+      clauses: ['12.2', '12.3', '12.4'],
+      item: { kind: 'mail', subject: 'Riverside Park café licence', date: 'Monday 12 April 2027 at 16:40', from: 'raj' },
+      summary: 'Cllr Raj Mehta wrote to an outside organisation on behalf of the Council in words that give instructions.',
+      why: ['the words “on behalf of the Council” (in the body)', 'the words “you must vacate” (in the body)'],
     },
   },
   evaluate(input, ctx): Evaluation {

@@ -9,10 +9,10 @@ import { z } from 'zod';
 import type { Person } from '../directory/directory.js';
 import type { EventItem } from '../items/types.js';
 import type { EventFacts, Evidence, Hit, RuleContext } from './types.js';
-import { defineRule, NOT_ITS_KIND } from './types.js';
+import { defineEventRule } from './types.js';
 import { fact } from '../signals/match.js';
 import { nameOccurrence } from './occurrence.js';
-import { andList, classifyEvent, isEventInput, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
+import { andList, classifyEvent, kindLabel, partiesOf, whyInactive } from '../signals/event-kind.js';
 
 const options = z.object({
   /** Categories that record the Clerk's authorisation of officers' attendance. */
@@ -41,7 +41,7 @@ function authorisationCategoryNote(categories: readonly string[]): string {
   return categories.length > 0 ? `no ${categories.map((c) => `"${c}"`).join(' or ')} category` : 'no authorisation category is configured';
 }
 
-export default defineRule<Options>({
+export default defineEventRule({
   meta: {
     id: 'party-group-attendance-authorised',
     kind: 'event',
@@ -55,9 +55,22 @@ export default defineRule<Options>({
       nonMembersPresent:
         'The party-group meeting "{title}" on {date} includes people who are not members of the Council ({outsiders}), so no confidential Council information should be shared there{clerkNote}.',
     },
+    templates: { notify: 'own', 'notify-clerk': 'authorisation-request' },
+    guidance: {
+      title: 'Officers at party-group meetings',
+      advice: "Ask the Town Clerk to authorise an officer’s attendance at a party-group meeting before the officer attends.",
+    },
+    sample: {
+      recipient: 'raj',
+      severity: 'warning',
+      clauses: ['8.2', '8.14'],
+      item: { kind: 'event', subject: 'Labour group: budget briefing', date: 'Monday 19 April 2027 at 18:30', location: 'Committee Room 2', calendar: 'Cllr Raj Mehta', organiser: 'raj' },
+      summary:
+        'The party-group meeting "Labour group: budget briefing" on Monday 19 April 2027 at 18:30 invites Sam Patel, and an officer\'s attendance at a party-group meeting is voluntary and needs the Clerk\'s authorisation.',
+      why: ['the words “Labour group” (in the title)', 'Sam Patel is an officer', 'the event has no “Clerk authorised” category'],
+    },
   },
   evaluate(input, ctx: RuleContext<Options>) {
-    if (!isEventInput(input)) return { hits: [], reason: NOT_ITS_KIND.event };
     const { item, facts } = input;
     const { directory } = ctx;
 

@@ -4,16 +4,16 @@
  * the pre-election period of an election covering the member's ward, any member's mail to the
  * media is a warning, Clerk or no Clerk (004 11.5g: avoid any impression of electioneering).
  */
+import { formatShortDate, formatShortDay } from '../wording/dates.js';
 import { z } from 'zod';
 import type { Directory, Person } from '../directory/directory.js';
 import type { PreElectionPeriod } from '../elections/types.js';
 import { partyStatementPatterns } from '../signals/media.js';
-import { keyOfLists, memoize } from '../signals/memo.js';
 import { fact } from '../signals/match.js';
 import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { councilPartyNames } from '../signals/political.js';
-import { defineRule, type Evaluation, type Evidence, type MailRuleInput } from './types.js';
+import { defineMailRule, type Evaluation, type Evidence, type MailRuleInput } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList } from '../signals/wording.js';
 
@@ -37,22 +37,11 @@ function wardNames(period: PreElectionPeriod, member: Person, dir: Directory): s
   return names.length > 0 ? andList(names) : 'every ward';
 }
 
-/** "2027-01-21" → "21 January 2027", as a clerk would write it. */
-const longDate = memoize(String, (isoDate: string): string =>
-  new Date(`${isoDate.slice(0, 10)}T12:00:00Z`).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }),
-);
-
-/** An instant as the council's local date, e.g. "12 January 2027". */
-const localDate = memoize(
-  (instant: string, timeZone: string) => keyOfLists(timeZone, instant),
-  (instant: string, timeZone: string): string => new Date(instant).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone }),
-);
-
 function electionName(period: PreElectionPeriod): string {
   return period.name ?? `election of ${period.poll}`;
 }
 
-export default defineRule({
+export default defineMailRule({
   meta: {
     id: 'press-via-clerk',
     kind: 'mail',
@@ -63,6 +52,18 @@ export default defineRule({
     messages: {
       mediaWithoutClerk: '{author} wrote to the press ({media}) without copying the Clerk.',
       mediaInPreElection: '{author} wrote to the press ({media}) during the pre-election period before the {election} on {poll}.',
+    },
+    guidance: {
+      title: 'Statements to the media',
+      advice: 'Involve the Town Clerk when you would like a statement or press release issued, and take particular care with the media in the run-up to elections.',
+    },
+    sample: {
+      recipient: 'tom',
+      severity: 'warning',
+      clauses: ['11.5c', '11.5g'],
+      item: { kind: 'mail', subject: 'Statement on library opening hours', date: 'Tuesday 13 April 2027 at 12:15', from: 'tom' },
+      summary: 'Cllr Tom Brown sent a statement to the Millbrook Gazette without the Town Clerk, during the pre-election period.',
+      why: ['news@millbrookgazette.co.uk is a media address', 'the pre-election period for polling day on Thursday 6 May 2027 has begun'],
     },
   },
   evaluate(input, ctx): Evaluation {
@@ -88,13 +89,13 @@ export default defineRule({
     const period = ctx.elections.periodCovering(when, author.wards);
     if (period) {
       const periodFact = fact(
-        `sent on ${localDate(when, ctx.council.timezone)}, inside the pre-election period for the ${electionName(period)} (from ${longDate(period.startDate)}, polling day ${longDate(period.poll)}), which covers ${wardNames(period, author, dir)}`,
+        `sent on ${formatShortDay(when, ctx.council.timezone)}, inside the pre-election period for the ${electionName(period)} (from ${formatShortDate(period.startDate)}, polling day ${formatShortDate(period.poll)}), which covers ${wardNames(period, author, dir)}`,
       );
       return {
         hits: [
           {
             messageId: 'mediaInPreElection',
-            data: { author: author.name, media: mediaList, election: electionName(period), poll: longDate(period.poll) },
+            data: { author: author.name, media: mediaList, election: electionName(period), poll: formatShortDate(period.poll) },
             people: [author.id],
             evidence: [...mediaEvidence, periodFact],
             targets: { offender: author.id },
@@ -102,7 +103,7 @@ export default defineRule({
             severity: 'warning',
           },
         ],
-        reason: `${author.name} wrote to ${mediaList} inside the pre-election period before the ${electionName(period)} (polling day ${longDate(period.poll)})`,
+        reason: `${author.name} wrote to ${mediaList} inside the pre-election period before the ${electionName(period)} (polling day ${formatShortDate(period.poll)})`,
       };
     }
 

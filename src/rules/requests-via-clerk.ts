@@ -8,7 +8,7 @@ import type { Person } from '../directory/directory.js';
 import { fact } from '../signals/match.js';
 import { ownTextOf } from '../signals/text-views.js';
 import { analyseRequests, plainPhrasePatterns } from '../signals/requests.js';
-import { defineRule, missExplainedWhenRead, type Evaluation } from './types.js';
+import { defineMailRule, missExplainedWhenRead, type Evaluation } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList, commaList } from '../signals/wording.js';
 
@@ -28,7 +28,7 @@ function quoted(texts: readonly string[]): string {
   return texts.map((t) => `"${t}"`).join(', ');
 }
 
-export default defineRule({
+export default defineMailRule({
   meta: {
     id: 'requests-via-clerk',
     kind: 'mail',
@@ -38,6 +38,18 @@ export default defineRule({
     options,
     messages: {
       requestNotViaClerk: '{author} asked {officers} for work ("{phrase}") without going through the Clerk.',
+    },
+    guidance: {
+      title: 'Requests for officers’ work go through the Town Clerk',
+      advice: 'Send requests for work or assistance to the Town Clerk, or copy the Clerk in; purely factual questions can still go straight to an officer.',
+    },
+    sample: {
+      recipient: 'alice',
+      severity: 'warning',
+      clauses: ['4.6', '2.9'],
+      item: { kind: 'mail', subject: 'Leaflet for the Market Square fair', date: 'Tuesday 13 April 2027 at 09:12', from: 'alice' },
+      summary: 'Cllr Alice Green asked Priya Shah for work without copying in the Town Clerk.',
+      why: ['the words “could you draft” (in the body)', 'the Town Clerk is not in To or Cc'],
     },
   },
   evaluate(input, ctx): Evaluation {

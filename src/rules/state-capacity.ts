@@ -9,7 +9,7 @@ import { signedTextOf } from '../signals/text-views.js';
 import { fact } from '../signals/match.js';
 import { findPhrasesFiltered } from '../signals/prefilter.js';
 import { plainPhrasePatterns } from '../signals/requests.js';
-import { defineRule, type Evaluation } from './types.js';
+import { defineMailRule, type Evaluation } from './types.js';
 import { mailInput } from './mail-input.js';
 import { andList, commaList } from '../signals/wording.js';
 
@@ -21,7 +21,7 @@ const options = z
   .strict();
 
 
-export default defineRule({
+export default defineMailRule({
   meta: {
     id: 'state-capacity',
     kind: 'mail',
@@ -31,6 +31,18 @@ export default defineRule({
     options,
     messages: {
       capacityNotStated: '{author} wrote to {recipients} without saying in what capacity (as ward member, personally, for the Council or for a party group).',
+    },
+    guidance: {
+      title: 'Saying in what capacity you write',
+      advice: 'When writing outside the Council, say in what capacity you write: as ward member, in a personal capacity, for a party group or on behalf of the Council.',
+    },
+    sample: {
+      recipient: 'ben',
+      severity: 'info',
+      clauses: ['12.5', '11.5a'],
+      item: { kind: 'mail', subject: 'Parking on Hazel Avenue', date: 'Monday 12 April 2027 at 14:20', from: 'ben' },
+      summary: 'Cllr Ben Hughes wrote to people outside the Council without saying in what capacity.',
+      why: ['the recipients are outside the Council', 'no phrase such as “as ward member” or “in a personal capacity” was found'],
     },
   },
   evaluate(input, ctx): Evaluation {

@@ -3,16 +3,43 @@
  * A rule does no I/O: everything it may consult is in the context.
  */
 import type { z } from 'zod';
-import type { ActionKind, CalendarConfig, RuleId, Severity } from '../config/schema.js';
+import type { ActionKind, CalendarConfig, Severity } from '../config/parts.js';
+import type { Evidence, HitTargets } from '../model/evidence.js';
 import type { Directory } from '../directory/directory.js';
 import type { ElectionCalendar } from '../elections/types.js';
 import type { EventItem, Item, MailItem } from '../items/types.js';
 
+export type { Evidence, HitTargets } from '../model/evidence.js';
+
 /** Protocol file prefixes in ../shared/protocols (000 Alton … 004 Knutsford). */
 export type ProtocolFile = '000' | '001' | '002' | '003' | '004';
 
-export interface RuleMeta<O = Record<string, unknown>> {
-  id: RuleId;
+/** A few words naming what a rule keeps, and one sentence saying what to do instead (digest, folded summaries). */
+export interface RuleGuidance {
+  /** E.g. "Blind copies in member–officer correspondence". */
+  title: string;
+  /** One sentence: what to do instead. */
+  advice: string;
+}
+
+/** A sample person of the fictional Millbrook Town Council, for template previews. */
+export type SamplePerson = 'clerk' | 'sam' | 'priya' | 'dan' | 'tom' | 'alice' | 'raj' | 'sue' | 'ben';
+
+/** A realistic finding of the rule, for `wardwatch templates preview` and checking the Clerk's templates. */
+export interface RuleSample {
+  /** Who the rule's own message goes to. */
+  recipient: SamplePerson;
+  severity: Severity;
+  clauses: string[];
+  item:
+    | { kind: 'mail'; subject: string; date: string; from: SamplePerson }
+    | { kind: 'event'; subject: string; date: string; location: string; calendar: string; organiser: SamplePerson };
+  summary: string;
+  why: string[];
+}
+
+export interface RuleMeta<O = Record<string, unknown>, Id extends string = string> {
+  id: Id;
   kind: 'mail' | 'event' | 'mail+event';
   /** One sentence: what the rule keeps. */
   description: string;
@@ -23,6 +50,16 @@ export interface RuleMeta<O = Record<string, unknown>> {
   options: z.ZodType<O>;
   /** Message ids → sentence templates with {placeholders}, used for a finding's summary. */
   messages: Record<string, string>;
+  guidance: RuleGuidance;
+  sample: RuleSample;
+  /**
+   * The rule's own templates for action kinds whose message is otherwise shared: `notify` gets
+   * `<rule-id>.notify` when set to `own`; `notify-clerk` may name a shared template of its own
+   * (the party-group rule asks the Clerk for an authorisation rather than telling them).
+   */
+  templates?: { notify?: 'own'; 'notify-clerk'?: 'authorisation-request' };
+  /** What a declined room booking says it breaks, instead of the finding's summary. */
+  declineReason?: string;
 }
 
 /**
@@ -33,32 +70,6 @@ export const NOT_ITS_KIND = {
   mail: 'applies to mail only',
   event: 'applies to events only',
 } as const;
-
-/** Why a rule fired: each phrase or fact that made it fire, so a clerk can judge it. */
-export interface Evidence {
-  kind: 'phrase' | 'fact';
-  /** For a phrase: the words as they appear in the item. For a fact: a short statement. */
-  text: string;
-  /** Where a phrase was found (subject, body, location, …). */
-  field?: string;
-}
-
-/** Who the actions of a hit go to, by role. The decision layer picks by action kind. */
-export interface HitTargets {
-  /** The person whose mail or meeting broke the protocol (nudge / warn go here). */
-  offender?: string;
-  /** People a `notify` goes to (ward members to tell of a consultation or a visit, an organiser, an officer). */
-  notify?: string[];
-  /** Members to add to the event (`invite`). */
-  invite?: string[];
-  /** For `block`: the room calendar whose booking to decline. */
-  room?: { calendarId: string; address?: string };
-  /**
-   * For a finding on a recurring series: the occurrence concerned (ISO instants). Every message,
-   * the digest and a declined booking name this occurrence rather than the series' first date.
-   */
-  occurrence?: { start: string; recurrenceId: string };
-}
 
 export interface Hit {
   messageId: string;
@@ -162,15 +173,69 @@ export type MailRuleInput = { item: MailItem; facts: MailFacts };
 export type EventRuleInput = { item: EventItem; facts: EventFacts };
 export type RuleInput = MailRuleInput | EventRuleInput;
 
-export interface Rule<O = Record<string, unknown>> {
-  meta: RuleMeta<O>;
-  /** Pure: no I/O, no clock (use ctx.now), no randomness. Items of the wrong kind get `{hits: [], reason: 'not a …'}`. */
-  evaluate(input: RuleInput, ctx: RuleContext<O>): Evaluation;
+interface RuleOf<K extends RuleMeta['kind'], I, O, Id extends string> {
+  meta: RuleMeta<O, Id> & { kind: K };
+  /** Pure: no I/O, no clock (use ctx.now), no randomness. The engine gives it only items of its kind. */
+  evaluate(input: I, ctx: RuleContext<O>): Evaluation;
 }
 
-/** Helper so a rule file gets its option type inferred. */
-export function defineRule<O>(rule: Rule<O>): Rule<O> {
+export type MailRule<O = Record<string, unknown>, Id extends string = string> = RuleOf<'mail', MailRuleInput, O, Id>;
+export type EventRule<O = Record<string, unknown>, Id extends string = string> = RuleOf<'event', EventRuleInput, O, Id>;
+export type MailAndEventRule<O = Record<string, unknown>, Id extends string = string> = RuleOf<'mail+event', RuleInput, O, Id>;
+export type Rule<O = Record<string, unknown>, Id extends string = string> = MailRule<O, Id> | EventRule<O, Id> | MailAndEventRule<O, Id>;
+
+/**
+ * The define functions keep a rule's id and its own templates as literal types, so that the rule
+ * ids and the names of the rules' own templates are derived from the catalogue (src/rules/index.ts).
+ */
+type RuleTemplates = NonNullable<RuleMeta['templates']>;
+type WithTemplates<R, T> = R & { meta: { templates?: T } };
+
+/** A rule that judges mail only: the engine never shows it an event. */
+export function defineMailRule<O, const Id extends string, const T extends RuleTemplates = Record<never, never>>(
+  rule: WithTemplates<MailRule<O, Id>, T>,
+): WithTemplates<MailRule<O, Id>, T> {
   return rule;
+}
+
+/** A rule that judges events only: the engine never shows it mail. */
+export function defineEventRule<O, const Id extends string, const T extends RuleTemplates = Record<never, never>>(
+  rule: WithTemplates<EventRule<O, Id>, T>,
+): WithTemplates<EventRule<O, Id>, T> {
+  return rule;
+}
+
+/** A rule that judges both mail and events (it tells them apart itself). */
+export function defineMailAndEventRule<O, const Id extends string, const T extends RuleTemplates = Record<never, never>>(
+  rule: WithTemplates<MailAndEventRule<O, Id>, T>,
+): WithTemplates<MailAndEventRule<O, Id>, T> {
+  return rule;
+}
+
+/**
+ * Whether a rule judges items of this kind: the one kind check. A mail rule is never shown an
+ * event, nor an event rule mail; each rule's code then sees one kind of item.
+ */
+export function judges(rule: { meta: Pick<RuleMeta, 'kind'> }, item: Item): boolean {
+  return rule.meta.kind === 'mail+event' || rule.meta.kind === item.kind;
+}
+
+/** What a rule says of an item of the other kind, without being called. */
+export function notItsKind(rule: { meta: Pick<RuleMeta, 'kind'> }): Evaluation {
+  return { hits: [], reason: rule.meta.kind === 'event' ? NOT_ITS_KIND.event : NOT_ITS_KIND.mail };
+}
+
+/** Run a rule on an item, through the kind check. */
+export function evaluateRule<O>(rule: Rule<O>, input: RuleInput, ctx: RuleContext<O>): Evaluation {
+  if (!judges(rule, input.item)) return notItsKind(rule);
+  switch (rule.meta.kind) {
+    case 'mail+event':
+      return (rule as MailAndEventRule<O>).evaluate(input, ctx);
+    case 'mail':
+      return (rule as MailRule<O>).evaluate(input as MailRuleInput, ctx);
+    case 'event':
+      return (rule as EventRule<O>).evaluate(input as EventRuleInput, ctx);
+  }
 }
 
 export type { Item };

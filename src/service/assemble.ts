@@ -7,7 +7,7 @@ import { createExecutor } from '../actions/executor.js';
 import { createSender } from '../actions/senders.js';
 import { formatProblem } from '../config/errors.js';
 import { templateProblems } from '../config/verify.js';
-import type { Setup } from '../cli/engine-setup.js';
+import type { Setup } from '../model/setup.js';
 import { DigestScheduler } from '../digest/scheduler.js';
 import type { FolderConnectorOptions } from '../../connectors/folder/index.js';
 import type { MailSender } from '../sources/types.js';

@@ -70,8 +70,4 @@ export function silentLogger(): ServiceLogger {
   return pino({ level: 'silent' });
 }
 
-/** The message of a thrown value, for an `error` log field. */
-export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return typeof err === 'string' ? err : String(err);
-}
+export { errorMessage } from '../model/error-message.js';

@@ -10,6 +10,7 @@ import type { Directory, WardResolution } from '../directory/directory.js';
 import type { EventItem } from '../items/types.js';
 import type { EventRuleInput, Evidence, RuleInput } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
+import { formatWhen } from '../wording/dates.js';
 import { keyOfLists, memoize, memoizeList } from './memo.js';
 import { andList } from './wording.js';
 import { escapeRegExp } from './regex.js';
@@ -352,49 +353,7 @@ export function isEventInput(input: RuleInput): input is EventRuleInput {
   return input.item.kind === 'event';
 }
 
-function datePart(parts: Intl.DateTimeFormatPart[], type: Intl.DateTimeFormatPartTypes): string {
-  return parts.find((p) => p.type === type)?.value ?? '';
-}
-
-/** Date formats are costly to build: one per zone. */
-const dayFormat = memoize(
-  String,
-  (timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }),
-);
-const timeFormat = memoize(String, (timeZone: string) => new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }));
-
-/**
- * Formatting a date is costly too, and the same dates come back again and again (an event's start
- * in every rule's summary, polling day in every period): formatted dates are kept (a few hundred).
- */
-const formattedDays = memoize(
-  (iso: string, timeZone: string) => keyOfLists(timeZone, iso),
-  (iso: string, timeZone: string): string => {
-    const parts = dayFormat(timeZone).formatToParts(new Date(iso));
-    return `${datePart(parts, 'weekday')} ${datePart(parts, 'day')} ${datePart(parts, 'month')} ${datePart(parts, 'year')}`;
-  },
-);
-const formattedTimes = memoize(
-  (iso: string, timeZone: string) => keyOfLists(timeZone, iso),
-  (iso: string, timeZone: string): string => timeFormat(timeZone).format(new Date(iso)),
-);
-
-/** "Thursday 3 December 2026" for an instant, in the council's timezone. */
-export function formatDay(iso: string, timeZone: string): string {
-  return formattedDays(iso, timeZone);
-}
-
-/** "Thursday 3 December 2026 at 18:30" (the time left out for an all-day event). */
-export function formatWhen(iso: string, timeZone: string, allDay = false): string {
-  if (allDay) return formatDay(iso, timeZone);
-  const time = formattedTimes(iso, timeZone);
-  return `${formatDay(iso, timeZone)} at ${time}`;
-}
-
-/** "Thursday 6 May 2027" for a calendar date (YYYY-MM-DD), such as polling day. */
-export function formatDate(date: string): string {
-  return formatDay(`${date}T12:00:00.000Z`, 'UTC');
-}
+export { formatDate, formatDay, formatWhen } from '../wording/dates.js';
 
 /** When the event (or, for a series, its last listed occurrence) ends. */
 export function lastEnd(item: EventItem): string {

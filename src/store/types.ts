@@ -8,7 +8,7 @@
  */
 import type { ActionKind, Severity } from '../config/schema.js';
 import type { Finding } from '../engine/types.js';
-import type { Address, Problem, ProblemSeverity } from '../items/types.js';
+import type { Problem, ProblemSeverity } from '../items/types.js';
 import type { CursorStore, SourceHealth } from '../sources/types.js';
 
 export const EFFECT_STATES = ['pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run', 'in-doubt', 'dropped'] as const;
@@ -28,17 +28,9 @@ export type EffectState = (typeof EFFECT_STATES)[number];
 /** Rule name of the per-person daily summary that collects folded effects. */
 export const DAILY_SUMMARY_RULE = 'daily-summary';
 
-/** What messages about a mail item name it by, kept beside its original. */
-export interface MailHeadline {
-  subject: string;
-  /** ISO 8601 UTC, when the message gave a readable date. */
-  date?: string;
-  from: Address[];
-  to: Address[];
-  cc: Address[];
-  /** The message's References (trimmed), so what Wardwatch sends about it threads with it; absent in headlines saved before. */
-  references?: string[];
-}
+import type { MailHeadline } from '../model/mail-headline.js';
+
+export type { MailHeadline };
 
 /** What the executor needs besides the finding (which it can read with `getFindings(itemKey, rule)`). */
 export interface EffectPayload {

@@ -374,5 +374,3 @@ export function mailData(item: Pick<MailItem, 'subject' | 'date' | 'from'>, time
     from: from !== undefined ? describeAddress(from) : null,
   };
 }
-
-export { sampleData } from './samples.js';

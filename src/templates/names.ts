@@ -2,22 +2,15 @@
  * The names of every message template in templates/. They are exactly the names that
  * `templateFor(kind, rule)` in src/engine/decide.ts can produce:
  * - `<rule-id>`: the nudge or warning for that rule (the same template serves both);
- * - `<rule-id>.notify`: the notice for the rules whose actions include `notify`;
+ * - `<rule-id>.notify`: the notice of each rule whose meta has `templates: { notify: 'own' }`;
  * - the shared ones below (Clerk's notice and authorisation request, routed copy, invitation,
  *   declined booking), plus the folded `nudge-summary` and the Clerk's daily `digest`, and the
  *   `clerk-summary` the Clerk's further routed copies and notices fold into over their daily limit.
  */
-import { RULE_IDS, type RuleId } from '../config/schema.js';
+import { isRuleId, NOTIFY_RULES, RULE_IDS, type NotifyRule, type RuleId } from '../rules/index.js';
 
-/** Rules whose actions include `notify`, each with its own notice template `<rule-id>.notify`. */
-export const NOTIFY_RULES = [
-  'invite-ward-members',
-  'notify-ward-members-of-consultations',
-  'no-officers-at-surgeries',
-  'party-group-attendance-authorised',
-  'notify-ward-members-of-visits',
-] as const satisfies readonly RuleId[];
-export type NotifyRule = (typeof NOTIFY_RULES)[number];
+export { NOTIFY_RULES, type NotifyRule };
+
 export type NotifyTemplateName = `${NotifyRule}.notify`;
 
 /** Templates produced by action kinds that do not depend on the rule. */
@@ -47,7 +40,7 @@ export function isTemplateName(name: string): name is TemplateName {
 }
 
 export function isRuleTemplateName(name: TemplateName): name is RuleId {
-  return (RULE_IDS as readonly string[]).includes(name);
+  return isRuleId(name);
 }
 
 /** The file a template lives in, inside templates/ or the Clerk's override folder. */

@@ -9,13 +9,15 @@
  *   the subject loses any line break (no header injection) and is cut to 200 characters.
  * - Compiled templates are cached per file and recompiled when the file changes.
  */
+import { errorMessage } from '../model/error-message.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import type HandlebarsModule from 'handlebars';
 import { suggest } from '../config/errors.js';
 import { packageRoot } from '../config/profiles.js';
-import { sampleData, templateDataSchema, type TemplateData } from './data.js';
+import { templateDataSchema, type TemplateData } from './data.js';
+import { sampleData } from './samples.js';
 import { splitTemplateFile, TemplateLayoutError, type TemplateSection } from './format.js';
 import { logiclessIssues, unknownFieldIssues, type TemplatePart } from './logicless.js';
 import { isTemplateName, TEMPLATE_NAMES, templateFileName, type TemplateName } from './names.js';
@@ -102,7 +104,7 @@ function errorLine(err: unknown): number | undefined {
 
 /** Handlebars' own wording, made readable for a Clerk. */
 function plainMessage(err: unknown, part: TemplatePart): string {
-  const raw = err instanceof Error ? err.message : String(err);
+  const raw = errorMessage(err);
   const withoutPosition = raw.replace(/ - \d+:\d+$/, '');
   const missing = /^"([^"]+)" not defined in/.exec(withoutPosition) ?? /^Cannot use 'in' operator to search for '([^']+)'/.exec(withoutPosition);
   if (missing) return `the field "${missing[1] ?? ''}" is not part of this template's data (templates/README.md lists the fields)`;
@@ -197,7 +199,7 @@ function load(name: TemplateName, located: Located): CompiledTemplate | Template
   try {
     source = readFileSync(located.file, 'utf8');
   } catch (err) {
-    return [{ file: located.shown, message: `cannot be read: ${err instanceof Error ? err.message : String(err)}` }];
+    return [{ file: located.shown, message: `cannot be read: ${errorMessage(err)}` }];
   }
   const result = compileTemplate(source, name, located.shown);
   cache.set(located.file, { ...located.stat, result });

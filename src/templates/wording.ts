@@ -83,43 +83,4 @@ export function describeClauses(clauses: readonly string[], protocolTitle: strin
   return joinList(phrases);
 }
 
-/** Formatters are costly to make and a digest formats thousands of dates: one per zone and style. */
-const FORMATS = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(timeZone: string, withTime: boolean): Intl.DateTimeFormat {
-  const key = `${timeZone}\u0000${withTime ? 't' : 'd'}`;
-  let format = FORMATS.get(key);
-  if (format === undefined) {
-    format = new Intl.DateTimeFormat('en-GB', {
-      timeZone,
-      weekday: 'long',
-      day: 'numeric',
-      month: 'long',
-      year: 'numeric',
-      ...(withTime ? { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' } : {}),
-    });
-    FORMATS.set(key, format);
-  }
-  return format;
-}
-
-function parts(iso: string, timeZone: string, withTime: boolean): Map<string, string> | undefined {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return undefined;
-  const format = formatter(timeZone, withTime);
-  return new Map(format.formatToParts(date).map((p) => [p.type, p.value]));
-}
-
-/** "Tuesday 13 April 2027" in the council's time zone; the input as given when it is not a date. */
-export function formatDay(iso: string, timeZone: string): string {
-  const p = parts(iso, timeZone, false);
-  if (p === undefined) return iso;
-  return `${p.get('weekday') ?? ''} ${p.get('day') ?? ''} ${p.get('month') ?? ''} ${p.get('year') ?? ''}`;
-}
-
-/** "Tuesday 13 April 2027 at 10:30" in the council's time zone; the input as given when it is not a date. */
-export function formatWhen(iso: string, timeZone: string): string {
-  const p = parts(iso, timeZone, true);
-  if (p === undefined) return iso;
-  return `${formatDay(iso, timeZone)} at ${p.get('hour') ?? ''}:${p.get('minute') ?? ''}`;
-}
+export { formatDay, formatWhen } from '../wording/dates.js';

@@ -15,6 +15,8 @@ import { Engine } from '../../src/engine/engine.js';
 import type { Item } from '../../src/items/types.js';
 import { checkSource, horizonFor } from '../../src/pipeline/check.js';
 import { ItemStream } from '../../src/pipeline/item-stream.js';
+import type { AnyRule } from '../../src/rules/index.js';
+import { evaluateRule, type Evaluation, type RuleContext, type RuleInput } from '../../src/rules/types.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const NOW = '2027-04-12T09:00:00.000Z';
@@ -75,26 +77,26 @@ describe('Engine.evaluateAll', () => {
     const seen = new Map<string, Set<string>>();
     const watched = engine.rules.map((rule) => ({
       ...rule,
-      evaluate: (input: Parameters<typeof rule.evaluate>[0], ctx: Parameters<typeof rule.evaluate>[1]) => {
+      evaluate: (input: RuleInput, ctx: RuleContext<unknown>) => {
         const kinds = seen.get(rule.meta.id) ?? new Set<string>();
         kinds.add(input.item.kind);
         seen.set(rule.meta.id, kinds);
-        return rule.evaluate(input, ctx);
+        return (rule.evaluate as (i: RuleInput, c: RuleContext<unknown>) => Evaluation)(input, ctx);
       },
-    }));
+    })) as AnyRule[];
     const watching = new Engine(engine.config, { rules: watched });
     const verdicts = watching.evaluateAll(items, NOW).map((e) => e.verdicts);
     for (const rule of engine.rules) {
       const kinds = [...(seen.get(rule.meta.id) ?? [])].sort();
       expect(kinds, rule.meta.id).toEqual(rule.meta.kind === 'mail+event' ? ['event', 'mail'] : [rule.meta.kind]);
     }
-    // The reason given for an item of the other kind is the rule's own, word for word.
+    // The reason given for an item of the other kind is the one kind check's, word for word.
     items.forEach((item, i) => {
       for (const verdict of verdicts[i] ?? []) {
         const rule = engine.rules.find((r) => r.meta.id === verdict.rule);
         if (!rule || rule.meta.kind === 'mail+event' || rule.meta.kind === item.kind) continue;
         const ctx = { directory: engine.directory, elections: engine.elections, council: engine.config.council, calendars: engine.calendars, now: NOW, options: {} };
-        const own = rule.evaluate({ item, facts: {} } as Parameters<typeof rule.evaluate>[0], ctx as Parameters<typeof rule.evaluate>[1]);
+        const own = evaluateRule(rule, { item, facts: {} } as RuleInput, ctx);
         expect(verdict.reason).toBe(own.reason);
         expect(verdict.fired).toBe(false);
       }

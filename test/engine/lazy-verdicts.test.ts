@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
-import { allRules } from '../../src/rules/index.js';
+import { allRules, type AnyRule } from '../../src/rules/index.js';
 import type { Rule } from '../../src/rules/types.js';
 import { A, council, event } from '../support/council.js';
 
@@ -10,7 +10,7 @@ describe('verdicts worked out when read', () => {
 
   it('a rule explains a miss only when its verdict\'s reason is read, and once', () => {
     let explained = 0;
-    const quiet: Rule<unknown> = {
+    const quiet = {
       // An event rule's meta: the engine shows a rule only the kind of item it judges.
       meta: { ...(allRules.find((r) => r.meta.kind === 'event') as Rule<unknown>).meta },
       evaluate: () => ({
@@ -20,7 +20,7 @@ describe('verdicts worked out when read', () => {
           return 'nothing to see';
         },
       }),
-    };
+    } as AnyRule;
     const engine = new Engine(council, { rules: [quiet] });
     const evaluation = engine.evaluate(meeting, now);
     expect(evaluation.findings).toEqual([]);

@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/engine.js';
 import type { Rule } from '../../src/rules/types.js';
-import { allRules } from '../../src/rules/index.js';
+import { allRules, type AnyRule } from '../../src/rules/index.js';
 import { A, council, mail } from '../support/council.js';
 
 describe('topics: findings about a matter several items share', () => {
   const base = allRules[0] as Rule<unknown>;
   const messageId = Object.keys(base.meta.messages)[0] as string;
-  const rule = (topic: string | undefined): Rule<unknown> => ({
+  const rule = (topic: string | undefined): AnyRule => ({
     meta: { ...base.meta },
     evaluate: () => ({
       hits: [{ messageId, data: {}, people: [A.tom], evidence: [{ kind: 'fact', text: 'x' }], targets: {}, ...(topic !== undefined ? { topic } : {}) }],
       reason: 'fired',
     }),
-  });
+  }) as AnyRule;
   const item = mail({ from: A.tom, to: [A.sam], subject: 's', text: 't' });
 
   it("carries a hit's topic to its finding", () => {

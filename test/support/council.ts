@@ -8,7 +8,7 @@ import { Directory } from '../../src/directory/directory.js';
 import { buildElectionCalendar } from '../../src/elections/pre-election.js';
 import { computeEventFacts, computeMailFacts } from '../../src/engine/facts.js';
 import type { Address, Attendee, EventItem, MailItem } from '../../src/items/types.js';
-import type { Evaluation, Rule, RuleContext, RuleInput } from '../../src/rules/types.js';
+import { evaluateRule, type Evaluation, type Rule, type RuleContext, type RuleInput } from '../../src/rules/types.js';
 
 export const councilConfigInput = {
   council: {
@@ -216,5 +216,5 @@ export function inputFor(item: MailItem | EventItem): RuleInput {
 
 /** Evaluate one rule on one item as the engine would. */
 export function runRule<O>(rule: Rule<O>, item: MailItem | EventItem, opts: { now?: string; options?: unknown } = {}): Evaluation {
-  return rule.evaluate(inputFor(item), contextFor(rule, opts));
+  return evaluateRule(rule, inputFor(item), contextFor(rule, opts));
 }

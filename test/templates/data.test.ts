@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { council, event, mail } from '../support/council.js';
-import { councilData, describeAddress, findingData, itemData, sampleData, templateDataSchema } from '../../src/templates/data.js';
-import { RULE_GUIDANCE } from '../../src/templates/guidance.js';
+import { councilData, describeAddress, findingData, itemData, templateDataSchema } from '../../src/templates/data.js';
+import { sampleData } from '../../src/templates/samples.js';
+import { ruleGuidance } from '../../src/templates/guidance.js';
 import { TEMPLATE_NAMES } from '../../src/templates/names.js';
 import { describeClauses, formatDay, formatWhen, joinList } from '../../src/templates/wording.js';
 import { RULE_IDS } from '../../src/config/schema.js';
@@ -153,8 +154,8 @@ describe('sample data', () => {
 
   it('has a title and advice for every rule', () => {
     for (const rule of RULE_IDS) {
-      expect(RULE_GUIDANCE[rule].title.length).toBeGreaterThan(5);
-      expect(RULE_GUIDANCE[rule].advice).toMatch(/\.$/);
+      expect(ruleGuidance(rule).title.length).toBeGreaterThan(5);
+      expect(ruleGuidance(rule).advice).toMatch(/\.$/);
     }
   });
 

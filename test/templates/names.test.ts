@@ -9,7 +9,7 @@ describe('template names', () => {
     const reachable = new Set<string>(SCHEDULED_TEMPLATE_NAMES);
     for (const rule of allRules) {
       for (const kind of ACTION_KINDS) {
-        const name = templateFor(kind, rule.meta.id);
+        const name = templateFor(kind, rule.meta);
         if (name !== undefined) reachable.add(name);
       }
     }
@@ -17,8 +17,10 @@ describe('template names', () => {
   });
 
   it('give a council that adds notify to any rule an existing template', () => {
-    expect(templateFor('notify', 'clerk-informed-of-member-meetings')).toBe('clerk-notice');
-    expect(templateFor('notify', 'invite-ward-members')).toBe('invite-ward-members.notify');
+    expect(templateFor('notify', { id: 'clerk-informed-of-member-meetings' })).toBe('clerk-notice');
+    expect(templateFor('notify', { id: 'invite-ward-members', templates: { notify: 'own' } })).toBe('invite-ward-members.notify');
+    expect(templateFor('notify-clerk', { id: 'clerk-informed-of-member-meetings' })).toBe('clerk-notice');
+    expect(templateFor('notify-clerk', { id: 'party-group-attendance-authorised', templates: { 'notify-clerk': 'authorisation-request' } })).toBe('authorisation-request');
   });
 
   it('give a notice template to exactly the rules whose default actions include notify', () => {

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sampleData } from '../../src/templates/data.js';
+import { sampleData } from '../../src/templates/samples.js';
 import { builtinTemplatesDir, checkTemplates, renderTemplate, templateSource, TemplateError } from '../../src/templates/render.js';
 
 function tempDir(): string {
