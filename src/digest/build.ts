@@ -411,6 +411,29 @@ class Collector {
     })();
   }
 
+  /** Each finding with its item's effects, read for a page of findings at once. */
+  private *withEffects(findings: Iterable<StoredFinding>): Generator<{ stored: StoredFinding; effects: readonly EffectRow[] }> {
+    let page: StoredFinding[] = [];
+    for (const stored of findings) {
+      page.push(stored);
+      if (page.length < DIGEST_PAGE_SIZE) continue;
+      yield* this.pageWithEffects(page);
+      page = [];
+    }
+    yield* this.pageWithEffects(page);
+  }
+
+  private *pageWithEffects(page: readonly StoredFinding[]): Generator<{ stored: StoredFinding; effects: readonly EffectRow[] }> {
+    if (page.length === 0) return;
+    const byItem = new Map<string, EffectRow[]>();
+    for (const e of this.deps.store.listEffects({ itemKeys: [...new Set(page.map((f) => f.itemKey))] })) {
+      const list = byItem.get(e.itemKey);
+      if (list === undefined) byItem.set(e.itemKey, [e]);
+      else list.push(e);
+    }
+    for (const stored of page) yield { stored, effects: byItem.get(stored.itemKey) ?? [] };
+  }
+
   /**
    * Per rule: its first items, every finding counted, and every action counted. Each finding is
    * also written as a CSV row, so that the list left out of the message is attached. Findings and
@@ -421,13 +444,12 @@ class Collector {
     const clauses = new Map<RuleId, string[]>();
     let total = 0;
     csv.push(csvRow(CSV_HEADER));
-    for (const stored of findings) {
+    for (const { stored, effects } of this.withEffects(findings)) {
       const f = stored.finding;
       total += 1;
       if (!clauses.has(f.rule)) clauses.set(f.rule, f.clauses);
       const isPrivate = f.private === true;
-      const actions = this.deps.store
-        .listEffects({ itemKey: stored.itemKey })
+      const actions = effects
         .filter((e) => e.rule === f.rule && e.kind !== 'digest')
         .map((e) => digestAction(e, this.period.until));
       const group = byRule.get(f.rule) ?? { items: [], count: 0, actions: new Map<string, number>(), keys: new Set<string>(), anyPrivate: false };

@@ -586,13 +586,14 @@ export class SqliteStore implements Store {
   }
 
   listEffects(filter: EffectFilter = {}): EffectRow[] {
-    if (filter.states?.length === 0 || filter.kinds?.length === 0) return [];
+    if (filter.states?.length === 0 || filter.kinds?.length === 0 || filter.itemKeys?.length === 0) return [];
     const { sql, params } = selectWhere(
       'effects',
       [
         ['state IN', filter.states],
         ['kind IN', filter.kinds],
         ['item_key =', filter.itemKey],
+        ['item_key IN', filter.itemKeys],
         ['folded_into =', filter.foldedInto],
         ['created_at >=', filter.createdSince],
         ['id >', filter.afterId],

@@ -159,6 +159,8 @@ export interface EffectFilter {
   states?: readonly EffectState[];
   kinds?: readonly ActionKind[];
   itemKey?: string;
+  /** Effects on any of these items (a page of them at once). */
+  itemKeys?: readonly string[];
   foldedInto?: string;
   /** Created at or after this instant. */
   createdSince?: string;
