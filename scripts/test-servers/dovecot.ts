@@ -17,6 +17,8 @@ export interface DovecotOptions {
   users: { address: string; password: string }[];
   imapPort: number;
   lmtpPort: number;
+  /** Mail for `local+Folder@domain` is saved in that folder (the server's own Sent copies). */
+  detailFolders?: boolean;
 }
 
 export interface DovecotPaths {
@@ -74,7 +76,7 @@ first_valid_uid = ${MAIL_UID}
 mail_location = maildir:~/Maildir
 mail_max_userip_connections = 100
 shutdown_clients = yes
-passdb {
+${opts.detailFolders === true ? 'recipient_delimiter = +\nlmtp_save_to_detail_mailbox = yes\n' : ''}passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%Lu ${usersFile}
 }

@@ -20,6 +20,12 @@ export interface PostfixOptions {
   authSocket: string;
   /** Offer STARTTLS with this certificate. */
   certificate?: Certificate;
+  /**
+   * Mailboxes whose submitted mail the server files a copy of in their own Sent folder, as
+   * Microsoft 365 and Gmail do: each message from one of them is copied to `local+Sent@domain`,
+   * which Dovecot saves in that mailbox's Sent folder.
+   */
+  sentCopies?: string[];
 }
 
 export interface PostfixPaths {
@@ -112,6 +118,18 @@ function createQueueDirectories(queue: string, data: string): void {
   chmodSync(data, 0o700);
 }
 
+/** Postfix copies each message from these senders to their `+Sent` address (see `sentCopies`). */
+function sentCopyLines(senders: readonly string[]): string[] {
+  if (senders.length === 0) return [];
+  const map = senders
+    .map((address) => {
+      const at = address.lastIndexOf('@');
+      return `${address.toLowerCase()}=${address.slice(0, at).toLowerCase()}+Sent${address.slice(at).toLowerCase()}`;
+    })
+    .join(', ');
+  return ['recipient_delimiter = +', `sender_bcc_maps = inline:{ ${map} }`];
+}
+
 export function writePostfixConfig(opts: PostfixOptions): PostfixPaths {
   const p = postfixPaths(opts.root);
   const data = join(p.dir, 'data');
@@ -166,6 +184,7 @@ export function writePostfixConfig(opts: PostfixOptions): PostfixPaths {
     'maximal_backoff_time = 2s',
     'biff = no',
     'smtputf8_enable = no',
+    ...sentCopyLines(opts.sentCopies ?? []),
     '',
   ].join('\n');
   writeFileSync(join(p.config, 'main.cf'), main, { mode: 0o644 });

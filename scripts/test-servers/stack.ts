@@ -30,6 +30,8 @@ export interface StackOptions {
   startTls?: boolean;
   /** Parent of the stack's temporary directory (default: the OS temp directory). */
   parentDir?: string;
+  /** Mailboxes whose submitted mail Postfix files a copy of in their Sent folder (as Microsoft 365 and Gmail do). */
+  sentCopies?: string[];
 }
 
 export interface StackPorts {
@@ -100,7 +102,8 @@ async function startIn(root: string, opts: StackOptions): Promise<TestStack> {
   const users = opts.users.map((u) => ({ address: u.address.toLowerCase(), password: u.password }));
   const certificate = opts.startTls ? makeSelfSignedCertificate(root) : undefined;
 
-  const dovecotPaths = writeDovecotConfig({ root, users, imapPort: imap, lmtpPort: lmtp });
+  const sentCopies = opts.sentCopies ?? [];
+  const dovecotPaths = writeDovecotConfig({ root, users, imapPort: imap, lmtpPort: lmtp, ...(sentCopies.length > 0 ? { detailFolders: true } : {}) });
   const postfixPaths = writePostfixConfig({
     root,
     domain: opts.domain.toLowerCase(),
@@ -108,6 +111,7 @@ async function startIn(root: string, opts: StackOptions): Promise<TestStack> {
     lmtpPort: lmtp,
     authSocket: dovecotPaths.authSocket,
     ...(certificate ? { certificate } : {}),
+    ...(sentCopies.length > 0 ? { sentCopies } : {}),
   });
   const radicalePaths = writeRadicaleConfig({ root, port: caldav, users });
 

@@ -16,7 +16,7 @@ import type { PreElectionPeriod } from '../elections/types.js';
 import { StoredItemMemory } from '../service/item-memory.js';
 import { zonedToUtc } from '../elections/zoned-time.js';
 import type { SourceHealth } from '../sources/types.js';
-import { DAILY_SUMMARY_RULE, type EffectRow, type EventSummary, type Store, type StoredFinding } from '../store/types.js';
+import { DAILY_SUMMARY_RULE, type EffectFilter, type EffectRow, type EventSummary, type FindingPosition, type Store, type StoredFinding } from '../store/types.js';
 import type { DigestSections } from '../templates/data.js';
 import { ruleTitle } from '../templates/guidance.js';
 import { curlyQuotes } from '../templates/salutation.js';
@@ -208,10 +208,19 @@ function count(n: number, kind: ActionKind): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
+/** Count actions by kind and state, into `counts` (keyed "kind state"), for `describeActionCounts`. */
+export function countActions(actions: readonly DigestAction[], counts: Map<string, number> = new Map()): Map<string, number> {
+  for (const a of actions) counts.set(`${a.kind} ${a.state}`, (counts.get(`${a.kind} ${a.state}`) ?? 0) + 1);
+  return counts;
+}
+
 /** "2 nudges sent, 1 warning waiting for the end of quiet hours", or "listed here only". */
 export function describeActions(actions: readonly DigestAction[], anyPrivate: boolean): string {
-  const counts = new Map<string, number>();
-  for (const a of actions) counts.set(`${a.kind} ${a.state}`, (counts.get(`${a.kind} ${a.state}`) ?? 0) + 1);
+  return describeActionCounts(countActions(actions), anyPrivate);
+}
+
+/** `describeActions` from actions already counted by kind and state (`countActions`). */
+export function describeActionCounts(counts: ReadonlyMap<string, number>, anyPrivate: boolean): string {
   const phrases: string[] = [];
   for (const kind of ACTION_KINDS) {
     for (const state of STATE_ORDER) {
@@ -265,6 +274,42 @@ function titleOf(rule: string): string {
 /* ---------------------------------------------------------------------------------------- */
 /* Collecting                                                                                */
 /* ---------------------------------------------------------------------------------------- */
+
+/** Findings and effects are read from the store this many at a time, so that a storm's digest is built in bounded memory. */
+export const DIGEST_PAGE_SIZE = 500;
+
+function positionOf(f: StoredFinding): FindingPosition {
+  return { firstSeen: f.firstSeen, itemKey: f.itemKey, seq: f.seq, rule: f.rule };
+}
+
+/** Findings first seen in [since, until), in first-seen order, a page at a time. */
+function* findingsFirstSeen(store: Store, since: string | undefined, until: string): Generator<StoredFinding> {
+  let after: FindingPosition | undefined;
+  for (;;) {
+    const page = store.listFindingsByFirstSeen({ ...(since !== undefined ? { since } : {}), before: until, ...(after !== undefined ? { after } : {}) }, DIGEST_PAGE_SIZE);
+    yield* page;
+    const last = page[page.length - 1];
+    if (last === undefined || page.length < DIGEST_PAGE_SIZE) return;
+    after = positionOf(last);
+  }
+}
+
+/** Effects matching `filter`, in id order, a page at a time. */
+function* effectsPaged(store: Store, filter: Omit<EffectFilter, 'afterId' | 'limit'>): Generator<EffectRow> {
+  let afterId: number | undefined;
+  for (;;) {
+    const page = store.listEffects({ ...filter, ...(afterId !== undefined ? { afterId } : {}), limit: DIGEST_PAGE_SIZE });
+    yield* page;
+    const last = page[page.length - 1];
+    if (last === undefined || page.length < DIGEST_PAGE_SIZE) return;
+    afterId = last.id;
+  }
+}
+
+/** The order the digest lists findings in: first seen, then item, then position. */
+function byFirstSeen(a: FindingPosition, b: FindingPosition): number {
+  return a.firstSeen.localeCompare(b.firstSeen) || a.itemKey.localeCompare(b.itemKey) || a.seq - b.seq;
+}
 
 class Collector {
   /** Actions carried out, over every finding (listed or only counted). */
@@ -329,46 +374,84 @@ class Collector {
     return mail.date !== undefined ? `${subject}, sent ${this.when(mail.date)}` : subject;
   }
 
-  /** The findings the digest reports: first seen in the period, or still waiting to be listed. */
-  findings(): { findings: StoredFinding[]; digestEffects: EffectRow[] } {
+  /**
+   * The findings the digest reports, in the order it lists them: those first seen before the
+   * period whose digest entry is still waiting (from a digest dropped or held, say), then those
+   * first seen in the period. Read page by page as they are used; `digestEffectIds` receives the
+   * pending digest entries listed, to mark once the digest has gone.
+   */
+  findings(digestEffectIds: number[]): Iterable<StoredFinding> {
     const { store } = this.deps;
     const { since, until } = this.period;
-    const chosen = new Map<string, StoredFinding>();
-    const add = (f: StoredFinding): void => {
-      chosen.set(`${f.rule}\u0000${f.itemKey}\u0000${f.seq}`, f);
-    };
-    for (const f of store.listFindings(since !== undefined ? { since } : {})) if (this.inPeriod(f.firstSeen)) add(f);
-    const digestEffects = store.listEffects({ kinds: ['digest'], states: ['pending'] }).filter((e) => e.createdAt < until);
-    for (const e of digestEffects) {
-      for (const f of store.getFindings(e.itemKey, e.rule)) if (f.firstSeen < until) add(f);
+    const earlier = new Map<string, FindingPosition>();
+    for (const e of effectsPaged(store, { kinds: ['digest'], states: ['pending'] })) {
+      if (e.createdAt >= until) continue;
+      digestEffectIds.push(e.id);
+      // With no earlier digest, every finding first seen before `until` is listed anyway.
+      if (since === undefined) continue;
+      for (const f of store.getFindings(e.itemKey, e.rule)) {
+        if (f.firstSeen < since) earlier.set(`${f.rule}\u0000${f.itemKey}\u0000${f.seq}`, positionOf(f));
+      }
     }
-    const findings = [...chosen.values()].sort((a, b) => a.firstSeen.localeCompare(b.firstSeen) || a.itemKey.localeCompare(b.itemKey) || a.seq - b.seq);
-    return { findings, digestEffects };
+    const waiting = [...earlier.values()].sort(byFirstSeen);
+    return (function* (): Generator<StoredFinding> {
+      for (const p of waiting) {
+        const f = store.getFindings(p.itemKey, p.rule).find((g) => g.seq === p.seq);
+        if (f !== undefined) yield f;
+      }
+      yield* findingsFirstSeen(store, since, until);
+    })();
+  }
+
+  /** Each finding with its item's effects, read for a page of findings at once. */
+  private *withEffects(findings: Iterable<StoredFinding>): Generator<{ stored: StoredFinding; effects: readonly EffectRow[] }> {
+    let page: StoredFinding[] = [];
+    for (const stored of findings) {
+      page.push(stored);
+      if (page.length < DIGEST_PAGE_SIZE) continue;
+      yield* this.pageWithEffects(page);
+      page = [];
+    }
+    yield* this.pageWithEffects(page);
+  }
+
+  private *pageWithEffects(page: readonly StoredFinding[]): Generator<{ stored: StoredFinding; effects: readonly EffectRow[] }> {
+    if (page.length === 0) return;
+    const byItem = new Map<string, EffectRow[]>();
+    for (const e of this.deps.store.listEffects({ itemKeys: [...new Set(page.map((f) => f.itemKey))] })) {
+      const list = byItem.get(e.itemKey);
+      if (list === undefined) byItem.set(e.itemKey, [e]);
+      else list.push(e);
+    }
+    for (const stored of page) yield { stored, effects: byItem.get(stored.itemKey) ?? [] };
   }
 
   /**
-   * Per rule: its first items, every finding counted, and every action (for the counts). Each
-   * finding is also written as a CSV row, so that the list left out of the message is attached.
-   * Effects are read item by item and not cached; beyond the listed items, only counts, actions and CSV rows are kept.
+   * Per rule: its first items, every finding counted, and every action counted. Each finding is
+   * also written as a CSV row, so that the list left out of the message is attached. Findings and
+   * their effects are read as they come and not kept: beyond the listed items, only counts and CSV rows are.
    */
-  rules(findings: readonly StoredFinding[], csv: string[]): RuleReport[] {
-    const byRule = new Map<RuleId, { items: DigestItem[]; count: number; actions: DigestAction[]; keys: Set<string>; anyPrivate: boolean }>();
+  rules(findings: Iterable<StoredFinding>, csv: string[]): { rules: RuleReport[]; clauses: Map<RuleId, string[]>; total: number } {
+    const byRule = new Map<RuleId, { items: DigestItem[]; count: number; actions: Map<string, number>; keys: Set<string>; anyPrivate: boolean }>();
+    const clauses = new Map<RuleId, string[]>();
+    let total = 0;
     csv.push(csvRow(CSV_HEADER));
-    for (const stored of findings) {
+    for (const { stored, effects } of this.withEffects(findings)) {
       const f = stored.finding;
+      total += 1;
+      if (!clauses.has(f.rule)) clauses.set(f.rule, f.clauses);
       const isPrivate = f.private === true;
-      const actions = this.deps.store
-        .listEffects({ itemKey: stored.itemKey })
+      const actions = effects
         .filter((e) => e.rule === f.rule && e.kind !== 'digest')
         .map((e) => digestAction(e, this.period.until));
-      const group = byRule.get(f.rule) ?? { items: [], count: 0, actions: [], keys: new Set<string>(), anyPrivate: false };
+      const group = byRule.get(f.rule) ?? { items: [], count: 0, actions: new Map<string, number>(), keys: new Set<string>(), anyPrivate: false };
       byRule.set(f.rule, group);
       // A rule's several findings on one item share its effects: list them with the first only.
       const shared = group.keys.has(stored.itemKey);
       group.keys.add(stored.itemKey);
       const own = shared ? [] : actions;
       group.count += 1;
-      group.actions.push(...own);
+      countActions(own, group.actions);
       this.doneActions += own.filter((a) => a.state === 'done').length;
       if (isPrivate) group.anyPrivate = true;
       const name = isPrivate ? null : (address: string) => this.nameOf(address);
@@ -393,11 +476,12 @@ class Collector {
         actionSummary,
       });
     }
-    return RULE_IDS.flatMap((rule) => {
+    const rules = RULE_IDS.flatMap((rule) => {
       const group = byRule.get(rule);
       if (group === undefined) return [];
-      return [{ rule, findings: group.count, items: group.items, actions: describeActions(group.actions, group.anyPrivate) }];
+      return [{ rule, findings: group.count, items: group.items, actions: describeActionCounts(group.actions, group.anyPrivate) }];
     });
+    return { rules, clauses, total };
   }
 
   needsHuman(): DigestSections['needsHuman'] {
@@ -448,7 +532,7 @@ class Collector {
   awaitingAuthorisation(): DigestSections['awaitingAuthorisation'] {
     const { store } = this.deps;
     const rows: DigestSections['awaitingAuthorisation'] = [];
-    for (const stored of store.listFindings()) {
+    for (const stored of store.listFindings({ rule: 'party-group-attendance-authorised' })) {
       const f = stored.finding;
       if (f.rule !== 'party-group-attendance-authorised' || f.messageId !== 'authorisationNeeded') continue;
       const event = store.getEvent(stored.itemKey);
@@ -554,9 +638,9 @@ export function digestRecipients(deps: Pick<DigestDeps, 'engine' | 'config'>): s
 export function buildDigest(deps: DigestDeps, period: DigestPeriod): BuiltDigest {
   const c = new Collector(deps, period);
   const tz = deps.config.council.timezone;
-  const { findings, digestEffects } = c.findings();
+  const digestEffectIds: number[] = [];
   const csv: string[] = [];
-  const rules = c.rules(findings, csv);
+  const { rules, clauses: clausesOf, total } = c.rules(c.findings(digestEffectIds), csv);
   const truncated = rules.some((r) => r.findings > r.items.length);
   const needsHuman = c.needsHuman();
   // "Actions taken": carried out, not waiting, failed or skipped.
@@ -564,9 +648,9 @@ export function buildDigest(deps: DigestDeps, period: DigestPeriod): BuiltDigest
   const sections: DigestSections = {
     date: formatDay(zonedToUtc(period.date, '12:00', tz).toISOString(), tz),
     covering: period.since !== undefined ? `since ${formatWhen(period.since, tz)}` : 'covering everything Wardwatch has seen so far',
-    totals: { findings: findings.length, actions: actionCount, needsHuman: needsHuman.length },
+    totals: { findings: total, actions: actionCount, needsHuman: needsHuman.length },
     rules: rules.map((r) => {
-      const clauses = findings.find((f) => f.rule === r.rule)?.finding.clauses ?? [];
+      const clauses = clausesOf.get(r.rule) ?? [];
       return {
         rule: r.rule,
         ruleTitle: ruleTitle(r.rule),
@@ -584,7 +668,7 @@ export function buildDigest(deps: DigestDeps, period: DigestPeriod): BuiltDigest
     election: c.election(),
     sources: c.sources(),
   };
-  const built: BuiltDigest = { period, recipients: digestRecipients(deps), rules, digestEffectIds: digestEffects.map((e) => e.id), sections };
+  const built: BuiltDigest = { period, recipients: digestRecipients(deps), rules, digestEffectIds, sections };
   if (truncated) built.csv = csv.join('');
   return built;
 }

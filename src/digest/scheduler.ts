@@ -6,8 +6,8 @@
  * across restarts: the store records each date sent, and the digest's deterministic Message-ID
  * lets a digest sent just before a crash be recognised instead of sent again.
  *
- * First start: no digest is sent for a scheduled time before Wardwatch first ran (the store
- * records that moment), so installing it at 10:00 does not produce a digest "for" 07:30 that day.
+ * First start: no digest is sent for a scheduled time before Wardwatch first ran (the store's
+ * identity records that moment), so installing it at 10:00 does not produce a digest "for" 07:30 that day.
  *
  * Catch-up after downtime: when the service comes back after missing one or more digests, it
  * sends ONE digest, for the most recent scheduled date, covering everything since the last
@@ -51,21 +51,18 @@ export function digestDateOf(instant: Date, timeZone: string): string {
   return zonedParts(instant, timeZone).day;
 }
 
-/** Where the store keeps the moment Wardwatch's digest schedule first ran (a reserved cursor). */
-export const FIRST_START = { source: 'wardwatch:digest', key: 'first-start' } as const;
-
 /**
- * When Wardwatch first started, recorded on the first call: no digest is ever sent for a day
- * (in the council's time zone) before it. A store that already holds a sent digest predates this record, so
- * its first start is taken as the earliest time it is known to have been running.
+ * When Wardwatch first started with this state file (the store's identity records it when
+ * `wardwatch run` starts): no digest is ever sent for a day (in the council's time zone) before
+ * it. Recorded here when nothing has recorded it yet; a store that already holds a sent digest
+ * predates the record, so its first start is taken as the earliest time it is known to have been running.
  */
-export function firstStart(store: Pick<Store, 'getCursor' | 'setCursor' | 'lastDigest'>, now: Date): string {
-  const known = store.getCursor(FIRST_START.source, FIRST_START.key);
-  if (known !== undefined && !Number.isNaN(Date.parse(known))) return known;
+export function firstStart(store: Pick<Store, 'identity' | 'recordStart' | 'lastDigest'>, now: Date): string {
+  const known = store.identity().firstStart;
+  if (known !== undefined) return known;
   const earlier = store.lastDigest('9999-12-31')?.sentAt;
   const first = earlier !== undefined && earlier < now.toISOString() ? new Date(0).toISOString() : now.toISOString();
-  store.setCursor(FIRST_START.source, FIRST_START.key, first);
-  return first;
+  return store.recordStart(first).firstStart ?? first;
 }
 
 /** Effects that were due by `at` and have not been tried yet, or are being carried out. */
@@ -216,17 +213,18 @@ export class DigestScheduler {
     this.clock = options.clock ?? (() => new Date());
     // Fail early, with a clear message, on a schedule the digest cannot follow.
     parseCron(deps.config.digest.cron);
-    // Wardwatch starts now, not when its sources have first been read (the first digest check).
-    try {
-      firstStart(deps.store, this.clock());
-    } catch (err) {
-      (deps.logger ?? silent).warn({ error: errorText(err) }, 'Could not record when Wardwatch first started; the first digest check will.');
-    }
   }
 
   /** Start the schedule; resolves after the start-up check (which may send a catch-up digest). */
   async start(): Promise<DigestDueReport> {
     this.stopped = false;
+    // Wardwatch starts now, not when its sources have first been read (the first digest check).
+    // Not when the scheduler is made: `wardwatch run` checks the state file is not a lost one first.
+    try {
+      firstStart(this.deps.store, this.clock());
+    } catch (err) {
+      (this.deps.logger ?? silent).warn({ error: errorText(err) }, 'Could not record when Wardwatch first started; the first digest check will.');
+    }
     this.task = schedule(
       this.deps.config.digest.cron,
       async () => {

@@ -5,6 +5,8 @@
  *   disk full, the file unwritable or unreadable. A damaged file stays reported until the service
  *   is restarted on a sound one; the others clear at the next write that works.
  * - the mail sender: it refused the last N messages in a row (no message has gone out since).
+ * - retention: the last prune failed, so records past their retention period are still held. It
+ *   clears when a later prune works (a write that works elsewhere says nothing about pruning).
  */
 import { storeFailureOf, type StoreFailure } from '../store/failure.js';
 import type { HealthProblem } from './health.js';
@@ -12,11 +14,28 @@ import type { HealthProblem } from './health.js';
 /** Failed attempts in a row, with nothing carried out between, after which the sender is reported as refusing every message. */
 export const SENDER_REFUSALS_ALARM = 5;
 
+function codeOf(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null || !('code' in err)) return undefined;
+  return typeof err.code === 'string' ? err.code : undefined;
+}
+
+/** Why a prune failed, and what to do, in plain words (ends with a full stop). */
+function pruneFailureReason(err: unknown): string {
+  const failure = storeFailureOf(err);
+  if (failure) return failure.reason;
+  const detail = err instanceof Error ? err.message : String(err);
+  if (codeOf(err)?.startsWith('SQLITE_BUSY') === true || codeOf(err)?.startsWith('SQLITE_LOCKED') === true) {
+    return `the state file is locked by another program (${detail}). Please check that nothing else — a second Wardwatch, a backup tool or sqlite3 — holds store.path open.`;
+  }
+  return `${detail.replace(/[.\s]+$/, '')}.`;
+}
+
 export class ServiceAlarms {
   private store: (StoreFailure & { since: string }) | undefined;
   private refusals = 0;
   private refusalsSince: string | undefined;
   private lastRefusal = '';
+  private retention: { reason: string; since: string } | undefined;
 
   /** Called once when the store is first found damaged (the service stops reading and sending). */
   onStoreDamaged: (() => void) | undefined;
@@ -59,6 +78,17 @@ export class ServiceAlarms {
     return this.store?.kind === 'damaged' ? this.store.since : undefined;
   }
 
+  /** A prune for retention failed (`err`: what the store threw). */
+  retentionFailed(err: unknown): void {
+    const reason = `records past their retention period could not be pruned: ${pruneFailureReason(err)} They are kept until a prune works; Wardwatch tries again every hour.`;
+    this.retention = { reason, since: this.retention?.since ?? this.now().toISOString() };
+  }
+
+  /** A prune for retention worked. */
+  retentionWorks(): void {
+    this.retention = undefined;
+  }
+
   /** An attempt to carry out an effect failed (`error`: what the sender or executor said). */
   effectFailed(error: string): void {
     if (this.refusals === 0) this.refusalsSince = this.now().toISOString();
@@ -75,6 +105,7 @@ export class ServiceAlarms {
   problems(): HealthProblem[] {
     const out: HealthProblem[] = [];
     if (this.store) out.push({ what: 'store', reason: this.store.reason, since: this.store.since });
+    if (this.retention) out.push({ what: 'store', reason: this.retention.reason, since: this.retention.since });
     if (this.refusals >= this.refusalsAlarm) {
       const problem: HealthProblem = {
         what: 'sender',

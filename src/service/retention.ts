@@ -5,6 +5,7 @@
  */
 import type { RetentionConfig } from '../config/schema.js';
 import type { PruneReport, RetentionCutoffs, Store } from '../store/types.js';
+import type { ServiceAlarms } from './alarms.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
 
 const DAY_MS = 86_400_000;
@@ -32,11 +33,18 @@ export interface RetentionJobOptions {
   now?: () => Date;
   /** Between prunes (default a day). */
   intervalMs?: number;
+  /** After a failed prune, the wait before the next try (default an hour). */
+  retryMs?: number;
+  /** Told of each prune's outcome: a failure is reported by /healthz and the digest until a prune works. */
+  alarms?: Pick<ServiceAlarms, 'retentionFailed' | 'retentionWorks'>;
 }
+
+const HOUR_MS = 3_600_000;
 
 /** Prunes the store at start and then every day while the service runs. */
 export class RetentionJob {
   private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private readonly now: () => Date;
 
   constructor(
@@ -49,25 +57,39 @@ export class RetentionJob {
 
   start(): void {
     if (this.timer) return;
-    this.runOnce();
     this.timer = setInterval(() => this.runOnce(), this.options.intervalMs ?? DAY_MS);
     this.timer.unref();
+    this.runOnce();
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 
-  /** Prune now; a failure is logged, never thrown (the next day tries again). */
+  /**
+   * Prune now; a failure is logged and raised as an alarm, never thrown. While the job runs, a
+   * failed prune is tried again after `retryMs` (an hour), not only the next day.
+   */
   runOnce(): PruneReport | undefined {
     const now = this.now();
     try {
       const report = this.store.prune(retentionCutoffs(this.retention, now), now.toISOString());
+      this.options.alarms?.retentionWorks();
       if (prunedCount(report) > 0) this.options.logger.info({ ...report }, 'pruned records older than their retention period');
       return report;
     } catch (err) {
-      this.options.logger.error({ error: errorMessage(err) }, 'pruning the state store for retention failed; it is tried again tomorrow');
+      this.options.alarms?.retentionFailed(err);
+      this.options.logger.error({ error: errorMessage(err) }, 'pruning the state store for retention failed; it is tried again in an hour');
+      if (this.timer && !this.retryTimer) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.runOnce();
+        }, this.options.retryMs ?? HOUR_MS);
+        this.retryTimer.unref();
+      }
       return undefined;
     }
   }

@@ -55,6 +55,8 @@ export interface ServiceTuning {
   integrityCheckMs?: number;
   /** How long an effect may wait past its time before the outbox counts as stuck (default 15 minutes). */
   outboxStuckAfterMs?: number;
+  /** After a failed prune for retention, the wait before the next try (default an hour). */
+  retentionRetryMs?: number;
 }
 
 /** The daily digest's schedule (the digest module's DigestScheduler): catch-up at start, then the cron. */
@@ -159,7 +161,12 @@ export class Service {
         }),
     );
     this.digest = deps.digest;
-    this.retention = new RetentionJob(store, config.retention, { logger, now: this.now });
+    this.retention = new RetentionJob(store, config.retention, {
+      logger,
+      now: this.now,
+      alarms: this.alarms,
+      ...(tuning.retentionRetryMs !== undefined ? { retryMs: tuning.retentionRetryMs } : {}),
+    });
   }
 
   /** Listen, settle what a crash left half-done, then act, schedule and watch. */

@@ -257,6 +257,33 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX effects_state_kind ON effects (state, kind, next_attempt_at);
     `,
   },
+  {
+    // Issue 13's migration (numbered 12 among this round's branches; renumbered when merged).
+    version: 10,
+    description: "findings in first-seen order, for a digest read page by page; the digest's first-start record folded into the store's identity",
+    // The digest kept its own note of the first start (a cursor): the earlier of that note and the
+    // identity's first start is the first start. The note alone, on a store that holds nothing
+    // else, says nothing (the digest wrote it before a refused start), and is dropped.
+    sql: `
+      CREATE INDEX findings_first_seen ON findings (first_seen, item_key, seq, rule);
+
+      CREATE TEMP TABLE legacy_first_start AS
+        SELECT value FROM cursors WHERE source = 'wardwatch:digest' AND key = 'first-start' AND julianday(value) IS NOT NULL;
+      INSERT OR IGNORE INTO store_identity (only, id, created_at)
+        SELECT 1,
+               lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' ||
+                     substr('89AB', 1 + abs(random()) % 4, 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6))),
+               strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+        WHERE EXISTS (SELECT 1 FROM legacy_first_start);
+      UPDATE store_identity SET first_start = (SELECT value FROM legacy_first_start)
+        WHERE only = 1 AND EXISTS (SELECT 1 FROM legacy_first_start)
+          AND ((first_start IS NOT NULL AND first_start > (SELECT value FROM legacy_first_start))
+            OR (first_start IS NULL AND (EXISTS (SELECT 1 FROM seen_items) OR EXISTS (SELECT 1 FROM effects) OR EXISTS (SELECT 1 FROM digests)
+                                         OR EXISTS (SELECT 1 FROM cursors WHERE source <> 'wardwatch:digest'))));
+      DROP TABLE legacy_first_start;
+      DELETE FROM cursors WHERE source = 'wardwatch:digest' AND key = 'first-start';
+    `,
+  },
 ];
 
 export class StoreVersionError extends Error {

@@ -41,6 +41,7 @@ import {
   type DigestInDoubt,
   type DigestRow,
   type EffectFilter,
+  type FindingPosition,
   type EffectRow,
   type EffectState,
   type EnqueueResult,
@@ -206,9 +207,7 @@ export class SqliteStore implements Store {
     for (const table of ['seen_items', 'effects', 'digests']) {
       if (this.db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined) return false;
     }
-    // The digest schedule notes when it first ran as it is built, before this is asked: that note
-    // alone says nothing about earlier sending.
-    return this.db.prepare(`SELECT 1 FROM cursors WHERE source <> 'wardwatch:digest' LIMIT 1`).get() === undefined;
+    return this.db.prepare('SELECT 1 FROM cursors LIMIT 1').get() === undefined;
   }
 
   recordStart(now: string, options: { freshStart?: boolean } = {}): StoreIdentity {
@@ -321,9 +320,13 @@ export class SqliteStore implements Store {
     return rows.map((r) => this.toStoredFinding(r));
   }
 
-  listFindings(filter: { since?: string; itemKey?: string } = {}): StoredFinding[] {
+  listFindings(filter: { since?: string; itemKey?: string; rule?: string } = {}): StoredFinding[] {
     const where: string[] = [];
     const params: SqlValue[] = [];
+    if (filter.rule !== undefined) {
+      where.push('rule = ?');
+      params.push(filter.rule);
+    }
     if (filter.since !== undefined) {
       where.push('updated_at >= ?');
       params.push(filter.since);
@@ -336,6 +339,28 @@ export class SqliteStore implements Store {
     return this.db
       .prepare(sql)
       .all(...params)
+      .map((r) => this.toStoredFinding(r));
+  }
+
+  listFindingsByFirstSeen(filter: { since?: string; before?: string; after?: FindingPosition }, limit: number): StoredFinding[] {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.since !== undefined) {
+      where.push('first_seen >= ?');
+      params.push(filter.since);
+    }
+    if (filter.before !== undefined) {
+      where.push('first_seen < ?');
+      params.push(filter.before);
+    }
+    if (filter.after !== undefined) {
+      where.push('(first_seen, item_key, seq, rule) > (?, ?, ?, ?)');
+      params.push(filter.after.firstSeen, filter.after.itemKey, filter.after.seq, filter.after.rule);
+    }
+    const sql = `SELECT * FROM findings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY first_seen, item_key, seq, rule LIMIT ?`;
+    return this.db
+      .prepare(sql)
+      .all(...params, Math.max(0, Math.floor(limit)))
       .map((r) => this.toStoredFinding(r));
   }
 
@@ -561,15 +586,17 @@ export class SqliteStore implements Store {
   }
 
   listEffects(filter: EffectFilter = {}): EffectRow[] {
-    if (filter.states?.length === 0 || filter.kinds?.length === 0) return [];
+    if (filter.states?.length === 0 || filter.kinds?.length === 0 || filter.itemKeys?.length === 0) return [];
     const { sql, params } = selectWhere(
       'effects',
       [
         ['state IN', filter.states],
         ['kind IN', filter.kinds],
         ['item_key =', filter.itemKey],
+        ['item_key IN', filter.itemKeys],
         ['folded_into =', filter.foldedInto],
         ['created_at >=', filter.createdSince],
+        ['id >', filter.afterId],
       ],
       filter.limit,
     );

@@ -151,11 +151,18 @@ export interface EffectFilter {
   states?: readonly EffectState[];
   kinds?: readonly ActionKind[];
   itemKey?: string;
+  /** Effects on any of these items (a page of them at once). */
+  itemKeys?: readonly string[];
   foldedInto?: string;
   /** Created at or after this instant. */
   createdSince?: string;
+  /** Only effects with a greater id: with `limit`, a long list is read page by page (in id order). */
+  afterId?: number;
   limit?: number;
 }
+
+/** Where a page of findings in first-seen order ended: the next page starts after it. */
+export type FindingPosition = Pick<StoredFinding, 'firstSeen' | 'itemKey' | 'seq' | 'rule'>;
 
 export interface AuditEntry {
   id: number;
@@ -319,7 +326,12 @@ export interface Store extends CursorStore {
   /** The item's current findings, optionally of one rule only, in rule then evaluation order. */
   getFindings(itemKey: string, rule?: string): StoredFinding[];
   /** Findings updated at or after `since` (all when absent), oldest first. */
-  listFindings(filter?: { since?: string; itemKey?: string }): StoredFinding[];
+  listFindings(filter?: { since?: string; itemKey?: string; rule?: string }): StoredFinding[];
+  /**
+   * One page of findings first seen in [since, before), in first-seen order (then item, seq and
+   * rule), starting after `after`: a long list read page by page without holding it all.
+   */
+  listFindingsByFirstSeen(filter: { since?: string; before?: string; after?: FindingPosition }, limit: number): StoredFinding[];
 
   /** INSERT OR IGNORE on key, with daily-cap folding; one transaction. */
   enqueue(effects: readonly NewEffect[], now: string, options?: { dryRun?: boolean }): EnqueueResult[];

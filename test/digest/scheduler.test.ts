@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConfigSchema, type Config } from '../../src/config/schema.js';
-import { DigestScheduler, FIRST_START, sendDigestIfDue, type DigestSchedulerDeps } from '../../src/digest/scheduler.js';
+import { DigestScheduler, sendDigestIfDue, type DigestSchedulerDeps } from '../../src/digest/scheduler.js';
 import { buildDigest } from '../../src/digest/build.js';
 import { digestKey, digestMessageId } from '../../src/digest/send.js';
 import { decideInDoubt, keysInDoubt } from '../../src/outbox/in-doubt.js';
@@ -223,7 +223,7 @@ describe('DigestScheduler', () => {
     const sender = new RecordingSender();
     sender.failWith = 'the mail server did not answer';
     // Wardwatch ran before this downtime: it first started on Monday.
-    store.setCursor(FIRST_START.source, FIRST_START.key, at('2026-11-16', '09:00').toISOString());
+    store.recordStart(at('2026-11-16', '09:00').toISOString());
     const scheduler = new DigestScheduler({ store, engine, config: council, sender }, { clock: () => at(WED, '09:00'), retryBaseMs: 5, retryMaxMs: 20 });
     try {
       const first = await scheduler.start();

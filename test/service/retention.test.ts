@@ -6,7 +6,8 @@ import { RetentionJob, retentionCutoffs } from '../../src/service/retention.js';
 import type { AssembledService } from '../../src/service/assemble.js';
 import { openSqliteStore, SqliteStore } from '../../src/store/sqlite-store.js';
 import { councilConfigInput } from '../support/council.js';
-import { assembleForTest, makeCouncil, type TestCouncil } from './helpers.js';
+import { A } from '../support/council.js';
+import { assembleForTest, makeCouncil, readOutbox, waitFor, type TestCouncil } from './helpers.js';
 
 let council: TestCouncil | undefined;
 let running: AssembledService | undefined;
@@ -79,7 +80,7 @@ describe('the retention job', () => {
       });
       const job = new RetentionJob(store, RetentionSchema.parse({}), { logger });
       expect(job.runOnce()).toBeUndefined();
-      expect(logged).toHaveBeenCalledWith({ error: 'disk I/O error' }, 'pruning the state store for retention failed; it is tried again tomorrow');
+      expect(logged).toHaveBeenCalledWith({ error: 'disk I/O error' }, 'pruning the state store for retention failed; it is tried again in an hour');
     } finally {
       store.close();
     }
@@ -105,5 +106,42 @@ describe('the service', () => {
     } finally {
       db.close();
     }
+  });
+});
+
+describe('a prune that fails', () => {
+  it('makes /healthz answer 503 with the reason and is in the digest, until a later prune works', async () => {
+    // A digest due every minute, so that one goes out as soon as the service has started.
+    council = makeCouncil({ digest: { to: [A.clerk], cron: '* * * * *' } });
+    running = await assembleForTest(council, { tuning: { retentionRetryMs: 100 } });
+    const { service, store } = running;
+    let locked = true;
+    const prune = store.prune.bind(store);
+    const attempts = vi.spyOn(store, 'prune').mockImplementation((...args) => {
+      // What SQLite says when another program (a backup, a second Wardwatch) holds the file's write lock.
+      if (locked) throw new Database.SqliteError('database is locked', 'SQLITE_BUSY');
+      return prune(...args);
+    });
+    const started = await service.start();
+
+    const res = await fetch(`http://127.0.0.1:${started.port}/healthz`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { error: string; problems: { what: string; reason: string }[] };
+    const reason = 'records past their retention period could not be pruned: the state file is locked by another program (database is locked)';
+    expect(body.problems).toEqual([expect.objectContaining({ what: 'store', reason: expect.stringContaining(reason) })]);
+    expect(body.error).toContain('Please check that nothing else');
+
+    const [digest] = await waitFor('the digest', async () => {
+      const sent = (await readOutbox(council?.outboxDir ?? '')).filter((m) => m.key.startsWith('digest;'));
+      return sent.length > 0 ? sent : undefined;
+    });
+    expect(digest?.text.replace(/\s+/g, ' ')).toContain(reason);
+
+    // Tried again within the hour (here 100 ms), not only tomorrow; once a prune works, it clears.
+    const failedSoFar = attempts.mock.calls.length;
+    expect(failedSoFar).toBeGreaterThan(1);
+    locked = false;
+    await waitFor('/healthz to recover', async () => (await fetch(`http://127.0.0.1:${started.port}/healthz`)).status === 200);
+    expect(service.alarms.problems()).toEqual([]);
   });
 });

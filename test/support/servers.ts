@@ -21,6 +21,8 @@ export interface MailStackOptions {
   startTls?: boolean;
   /** Where the stack's temporary directory is made (default: the OS temp directory). */
   parentDir?: string;
+  /** Mailboxes whose submitted mail Postfix files a copy of in their Sent folder (as Microsoft 365 and Gmail do). */
+  sentCopies?: string[];
 }
 
 export interface MailStack {
@@ -83,6 +85,7 @@ export async function startMailStack(opts: MailStackOptions): Promise<MailStack>
     users: opts.users,
     ...(opts.startTls ? { startTls: true } : {}),
     ...(opts.parentDir ? { parentDir: opts.parentDir } : {}),
+    ...(opts.sentCopies ? { sentCopies: opts.sentCopies } : {}),
   });
   const lmtp = nodemailer.createTransport({ lmtp: true, host: stack.host, port: stack.ports.lmtp, secure: false, ignoreTLS: true });
   return {
