@@ -12,8 +12,6 @@ import type { MailSender } from '../sources/types.js';
 import { FileSender } from './file-sender.js';
 import { SmtpSender } from './smtp-sender.js';
 
-const CONNECTOR_NAMES = { imap: 'IMAP/SMTP', graph: 'Microsoft 365', google: 'Google' } as const;
-
 /**
  * The sender the config asks for. `baseDir` is the folder the config file is in: a relative
  * `sender.dir` is read from there.
@@ -29,7 +27,7 @@ export function createSender(config: Config, baseDir: string, env?: Environment)
       const name = sender.connector;
       const configured = config.connectors[name] !== undefined;
       throw new Error(
-        `sender.kind is "connector", so mail is sent through the ${CONNECTOR_NAMES[name]} connector (sender.connector: ${name}). ` +
+        `sender.kind is "connector", so mail is sent through the ${name} connector (sender.connector: ${name}). ` +
           (configured
             ? `That sender is provided by the ${name} connector itself when the service starts it, not by createSender.`
             : `Please configure connectors.${name} in the config file, or choose sender.kind "file" or "smtp".`),

@@ -1,4 +1,5 @@
 /** Shared by the commands that evaluate: load the config, build the engine, find the source. */
+import { configuredSourceDir } from '../../connectors/index.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ZodType } from 'zod';
@@ -59,7 +60,7 @@ export function setupEngine(configFile: string, opts: { checkRuntime?: boolean; 
 /** The folder source: --source wins, else connectors.folder.dir relative to the config file. */
 export function folderSourceDir(loaded: LoadedConfig, sourceOption: string | undefined): string | undefined {
   if (sourceOption) return path.resolve(sourceOption);
-  const dir = loaded.config.connectors.folder?.dir;
+  const dir = configuredSourceDir(loaded.config);
   return dir ? path.resolve(loaded.dir, dir) : undefined;
 }
 

@@ -51,7 +51,7 @@ export interface DigestDeps {
 const PROBLEM_NAMES: Record<ServiceProblem['what'], string> = { store: 'the state file', outbox: 'the outbox', sender: 'the mail sender' };
 
 /** Where an action stands, in the words the digest uses. */
-export type ActionState = 'done' | 'waiting' | 'queued' | 'retrying' | 'sending' | 'failed' | 'folded' | 'dry-run' | 'in-doubt' | 'dropped';
+export type ActionState = 'done' | 'waiting' | 'queued' | 'retrying' | 'sending' | 'failed' | 'folded' | 'dry-run' | 'in-doubt' | 'dropped' | 'withdrawn';
 
 export interface DigestAction {
   kind: ActionKind;
@@ -62,7 +62,7 @@ export interface DigestAction {
   at?: string;
   /** For a failed or retrying action: the attempts made so far. */
   attempts?: number;
-  /** For a failed or retrying action: why the last attempt failed, when known. */
+  /** For a failed or retrying action: why the last attempt failed, when known; for a withdrawn one, why it was withdrawn. */
   error?: string;
 }
 
@@ -137,7 +137,7 @@ const NOUNS: Readonly<Record<ActionKind, readonly [string, string]>> = {
   digest: ['digest entry', 'digest entries'],
 };
 
-const STATE_ORDER: readonly ActionState[] = ['done', 'sending', 'queued', 'waiting', 'retrying', 'folded', 'failed', 'dry-run', 'in-doubt', 'dropped'];
+const STATE_ORDER: readonly ActionState[] = ['done', 'sending', 'queued', 'waiting', 'retrying', 'folded', 'failed', 'dry-run', 'in-doubt', 'dropped', 'withdrawn'];
 
 function stateWords(kind: ActionKind, state: ActionState): string {
   const block = kind === 'block';
@@ -162,6 +162,8 @@ function stateWords(kind: ActionKind, state: ActionState): string {
       return 'held: it may or may not have gone out';
     case 'dropped':
       return 'not sent (dropped by the Clerk)';
+    case 'withdrawn':
+      return 'withdrawn before it was due';
   }
 }
 
@@ -208,6 +210,8 @@ export function describeAction(a: DigestAction, name: ((address: string) => stri
       return `${noun}${to} held: it may or may not have gone out before a restart`;
     case 'dropped':
       return `${noun}${to} not sent (dropped by the Clerk)`;
+    case 'withdrawn':
+      return `${noun}${to} withdrawn ${a.error ?? 'before it was due'}`;
   }
 }
 
@@ -247,6 +251,8 @@ function actionState(effect: EffectRow, until: string): ActionState {
       return 'in-doubt';
     case 'dropped':
       return 'dropped';
+    case 'withdrawn':
+      return 'withdrawn';
     case 'pending':
       if (effect.attempts > 0) return 'retrying';
       return effect.nextAttemptAt > until ? 'waiting' : 'queued';
@@ -262,6 +268,7 @@ function digestAction(effect: EffectRow, until: string): DigestAction {
     action.attempts = effect.attempts;
     if (effect.lastError !== undefined) action.error = effect.lastError;
   }
+  if (state === 'withdrawn' && effect.lastError !== undefined) action.error = effect.lastError;
   return action;
 }
 
@@ -348,6 +355,11 @@ class Collector {
     for (const f of store.listFindings(since !== undefined ? { since } : {})) if (this.inPeriod(f.firstSeen)) add(f);
     const digestEffects = store.listEffects({ kinds: ['digest'], states: ['pending'] }).filter((e) => e.createdAt < until);
     for (const e of digestEffects) {
+      for (const f of store.getFindings(e.itemKey, e.rule)) if (f.firstSeen < until) add(f);
+    }
+    // Actions withdrawn in the period (their meeting cancelled, say) are listed with their finding, however old.
+    for (const e of store.listEffects({ states: ['withdrawn'] })) {
+      if (e.doneAt === undefined || !this.inPeriod(e.doneAt)) continue;
       for (const f of store.getFindings(e.itemKey, e.rule)) if (f.firstSeen < until) add(f);
     }
     const findings = [...chosen.values()].sort((a, b) => a.firstSeen.localeCompare(b.firstSeen) || a.itemKey.localeCompare(b.itemKey) || a.seq - b.seq);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DAVClient } from 'tsdav';
 import { CaldavSource } from '../../../connectors/imap/caldav.js';
 import { parseImapSettings, type ImapSettings } from '../../../connectors/imap/config.js';
-import { createImapConnector } from '../../../connectors/imap/index.js';
+import { createImapConnector } from '../../../connectors/imap/connector.js';
 import { PermanentEffectError } from '../../../src/outbox/outbox.js';
 import type { EventRef } from '../../../src/sources/types.js';
 import { attendeeParameters, contentLines } from '../../support/ics-lines.js';
