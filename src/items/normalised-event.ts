@@ -231,6 +231,14 @@ export function normalisedEventsToICalendar(events: readonly unknown[]): string 
   return `${lines.join('\r\n')}\r\n`;
 }
 
+/** What was wrong with a normalised event, naming the field: "start: Invalid input". */
+export function normalisedEventError(err: unknown): string {
+  const issue = err instanceof z.ZodError ? err.issues[0] : undefined;
+  if (issue === undefined) return err instanceof Error ? err.message : String(err);
+  // The path inside one event (the schema parses each event on its own).
+  return `${issue.path.join('.') || 'the event'}: ${issue.message}`;
+}
+
 /**
  * The EventItems for normalised events: the same as for the same events written as iCalendar.
  * An event that is not one (a field missing or of the wrong type) is a problem, never a throw.
@@ -240,9 +248,7 @@ export function eventItemsFromNormalised(events: readonly unknown[], options: Pa
   try {
     source = normalisedEventsToICalendar(events);
   } catch (err) {
-    const issue = err instanceof z.ZodError ? err.issues[0] : undefined;
-    const where = issue ? `${issue.path.join('.') || 'the event'}: ${issue.message}` : err instanceof Error ? err.message : String(err);
-    return { events: [], problems: [{ origin: options.origin, kind: 'calendar', reason: `The event given by the source could not be read (${where}).` }] };
+    return { events: [], problems: [{ origin: options.origin, kind: 'calendar', reason: `The event given by the source could not be read (${normalisedEventError(err)}).` }] };
   }
   return parseCalendar(source, options);
 }

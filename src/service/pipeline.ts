@@ -23,7 +23,7 @@ import { createHash } from 'node:crypto';
 import { eventSummaryOf as summariseEvent } from '../digest/event-summary.js';
 import type { Engine, ItemEvaluation } from '../engine/engine.js';
 import type { EventItem, Item, Problem, RawRecord } from '../items/types.js';
-import { normalisedEventsToICalendar } from '../items/normalised-event.js';
+import { normalisedEventError, normalisedEventsToICalendar } from '../items/normalised-event.js';
 import { headlineOf } from '../items/headline.js';
 import { parseEffectKey } from '../outbox/idempotency.js';
 import type { Outbox } from '../outbox/outbox.js';
@@ -144,7 +144,7 @@ export class LivePipeline implements RecordSink {
       const source = normalisedEventsToICalendar(record.events);
       return { kind: 'calendar', source, calendarId: record.calendarId, origin: record.origin, ...(record.etag !== undefined ? { etag: record.etag } : {}) };
     } catch (err) {
-      return { origin: record.origin, kind: 'calendar', reason: `the event given by the source could not be read: ${errorMessage(err)}` };
+      return { origin: record.origin, kind: 'calendar', reason: `the event given by the source could not be read (${normalisedEventError(err)})` };
     }
   }
 
