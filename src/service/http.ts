@@ -160,9 +160,10 @@ async function handleHook(req: IncomingMessage, res: ServerResponse, url: URL, h
     presented = [];
   }
   if (!secretMatches(hook.secret, presented)) {
+    const none = presented.every((value) => typeof value !== 'string' || value === '');
     logger.warn(
       { connector, path: where, presented: presented.length },
-      presented.length === 0 ? 'a webhook request was refused: it carried no secret' : 'a webhook request was refused: its secret is wrong',
+      none ? 'a webhook request was refused: it carried no secret' : 'a webhook request was refused: its secret is wrong',
     );
     sendJson(res, 401, { error: 'The request could not be verified.' }, false);
     return;
