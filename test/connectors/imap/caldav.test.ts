@@ -177,6 +177,23 @@ describe('reading calendars', () => {
     expect(cursors.getCursor('imap', 'caldav:council-events')).not.toContain('/0000');
   });
 
+  for (const syncMethod of ['sync-collection', 'etag'] as const) {
+    test(`an event deleted from the server is reported as removed (${syncMethod}), once`, async () => {
+      const { source } = calendarSource(settings({ caldav: { syncMethod } }));
+      const sink = new RecordingSink();
+      await source.sync(sink);
+      const url = await putEvent('council-chamber', `cancelled-${syncMethod}.ics`, meeting(`cancelled-${syncMethod}@millbrook-tc.gov.uk`, 'Budget working group (cancelled)'));
+      await source.sync(sink);
+      expect(sink.removals).toEqual([]);
+      const res = await fetch(url, { method: 'DELETE', headers: { authorization: basic(service) } });
+      expect(res.status).toBeLessThan(300);
+      await source.sync(sink);
+      expect(sink.removals).toEqual([{ kind: 'event', calendarId: 'council-chamber', reason: 'deleted', origin: url }]);
+      await source.sync(sink);
+      expect(sink.removals).toHaveLength(1);
+    });
+  }
+
   test('a calendar path that does not exist is named in the error', async () => {
     const { source } = calendarSource(settings({ caldav: { calendars: { 'community-room': `/protocol%40${D}/no-such-calendar/` } } }));
     await expect(source.sync(new RecordingSink())).rejects.toThrow(/Calendar "community-room": .*no-such-calendar.*HTTP 404/);
