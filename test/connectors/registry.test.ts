@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { CONNECTOR_MODULES, connectorModule, unknownConnectorMessage } from '../../connectors/index.js';
+import { configJsonSchema } from '../../src/cli/schema.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 import { senderProblems } from '../../src/config/verify.js';
@@ -85,5 +86,21 @@ describe('the connector registry', () => {
     const loaded = loadConfig(configFile({ connectors: { folder: { dir: './source' }, graph: { tenantId: 'millbrook' }, google: { domain: 'millbrook-tc.gov.uk' } } }));
     expect(loaded.config.connectors['graph']).toEqual({ tenantId: 'millbrook' });
     expect(loaded.config.connectors['google']).toEqual({ domain: 'millbrook-tc.gov.uk' });
+  });
+
+  it('describes each section in `wardwatch schema` with its module’s schema', () => {
+    expect(configJsonSchema()).toMatchObject({
+      properties: {
+        connectors: {
+          additionalProperties: false,
+          properties: {
+            folder: { type: 'object', required: ['dir'], properties: { dir: { type: 'string' }, settleMs: { type: 'integer' } } },
+            imap: { type: 'object', required: ['host'], properties: { caldav: { type: 'object' } } },
+            graph: { type: 'object' },
+            google: { type: 'object' },
+          },
+        },
+      },
+    });
   });
 });
