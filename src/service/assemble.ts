@@ -9,6 +9,7 @@ import { formatProblem } from '../config/errors.js';
 import { templateProblems } from '../config/verify.js';
 import type { Setup } from '../cli/engine-setup.js';
 import { DigestScheduler } from '../digest/scheduler.js';
+import type { ConnectorModule } from '../sources/connector-module.js';
 import { CONNECTOR_MODULES, connectorModule, plannedConnector, plannedConnectorMessage, unknownConnectorMessage } from '../../connectors/index.js';
 import type { MailSender } from '../sources/types.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
@@ -41,6 +42,8 @@ export interface AssembleOptions {
   logger: ServiceLogger;
   now?: () => Date;
   tuning?: ServiceTuning;
+  /** The connector modules to choose from (default: the registry's). */
+  modules?: readonly ConnectorModule[];
   /** Settings for tests and benchmarks by connector name (a folder's poll interval, say), checked by each module. */
   connectorTuning?: Readonly<Record<string, unknown>>;
   /** Override where /healthz and /metrics listen; `false` for none. */
@@ -68,7 +71,8 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
     throw new AssembleError(`${templateLines.join('\n')}\nWardwatch has not started: please correct the templates (wardwatch templates check --config ${loaded.file} checks them).`, 2);
   }
   const senderConnector = config.sender.kind === 'connector' ? config.sender.connector : undefined;
-  if (senderConnector !== undefined && connectorModule(senderConnector) === undefined) {
+  const knows = (name: string): boolean => (options.modules ? options.modules.some((m) => m.name === name) : connectorModule(name) !== undefined);
+  if (senderConnector !== undefined && !knows(senderConnector)) {
     const planned = plannedConnector(senderConnector);
     throw new AssembleError(`sender.connector: ${planned ? plannedConnectorMessage(planned, 'sender') : unknownConnectorMessage(senderConnector)}.`, 2);
   }
@@ -95,6 +99,7 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
       logger,
       ...(options.connectorTuning ? { tuning: options.connectorTuning } : {}),
       ...(options.now ? { now: options.now } : {}),
+      ...(options.modules ? { modules: options.modules } : {}),
     });
   } catch (err) {
     store.close();

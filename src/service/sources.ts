@@ -8,7 +8,7 @@
 import { CONNECTOR_MODULES, plannedConnector, plannedConnectorMessage } from '../../connectors/index.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Environment } from '../config/secrets.js';
-import type { ConnectorInstance, ScheduledJob, WebhookRoute } from '../sources/connector-module.js';
+import type { ConnectorInstance, ConnectorModule, ScheduledJob, WebhookRoute } from '../sources/connector-module.js';
 import type { CalendarEditor, CursorStore, Source } from '../sources/types.js';
 import type { ServiceLogger } from './logger.js';
 
@@ -37,6 +37,8 @@ export interface SourceOptions {
   tuning?: Readonly<Record<string, unknown>>;
   env?: Environment;
   now?: () => Date;
+  /** The connector modules to choose from (default: the registry's). */
+  modules?: readonly ConnectorModule[];
 }
 
 /**
@@ -48,7 +50,7 @@ export async function configuredSources(loaded: LoadedConfig, sourceDir: string 
   const connectors: ConnectorInstance[] = [];
   const watched = new Map<Source, boolean>();
   try {
-    for (const module of CONNECTOR_MODULES) {
+    for (const module of options.modules ?? CONNECTOR_MODULES) {
       const settings = config.connectors[module.name];
       const wanted = settings !== undefined || (module.readsSourceDir === true && sourceDir !== undefined);
       if (!wanted) continue;
@@ -73,7 +75,7 @@ export async function configuredSources(loaded: LoadedConfig, sourceDir: string 
   const unavailable: ConfiguredSources['unavailable'] = [];
   for (const name of Object.keys(config.connectors)) {
     const planned = plannedConnector(name);
-    if (planned) unavailable.push({ name, reason: plannedConnectorMessage(planned, 'sources') });
+    if (planned && !connectors.some((c) => c.name === name)) unavailable.push({ name, reason: plannedConnectorMessage(planned, 'sources') });
   }
   // A connector that lists its calendars wins over one that reads whichever it finds.
   const listed = new Map<string, CalendarEditor>();

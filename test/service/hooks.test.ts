@@ -6,10 +6,14 @@
  */
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { CONNECTOR_MODULES } from '../../connectors/index.js';
+import type { AssembledService } from '../../src/service/assemble.js';
 import { mountHooks, startHttpServer, type RunningHttpServer } from '../../src/service/http.js';
 import { ScheduledJobs } from '../../src/service/jobs.js';
 import { createLogger, silentLogger } from '../../src/service/logger.js';
-import type { WebhookRequest, WebhookRoute } from '../../src/sources/connector-module.js';
+import type { ConnectorModule, WebhookRequest, WebhookRoute } from '../../src/sources/connector-module.js';
+import { assembleForTest, makeCouncil, waitFor, type TestCouncil } from './helpers.js';
 
 const SECRET = 'millbrook-graph-client-state-4f1c9a';
 
@@ -201,5 +205,52 @@ describe('scheduled jobs', () => {
     expect(sleeps).toEqual([60_000, 60_000, 60_000]);
     await jobs.stop();
     expect(runs).toHaveLength(3);
+  });
+});
+
+describe('a connector module with webhook routes and jobs, run by the service', () => {
+  let council: TestCouncil | undefined;
+  let running: AssembledService | undefined;
+  afterEach(async () => {
+    await running?.service.stop();
+    running = undefined;
+    council?.remove();
+    council = undefined;
+  });
+
+  it('has its routes mounted under /hooks/<name>/ and its jobs run, and both stop with the service', async () => {
+    const handled: WebhookRequest[] = [];
+    const renewals: string[] = [];
+    let created: unknown;
+    const notifying: ConnectorModule<{ clientState: string }> = {
+      name: 'graph',
+      title: 'Microsoft 365',
+      configSchema: z.object({ clientState: z.string() }).strict(),
+      async create(context) {
+        created = context.settings;
+        const clientState = context.settings?.clientState ?? '';
+        return {
+          name: 'graph',
+          routes: [{ ...notificationsRoute(handled), secret: { ...notificationsRoute(handled).secret, value: clientState } }],
+          jobs: [{ name: 'renew subscriptions', intervalMs: 3_600_000, runAtStart: true, run: async () => void renewals.push('renewed') }],
+          close: async () => undefined,
+        };
+      },
+    };
+    council = makeCouncil({ connectors: { folder: { dir: './source' }, graph: { clientState: SECRET } } });
+    const warnings: string[] = [];
+    running = await assembleForTest(council, { modules: [notifying, ...CONNECTOR_MODULES], http: { host: '127.0.0.1', port: 0 }, warn: (m) => warnings.push(m) });
+    expect(created).toEqual({ clientState: SECRET });
+    expect(warnings).toEqual([]);
+    const started = await running.service.start();
+    const base = `http://127.0.0.1:${started.port ?? 0}`;
+    expect((await fetch(`${base}/hooks/graph/notifications`, { method: 'POST', body: notification('wrong-client-state-0000000') })).status).toBe(401);
+    expect(handled).toEqual([]);
+    expect((await fetch(`${base}/hooks/graph/notifications`, { method: 'POST', body: notification(SECRET) })).status).toBe(202);
+    expect(handled).toHaveLength(1);
+    await waitFor('the renewal job to run at start', () => renewals.length === 1);
+    await running.service.stop();
+    running = undefined;
+    expect(renewals).toEqual(['renewed']);
   });
 });
