@@ -39,7 +39,9 @@ export const imapModule: ConnectorModule<ImapConnectorSection> = {
     if (context.settings === undefined) throw new ImapConfigError('connectors.imap is not configured.');
     const settings = parseImapSettings(context.settings, contextOf(context.config), context.env);
     const { createImapConnector } = await import('./connector.js');
-    const connector = createImapConnector(settings, context.cursors, context.logger, { now: context.now });
+    // The connector keeps to the real clock for its backfill window, Date headers and DTSTAMPs, as
+    // the servers it talks to do, whatever clock the service judges by.
+    const connector = createImapConnector(settings, context.cursors, context.logger);
     return {
       name: connector.name,
       source: connector,
