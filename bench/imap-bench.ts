@@ -373,6 +373,7 @@ async function connectorBackfill(stack: TestStack, parse: boolean): Promise<{ me
       if (parse) await parseMail(record.source, { mailbox: record.mailbox, folder: record.folder, origin: record.origin });
       messages++;
     },
+    async removed() {},
     problem() {
       problems++;
     },

@@ -20,11 +20,19 @@
  * into place after its last write (its change time is later than its modification time). A file
  * that keeps changing is read once it stops.
  *
+ * When an .ics file it handed over is gone from a calendar folder that is still there, `sync`
+ * reports the removal, so that what was planned for its events and not yet carried out is
+ * withdrawn. (A calendar folder gone as a whole is not taken as every event in it deleted: a
+ * share that is not mounted looks the same.) Which .ics files were handed over is kept in the
+ * cursor store beside their stamps.
+ *
  * The folder source only reads: it cannot add attendees to an event or decline a booking.
  */
 import { watch as fsWatch, promises as fs, type FSWatcher } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import type { Address, RawRecord } from '../../src/items/types.js';
+import type { ConnectorModule } from '../../src/sources/connector-module.js';
 import type { CursorStore, EventRef, RecordSink, SourceCapabilities, SourceConnector } from '../../src/sources/types.js';
 import { normalizeFolder } from './read.js';
 
@@ -117,8 +125,11 @@ async function checkRoot(root: string): Promise<void> {
   if (!isDir) throw new FolderSourceError(`The source ${root} is a file, not a folder; please point connectors.folder.dir at a folder.`);
 }
 
-/** Every .eml and .ics file in the layout, mail first, in a stable order. */
-async function scan(root: string): Promise<FileEntry[]> {
+/** The cursor key under which the .ics files handed over are listed (no file path starts with '@'). */
+const CALENDAR_FILES_KEY = '@calendar-files';
+
+/** Every .eml and .ics file in the layout, mail first, in a stable order; `calendarDirs` gets each calendar folder found. */
+async function scan(root: string, calendarDirs: Set<string> = new Set()): Promise<FileEntry[]> {
   await checkRoot(root);
   const out: FileEntry[] = [];
   const mailRoot = path.join(root, 'mail');
@@ -140,6 +151,7 @@ async function scan(root: string): Promise<FileEntry[]> {
   for (const calendar of await listVisible(calRoot)) {
     if (!calendar.isDir) continue;
     const dir = path.join(calRoot, calendar.name);
+    calendarDirs.add(dir);
     for (const f of await listVisible(dir)) {
       if (!f.isFile || !f.name.toLowerCase().endsWith('.ics')) continue;
       const file = path.join(dir, f.name);
@@ -210,7 +222,8 @@ export class FolderConnector implements SourceConnector {
 
   /** Hand over every new or changed file. Throws FolderSourceError when the folder itself is missing. */
   async sync(sink: RecordSink): Promise<void> {
-    const entries = await scan(this.root);
+    const calendarDirs = new Set<string>();
+    const entries = await scan(this.root, calendarDirs);
     this.settlesAt = undefined;
     const now = Date.now();
     // Forget files that went away before they settled.
@@ -237,6 +250,39 @@ export class FolderConnector implements SourceConnector {
       await sink.record(record);
       // The stamp read before the file was: if it changed meanwhile, the next pass reads it again.
       this.cursors.setCursor(this.name, entry.file, entry.stamp);
+    }
+    if (!this.closed) await this.reportRemovedCalendars(entries, calendarDirs, sink);
+  }
+
+  /** Reports each .ics file handed over before that is gone now from a calendar folder still there. */
+  private async reportRemovedCalendars(entries: readonly FileEntry[], calendarDirs: ReadonlySet<string>, sink: RecordSink): Promise<void> {
+    const before = this.handedOverCalendars();
+    const present = new Set(entries.filter((e) => e.kind === 'calendar').map((e) => e.file));
+    const kept: string[] = [];
+    for (const file of before) {
+      if (present.has(file)) continue;
+      if (!calendarDirs.has(path.dirname(file))) {
+        kept.push(file);
+        continue;
+      }
+      await sink.removed({ kind: 'event', calendarId: path.basename(path.dirname(file)), reason: 'deleted', origin: file });
+      // Read afresh should a file of that name come back.
+      this.cursors.setCursor(this.name, file, '');
+    }
+    for (const e of entries) if (e.kind === 'calendar' && this.cursors.getCursor(this.name, e.file) === e.stamp) kept.push(e.file);
+    kept.sort();
+    const listed = JSON.stringify(kept);
+    if (listed !== JSON.stringify(before)) this.cursors.setCursor(this.name, CALENDAR_FILES_KEY, listed);
+  }
+
+  private handedOverCalendars(): string[] {
+    const raw = this.cursors.getCursor(this.name, CALENDAR_FILES_KEY);
+    if (raw === undefined || raw === '') return [];
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      return Array.isArray(parsed) ? parsed.filter((f): f is string => typeof f === 'string').sort() : [];
+    } catch {
+      return [];
     }
   }
 
@@ -350,3 +396,53 @@ export class FolderConnector implements SourceConnector {
 export function createFolderConnector(dir: string, options: FolderConnectorOptions = {}): FolderConnector {
   return new FolderConnector(dir, options);
 }
+
+/** `connectors.folder`: the folder, whether to watch it (else it is read every minute), and how long a file must rest. */
+export const FolderSettingsSchema = z
+  .object({
+    dir: z.string().min(1),
+    watch: z.boolean().default(true),
+    settleMs: z.number().int().min(0).max(600_000).default(DEFAULT_FOLDER_SETTLE_MS),
+  })
+  .strict();
+export type FolderSettings = z.output<typeof FolderSettingsSchema>;
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Watch intervals for tests and benchmarks (not part of the config file). */
+const FolderTuningSchema = z
+  .object({
+    watchMode: z.enum(['auto', 'poll']).optional(),
+    pollIntervalMs: z.number().positive().optional(),
+    safetyPollIntervalMs: z.number().positive().optional(),
+    debounceMs: z.number().min(0).optional(),
+    settleMs: z.number().min(0).optional(),
+  })
+  .strict();
+
+/** The folder source as a connector module: it runs with `connectors.folder` or with `--source DIR`. */
+export const folderModule: ConnectorModule<FolderSettings> = {
+  name: FOLDER_SOURCE_NAME,
+  title: 'folder',
+  configSchema: FolderSettingsSchema,
+  readsSourceDir: true,
+  sourceDirOf: (settings) => settings.dir,
+  async create(context) {
+    const dir = context.sourceDir ?? (context.settings ? path.resolve(path.dirname(path.resolve(context.configFile)), context.settings.dir) : undefined);
+    if (dir === undefined) throw new FolderSourceError('The folder source needs a folder: give --source DIR, or set connectors.folder.dir.');
+    const tuning = FolderTuningSchema.parse(context.tuning ?? {});
+    const settleMs = context.settings?.settleMs;
+    const folder = createFolderConnector(dir, { ...(settleMs !== undefined ? { settleMs } : {}), ...definedOnly(tuning), cursors: context.cursors });
+    return {
+      name: folder.name,
+      source: folder,
+      watchSource: context.settings?.watch ?? true,
+      // It reads whichever calendars it finds under DIR/calendars/, and can change none of them.
+      calendars: { editor: folder, ids: 'any' },
+      cannotSend: 'The folder connector only reads files, so it cannot send mail; please choose sender.kind "file" or "smtp".',
+      close: () => folder.close(),
+    };
+  },
+};

@@ -176,6 +176,7 @@ export class CaldavSource {
     }
     if (changes.removed.length > 0) this.logger.debug({ calendar: calendar.id, removed: changes.removed.length }, 'Calendar objects removed');
     const handed = await this.handOver(calendar, changes.changed.map((c) => c.url), sink);
+    await this.reportRemoved(calendar, changes.removed, sink);
     this.writeCursor(calendar, { mode: 'sync', token: changes.token });
     return handed;
   }
@@ -187,8 +188,24 @@ export class CaldavSource {
     const etags = await this.http.etags(calendar.url);
     const changed = [...etags].filter(([url, etag]) => previous?.etags[url] !== etag).map(([url]) => url);
     const handed = await this.handOver(calendar, changed, sink);
+    await this.reportRemoved(calendar, previous ? Object.keys(previous.etags).filter((url) => !etags.has(url)) : [], sink);
     this.writeCursor(calendar, { mode: 'etag', ...(ctag !== undefined ? { ctag } : {}), etags: Object.fromEntries(etags) });
     return handed;
+  }
+
+  /**
+   * Each calendar object deleted from the server since the last look: what was planned for its
+   * events and not yet carried out is withdrawn. Reported before the cursor moves on, so a
+   * removal the pipeline could not take is reported again.
+   */
+  private async reportRemoved(calendar: CaldavCalendar, urls: readonly string[], sink: RecordSink): Promise<void> {
+    for (const origin of urls) {
+      try {
+        await sink.removed({ kind: 'event', calendarId: calendar.id, reason: 'deleted', origin });
+      } catch (err) {
+        throw new SinkFailure(`The pipeline did not take the removal of an event from the calendar ${calendar.id}: ${errorText(err)}`, { cause: err });
+      }
+    }
   }
 
   private async handOver(calendar: CaldavCalendar, urls: string[], sink: RecordSink): Promise<number> {

@@ -129,6 +129,8 @@ export const ImapConnectorSchema = z
 
 export type ImapConnectorInput = z.input<typeof ImapConnectorSchema>;
 type ImapConnectorParsed = z.output<typeof ImapConnectorSchema>;
+/** `connectors.imap` as its schema reads it (defaults filled in). */
+export type ImapConnectorSection = ImapConnectorParsed;
 
 export interface Credentials {
   user: string;

@@ -24,7 +24,7 @@ import type { Finding } from '../engine/types.js';
 import type { Address } from '../items/types.js';
 import { effectMessageId, serviceDomainOf, threadingIdOf, threadOf, type MailThread } from '../outbox/idempotency.js';
 import { PermanentEffectError, SendInDoubtError, type EffectExecutor } from '../outbox/outbox.js';
-import type { EventRef, MailSender, OutgoingMessage, SourceConnector } from '../sources/types.js';
+import type { CalendarEditor, EventRef, MailSender, OutgoingMessage } from '../sources/types.js';
 import { DAILY_SUMMARY_RULE, type EffectRow, type EventSummary, type Store } from '../store/types.js';
 import type { FoldedNudge, TemplateData } from '../templates/data.js';
 import { isTemplateName } from '../templates/names.js';
@@ -45,7 +45,7 @@ export interface ExecutorDeps {
   config: Config;
   sender: MailSender;
   /** The connected source that holds a calendar, if any (it may be able to add attendees or decline bookings). */
-  calendarOwner: (calendarId: string) => SourceConnector | undefined;
+  calendarOwner: (calendarId: string) => CalendarEditor | undefined;
   /** The Clerk's template folder (`templates.dir`, resolved against the config's folder). */
   templatesDir?: string;
   /** The title cited with the council's own clause numbers (its protocol profile's name). */

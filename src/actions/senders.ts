@@ -6,13 +6,12 @@
  *   service wires up with that connector; this function cannot build one on its own.
  */
 import path from 'node:path';
+import { connectorModule, plannedConnector } from '../../connectors/index.js';
 import type { Config } from '../config/schema.js';
 import type { Environment } from '../config/secrets.js';
 import type { MailSender } from '../sources/types.js';
 import { FileSender } from './file-sender.js';
 import { smtpSenderFromConfig } from './smtp-sender.js';
-
-const CONNECTOR_NAMES = { imap: 'IMAP/SMTP', graph: 'Microsoft 365', google: 'Google' } as const;
 
 /**
  * The sender the config asks for. `baseDir` is the folder the config file is in: a relative
@@ -27,9 +26,10 @@ export function createSender(config: Config, baseDir: string, env?: Environment)
       return smtpSenderFromConfig(sender, env !== undefined ? { env } : {});
     case 'connector': {
       const name = sender.connector;
+      const title = connectorModule(name)?.title ?? plannedConnector(name)?.title ?? name;
       const configured = config.connectors[name] !== undefined;
       throw new Error(
-        `sender.kind is "connector", so mail is sent through the ${CONNECTOR_NAMES[name]} connector (sender.connector: ${name}). ` +
+        `sender.kind is "connector", so mail is sent through the ${title} connector (sender.connector: ${name}). ` +
           (configured
             ? `That sender is provided by the ${name} connector itself when the service starts it, not by createSender.`
             : `Please configure connectors.${name} in the config file, or choose sender.kind "file" or "smtp".`),

@@ -1,5 +1,6 @@
 /** Shared by the commands that evaluate: load the config, build the engine, find the source. */
 import type { Setup } from '../model/setup.js';
+import { configuredSourceDir } from '../../connectors/index.js';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { ZodType } from 'zod';
@@ -57,7 +58,7 @@ export function setupEngine(configFile: string, opts: { checkRuntime?: boolean; 
 /** The folder source: --source wins, else connectors.folder.dir relative to the config file. */
 export function folderSourceDir(loaded: LoadedConfig, sourceOption: string | undefined): string | undefined {
   if (sourceOption) return path.resolve(sourceOption);
-  const dir = loaded.config.connectors.folder?.dir;
+  const dir = configuredSourceDir(loaded.config);
   return dir ? path.resolve(loaded.dir, dir) : undefined;
 }
 

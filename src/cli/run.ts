@@ -94,7 +94,7 @@ async function runUntilStopped(opts: RunOptions, io: CommandIO, logger: ServiceL
   let assembled: AssembledService;
   try {
     assembled = await assembleService(setup, {
-      ...(folderDir !== undefined ? { folderDir } : {}),
+      ...(folderDir !== undefined ? { sourceDir: folderDir } : {}),
       logger,
       warn: (message) => {
         io.err(`${message}\n`);

@@ -4,12 +4,22 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { CONNECTOR_MODULES, PLANNED_CONNECTORS } from '../../connectors/index.js';
 import { ConfigSchema } from '../config/schema.js';
 import { processOutput, type CommandOutput } from './output.js';
 
 /** The configuration's JSON Schema: fields with defaults are optional, as they are in the file. */
 export function configJsonSchema(): Record<string, unknown> {
   const generated = z.toJSONSchema(ConfigSchema, { io: 'input', target: 'draft-2020-12' });
+  // `connectors.<name>` is checked by each connector's own schema: described here from the same ones.
+  const connectors: NonNullable<typeof generated.properties> = {};
+  for (const m of CONNECTOR_MODULES) {
+    const { $schema: _dialect, ...section } = z.toJSONSchema(m.configSchema, { io: 'input', target: 'draft-2020-12' });
+    connectors[m.name] = { description: `The ${m.title} connector.`, ...section };
+  }
+  for (const p of PLANNED_CONNECTORS) connectors[p.name] = { description: `The ${p.title} connector (not available yet).`, type: 'object' };
+  const properties = generated.properties;
+  if (properties !== undefined) properties['connectors'] = { type: 'object', properties: connectors, additionalProperties: false };
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: 'Wardwatch council configuration',

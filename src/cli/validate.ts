@@ -4,6 +4,7 @@
  */
 import { errorMessage } from '../model/error-message.js';
 import type { Command } from 'commander';
+import { CONNECTOR_MODULES, configuredModules, plannedConnector } from '../../connectors/index.js';
 import { ConfigError } from '../config/errors.js';
 import type { LoadedConfig } from '../config/load.js';
 import { isRuleEnabled } from '../config/profiles.js';
@@ -31,20 +32,20 @@ export function describeConfig(loaded: LoadedConfig): string {
   );
 }
 
-const MISSING_CONNECTORS = { graph: 'Microsoft 365', google: 'Google' } as const;
-
 /**
  * What `check` and `run` say only when they are given the file (they know whether --source was
  * given; validate does not): no source to read, or a connector this installation does not have.
  */
 function sourceWarnings(config: LoadedConfig['config'], file: string): string[] {
   const warnings: string[] = [];
-  if (config.connectors.folder === undefined && config.connectors.imap === undefined) {
-    warnings.push(`${file}: warning: no source is configured (connectors.folder or connectors.imap), so check and run will need --source DIR.`);
+  if (configuredModules(config).length === 0) {
+    const names = CONNECTOR_MODULES.map((m) => `connectors.${m.name}`).sort();
+    warnings.push(`${file}: warning: no source is configured (${names.join(' or ')}), so check and run will need --source DIR.`);
   }
-  for (const name of ['graph', 'google'] as const) {
-    if (config.connectors[name] !== undefined) {
-      warnings.push(`${file}: warning: connectors.${name} is configured, but this installation of Wardwatch has no ${MISSING_CONNECTORS[name]} connector, so run will not watch those mailboxes and calendars.`);
+  for (const name of Object.keys(config.connectors)) {
+    const planned = plannedConnector(name);
+    if (planned) {
+      warnings.push(`${file}: warning: connectors.${name} is configured, but this installation of Wardwatch has no ${planned.title} connector, so run will not watch those mailboxes and calendars.`);
     }
   }
   return warnings;

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { validate as isValidCron } from 'node-cron';
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import type { ZodType } from 'zod';
+import { checkConnectorSections, unknownConnectorMessage, unknownConnectorNames } from '../../connectors/index.js';
 import { ConfigError, formatPath, issueProblems, suggest, type ConfigProblem, type PathProblem, type PathSegment } from './errors.js';
 import { listProfiles, loadProfile, type ProtocolProfile } from './profiles.js';
 import { ConfigSchema, type Config, type RuleId } from './schema.js';
@@ -285,6 +286,18 @@ function ruleOptionProblems(config: Config, schemas: ReadonlyMap<RuleId, ZodType
   return problems;
 }
 
+/** Each `connectors.<name>` checked by its module's schema (parsed settings replace it); unknown names listed. */
+function connectorProblems(config: Config): PathProblem[] {
+  const problems: PathProblem[] = unknownConnectorNames(config.connectors).map((name) => ({ path: ['connectors', name], message: unknownConnectorMessage(name) }));
+  const input = { ...config.connectors };
+  for (const { module, issues } of checkConnectorSections(config.connectors)) {
+    for (const p of issueProblems(issues, { schema: module.configSchema, input: input[module.name] })) {
+      problems.push({ ...p, path: ['connectors', module.name, ...p.path] });
+    }
+  }
+  return problems;
+}
+
 /* ---------------------------------------------------------------------------------------- */
 
 /**
@@ -305,7 +318,7 @@ export function loadConfig(file: string, opts: LoadOptions = {}): LoadedConfig {
   }
   const config = result.data;
   const { profile, problems: profileProblems } = profileFor(config);
-  const problems = [...envProblems, ...crossCheck(config), ...profileProblems, ...ruleOptionProblems(config, opts.ruleOptionSchemas)];
+  const problems = [...envProblems, ...connectorProblems(config), ...crossCheck(config), ...profileProblems, ...ruleOptionProblems(config, opts.ruleOptionSchemas)];
   const elsewhere: ConfigProblem[] = [];
   for (const p of opts.checks?.(config, path.dirname(absolute)) ?? []) {
     if ('file' in p) elsewhere.push(p);

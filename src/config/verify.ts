@@ -6,14 +6,12 @@
  * others accept too.
  */
 import path from 'node:path';
-import { ImapConfigError, resolveImapSettings } from '../../connectors/imap/config.js';
+import { connectorModule, connectorRuntimeProblems, plannedConnector, plannedConnectorMessage, unknownConnectorMessage } from '../../connectors/index.js';
 import { checkTemplates } from '../templates/render.js';
 import type { ConfigProblem, PathProblem } from './errors.js';
 import { listProfiles } from './profiles.js';
 import type { Config } from './schema.js';
 import { resolveSecret, SecretError, type Environment } from './secrets.js';
-
-const CONNECTOR_NAMES = { imap: 'IMAP/SMTP', graph: 'Microsoft 365', google: 'Google' } as const;
 
 /** The sender as `run` will build it: a pair of SMTP credentials, the secret set, a connector that can send. */
 export function senderProblems(config: Config, env: Environment): PathProblem[] {
@@ -37,34 +35,24 @@ export function senderProblems(config: Config, env: Environment): PathProblem[] 
   }
   if (sender.kind === 'connector') {
     const name = sender.connector;
-    if (name !== 'imap') {
-      return [
-        {
-          path: ['sender', 'connector'],
-          message: `this installation of Wardwatch has no ${CONNECTOR_NAMES[name]} connector, so it could not send any mail; please choose sender.kind "file" or "smtp", or connector: imap`,
-        },
-      ];
+    const module = connectorModule(name);
+    if (module === undefined) {
+      const planned = plannedConnector(name);
+      return [{ path: ['sender', 'connector'], message: planned ? plannedConnectorMessage(planned, 'sender') : unknownConnectorMessage(name) }];
     }
-    if (config.connectors.imap === undefined) {
-      return [{ path: ['sender', 'connector'], message: 'mail is to be sent through the imap connector, but connectors.imap is not configured; please configure it, or choose sender.kind "file" or "smtp"' }];
+    const settings = config.connectors[name];
+    if (settings === undefined) {
+      return [{ path: ['sender', 'connector'], message: `mail is to be sent through the ${name} connector, but connectors.${name} is not configured; please configure it, or choose sender.kind "file" or "smtp"` }];
     }
-    if (config.connectors.imap['smtp'] === undefined) {
-      return [{ path: ['sender', 'connector'], message: 'mail is to be sent through the imap connector, but connectors.imap has no smtp settings; please add connectors.imap.smtp, or choose sender.kind "file" or "smtp"' }];
-    }
+    const cannot = module.cannotSend?.(settings);
+    if (cannot !== undefined) return [{ path: ['sender', 'connector'], message: cannot }];
   }
   return [];
 }
 
-/** `connectors.imap` as the connector will read it when the service starts. */
-export function imapProblems(config: Config, env: Environment): PathProblem[] {
-  if (config.connectors.imap === undefined) return [];
-  try {
-    resolveImapSettings(config, env);
-    return [];
-  } catch (err) {
-    if (err instanceof ImapConfigError) return [{ path: ['connectors', 'imap'], message: err.message, bare: true }];
-    throw err;
-  }
+/** Each configured connector's settings as it will read them when the service starts (secrets from the environment included). */
+export function connectorProblems(config: Config, env: Environment): PathProblem[] {
+  return connectorRuntimeProblems(config, env).map((p) => ({ path: ['connectors', p.name], message: p.message, bare: true }));
 }
 
 /** How a template file is named in a message: relative to the current folder when it is below it. */
@@ -87,7 +75,7 @@ export function templateProblems(config: Config, configDir: string): (PathProble
 
 /** Everything `run` needs from the file besides its layout; `env` is where secrets are read from. */
 export function runtimeProblems(config: Config, configDir: string, env: Environment): (PathProblem | ConfigProblem)[] {
-  return [...senderProblems(config, env), ...imapProblems(config, env), ...templateProblems(config, configDir)];
+  return [...senderProblems(config, env), ...connectorProblems(config, env), ...templateProblems(config, configDir)];
 }
 
 /**

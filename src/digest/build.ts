@@ -52,7 +52,7 @@ export interface DigestDeps {
 const PROBLEM_NAMES: Record<ServiceProblem['what'], string> = { store: 'the state file', outbox: 'the outbox', sender: 'the mail sender' };
 
 /** Where an action stands, in the words the digest uses. */
-export type ActionState = 'done' | 'waiting' | 'queued' | 'retrying' | 'sending' | 'failed' | 'folded' | 'dry-run' | 'in-doubt' | 'dropped';
+export type ActionState = 'done' | 'waiting' | 'queued' | 'retrying' | 'sending' | 'failed' | 'folded' | 'dry-run' | 'in-doubt' | 'dropped' | 'withdrawn';
 
 export interface DigestAction {
   kind: ActionKind;
@@ -63,7 +63,7 @@ export interface DigestAction {
   at?: string;
   /** For a failed or retrying action: the attempts made so far. */
   attempts?: number;
-  /** For a failed or retrying action: why the last attempt failed, when known. */
+  /** For a failed or retrying action: why the last attempt failed, when known; for a withdrawn one, why it was withdrawn. */
   error?: string;
 }
 
@@ -131,7 +131,7 @@ function nouns(kind: ActionKind): readonly [string, string] {
   return actionSpec(kind).noun;
 }
 
-const STATE_ORDER: readonly ActionState[] = ['done', 'sending', 'queued', 'waiting', 'retrying', 'folded', 'failed', 'dry-run', 'in-doubt', 'dropped'];
+const STATE_ORDER: readonly ActionState[] = ['done', 'sending', 'queued', 'waiting', 'retrying', 'folded', 'failed', 'dry-run', 'in-doubt', 'dropped', 'withdrawn'];
 
 function stateWords(kind: ActionKind, state: ActionState): string {
   const block = actionSpec(kind).verb === 'declined';
@@ -156,6 +156,8 @@ function stateWords(kind: ActionKind, state: ActionState): string {
       return 'held: it may or may not have gone out';
     case 'dropped':
       return 'not sent (dropped by the Clerk)';
+    case 'withdrawn':
+      return 'withdrawn before it was due';
   }
 }
 
@@ -200,6 +202,8 @@ export function describeAction(a: DigestAction, name: ((address: string) => stri
       return `${noun}${to} held: it may or may not have gone out before a restart`;
     case 'dropped':
       return `${noun}${to} not sent (dropped by the Clerk)`;
+    case 'withdrawn':
+      return `${noun}${to} withdrawn ${a.error ?? 'before it was due'}`;
   }
 }
 
@@ -248,6 +252,8 @@ function actionState(effect: EffectRow, until: string): ActionState {
       return 'in-doubt';
     case 'dropped':
       return 'dropped';
+    case 'withdrawn':
+      return 'withdrawn';
     case 'pending':
       if (effect.attempts > 0) return 'retrying';
       return effect.nextAttemptAt > until ? 'waiting' : 'queued';
@@ -263,6 +269,7 @@ function digestAction(effect: EffectRow, until: string): DigestAction {
     action.attempts = effect.attempts;
     if (effect.lastError !== undefined) action.error = effect.lastError;
   }
+  if (state === 'withdrawn' && effect.lastError !== undefined) action.error = effect.lastError;
   return action;
 }
 
@@ -391,6 +398,15 @@ class Collector {
       if (since === undefined) continue;
       for (const f of store.getFindings(e.itemKey, e.rule)) {
         if (f.firstSeen < since) earlier.set(`${f.rule}\u0000${f.itemKey}\u0000${f.seq}`, positionOf(f));
+      }
+    }
+    // Actions withdrawn in the period (their meeting cancelled, say) are listed with their finding, however old.
+    if (since !== undefined) {
+      for (const e of effectsPaged(store, { states: ['withdrawn'] })) {
+        if (e.doneAt === undefined || !this.inPeriod(e.doneAt)) continue;
+        for (const f of store.getFindings(e.itemKey, e.rule)) {
+          if (f.firstSeen < since) earlier.set(`${f.rule}\u0000${f.itemKey}\u0000${f.seq}`, positionOf(f));
+        }
       }
     }
     const waiting = [...earlier.values()].sort(byFirstSeen);

@@ -9,7 +9,8 @@ import { formatProblem } from '../config/errors.js';
 import { templateProblems } from '../config/verify.js';
 import type { Setup } from '../model/setup.js';
 import { DigestScheduler } from '../digest/scheduler.js';
-import type { FolderConnectorOptions } from '../../connectors/folder/index.js';
+import type { ConnectorModule } from '../sources/connector-module.js';
+import { CONNECTOR_MODULES, connectorModule, plannedConnector, plannedConnectorMessage, unknownConnectorMessage } from '../../connectors/index.js';
 import type { MailSender } from '../sources/types.js';
 import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
 import type { ServiceLogger } from './logger.js';
@@ -28,14 +29,23 @@ export class AssembleError extends Error {
   }
 }
 
+/** "No source to watch: give --source DIR, or set connectors.folder.dir (or connectors.imap) in council.yaml." */
+function noSourceMessage(file: string): string {
+  const local = CONNECTOR_MODULES.filter((m) => m.readsSourceDir === true).map((m) => `connectors.${m.name}.dir`);
+  const others = CONNECTOR_MODULES.filter((m) => m.readsSourceDir !== true).map((m) => `connectors.${m.name}`);
+  return `No source to watch: give --source DIR, or set ${local.join(' or ')}${others.length > 0 ? ` (or ${others.join(' or ')})` : ''} in ${file}.`;
+}
+
 export interface AssembleOptions {
-  /** The folder source's directory (already resolved); absent: none. */
-  folderDir?: string;
+  /** The folder given with --source DIR or configured (already resolved), for the connector that reads one; absent: none. */
+  sourceDir?: string;
   logger: ServiceLogger;
   now?: () => Date;
   tuning?: ServiceTuning;
-  /** Folder watching settings (poll interval, debounce). */
-  folder?: Omit<FolderConnectorOptions, 'cursors'>;
+  /** The connector modules to choose from (default: the registry's). */
+  modules?: readonly ConnectorModule[];
+  /** Settings for tests and benchmarks by connector name (a folder's poll interval, say), checked by each module. */
+  connectorTuning?: Readonly<Record<string, unknown>>;
   /** Override where /healthz and /metrics listen; `false` for none. */
   http?: { host: string; port: number } | false;
   /** Warnings about the configuration (connectors this service does not run). */
@@ -60,9 +70,14 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
   if (templateLines.length > 0) {
     throw new AssembleError(`${templateLines.join('\n')}\nWardwatch has not started: please correct the templates (wardwatch templates check --config ${loaded.file} checks them).`, 2);
   }
-  const viaImap = config.sender.kind === 'connector' && config.sender.connector === 'imap';
+  const senderConnector = config.sender.kind === 'connector' ? config.sender.connector : undefined;
+  const knows = (name: string): boolean => (options.modules ? options.modules.some((m) => m.name === name) : connectorModule(name) !== undefined);
+  if (senderConnector !== undefined && !knows(senderConnector)) {
+    const planned = plannedConnector(senderConnector);
+    throw new AssembleError(`sender.connector: ${planned ? plannedConnectorMessage(planned, 'sender') : unknownConnectorMessage(senderConnector)}.`, 2);
+  }
   let fileOrSmtp: MailSender | undefined;
-  if (!viaImap) {
+  if (senderConnector === undefined) {
     try {
       fileOrSmtp = createSender(config, loaded.dir);
     } catch (err) {
@@ -80,29 +95,38 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
 
   let sources: ConfiguredSources;
   try {
-    sources = await configuredSources(loaded, options.folderDir, store, { logger, ...(options.folder ? { folder: options.folder } : {}) });
+    sources = await configuredSources(loaded, options.sourceDir, store, {
+      logger,
+      ...(options.connectorTuning ? { tuning: options.connectorTuning } : {}),
+      ...(options.now ? { now: options.now } : {}),
+      ...(options.modules ? { modules: options.modules } : {}),
+    });
   } catch (err) {
     store.close();
     throw new AssembleError(errorMessage(err), 2);
   }
   for (const u of sources.unavailable) options.warn?.(u.reason);
   if (sources.sources.length === 0) {
+    await sources.close();
     store.close();
-    throw new AssembleError(`No source to watch: give --source DIR, or set connectors.folder.dir (or connectors.imap) in ${loaded.file}.`, 2);
+    throw new AssembleError(noSourceMessage(loaded.file), 2);
   }
   let sender: MailSender;
   if (fileOrSmtp) {
     sender = fileOrSmtp;
-  } else if (sources.imap?.canSend) {
-    sender = sources.imap;
   } else {
-    store.close();
-    throw new AssembleError(
-      sources.imap
-        ? 'sender.kind is "connector" with the imap connector, but connectors.imap has no smtp settings, so Wardwatch could not send any mail. Please add connectors.imap.smtp, or choose sender.kind "file" or "smtp".'
-        : 'sender.kind is "connector" with the imap connector, but connectors.imap is not configured. Please configure it, or choose sender.kind "file" or "smtp".',
-      2,
-    );
+    const name = senderConnector ?? '';
+    const through = sources.connector(name);
+    if (through?.sender === undefined) {
+      await sources.close();
+      store.close();
+      throw new AssembleError(
+        through?.cannotSend ??
+          `sender.kind is "connector" with the ${name} connector, but connectors.${name} is not configured. Please configure it, or choose sender.kind "file" or "smtp".`,
+        2,
+      );
+    }
+    sender = through.sender;
   }
 
   const now = options.now ?? ((): Date => new Date());
@@ -126,6 +150,8 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
     store,
     sender,
     sources: sources.sources,
+    routes: sources.routes,
+    jobs: sources.jobs,
     executor,
     digest,
     logger,

@@ -10,6 +10,11 @@
  * summarised for the digest, needs-a-human notices are recorded, and what cannot be read is
  * quarantined as a problem. One bad record never stops the next.
  *
+ * A source also says what it no longer holds (`removed`: an event deleted or cancelled, a message
+ * deleted from every mailbox it was seen in): the effects planned for it that have not been
+ * carried out are withdrawn (never one being sent or sent), and the digest lists them as such. An
+ * event read as cancelled (STATUS:CANCELLED) withdraws its effects the same way.
+ *
  * A failing state store (a damaged page, a full disk) is not a problem with the record: the error
  * goes back to the source, which does not mark the record read and tries it again later, so no
  * item is lost to a store that could not keep it.
@@ -18,14 +23,15 @@ import { createHash } from 'node:crypto';
 import { eventSummaryOf as summariseEvent } from '../digest/event-summary.js';
 import type { Engine, ItemEvaluation } from '../engine/engine.js';
 import type { EventItem, Item, Problem, RawRecord } from '../items/types.js';
+import { normalisedEventError, normalisedEventsToICalendar } from '../items/normalised-event.js';
 import { headlineOf } from '../items/headline.js';
 import { parseEffectKey } from '../outbox/idempotency.js';
 import type { Outbox } from '../outbox/outbox.js';
 import { horizonFor } from '../pipeline/check.js';
 import { ItemStream, type ItemMemory } from '../pipeline/item-stream.js';
-import type { RecordSink } from '../sources/types.js';
+import type { RecordSink, Removal, SourceRecord } from '../sources/types.js';
 import { storeFailureOf } from '../store/failure.js';
-import type { EnqueueOutcome, EventSummary, Store } from '../store/types.js';
+import type { EffectRow, EnqueueOutcome, EventSummary, Store, WithdrawTarget } from '../store/types.js';
 import type { ServiceAlarms } from './alarms.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -85,12 +91,17 @@ export class LivePipeline implements RecordSink {
     });
   }
 
-  async record(record: RawRecord): Promise<void> {
+  async record(record: SourceRecord): Promise<void> {
     await this.take(record);
   }
 
   /** Like `record`, saying what happened. */
-  async take(record: RawRecord): Promise<RecordOutcome> {
+  async take(given: SourceRecord): Promise<RecordOutcome> {
+    const record = this.rawOf(given);
+    if ('reason' in record) {
+      this.quarantine(record);
+      return { items: [], problems: 1 };
+    }
     let items: Item[];
     try {
       items = await this.stream.take(record);
@@ -121,6 +132,72 @@ export class LivePipeline implements RecordSink {
       }
     }
     return outcome;
+  }
+
+  /**
+   * Normalised events (a cloud API's JSON) as the one iCalendar object the shared mapper writes for
+   * them, so that they are parsed, keyed and merged exactly as the same events given as .ics.
+   */
+  private rawOf(record: SourceRecord): RawRecord | Problem {
+    if (record.kind !== 'events') return record;
+    try {
+      const source = normalisedEventsToICalendar(record.events);
+      return { kind: 'calendar', source, calendarId: record.calendarId, origin: record.origin, ...(record.etag !== undefined ? { etag: record.etag } : {}) };
+    } catch (err) {
+      return { origin: record.origin, kind: 'calendar', reason: `the event given by the source could not be read (${normalisedEventError(err)})` };
+    }
+  }
+
+  /** Withdraws what was planned for an item the source no longer holds. */
+  async removed(removal: Removal): Promise<void> {
+    await this.withdraw(removal);
+  }
+
+  /** Like `removed`, returning the effects withdrawn. */
+  async withdraw(removal: Removal): Promise<EffectRow[]> {
+    let target: WithdrawTarget;
+    let reason: string;
+    if (removal.kind === 'event') {
+      target =
+        removal.uid === undefined ? { origin: removal.origin } : removal.recurrenceId === undefined ? { uid: removal.uid } : { itemKey: `${removal.uid}#${removal.recurrenceId}` };
+      reason = removal.reason === 'cancelled' ? 'because the meeting was cancelled' : 'because the meeting was deleted from its calendar';
+    } else {
+      if (this.otherCopiesRemain(removal)) return [];
+      target = { itemKey: removal.messageId };
+      reason = 'because the message was deleted';
+    }
+    const withdrawn = this.withdrawFor(target, reason);
+    this.deps.logger.info({ removal: removal.kind, origin: removal.origin, withdrawn: withdrawn.map((e) => e.key) }, 'removed at its source');
+    return withdrawn;
+  }
+
+  private withdrawFor(target: WithdrawTarget, reason: string): EffectRow[] {
+    let withdrawn: EffectRow[];
+    try {
+      withdrawn = this.deps.store.withdrawEffects(target, this.now().toISOString(), reason);
+    } catch (err) {
+      this.rethrowStoreFailure(err);
+      throw err;
+    }
+    for (const e of withdrawn) this.deps.metrics?.effects.inc({ kind: e.kind, outcome: 'withdrawn' });
+    if (withdrawn.length > 0) {
+      this.deps.logger.info({ effects: withdrawn.map((e) => e.key), reason }, 'planned actions withdrawn before they were carried out');
+    }
+    return withdrawn;
+  }
+
+  /**
+   * A message deleted from one mailbox may still be in another (a Sent copy, the recipient's
+   * Inbox): that copy is forgotten, and the message's effects are withdrawn only when none is left.
+   */
+  private otherCopiesRemain(removal: Extract<Removal, { kind: 'mail' }>): boolean {
+    const memory = this.deps.memory;
+    const known = memory?.getMail(removal.messageId);
+    if (memory === undefined || known === undefined) return false;
+    const rest = known.copies.filter((c) => !(c.origin === removal.origin || (c.mailbox === removal.mailbox && c.folder === removal.folder)));
+    if (rest.length === 0) return false;
+    if (rest.length < known.copies.length) memory.setMail({ ...known, copies: rest });
+    return true;
   }
 
   /** A store failure is the source's to retry, never a problem with the record. */
@@ -161,6 +238,8 @@ export class LivePipeline implements RecordSink {
       return { key: item.key, kind: item.kind, status: 'before-fresh-start', findings: 0, enqueued: 0 };
     }
 
+    // A cancelled meeting: what was planned for it and not yet carried out is withdrawn.
+    if (item.kind === 'event' && item.status === 'CANCELLED') this.withdrawFor({ itemKey: item.key }, 'because the meeting was cancelled');
     const evaluation = engine.evaluate(item, now.toISOString());
     // The executor names the message by its headline (subject, date, sender) and attaches the
     // original to a copy routed to the Clerk: keep both while there is something to send. Pruned

@@ -21,7 +21,8 @@ import type { Config } from '../config/schema.js';
 import type { Engine } from '../engine/engine.js';
 import { Outbox, planningContextFrom, type EffectExecutor, type RetryPolicy } from '../outbox/outbox.js';
 import type { ItemMemory } from '../pipeline/item-stream.js';
-import type { MailSender, SourceConnector } from '../sources/types.js';
+import type { ScheduledJob, WebhookRoute } from '../sources/connector-module.js';
+import type { MailSender, Source } from '../sources/types.js';
 import type { Store } from '../store/types.js';
 import { DAMAGED_STORE_ADVICE } from '../store/failure.js';
 import { ServiceAlarms } from './alarms.js';
@@ -30,6 +31,7 @@ import { startHttpServer, type RunningHttpServer } from './http.js';
 import { StoredItemMemory } from './item-memory.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
 import { ServiceMetrics } from './metrics.js';
+import { ScheduledJobs } from './jobs.js';
 import { OutboxLoop } from './outbox-loop.js';
 import { LivePipeline } from './pipeline.js';
 import { RetentionJob } from './retention.js';
@@ -73,14 +75,18 @@ export interface ServiceDeps {
   store: Store;
   /** How mail leaves; also asked, after a crash, whether a half-sent message went out. */
   sender: MailSender;
-  sources: readonly SourceConnector[];
+  sources: readonly Source[];
+  /** Connectors' webhook routes, served under /hooks/<connector>/ (needs the HTTP server). */
+  routes?: readonly { connector: string; route: WebhookRoute }[];
+  /** Connectors' scheduled jobs, run while the service runs. */
+  jobs?: readonly { connector: string; job: ScheduledJob }[];
   /** Carries out one effect (the actions executor). */
   executor: EffectExecutor;
   /** Sends the digest when one is due; without it no digest is sent. */
   digest?: DigestJob;
   logger: ServiceLogger;
   /** Whether to watch a source for changes (default: all); one not watched is synced every `resyncIntervalMs`. */
-  watchSources?: (source: SourceConnector) => boolean;
+  watchSources?: (source: Source) => boolean;
   /** Where /healthz and /metrics listen (default: the config's `server`); `false` for none. */
   http?: { host: string; port: number } | false;
   /** Where earlier copies of items are remembered (default: the state store, with a bounded cache). */
@@ -107,6 +113,7 @@ export class Service {
   private readonly now: () => Date;
   private http: RunningHttpServer | undefined;
   private readonly retention: RetentionJob;
+  private readonly jobs: ScheduledJobs;
   private integrityTimer: NodeJS.Timeout | undefined;
   private halted: Promise<void> | undefined;
   private started = false;
@@ -167,6 +174,7 @@ export class Service {
       alarms: this.alarms,
       ...(tuning.retentionRetryMs !== undefined ? { retryMs: tuning.retentionRetryMs } : {}),
     });
+    this.jobs = new ScheduledJobs(deps.jobs ?? [], logger);
   }
 
   /** Listen, settle what a crash left half-done, then act, schedule and watch. */
@@ -189,6 +197,7 @@ export class Service {
         health: () => this.health(),
         metrics: () => this.metrics.render(),
         logger,
+        ...(this.deps.routes ? { hooks: this.deps.routes } : {}),
       });
       logger.info({ host: this.http.host, port: this.http.port }, 'listening for /healthz and /metrics');
     }
@@ -210,6 +219,7 @@ export class Service {
     await this.loop.start();
     this.retention.start();
     for (const runner of this.runners) runner.start();
+    this.jobs.start();
     // A catch-up digest waits for each source's first sync (or a few minutes at most), so that it
     // reports what is in the sources and how each is doing; the sources never wait for it.
     const firstSyncs = Promise.race([
@@ -265,6 +275,7 @@ export class Service {
     this.halted ??= (async () => {
       this.deps.logger.error({ advice: DAMAGED_STORE_ADVICE }, 'the state file is damaged: Wardwatch has stopped reading sources and sending; /healthz answers 503');
       await Promise.all(this.runners.map((r) => r.stop()));
+      await this.jobs.stop();
       await this.loop.stop();
     })();
     return this.halted;
@@ -289,6 +300,7 @@ export class Service {
     if (this.integrityTimer) clearInterval(this.integrityTimer);
     await this.halted;
     await Promise.all(this.runners.map((r) => r.stop()));
+    await this.jobs.stop();
     // Stopping the digest first ends its wait for the outbox: a catch-up digest under way goes as
     // things stand instead of holding the stop for up to half a minute.
     const digestStopped = this.digest?.stop();

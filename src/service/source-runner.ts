@@ -8,7 +8,7 @@
  * of its parts where it gives one (the IMAP connector retries its folders by itself while
  * watching), otherwise as a success for as long as the watch runs without error.
  */
-import type { RecordSink, SourceConnector, SourceHealth } from '../sources/types.js';
+import type { RecordSink, Source, SourceHealth } from '../sources/types.js';
 import type { Store } from '../store/types.js';
 import type { ServiceAlarms } from './alarms.js';
 import { sourceState } from './health.js';
@@ -53,7 +53,7 @@ interface ReportsHealth {
   health(): SourceHealth[];
 }
 
-function reportsHealth(connector: SourceConnector): connector is SourceConnector & ReportsHealth {
+function reportsHealth(connector: Source): connector is Source & ReportsHealth {
   return typeof (connector as Partial<ReportsHealth>).health === 'function';
 }
 
@@ -89,7 +89,7 @@ export class SourceRunner {
   failures = 0;
 
   constructor(
-    readonly connector: SourceConnector,
+    readonly connector: Source,
     private readonly sink: RecordSink,
     private readonly options: SourceRunnerOptions,
   ) {

@@ -1,80 +1,101 @@
 /**
- * The sources the service watches, from the config:
- * - the folder source (`--source DIR` or `connectors.folder.dir`), positions kept in the state store;
- * - the IMAP/SMTP/CalDAV connector (`connectors.imap`), which can also be the mail sender
- *   (`sender: { kind: connector, connector: imap }`).
- * Each calendar belongs to the source that reads it, so the executor can ask that source to
- * change it where it can (CalDAV can; the folder source cannot, and the executor falls back).
+ * The connectors the service runs, from the config and the registry (connectors/index.ts): every
+ * available connector with a section under `connectors:`, and the one that reads a folder when
+ * the command is given one (`--source DIR`). Each calendar belongs to the connector that reads it,
+ * so the executor can ask that connector to change it where it can; a connector configured but
+ * not part of this installation is reported, not run.
  */
-import { createFolderConnector, type FolderConnectorOptions } from '../../connectors/folder/index.js';
-import type { ImapConnector } from '../../connectors/imap/index.js';
+import { CONNECTOR_MODULES, plannedConnector, plannedConnectorMessage } from '../../connectors/index.js';
 import type { LoadedConfig } from '../config/load.js';
-import type { CursorStore, SourceConnector } from '../sources/types.js';
+import type { Environment } from '../config/secrets.js';
+import type { ConnectorInstance, ConnectorModule, ScheduledJob, WebhookRoute } from '../sources/connector-module.js';
+import type { CalendarEditor, CursorStore, Source } from '../sources/types.js';
 import type { ServiceLogger } from './logger.js';
 
 export interface ConfiguredSources {
-  sources: SourceConnector[];
-  /** The source holding a calendar (undefined when none does). */
-  calendarOwner: (calendarId: string) => SourceConnector | undefined;
-  /** Whether a source is watched for changes (the folder source: `connectors.folder.watch`, default true). */
-  watch: (source: SourceConnector) => boolean;
-  /** The IMAP connector, when configured (it can send mail too). */
-  imap?: ImapConnector;
+  /** Every connector started, in the registry's order. */
+  connectors: ConnectorInstance[];
+  sources: Source[];
+  /** The connector that can change a calendar's events (undefined when none reads it). */
+  calendarOwner: (calendarId: string) => CalendarEditor | undefined;
+  /** Whether a source is watched for changes (else synced every minute). */
+  watch: (source: Source) => boolean;
+  /** The connector of that name, when it was started. */
+  connector: (name: string) => ConnectorInstance | undefined;
+  /** Webhook routes, each with the connector it belongs to. */
+  routes: { connector: string; route: WebhookRoute }[];
+  jobs: { connector: string; job: ScheduledJob }[];
   /** Connectors named in the config that this installation does not include, with the reason. */
   unavailable: { name: string; reason: string }[];
+  /** Closes every connector (their sources are closed by the service as it stops them). */
+  close(): Promise<void>;
 }
-
-const MISSING_CONNECTORS = { graph: 'Microsoft 365', google: 'Google' } as const;
 
 export interface SourceOptions {
   logger: ServiceLogger;
-  folder?: Omit<FolderConnectorOptions, 'cursors'>;
-  env?: NodeJS.ProcessEnv;
+  /** Settings for tests and benchmarks, by connector name (checked by each module). */
+  tuning?: Readonly<Record<string, unknown>>;
+  env?: Environment;
+  now?: () => Date;
+  /** The connector modules to choose from (default: the registry's). */
+  modules?: readonly ConnectorModule[];
 }
 
 /**
- * Rejects (ImapConfigError) when `connectors.imap` cannot be used as written. The IMAP connector
- * and its libraries (imapflow, tsdav, nodemailer: some 40 MB of resident memory) are loaded only
- * when `connectors.imap` is configured.
+ * Starts the configured connectors. Rejects with the module's own error (naming the setting to
+ * change) when one cannot be used as written; those already created are closed first.
  */
-export async function configuredSources(
-  loaded: LoadedConfig,
-  folderDir: string | undefined,
-  cursors: CursorStore,
-  options: SourceOptions,
-): Promise<ConfiguredSources> {
+export async function configuredSources(loaded: LoadedConfig, sourceDir: string | undefined, cursors: CursorStore, options: SourceOptions): Promise<ConfiguredSources> {
   const config = loaded.config;
-  const sources: SourceConnector[] = [];
-  const unavailable: ConfiguredSources['unavailable'] = [];
-
-  let imap: ImapConnector | undefined;
-  if (config.connectors.imap !== undefined) {
-    const { createImapConnector, resolveImapSettings } = await import('../../connectors/imap/index.js');
-    imap = createImapConnector(resolveImapSettings(config, options.env ?? process.env), cursors, options.logger.child({ source: 'imap' }));
-    sources.push(imap);
-  }
-  let folder: SourceConnector | undefined;
-  if (folderDir !== undefined) {
-    const settleMs = config.connectors.folder?.settleMs;
-    folder = createFolderConnector(folderDir, { ...(settleMs !== undefined ? { settleMs } : {}), ...options.folder, cursors });
-    sources.push(folder);
-  }
-  for (const name of ['graph', 'google'] as const) {
-    if (config.connectors[name] !== undefined) {
-      unavailable.push({
-        name,
-        reason: `connectors.${name} is configured, but this installation of Wardwatch has no ${MISSING_CONNECTORS[name]} connector, so those mailboxes and calendars are not watched.`,
+  const connectors: ConnectorInstance[] = [];
+  const watched = new Map<Source, boolean>();
+  try {
+    for (const module of options.modules ?? CONNECTOR_MODULES) {
+      const settings = config.connectors[module.name];
+      const wanted = settings !== undefined || (module.readsSourceDir === true && sourceDir !== undefined);
+      if (!wanted) continue;
+      const instance = await module.create({
+        config,
+        configFile: loaded.file,
+        settings,
+        ...(module.readsSourceDir === true && sourceDir !== undefined ? { sourceDir } : {}),
+        ...(options.tuning?.[module.name] !== undefined ? { tuning: options.tuning[module.name] } : {}),
+        env: options.env ?? process.env,
+        logger: options.logger.child({ source: module.name }),
+        cursors,
+        now: options.now ?? ((): Date => new Date()),
       });
+      connectors.push(instance);
+      if (instance.source) watched.set(instance.source, instance.watchSource ?? true);
     }
+  } catch (err) {
+    await Promise.allSettled(connectors.map((c) => c.close()));
+    throw err;
   }
-  const imapCalendars = new Set(imap?.calendarIds ?? []);
-  const result: ConfiguredSources = {
-    sources,
-    // CalDAV calendars belong to the IMAP connector; the folder source reads the rest from DIR/calendars/.
-    calendarOwner: (calendarId) => (imap && imapCalendars.has(calendarId) ? imap : folder),
-    watch: (source) => source !== folder || (config.connectors.folder?.watch ?? true),
+  const unavailable: ConfiguredSources['unavailable'] = [];
+  for (const name of Object.keys(config.connectors)) {
+    const planned = plannedConnector(name);
+    if (planned && !connectors.some((c) => c.name === name)) unavailable.push({ name, reason: plannedConnectorMessage(planned, 'sources') });
+  }
+  // A connector that lists its calendars wins over one that reads whichever it finds.
+  const listed = new Map<string, CalendarEditor>();
+  let anyCalendar: CalendarEditor | undefined;
+  for (const c of connectors) {
+    if (!c.calendars) continue;
+    if (c.calendars.ids === 'any') anyCalendar ??= c.calendars.editor;
+    else for (const id of c.calendars.ids) if (!listed.has(id)) listed.set(id, c.calendars.editor);
+  }
+  return {
+    connectors,
+    sources: connectors.flatMap((c) => (c.source ? [c.source] : [])),
+    calendarOwner: (calendarId) => listed.get(calendarId) ?? anyCalendar,
+    watch: (source) => watched.get(source) ?? true,
+    connector: (name) => connectors.find((c) => c.name === name),
+    routes: connectors.flatMap((c) => (c.routes ?? []).map((route) => ({ connector: c.name, route }))),
+    jobs: connectors.flatMap((c) => (c.jobs ?? []).map((job) => ({ connector: c.name, job }))),
     unavailable,
+    close: async () => {
+      await Promise.allSettled(connectors.map((c) => c.close()));
+    },
   };
-  if (imap) result.imap = imap;
-  return result;
 }

@@ -10,9 +10,57 @@ export interface CursorStore {
   setCursor(source: string, key: string, value: string): void;
 }
 
+/**
+ * Events as a cloud calendar API gives them (JSON), one series or single event with its changed
+ * occurrences: read by the same mapper into the same items (keys from iCalendar UID and
+ * RECURRENCE-ID) as the same event given as iCalendar text. See src/items/normalised-event.ts.
+ */
+export interface EventsRecord {
+  kind: 'events';
+  calendarId: string;
+  /** Where the source keeps it (a Graph or Google event id), for reports and removals. */
+  origin: string;
+  /** The source's version token (Graph changeKey, Google etag). */
+  etag?: string;
+  /** Checked by the mapper's schema: whatever a connector hands over is outside input. */
+  events: readonly unknown[];
+}
+
+/** What a source hands over: a raw message (bytes), calendar text (ICS), or normalised events. */
+export type SourceRecord = RawRecord | EventsRecord;
+
+/**
+ * Something a source no longer holds: an event deleted or cancelled, a message deleted. Effects
+ * planned for it that have not been carried out yet (pending, or waiting for working hours) are
+ * withdrawn, and the digest lists them as withdrawn; nothing already being sent or sent is touched.
+ */
+export type Removal =
+  | {
+      kind: 'event';
+      calendarId: string;
+      /** `deleted`: gone from the calendar; `cancelled`: the organiser cancelled it (a cloud API's flag). */
+      reason: 'deleted' | 'cancelled';
+      /** The event as iCalendar names it; absent when the source knows only where it kept it (a file). */
+      uid?: string;
+      /** One occurrence only (ISO 8601 UTC), when just that occurrence went. */
+      recurrenceId?: string;
+      /** Where the source kept it (file path, CalDAV href, Graph id): without a uid, every event read from there. */
+      origin: string;
+    }
+  | {
+      kind: 'mail';
+      /** The Message-ID, angle brackets kept. */
+      messageId: string;
+      mailbox: string;
+      folder: string;
+      origin: string;
+    };
+
 export interface RecordSink {
-  /** Hand over one raw record; resolves when it has been taken (parsed and stored). */
-  record(record: RawRecord): Promise<void>;
+  /** Hand over one record; resolves when it has been taken (parsed and stored). */
+  record(record: SourceRecord): Promise<void>;
+  /** Something the source no longer holds; resolves once what was planned for it is withdrawn. */
+  removed(removal: Removal): Promise<void>;
   /** Report something that could not be read. */
   problem(problem: Problem): void;
 }
@@ -40,17 +88,28 @@ export interface SourceHealth {
   lastError?: { at: string; message: string };
 }
 
-export interface SourceConnector {
+/** Mail and calendars a connector reads. */
+export interface Source {
   readonly name: string;
-  readonly capabilities: SourceCapabilities;
   /** One pass over everything new since the stored cursors. */
   sync(sink: RecordSink): Promise<void>;
   /** Watch for changes until `signal` aborts; calls `sync` (or pushes records) as changes arrive. */
   watch(sink: RecordSink, signal: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Changes a connector can make to the events on the calendars it reads. */
+export interface CalendarEditor {
+  readonly name: string;
+  readonly capabilities: SourceCapabilities;
   addAttendees(ref: EventRef, attendees: Address[]): Promise<void>;
   /** Decline the booking for the room (`roomAddress`) with a reason citing the clause. */
   declineBooking(ref: EventRef, roomAddress: string | undefined, reason: string): Promise<void>;
-  close(): Promise<void>;
+}
+
+/** A source that is also the editor of its calendars (the folder and IMAP connectors are both). */
+export interface SourceConnector extends Source, CalendarEditor {
+  readonly name: string;
 }
 
 export interface OutgoingAttachment {

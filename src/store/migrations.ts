@@ -258,8 +258,48 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    // Issue 13's migration (numbered 12 among this round's branches; renumbered when merged).
     version: 10,
+    description: 'effects withdrawn before they were carried out, because their event or message was removed at its source',
+    // SQLite cannot change a CHECK constraint in place: the effects table is rebuilt with the new state.
+    sql: `
+      CREATE TABLE effects_v10 (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        key              TEXT NOT NULL UNIQUE,
+        kind             TEXT NOT NULL,
+        rule             TEXT NOT NULL,
+        item_key         TEXT NOT NULL,
+        recipient        TEXT NOT NULL,
+        payload          TEXT NOT NULL,
+        state            TEXT NOT NULL CHECK (state IN ('pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run', 'in-doubt', 'dropped', 'withdrawn')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  TEXT NOT NULL,
+        last_attempt_at  TEXT,
+        last_error       TEXT,
+        message_id       TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        done_at          TEXT,
+        person           TEXT,
+        cap_day          TEXT,
+        folded_into      TEXT,
+        released         INTEGER NOT NULL DEFAULT 0,
+        local_fault      INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO effects_v10 (id, key, kind, rule, item_key, recipient, payload, state, attempts, next_attempt_at,
+                               last_attempt_at, last_error, message_id, created_at, done_at, person, cap_day, folded_into, released, local_fault)
+        SELECT id, key, kind, rule, item_key, recipient, payload, state, attempts, next_attempt_at,
+               last_attempt_at, last_error, message_id, created_at, done_at, person, cap_day, folded_into, released, local_fault FROM effects;
+      DROP TABLE effects;
+      ALTER TABLE effects_v10 RENAME TO effects;
+      CREATE INDEX effects_due ON effects (state, next_attempt_at);
+      CREATE INDEX effects_cap ON effects (person, cap_day);
+      CREATE INDEX effects_item ON effects (item_key);
+      CREATE INDEX effects_folded_into ON effects (folded_into);
+      CREATE INDEX effects_state_kind ON effects (state, kind, next_attempt_at);
+      CREATE INDEX events_origin ON events (origin);
+    `,
+  },
+  {
+    version: 11,
     description: "findings in first-seen order, for a digest read page by page; the digest's first-start record folded into the store's identity",
     // The digest kept its own note of the first start (a cursor): the earlier of that note and the
     // identity's first start is the first start. The note alone, on a store that holds nothing

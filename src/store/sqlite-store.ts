@@ -44,6 +44,7 @@ import {
   type FindingPosition,
   type EffectRow,
   type EffectState,
+  type WithdrawTarget,
   type EnqueueResult,
   type EvaluationOutcome,
   type EvaluationRecord,
@@ -113,7 +114,7 @@ const ITEM_MEMORY_PREFIX = 'wardwatch:item-memory:';
 const OPEN_ITEMS = `SELECT item_key FROM effects WHERE state IN ('pending', 'sending', 'in-doubt')`;
 
 /** Finished effects older than the cutoff (bound twice), except folded ones whose summary has yet to go. */
-const PRUNABLE_EFFECTS = `state IN ('done', 'failed', 'folded', 'skipped-dry-run', 'dropped')
+const PRUNABLE_EFFECTS = `state IN ('done', 'failed', 'folded', 'skipped-dry-run', 'dropped', 'withdrawn')
   AND COALESCE(done_at, last_attempt_at, created_at) < ?
   AND NOT (state = 'folded' AND folded_into IN (SELECT key FROM effects WHERE state IN ('pending', 'sending', 'in-doubt')))`;
 
@@ -551,6 +552,32 @@ export class SqliteStore implements Store {
 
   dropInDoubt(id: number, now: string, outcome: string): boolean {
     return this.transition(id, ['in-doubt'], 'dropped', now, { done_at: now }, outcome);
+  }
+
+  withdrawEffects(target: WithdrawTarget, now: string, reason: string): EffectRow[] {
+    // An event's key is its UID, and `UID#RECURRENCE-ID` for an occurrence: '#' sorts just before '$'.
+    const [where, params]: [string, string[]] =
+      'itemKey' in target
+        ? ['item_key = ?', [target.itemKey]]
+        : 'uid' in target
+          ? ['(item_key = ? OR (item_key > ? AND item_key < ?))', [target.uid, `${target.uid}#`, `${target.uid}$`]]
+          : ['item_key IN (SELECT key FROM events WHERE origin = ?)', [target.origin]];
+    return this.db
+      .transaction((): EffectRow[] => {
+        const rows = this.db
+          .prepare(`SELECT * FROM effects WHERE state = 'pending' AND ${where} ORDER BY id`)
+          .all(...params)
+          .map(toEffectRow);
+        const update = this.db.prepare(`UPDATE effects SET state = 'withdrawn', done_at = ?, last_error = ? WHERE id = ? AND state = 'pending'`);
+        const withdrawn: EffectRow[] = [];
+        for (const row of rows) {
+          if (update.run(now, reason, row.id).changes === 0) continue;
+          this.audit(row, 'pending', 'withdrawn', now, `Withdrawn ${reason}.`);
+          withdrawn.push({ ...row, state: 'withdrawn', doneAt: now, lastError: reason });
+        }
+        return withdrawn;
+      })
+      .immediate();
   }
 
   markDigested(ids: readonly number[], now: string, digestDate: string): number {

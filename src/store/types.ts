@@ -11,7 +11,7 @@ import type { Finding } from '../engine/types.js';
 import type { Problem, ProblemSeverity } from '../items/types.js';
 import type { CursorStore, SourceHealth } from '../sources/types.js';
 
-export const EFFECT_STATES = ['pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run', 'in-doubt', 'dropped'] as const;
+export const EFFECT_STATES = ['pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run', 'in-doubt', 'dropped', 'withdrawn'] as const;
 /**
  * - `pending`: waiting for `nextAttemptAt`.
  * - `sending`: claimed by an executor (an attempt is under way, or was when the process stopped).
@@ -22,6 +22,8 @@ export const EFFECT_STATES = ['pending', 'sending', 'done', 'failed', 'folded', 
  * - `in-doubt`: caught mid-send by a crash, and the sender cannot tell whether it went; held for
  *   the Clerk to release (→ pending, sent once) or drop.
  * - `dropped`: an in-doubt effect the Clerk chose not to send.
+ * - `withdrawn`: never carried out, because its event or message was removed at its source
+ *   before it was due (`lastError` says why); listed in the digest.
  */
 export type EffectState = (typeof EFFECT_STATES)[number];
 
@@ -104,6 +106,9 @@ export interface EffectRow {
   /** The Clerk released it from `in-doubt`: send it even though an earlier attempt may have gone. */
   released?: boolean;
 }
+
+/** Which items' effects `withdrawEffects` withdraws. */
+export type WithdrawTarget = { itemKey: string } | { uid: string } | { origin: string };
 
 export type EnqueueOutcome =
   /** Recorded, waiting to be carried out. */
@@ -354,6 +359,13 @@ export interface Store extends CursorStore {
   releaseInDoubt(id: number, now: string, outcome: string): boolean;
   /** in-doubt → dropped (the Clerk's decision; never sent). */
   dropInDoubt(id: number, now: string, outcome: string): boolean;
+  /**
+   * pending → withdrawn, for every effect planned about the removed item(s) that has not been
+   * carried out (never one being sent, sent, or held in doubt), with `reason` kept as its
+   * `lastError` and in the audit. The items: those with `itemKey`, or of the event `uid` (its
+   * occurrences included), or the events read from `origin`. Returns the effects withdrawn.
+   */
+  withdrawEffects(target: WithdrawTarget, now: string, reason: string): EffectRow[];
   /** pending `digest` effects → done, once the digest listing them has been sent. */
   markDigested(ids: readonly number[], now: string, digestDate: string): number;
   /** Record an audit entry about an effect without changing its state. */

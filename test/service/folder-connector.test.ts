@@ -3,7 +3,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFolderConnector, FolderSourceError } from '../../connectors/folder/index.js';
 import type { Problem, RawRecord } from '../../src/items/types.js';
-import type { CursorStore, RecordSink } from '../../src/sources/types.js';
+import type { CursorStore, RecordSink, Removal } from '../../src/sources/types.js';
 import { A } from '../support/council.js';
 import { capacityMail, dropEvent, dropMail, makeCouncil, publicMeetingIcs, waitFor, type TestCouncil } from './helpers.js';
 
@@ -12,6 +12,10 @@ class CollectingSink implements RecordSink {
   readonly problems: Problem[] = [];
   async record(record: RawRecord): Promise<void> {
     this.records.push(record);
+  }
+  readonly removals: Removal[] = [];
+  async removed(removal: Removal): Promise<void> {
+    this.removals.push(removal);
   }
   problem(problem: Problem): void {
     this.problems.push(problem);
@@ -82,6 +86,7 @@ describe('the folder connector', () => {
     const connector = createFolderConnector(council.sourceDir, { cursors, ...AT_ONCE });
     const failing: RecordSink = {
       record: () => Promise.reject(new Error('the state store is locked')),
+      removed: () => Promise.resolve(),
       problem: () => undefined,
     };
     await expect(connector.sync(failing)).rejects.toThrow('locked');

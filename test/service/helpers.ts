@@ -247,9 +247,9 @@ export async function waitFor<T>(what: string, check: () => T | undefined | fals
 export async function assembleForTest(council: TestCouncil, options: Partial<AssembleOptions> = {}): Promise<AssembledService> {
   const setup = setupEngine(council.configFile);
   return assembleService(setup, {
-    folderDir: council.sourceDir,
+    sourceDir: council.sourceDir,
     logger: silentLogger(),
-    folder: { watchMode: 'poll', pollIntervalMs: 50, debounceMs: 20 },
+    connectorTuning: { folder: { watchMode: 'poll', pollIntervalMs: 50, debounceMs: 20 } },
     ...options,
   });
 }

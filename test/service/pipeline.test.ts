@@ -204,3 +204,80 @@ describe('the live pipeline', () => {
     expect((await pipeline.take(mailRecord(good.content, good.member, 'sent', 'good.eml'))).items[0]?.findings).toBe(1);
   });
 });
+
+describe('the live pipeline: sources v2 (normalised events, removals)', () => {
+  const start = new Date(Date.now() + 30 * 86_400_000);
+  start.setUTCHours(18, 0, 0, 0);
+  const end = new Date(start.getTime() + 90 * 60_000);
+  const meetingJson = (uid: string, status = 'confirmed'): unknown => ({
+    uid,
+    start: { dateTime: start.toISOString().slice(0, 19), timeZone: 'UTC' },
+    end: { dateTime: end.toISOString().slice(0, 19), timeZone: 'UTC' },
+    summary: 'Public meeting: traffic calming on Castle Street',
+    location: 'Millbrook Library, Castle Street, MB1 2QT',
+    description: 'An open public meeting for residents.',
+    categories: ['Public Meeting'],
+    status,
+    organizer: { address: A.clerk, name: 'Helen Ashworth' },
+    attendees: [{ address: A.tom, name: 'Cllr Tom Brown', role: 'REQ-PARTICIPANT', partstat: 'NEEDS-ACTION' }],
+    sequence: 0,
+  });
+
+  it('judges a meeting given as JSON events as the same meeting given as .ics: the same item and the same actions', async () => {
+    const fromIcs = openStore();
+    await pipelineOn(fromIcs).pipeline.take({ kind: 'calendar', source: publicMeetingIcs('json-meeting@millbrook-tc.gov.uk'), calendarId: 'council-events', origin: 'a.ics' });
+    const fromJson = new SqliteStore(path.join(dir, 'from-json.sqlite'));
+    stores.push(fromJson);
+    const outcome = await pipelineOn(fromJson).pipeline.take({ kind: 'events', calendarId: 'council-events', origin: 'AAMkAGI2=', events: [meetingJson('json-meeting@millbrook-tc.gov.uk')] });
+    expect(outcome.items.map((i) => [i.key, i.status])).toEqual([['json-meeting@millbrook-tc.gov.uk', 'evaluated']]);
+    const keys = (s: SqliteStore): string[] => s.listEffects().map((e) => e.key).sort();
+    expect(keys(fromJson)).toEqual(keys(fromIcs));
+    expect(keys(fromJson).length).toBeGreaterThan(0);
+  });
+
+  it('quarantines JSON events that are not events, naming the field', async () => {
+    const store = openStore();
+    const outcome = await pipelineOn(store).pipeline.take({ kind: 'events', calendarId: 'council-events', origin: 'AAMkBAD=', events: [{ summary: 'no uid' }] });
+    expect(outcome.problems).toBe(1);
+    expect(store.listProblems()[0]?.reason).toBe('the event given by the source could not be read (uid: Invalid input: expected string, received undefined)');
+  });
+
+  it('withdraws what is pending for an event removed by UID, and for one occurrence only that occurrence', async () => {
+    const store = openStore();
+    const { pipeline } = pipelineOn(store);
+    await pipeline.take({ kind: 'events', calendarId: 'council-events', origin: 'g1', events: [meetingJson('removed@millbrook-tc.gov.uk')] });
+    const pending = store.listEffects({ itemKey: 'removed@millbrook-tc.gov.uk', states: ['pending'] });
+    expect(pending.length).toBeGreaterThan(0);
+    // Another occurrence's removal touches nothing of the series.
+    expect(await pipeline.withdraw({ kind: 'event', calendarId: 'council-events', reason: 'deleted', uid: 'removed@millbrook-tc.gov.uk', recurrenceId: start.toISOString(), origin: 'g1' })).toEqual([]);
+    const withdrawn = await pipeline.withdraw({ kind: 'event', calendarId: 'council-events', reason: 'cancelled', uid: 'removed@millbrook-tc.gov.uk', origin: 'g1' });
+    expect(withdrawn.map((e) => e.key).sort()).toEqual(pending.map((e) => e.key).sort());
+    expect(store.listEffects({ itemKey: 'removed@millbrook-tc.gov.uk' }).map((e) => [e.state, e.lastError])).toEqual(
+      pending.map(() => ['withdrawn', 'because the meeting was cancelled']),
+    );
+  });
+
+  it('withdraws what is pending for a meeting read again as cancelled (STATUS:CANCELLED)', async () => {
+    const store = openStore();
+    const { pipeline } = pipelineOn(store);
+    await pipeline.take({ kind: 'events', calendarId: 'council-events', origin: 'g2', events: [meetingJson('cancelled@millbrook-tc.gov.uk')] });
+    expect(store.listEffects({ itemKey: 'cancelled@millbrook-tc.gov.uk', states: ['pending'] }).length).toBeGreaterThan(0);
+    await pipeline.take({ kind: 'events', calendarId: 'council-events', origin: 'g2', events: [{ ...(meetingJson('cancelled@millbrook-tc.gov.uk') as object), status: 'cancelled', sequence: 1 }] });
+    expect(store.listEffects({ itemKey: 'cancelled@millbrook-tc.gov.uk', states: ['pending'] })).toEqual([]);
+    expect(new Set(store.listEffects({ itemKey: 'cancelled@millbrook-tc.gov.uk' }).map((e) => e.state))).toEqual(new Set(['withdrawn']));
+  });
+
+  it('withdraws a message’s pending actions only once it is deleted from every mailbox it was seen in', async () => {
+    const store = openStore();
+    const { pipeline } = pipelineOn(store, { persistentMemory: true });
+    const r = requestMail(7);
+    await pipeline.take(mailRecord(r.content, A.raj, 'sent', 'raj/sent/1.eml'));
+    await pipeline.take(mailRecord(r.content, A.clerk, 'inbox', 'clerk/inbox/1.eml'));
+    const pending = store.listEffects({ itemKey: r.messageId, states: ['pending'] });
+    expect(pending.length).toBeGreaterThan(0);
+    expect(await pipeline.withdraw({ kind: 'mail', messageId: r.messageId, mailbox: A.clerk, folder: 'inbox', origin: 'clerk/inbox/1.eml' })).toEqual([]);
+    expect(store.listEffects({ itemKey: r.messageId, states: ['pending'] })).toHaveLength(pending.length);
+    const withdrawn = await pipeline.withdraw({ kind: 'mail', messageId: r.messageId, mailbox: A.raj, folder: 'sent', origin: 'raj/sent/1.eml' });
+    expect(withdrawn.map((e) => e.lastError)).toEqual(pending.map(() => 'because the message was deleted'));
+  });
+});

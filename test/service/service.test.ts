@@ -41,7 +41,7 @@ async function getJson(url: string): Promise<{ status: number; body: unknown }> 
 describe('the service, end to end on the folder source', () => {
   it('acts on mail and events dropped in while it runs, and answers /healthz and /metrics', async () => {
     council = makeCouncil();
-    running = await assembleForTest(council, { folder: {} });
+    running = await assembleForTest(council, { connectorTuning: { folder: {} } });
     const started = await running.service.start();
     expect(started.sources).toEqual(['folder']);
     const base = `http://127.0.0.1:${started.port ?? 0}`;

@@ -49,6 +49,7 @@ class CountingSink implements RecordSink {
   async record(record: RawRecord): Promise<void> {
     this.origins.push(record.origin);
   }
+  async removed(): Promise<void> {}
   problem(_problem: Problem): void {}
 }
 

@@ -41,7 +41,8 @@ describe('the sources the service watches', () => {
     const [imap, folder] = configured.sources;
     expect(configured.calendarOwner('council-chamber')).toBe(imap);
     expect(configured.calendarOwner('council-events')).toBe(folder);
-    expect(imap?.capabilities).toEqual({ addAttendees: true, declineBooking: true });
+    expect(configured.calendarOwner('council-chamber')?.capabilities).toEqual({ addAttendees: true, declineBooking: true });
+    expect(configured.calendarOwner('council-events')?.capabilities).toEqual({ addAttendees: false, declineBooking: false });
     expect(imap && configured.watch(imap)).toBe(true);
     expect(folder && configured.watch(folder)).toBe(false);
     expect(configured.unavailable.map((u) => u.name)).toEqual(['graph']);
@@ -52,7 +53,7 @@ describe('the sources the service watches', () => {
     process.env['WARDWATCH_TEST_IMAP_PASSWORD'] = 'not-a-real-password';
     council = makeCouncil({ connectors: { imap: IMAP }, mailboxes: [{ address: A.clerk }], sender: { kind: 'connector', connector: 'imap' } });
     const assembled = await assembleForTest(council, { http: false });
-    expect(assembled.sender).toBe(assembled.sources.imap);
+    expect(assembled.sender).toBe(assembled.sources.connector('imap')?.sender);
     expect(assembled.sender.name).toBe('imap');
     assembled.store.close();
   });

@@ -14,7 +14,7 @@ import type { Problem, RawRecord } from '../../../src/items/types.js';
 import { Outbox, planningContextFrom } from '../../../src/outbox/outbox.js';
 import { silentLogger } from '../../../src/service/logger.js';
 import { LivePipeline } from '../../../src/service/pipeline.js';
-import type { RecordSink } from '../../../src/sources/types.js';
+import type { RecordSink, Removal } from '../../../src/sources/types.js';
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { A, councilConfigInput } from '../../support/council.js';
 import { capacityMailFrom, waitFor } from '../../service/helpers.js';
@@ -39,6 +39,9 @@ class JudgingSink implements RecordSink {
   async record(record: RawRecord): Promise<void> {
     this.records.push(record);
     await this.pipeline.record(record);
+  }
+  async removed(removal: Removal): Promise<void> {
+    await this.pipeline.removed(removal);
   }
   problem(problem: Problem): void {
     this.pipeline.problem(problem);

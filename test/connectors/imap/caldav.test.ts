@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DAVClient } from 'tsdav';
 import { CaldavSource } from '../../../connectors/imap/caldav.js';
 import { parseImapSettings, type ImapSettings } from '../../../connectors/imap/config.js';
-import { createImapConnector } from '../../../connectors/imap/index.js';
+import { createImapConnector } from '../../../connectors/imap/connector.js';
 import { PermanentEffectError } from '../../../src/outbox/outbox.js';
 import type { EventRef } from '../../../src/sources/types.js';
 import { attendeeParameters, contentLines } from '../../support/ics-lines.js';
@@ -176,6 +176,23 @@ describe('reading calendars', () => {
     expect(uidsOf(sink.calendar().filter((r) => r.calendarId === 'council-events'))).toEqual(['castle-1@millbrook-tc.gov.uk', 'riverside-1@millbrook-tc.gov.uk']);
     expect(cursors.getCursor('imap', 'caldav:council-events')).not.toContain('/0000');
   });
+
+  for (const syncMethod of ['sync-collection', 'etag'] as const) {
+    test(`an event deleted from the server is reported as removed (${syncMethod}), once`, async () => {
+      const { source } = calendarSource(settings({ caldav: { syncMethod } }));
+      const sink = new RecordingSink();
+      await source.sync(sink);
+      const url = await putEvent('council-chamber', `cancelled-${syncMethod}.ics`, meeting(`cancelled-${syncMethod}@millbrook-tc.gov.uk`, 'Budget working group (cancelled)'));
+      await source.sync(sink);
+      expect(sink.removals).toEqual([]);
+      const res = await fetch(url, { method: 'DELETE', headers: { authorization: basic(service) } });
+      expect(res.status).toBeLessThan(300);
+      await source.sync(sink);
+      expect(sink.removals).toEqual([{ kind: 'event', calendarId: 'council-chamber', reason: 'deleted', origin: url }]);
+      await source.sync(sink);
+      expect(sink.removals).toHaveLength(1);
+    });
+  }
 
   test('a calendar path that does not exist is named in the error', async () => {
     const { source } = calendarSource(settings({ caldav: { calendars: { 'community-room': `/protocol%40${D}/no-such-calendar/` } } }));

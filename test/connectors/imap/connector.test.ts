@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DAVClient } from 'tsdav';
 import { parseImapSettings, type ImapSettings } from '../../../connectors/imap/config.js';
-import { createImapConnector } from '../../../connectors/imap/index.js';
+import { createImapConnector } from '../../../connectors/imap/connector.js';
 import { startMailStack, type MailStack } from '../../support/servers.js';
 import { eventually, messageIdOf, MemoryCursors, rawMessage, RecordingSink } from './helpers.js';
 

@@ -5,7 +5,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { ImapFlow } from 'imapflow';
 import type { Problem, RawRecord } from '../../../src/items/types.js';
-import type { CursorStore, RecordSink } from '../../../src/sources/types.js';
+import type { CursorStore, RecordSink, Removal } from '../../../src/sources/types.js';
 
 export class MemoryCursors implements CursorStore {
   readonly values = new Map<string, string>();
@@ -26,6 +26,11 @@ export class RecordingSink implements RecordSink {
 
   async record(record: RawRecord): Promise<void> {
     this.records.push(record);
+  }
+
+  readonly removals: Removal[] = [];
+  async removed(removal: Removal): Promise<void> {
+    this.removals.push(removal);
   }
 
   problem(problem: Problem): void {

@@ -7,7 +7,7 @@ import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DAVClient } from 'tsdav';
 import { parseImapSettings } from '../../../connectors/imap/config.js';
-import { createImapConnector } from '../../../connectors/imap/index.js';
+import { createImapConnector } from '../../../connectors/imap/connector.js';
 import { StopSignals } from '../../../connectors/imap/timing.js';
 import { startMailStack, type MailStack } from '../../support/servers.js';
 import { eventually, MemoryCursors, rawMessage, RecordingSink } from './helpers.js';

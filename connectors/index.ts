@@ -1,0 +1,101 @@
+/**
+ * The connectors this installation has: the one list the service, the config loader and
+ * `validate` read. A new connector is a folder `connectors/<name>/` whose index.ts exports a
+ * ConnectorModule, and one line here. Modules are light to import: each loads its libraries
+ * inside `create`.
+ */
+import type { z } from 'zod';
+import type { Config } from '../src/config/schema.js';
+import type { Environment } from '../src/config/secrets.js';
+import type { ConnectorModule, PlannedConnector } from '../src/sources/connector-module.js';
+import { folderModule } from './folder/index.js';
+import { imapModule } from './imap/index.js';
+
+export const CONNECTOR_MODULES: readonly ConnectorModule[] = [imapModule, folderModule];
+
+/** Named by the design, not built yet: a section for one is accepted and warned about. */
+export const PLANNED_CONNECTORS: readonly PlannedConnector[] = [
+  { name: 'graph', title: 'Microsoft 365' },
+  { name: 'google', title: 'Google' },
+];
+
+export function connectorModule(name: string): ConnectorModule | undefined {
+  return CONNECTOR_MODULES.find((m) => m.name === name);
+}
+
+export function plannedConnector(name: string): PlannedConnector | undefined {
+  return PLANNED_CONNECTORS.find((m) => m.name === name);
+}
+
+function listed(names: readonly string[]): string {
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}` : names.join('');
+}
+
+/** "there is no connector called "exchange": the connectors available are folder and imap (graph and google are not available yet)". */
+export function unknownConnectorMessage(name: string): string {
+  const planned = PLANNED_CONNECTORS.map((p) => p.name);
+  return (
+    `there is no connector called "${name}": the connectors available are ${listed(CONNECTOR_MODULES.map((m) => m.name).sort())}` +
+    (planned.length > 0 ? ` (${listed(planned)} ${planned.length === 1 ? 'is' : 'are'} not available yet)` : '')
+  );
+}
+
+/** What the config says of a planned connector it configures (or names as the sender). */
+export function plannedConnectorMessage(connector: PlannedConnector, what: 'sources' | 'sender'): string {
+  return what === 'sources'
+    ? `connectors.${connector.name} is configured, but this installation of Wardwatch has no ${connector.title} connector, so those mailboxes and calendars are not watched.`
+    : `this installation of Wardwatch has no ${connector.title} connector, so it could not send any mail; please choose sender.kind "file" or "smtp", or a connector that can send`;
+}
+
+/** A problem with one connector's section: the path inside `connectors`, and what to change. */
+export interface SectionIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/**
+ * Validates every section under `connectors:` with its module's schema and puts the parsed
+ * settings (defaults filled in) in its place; an unknown name is an issue listing the available
+ * ones. A planned connector's section is kept as written.
+ */
+export function checkConnectorSections(connectors: Record<string, unknown>): { module: ConnectorModule; issues: z.core.$ZodIssue[] }[] {
+  const failed: { module: ConnectorModule; issues: z.core.$ZodIssue[] }[] = [];
+  for (const [name, section] of Object.entries(connectors)) {
+    const module = connectorModule(name);
+    if (module === undefined) continue;
+    const parsed = module.configSchema.safeParse(section);
+    if (parsed.success) connectors[name] = parsed.data;
+    else failed.push({ module, issues: parsed.error.issues });
+  }
+  return failed;
+}
+
+/** Names under `connectors:` that are neither available nor planned. */
+export function unknownConnectorNames(connectors: Record<string, unknown>): string[] {
+  return Object.keys(connectors).filter((name) => connectorModule(name) === undefined && plannedConnector(name) === undefined);
+}
+
+/** The connectors the config configures (available ones), in the registry's order. */
+export function configuredModules(config: Config): ConnectorModule[] {
+  return CONNECTOR_MODULES.filter((m) => config.connectors[m.name] !== undefined);
+}
+
+/** The folder the config's folder-reading connector reads, as written (relative to the config file). */
+export function configuredSourceDir(config: Config): string | undefined {
+  for (const m of CONNECTOR_MODULES) {
+    const section = config.connectors[m.name];
+    if (!m.readsSourceDir || section === undefined || m.sourceDirOf === undefined) continue;
+    const dir = m.sourceDirOf(section);
+    if (dir !== undefined) return dir;
+  }
+  return undefined;
+}
+
+/** Problems `validate` reports beyond the schemas (secrets, calendars), one per configured connector section. */
+export function connectorRuntimeProblems(config: Config, env: Environment): { name: string; message: string }[] {
+  const out: { name: string; message: string }[] = [];
+  for (const m of configuredModules(config)) {
+    for (const message of m.verify?.(config.connectors[m.name], config, env) ?? []) out.push({ name: m.name, message });
+  }
+  return out;
+}
