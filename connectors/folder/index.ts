@@ -153,11 +153,12 @@ async function scan(root: string): Promise<FileEntry[]> {
 
 class MemoryCursors implements CursorStore {
   private readonly values = new Map<string, string>();
-  getCursor(source: string, key: string): string | undefined {
-    return this.values.get(`${source}\u0000${key}`);
+  getCursor(source: string, key: string): Promise<string | undefined> {
+    return Promise.resolve(this.values.get(`${source}\u0000${key}`));
   }
-  setCursor(source: string, key: string, value: string): void {
+  setCursor(source: string, key: string, value: string): Promise<void> {
     this.values.set(`${source}\u0000${key}`, value);
+    return Promise.resolve();
   }
 }
 
@@ -220,7 +221,7 @@ export class FolderConnector implements SourceConnector {
     }
     for (const entry of entries) {
       if (this.closed) return;
-      if (this.cursors.getCursor(this.name, entry.file) === entry.stamp) continue;
+      if (await this.cursors.getCursor(this.name, entry.file) === entry.stamp) continue;
       if (!this.settled(entry, now)) continue;
       this.unsettled.delete(entry.file);
       let record: RawRecord;
@@ -236,7 +237,7 @@ export class FolderConnector implements SourceConnector {
       }
       await sink.record(record);
       // The stamp read before the file was: if it changed meanwhile, the next pass reads it again.
-      this.cursors.setCursor(this.name, entry.file, entry.stamp);
+      await this.cursors.setCursor(this.name, entry.file, entry.stamp);
     }
   }
 

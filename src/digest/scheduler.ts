@@ -59,19 +59,19 @@ export const FIRST_START = { source: 'wardwatch:digest', key: 'first-start' } as
  * (in the council's time zone) before it. A store that already holds a sent digest predates this record, so
  * its first start is taken as the earliest time it is known to have been running.
  */
-export function firstStart(store: Pick<Store, 'getCursor' | 'setCursor' | 'lastDigest'>, now: Date): string {
-  const known = store.getCursor(FIRST_START.source, FIRST_START.key);
+export async function firstStart(store: Pick<Store, 'getCursor' | 'setCursor' | 'lastDigest'>, now: Date): Promise<string> {
+  const known = await store.getCursor(FIRST_START.source, FIRST_START.key);
   if (known !== undefined && !Number.isNaN(Date.parse(known))) return known;
-  const earlier = store.lastDigest('9999-12-31')?.sentAt;
+  const earlier = (await store.lastDigest('9999-12-31'))?.sentAt;
   const first = earlier !== undefined && earlier < now.toISOString() ? new Date(0).toISOString() : now.toISOString();
-  store.setCursor(FIRST_START.source, FIRST_START.key, first);
+  await store.setCursor(FIRST_START.source, FIRST_START.key, first);
   return first;
 }
 
 /** Effects that were due by `at` and have not been tried yet, or are being carried out. */
-function unsettled(store: Pick<Store, 'listEffects'>, at: string): number {
-  return store
-    .listEffects({ states: ['pending', 'sending'] })
+async function unsettled(store: Pick<Store, 'listEffects'>, at: string): Promise<number> {
+  return (await store
+    .listEffects({ states: ['pending', 'sending'] }))
     .filter((e) => e.kind !== 'digest' && (e.state === 'sending' || (e.attempts === 0 && e.nextAttemptAt <= at))).length;
 }
 
@@ -81,7 +81,7 @@ function unsettled(store: Pick<Store, 'listEffects'>, at: string): number {
  */
 async function outboxSettled(store: Pick<Store, 'listEffects'>, at: string, ms: number, pollMs: number, stopping: () => boolean): Promise<void> {
   const until = Date.now() + ms;
-  while (Date.now() < until && !stopping() && unsettled(store, at) > 0) {
+  while (Date.now() < until && !stopping() && await unsettled(store, at) > 0) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, Math.max(0, until - Date.now()))));
   }
 }
@@ -136,12 +136,12 @@ export async function sendDigestIfDue(deps: DigestSchedulerDeps, now: Date): Pro
   const scheduled = lastDigestTime(deps.config.digest.cron, tz, now);
   if (scheduled === undefined) return report;
   const date = digestDateOf(scheduled, tz);
-  if (deps.store.digestSent(date)) return report;
+  if (await deps.store.digestSent(date)) return report;
   // Never a digest for a day before Wardwatch was installed. The day it was installed does get
   // its digest, even when installed after that morning's time: it reports what the first pass found.
-  if (date < digestDateOf(new Date(firstStart(deps.store, now)), tz)) return report;
+  if (date < digestDateOf(new Date(await firstStart(deps.store, now)), tz)) return report;
   // After a fresh start (a lost state file), no digest is sent for a time before it: it would be back-dated.
-  const freshStart = deps.store.identity().freshStart;
+  const freshStart = (await deps.store.identity()).freshStart;
   if (freshStart !== undefined && scheduled.getTime() < Date.parse(freshStart)) return report;
 
   try {
@@ -168,7 +168,7 @@ export async function sendDigestIfDue(deps: DigestSchedulerDeps, now: Date): Pro
     return report;
   }
 
-  const since = deps.store.lastDigest(date)?.sentAt;
+  const since = (await deps.store.lastDigest(date))?.sentAt;
   try {
     if ((deps.outboxSettleMs ?? 0) > 0) await outboxSettled(deps.store, now.toISOString(), deps.outboxSettleMs ?? 0, deps.outboxPollMs ?? 250, deps.stopping ?? (() => false));
     const period = { date, ...(since !== undefined ? { since } : {}), until: now.toISOString() };
@@ -217,15 +217,20 @@ export class DigestScheduler {
     // Fail early, with a clear message, on a schedule the digest cannot follow.
     parseCron(deps.config.digest.cron);
     // Wardwatch starts now, not when its sources have first been read (the first digest check).
-    try {
-      firstStart(deps.store, this.clock());
-    } catch (err) {
-      (deps.logger ?? silent).warn({ error: errorText(err) }, 'Could not record when Wardwatch first started; the first digest check will.');
-    }
+    this.startRecorded = firstStart(deps.store, this.clock()).then(
+      () => undefined,
+      (err: unknown) => {
+        (deps.logger ?? silent).warn({ error: errorText(err) }, 'Could not record when Wardwatch first started; the first digest check will.');
+      },
+    );
   }
+
+  /** Settled once the start noted on construction has been recorded (or failed to be, with a warning). */
+  private readonly startRecorded: Promise<void>;
 
   /** Start the schedule; resolves after the start-up check (which may send a catch-up digest). */
   async start(): Promise<DigestDueReport> {
+    await this.startRecorded;
     this.stopped = false;
     this.task = schedule(
       this.deps.config.digest.cron,

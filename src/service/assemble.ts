@@ -82,12 +82,12 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
   try {
     sources = await configuredSources(loaded, options.folderDir, store, { logger, ...(options.folder ? { folder: options.folder } : {}) });
   } catch (err) {
-    store.close();
+    await store.close();
     throw new AssembleError(errorMessage(err), 2);
   }
   for (const u of sources.unavailable) options.warn?.(u.reason);
   if (sources.sources.length === 0) {
-    store.close();
+    await store.close();
     throw new AssembleError(`No source to watch: give --source DIR, or set connectors.folder.dir (or connectors.imap) in ${loaded.file}.`, 2);
   }
   let sender: MailSender;
@@ -96,7 +96,7 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
   } else if (sources.imap?.canSend) {
     sender = sources.imap;
   } else {
-    store.close();
+    await store.close();
     throw new AssembleError(
       sources.imap
         ? 'sender.kind is "connector" with the imap connector, but connectors.imap has no smtp settings, so Wardwatch could not send any mail. Please add connectors.imap.smtp, or choose sender.kind "file" or "smtp".'
@@ -111,9 +111,9 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
   const executor = createExecutor({ store, engine, config, sender, calendarOwner: sources.calendarOwner, ...withTemplates, now, logger });
   // The digest lists what stops the service (a damaged or full state file, a stuck outbox, a refusing sender).
   let health: (() => ReturnType<Service['health']>) | undefined;
-  const serviceProblems = (): ReturnType<Service['health']>['problems'] => {
+  const serviceProblems = async (): Promise<Awaited<ReturnType<Service['health']>>['problems']> => {
     try {
-      return health?.().problems ?? [];
+      return (await health?.())?.problems ?? [];
     } catch {
       // The store cannot be read at all: the digest cannot be built either, and says so itself.
       return [];

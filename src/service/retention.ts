@@ -47,10 +47,10 @@ export class RetentionJob {
     this.now = options.now ?? (() => new Date());
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.timer) return;
-    this.runOnce();
-    this.timer = setInterval(() => this.runOnce(), this.options.intervalMs ?? DAY_MS);
+    await this.runOnce();
+    this.timer = setInterval(() => void this.runOnce(), this.options.intervalMs ?? DAY_MS);
     this.timer.unref();
   }
 
@@ -60,10 +60,10 @@ export class RetentionJob {
   }
 
   /** Prune now; a failure is logged, never thrown (the next day tries again). */
-  runOnce(): PruneReport | undefined {
+  async runOnce(): Promise<PruneReport | undefined> {
     const now = this.now();
     try {
-      const report = this.store.prune(retentionCutoffs(this.retention, now), now.toISOString());
+      const report = await this.store.prune(retentionCutoffs(this.retention, now), now.toISOString());
       if (prunedCount(report) > 0) this.options.logger.info({ ...report }, 'pruned records older than their retention period');
       return report;
     } catch (err) {

@@ -257,6 +257,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX effects_state_kind ON effects (state, kind, next_attempt_at);
     `,
   },
+  {
+    version: 10,
+    description: 'item memory (body-less summaries of the messages and events seen) in a table of its own, moved out of the cursors',
+    sql: `
+      CREATE TABLE item_memory (
+        kind        TEXT NOT NULL CHECK (kind IN ('mail', 'event')),
+        key         TEXT NOT NULL,
+        summary     TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+      );
+      CREATE INDEX item_memory_updated ON item_memory (updated_at);
+
+      INSERT INTO item_memory (kind, key, summary, updated_at)
+        SELECT substr(source, length('wardwatch:item-memory:') + 1), key, value, updated_at FROM cursors
+        WHERE source IN ('wardwatch:item-memory:mail', 'wardwatch:item-memory:event');
+      DELETE FROM cursors WHERE source IN ('wardwatch:item-memory:mail', 'wardwatch:item-memory:event');
+    `,
+  },
 ];
 
 export class StoreVersionError extends Error {

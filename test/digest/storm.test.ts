@@ -15,11 +15,11 @@ const STORM = 20_000;
 const RULES = ['requests-via-clerk', 'no-blind-copies', 'state-capacity', 'press-via-clerk'] as const;
 
 let bench: StoreBench;
-afterEach(() => bench?.dispose());
+afterEach(async () => await bench?.dispose());
 
 /** 20,000 findings written straight into the store in one transaction (the outbox's path is measured in bench/digest-storm.ts). */
-function fill(): void {
-  bench.store().close();
+async function fill(): Promise<void> {
+  await bench.store().close();
   const db = new Database(bench.dbPath);
   const insert = db.prepare('INSERT INTO findings (rule, item_key, seq, finding, first_seen, updated_at) VALUES (?, ?, 0, ?, ?, ?)');
   db.transaction(() => {
@@ -46,11 +46,11 @@ function fill(): void {
 }
 
 describe('a digest of 20,000 findings', () => {
-  it('stays small, counts every finding and attaches them all as findings.csv', () => {
+  it('stays small, counts every finding and attaches them all as findings.csv', async () => {
     bench = new StoreBench();
-    fill();
+    await fill();
     const store = bench.store();
-    const built = buildDigest({ store, engine, config: council }, { date: '2026-11-20', until: '2026-11-21T07:30:00.000Z' });
+    const built = await buildDigest({ store, engine, config: council }, { date: '2026-11-20', until: '2026-11-21T07:30:00.000Z' });
     const message = composeDigest(built, { engine, config: council });
 
     expect(built.sections.totals.findings).toBe(STORM);
@@ -74,10 +74,10 @@ describe('a digest of 20,000 findings', () => {
     expect(lines.some((l) => l.includes('round 19999,'))).toBe(true);
   }, 120_000);
 
-  it('attaches nothing when every finding is listed', () => {
+  it('attaches nothing when every finding is listed', async () => {
     bench = new StoreBench();
     const store = bench.store();
-    const built = buildDigest({ store, engine, config: council }, { date: '2026-11-20', until: '2026-11-21T07:30:00.000Z' });
+    const built = await buildDigest({ store, engine, config: council }, { date: '2026-11-20', until: '2026-11-21T07:30:00.000Z' });
     expect(built.csv).toBeUndefined();
     expect(composeDigest(built, { engine, config: council }).attachments).toBeUndefined();
   });
