@@ -30,7 +30,7 @@ export function stormConfig(): Config {
 }
 
 /** Record `count` findings (one per message), as the service would after a storm of mail. */
-export function fillDigestStorm(store: SqliteStore, config: Config, count: number, start: Date): void {
+export async function fillDigestStorm(store: SqliteStore, config: Config, count: number, start: Date): Promise<void> {
   const engine = new Engine(config);
   let now = start;
   const outbox = new Outbox(store, { planning: planningContextFrom(config, engine.directory), clock: () => now });
@@ -42,7 +42,7 @@ export function fillDigestStorm(store: SqliteStore, config: Config, count: numbe
     const who = engine.directory.person(author)?.name ?? author;
     const key = `<storm-${n}@millbrook-tc.gov.uk>`;
     const subject = `Castle Street bins, round ${n}`;
-    store.saveOriginal(key, Buffer.from(`Subject: ${subject}\r\n\r\nstorm\r\n`), now.toISOString(), {
+    await store.saveOriginal(key, Buffer.from(`Subject: ${subject}\r\n\r\nstorm\r\n`), now.toISOString(), {
       subject,
       date: now.toISOString(),
       from: [{ address: author, name: who }],
@@ -64,7 +64,7 @@ export function fillDigestStorm(store: SqliteStore, config: Config, count: numbe
       messageId: 'storm',
       targets: { offender: author },
     };
-    outbox.record({ key, contentHash: `storm-${n}` }, [finding]);
+    await outbox.record({ key, contentHash: `storm-${n}` }, [finding]);
   }
 }
 
@@ -80,13 +80,13 @@ async function main(argv: readonly string[]): Promise<void> {
   const store = new SqliteStore(path.join(dir, 'state', 'wardwatch.sqlite'));
   const start = new Date('2026-11-20T09:00:00.000Z');
   if (mode === 'fill') {
-    fillDigestStorm(store, config, Number(countText ?? '20000'), start);
-    store.close();
+    await fillDigestStorm(store, config, Number(countText ?? '20000'), start);
+    await store.close();
     return;
   }
   const began = performance.now();
   const engine = new Engine(config);
-  const built = buildDigest({ store, engine, config }, { date: '2026-11-20', until: '2026-11-21T07:30:00.000Z' });
+  const built = await buildDigest({ store, engine, config }, { date: '2026-11-20', until: '2026-11-21T07:30:00.000Z' });
   const message = composeDigest(built, { engine, config });
   const seconds = (performance.now() - began) / 1000;
   const attached = (message.attachments ?? []).reduce((n, a) => n + Buffer.byteLength(a.content), 0);
@@ -100,7 +100,7 @@ async function main(argv: readonly string[]): Promise<void> {
       peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
     })}\n`,
   );
-  store.close();
+  await store.close();
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main(process.argv.slice(2));

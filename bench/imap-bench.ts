@@ -258,11 +258,11 @@ async function latency(stack: TestStack, dir: string, count: number): Promise<La
     const judged: number[] = [];
     try {
       for (const [key, at] of acceptedAt) {
-        const created = store.getEffect(key)?.createdAt;
+        const created = (await store.getEffect(key))?.createdAt;
         if (created !== undefined) judged.push(Date.parse(created) - at);
       }
     } finally {
-      store.close();
+      await store.close();
     }
     const sorted = [...samples].sort((a, b) => a - b);
     return {
@@ -345,11 +345,12 @@ async function bareFetch(stack: TestStack): Promise<{ messages: number; seconds:
 
 class MemoryCursors implements CursorStore {
   private readonly values = new Map<string, string>();
-  getCursor(source: string, key: string): string | undefined {
-    return this.values.get(`${source}|${key}`);
+  getCursor(source: string, key: string): Promise<string | undefined> {
+    return Promise.resolve(this.values.get(`${source}|${key}`));
   }
-  setCursor(source: string, key: string, value: string): void {
+  setCursor(source: string, key: string, value: string): Promise<void> {
     this.values.set(`${source}|${key}`, value);
+    return Promise.resolve();
   }
 }
 

@@ -99,12 +99,12 @@ async function sample(pid: number, port: number, ticks: number): Promise<CpuMem>
   }
 }
 
-function countDone(storePath: string): number {
+async function countDone(storePath: string): Promise<number> {
   const store = new SqliteStore(storePath);
   try {
-    return store.listEffects({ kinds: ['nudge'], states: ['done'] }).length;
+    return (await store.listEffects({ kinds: ['nudge'], states: ['done'] })).length;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -160,7 +160,7 @@ export async function serviceBench(): Promise<{ ok: boolean; lines: string[] }> 
     for (;;) {
       await sleep(250);
       peakRss = Math.max(peakRss, (await sample(pid, port, ticks)).rssBytes);
-      if (countDone(storePath) >= MESSAGES) break;
+      if (await countDone(storePath) >= MESSAGES) break;
       if (Date.now() - started > 15 * 60_000) throw new Error('the service did not finish the 1,000 effects within 15 minutes');
     }
     const effectsSeconds = (Date.now() - started) / 1000;

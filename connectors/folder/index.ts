@@ -165,11 +165,12 @@ async function scan(root: string, calendarDirs: Set<string> = new Set()): Promis
 
 class MemoryCursors implements CursorStore {
   private readonly values = new Map<string, string>();
-  getCursor(source: string, key: string): string | undefined {
-    return this.values.get(`${source}\u0000${key}`);
+  getCursor(source: string, key: string): Promise<string | undefined> {
+    return Promise.resolve(this.values.get(`${source}\u0000${key}`));
   }
-  setCursor(source: string, key: string, value: string): void {
+  setCursor(source: string, key: string, value: string): Promise<void> {
     this.values.set(`${source}\u0000${key}`, value);
+    return Promise.resolve();
   }
 }
 
@@ -233,7 +234,7 @@ export class FolderConnector implements SourceConnector {
     }
     for (const entry of entries) {
       if (this.closed) return;
-      if (this.cursors.getCursor(this.name, entry.file) === entry.stamp) continue;
+      if (await this.cursors.getCursor(this.name, entry.file) === entry.stamp) continue;
       if (!this.settled(entry, now)) continue;
       this.unsettled.delete(entry.file);
       let record: RawRecord;
@@ -249,14 +250,14 @@ export class FolderConnector implements SourceConnector {
       }
       await sink.record(record);
       // The stamp read before the file was: if it changed meanwhile, the next pass reads it again.
-      this.cursors.setCursor(this.name, entry.file, entry.stamp);
+      await this.cursors.setCursor(this.name, entry.file, entry.stamp);
     }
     if (!this.closed) await this.reportRemovedCalendars(entries, calendarDirs, sink);
   }
 
   /** Reports each .ics file handed over before that is gone now from a calendar folder still there. */
   private async reportRemovedCalendars(entries: readonly FileEntry[], calendarDirs: ReadonlySet<string>, sink: RecordSink): Promise<void> {
-    const before = this.handedOverCalendars();
+    const before = await this.handedOverCalendars();
     const present = new Set(entries.filter((e) => e.kind === 'calendar').map((e) => e.file));
     const kept: string[] = [];
     for (const file of before) {
@@ -267,16 +268,16 @@ export class FolderConnector implements SourceConnector {
       }
       await sink.removed({ kind: 'event', calendarId: path.basename(path.dirname(file)), reason: 'deleted', origin: file });
       // Read afresh should a file of that name come back.
-      this.cursors.setCursor(this.name, file, '');
+      await this.cursors.setCursor(this.name, file, '');
     }
-    for (const e of entries) if (e.kind === 'calendar' && this.cursors.getCursor(this.name, e.file) === e.stamp) kept.push(e.file);
+    for (const e of entries) if (e.kind === 'calendar' && await this.cursors.getCursor(this.name, e.file) === e.stamp) kept.push(e.file);
     kept.sort();
     const listed = JSON.stringify(kept);
-    if (listed !== JSON.stringify(before)) this.cursors.setCursor(this.name, CALENDAR_FILES_KEY, listed);
+    if (listed !== JSON.stringify(before)) await this.cursors.setCursor(this.name, CALENDAR_FILES_KEY, listed);
   }
 
-  private handedOverCalendars(): string[] {
-    const raw = this.cursors.getCursor(this.name, CALENDAR_FILES_KEY);
+  private async handedOverCalendars(): Promise<string[]> {
+    const raw = await this.cursors.getCursor(this.name, CALENDAR_FILES_KEY);
     if (raw === undefined || raw === '') return [];
     try {
       const parsed: unknown = JSON.parse(raw);

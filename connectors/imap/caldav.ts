@@ -130,8 +130,8 @@ export class CaldavSource {
     return `caldav:${calendar.id}`;
   }
 
-  private readCursor(calendar: CaldavCalendar): CalendarCursor | undefined {
-    const raw = this.cursors.getCursor(this.source, this.cursorKey(calendar));
+  private async readCursor(calendar: CaldavCalendar): Promise<CalendarCursor | undefined> {
+    const raw = await this.cursors.getCursor(this.source, this.cursorKey(calendar));
     if (raw === undefined) return undefined;
     try {
       const parsed = CursorSchema.safeParse(JSON.parse(raw));
@@ -141,8 +141,8 @@ export class CaldavSource {
     }
   }
 
-  private writeCursor(calendar: CaldavCalendar, cursor: CalendarCursor): void {
-    this.cursors.setCursor(this.source, this.cursorKey(calendar), JSON.stringify(cursor));
+  private async writeCursor(calendar: CaldavCalendar, cursor: CalendarCursor): Promise<void> {
+    await this.cursors.setCursor(this.source, this.cursorKey(calendar), JSON.stringify(cursor));
   }
 
   private async useSyncCollection(calendar: CaldavCalendar): Promise<boolean> {
@@ -157,7 +157,7 @@ export class CaldavSource {
 
   private syncCalendar(calendar: CaldavCalendar, sink: RecordSink): Promise<number> {
     return this.locks.run(calendar.id, async () => {
-      const cursor = this.readCursor(calendar);
+      const cursor = await this.readCursor(calendar);
       const handed = (await this.useSyncCollection(calendar)) ? await this.syncByToken(calendar, cursor, sink) : await this.syncByEtags(calendar, cursor, sink);
       if (handed > 0) this.logger.info({ calendar: calendar.id, events: handed }, 'Changed calendar objects handed over');
       return handed;
@@ -177,7 +177,7 @@ export class CaldavSource {
     if (changes.removed.length > 0) this.logger.debug({ calendar: calendar.id, removed: changes.removed.length }, 'Calendar objects removed');
     const handed = await this.handOver(calendar, changes.changed.map((c) => c.url), sink);
     await this.reportRemoved(calendar, changes.removed, sink);
-    this.writeCursor(calendar, { mode: 'sync', token: changes.token });
+    await this.writeCursor(calendar, { mode: 'sync', token: changes.token });
     return handed;
   }
 
@@ -189,7 +189,7 @@ export class CaldavSource {
     const changed = [...etags].filter(([url, etag]) => previous?.etags[url] !== etag).map(([url]) => url);
     const handed = await this.handOver(calendar, changed, sink);
     await this.reportRemoved(calendar, previous ? Object.keys(previous.etags).filter((url) => !etags.has(url)) : [], sink);
-    this.writeCursor(calendar, { mode: 'etag', ...(ctag !== undefined ? { ctag } : {}), etags: Object.fromEntries(etags) });
+    await this.writeCursor(calendar, { mode: 'etag', ...(ctag !== undefined ? { ctag } : {}), etags: Object.fromEntries(etags) });
     return handed;
   }
 

@@ -172,7 +172,7 @@ export class ImapMailSource {
         reopen || current === false || current.path !== folder.path ? await client.mailboxOpen(folder.path, { readOnly: true }) : current;
       const uidValidity = box.uidValidity.toString();
       const fresh = box !== current;
-      let cursor = parseCursor(this.cursors.getCursor(this.settings.source, key));
+      let cursor = parseCursor(await this.cursors.getCursor(this.settings.source, key));
       if (cursor && cursor.uidValidity === uidValidity && fresh && box.uidNext > 0 && box.uidNext - 1 < cursor.lastUid) {
         // UIDs went backwards without a new UIDVALIDITY: the server lost its state. Start again.
         this.logger.warn({ mailbox: mailbox.address, folder: folder.label, lastUid: cursor.lastUid, uidNext: box.uidNext }, 'The folder\'s UIDs went backwards on the server: reading its backfill window again');
@@ -201,10 +201,10 @@ export class ImapMailSource {
       }
       let handed = 0;
       let highest = lastUid;
-      const advance = (uid: number): void => {
+      const advance = async (uid: number): Promise<void> => {
         if (uid > highest) {
           highest = uid;
-          this.cursors.setCursor(this.settings.source, key, formatCursor({ uidValidity, lastUid: highest }));
+          await this.cursors.setCursor(this.settings.source, key, formatCursor({ uidValidity, lastUid: highest }));
         }
       };
       const readable = pending.filter((m) => m.size <= this.settings.maxMessageBytes);
@@ -243,16 +243,16 @@ export class ImapMailSource {
             throw new SinkFailure(`The pipeline did not take a message from ${mailbox.address}/${folder.label}: ${errorText(err)}`, { cause: err });
           }
           handed++;
-          advance(message.uid);
+          await advance(message.uid);
         }
         // Messages expunged meanwhile are simply passed.
         const last = group[group.length - 1];
-        if (last) advance(last.uid);
+        if (last) await advance(last.uid);
       }
-      for (const big of pending) if (big.size > this.settings.maxMessageBytes) advance(big.uid);
-      advance(floor);
+      for (const big of pending) if (big.size > this.settings.maxMessageBytes) await advance(big.uid);
+      await advance(floor);
       const settled = formatCursor({ uidValidity, lastUid: highest });
-      if (this.cursors.getCursor(this.settings.source, key) !== settled) this.cursors.setCursor(this.settings.source, key, settled);
+      if (await this.cursors.getCursor(this.settings.source, key) !== settled) await this.cursors.setCursor(this.settings.source, key, settled);
       if (handed > 0) {
         this.logger.info({ mailbox: mailbox.address, folder: folder.label, messages: handed }, 'New messages handed over');
       }

@@ -110,9 +110,9 @@ class Executor {
 
   /** Carry an effect out with its finding, unless the finding no longer holds or it has nobody to go to. */
   private async withFinding(effect: EffectRow, carryOut: (fc: FindingContext) => Promise<void>): Promise<void> {
-    const finding = this.findingOf(effect);
+    const finding = await this.findingOf(effect);
     if (!finding) {
-      this.note(effect, `Not carried out: the finding no longer holds (the ${effect.itemKey.startsWith('<') ? 'message' : 'event'} changed since), so the ${effect.kind} was not needed.`);
+      await this.note(effect, `Not carried out: the finding no longer holds (the ${effect.itemKey.startsWith('<') ? 'message' : 'event'} changed since), so the ${effect.kind} was not needed.`);
       return;
     }
     if (isAddressed(effect.kind) && effect.recipient === '') {
@@ -124,8 +124,8 @@ class Executor {
   /* ------------------------------------------------------------------------------ lookups */
 
   /** The finding an effect is about: the first of its rule's findings for the item that planned it. */
-  private findingOf(effect: EffectRow): Finding | undefined {
-    const stored = this.deps.store.getFindings(effect.itemKey, effect.rule);
+  private async findingOf(effect: EffectRow): Promise<Finding | undefined> {
+    const stored = await this.deps.store.getFindings(effect.itemKey, effect.rule);
     const planned = stored.find((s) =>
       s.finding.actions.some((a) => a.kind === effect.kind && (effect.recipient === '' || a.to.some((t) => t.toLowerCase() === effect.recipient))),
     );
@@ -144,8 +144,8 @@ class Executor {
     return this.deps.now().toISOString();
   }
 
-  private note(effect: EffectRow, outcome: string): void {
-    this.deps.store.noteEffect(effect.id, this.nowIso(), outcome);
+  private async note(effect: EffectRow, outcome: string): Promise<void> {
+    await this.deps.store.noteEffect(effect.id, this.nowIso(), outcome);
     this.deps.logger?.info({ effect: effect.key, kind: effect.kind, rule: effect.rule }, outcome);
   }
 
@@ -175,17 +175,17 @@ class Executor {
     );
   }
 
-  private compose(name: string, data: TemplateData, to: Address, messageId: string, effect: EffectRow, extras: Parameters<MessageBuilder['outgoing']>[3] = {}): OutgoingMessage {
-    const thread = this.threadOf(effect);
+  private async compose(name: string, data: TemplateData, to: Address, messageId: string, effect: EffectRow, extras: Parameters<MessageBuilder['outgoing']>[3] = {}): Promise<OutgoingMessage> {
+    const thread = await this.threadOf(effect);
     return this.messages.outgoing(this.messages.render(name, data), to, { messageId, key: effect.key, ...(thread ? { thread } : {}) }, extras);
   }
 
   /** The message an effect is about, to thread under (none for an event, a matter or a day). */
-  private threadOf(effect: EffectRow): MailThread | undefined {
+  private async threadOf(effect: EffectRow): Promise<MailThread | undefined> {
     if (threadingIdOf(effect.itemKey) === undefined) return undefined;
     let references: readonly string[] = [];
     try {
-      references = this.deps.store.getMailHeadline(effect.itemKey)?.references ?? [];
+      references = (await this.deps.store.getMailHeadline(effect.itemKey))?.references ?? [];
     } catch {
       // An unreadable headline: the message still threads under the Message-ID itself.
     }
@@ -219,12 +219,12 @@ class Executor {
     const name = this.templateOf(effect, effect.kind === 'notify-clerk' ? 'clerk-notice' : fc.finding.rule);
     let data: TemplateData;
     if (name === 'clerk-notice') {
-      const report = this.clerkReport(effect, fc);
+      const report = await this.clerkReport(effect, fc);
       data = this.messages.clerkNotice(fc, recipient, report.done, report.toDo);
     } else {
       data = this.dataFor(name, fc, recipient);
     }
-    await this.send(effect, this.compose(name, data, recipient, effect.messageId, effect));
+    await this.send(effect, await this.compose(name, data, recipient, effect.messageId, effect));
   }
 
   /** route-to-clerk: the cover note with the original attached, or saying why it could not be. */
@@ -232,7 +232,7 @@ class Executor {
     const recipient = recipientFor(this.directory, effect.recipient);
     const name = this.templateOf(effect, 'routed-copy');
     const original = fc.details.original;
-    const report = this.clerkReport(effect, fc);
+    const report = await this.clerkReport(effect, fc);
     const actions = [...report.done, ...report.toDo];
     let attachment = ORIGINAL_FILENAME;
     if (!original) {
@@ -242,7 +242,7 @@ class Executor {
     }
     const data = name === 'routed-copy' ? this.messages.routedCopy(fc, recipient, attachment, actions) : this.dataFor(name, fc, recipient);
     const extras = original ? { attachments: [{ filename: ORIGINAL_FILENAME, contentType: 'message/rfc822', content: original }] } : {};
-    await this.send(effect, this.compose(name, data, recipient, effect.messageId, effect, extras));
+    await this.send(effect, await this.compose(name, data, recipient, effect.messageId, effect, extras));
   }
 
   /** invite: add the member to the organiser's event where possible, else an iMIP REQUEST by mail. */
@@ -265,8 +265,8 @@ class Executor {
 
     if (owner?.capabilities.addAttendees === true && calendarId !== undefined) {
       await owner.addAttendees(this.eventRef(calendarId, fc.finding.item.key, event), [member]);
-      this.note(effect, `${recipient.name} was added to the event on the ${owner.name} calendar ${calendarId}.`);
-      await this.send(effect, this.compose(name, data, recipient, effect.messageId, effect));
+      await this.note(effect, `${recipient.name} was added to the event on the ${owner.name} calendar ${calendarId}.`);
+      await this.send(effect, await this.compose(name, data, recipient, effect.messageId, effect));
       return;
     }
     if (!event) {
@@ -293,7 +293,7 @@ class Executor {
       now: this.deps.now(),
       description: `${this.deps.config.council.name} invites the members for the wards concerned to its public meetings.`,
     });
-    await this.send(effect, this.compose(name, data, recipient, effect.messageId, effect, { calendar: { method: 'REQUEST', content: ics } }));
+    await this.send(effect, await this.compose(name, data, recipient, effect.messageId, effect, { calendar: { method: 'REQUEST', content: ics } }));
   }
 
   /** block: decline the room booking where the source can; otherwise warn the organiser and tell the Clerk. */
@@ -312,41 +312,41 @@ class Executor {
       const occurrence = finding.targets.occurrence;
       const target = ref.recurrenceId === undefined && occurrence !== undefined ? { ...ref, recurrenceId: occurrence.recurrenceId } : ref;
       await owner.declineBooking(target, roomAddress, this.declineReason(finding));
-      this.note(effect, `The booking of ${room} was declined on the ${owner.name} calendar.`);
+      await this.note(effect, `The booking of ${room} was declined on the ${owner.name} calendar.`);
       if (!organiser) {
-        this.note(effect, 'The organiser is not known, so nobody was told that the booking was declined.');
+        await this.note(effect, 'The organiser is not known, so nobody was told that the booking was declined.');
         return;
       }
       const period = this.messages.period(this.deps.engine.elections, fc, this.timeZone, this.nowIso());
       const name = this.templateOf(effect, 'booking-declined');
       const data = name === 'booking-declined' ? this.messages.bookingDeclined(fc, organiser, room, period) : this.dataFor(name, fc, organiser);
-      await this.send(effect, this.compose(name, data, organiser, effect.messageId, effect));
+      await this.send(effect, await this.compose(name, data, organiser, effect.messageId, effect));
       return;
     }
 
     const why = this.cannotDeclineBecause(calendarId);
     if (organiser) {
-      const warning = this.compose(finding.rule, this.messages.base(fc, organiser), organiser, effect.messageId, effect);
+      const warning = await this.compose(finding.rule, this.messages.base(fc, organiser), organiser, effect.messageId, effect);
       await this.send(effect, warning);
     }
     // One message to the Clerk per booking: the finding's own notice to the Clerk, when it has one,
     // says that the booking must be declined by hand (see clerkReport); otherwise this one does.
-    const clerkNotices = this.deps.store
-      .listEffects({ itemKey: effect.itemKey })
+    const clerkNotices = (await this.deps.store
+      .listEffects({ itemKey: effect.itemKey }))
       .filter((e) => e.rule === effect.rule && e.kind === 'notify-clerk' && e.state !== 'failed');
     let toldBy = 'the notice to the Clerk about this finding';
     if (clerkNotices.length === 0) {
-      const report = this.clerkReport(effect, fc);
+      const report = await this.clerkReport(effect, fc);
       const clerks = this.directory.clerks().map((p) => p.id);
       const notify = clerks.length > 0 ? clerks : this.deps.config.digest.to;
       for (const clerk of notify) {
         const recipient = recipientFor(this.directory, clerk);
         const data = this.messages.clerkNotice(fc, recipient, report.done, report.toDo);
-        await this.send(effect, this.compose('clerk-notice', data, recipient, this.partMessageId(effect, `clerk:${recipient.address}`), effect));
+        await this.send(effect, await this.compose('clerk-notice', data, recipient, this.partMessageId(effect, `clerk:${recipient.address}`), effect));
       }
       toldBy = 'a note from this action';
     }
-    this.note(
+    await this.note(
       effect,
       `${NOT_DECLINED} the booking of ${room} could not be declined automatically (${why}); ${organiser ? `${organiser.name} was warned, and ` : ''}the Clerk is asked to decline it by hand in ${toldBy}.`,
     );
@@ -364,24 +364,24 @@ class Executor {
   /** The daily summary: one message listing the nudges folded into it. */
   private async dailySummary(effect: EffectRow): Promise<void> {
     const recipient = recipientFor(this.directory, effect.recipient);
-    const folded = this.deps.store.listEffects({ foldedInto: effect.key, states: ['folded'] });
+    const folded = await this.deps.store.listEffects({ foldedInto: effect.key, states: ['folded'] });
     const nudges: FoldedNudge[] = [];
     for (const f of folded) {
       if (!isRuleId(f.rule)) continue;
-      const finding = this.findingOf(f);
+      const finding = await this.findingOf(f);
       if (!finding) continue;
       const details = await this.details(finding);
       nudges.push(this.messages.folded(f.rule, finding.summary, finding.clauses, details, recipient));
     }
     if (nudges.length === 0) {
-      this.note(effect, `Nothing to send: none of the reminders folded into ${recipient.name}'s summary still applies.`);
+      await this.note(effect, `Nothing to send: none of the reminders folded into ${recipient.name}'s summary still applies.`);
       return;
     }
     const day = effect.payload.day ?? effect.itemKey;
     // The Clerk's summary gathers routed copies and notices, not reminders to do better.
     const name = this.directory.person(recipient.address)?.role === 'clerk' ? CLERK_SUMMARY_TEMPLATE : this.templateOf(effect, 'nudge-summary');
     const data = this.messages.summary(recipient, day, this.timeZone, nudges);
-    await this.send(effect, this.compose(name, data, recipient, effect.messageId, effect));
+    await this.send(effect, await this.compose(name, data, recipient, effect.messageId, effect));
   }
 
   /* ------------------------------------------------------------------------------ helpers */
@@ -416,15 +416,15 @@ class Executor {
    * declined, or — where Wardwatch cannot or could not decline it — a job for the Clerk, so that a
    * notice never says both "please decline it by hand" and "there is nothing you need to do".
    */
-  private clerkReport(effect: EffectRow, fc: FindingContext): { done: string[]; toDo: string[] } {
+  private async clerkReport(effect: EffectRow, fc: FindingContext): Promise<{ done: string[]; toDo: string[] }> {
     const now = this.deps.now().getTime();
     const done: string[] = [];
     const toDo: string[] = [];
     let digest = false;
-    const related = this.deps.store.listEffects({ itemKey: effect.itemKey }).filter((e) => e.rule === effect.rule);
+    const related = (await this.deps.store.listEffects({ itemKey: effect.itemKey })).filter((e) => e.rule === effect.rule);
     for (const e of related) {
       if (e.kind === 'block') {
-        const block = this.describeBlock(e, fc);
+        const block = await this.describeBlock(e, fc);
         done.push(block.done);
         if (block.toDo !== undefined) toDo.push(block.toDo);
         continue;
@@ -443,7 +443,7 @@ class Executor {
   }
 
   /** A room booking's state for the Clerk, and what they must do when Wardwatch cannot decline it. */
-  private describeBlock(e: EffectRow, fc: FindingContext): { done: string; toDo?: string } {
+  private async describeBlock(e: EffectRow, fc: FindingContext): Promise<{ done: string; toDo?: string }> {
     const calendarId = e.payload.calendarId ?? fc.finding.targets.room?.calendarId;
     const room = calendarId !== undefined ? calendarName(this.deps.engine.calendars, calendarId) : 'the room';
     const organiser = fc.finding.targets.offender !== undefined ? nameOf(this.directory, fc.finding.targets.offender) : undefined;
@@ -452,7 +452,7 @@ class Executor {
     const cannot = calendarId !== undefined ? this.cannotDeclineBecause(calendarId) : 'the finding names no room calendar';
     switch (e.state) {
       case 'done': {
-        const fellBack = this.deps.store.listAudit({ effectKey: e.key }).some((a) => a.outcome.startsWith(NOT_DECLINED));
+        const fellBack = (await this.deps.store.listAudit({ effectKey: e.key })).some((a) => a.outcome.startsWith(NOT_DECLINED));
         if (fellBack) {
           return { done: `The booking of ${room} could not be declined automatically, because ${cannot}${organiser !== undefined ? `; ${organiser} was sent a warning instead` : ''}.`, toDo: byHand };
         }

@@ -122,15 +122,15 @@ export async function loadItemDetails(
   occurrence?: { start: string },
 ): Promise<ItemDetails> {
   if (ref.kind === 'event') {
-    const event = deps.store.getEvent(ref.key);
+    const event = await deps.store.getEvent(ref.key);
     if (!event) return unavailable('event', `Wardwatch no longer holds the details of the event ${ref.key}`);
     return { data: eventData(event, deps, occurrence?.start), event };
   }
-  const original = deps.store.getOriginal(ref.key);
+  const original = await deps.store.getOriginal(ref.key);
   if (!original) return unavailable('mail', `Wardwatch no longer holds a copy of the message ${ref.key}`);
   let mail: MailHeadline | undefined;
   try {
-    mail = deps.store.getMailHeadline(ref.key);
+    mail = await deps.store.getMailHeadline(ref.key);
   } catch {
     // An unreadable headline in the state file: the original still names the message.
     mail = undefined;

@@ -76,9 +76,9 @@ export async function runDigest(opts: DigestOptions, io: CommandIO = processIO, 
     const fresh = !existsSync(storePath);
     const store = new SqliteStore(fresh ? ':memory:' : storePath);
     try {
-      const since = store.lastDigest(date)?.sentAt;
-      const period: DigestPeriod = { date, ...(since !== undefined ? { since } : {}), until: store.getDigest(date)?.sentAt ?? now.now };
-      const message = composeDigest(buildDigest({ store, engine: setup.engine, config }, period), composeDeps);
+      const since = (await store.lastDigest(date))?.sentAt;
+      const period: DigestPeriod = { date, ...(since !== undefined ? { since } : {}), until: (await store.getDigest(date))?.sentAt ?? now.now };
+      const message = composeDigest(await buildDigest({ store, engine: setup.engine, config }, period), composeDeps);
       if (fresh) io.err(`There is no state file yet (${storePath}), so this digest is empty; it fills up once wardwatch run has been at work.\n`);
       io.out(forTerminal(`To: ${message.to.map((a) => a.address).join(', ')}\nSubject: ${message.subject}\n\n${message.text}`));
       if (opts.html !== undefined) {
@@ -96,13 +96,13 @@ export async function runDigest(opts: DigestOptions, io: CommandIO = processIO, 
       }
       throw err;
     } finally {
-      store.close();
+      await store.close();
     }
   }
 
   const store = new SqliteStore(storePath);
   try {
-    const sent = store.getDigest(date);
+    const sent = await store.getDigest(date);
     if (sent !== undefined) {
       io.out(`The digest for ${day} was already sent (recorded at ${sent.sentAt}); Wardwatch sends one digest a day. Use --preview to read it again.\n`);
       return 0;
@@ -131,7 +131,7 @@ export async function runDigest(opts: DigestOptions, io: CommandIO = processIO, 
         );
         return 1;
       }
-      const since = store.lastDigest(date)?.sentAt;
+      const since = (await store.lastDigest(date))?.sentAt;
       const built = await deliverDigest(
         { store, engine: setup.engine, config, sender, ...(templatesDir !== undefined ? { templatesDir } : {}) },
         { date, ...(since !== undefined ? { since } : {}), until: now.now },
@@ -150,7 +150,7 @@ export async function runDigest(opts: DigestOptions, io: CommandIO = processIO, 
       await sender.close();
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

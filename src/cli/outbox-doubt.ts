@@ -40,14 +40,14 @@ export async function runDecision(decision: InDoubtDecision, key: string | undef
   const store = new SqliteStore(storePath);
   try {
     const now = new Date().toISOString();
-    const keys = key !== undefined ? [key] : keysInDoubt(store);
+    const keys = key !== undefined ? [key] : await keysInDoubt(store);
     if (keys.length === 0) {
       io.out('Nothing is held in doubt.\n');
       return 0;
     }
     let unchanged = 0;
     for (const k of keys) {
-      const outcome = decideInDoubt(store, k, decision, now);
+      const outcome = await decideInDoubt(store, k, decision, now);
       if (outcome.changed) io.out(`${outcome.message}\n`);
       else {
         io.err(`${outcome.message}\n`);
@@ -56,7 +56,7 @@ export async function runDecision(decision: InDoubtDecision, key: string | undef
     }
     return unchanged > 0 ? 1 : 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -75,7 +75,7 @@ export interface ListOptions {
 }
 
 /** Print the outbox's effects, oldest first; returns the exit code. */
-export function runOutboxList(opts: ListOptions, io: CommandIO = processIO): number {
+export async function runOutboxList(opts: ListOptions, io: CommandIO = processIO): Promise<number> {
   if (opts.state !== undefined && !isEffectState(opts.state)) {
     io.err(`--state: expected one of ${EFFECT_STATES.join(', ')}, got "${opts.state}"\n`);
     return USAGE;
@@ -84,7 +84,7 @@ export function runOutboxList(opts: ListOptions, io: CommandIO = processIO): num
   if (opened === 'no-store') return 0;
   if (typeof opened === 'number') return opened;
   try {
-    const effects = opened.store.listEffects(opts.state !== undefined && isEffectState(opts.state) ? { states: [opts.state] } : {});
+    const effects = await opened.store.listEffects(opts.state !== undefined && isEffectState(opts.state) ? { states: [opts.state] } : {});
     if (effects.length === 0) {
       io.out(opts.state !== undefined ? `No effects are ${opts.state}.\n` : 'The outbox is empty.\n');
       return 0;
@@ -92,7 +92,7 @@ export function runOutboxList(opts: ListOptions, io: CommandIO = processIO): num
     for (const e of effects) io.out(describeEffect(e));
     return 0;
   } finally {
-    opened.store.close();
+    await opened.store.close();
   }
 }
 
@@ -104,7 +104,7 @@ export interface RetryOptions {
 const RETRY_OUTCOME = 'Put back in the queue by "wardwatch outbox retry" after the fault on this side was put right; it will be carried out once.';
 
 /** Put effects given up for a local fault back in the queue; returns the exit code. */
-export function runOutboxRetry(keys: readonly string[], opts: RetryOptions, io: CommandIO = processIO): number {
+export async function runOutboxRetry(keys: readonly string[], opts: RetryOptions, io: CommandIO = processIO): Promise<number> {
   if (keys.length === 0 && opts.failed !== true) {
     io.err('Name the effects to retry (wardwatch outbox list --config FILE --state failed shows them), or give --failed for every one given up because of a fault on this side.\n');
     return USAGE;
@@ -119,9 +119,10 @@ export function runOutboxRetry(keys: readonly string[], opts: RetryOptions, io: 
   const { store, outbox } = opened;
   try {
     if (opts.failed === true) {
-      const failed = store.listEffects({ states: ['failed'] });
+      const failed = await store.listEffects({ states: ['failed'] });
       const local = failed.filter((e) => e.localFault === true);
-      const retried = local.filter((e) => outbox.retryLocalFault(e, RETRY_OUTCOME));
+      const retried: typeof local = [];
+      for (const e of local) if (await outbox.retryLocalFault(e, RETRY_OUTCOME)) retried.push(e);
       for (const e of retried) io.out(`Queued again: ${e.key} (${e.rule}, ${e.kind}${e.recipient === '' ? '' : ` to ${e.recipient}`})\n`);
       const others = failed.length - local.length;
       io.out(
@@ -140,7 +141,7 @@ export function runOutboxRetry(keys: readonly string[], opts: RetryOptions, io: 
     let code = 0;
     let retried = 0;
     for (const key of keys) {
-      const e = store.getEffect(key);
+      const e = await store.getEffect(key);
       if (e === undefined) {
         io.err(`There is no effect with key ${key} (wardwatch outbox list --config ${opts.config} shows them).\n`);
         code = USAGE;
@@ -163,7 +164,7 @@ export function runOutboxRetry(keys: readonly string[], opts: RetryOptions, io: 
         if (code === 0) code = 1;
         continue;
       }
-      if (outbox.retryLocalFault(e, RETRY_OUTCOME)) {
+      if (await outbox.retryLocalFault(e, RETRY_OUTCOME)) {
         retried += 1;
         io.out(`Queued again: ${e.key} (${e.rule}, ${e.kind}${e.recipient === '' ? '' : ` to ${e.recipient}`})\n`);
       }
@@ -171,7 +172,7 @@ export function runOutboxRetry(keys: readonly string[], opts: RetryOptions, io: 
     if (retried > 0) io.out(`${retried === 1 ? '1 effect goes' : `${retried} effects go`} out at the service's next round (wardwatch run).\n`);
     return code;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -182,8 +183,8 @@ export function register(program: Command): void {
     .description('list the effects in the outbox: key, state, rule, action and recipient')
     .requiredOption('-c, --config <file>', 'the council configuration (YAML)')
     .option('--state <state>', `only effects in this state: ${EFFECT_STATES.join(', ')}`)
-    .action((options: ListOptions) => {
-      process.exitCode = runOutboxList(options);
+    .action(async (options: ListOptions) => {
+      process.exitCode = await runOutboxList(options);
     });
   outbox
     .command('retry')
@@ -191,8 +192,8 @@ export function register(program: Command): void {
     .argument('[keys...]', 'the keys of the effects to retry (wardwatch outbox list shows them)')
     .requiredOption('-c, --config <file>', 'the council configuration (YAML)')
     .option('--failed', 'every effect given up because of a fault on this side')
-    .action((keys: string[], options: RetryOptions) => {
-      process.exitCode = runOutboxRetry(keys, options);
+    .action(async (keys: string[], options: RetryOptions) => {
+      process.exitCode = await runOutboxRetry(keys, options);
     });
   registerInDoubt(program);
 }

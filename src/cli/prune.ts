@@ -39,7 +39,7 @@ const LABELS: Record<keyof PruneReport, string> = {
   digests: 'digest records',
 };
 
-export function runPrune(opts: PruneOptions, io: CommandIO = processIO): number {
+export async function runPrune(opts: PruneOptions, io: CommandIO = processIO): Promise<number> {
   const now = opts.now === undefined ? new Date() : new Date(opts.now);
   if (Number.isNaN(now.getTime())) {
     io.err(`--now: expected an ISO 8601 instant such as 2026-12-07T03:00:00Z, got "${opts.now ?? ''}"\n`);
@@ -69,7 +69,7 @@ export function runPrune(opts: PruneOptions, io: CommandIO = processIO): number 
   }
   try {
     const dryRun = opts.dryRun === true;
-    const report = store.prune(retentionCutoffs(loaded.config.retention, now), now.toISOString(), { dryRun });
+    const report = await store.prune(retentionCutoffs(loaded.config.retention, now), now.toISOString(), { dryRun });
     if (prunedCount(report) === 0) {
       io.out('Nothing is older than its retention period: nothing to prune.\n');
       return 0;
@@ -80,7 +80,7 @@ export function runPrune(opts: PruneOptions, io: CommandIO = processIO): number 
     }
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -91,7 +91,7 @@ export function register(program: Command): void {
     .requiredOption('-c, --config <file>', 'the council configuration (YAML)')
     .option('--dry-run', 'count what would be removed, and remove nothing')
     .option('--now <iso>', 'prune as if it were this instant')
-    .action((options: PruneOptions) => {
-      process.exitCode = runPrune(options);
+    .action(async (options: PruneOptions) => {
+      process.exitCode = await runPrune(options);
     });
 }

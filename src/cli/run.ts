@@ -115,7 +115,7 @@ async function runUntilStopped(opts: RunOptions, io: CommandIO, logger: ServiceL
   }
 
   try {
-    const wasFresh = store.isFresh();
+    const wasFresh = await store.isFresh();
     const decision = await decideStart(store, store.path, sender, opts.freshStart === true, new Date());
     if (decision.refusal !== undefined) {
       logger.error({ stateFile: store.path }, 'refused to start over a new state file: Wardwatch has sent mail before');

@@ -46,7 +46,7 @@ export interface DigestDeps {
   engine: Pick<Engine, 'directory' | 'elections'>;
   config: Pick<Config, 'council' | 'calendars' | 'digest'>;
   /** What the running service reports as stopping it (listed with the sources' health). */
-  serviceProblems?: () => readonly ServiceProblem[];
+  serviceProblems?: () => Promise<readonly ServiceProblem[]>;
 }
 
 const PROBLEM_NAMES: Record<ServiceProblem['what'], string> = { store: 'the state file', outbox: 'the outbox', sender: 'the mail sender' };
@@ -290,10 +290,10 @@ function positionOf(f: StoredFinding): FindingPosition {
 }
 
 /** Findings first seen in [since, until), in first-seen order, a page at a time. */
-function* findingsFirstSeen(store: Store, since: string | undefined, until: string): Generator<StoredFinding> {
+async function* findingsFirstSeen(store: Store, since: string | undefined, until: string): AsyncGenerator<StoredFinding> {
   let after: FindingPosition | undefined;
   for (;;) {
-    const page = store.listFindingsByFirstSeen({ ...(since !== undefined ? { since } : {}), before: until, ...(after !== undefined ? { after } : {}) }, DIGEST_PAGE_SIZE);
+    const page = await store.listFindingsByFirstSeen({ ...(since !== undefined ? { since } : {}), before: until, ...(after !== undefined ? { after } : {}) }, DIGEST_PAGE_SIZE);
     yield* page;
     const last = page[page.length - 1];
     if (last === undefined || page.length < DIGEST_PAGE_SIZE) return;
@@ -302,10 +302,10 @@ function* findingsFirstSeen(store: Store, since: string | undefined, until: stri
 }
 
 /** Effects matching `filter`, in id order, a page at a time. */
-function* effectsPaged(store: Store, filter: Omit<EffectFilter, 'afterId' | 'limit'>): Generator<EffectRow> {
+async function* effectsPaged(store: Store, filter: Omit<EffectFilter, 'afterId' | 'limit'>): AsyncGenerator<EffectRow> {
   let afterId: number | undefined;
   for (;;) {
-    const page = store.listEffects({ ...filter, ...(afterId !== undefined ? { afterId } : {}), limit: DIGEST_PAGE_SIZE });
+    const page = await store.listEffects({ ...filter, ...(afterId !== undefined ? { afterId } : {}), limit: DIGEST_PAGE_SIZE });
     yield* page;
     const last = page[page.length - 1];
     if (last === undefined || page.length < DIGEST_PAGE_SIZE) return;
@@ -346,18 +346,18 @@ class Collector {
     return formatWhen(iso, this.tz);
   }
 
-  effectsOf(itemKey: string): EffectRow[] {
+  async effectsOf(itemKey: string): Promise<EffectRow[]> {
     let effects = this.effectsByItem.get(itemKey);
     if (effects === undefined) {
-      effects = this.deps.store.listEffects({ itemKey });
+      effects = await this.deps.store.listEffects({ itemKey });
       this.effectsByItem.set(itemKey, effects);
     }
     return effects;
   }
 
   /** A reference to an item a clerk can recognise: the event's calendar and title, or the Message-ID. */
-  itemReference(itemKey: string): string {
-    const event = this.deps.store.getEvent(itemKey);
+  async itemReference(itemKey: string): Promise<string> {
+    const event = await this.deps.store.getEvent(itemKey);
     return event !== undefined ? `${event.calendarId}: “${event.summary}” (${this.when(event.start)})` : itemKey;
   }
 
@@ -365,9 +365,9 @@ class Collector {
    * How the digest names an item a rule found: the message's subject line and date, or the
    * event's title and date. Never the body; the Message-ID or UID when nothing else is held.
    */
-  itemTitle(kind: 'mail' | 'event', itemKey: string, occurrence?: { start: string }): string {
+  async itemTitle(kind: 'mail' | 'event', itemKey: string, occurrence?: { start: string }): Promise<string> {
     if (kind === 'event') {
-      const event = this.deps.store.getEvent(itemKey);
+      const event = await this.deps.store.getEvent(itemKey);
       if (event === undefined) return `an event Wardwatch no longer holds (${itemKey})`;
       // A finding on a recurring series names the occurrence concerned, as its messages do.
       const start = occurrence?.start ?? event.start;
@@ -375,7 +375,7 @@ class Collector {
       const when = allDay ? formatDay(start, this.tz) : this.when(start);
       return `${event.summary.trim() !== '' ? `event “${event.summary.trim()}”` : 'an event with no title'}, ${when}`;
     }
-    const mail = this.mail.getMail(itemKey);
+    const mail = await this.mail.getMail(itemKey);
     if (mail === undefined) return `a message whose subject Wardwatch no longer holds (${itemKey})`;
     const subject = mail.subject.trim() !== '' ? `message “${mail.subject.trim()}”` : 'a message with no subject';
     return mail.date !== undefined ? `${subject}, sent ${this.when(mail.date)}` : subject;
@@ -387,32 +387,32 @@ class Collector {
    * first seen in the period. Read page by page as they are used; `digestEffectIds` receives the
    * pending digest entries listed, to mark once the digest has gone.
    */
-  findings(digestEffectIds: number[]): Iterable<StoredFinding> {
+  async findings(digestEffectIds: number[]): Promise<AsyncIterable<StoredFinding>> {
     const { store } = this.deps;
     const { since, until } = this.period;
     const earlier = new Map<string, FindingPosition>();
-    for (const e of effectsPaged(store, { kinds: ['digest'], states: ['pending'] })) {
+    for await (const e of effectsPaged(store, { kinds: ['digest'], states: ['pending'] })) {
       if (e.createdAt >= until) continue;
       digestEffectIds.push(e.id);
       // With no earlier digest, every finding first seen before `until` is listed anyway.
       if (since === undefined) continue;
-      for (const f of store.getFindings(e.itemKey, e.rule)) {
+      for (const f of await store.getFindings(e.itemKey, e.rule)) {
         if (f.firstSeen < since) earlier.set(`${f.rule}\u0000${f.itemKey}\u0000${f.seq}`, positionOf(f));
       }
     }
     // Actions withdrawn in the period (their meeting cancelled, say) are listed with their finding, however old.
     if (since !== undefined) {
-      for (const e of effectsPaged(store, { states: ['withdrawn'] })) {
+      for await (const e of effectsPaged(store, { states: ['withdrawn'] })) {
         if (e.doneAt === undefined || !this.inPeriod(e.doneAt)) continue;
-        for (const f of store.getFindings(e.itemKey, e.rule)) {
+        for (const f of await store.getFindings(e.itemKey, e.rule)) {
           if (f.firstSeen < since) earlier.set(`${f.rule}\u0000${f.itemKey}\u0000${f.seq}`, positionOf(f));
         }
       }
     }
     const waiting = [...earlier.values()].sort(byFirstSeen);
-    return (function* (): Generator<StoredFinding> {
+    return (async function* (): AsyncGenerator<StoredFinding> {
       for (const p of waiting) {
-        const f = store.getFindings(p.itemKey, p.rule).find((g) => g.seq === p.seq);
+        const f = (await store.getFindings(p.itemKey, p.rule)).find((g) => g.seq === p.seq);
         if (f !== undefined) yield f;
       }
       yield* findingsFirstSeen(store, since, until);
@@ -420,9 +420,9 @@ class Collector {
   }
 
   /** Each finding with its item's effects, read for a page of findings at once. */
-  private *withEffects(findings: Iterable<StoredFinding>): Generator<{ stored: StoredFinding; effects: readonly EffectRow[] }> {
+  private async *withEffects(findings: AsyncIterable<StoredFinding>): AsyncGenerator<{ stored: StoredFinding; effects: readonly EffectRow[] }> {
     let page: StoredFinding[] = [];
-    for (const stored of findings) {
+    for await (const stored of findings) {
       page.push(stored);
       if (page.length < DIGEST_PAGE_SIZE) continue;
       yield* this.pageWithEffects(page);
@@ -431,10 +431,10 @@ class Collector {
     yield* this.pageWithEffects(page);
   }
 
-  private *pageWithEffects(page: readonly StoredFinding[]): Generator<{ stored: StoredFinding; effects: readonly EffectRow[] }> {
+  private async *pageWithEffects(page: readonly StoredFinding[]): AsyncGenerator<{ stored: StoredFinding; effects: readonly EffectRow[] }> {
     if (page.length === 0) return;
     const byItem = new Map<string, EffectRow[]>();
-    for (const e of this.deps.store.listEffects({ itemKeys: [...new Set(page.map((f) => f.itemKey))] })) {
+    for (const e of await this.deps.store.listEffects({ itemKeys: [...new Set(page.map((f) => f.itemKey))] })) {
       const list = byItem.get(e.itemKey);
       if (list === undefined) byItem.set(e.itemKey, [e]);
       else list.push(e);
@@ -447,12 +447,12 @@ class Collector {
    * also written as a CSV row, so that the list left out of the message is attached. Findings and
    * their effects are read as they come and not kept: beyond the listed items, only counts and CSV rows are.
    */
-  rules(findings: Iterable<StoredFinding>, csv: string[]): { rules: RuleReport[]; clauses: Map<RuleId, string[]>; total: number } {
+  async rules(findings: AsyncIterable<StoredFinding>, csv: string[]): Promise<{ rules: RuleReport[]; clauses: Map<RuleId, string[]>; total: number }> {
     const byRule = new Map<RuleId, { items: DigestItem[]; count: number; actions: Map<string, number>; keys: Set<string>; anyPrivate: boolean }>();
     const clauses = new Map<RuleId, string[]>();
     let total = 0;
     csv.push(csvRow(CSV_HEADER));
-    for (const { stored, effects } of this.withEffects(findings)) {
+    for await (const { stored, effects } of this.withEffects(findings)) {
       const f = stored.finding;
       total += 1;
       if (!clauses.has(f.rule)) clauses.set(f.rule, f.clauses);
@@ -471,7 +471,7 @@ class Collector {
       this.doneActions += own.filter((a) => a.state === 'done').length;
       if (isPrivate) group.anyPrivate = true;
       const name = isPrivate ? null : (address: string) => this.nameOf(address);
-      const reference = isPrivate ? PRIVATE_SUMMARY : this.itemTitle(f.item.kind, stored.itemKey, f.targets.occurrence);
+      const reference = isPrivate ? PRIVATE_SUMMARY : await this.itemTitle(f.item.kind, stored.itemKey, f.targets.occurrence);
       const summary = isPrivate ? PRIVATE_SUMMARY : curlyQuotes(f.summary);
       const actionSummary =
         own.length > 0
@@ -500,42 +500,42 @@ class Collector {
     return { rules, clauses, total };
   }
 
-  needsHuman(): DigestSections['needsHuman'] {
+  async needsHuman(): Promise<DigestSections['needsHuman']> {
     const { store } = this.deps;
     const { since } = this.period;
     const entries: DigestSections['needsHuman'] = [];
     // First: messages a crash left in doubt. Every one is listed, however old, until the Clerk decides.
-    for (const d of store.listDigestsInDoubt()) {
+    for (const d of await store.listDigestsInDoubt()) {
       entries.push({
         what: `The digest for ${d.date} may or may not have gone out before a restart, so it has not been sent again. If it did not arrive, run: wardwatch outbox release 'digest;${d.date}' --config FILE (or drop it)`,
         reference: `held since ${this.when(d.since)}`,
       });
     }
-    for (const e of store.listEffects({ states: ['in-doubt'] })) {
+    for (const e of await store.listEffects({ states: ['in-doubt'] })) {
       const to = e.recipient !== '' ? ` to ${e.recipient}` : '';
       const subject = e.rule === DAILY_SUMMARY_RULE ? `The daily summary of reminders for ${e.payload.day ?? e.itemKey}` : `A ${nouns(e.kind)[0]}`;
-      const about = e.payload.private === true ? PRIVATE_SUMMARY : e.rule === DAILY_SUMMARY_RULE ? e.payload.day ?? e.itemKey : this.itemReference(e.itemKey);
+      const about = e.payload.private === true ? PRIVATE_SUMMARY : e.rule === DAILY_SUMMARY_RULE ? e.payload.day ?? e.itemKey : await this.itemReference(e.itemKey);
       entries.push({
         what: `${subject}${to} may or may not have gone out before a restart, so it is held rather than sent twice. Ask the recipient, then run: wardwatch outbox release '${e.key}' --config FILE (to send it once) or wardwatch outbox drop '${e.key}' --config FILE`,
         reference: `${titleOf(e.rule)}: ${about}`,
       });
     }
-    for (const n of store.listNeedsHuman(since)) {
+    for (const n of await store.listNeedsHuman(since)) {
       if (!this.inPeriod(n.lastSeen)) continue;
       const rule = n.rule !== undefined ? ` — ${titleOf(n.rule)}` : '';
-      entries.push({ what: curlyQuotes(n.message), reference: `${this.itemReference(n.itemKey)}${rule}` });
+      entries.push({ what: curlyQuotes(n.message), reference: `${await this.itemReference(n.itemKey)}${rule}` });
     }
-    for (const e of store.listEffects({ states: ['failed'] })) {
+    for (const e of await store.listEffects({ states: ['failed'] })) {
       if (!this.inPeriod(e.lastAttemptAt ?? e.createdAt)) continue;
       const to = e.recipient !== '' ? ` to ${e.recipient}` : '';
       const attempts = `${e.attempts} attempt${e.attempts === 1 ? '' : 's'}`;
       const why = e.lastError !== undefined ? ` (${e.lastError})` : '';
       const verb = actionSpec(e.kind).verb;
       const subject = e.rule === DAILY_SUMMARY_RULE ? `The daily summary of reminders for ${e.payload.day ?? e.itemKey}` : `A ${nouns(e.kind)[0]}`;
-      const about = e.payload.private === true ? PRIVATE_SUMMARY : e.rule === DAILY_SUMMARY_RULE ? e.payload.day ?? e.itemKey : this.itemReference(e.itemKey);
+      const about = e.payload.private === true ? PRIVATE_SUMMARY : e.rule === DAILY_SUMMARY_RULE ? e.payload.day ?? e.itemKey : await this.itemReference(e.itemKey);
       entries.push({ what: `${subject}${to} could not be ${verb} after ${attempts}${why}`, reference: `${titleOf(e.rule)}: ${about}` });
     }
-    for (const p of store.listProblems()) {
+    for (const p of await store.listProblems()) {
       if (!this.inPeriod(p.lastSeen)) continue;
       const what = p.kind === 'mail' ? 'A message' : p.kind === 'calendar' ? 'A calendar entry' : p.kind === 'source' ? 'A source' : 'The configuration';
       const times = p.count > 1 ? ` (${p.count} times since ${this.when(p.firstSeen)})` : '';
@@ -545,13 +545,13 @@ class Collector {
     return entries;
   }
 
-  awaitingAuthorisation(): DigestSections['awaitingAuthorisation'] {
+  async awaitingAuthorisation(): Promise<DigestSections['awaitingAuthorisation']> {
     const { store } = this.deps;
     const rows: DigestSections['awaitingAuthorisation'] = [];
-    for (const stored of store.listFindings({ rule: 'party-group-attendance-authorised' })) {
+    for (const stored of await store.listFindings({ rule: 'party-group-attendance-authorised' })) {
       const f = stored.finding;
       if (f.rule !== 'party-group-attendance-authorised' || f.messageId !== 'authorisationNeeded') continue;
-      const event = store.getEvent(stored.itemKey);
+      const event = await store.getEvent(stored.itemKey);
       // A recurring series is awaiting authorisation for its occurrence concerned, not its first date.
       const start = f.targets.occurrence?.start ?? event?.start;
       if (event !== undefined && ((start ?? event.start) < this.period.until || event.kinds.includes(CANCELLED_KIND))) continue;
@@ -570,12 +570,12 @@ class Collector {
     return rows;
   }
 
-  private invited(event: EventSummary): string {
+  private async invited(event: EventSummary): Promise<string> {
     const rooms = new Set(this.deps.config.calendars.flatMap((c) => (c.address !== undefined ? [c.address] : [])));
     const attendees = event.attendees.filter((a) => !rooms.has(a.toLowerCase()));
     const names = attendees.map((a) => this.nameOf(a));
     const attending = new Set(attendees.map((a) => this.deps.engine.directory.person(a)?.id ?? a.toLowerCase()));
-    for (const e of this.effectsOf(event.key)) {
+    for (const e of await this.effectsOf(event.key)) {
       if (e.kind !== 'invite' || e.recipient === '' || attending.has(e.recipient)) continue;
       const state = actionState(e, this.period.until);
       const note =
@@ -586,19 +586,21 @@ class Collector {
     return names.length > 0 ? joinList(names) : 'nobody yet';
   }
 
-  upcomingMeetings(): DigestSections['upcomingMeetings'] {
+  async upcomingMeetings(): Promise<DigestSections['upcomingMeetings']> {
     const from = this.period.until;
     const to = new Date(Date.parse(from) + UPCOMING_MEETING_DAYS * DAY_MS).toISOString();
-    return this.deps.store
-      .listUpcomingEvents(from, to)
-      .filter((e) => e.kinds.includes('public-meeting') && !e.kinds.includes(CANCELLED_KIND))
-      .map((e) => ({
+    const meetings: DigestSections['upcomingMeetings'] = [];
+    for (const e of await this.deps.store.listUpcomingEvents(from, to)) {
+      if (!e.kinds.includes('public-meeting') || e.kinds.includes(CANCELLED_KIND)) continue;
+      meetings.push({
         title: e.summary,
         date: this.when(e.start),
         location: e.location,
         wards: e.wards.length > 0 ? joinList(e.wards.map((w) => this.deps.engine.directory.ward(w)?.name ?? w)) : 'no ward recorded',
-        invited: this.invited(e),
-      }));
+        invited: await this.invited(e),
+      });
+    }
+    return meetings;
   }
 
   election(): DigestSections['election'] {
@@ -607,9 +609,9 @@ class Collector {
     return { ...describePeriod(period, this.tz, (w) => this.deps.engine.directory.ward(w)?.name ?? w), current: period.start <= this.period.until };
   }
 
-  sources(): DigestSections['sources'] {
-    const sources = this.deps.store.listSourceHealth().map((h) => describeSource(h, (iso) => this.when(iso)));
-    const problems = (this.deps.serviceProblems?.() ?? []).map((p) => ({
+  async sources(): Promise<DigestSections['sources']> {
+    const sources = (await this.deps.store.listSourceHealth()).map((h) => describeSource(h, (iso) => this.when(iso)));
+    const problems = ((await this.deps.serviceProblems?.()) ?? []).map((p) => ({
       name: PROBLEM_NAMES[p.what],
       healthy: false,
       status: p.since !== undefined ? `failing since ${this.when(p.since)}: ${p.reason}` : `failing: ${p.reason}`,
@@ -651,14 +653,14 @@ export function digestRecipients(deps: Pick<DigestDeps, 'engine' | 'config'>): s
 }
 
 /** Collect the digest for `period`. Reads the store only: nothing is changed. */
-export function buildDigest(deps: DigestDeps, period: DigestPeriod): BuiltDigest {
+export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promise<BuiltDigest> {
   const c = new Collector(deps, period);
   const tz = deps.config.council.timezone;
   const digestEffectIds: number[] = [];
   const csv: string[] = [];
-  const { rules, clauses: clausesOf, total } = c.rules(c.findings(digestEffectIds), csv);
+  const { rules, clauses: clausesOf, total } = await c.rules(await c.findings(digestEffectIds), csv);
   const truncated = rules.some((r) => r.findings > r.items.length);
-  const needsHuman = c.needsHuman();
+  const needsHuman = await c.needsHuman();
   // "Actions taken": carried out, not waiting, failed or skipped.
   const actionCount = c.doneActions;
   const sections: DigestSections = {
@@ -678,11 +680,11 @@ export function buildDigest(deps: DigestDeps, period: DigestPeriod): BuiltDigest
       };
     }),
     needsHuman,
-    awaitingAuthorisation: c.awaitingAuthorisation(),
-    upcomingMeetings: c.upcomingMeetings(),
+    awaitingAuthorisation: await c.awaitingAuthorisation(),
+    upcomingMeetings: await c.upcomingMeetings(),
     upcomingDays: UPCOMING_MEETING_DAYS,
     election: c.election(),
-    sources: c.sources(),
+    sources: await c.sources(),
   };
   const built: BuiltDigest = { period, recipients: digestRecipients(deps), rules, digestEffectIds, sections };
   if (truncated) built.csv = csv.join('');

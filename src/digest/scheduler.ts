@@ -57,18 +57,18 @@ export function digestDateOf(instant: Date, timeZone: string): string {
  * it. Recorded here when nothing has recorded it yet; a store that already holds a sent digest
  * predates the record, so its first start is taken as the earliest time it is known to have been running.
  */
-export function firstStart(store: Pick<Store, 'identity' | 'recordStart' | 'lastDigest'>, now: Date): string {
-  const known = store.identity().firstStart;
+export async function firstStart(store: Pick<Store, 'identity' | 'recordStart' | 'lastDigest'>, now: Date): Promise<string> {
+  const known = (await store.identity()).firstStart;
   if (known !== undefined) return known;
-  const earlier = store.lastDigest('9999-12-31')?.sentAt;
+  const earlier = (await store.lastDigest('9999-12-31'))?.sentAt;
   const first = earlier !== undefined && earlier < now.toISOString() ? new Date(0).toISOString() : now.toISOString();
-  return store.recordStart(first).firstStart ?? first;
+  return (await store.recordStart(first)).firstStart ?? first;
 }
 
 /** Effects that were due by `at` and have not been tried yet, or are being carried out. */
-function unsettled(store: Pick<Store, 'listEffects'>, at: string): number {
-  return store
-    .listEffects({ states: ['pending', 'sending'] })
+async function unsettled(store: Pick<Store, 'listEffects'>, at: string): Promise<number> {
+  return (await store
+    .listEffects({ states: ['pending', 'sending'] }))
     .filter((e) => e.kind !== 'digest' && (e.state === 'sending' || (e.attempts === 0 && e.nextAttemptAt <= at))).length;
 }
 
@@ -78,7 +78,7 @@ function unsettled(store: Pick<Store, 'listEffects'>, at: string): number {
  */
 async function outboxSettled(store: Pick<Store, 'listEffects'>, at: string, ms: number, pollMs: number, stopping: () => boolean): Promise<void> {
   const until = Date.now() + ms;
-  while (Date.now() < until && !stopping() && unsettled(store, at) > 0) {
+  while (Date.now() < until && !stopping() && await unsettled(store, at) > 0) {
     await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, Math.max(0, until - Date.now()))));
   }
 }
@@ -133,12 +133,12 @@ export async function sendDigestIfDue(deps: DigestSchedulerDeps, now: Date): Pro
   const scheduled = lastDigestTime(deps.config.digest.cron, tz, now);
   if (scheduled === undefined) return report;
   const date = digestDateOf(scheduled, tz);
-  if (deps.store.digestSent(date)) return report;
+  if (await deps.store.digestSent(date)) return report;
   // Never a digest for a day before Wardwatch was installed. The day it was installed does get
   // its digest, even when installed after that morning's time: it reports what the first pass found.
-  if (date < digestDateOf(new Date(firstStart(deps.store, now)), tz)) return report;
+  if (date < digestDateOf(new Date(await firstStart(deps.store, now)), tz)) return report;
   // After a fresh start (a lost state file), no digest is sent for a time before it: it would be back-dated.
-  const freshStart = deps.store.identity().freshStart;
+  const freshStart = (await deps.store.identity()).freshStart;
   if (freshStart !== undefined && scheduled.getTime() < Date.parse(freshStart)) return report;
 
   try {
@@ -165,7 +165,7 @@ export async function sendDigestIfDue(deps: DigestSchedulerDeps, now: Date): Pro
     return report;
   }
 
-  const since = deps.store.lastDigest(date)?.sentAt;
+  const since = (await deps.store.lastDigest(date))?.sentAt;
   try {
     if ((deps.outboxSettleMs ?? 0) > 0) await outboxSettled(deps.store, now.toISOString(), deps.outboxSettleMs ?? 0, deps.outboxPollMs ?? 250, deps.stopping ?? (() => false));
     const period = { date, ...(since !== undefined ? { since } : {}), until: now.toISOString() };
@@ -221,7 +221,7 @@ export class DigestScheduler {
     // Wardwatch starts now, not when its sources have first been read (the first digest check).
     // Not when the scheduler is made: `wardwatch run` checks the state file is not a lost one first.
     try {
-      firstStart(this.deps.store, this.clock());
+      await firstStart(this.deps.store, this.clock());
     } catch (err) {
       (this.deps.logger ?? silent).warn({ error: errorText(err) }, 'Could not record when Wardwatch first started; the first digest check will.');
     }

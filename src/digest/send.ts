@@ -89,9 +89,9 @@ export interface DeliverDeps extends ComposeDeps {
 }
 
 /** Mark the `digest` effects listed as digested and record the digest; both keyed by date. */
-function settle(store: Store, date: string, messageId: string, until: string, effectIds: readonly number[], now: string): void {
-  if (effectIds.length > 0) store.markDigested(effectIds, now, date);
-  store.recordDigest(date, messageId, until);
+async function settle(store: Store, date: string, messageId: string, until: string, effectIds: readonly number[], now: string): Promise<void> {
+  if (effectIds.length > 0) await store.markDigested(effectIds, now, date);
+  await store.recordDigest(date, messageId, until);
 }
 
 /**
@@ -100,9 +100,9 @@ function settle(store: Store, date: string, messageId: string, until: string, ef
  * errors propagate; nothing is recorded as sent then.
  */
 export async function deliverDigest(deps: DeliverDeps, period: DigestPeriod, now: Date): Promise<BuiltDigest> {
-  const built = buildDigest(deps, period);
+  const built = await buildDigest(deps, period);
   const message = composeDigest(built, deps);
-  deps.store.recordDigestAttempt({
+  await deps.store.recordDigestAttempt({
     date: period.date,
     messageId: message.messageId,
     ...(period.since !== undefined ? { since: period.since } : {}),
@@ -115,10 +115,10 @@ export async function deliverDigest(deps: DeliverDeps, period: DigestPeriod, now
     // A sender that can look will settle the attempt next time. One that cannot would otherwise
     // hold the digest in doubt after any failure; but the send failed and said so (a crash does
     // not throw), so the next attempt may simply send.
-    if (deps.sender.alreadySent === undefined) deps.store.clearDigestAttempt(period.date);
+    if (deps.sender.alreadySent === undefined) await deps.store.clearDigestAttempt(period.date);
     throw err;
   }
-  settle(deps.store, period.date, message.messageId, period.until, built.digestEffectIds, now.toISOString());
+  await settle(deps.store, period.date, message.messageId, period.until, built.digestEffectIds, now.toISOString());
   return built;
 }
 
@@ -144,20 +144,20 @@ export async function settleDigestAttempt(
   delivery: DeliveryPolicy,
 ): Promise<'recognised' | 'send' | 'held'> {
   const { store, sender } = deps;
-  if (store.digestSent(date)) return 'recognised';
-  const attempt = store.getDigestAttempt(date);
+  if (await store.digestSent(date)) return 'recognised';
+  const attempt = await store.getDigestAttempt(date);
   if (attempt === undefined) return 'send';
-  if (store.listDigestsInDoubt().some((d) => d.date === date)) return 'held';
+  if ((await store.listDigestsInDoubt()).some((d) => d.date === date)) return 'held';
   const answer = sender.alreadySent !== undefined ? await sender.alreadySent(attempt.messageId) : 'unknown';
   if (answer === false || (answer === 'unknown' && delivery === 'at-least-once')) return 'send';
   if (answer === 'unknown') {
-    store.markDigestInDoubt(date, now.toISOString());
+    await store.markDigestInDoubt(date, now.toISOString());
     return 'held';
   }
-  const listed = store
-    .listEffects({ kinds: ['digest'], states: ['pending'] })
+  const listed = (await store
+    .listEffects({ kinds: ['digest'], states: ['pending'] }))
     .filter((e) => e.createdAt < attempt.until)
     .map((e) => e.id);
-  settle(store, date, attempt.messageId, attempt.until, listed, now.toISOString());
+  await settle(store, date, attempt.messageId, attempt.until, listed, now.toISOString());
   return 'recognised';
 }

@@ -25,29 +25,29 @@ function describeEffect(kind: string, recipient: string): string {
 }
 
 /** Release or drop one message held in doubt, by its key. */
-export function decideInDoubt(store: Store, key: string, decision: InDoubtDecision, now: string): DecisionOutcome {
+export async function decideInDoubt(store: Store, key: string, decision: InDoubtDecision, now: string): Promise<DecisionOutcome> {
   const digest = DIGEST_KEY.exec(key);
-  if (digest?.[1] !== undefined) return decideDigest(store, key, digest[1], decision, now);
-  const effect = store.getEffect(key);
+  if (digest?.[1] !== undefined) return await decideDigest(store, key, digest[1], decision, now);
+  const effect = await store.getEffect(key);
   if (effect === undefined) return { key, changed: false, message: `There is no effect with the key ${key} in the outbox.` };
   if (effect.state !== 'in-doubt') {
     return { key, changed: false, message: `The effect ${key} is not held in doubt (it is ${effect.state}), so nothing was changed.` };
   }
   const what = describeEffect(effect.kind, effect.recipient);
   if (decision === 'release') {
-    store.releaseInDoubt(effect.id, now, `Released by the Clerk: ${what} will be sent once, even though an earlier attempt may have gone out.`);
+    await store.releaseInDoubt(effect.id, now, `Released by the Clerk: ${what} will be sent once, even though an earlier attempt may have gone out.`);
     return { key, changed: true, message: `Released ${what}: it will be sent once by the running service (or at its next start).` };
   }
-  store.dropInDoubt(effect.id, now, `Dropped by the Clerk: ${what} will not be sent.`);
+  await store.dropInDoubt(effect.id, now, `Dropped by the Clerk: ${what} will not be sent.`);
   return { key, changed: true, message: `Dropped ${what}: it will not be sent.` };
 }
 
-function decideDigest(store: Store, key: string, date: string, decision: InDoubtDecision, now: string): DecisionOutcome {
-  const held = store.listDigestsInDoubt().find((d) => d.date === date);
+async function decideDigest(store: Store, key: string, date: string, decision: InDoubtDecision, now: string): Promise<DecisionOutcome> {
+  const held = (await store.listDigestsInDoubt()).find((d) => d.date === date);
   if (held === undefined) return { key, changed: false, message: `The digest for ${date} is not held in doubt, so nothing was changed.` };
   if (decision === 'release') {
     // Without the attempt, the next check sends the digest for that date.
-    store.clearDigestAttempt(date);
+    await store.clearDigestAttempt(date);
     return {
       key,
       changed: true,
@@ -56,12 +56,12 @@ function decideDigest(store: Store, key: string, date: string, decision: InDoubt
   }
   // Recorded as sent, up to the end of what it covered, so it is never sent and the next digest
   // starts where it ended; the digest entries it listed stay for the next digest as well.
-  store.recordDigest(date, held.messageId, store.getDigestAttempt(date)?.until ?? now);
-  store.clearDigestAttempt(date);
+  await store.recordDigest(date, held.messageId, (await store.getDigestAttempt(date))?.until ?? now);
+  await store.clearDigestAttempt(date);
   return { key, changed: true, message: `Dropped the digest for ${date}: it will not be sent; what it would have listed goes into the next digest.` };
 }
 
 /** Every message held in doubt, effects and digests, by key (oldest first). */
-export function keysInDoubt(store: Store): string[] {
-  return [...store.listDigestsInDoubt().map((d) => `digest;${d.date}`), ...store.listEffects({ states: ['in-doubt'] }).map((e) => e.key)];
+export async function keysInDoubt(store: Store): Promise<string[]> {
+  return [...(await store.listDigestsInDoubt()).map((d) => `digest;${d.date}`), ...(await store.listEffects({ states: ['in-doubt'] })).map((e) => e.key)];
 }

@@ -21,6 +21,7 @@ import { actionSpec } from '../actions/kinds/index.js';
 import type { ActionKind, Config } from '../config/schema.js';
 import type { Finding, PlannedAction } from '../engine/types.js';
 import type { MailSender, SentAnswer } from '../sources/types.js';
+import { recordEvaluation } from './enqueue.js';
 import { DAILY_SUMMARY_RULE, type EffectPayload, type EffectRow, type EvaluationOutcome, type NewEffect, type Store } from '../store/types.js';
 import { effectKey, effectMessageId, serviceDomainOf } from './idempotency.js';
 import { keepsQuietHours, nextAllowedTime, planDelivery, type DeliveryContext, type People } from './schedule.js';
@@ -239,10 +240,10 @@ export class Outbox {
    * and their effects enqueued (idempotently; over-cap nudges folded; in dry-run mode recorded as
    * skipped).
    */
-  record(item: { key: string; contentHash: string }, findings: readonly Finding[], options: { dryRun?: boolean } = {}): EvaluationOutcome {
+  async record(item: { key: string; contentHash: string }, findings: readonly Finding[], options: { dryRun?: boolean } = {}): Promise<EvaluationOutcome> {
     const now = this.clock();
     const effects = findings.flatMap((f) => planEffects(f, now, this.options.planning));
-    return this.store.recordEvaluation({
+    return await recordEvaluation(this.store, {
       item,
       findings: [...findings],
       effects,
@@ -263,7 +264,7 @@ export class Outbox {
    */
   async runDue(execute: EffectExecutor, limit = 50): Promise<RunReport> {
     const report: RunReport = { done: [], retrying: [], failed: [], inDoubt: [] };
-    const claimed = this.store.claimDue(this.clock().toISOString(), limit);
+    const claimed = await this.store.claimDue(this.clock().toISOString(), limit);
     for (const effect of claimed) {
       this.inFlight.add(effect.id);
       try {
@@ -272,7 +273,7 @@ export class Outbox {
         const message = errorMessage(err);
         const now = this.clock();
         if (err instanceof SendInDoubtError && this.delivery === 'at-most-once') {
-          this.store.markInDoubt(effect.id, now.toISOString(), `${message} It is held, not sent again, until the Clerk releases or drops it.`);
+          await this.store.markInDoubt(effect.id, now.toISOString(), `${message} It is held, not sent again, until the Clerk releases or drops it.`);
           report.inDoubt.push(effect.key);
           continue;
         }
@@ -280,18 +281,18 @@ export class Outbox {
         const local = err instanceof LocalEffectError;
         if (permanent || effect.attempts >= this.retry.maxAttempts) {
           const reason = local ? `${message} ${LOCAL_FAULT_ADVICE}` : permanent ? message : `${message}; attempt ${effect.attempts} of ${this.retry.maxAttempts}`;
-          this.store.markAttemptFailed(effect.id, now.toISOString(), { error: reason, ...(local ? { local: true } : {}) });
+          await this.store.markAttemptFailed(effect.id, now.toISOString(), { error: reason, ...(local ? { local: true } : {}) });
           report.failed.push(effect.key);
         } else {
           const retryAt = this.allowedFrom(effect, new Date(now.getTime() + retryDelayMs(effect.attempts, this.retry))).toISOString();
-          this.store.markAttemptFailed(effect.id, now.toISOString(), { error: message, retryAt });
+          await this.store.markAttemptFailed(effect.id, now.toISOString(), { error: message, retryAt });
           report.retrying.push(effect.key);
         }
         continue;
       } finally {
         this.inFlight.delete(effect.id);
       }
-      this.store.markDone(effect.id, this.clock().toISOString(), `Done: ${describe(effect)} (attempt ${effect.attempts}).`);
+      await this.store.markDone(effect.id, this.clock().toISOString(), `Done: ${describe(effect)} (attempt ${effect.attempts}).`);
       report.done.push(effect.key);
     }
     return report;
@@ -306,11 +307,11 @@ export class Outbox {
   async recoverInFlight(): Promise<RecoveryReport> {
     const report: RecoveryReport = { recognisedAsSent: [], returnedToPending: [], unresolved: [], inDoubt: [] };
     const alreadySent = this.options.sender?.alreadySent?.bind(this.options.sender);
-    for (const effect of this.store.listEffects({ states: ['sending'] })) {
+    for (const effect of await this.store.listEffects({ states: ['sending'] })) {
       if (this.inFlight.has(effect.id)) continue;
       const mailed = effect.recipient !== '' && actionSpec(effect.kind).mailed;
       if (!mailed) {
-        this.requeue(effect, this.clock(), 'Interrupted by a restart; it will be tried again', ' (doing it twice has no further effect)');
+        await this.requeue(effect, this.clock(), 'Interrupted by a restart; it will be tried again', ' (doing it twice has no further effect)');
         report.returnedToPending.push(effect.key);
         continue;
       }
@@ -319,7 +320,7 @@ export class Outbox {
         try {
           sent = await alreadySent(effect.messageId);
         } catch (err) {
-          this.store.noteEffect(
+          await this.store.noteEffect(
             effect.id,
             this.clock().toISOString(),
             `Could not check whether the ${describe(effect)} went out before the restart (${errorMessage(err)}); it is held and will be checked again.`,
@@ -330,16 +331,16 @@ export class Outbox {
       }
       const now = this.clock();
       if (sent === true) {
-        this.store.markDone(effect.id, now.toISOString(), `Recognised as already sent after restart (Message-ID ${effect.messageId}); not sent again.`);
+        await this.store.markDone(effect.id, now.toISOString(), `Recognised as already sent after restart (Message-ID ${effect.messageId}); not sent again.`);
         report.recognisedAsSent.push(effect.key);
       } else if (sent === false) {
-        this.requeue(effect, now, `Not sent before the restart; the ${describe(effect)} will be sent`);
+        await this.requeue(effect, now, `Not sent before the restart; the ${describe(effect)} will be sent`);
         report.returnedToPending.push(effect.key);
       } else if (this.delivery === 'at-least-once') {
-        this.requeue(effect, now, 'Interrupted by a restart; the sender cannot tell whether it went out, and delivery is at-least-once, so it will be sent again');
+        await this.requeue(effect, now, 'Interrupted by a restart; the sender cannot tell whether it went out, and delivery is at-least-once, so it will be sent again');
         report.returnedToPending.push(effect.key);
       } else {
-        this.store.markInDoubt(
+        await this.store.markInDoubt(
           effect.id,
           now.toISOString(),
           `Interrupted by a restart while the ${describe(effect)} was being sent, and the sender cannot tell whether it went out (Message-ID ${effect.messageId}). It is held, not sent again, until the Clerk releases or drops it.`,
@@ -351,14 +352,14 @@ export class Outbox {
   }
 
   /** Effects held in doubt, for the digest and the Clerk. */
-  inDoubt(): EffectRow[] {
-    return this.store.listEffects({ states: ['in-doubt'] });
+  async inDoubt(): Promise<EffectRow[]> {
+    return await this.store.listEffects({ states: ['in-doubt'] });
   }
 
-  private requeue(effect: EffectRow, now: Date, lead: string, tail = ''): void {
+  private async requeue(effect: EffectRow, now: Date, lead: string, tail = ''): Promise<void> {
     const due = this.allowedFrom(effect, now);
     const when = due.getTime() === now.getTime() ? 'now' : `at ${due.toISOString()}, after quiet hours`;
-    this.store.returnToPending(effect.id, now.toISOString(), due.toISOString(), `${lead} ${when}${tail}.`);
+    await this.store.returnToPending(effect.id, now.toISOString(), due.toISOString(), `${lead} ${when}${tail}.`);
   }
 
   /**
@@ -367,24 +368,24 @@ export class Outbox {
    * mail system refused, or that kept failing there, may have been delivered or will be refused
    * again, so it is left for a person to follow up. False when the effect is not one to retry.
    */
-  retryLocalFault(effect: EffectRow, outcome: string): boolean {
+  async retryLocalFault(effect: EffectRow, outcome: string): Promise<boolean> {
     if (effect.state !== 'failed' || effect.localFault !== true) return false;
     const now = this.clock();
-    return this.store.requeueFailed(effect.id, now.toISOString(), this.allowedFrom(effect, now).toISOString(), outcome);
+    return await this.store.requeueFailed(effect.id, now.toISOString(), this.allowedFrom(effect, now).toISOString(), outcome);
   }
 
   /** Effects given up on, for the digest. */
-  failed(): EffectRow[] {
-    return this.store.listEffects({ states: ['failed'] });
+  async failed(): Promise<EffectRow[]> {
+    return await this.store.listEffects({ states: ['failed'] });
   }
 
   /** The effects a daily summary carries. */
-  foldedInto(summary: EffectRow): EffectRow[] {
-    return this.store.listEffects({ foldedInto: summary.key, states: ['folded'] });
+  async foldedInto(summary: EffectRow): Promise<EffectRow[]> {
+    return await this.store.listEffects({ foldedInto: summary.key, states: ['folded'] });
   }
 
   /** `digest` effects waiting for the next digest. */
-  awaitingDigest(): EffectRow[] {
-    return this.store.listEffects({ kinds: ['digest'], states: ['pending'] });
+  async awaitingDigest(): Promise<EffectRow[]> {
+    return await this.store.listEffects({ kinds: ['digest'], states: ['pending'] });
   }
 }

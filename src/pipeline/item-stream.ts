@@ -17,11 +17,12 @@ export type Horizon = { from: string; to: string };
  * merged with the earlier ones. The default keeps everything in memory; the service supplies a
  * bounded one that also lasts across restarts.
  */
+/** What is remembered of the items seen; asynchronous, as the service keeps it in the store. */
 export interface ItemMemory {
-  getMail(key: string): MailItem | undefined;
-  setMail(item: MailItem): void;
-  getEvent(key: string): EventItem | undefined;
-  setEvent(item: EventItem): void;
+  getMail(key: string): Promise<MailItem | undefined>;
+  setMail(item: MailItem): Promise<void>;
+  getEvent(key: string): Promise<EventItem | undefined>;
+  setEvent(item: EventItem): Promise<void>;
 }
 
 export interface ItemStreamOptions {
@@ -62,17 +63,19 @@ function summarise(item: MailItem): MailItem {
 class MapMemory implements ItemMemory {
   private readonly mail = new MailSummaries();
   private readonly events = new Map<string, EventItem>();
-  getMail(key: string): MailItem | undefined {
-    return this.mail.get(key);
+  getMail(key: string): Promise<MailItem | undefined> {
+    return Promise.resolve(this.mail.get(key));
   }
-  setMail(item: MailItem): void {
+  setMail(item: MailItem): Promise<void> {
     this.mail.set(item);
+    return Promise.resolve();
   }
-  getEvent(key: string): EventItem | undefined {
-    return this.events.get(key);
+  getEvent(key: string): Promise<EventItem | undefined> {
+    return Promise.resolve(this.events.get(key));
   }
-  setEvent(item: EventItem): void {
+  setEvent(item: EventItem): Promise<void> {
     this.events.set(item.key, item);
+    return Promise.resolve();
   }
 }
 
@@ -81,6 +84,11 @@ export class ItemStream {
   /** Message-IDs shared by different messages, each of which now has a key of its own. */
   private readonly separated = new Set<string>();
   readonly problems: Problem[] = [];
+  /**
+   * The merge with what is remembered reads and then writes the memory, with waits between: one
+   * record at a time, so two copies of a message taken at once cannot both miss each other.
+   */
+  private merging: Promise<unknown> = Promise.resolve();
   counts = { records: 0, mailCopies: 0, mailItems: 0, eventItems: 0 };
 
   constructor(private readonly opts: ItemStreamOptions) {
@@ -109,12 +117,14 @@ export class ItemStream {
         return [];
       }
       this.counts.mailCopies += 1;
-      let earlier: MailItem | undefined;
-      ({ item: parsed, earlier } = this.tellApart(parsed));
-      const merged = earlier ? mergeMail(earlier, parsed) : parsed;
-      if (!earlier) this.counts.mailItems += 1;
-      this.memory.setMail(summarise(merged));
-      return [merged];
+      const copy = parsed;
+      return this.inTurn(async () => {
+        const { item, earlier } = await this.tellApart(copy);
+        const merged = earlier ? mergeMail(earlier, item) : item;
+        if (!earlier) this.counts.mailItems += 1;
+        await this.memory.setMail(summarise(merged));
+        return [merged];
+      });
     }
     const horizon = typeof this.opts.horizon === 'function' ? this.opts.horizon() : this.opts.horizon;
     const { events, problems } = parseCalendar(record.source, {
@@ -125,14 +135,25 @@ export class ItemStream {
       horizon,
     });
     for (const p of problems) this.problem(p);
+    return this.inTurn(() => this.mergeEvents(events));
+  }
+
+  /** Run `merge` once the merges of records taken before it have finished. */
+  private inTurn<T>(merge: () => Promise<T>): Promise<T> {
+    const turn = this.merging.then(merge, merge);
+    this.merging = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async mergeEvents(events: readonly EventItem[]): Promise<Item[]> {
     const out: Item[] = [];
     for (const ev of events) {
-      const earlier = this.memory.getEvent(ev.key);
+      const earlier = await this.memory.getEvent(ev.key);
       // The same file read again (it was edited): the new reading replaces the old one.
       const sameCopy = earlier !== undefined && earlier.origin === ev.origin && earlier.calendarId === ev.calendarId;
       const merged = earlier && !sameCopy ? mergeEvent(earlier, ev, this.opts.isRoomCalendar) : ev;
       if (!earlier) this.counts.eventItems += 1;
-      this.memory.setEvent(merged);
+      await this.memory.setEvent(merged);
       if (merged !== earlier) out.push(merged);
     }
     return out;
@@ -148,21 +169,21 @@ export class ItemStream {
    * (`collisionKey`), the first time with a problem naming both messages, so that neither is lost
    * in the other.
    */
-  private tellApart(parsed: MailItem): { item: MailItem; earlier: MailItem | undefined } {
-    if (parsed.syntheticKey) return { item: parsed, earlier: this.memory.getMail(parsed.key) };
+  private async tellApart(parsed: MailItem): Promise<{ item: MailItem; earlier: MailItem | undefined }> {
+    if (parsed.syntheticKey) return { item: parsed, earlier: await this.memory.getMail(parsed.key) };
     const id = parsed.key;
-    const first = this.memory.getMail(id);
+    const first = await this.memory.getMail(id);
     if (!this.separated.has(id)) {
       if (first === undefined || sameMessage(first, parsed)) return { item: parsed, earlier: first };
       if (this.opts.separateCollisions) {
         const firstKey = collisionKey(first);
-        this.memory.setMail({ ...first, key: firstKey });
+        await this.memory.setMail({ ...first, key: firstKey });
         this.separated.add(id);
         this.opts.onRekey?.(id, firstKey);
       }
     }
     const key = collisionKey(parsed);
-    const earlier = this.memory.getMail(key);
+    const earlier = await this.memory.getMail(key);
     if (earlier === undefined && first !== undefined) {
       const origins = [first.copies[0]?.origin ?? 'an earlier message', parsed.copies[0]?.origin ?? 'this message'].sort();
       this.problem({

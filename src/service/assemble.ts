@@ -102,13 +102,13 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
       ...(options.modules ? { modules: options.modules } : {}),
     });
   } catch (err) {
-    store.close();
+    await store.close();
     throw new AssembleError(errorMessage(err), 2);
   }
   for (const u of sources.unavailable) options.warn?.(u.reason);
   if (sources.sources.length === 0) {
     await sources.close();
-    store.close();
+    await store.close();
     throw new AssembleError(noSourceMessage(loaded.file), 2);
   }
   let sender: MailSender;
@@ -119,7 +119,7 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
     const through = sources.connector(name);
     if (through?.sender === undefined) {
       await sources.close();
-      store.close();
+      await store.close();
       throw new AssembleError(
         through?.cannotSend ??
           `sender.kind is "connector" with the ${name} connector, but connectors.${name} is not configured. Please configure it, or choose sender.kind "file" or "smtp".`,
@@ -135,9 +135,9 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
   const executor = createExecutor({ store, engine, config, sender, calendarOwner: sources.calendarOwner, ...withTemplates, now, logger });
   // The digest lists what stops the service (a damaged or full state file, a stuck outbox, a refusing sender).
   let health: (() => ReturnType<Service['health']>) | undefined;
-  const serviceProblems = (): ReturnType<Service['health']>['problems'] => {
+  const serviceProblems = async (): Promise<Awaited<ReturnType<Service['health']>>['problems']> => {
     try {
-      return health?.().problems ?? [];
+      return (await health?.())?.problems ?? [];
     } catch {
       // The store cannot be read at all: the digest cannot be built either, and says so itself.
       return [];

@@ -65,8 +65,8 @@ export interface StartDecision {
  * otherwise record the start (and a fresh start) and write the marker.
  */
 export async function decideStart(store: Store, storePath: string, sender: Pick<MailSender, 'earlierSending'>, freshStart: boolean, now: Date): Promise<StartDecision> {
-  const before = store.identity();
-  const fresh = store.isFresh();
+  const before = await store.identity();
+  const fresh = await store.isFresh();
   if (fresh && !freshStart) {
     const evidence = await evidenceOfEarlierSending(storePath, before, sender);
     if (evidence.length > 0) {
@@ -81,7 +81,7 @@ export async function decideStart(store: Store, storePath: string, sender: Pick<
       };
     }
   }
-  const identity = store.recordStart(now.toISOString(), { freshStart: freshStart && fresh });
+  const identity = await store.recordStart(now.toISOString(), { freshStart: freshStart && fresh });
   const marker = markerPathFor(storePath);
   const current = await readMarker(marker);
   if (current?.id !== identity.id) {

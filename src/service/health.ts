@@ -55,14 +55,14 @@ export interface HealthContext {
 }
 
 /** The outbox is stuck when an effect waits long past its time, or one has been under way far too long. */
-export function outboxStuck(
+export async function outboxStuck(
   store: Pick<Store, 'oldestOutboxEffectDue'>,
   now: Date,
   stuckAfterMs: number = OUTBOX_STUCK_AFTER_MS,
-): HealthProblem | undefined {
+): Promise<HealthProblem | undefined> {
   const dueBy = new Date(now.getTime() - stuckAfterMs).toISOString();
   const minutes = Math.round(stuckAfterMs / 60_000);
-  const due = store.oldestOutboxEffectDue('pending', dueBy);
+  const due = await store.oldestOutboxEffectDue('pending', dueBy);
   if (due !== undefined) {
     return {
       what: 'outbox',
@@ -70,7 +70,7 @@ export function outboxStuck(
       reason: `the outbox is stuck: an effect due since ${due} has not been carried out after more than ${minutes} minutes. Please check the log for outbox errors and restart Wardwatch.`,
     };
   }
-  const claimed = store.oldestOutboxEffectDue('sending', dueBy);
+  const claimed = await store.oldestOutboxEffectDue('sending', dueBy);
   if (claimed !== undefined) {
     return {
       what: 'outbox',
@@ -81,27 +81,27 @@ export function outboxStuck(
   return undefined;
 }
 
-export function buildHealth(
+export async function buildHealth(
   store: Pick<Store, 'listSourceHealth' | 'countOutboxEffects' | 'oldestOutboxEffectDue' | 'lastDigest' | 'listDigestsInDoubt'>,
   sourceNames: readonly string[],
   context: HealthContext = {},
-): HealthReport {
-  const known = new Map(store.listSourceHealth().map((h) => [h.source, h]));
+): Promise<HealthReport> {
+  const known = new Map((await store.listSourceHealth()).map((h) => [h.source, h]));
   const sources: SourceHealthReport[] = sourceNames.map((name) => {
     const h = known.get(name);
     return { ...(h ?? { source: name }), state: sourceState(h) };
   });
-  const pending = store.countOutboxEffects(['pending', 'sending']);
-  const failed = store.countOutboxEffects(['failed']);
+  const pending = await store.countOutboxEffects(['pending', 'sending']);
+  const failed = await store.countOutboxEffects(['failed']);
   const problems = [...(context.problems ?? [])];
-  const stuck = outboxStuck(store, context.now ?? new Date(), context.stuckAfterMs);
+  const stuck = await outboxStuck(store, context.now ?? new Date(), context.stuckAfterMs);
   if (stuck) problems.push(stuck);
-  const inDoubt = store.countOutboxEffects(['in-doubt']) + store.listDigestsInDoubt().length;
+  const inDoubt = await store.countOutboxEffects(['in-doubt']) + (await store.listDigestsInDoubt()).length;
   return {
     status: problems.length > 0 ? 'unavailable' : sources.some((s) => s.state === 'failing') ? 'degraded' : 'ok',
     problems,
     sources,
     outbox: { pending, failed, inDoubt },
-    lastDigest: store.lastDigest() ?? null,
+    lastDigest: await store.lastDigest() ?? null,
   };
 }

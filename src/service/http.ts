@@ -21,7 +21,7 @@ export interface HttpEndpoints {
   host: string;
   port: number;
   /** Throws when the state store is unusable. */
-  health: () => HealthReport;
+  health: () => Promise<HealthReport>;
   metrics: () => Promise<{ contentType: string; body: string }>;
   logger: ServiceLogger;
   /** Connectors' webhook routes, mounted under /hooks/<connector>/. */
@@ -209,7 +209,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoints: Http
   if (path === '/healthz') {
     let report: HealthReport;
     try {
-      report = endpoints.health();
+      report = await endpoints.health();
     } catch (err) {
       endpoints.logger.error({ error: errorMessage(err) }, 'health check: the state store cannot be read');
       sendJson(res, 503, { status: 'unavailable', error: `The state store cannot be read: ${errorMessage(err)}` }, head);

@@ -10,10 +10,7 @@
 import { z } from 'zod';
 import type { EventItem, MailItem } from '../items/types.js';
 import type { ItemMemory } from '../pipeline/item-stream.js';
-import type { CursorStore } from '../sources/types.js';
-
-/** The cursor-store namespaces the summaries are kept under. */
-export const MEMORY_SOURCES = { mail: 'wardwatch:item-memory:mail', event: 'wardwatch:item-memory:event' } as const;
+import type { ItemMemoryRepository } from '../store/types.js';
 
 const AddressSchema = z.object({ address: z.string(), name: z.string().optional() });
 const AuthValueSchema = z.enum(['pass', 'fail', 'softfail', 'neutral', 'none', 'temperror', 'permerror', 'policy']);
@@ -135,37 +132,37 @@ export class StoredItemMemory implements ItemMemory {
   private readonly events: LruCache<EventItem>;
 
   constructor(
-    private readonly store: CursorStore,
+    private readonly store: ItemMemoryRepository,
     options: StoredItemMemoryOptions = {},
   ) {
     this.mail = new LruCache(options.cacheSize ?? 2000);
     this.events = new LruCache(options.cacheSize ?? 2000);
   }
 
-  getMail(key: string): MailItem | undefined {
+  async getMail(key: string): Promise<MailItem | undefined> {
     const cached = this.mail.get(key);
     if (cached) return cached;
-    const stored = readJson(MailSummarySchema, this.store.getCursor(MEMORY_SOURCES.mail, key));
+    const stored = readJson(MailSummarySchema, await this.store.getItemMemory('mail', key));
     if (stored) this.mail.set(key, stored);
     return stored;
   }
 
-  setMail(item: MailItem): void {
+  async setMail(item: MailItem): Promise<void> {
     const summary: MailItem = { ...item, text: '', attachments: [] };
     this.mail.set(item.key, summary);
-    this.store.setCursor(MEMORY_SOURCES.mail, item.key, JSON.stringify(summary));
+    await this.store.setItemMemory('mail', item.key, JSON.stringify(summary), new Date().toISOString());
   }
 
-  getEvent(key: string): EventItem | undefined {
+  async getEvent(key: string): Promise<EventItem | undefined> {
     const cached = this.events.get(key);
     if (cached) return cached;
-    const stored = readJson(EventSchema, this.store.getCursor(MEMORY_SOURCES.event, key));
+    const stored = readJson(EventSchema, await this.store.getItemMemory('event', key));
     if (stored) this.events.set(key, stored);
     return stored;
   }
 
-  setEvent(item: EventItem): void {
+  async setEvent(item: EventItem): Promise<void> {
     this.events.set(item.key, item);
-    this.store.setCursor(MEMORY_SOURCES.event, item.key, JSON.stringify(item));
+    await this.store.setItemMemory('event', item.key, JSON.stringify(item), new Date().toISOString());
   }
 }

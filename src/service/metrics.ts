@@ -42,24 +42,24 @@ export class ServiceMetrics {
       name: 'outbox_pending',
       help: 'Effects waiting to be carried out',
       registers,
-      collect() {
-        this.set(store.countOutboxEffects(['pending', 'sending']));
+      async collect() {
+        this.set(await store.countOutboxEffects(['pending', 'sending']));
       },
     });
     new Gauge({
       name: 'outbox_failed',
       help: 'Effects given up on (listed in the digest)',
       registers,
-      collect() {
-        this.set(store.countOutboxEffects(['failed']));
+      async collect() {
+        this.set(await store.countOutboxEffects(['failed']));
       },
     });
     new Gauge({
       name: 'outbox_in_doubt',
       help: 'Messages a crash caught mid-send that may or may not have gone, held for the Clerk',
       registers,
-      collect() {
-        this.set(store.countOutboxEffects(['in-doubt']) + store.listDigestsInDoubt().length);
+      async collect() {
+        this.set(await store.countOutboxEffects(['in-doubt']) + (await store.listDigestsInDoubt()).length);
       },
     });
     const sender = options.sender;
@@ -76,9 +76,9 @@ export class ServiceMetrics {
       help: 'When each source last synced successfully (Unix time)',
       labelNames: ['source'],
       registers,
-      collect() {
+      async collect() {
         this.reset();
-        for (const h of store.listSourceHealth()) {
+        for (const h of await store.listSourceHealth()) {
           if (h.lastSuccess !== undefined) this.set({ source: h.source }, Date.parse(h.lastSuccess) / 1000);
         }
       },

@@ -24,7 +24,7 @@ export interface OutboxLoopOptions {
   /** Told of each effect carried out or failed (a sender refusing every message) and of store failures, for /healthz. */
   alarms?: ServiceAlarms;
   /** Why an effect's last attempt failed (its recorded error). */
-  lastError?: (key: string) => string | undefined;
+  lastError?: (key: string) => Promise<string | undefined>;
   /**
    * The sender's word on whether queued messages may be tried (MailSender.readiness): while it
    * gives a reason (its server refuses its login), no effect is claimed, so none burns an attempt.
@@ -144,14 +144,14 @@ export class OutboxLoop {
   private async drain(): Promise<void> {
     while (!this.stopping) {
       const report = await this.outbox.runDue(this.execute, 1);
-      this.note(report);
+      await this.note(report);
       if (report.done.length + report.retrying.length + report.failed.length + report.inDoubt.length === 0) return;
     }
   }
 
-  private note(report: RunReport): void {
+  private async note(report: RunReport): Promise<void> {
     const { logger, metrics, alarms } = this.options;
-    for (const key of [...report.retrying, ...report.failed]) alarms?.effectFailed(this.options.lastError?.(key) ?? 'no reason recorded');
+    for (const key of [...report.retrying, ...report.failed]) alarms?.effectFailed((await this.options.lastError?.(key)) ?? 'no reason recorded');
     if (report.done.length > 0) alarms?.effectDone();
     for (const key of report.done) {
       metrics?.effects.inc({ kind: kindOf(key), outcome: 'done' });

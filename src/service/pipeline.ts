@@ -99,7 +99,7 @@ export class LivePipeline implements RecordSink {
   async take(given: SourceRecord): Promise<RecordOutcome> {
     const record = this.rawOf(given);
     if ('reason' in record) {
-      this.quarantine(record);
+      await this.quarantine(record);
       return { items: [], problems: 1 };
     }
     let items: Item[];
@@ -110,24 +110,24 @@ export class LivePipeline implements RecordSink {
       this.rethrowStoreFailure(err);
       // Something the parsers did not expect: the record is quarantined, the source goes on.
       // (When the state store itself is failing, recording the problem throws and the source retries.)
-      this.quarantine({ origin: record.origin, kind: record.kind, reason: `could not be read: ${errorMessage(err)}` });
+      await this.quarantine({ origin: record.origin, kind: record.kind, reason: `could not be read: ${errorMessage(err)}` });
       return { items: [], problems: 1 };
     }
     const problems = this.stream.takeProblems();
-    for (const p of problems) this.quarantine(p);
-    if (problems.length === 0) this.deps.store.clearProblem(record.origin);
+    for (const p of problems) await this.quarantine(p);
+    if (problems.length === 0) await this.deps.store.clearProblem(record.origin);
 
     const outcome: RecordOutcome = { items: [], problems: problems.length };
     for (const item of items) {
       try {
-        const done = this.process(item, record);
+        const done = await this.process(item, record);
         if (done.status === 'evaluated') this.deps.alarms?.storeWorks();
         outcome.items.push(done);
       } catch (err) {
         this.rethrowStoreFailure(err);
         // Recording the problem itself throws when the store is unusable: the source then retries.
         this.deps.logger.error({ item: item.key, kind: item.kind, origin: record.origin, error: errorMessage(err) }, 'could not process an item');
-        this.quarantine({ origin: record.origin, kind: item.kind === 'mail' ? 'mail' : 'calendar', reason: `could not be processed: ${errorMessage(err)}` });
+        await this.quarantine({ origin: record.origin, kind: item.kind === 'mail' ? 'mail' : 'calendar', reason: `could not be processed: ${errorMessage(err)}` });
         outcome.items.push({ key: item.key, kind: item.kind, status: 'error', findings: 0, enqueued: 0 });
       }
     }
@@ -162,19 +162,19 @@ export class LivePipeline implements RecordSink {
         removal.uid === undefined ? { origin: removal.origin } : removal.recurrenceId === undefined ? { uid: removal.uid } : { itemKey: `${removal.uid}#${removal.recurrenceId}` };
       reason = removal.reason === 'cancelled' ? 'because the meeting was cancelled' : 'because the meeting was deleted from its calendar';
     } else {
-      if (this.otherCopiesRemain(removal)) return [];
+      if (await this.otherCopiesRemain(removal)) return [];
       target = { itemKey: removal.messageId };
       reason = 'because the message was deleted';
     }
-    const withdrawn = this.withdrawFor(target, reason);
+    const withdrawn = await this.withdrawFor(target, reason);
     this.deps.logger.info({ removal: removal.kind, origin: removal.origin, withdrawn: withdrawn.map((e) => e.key) }, 'removed at its source');
     return withdrawn;
   }
 
-  private withdrawFor(target: WithdrawTarget, reason: string): EffectRow[] {
+  private async withdrawFor(target: WithdrawTarget, reason: string): Promise<EffectRow[]> {
     let withdrawn: EffectRow[];
     try {
-      withdrawn = this.deps.store.withdrawEffects(target, this.now().toISOString(), reason);
+      withdrawn = await this.deps.store.withdrawEffects(target, this.now().toISOString(), reason);
     } catch (err) {
       this.rethrowStoreFailure(err);
       throw err;
@@ -190,13 +190,13 @@ export class LivePipeline implements RecordSink {
    * A message deleted from one mailbox may still be in another (a Sent copy, the recipient's
    * Inbox): that copy is forgotten, and the message's effects are withdrawn only when none is left.
    */
-  private otherCopiesRemain(removal: Extract<Removal, { kind: 'mail' }>): boolean {
+  private async otherCopiesRemain(removal: Extract<Removal, { kind: 'mail' }>): Promise<boolean> {
     const memory = this.deps.memory;
-    const known = memory?.getMail(removal.messageId);
+    const known = await memory?.getMail(removal.messageId);
     if (memory === undefined || known === undefined) return false;
     const rest = known.copies.filter((c) => !(c.origin === removal.origin || (c.mailbox === removal.mailbox && c.folder === removal.folder)));
     if (rest.length === 0) return false;
-    if (rest.length < known.copies.length) memory.setMail({ ...known, copies: rest });
+    if (rest.length < known.copies.length) await memory.setMail({ ...known, copies: rest });
     return true;
   }
 
@@ -208,48 +208,55 @@ export class LivePipeline implements RecordSink {
     throw err;
   }
 
+  /**
+   * A connector reports a record it could not read, without waiting: the note is written to the
+   * store, and if the store fails, that is raised and logged here rather than left unhandled.
+   */
   problem(problem: Problem): void {
-    this.quarantine(problem);
+    this.quarantine(problem).catch((err: unknown) => {
+      this.deps.alarms?.storeError(err);
+      this.deps.logger.error({ origin: problem.origin, error: errorMessage(err) }, 'the state store failed: a record that could not be read was not noted');
+    });
   }
 
-  private quarantine(problem: Problem): void {
-    this.deps.store.recordProblem(problem, this.now().toISOString());
+  private async quarantine(problem: Problem): Promise<void> {
+    await this.deps.store.recordProblem(problem, this.now().toISOString());
     this.deps.metrics?.problems.inc();
     this.deps.logger.warn({ origin: problem.origin, problemKind: problem.kind, reason: problem.reason }, 'could not read a record; it is listed in the digest');
   }
 
-  private process(item: Item, record: RawRecord): RecordOutcome['items'][number] {
+  private async process(item: Item, record: RawRecord): Promise<RecordOutcome['items'][number]> {
     const { store, engine, outbox, metrics, logger } = this.deps;
     const now = this.now();
     const hash = evaluationHash(item);
-    if (store.checkSeen(item.key, hash) === 'unchanged') {
+    if (await store.checkSeen(item.key, hash) === 'unchanged') {
       metrics?.itemsProcessed.inc({ kind: 'unchanged' });
       logger.debug({ item: item.key, kind: item.kind }, 'unchanged since it was last judged');
       return { key: item.key, kind: item.kind, status: 'unchanged', findings: 0, enqueued: 0 };
     }
 
     const nowIso = now.toISOString();
-    if (this.beforeFreshStart(item)) {
+    if (await this.beforeFreshStart(item)) {
       // Started afresh over a lost state file: what was already there may have been acted on. Seen, not acted on.
-      if (item.kind === 'event') store.upsertEvent(eventSummaryOf(item, engine, now), nowIso);
-      store.markSeen(item.key, hash, nowIso);
+      if (item.kind === 'event') await store.upsertEvent(eventSummaryOf(item, engine, now), nowIso);
+      await store.markSeen(item.key, hash, nowIso);
       metrics?.itemsProcessed.inc({ kind: 'before-fresh-start' });
       logger.info({ item: item.key, kind: item.kind }, 'dated before the fresh start: recorded as seen, not acted on');
       return { key: item.key, kind: item.kind, status: 'before-fresh-start', findings: 0, enqueued: 0 };
     }
 
     // A cancelled meeting: what was planned for it and not yet carried out is withdrawn.
-    if (item.kind === 'event' && item.status === 'CANCELLED') this.withdrawFor({ itemKey: item.key }, 'because the meeting was cancelled');
+    if (item.kind === 'event' && item.status === 'CANCELLED') await this.withdrawFor({ itemKey: item.key }, 'because the meeting was cancelled');
     const evaluation = engine.evaluate(item, now.toISOString());
     // The executor names the message by its headline (subject, date, sender) and attaches the
     // original to a copy routed to the Clerk: keep both while there is something to send. Pruned
     // after a month.
     const acting = evaluation.findings.some((f) => f.actions.some((a) => a.kind !== 'digest'));
-    if (acting && !this.dryRun && record.kind === 'mail' && item.kind === 'mail') store.saveOriginal(item.key, record.source, nowIso, headlineOf(item));
-    if (item.kind === 'event') store.upsertEvent(eventSummaryOf(item, engine, now), nowIso);
+    if (acting && !this.dryRun && record.kind === 'mail' && item.kind === 'mail') await store.saveOriginal(item.key, record.source, nowIso, headlineOf(item));
+    if (item.kind === 'event') await store.upsertEvent(eventSummaryOf(item, engine, now), nowIso);
 
-    const recorded = outbox.record({ key: item.key, contentHash: hash }, evaluation.findings, { dryRun: this.dryRun });
-    this.recordNotices(item, evaluation, recorded.seen === 'changed', nowIso);
+    const recorded = await outbox.record({ key: item.key, contentHash: hash }, evaluation.findings, { dryRun: this.dryRun });
+    await this.recordNotices(item, evaluation, recorded.seen === 'changed', nowIso);
 
     metrics?.itemsProcessed.inc({ kind: item.kind });
     for (const f of evaluation.findings) metrics?.findings.inc({ rule: f.rule });
@@ -278,27 +285,27 @@ export class LivePipeline implements RecordSink {
    * True for an item older than the state file's fresh start (`run --fresh-start`): mail dated
    * before it, and events that began before it.
    */
-  private beforeFreshStart(item: Item): boolean {
-    const fresh = this.deps.store.identity().freshStart;
+  private async beforeFreshStart(item: Item): Promise<boolean> {
+    const fresh = (await this.deps.store.identity()).freshStart;
     if (fresh === undefined) return false;
     const dated = item.kind === 'mail' ? item.date : item.start;
     // A Date header counts whole seconds: mail written in the second of the fresh start is newer.
     return dated !== undefined && Date.parse(dated) < Math.floor(Date.parse(fresh) / 1000) * 1000;
   }
 
-  private recordNotices(item: Item, evaluation: ItemEvaluation, reevaluated: boolean, now: string): void {
+  private async recordNotices(item: Item, evaluation: ItemEvaluation, reevaluated: boolean, now: string): Promise<void> {
     const { store } = this.deps;
     const asked = new Set<string>();
     for (const n of evaluation.notices) {
-      store.recordNeedsHuman(item.key, n.rule, n.message, now);
+      await store.recordNeedsHuman(item.key, n.rule, n.message, now);
       asked.add(n.rule ?? '');
     }
     if (!reevaluated) return;
     // Settled by the new version of the item: no longer needs a person.
     for (const v of evaluation.verdicts) {
-      if (v.enabled && !asked.has(v.rule)) store.clearNeedsHuman(item.key, v.rule);
+      if (v.enabled && !asked.has(v.rule)) await store.clearNeedsHuman(item.key, v.rule);
     }
-    if (!asked.has('')) store.clearNeedsHuman(item.key, '');
+    if (!asked.has('')) await store.clearNeedsHuman(item.key, '');
   }
 }
 

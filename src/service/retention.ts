@@ -55,11 +55,12 @@ export class RetentionJob {
     this.now = options.now ?? (() => new Date());
   }
 
-  start(): void {
+  async start(): Promise<void> {
     if (this.timer) return;
-    this.timer = setInterval(() => this.runOnce(), this.options.intervalMs ?? DAY_MS);
+    // The timer is set first: a first prune that fails is then tried again within the hour.
+    this.timer = setInterval(() => void this.runOnce(), this.options.intervalMs ?? DAY_MS);
     this.timer.unref();
-    this.runOnce();
+    await this.runOnce();
   }
 
   stop(): void {
@@ -73,10 +74,10 @@ export class RetentionJob {
    * Prune now; a failure is logged and raised as an alarm, never thrown. While the job runs, a
    * failed prune is tried again after `retryMs` (an hour), not only the next day.
    */
-  runOnce(): PruneReport | undefined {
+  async runOnce(): Promise<PruneReport | undefined> {
     const now = this.now();
     try {
-      const report = this.store.prune(retentionCutoffs(this.retention, now), now.toISOString());
+      const report = await this.store.prune(retentionCutoffs(this.retention, now), now.toISOString());
       this.options.alarms?.retentionWorks();
       if (prunedCount(report) > 0) this.options.logger.info({ ...report }, 'pruned records older than their retention period');
       return report;
@@ -86,7 +87,7 @@ export class RetentionJob {
       if (this.timer && !this.retryTimer) {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = undefined;
-          this.runOnce();
+          void this.runOnce();
         }, this.options.retryMs ?? HOUR_MS);
         this.retryTimer.unref();
       }

@@ -137,7 +137,7 @@ export class Service {
       logger,
       metrics: this.metrics,
       alarms: this.alarms,
-      lastError: (key) => store.getEffect(key)?.lastError,
+      lastError: async (key) => (await store.getEffect(key))?.lastError,
       ...(sender.readiness ? { senderReadiness: () => sender.readiness?.() ?? Promise.resolve(undefined) } : {}),
       ...(tuning.outboxIntervalMs !== undefined ? { intervalMs: tuning.outboxIntervalMs } : {}),
     });
@@ -201,7 +201,7 @@ export class Service {
       });
       logger.info({ host: this.http.host, port: this.http.port }, 'listening for /healthz and /metrics');
     }
-    if (!this.checkIntegrity()) {
+    if (!await this.checkIntegrity()) {
       // Reading sources into a damaged file could mark records read whose items were never kept,
       // and sending from it could repeat what its lost pages recorded as sent: do neither.
       logger.error(
@@ -214,10 +214,10 @@ export class Service {
     }
     // From now on, damage found by the daily check or met by a read stops reading and sending.
     this.alarms.onStoreDamaged = () => void this.halt();
-    this.integrityTimer = setInterval(() => this.checkIntegrity(), this.deps.tuning?.integrityCheckMs ?? DAY_MS);
+    this.integrityTimer = setInterval(() => void this.checkIntegrity(), this.deps.tuning?.integrityCheckMs ?? DAY_MS);
     this.integrityTimer.unref();
     await this.loop.start();
-    this.retention.start();
+    await this.retention.start();
     for (const runner of this.runners) runner.start();
     this.jobs.start();
     // A catch-up digest waits for each source's first sync (or a few minutes at most), so that it
@@ -238,9 +238,9 @@ export class Service {
   }
 
   /** The health report /healthz serves. Throws when the state store cannot be read. */
-  health(): HealthReport {
+  async health(): Promise<HealthReport> {
     const stuckAfterMs = this.deps.tuning?.outboxStuckAfterMs;
-    return buildHealth(
+    return await buildHealth(
       this.deps.store,
       this.runners.map((r) => r.name),
       { problems: [...this.alarms.problems(), ...this.senderProblems()], now: this.now(), ...(stuckAfterMs !== undefined ? { stuckAfterMs } : {}) },
@@ -254,11 +254,11 @@ export class Service {
   }
 
   /** SQLite's integrity check of the state file; false (and reported) when it is damaged. */
-  checkIntegrity(): boolean {
+  async checkIntegrity(): Promise<boolean> {
     const { store, logger } = this.deps;
     let found: string[];
     try {
-      found = store.checkIntegrity();
+      found = await store.checkIntegrity();
     } catch (err) {
       if (!this.alarms.storeError(err)) this.alarms.storeDamaged(`the state file could not be checked (${errorMessage(err)}). ${DAMAGED_STORE_ADVICE}`);
       return this.alarms.storeDamagedSince === undefined;
@@ -312,7 +312,7 @@ export class Service {
     } catch (err) {
       logger.warn({ error: errorMessage(err) }, 'the mail sender did not close cleanly');
     }
-    store.close();
+    await store.close();
     logger.info({}, 'Wardwatch has stopped');
   }
 }

@@ -122,7 +122,7 @@ export class SourceRunner {
       try {
         await this.connector.sync(this.sink);
         if (signal.aborted) break;
-        store.recordSourceSuccess(this.name, this.now().toISOString());
+        await store.recordSourceSuccess(this.name, this.now().toISOString());
         this.options.alarms?.storeWorks();
         this.settleFirst();
         if (this.failures > 0) logger.info({ source: this.name, after: this.failures }, 'the source is working again');
@@ -142,7 +142,7 @@ export class SourceRunner {
         const message = errorMessage(err);
         const delay = sourceBackoffMs(this.failures, this.backoff);
         try {
-          store.recordSourceError(this.name, this.now().toISOString(), message);
+          await store.recordSourceError(this.name, this.now().toISOString(), message);
         } catch (storeErr) {
           logger.error({ source: this.name, error: errorMessage(storeErr) }, 'could not record the source error in the state store');
         }
@@ -155,17 +155,17 @@ export class SourceRunner {
   }
 
   /** Record how the watched source is doing. */
-  private heartbeat(): void {
+  private async heartbeat(): Promise<void> {
     const now = this.now().toISOString();
     const failing = reportsHealth(this.connector) ? this.connector.health().filter((h) => sourceState(h) === 'failing') : [];
     try {
       if (failing.length === 0) {
-        this.options.store.recordSourceSuccess(this.name, now);
+        await this.options.store.recordSourceSuccess(this.name, now);
         this.options.alarms?.storeWorks();
         return;
       }
       const message = failing.map((h) => `${h.source}: ${h.lastError?.message ?? 'failing'}`).join('; ');
-      this.options.store.recordSourceError(this.name, now, message);
+      await this.options.store.recordSourceError(this.name, now, message);
       this.options.metrics?.sourceErrors.inc({ source: this.name });
       this.options.logger.warn({ source: this.name, error: message }, 'part of the source is failing; it is being retried');
     } catch (err) {
@@ -176,7 +176,7 @@ export class SourceRunner {
 
   /** Watch until the signal aborts; refresh the source's health meanwhile. */
   private async watch(signal: AbortSignal): Promise<void> {
-    const heartbeat = setInterval(() => this.heartbeat(), this.options.heartbeatMs ?? 60_000);
+    const heartbeat = setInterval(() => void this.heartbeat(), this.options.heartbeatMs ?? 60_000);
     heartbeat.unref();
     try {
       await this.connector.watch(this.sink, signal);

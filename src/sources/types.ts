@@ -6,8 +6,8 @@ import type { Address, RawRecord, Problem } from '../items/types.js';
 
 /** Where a connector keeps its position (IMAP UIDVALIDITY+UID, CalDAV sync token, Graph delta link). */
 export interface CursorStore {
-  getCursor(source: string, key: string): string | undefined;
-  setCursor(source: string, key: string, value: string): void;
+  getCursor(source: string, key: string): Promise<string | undefined>;
+  setCursor(source: string, key: string, value: string): Promise<void>;
 }
 
 /**

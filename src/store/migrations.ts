@@ -259,6 +259,25 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 10,
+    description: 'item memory (body-less summaries of the messages and events seen) in a table of its own, moved out of the cursors',
+    sql: `
+      CREATE TABLE item_memory (
+        kind        TEXT NOT NULL CHECK (kind IN ('mail', 'event')),
+        key         TEXT NOT NULL,
+        summary     TEXT NOT NULL,
+        updated_at  TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+      );
+      CREATE INDEX item_memory_updated ON item_memory (updated_at);
+
+      INSERT INTO item_memory (kind, key, summary, updated_at)
+        SELECT substr(source, length('wardwatch:item-memory:') + 1), key, value, updated_at FROM cursors
+        WHERE source IN ('wardwatch:item-memory:mail', 'wardwatch:item-memory:event');
+      DELETE FROM cursors WHERE source IN ('wardwatch:item-memory:mail', 'wardwatch:item-memory:event');
+    `,
+  },
+  {
+    version: 11,
     description: 'effects withdrawn before they were carried out, because their event or message was removed at its source',
     // SQLite cannot change a CHECK constraint in place: the effects table is rebuilt with the new state.
     sql: `
@@ -299,7 +318,7 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
-    version: 11,
+    version: 12,
     description: "findings in first-seen order, for a digest read page by page; the digest's first-start record folded into the store's identity",
     // The digest kept its own note of the first start (a cursor): the earlier of that note and the
     // identity's first start is the first start. The note alone, on a store that holds nothing
@@ -318,7 +337,7 @@ export const MIGRATIONS: readonly Migration[] = [
       UPDATE store_identity SET first_start = (SELECT value FROM legacy_first_start)
         WHERE only = 1 AND EXISTS (SELECT 1 FROM legacy_first_start)
           AND ((first_start IS NOT NULL AND first_start > (SELECT value FROM legacy_first_start))
-            OR (first_start IS NULL AND (EXISTS (SELECT 1 FROM seen_items) OR EXISTS (SELECT 1 FROM effects) OR EXISTS (SELECT 1 FROM digests)
+            OR (first_start IS NULL AND (EXISTS (SELECT 1 FROM seen_items) OR EXISTS (SELECT 1 FROM effects) OR EXISTS (SELECT 1 FROM digests) OR EXISTS (SELECT 1 FROM item_memory)
                                          OR EXISTS (SELECT 1 FROM cursors WHERE source <> 'wardwatch:digest'))));
       DROP TABLE legacy_first_start;
       DELETE FROM cursors WHERE source = 'wardwatch:digest' AND key = 'first-start';

@@ -3,7 +3,13 @@
  * Every write that must be atomic runs in an IMMEDIATE transaction, so two processes sharing the
  * file (the service and a `wardwatch digest` run, say) queue on the write lock (busy_timeout)
  * instead of failing or interleaving.
+ *
+ * better-sqlite3 answers synchronously; `SqliteStore` puts the asynchronous store port over it.
+ * Each call runs its SQL at once (in the same tick), unless a `transaction(fn)` is open: then
+ * calls from outside that transaction wait until it has committed or rolled back, so nothing
+ * another task does lands inside it (one connection has one transaction).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, randomUUID } from 'node:crypto';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -42,18 +48,18 @@ import {
   type DigestRow,
   type EffectFilter,
   type FindingPosition,
+  type WithdrawTarget,
   type EffectRow,
   type EffectState,
-  type WithdrawTarget,
-  type EnqueueResult,
-  type EvaluationOutcome,
-  type EvaluationRecord,
+  type EffectPlacement,
   type EventSummary,
+  type ItemMemoryKind,
   type MailHeadline,
   type NeedsHumanRow,
   type NewEffect,
   type ProblemRow,
   type PruneReport,
+  type Repositories,
   type RetentionCutoffs,
   type SeenStatus,
   type Store,
@@ -104,12 +110,6 @@ export interface SqliteStoreOptions {
 
 type SqlValue = string | number | null;
 
-/** States in which an effect counts against its person's daily cap. */
-const COUNTED_STATES: readonly EffectState[] = ['pending', 'sending', 'done', 'failed'];
-
-/** The cursor namespaces the service's item memory keeps message and event summaries under (MEMORY_SOURCES). */
-const ITEM_MEMORY_PREFIX = 'wardwatch:item-memory:';
-
 /** Items with an effect still to be carried out: nothing the executor needs about them is pruned. */
 const OPEN_ITEMS = `SELECT item_key FROM effects WHERE state IN ('pending', 'sending', 'in-doubt')`;
 
@@ -125,10 +125,6 @@ export function fingerprintOf(key: string): string {
 
 /** Thrown inside a dry-run prune's transaction so that it rolls back. */
 class DryRunRollback extends Error {}
-
-function describeRecipient(recipient: string): string {
-  return recipient === '' ? '' : ` to ${recipient}`;
-}
 
 /**
  * Make the state file, when it does not exist yet, readable by its owner alone (0600, and a new
@@ -159,7 +155,8 @@ export const OLDEST_PENDING_SQL = `SELECT min(at) AS at FROM (
 export const OLDEST_SENDING_SQL = `SELECT min(last_attempt_at) AS at FROM effects
   WHERE state = 'sending' AND kind <> 'digest' AND last_attempt_at <= @dueBy`;
 
-export class SqliteStore implements Store {
+/** The synchronous SQLite store under the port; every method is one atomic step. */
+class SqliteConnection {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly effectQueries = new Map<string, Database.Statement>();
@@ -205,7 +202,7 @@ export class SqliteStore implements Store {
 
   isFresh(): boolean {
     if (this.identity().firstStart !== undefined) return false;
-    for (const table of ['seen_items', 'effects', 'digests']) {
+    for (const table of ['seen_items', 'effects', 'digests', 'item_memory']) {
       if (this.db.prepare(`SELECT 1 FROM ${table} LIMIT 1`).get() !== undefined) return false;
     }
     return this.db.prepare('SELECT 1 FROM cursors LIMIT 1').get() === undefined;
@@ -229,6 +226,20 @@ export class SqliteStore implements Store {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+
+  /** Open a transaction spanning several calls (see `SqliteStore.transaction`). */
+  begin(): void {
+    this.db.prepare('BEGIN IMMEDIATE').run();
+  }
+
+  commit(): void {
+    this.db.prepare('COMMIT').run();
+  }
+
+  rollback(): void {
+    // SQLite may already have rolled back on its own (after a full disk, say).
+    if (this.db.inTransaction) this.db.prepare('ROLLBACK').run();
   }
 
   // ---------------------------------------------------------------- seen items and findings
@@ -263,23 +274,11 @@ export class SqliteStore implements Store {
     return status;
   }
 
-  recordEvaluation(record: EvaluationRecord): EvaluationOutcome {
-    for (const f of record.findings) {
-      if (f.item.key !== record.item.key) {
-        throw new Error(`A finding of ${f.rule} is about ${f.item.key}, not about the item being recorded (${record.item.key}).`);
-      }
-    }
-    return this.db
-      .transaction((): EvaluationOutcome => {
-        const seen = this.markSeenInTx(record.item.key, record.item.contentHash, record.now);
-        this.replaceFindings(record.item.key, record.findings, record.now);
-        const effects = record.effects.map((e) => this.enqueueOne(e, record.now, record.dryRun === true));
-        return { seen, effects };
-      })
-      .immediate();
+  replaceFindings(itemKey: string, findings: readonly Finding[], now: string): void {
+    this.db.transaction(() => this.replaceFindingsInTx(itemKey, findings, now)).immediate();
   }
 
-  private replaceFindings(itemKey: string, findings: readonly Finding[], now: string): void {
+  private replaceFindingsInTx(itemKey: string, findings: readonly Finding[], now: string): void {
     const seqByRule = new Map<string, number>();
     const kept = new Set<string>();
     const upsert = this.db.prepare(
@@ -367,16 +366,17 @@ export class SqliteStore implements Store {
 
   // ---------------------------------------------------------------- the outbox
 
-  enqueue(effects: readonly NewEffect[], now: string, options: { dryRun?: boolean } = {}): EnqueueResult[] {
-    return this.db.transaction(() => effects.map((e) => this.enqueueOne(e, now, options.dryRun === true))).immediate();
+  insertEffect(e: NewEffect, now: string, placement: EffectPlacement): EffectRow {
+    return this.db
+      .transaction((): EffectRow => {
+        const row = this.insertEffectRow(e, placement.state, now, placement);
+        this.audit(row, undefined, placement.state, now, placement.outcome);
+        return row;
+      })
+      .immediate();
   }
 
-  private insertEffect(
-    e: NewEffect,
-    state: EffectState,
-    now: string,
-    group: { person?: string; day?: string; foldedInto?: string } = {},
-  ): EffectRow {
+  private insertEffectRow(e: NewEffect, state: EffectState, now: string, group: { person?: string; day?: string; foldedInto?: string }): EffectRow {
     this.db
       .prepare(
         `INSERT INTO effects (key, kind, rule, item_key, recipient, payload, state, next_attempt_at, message_id, created_at, person, cap_day, folded_into)
@@ -402,64 +402,22 @@ export class SqliteStore implements Store {
     return row;
   }
 
-  private enqueueOne(e: NewEffect, now: string, dryRun: boolean): EnqueueResult {
-    if (this.getEffect(e.key) || this.effectForgotten(e.key)) return { key: e.key, outcome: 'duplicate' };
-
-    if (dryRun) {
-      const row = this.insertEffect(e, 'skipped-dry-run', now);
-      this.audit(row, undefined, 'skipped-dry-run', now, `Recorded in dry-run mode: the ${e.kind}${describeRecipient(e.recipient)} was not carried out.`);
-      return { key: e.key, outcome: 'skipped-dry-run' };
-    }
-
-    const summaryKey = e.cap ? this.foldTarget(e, now) : undefined;
-    if (summaryKey !== undefined && e.cap) {
-      const row = this.insertEffect(e, 'folded', now, { foldedInto: summaryKey });
-      this.audit(
-        row,
-        undefined,
-        'folded',
-        now,
-        `${e.cap.person} has already had ${e.cap.limit} message${e.cap.limit === 1 ? '' : 's'} for ${e.cap.day}; this ${e.kind} will be included in the daily summary instead.`,
-      );
-      return { key: e.key, outcome: 'folded', summaryKey };
-    }
-
-    const row = this.insertEffect(e, 'pending', now);
-    this.audit(row, undefined, 'pending', now, `Queued: ${e.kind}${describeRecipient(e.recipient)}, not before ${e.notBefore}.`);
-    return { key: e.key, outcome: 'enqueued' };
+  effectKnown(key: string): boolean {
+    // Pruned after its retention period: it existed, so it must not happen again.
+    return (
+      this.getEffect(key) !== undefined ||
+      this.db.prepare('SELECT 1 FROM forgotten_effects WHERE fingerprint = ?').get(fingerprintOf(key)) !== undefined
+    );
   }
 
-  /** The effect existed and was pruned after its retention period: it must not happen again. */
-  private effectForgotten(key: string): boolean {
-    return this.db.prepare('SELECT 1 FROM forgotten_effects WHERE fingerprint = ?').get(fingerprintOf(key)) !== undefined;
-  }
-
-  /**
-   * When the effect is over its person's cap for the day: the key of the summary to fold it into
-   * (the summary is created if need be). Undefined when it is within the cap, or when the day's
-   * summary has already gone out, in which case the effect is sent on its own rather than lost.
-   */
-  private foldTarget(e: NewEffect, now: string): string | undefined {
-    const cap = e.cap;
-    if (!cap) return undefined;
-    const placeholders = COUNTED_STATES.map(() => '?').join(', ');
-    const counted = CountRowSchema.parse(
+  countCapped(person: string, day: string, states: readonly EffectState[]): number {
+    if (states.length === 0) return 0;
+    const placeholders = states.map(() => '?').join(', ');
+    return CountRowSchema.parse(
       this.db
-        .prepare(
-          `SELECT COUNT(*) AS n FROM effects WHERE person = ? AND cap_day = ? AND rule <> ? AND state IN (${placeholders})`,
-        )
-        .get(cap.person, cap.day, DAILY_SUMMARY_RULE, ...COUNTED_STATES),
+        .prepare(`SELECT COUNT(*) AS n FROM effects WHERE person = ? AND cap_day = ? AND rule <> ? AND state IN (${placeholders})`)
+        .get(person, day, DAILY_SUMMARY_RULE, ...states),
     ).n;
-    if (counted < cap.limit) return undefined;
-
-    const summary = this.getEffect(cap.summary.key);
-    if (!summary) {
-      // The summary belongs to the same person and day but is not itself capped.
-      const row = this.insertEffect({ ...cap.summary, cap: undefined }, 'pending', now, { person: cap.person, day: cap.day });
-      this.audit(row, undefined, 'pending', now, `Opened the daily summary for ${cap.person} for ${cap.day}; it goes out at ${row.nextAttemptAt}.`);
-      return row.key;
-    }
-    return summary.state === 'pending' ? summary.key : undefined;
   }
 
   claimDue(now: string, limit: number): EffectRow[] {
@@ -704,6 +662,22 @@ export class SqliteStore implements Store {
          ON CONFLICT (source, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
       )
       .run(source, key, value, new Date().toISOString());
+  }
+
+  // ---------------------------------------------------------------- item memory
+
+  getItemMemory(kind: ItemMemoryKind, key: string): string | undefined {
+    const raw = this.db.prepare('SELECT summary AS value FROM item_memory WHERE kind = ? AND key = ?').get(kind, key);
+    return raw === undefined ? undefined : CursorDbRowSchema.parse(raw).value;
+  }
+
+  setItemMemory(kind: ItemMemoryKind, key: string, summary: string, now: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO item_memory (kind, key, summary, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (kind, key) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at`,
+      )
+      .run(kind, key, summary, now);
   }
 
   // ---------------------------------------------------------------- digests
@@ -955,12 +929,7 @@ export class SqliteStore implements Store {
       )
       .run(now, c.items);
     const seenItems = del(`DELETE FROM seen_items WHERE last_seen < ? AND item_key NOT IN (${OPEN_ITEMS})`, c.items);
-    const itemMemory = del(
-      `DELETE FROM cursors WHERE substr(source, 1, ?) = ? AND updated_at < ? AND key NOT IN (${OPEN_ITEMS})`,
-      ITEM_MEMORY_PREFIX.length,
-      ITEM_MEMORY_PREFIX,
-      c.items,
-    );
+    const itemMemory = del(`DELETE FROM item_memory WHERE updated_at < ? AND key NOT IN (${OPEN_ITEMS})`, c.items);
     // An event still to come stays for the digest's list of upcoming meetings, however long ago it was judged.
     const events = del(`DELETE FROM events WHERE updated_at < ? AND "end" < ? AND key NOT IN (${OPEN_ITEMS})`, c.items, c.items);
     const needsHuman = del('DELETE FROM needs_human WHERE last_seen < ?', c.items);
@@ -1015,6 +984,262 @@ export class SqliteStore implements Store {
       if (r.rule !== '') row.rule = r.rule;
       return row;
     });
+  }
+}
+
+
+/** The transaction (if any) the current asynchronous call chain belongs to. */
+const transactionContext = new AsyncLocalStorage<object>();
+
+/** Run `op` now, as a promise of its result (a throw becomes a rejection). */
+function settle<T>(op: () => T): Promise<T> {
+  try {
+    return Promise.resolve(op());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+  }
+}
+
+/** The embedded default store: SQLite through better-sqlite3, under the asynchronous store port. */
+export class SqliteStore implements Store {
+  readonly path: string;
+  private readonly db: SqliteConnection;
+  /** The transaction open on this connection: its token, and a promise settled when it ends. */
+  private open: { token: object; ended: Promise<void> } | undefined;
+
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.db = new SqliteConnection(path, options);
+    this.path = path;
+  }
+
+  /** True when the caller is inside the transaction open on this connection. */
+  private joins(): boolean {
+    return this.open !== undefined && transactionContext.getStore() === this.open.token;
+  }
+
+  /** Run `op` at once, or, while a transaction of someone else's is open, as soon as it has ended. */
+  private run<T>(op: () => T): Promise<T> {
+    const open = this.open;
+    if (open === undefined || this.joins()) return settle(op);
+    return open.ended.then(() => this.run(op));
+  }
+
+  async transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T> {
+    if (this.joins()) return fn(this);
+    while (this.open !== undefined) await this.open.ended;
+    const token = {};
+    let end!: () => void;
+    this.open = { token, ended: new Promise<void>((resolve) => (end = resolve)) };
+    try {
+      this.db.begin();
+      let result: T;
+      try {
+        result = await transactionContext.run(token, () => fn(this));
+      } catch (err) {
+        this.db.rollback();
+        throw err;
+      }
+      this.db.commit();
+      return result;
+    } finally {
+      this.open = undefined;
+      end();
+    }
+  }
+
+  /** The journal mode in force (`wal` for a file). */
+  journalMode(): Promise<string> {
+    return this.run(() => this.db.journalMode());
+  }
+
+  close(): Promise<void> {
+    return this.run(() => this.db.close());
+  }
+
+  identity(): Promise<StoreIdentity> {
+    return this.run(() => this.db.identity());
+  }
+  isFresh(): Promise<boolean> {
+    return this.run(() => this.db.isFresh());
+  }
+  recordStart(now: string, options?: { freshStart?: boolean }): Promise<StoreIdentity> {
+    return this.run(() => this.db.recordStart(now, options));
+  }
+  checkIntegrity(maxErrors?: number): Promise<string[]> {
+    return this.run(() => this.db.checkIntegrity(maxErrors));
+  }
+  prune(cutoffs: RetentionCutoffs, now: string, options?: { dryRun?: boolean }): Promise<PruneReport> {
+    return this.run(() => this.db.prune(cutoffs, now, options));
+  }
+
+  checkSeen(itemKey: string, contentHash: string): Promise<SeenStatus> {
+    return this.run(() => this.db.checkSeen(itemKey, contentHash));
+  }
+  markSeen(itemKey: string, contentHash: string, now: string): Promise<SeenStatus> {
+    return this.run(() => this.db.markSeen(itemKey, contentHash, now));
+  }
+  saveOriginal(itemKey: string, source: Buffer, now: string, headline?: MailHeadline): Promise<void> {
+    return this.run(() => this.db.saveOriginal(itemKey, source, now, headline));
+  }
+  getOriginal(itemKey: string): Promise<Buffer | undefined> {
+    return this.run(() => this.db.getOriginal(itemKey));
+  }
+  getMailHeadline(itemKey: string): Promise<MailHeadline | undefined> {
+    return this.run(() => this.db.getMailHeadline(itemKey));
+  }
+  pruneOriginals(olderThan: string): Promise<number> {
+    return this.run(() => this.db.pruneOriginals(olderThan));
+  }
+  upsertEvent(summary: EventSummary, now: string): Promise<void> {
+    return this.run(() => this.db.upsertEvent(summary, now));
+  }
+  listUpcomingEvents(from: string, to: string): Promise<EventSummary[]> {
+    return this.run(() => this.db.listUpcomingEvents(from, to));
+  }
+  getEvent(key: string): Promise<EventSummary | undefined> {
+    return this.run(() => this.db.getEvent(key));
+  }
+
+  replaceFindings(itemKey: string, findings: readonly Finding[], now: string): Promise<void> {
+    return this.run(() => this.db.replaceFindings(itemKey, findings, now));
+  }
+  getFindings(itemKey: string, rule?: string): Promise<StoredFinding[]> {
+    return this.run(() => this.db.getFindings(itemKey, rule));
+  }
+  listFindings(filter?: { since?: string; itemKey?: string; rule?: string }): Promise<StoredFinding[]> {
+    return this.run(() => this.db.listFindings(filter));
+  }
+  listFindingsByFirstSeen(filter: { since?: string; before?: string; after?: FindingPosition }, limit: number): Promise<StoredFinding[]> {
+    return this.run(() => this.db.listFindingsByFirstSeen(filter, limit));
+  }
+
+  insertEffect(effect: NewEffect, now: string, placement: EffectPlacement): Promise<EffectRow> {
+    return this.run(() => this.db.insertEffect(effect, now, placement));
+  }
+  effectKnown(key: string): Promise<boolean> {
+    return this.run(() => this.db.effectKnown(key));
+  }
+  countCapped(person: string, day: string, states: readonly EffectState[]): Promise<number> {
+    return this.run(() => this.db.countCapped(person, day, states));
+  }
+  claimDue(now: string, limit: number): Promise<EffectRow[]> {
+    return this.run(() => this.db.claimDue(now, limit));
+  }
+  markDone(id: number, now: string, outcome: string): Promise<boolean> {
+    return this.run(() => this.db.markDone(id, now, outcome));
+  }
+  markAttemptFailed(id: number, now: string, failure: AttemptFailure): Promise<boolean> {
+    return this.run(() => this.db.markAttemptFailed(id, now, failure));
+  }
+  returnToPending(id: number, now: string, dueAt: string, outcome: string): Promise<boolean> {
+    return this.run(() => this.db.returnToPending(id, now, dueAt, outcome));
+  }
+  requeueFailed(id: number, now: string, dueAt: string, outcome: string): Promise<boolean> {
+    return this.run(() => this.db.requeueFailed(id, now, dueAt, outcome));
+  }
+  markInDoubt(id: number, now: string, outcome: string): Promise<boolean> {
+    return this.run(() => this.db.markInDoubt(id, now, outcome));
+  }
+  releaseInDoubt(id: number, now: string, outcome: string): Promise<boolean> {
+    return this.run(() => this.db.releaseInDoubt(id, now, outcome));
+  }
+  dropInDoubt(id: number, now: string, outcome: string): Promise<boolean> {
+    return this.run(() => this.db.dropInDoubt(id, now, outcome));
+  }
+  withdrawEffects(target: WithdrawTarget, now: string, reason: string): Promise<EffectRow[]> {
+    return this.run(() => this.db.withdrawEffects(target, now, reason));
+  }
+  markDigested(ids: readonly number[], now: string, digestDate: string): Promise<number> {
+    return this.run(() => this.db.markDigested(ids, now, digestDate));
+  }
+  noteEffect(id: number, now: string, outcome: string): Promise<void> {
+    return this.run(() => this.db.noteEffect(id, now, outcome));
+  }
+  getEffect(key: string): Promise<EffectRow | undefined> {
+    return this.run(() => this.db.getEffect(key));
+  }
+  listEffects(filter?: EffectFilter): Promise<EffectRow[]> {
+    return this.run(() => this.db.listEffects(filter));
+  }
+  countOutboxEffects(states: readonly EffectState[]): Promise<number> {
+    return this.run(() => this.db.countOutboxEffects(states));
+  }
+  oldestOutboxEffectDue(state: 'pending' | 'sending', dueBy: string): Promise<string | undefined> {
+    return this.run(() => this.db.oldestOutboxEffectDue(state, dueBy));
+  }
+
+  listAudit(filter?: AuditFilter): Promise<AuditEntry[]> {
+    return this.run(() => this.db.listAudit(filter));
+  }
+
+  getCursor(source: string, key: string): Promise<string | undefined> {
+    return this.run(() => this.db.getCursor(source, key));
+  }
+  setCursor(source: string, key: string, value: string): Promise<void> {
+    return this.run(() => this.db.setCursor(source, key, value));
+  }
+
+  getItemMemory(kind: ItemMemoryKind, key: string): Promise<string | undefined> {
+    return this.run(() => this.db.getItemMemory(kind, key));
+  }
+  setItemMemory(kind: ItemMemoryKind, key: string, summary: string, now: string): Promise<void> {
+    return this.run(() => this.db.setItemMemory(kind, key, summary, now));
+  }
+
+  digestSent(date: string): Promise<boolean> {
+    return this.run(() => this.db.digestSent(date));
+  }
+  recordDigest(date: string, messageId: string, now: string): Promise<boolean> {
+    return this.run(() => this.db.recordDigest(date, messageId, now));
+  }
+  getDigest(date: string): Promise<DigestRow | undefined> {
+    return this.run(() => this.db.getDigest(date));
+  }
+  lastDigest(before?: string): Promise<DigestRow | undefined> {
+    return this.run(() => this.db.lastDigest(before));
+  }
+  recordDigestAttempt(attempt: DigestAttempt): Promise<void> {
+    return this.run(() => this.db.recordDigestAttempt(attempt));
+  }
+  getDigestAttempt(date: string): Promise<DigestAttempt | undefined> {
+    return this.run(() => this.db.getDigestAttempt(date));
+  }
+  clearDigestAttempt(date: string): Promise<void> {
+    return this.run(() => this.db.clearDigestAttempt(date));
+  }
+  markDigestInDoubt(date: string, now: string): Promise<void> {
+    return this.run(() => this.db.markDigestInDoubt(date, now));
+  }
+  listDigestsInDoubt(): Promise<DigestInDoubt[]> {
+    return this.run(() => this.db.listDigestsInDoubt());
+  }
+
+  recordProblem(problem: Problem, now: string): Promise<void> {
+    return this.run(() => this.db.recordProblem(problem, now));
+  }
+  clearProblem(origin: string): Promise<void> {
+    return this.run(() => this.db.clearProblem(origin));
+  }
+  listProblems(): Promise<ProblemRow[]> {
+    return this.run(() => this.db.listProblems());
+  }
+  recordSourceSuccess(source: string, now: string): Promise<void> {
+    return this.run(() => this.db.recordSourceSuccess(source, now));
+  }
+  recordSourceError(source: string, now: string, message: string): Promise<void> {
+    return this.run(() => this.db.recordSourceError(source, now, message));
+  }
+  listSourceHealth(): Promise<SourceHealth[]> {
+    return this.run(() => this.db.listSourceHealth());
+  }
+  recordNeedsHuman(itemKey: string, rule: string | undefined, message: string, now: string): Promise<void> {
+    return this.run(() => this.db.recordNeedsHuman(itemKey, rule, message, now));
+  }
+  clearNeedsHuman(itemKey: string, rule?: string): Promise<void> {
+    return this.run(() => this.db.clearNeedsHuman(itemKey, rule));
+  }
+  listNeedsHuman(since?: string): Promise<NeedsHumanRow[]> {
+    return this.run(() => this.db.listNeedsHuman(since));
   }
 }
 

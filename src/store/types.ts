@@ -3,13 +3,16 @@
  * outbox of effects, connector cursors, digests sent, quarantined problems, source health and an
  * audit log of every effect's transitions.
  *
- * The interface is synchronous (SQLite through better-sqlite3 is). Times are ISO 8601 UTC strings
- * as `Date.prototype.toISOString()` writes them, so they compare as text.
+ * The port is asynchronous (a networked database cannot answer at once) and split into small
+ * repositories, one per kind of record, which a `Store` brings together behind `transaction(fn)`.
+ * Policy (daily caps, quiet hours, dry runs) is not here: it lives in src/outbox/ and uses these
+ * repositories. Times are ISO 8601 UTC strings as `Date.prototype.toISOString()` writes them, so
+ * they compare as text.
  */
 import type { ActionKind, Severity } from '../config/schema.js';
 import type { Finding } from '../engine/types.js';
 import type { Problem, ProblemSeverity } from '../items/types.js';
-import type { CursorStore, SourceHealth } from '../sources/types.js';
+import type { SourceHealth } from '../sources/types.js';
 
 export const EFFECT_STATES = ['pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run', 'in-doubt', 'dropped', 'withdrawn'] as const;
 /**
@@ -321,140 +324,214 @@ export interface PruneReport {
   digests: number;
 }
 
-export interface Store extends CursorStore {
+/** Seen items, their findings, saved originals and the events recorded for the digest. */
+export interface ItemRepository {
   /** Read-only: would this item be new, changed or unchanged? */
-  checkSeen(itemKey: string, contentHash: string): SeenStatus;
+  checkSeen(itemKey: string, contentHash: string): Promise<SeenStatus>;
   /** Remember the item's content hash; says whether it was new, changed or unchanged. */
-  markSeen(itemKey: string, contentHash: string, now: string): SeenStatus;
-  /** In one transaction: mark the item seen, replace its findings, enqueue its effects. */
-  recordEvaluation(record: EvaluationRecord): EvaluationOutcome;
+  markSeen(itemKey: string, contentHash: string, now: string): Promise<SeenStatus>;
+
+  /**
+   * Keep a message's raw source (so `route-to-clerk` can attach it later) and its headline (what
+   * messages name it by); replaces an earlier copy.
+   */
+  saveOriginal(itemKey: string, source: Buffer, now: string, headline?: MailHeadline): Promise<void>;
+  getOriginal(itemKey: string): Promise<Buffer | undefined>;
+  /** The headline saved with the original; undefined when none was (originals saved before there were headlines). */
+  getMailHeadline(itemKey: string): Promise<MailHeadline | undefined>;
+  /** Forget sources saved before `olderThan`; returns how many were removed. */
+  pruneOriginals(olderThan: string): Promise<number>;
+
+  /** Record (or refresh) an event the service has evaluated. */
+  upsertEvent(summary: EventSummary, now: string): Promise<void>;
+  /** Events starting in [from, to), earliest first. */
+  listUpcomingEvents(from: string, to: string): Promise<EventSummary[]>;
+  getEvent(key: string): Promise<EventSummary | undefined>;
+}
+
+/** What the rules found about each item. */
+export interface FindingRepository {
+  /** Make `findings` the item's findings: new ones are added, changed ones updated, the rest removed. */
+  replaceFindings(itemKey: string, findings: readonly Finding[], now: string): Promise<void>;
   /** The item's current findings, optionally of one rule only, in rule then evaluation order. */
-  getFindings(itemKey: string, rule?: string): StoredFinding[];
+  getFindings(itemKey: string, rule?: string): Promise<StoredFinding[]>;
   /** Findings updated at or after `since` (all when absent), oldest first. */
-  listFindings(filter?: { since?: string; itemKey?: string; rule?: string }): StoredFinding[];
+  listFindings(filter?: { since?: string; itemKey?: string; rule?: string }): Promise<StoredFinding[]>;
   /**
    * One page of findings first seen in [since, before), in first-seen order (then item, seq and
    * rule), starting after `after`: a long list read page by page without holding it all.
    */
-  listFindingsByFirstSeen(filter: { since?: string; before?: string; after?: FindingPosition }, limit: number): StoredFinding[];
+  listFindingsByFirstSeen(filter: { since?: string; before?: string; after?: FindingPosition }, limit: number): Promise<StoredFinding[]>;
+}
 
-  /** INSERT OR IGNORE on key, with daily-cap folding; one transaction. */
-  enqueue(effects: readonly NewEffect[], now: string, options?: { dryRun?: boolean }): EnqueueResult[];
+/** Where a newly recorded effect stands, as the outbox policy decided. */
+export interface EffectPlacement {
+  state: 'pending' | 'folded' | 'skipped-dry-run';
+  /** The audit entry that opens its history. */
+  outcome: string;
+  /** Cap group (person, day) it counts against, when not the one in `effect.cap`. */
+  person?: string;
+  day?: string;
+  foldedInto?: string;
+}
+
+/**
+ * The outbox's rows: stored and moved between states here; what state a new effect starts in
+ * (cap folding, dry run) is the outbox policy's decision (src/outbox/enqueue.ts). Every change of
+ * state writes its audit entry in the same transaction.
+ */
+export interface EffectRepository {
+  /** Record a new effect in the state the policy chose; throws if the key exists (check `effectKnown` first). */
+  insertEffect(effect: NewEffect, now: string, placement: EffectPlacement): Promise<EffectRow>;
+  /** True when an effect with this key exists or existed (pruned after its retention period). */
+  effectKnown(key: string): Promise<boolean>;
+  /** How many of the person's effects for the day (summaries aside) are in these states. */
+  countCapped(person: string, day: string, states: readonly EffectState[]): Promise<number>;
   /** Move up to `limit` due pending effects (not `digest` ones) to `sending`, counting an attempt. */
-  claimDue(now: string, limit: number): EffectRow[];
+  claimDue(now: string, limit: number): Promise<EffectRow[]>;
   /** sending → done. False when the effect was not in `sending`. */
-  markDone(id: number, now: string, outcome: string): boolean;
+  markDone(id: number, now: string, outcome: string): Promise<boolean>;
   /** sending → pending (retry at `retryAt`) or → failed (no `retryAt`). */
-  markAttemptFailed(id: number, now: string, failure: AttemptFailure): boolean;
+  markAttemptFailed(id: number, now: string, failure: AttemptFailure): Promise<boolean>;
   /** sending → pending, due at `dueAt` (after a restart, when the effect was not carried out). */
-  returnToPending(id: number, now: string, dueAt: string, outcome: string): boolean;
+  returnToPending(id: number, now: string, dueAt: string, outcome: string): Promise<boolean>;
   /**
    * failed → pending, due at `dueAt`, its attempts counted afresh: a person fixed what made it fail
    * (`wardwatch outbox retry`). False when the effect was not in `failed`.
    */
-  requeueFailed(id: number, now: string, dueAt: string, outcome: string): boolean;
+  requeueFailed(id: number, now: string, dueAt: string, outcome: string): Promise<boolean>;
   /** sending → in-doubt (caught mid-send; the sender cannot tell whether it went). */
-  markInDoubt(id: number, now: string, outcome: string): boolean;
+  markInDoubt(id: number, now: string, outcome: string): Promise<boolean>;
   /** in-doubt → pending, due now, marked released (the Clerk's decision; sent once). */
-  releaseInDoubt(id: number, now: string, outcome: string): boolean;
+  releaseInDoubt(id: number, now: string, outcome: string): Promise<boolean>;
   /** in-doubt → dropped (the Clerk's decision; never sent). */
-  dropInDoubt(id: number, now: string, outcome: string): boolean;
+  dropInDoubt(id: number, now: string, outcome: string): Promise<boolean>;
   /**
    * pending → withdrawn, for every effect planned about the removed item(s) that has not been
    * carried out (never one being sent, sent, or held in doubt), with `reason` kept as its
    * `lastError` and in the audit. The items: those with `itemKey`, or of the event `uid` (its
    * occurrences included), or the events read from `origin`. Returns the effects withdrawn.
    */
-  withdrawEffects(target: WithdrawTarget, now: string, reason: string): EffectRow[];
+  withdrawEffects(target: WithdrawTarget, now: string, reason: string): Promise<EffectRow[]>;
   /** pending `digest` effects → done, once the digest listing them has been sent. */
-  markDigested(ids: readonly number[], now: string, digestDate: string): number;
+  markDigested(ids: readonly number[], now: string, digestDate: string): Promise<number>;
   /** Record an audit entry about an effect without changing its state. */
-  noteEffect(id: number, now: string, outcome: string): void;
-  getEffect(key: string): EffectRow | undefined;
-  listEffects(filter?: EffectFilter): EffectRow[];
+  noteEffect(id: number, now: string, outcome: string): Promise<void>;
+  getEffect(key: string): Promise<EffectRow | undefined>;
+  listEffects(filter?: EffectFilter): Promise<EffectRow[]>;
   /**
    * How many effects are in these states, leaving out digest entries (which wait for the daily
    * digest): read from an index, so the cost does not grow with the digest backlog.
    */
-  countOutboxEffects(states: readonly EffectState[]): number;
+  countOutboxEffects(states: readonly EffectState[]): Promise<number>;
   /**
    * The longest wait in the outbox (digest entries aside), if it began at or before `dueBy`: for
    * `pending`, when the earliest due effect became due; for `sending`, when the oldest effect
    * under way was claimed.
    */
-  oldestOutboxEffectDue(state: 'pending' | 'sending', dueBy: string): string | undefined;
-  /**
-   * SQLite's integrity check of the state file: an empty list when it is sound, otherwise what
-   * SQLite reports (at most `maxErrors` lines). Throws when the file cannot be read at all.
-   */
-  checkIntegrity(maxErrors?: number): string[];
+  oldestOutboxEffectDue(state: 'pending' | 'sending', dueBy: string): Promise<string | undefined>;
+}
 
+/** The audit log of every effect's transitions (written by the effect repository). */
+export interface AuditRepository {
+  listAudit(filter?: AuditFilter): Promise<AuditEntry[]>;
+}
+
+/** Connector cursors (sync tokens, UIDs, ETags), by source and key. */
+export interface CursorRepository {
+  getCursor(source: string, key: string): Promise<string | undefined>;
+  setCursor(source: string, key: string, value: string): Promise<void>;
+}
+
+export type ItemMemoryKind = 'mail' | 'event';
+
+/** Body-less summaries of the items seen, so later copies merge with earlier ones after a restart. */
+export interface ItemMemoryRepository {
+  getItemMemory(kind: ItemMemoryKind, key: string): Promise<string | undefined>;
+  setItemMemory(kind: ItemMemoryKind, key: string, summary: string, now: string): Promise<void>;
+}
+
+/** Digests sent, and digests caught mid-send. */
+export interface DigestRepository {
   /** True when the digest for this date (YYYY-MM-DD) has been sent. */
-  digestSent(date: string): boolean;
+  digestSent(date: string): Promise<boolean>;
   /** Record the digest for a date; false when one was already recorded. */
-  recordDigest(date: string, messageId: string, now: string): boolean;
-  getDigest(date: string): DigestRow | undefined;
+  recordDigest(date: string, messageId: string, now: string): Promise<boolean>;
+  getDigest(date: string): Promise<DigestRow | undefined>;
   /** The digest with the latest date (before the date `before`, YYYY-MM-DD, when given), if any was sent. */
-  lastDigest(before?: string): DigestRow | undefined;
+  lastDigest(before?: string): Promise<DigestRow | undefined>;
   /** Remember what a digest about to be sent covers (replacing an earlier attempt for the date). */
-  recordDigestAttempt(attempt: DigestAttempt): void;
-  getDigestAttempt(date: string): DigestAttempt | undefined;
+  recordDigestAttempt(attempt: DigestAttempt): Promise<void>;
+  getDigestAttempt(date: string): Promise<DigestAttempt | undefined>;
   /** Forget the attempt (the send failed cleanly, or the Clerk released it to be sent again). */
-  clearDigestAttempt(date: string): void;
+  clearDigestAttempt(date: string): Promise<void>;
   /** Hold the attempt as in doubt (the sender cannot tell whether it went). */
-  markDigestInDoubt(date: string, now: string): void;
+  markDigestInDoubt(date: string, now: string): Promise<void>;
   /** Digest attempts held in doubt, oldest first. */
-  listDigestsInDoubt(): DigestInDoubt[];
+  listDigestsInDoubt(): Promise<DigestInDoubt[]>;
+}
 
-  /** This file's identity (created with the file). */
-  identity(): StoreIdentity;
-  /** True when the service has never started with this file and it holds nothing (just created, or emptied). */
-  isFresh(): boolean;
-  /** Note the first start of the service (and a fresh start), once. */
-  recordStart(now: string, options?: { freshStart?: boolean }): StoreIdentity;
-
+/** Quarantined problems, source health and what needs a person's judgement. */
+export interface HealthRepository {
   /** Quarantine: something could not be read. Repeats of the same origin count up. */
-  recordProblem(problem: Problem, now: string): void;
+  recordProblem(problem: Problem, now: string): Promise<void>;
   /** The origin was read successfully after all. */
-  clearProblem(origin: string): void;
-  listProblems(): ProblemRow[];
+  clearProblem(origin: string): Promise<void>;
+  listProblems(): Promise<ProblemRow[]>;
 
-  recordSourceSuccess(source: string, now: string): void;
-  recordSourceError(source: string, now: string, message: string): void;
-  listSourceHealth(): SourceHealth[];
+  recordSourceSuccess(source: string, now: string): Promise<void>;
+  recordSourceError(source: string, now: string, message: string): Promise<void>;
+  listSourceHealth(): Promise<SourceHealth[]>;
 
-  listAudit(filter?: AuditFilter): AuditEntry[];
+  /** Something needs a person's judgement; repeats of the same item and rule count up. */
+  recordNeedsHuman(itemKey: string, rule: string | undefined, message: string, now: string): Promise<void>;
+  /** Settled: the item (and rule, when given) no longer needs a person. */
+  clearNeedsHuman(itemKey: string, rule?: string): Promise<void>;
+  /** What needs a person, reported at or after `since` (all when absent), oldest first. */
+  listNeedsHuman(since?: string): Promise<NeedsHumanRow[]>;
+}
 
-  /** Record (or refresh) an event the service has evaluated. */
-  upsertEvent(summary: EventSummary, now: string): void;
-  /** Events starting in [from, to), earliest first. */
-  listUpcomingEvents(from: string, to: string): EventSummary[];
-  getEvent(key: string): EventSummary | undefined;
-
+/** The store as a whole: its identity, its soundness and what spans every repository. */
+export interface StoreAdmin {
+  /** This store's identity (created with it). */
+  identity(): Promise<StoreIdentity>;
+  /** True when the service has never started with this store and it holds nothing (just created, or emptied). */
+  isFresh(): Promise<boolean>;
+  /** Note the first start of the service (and a fresh start), once. */
+  recordStart(now: string, options?: { freshStart?: boolean }): Promise<StoreIdentity>;
   /**
-   * Keep a message's raw source (so `route-to-clerk` can attach it later) and its headline (what
-   * messages name it by); replaces an earlier copy.
+   * The database's own integrity check: an empty list when it is sound, otherwise what it reports
+   * (at most `maxErrors` lines). Throws when the store cannot be read at all.
    */
-  saveOriginal(itemKey: string, source: Buffer, now: string, headline?: MailHeadline): void;
-  getOriginal(itemKey: string): Buffer | undefined;
-  /** The headline saved with the original; undefined when none was (originals saved before there were headlines). */
-  getMailHeadline(itemKey: string): MailHeadline | undefined;
-  /** Forget sources saved before `olderThan`; returns how many were removed. */
-  pruneOriginals(olderThan: string): number;
+  checkIntegrity(maxErrors?: number): Promise<string[]>;
   /**
    * Storage limitation: delete what is older than its cutoff, in one transaction. What exactly-once
    * needs survives as one-way fingerprints (SHA-256 of the item and effect keys), so a message
    * read again after pruning is not judged again and no effect is carried out twice. Nothing is
    * pruned that a pending or sending effect still needs. `dryRun` counts without deleting.
    */
-  prune(cutoffs: RetentionCutoffs, now: string, options?: { dryRun?: boolean }): PruneReport;
+  prune(cutoffs: RetentionCutoffs, now: string, options?: { dryRun?: boolean }): Promise<PruneReport>;
+}
 
-  /** Something needs a person's judgement; repeats of the same item and rule count up. */
-  recordNeedsHuman(itemKey: string, rule: string | undefined, message: string, now: string): void;
-  /** Settled: the item (and rule, when given) no longer needs a person. */
-  clearNeedsHuman(itemKey: string, rule?: string): void;
-  /** What needs a person, reported at or after `since` (all when absent), oldest first. */
-  listNeedsHuman(since?: string): NeedsHumanRow[];
+/** Every repository, as seen from inside a transaction (or outside one, each call on its own). */
+export interface Repositories
+  extends ItemRepository,
+    FindingRepository,
+    EffectRepository,
+    AuditRepository,
+    CursorRepository,
+    ItemMemoryRepository,
+    DigestRepository,
+    HealthRepository,
+    StoreAdmin {}
 
-  close(): void;
+export interface Store extends Repositories {
+  /**
+   * Run `fn` as one transaction: everything it does through `tx` is committed together when its
+   * promise resolves, or not at all when it rejects. Other callers of the store wait until it ends
+   * (nothing they do lands inside it), so `fn` should only do store work. Called again inside
+   * `fn`, it joins the transaction under way.
+   */
+  transaction<T>(fn: (tx: Repositories) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
 }

@@ -13,7 +13,7 @@ const FRIDAY_MORNING = '2026-11-20T10:00:00.000Z';
 const APRIL_MONDAY = '2027-04-12T09:00:00.000Z';
 
 let bench: ActionBench;
-afterEach(() => bench?.dispose());
+afterEach(async () => await bench?.dispose());
 
 function blindCopy(messageId = '<bcc-1@millbrook-tc.gov.uk>', subject = 'Castle Street bins'): Buffer {
   return rawMail({
@@ -69,7 +69,7 @@ describe('nudge, warn, notify-clerk and route-to-clerk', () => {
     const { findings } = await bench.recordMail(blindCopy(), { mailbox: A.alice, folder: 'sent' });
     expect(findings.map((f) => f.rule)).toEqual(['no-blind-copies']);
     const report = await bench.run();
-    const nudge = bench.effect('nudge', A.alice);
+    const nudge = await bench.effect('nudge', A.alice);
     expect(report.done).toEqual([nudge.key]);
     const written = await bench.written();
     expect(written).toHaveLength(1);
@@ -83,9 +83,9 @@ describe('nudge, warn, notify-clerk and route-to-clerk', () => {
     expect(w.mail.text).toContain('paragraph 12.1');
     expect(w.mail.text).toContain('What to do instead');
     expect(w.mail.html).toContain('paragraph 12.1');
-    expect(bench.store.getEffect(nudge.key)?.state).toBe('done');
+    expect((await bench.store.getEffect(nudge.key))?.state).toBe('done');
     // The digest entry is left for the digest.
-    expect(bench.effect('digest').state).toBe('pending');
+    expect((await bench.effect('digest')).state).toBe('pending');
   });
 
   it('routes a request to the Clerk with the original attached as message/rfc822, and nudges the member', async () => {
@@ -94,8 +94,8 @@ describe('nudge, warn, notify-clerk and route-to-clerk', () => {
     const { findings } = await bench.recordMail(source, { mailbox: A.alice, folder: 'sent' });
     expect(findings.map((f) => f.rule)).toEqual(['requests-via-clerk']);
     await bench.run();
-    const route = bench.effect('route-to-clerk', A.clerk);
-    const nudge = bench.effect('nudge', A.alice);
+    const route = await bench.effect('route-to-clerk', A.clerk);
+    const nudge = await bench.effect('nudge', A.alice);
     const copy = await bench.writtenWithId(route.messageId);
     expectEffectMessage(copy, route);
     expect(copy.to).toEqual([A.clerk]);
@@ -117,7 +117,7 @@ describe('nudge, warn, notify-clerk and route-to-clerk', () => {
     // The stored original is not a message at all: only the headline can name it.
     await bench.recordMail(request('<req-3@millbrook-tc.gov.uk>'), { mailbox: A.alice, folder: 'sent' }, { original: Buffer.from('\u0000\u0001 not mail') });
     await bench.run();
-    const copy = await bench.writtenWithId(bench.effect('route-to-clerk', A.clerk).messageId);
+    const copy = await bench.writtenWithId((await bench.effect('route-to-clerk', A.clerk)).messageId);
     expect(copy.mail.subject).toBe('For your attention: “Castle Street bins”');
     expect(copy.mail.text).toContain('From: Cllr Alice Green <alice.green@millbrook-tc.gov.uk>');
     expect(copy.mail.text).toContain('To: Sam Patel <sam.patel@millbrook-tc.gov.uk>');
@@ -127,9 +127,9 @@ describe('nudge, warn, notify-clerk and route-to-clerk', () => {
   it('reads the headline from the original when it was saved without one (before headlines were kept)', async () => {
     bench = new ActionBench({ now: FRIDAY_MORNING });
     await bench.recordMail(request('<req-4@millbrook-tc.gov.uk>'), { mailbox: A.alice, folder: 'sent' }, { withoutHeadline: true });
-    expect(bench.store.getMailHeadline('<req-4@millbrook-tc.gov.uk>')).toBeUndefined();
+    expect(await bench.store.getMailHeadline('<req-4@millbrook-tc.gov.uk>')).toBeUndefined();
     await bench.run();
-    const copy = await bench.writtenWithId(bench.effect('route-to-clerk', A.clerk).messageId);
+    const copy = await bench.writtenWithId((await bench.effect('route-to-clerk', A.clerk)).messageId);
     expect(copy.mail.subject).toBe('For your attention: “Castle Street bins”');
     expect(copy.mail.text).toContain('To: Sam Patel <sam.patel@millbrook-tc.gov.uk>');
     expect(copy.mail.attachments.find((a) => a.contentType === 'message/rfc822')?.content.toString('utf8')).toContain('Message-ID: <req-4@millbrook-tc.gov.uk>');
@@ -141,9 +141,9 @@ describe('nudge, warn, notify-clerk and route-to-clerk', () => {
     const db = new Database(path.join(bench.dir, 'state', 'wardwatch.sqlite'));
     db.prepare('UPDATE originals SET headline = ? WHERE item_key = ?').run('{"subject": 3}', '<req-5@millbrook-tc.gov.uk>');
     db.close();
-    expect(() => bench.store.getMailHeadline('<req-5@millbrook-tc.gov.uk>')).toThrow(/unexpected data/);
+    await expect(bench.store.getMailHeadline('<req-5@millbrook-tc.gov.uk>')).rejects.toThrow(/unexpected data/);
     await bench.run();
-    const copy = await bench.writtenWithId(bench.effect('route-to-clerk', A.clerk).messageId);
+    const copy = await bench.writtenWithId((await bench.effect('route-to-clerk', A.clerk)).messageId);
     expect(copy.mail.subject).toBe('For your attention: “Castle Street bins”');
     expect(copy.mail.text).toContain('To: Sam Patel <sam.patel@millbrook-tc.gov.uk>');
   });
@@ -152,7 +152,7 @@ describe('nudge, warn, notify-clerk and route-to-clerk', () => {
     bench = new ActionBench({ now: FRIDAY_MORNING });
     await bench.recordMail(request('<req-2@millbrook-tc.gov.uk>'), { mailbox: A.alice, folder: 'sent' }, { keepOriginal: false });
     await bench.run();
-    const route = bench.effect('route-to-clerk', A.clerk);
+    const route = await bench.effect('route-to-clerk', A.clerk);
     const copy = await bench.writtenWithId(route.messageId);
     expect(copy.mail.attachments).toHaveLength(0);
     expect(copy.mail.text).toContain('The original message could not be attached, because Wardwatch no longer holds a copy of the message <req-2@millbrook-tc.gov.uk>');
@@ -172,8 +172,8 @@ describe('nudge, warn, notify-clerk and route-to-clerk', () => {
     const { findings } = await bench.recordMail(source, { mailbox: A.dan, folder: 'sent' });
     expect(findings.map((f) => f.rule)).toContain('confidential-stays-internal');
     await bench.run();
-    const warn = bench.effect('warn', A.dan);
-    const notice = bench.effect('notify-clerk', A.clerk);
+    const warn = await bench.effect('warn', A.dan);
+    const notice = await bench.effect('notify-clerk', A.clerk);
     const warning = await bench.writtenWithId(warn.messageId);
     expectEffectMessage(warning, warn);
     expect(warning.to).toEqual([A.dan]);
@@ -192,7 +192,7 @@ describe('invite', () => {
     bench = new ActionBench({ now: FRIDAY_MORNING });
     const source = new FakeCalendarSource('caldav', { addAttendees: true, declineBooking: false });
     bench.sources.set('council-events', source);
-    const { findings } = bench.recordEvent(event(parkingMeeting));
+    const { findings } = await bench.recordEvent(event(parkingMeeting));
     expect(findings.map((f) => f.rule)).toEqual(['invite-ward-members']);
     await bench.run();
     expect(source.addAttendeesCalls).toEqual([
@@ -202,7 +202,7 @@ describe('invite', () => {
         attendees: [{ address: A.alice, name: 'Cllr Alice Green' }],
       },
     ]);
-    const invite = bench.effect('invite', A.alice);
+    const invite = await bench.effect('invite', A.alice);
     const invitation = await bench.writtenWithId(invite.messageId);
     expectEffectMessage(invitation, invite);
     expect(invitation.to).toEqual([A.alice]);
@@ -211,21 +211,21 @@ describe('invite', () => {
     expect(invitation.mail.text).toContain('arranged by Sam Patel');
     expect(invitation.raw).not.toContain('text/calendar');
     // The organiser is told who was invited.
-    const notify = bench.effect('notify', A.sam);
+    const notify = await bench.effect('notify', A.sam);
     const notice = await bench.writtenWithId(notify.messageId);
     expectEffectMessage(notice, notify);
     expect(notice.to).toEqual([A.sam]);
     expect(notice.mail.text).toContain('9.3');
     expect(notice.mail.text).toContain('Cllr Alice Green');
-    expect(bench.store.listAudit({ effectKey: invite.key }).some((a) => a.outcome.includes('was added to the event on the caldav calendar'))).toBe(true);
+    expect((await bench.store.listAudit({ effectKey: invite.key })).some((a) => a.outcome.includes('was added to the event on the caldav calendar'))).toBe(true);
   });
 
   it('sends an iMIP REQUEST with the event UID when the source cannot add attendees', async () => {
     bench = new ActionBench({ now: FRIDAY_MORNING });
     bench.sources.set('council-events', new FakeCalendarSource('folder', { addAttendees: false, declineBooking: false }));
-    bench.recordEvent(event(parkingMeeting));
+    await bench.recordEvent(event(parkingMeeting));
     await bench.run();
-    const invite = bench.effect('invite', A.alice);
+    const invite = await bench.effect('invite', A.alice);
     const invitation = await bench.writtenWithId(invite.messageId);
     expectEffectMessage(invitation, invite);
     expect(invitation.raw).toMatch(/Content-Type: text\/calendar; charset=utf-8; method=REQUEST/);
@@ -249,17 +249,17 @@ describe('invite', () => {
     bench.sources.set('council-events', source);
     const href = 'https://dav.millbrook-tc.gov.uk/protocol%40millbrook-tc.gov.uk/council-events/parking.ics';
     const read = { ...event(parkingMeeting), origin: href, etag: '"etag-7"', sequence: 4 };
-    bench.recordEvent(read);
+    await bench.recordEvent(read);
     await bench.run();
     expect(source.addAttendeesCalls[0]?.ref).toEqual({ calendarId: 'council-events', uid: 'parking-2026@millbrook-tc.gov.uk', origin: href, etag: '"etag-7"' });
 
-    bench.dispose();
+    await bench.dispose();
     bench = new ActionBench({ now: FRIDAY_MORNING });
     bench.sources.set('council-events', new FakeCalendarSource('folder', { addAttendees: false, declineBooking: false }));
     const fair = event({ ...parkingMeeting, uid: 'fair-2026@millbrook-tc.gov.uk', organizer: 'events@millbrook-tc.gov.uk', start: '2026-12-05T00:00:00.000Z', end: '2026-12-06T00:00:00.000Z' });
-    bench.recordEvent({ ...fair, allDay: true, sequence: 2, organizer: { address: 'events@millbrook-tc.gov.uk', name: 'Castle Traders' } });
+    await bench.recordEvent({ ...fair, allDay: true, sequence: 2, organizer: { address: 'events@millbrook-tc.gov.uk', name: 'Castle Traders' } });
     await bench.run();
-    const invitation = await bench.writtenWithId(bench.effect('invite', A.alice).messageId);
+    const invitation = await bench.writtenWithId((await bench.effect('invite', A.alice)).messageId);
     const ics = invitation.mail.attachments.find((a) => a.contentType.startsWith('text/calendar'))?.content.toString('utf8') ?? '';
     const vevent = new ICAL.Component(ICAL.parse(ics)).getFirstSubcomponent('vevent');
     expect(vevent?.getFirstPropertyValue('sequence')).toBe(2);
@@ -273,17 +273,17 @@ describe('invite', () => {
     bench.sources.set('council-events', source);
     const outsider = { address: 'events@castle-traders.example.org', name: 'Castle Traders' };
     // The rule itself asks the Clerk instead of inviting.
-    expect(bench.recordEvent({ ...event(parkingMeeting), organizer: outsider }).findings).toEqual([]);
+    expect((await bench.recordEvent({ ...event(parkingMeeting), organizer: outsider })).findings).toEqual([]);
     // An invitation planned while the event was the Council's own, carried out after the event was
     // re-read with an outside organiser, is not sent either.
-    bench.recordEvent(event(parkingMeeting));
-    const summary = bench.store.getEvent(event(parkingMeeting).key);
+    await bench.recordEvent(event(parkingMeeting));
+    const summary = await bench.store.getEvent(event(parkingMeeting).key);
     if (!summary) throw new Error('the event summary was not stored');
-    bench.store.upsertEvent({ ...summary, organizer: outsider.address }, FRIDAY_MORNING);
+    await bench.store.upsertEvent({ ...summary, organizer: outsider.address }, FRIDAY_MORNING);
     const report = await bench.run();
-    const invite = bench.effect('invite', A.alice);
+    const invite = await bench.effect('invite', A.alice);
     expect(report.failed).toContain(invite.key);
-    expect(bench.store.getEffect(invite.key)?.lastError).toBe(
+    expect((await bench.store.getEffect(invite.key))?.lastError).toBe(
       "Cllr Alice Green was not invited: the event is organised by events@castle-traders.example.org, who is outside the Council, and replies to the invitation would go to them. Please check the event and invite the member yourself if it is the Council's meeting.",
     );
     expect(source.addAttendeesCalls).toEqual([]);
@@ -292,11 +292,11 @@ describe('invite', () => {
 
   it('fails for good, asking for a hand invitation, when neither the source nor the store knows the event', async () => {
     bench = new ActionBench({ now: FRIDAY_MORNING });
-    bench.recordEvent(event(parkingMeeting), { keepSummary: false });
+    await bench.recordEvent(event(parkingMeeting), { keepSummary: false });
     const report = await bench.run();
-    const invite = bench.effect('invite', A.alice);
+    const invite = await bench.effect('invite', A.alice);
     expect(report.failed).toContain(invite.key);
-    const row = bench.store.getEffect(invite.key);
+    const row = await bench.store.getEffect(invite.key);
     expect(row?.state).toBe('failed');
     expect(row?.attempts).toBe(1);
     expect(row?.lastError).toContain('Please invite them by hand');
@@ -309,7 +309,7 @@ describe('block', () => {
     bench = new ActionBench({ now: APRIL_MONDAY });
     const room = new FakeCalendarSource('graph', { addAttendees: false, declineBooking: true });
     bench.sources.set('council-chamber', room);
-    const { findings } = bench.recordEvent(event(aliceInChamber));
+    const { findings } = await bench.recordEvent(event(aliceInChamber));
     expect(findings.map((f) => f.rule)).toContain('no-ward-meetings-before-elections');
     await bench.run();
     expect(room.declineCalls).toHaveLength(1);
@@ -319,8 +319,8 @@ describe('block', () => {
     expect(call?.reason).toBe(
       'Declined by Millbrook Town Council: no ward surgeries or public meetings in the pre-election period (paragraph 9.4b of Knutsford Town Council’s Member/Officer Protocol).',
     );
-    const block = bench.effect('block');
-    expect(bench.store.getEffect(block.key)?.state).toBe('done');
+    const block = await bench.effect('block');
+    expect((await bench.store.getEffect(block.key))?.state).toBe('done');
     const declined = await bench.writtenWithId(block.messageId);
     expectEffectMessage(declined, block);
     expect(declined.to).toEqual([A.alice]);
@@ -329,7 +329,7 @@ describe('block', () => {
     expect(declined.mail.text).toContain('Town council elections');
     expect(declined.mail.text).toContain('Thursday 6 May 2027');
     expect(declined.mail.text).toContain('9.4b');
-    const notice = bench.effect('notify-clerk', A.clerk);
+    const notice = await bench.effect('notify-clerk', A.clerk);
     const clerk = await bench.writtenWithId(notice.messageId);
     expect(clerk.to).toEqual([A.clerk]);
   });
@@ -344,7 +344,7 @@ describe('block', () => {
   it('declined: the one notice to the Clerk says so and asks nothing of the Clerk', async () => {
     bench = new ActionBench({ now: APRIL_MONDAY });
     bench.sources.set('council-chamber', new FakeCalendarSource('graph', { addAttendees: false, declineBooking: true }));
-    bench.recordEvent(event(aliceInChamber));
+    await bench.recordEvent(event(aliceInChamber));
     await bench.run();
     const toClerk = await clerkMessages();
     expect(toClerk).toHaveLength(1);
@@ -356,9 +356,9 @@ describe('block', () => {
 
   it('cannot be declined: one message to the Clerk, saying exactly what to do by hand, never "nothing to do"', async () => {
     bench = new ActionBench({ now: APRIL_MONDAY });
-    bench.recordEvent(event(aliceInChamber));
+    await bench.recordEvent(event(aliceInChamber));
     const report = await bench.run();
-    const block = bench.effect('block');
+    const block = await bench.effect('block');
     expect(report.done).toContain(block.key);
     const warning = await bench.writtenWithId(block.messageId);
     expect(warning.to).toEqual([A.alice]);
@@ -377,9 +377,9 @@ describe('block', () => {
 
   it('cannot be declined and the finding has no notice to the Clerk: the block itself asks the Clerk, once', async () => {
     bench = new ActionBench({ now: APRIL_MONDAY, config: { rules: { 'no-ward-meetings-before-elections': { actions: ['block'] } } } });
-    bench.recordEvent(event(aliceInChamber));
+    await bench.recordEvent(event(aliceInChamber));
     await bench.run();
-    const block = bench.effect('block');
+    const block = await bench.effect('block');
     const toClerk = await clerkMessages();
     expect(toClerk).toHaveLength(1);
     expect(toClerk[0]?.key).toBe(block.key);
@@ -394,10 +394,10 @@ describe('block', () => {
     const room = new FakeCalendarSource('graph', { addAttendees: false, declineBooking: true });
     room.failNext = new PermanentEffectError('the room mailbox refused the change');
     bench.sources.set('council-chamber', room);
-    bench.recordEvent(event(aliceInChamber));
+    await bench.recordEvent(event(aliceInChamber));
     // The block is tried (and fails) before the notice to the Clerk is written.
     await bench.run();
-    expect(bench.store.getEffect(bench.effect('block').key)?.state).toBe('failed');
+    expect((await bench.store.getEffect((await bench.effect('block')).key))?.state).toBe('failed');
     const toClerk = await clerkMessages();
     expect(toClerk).toHaveLength(1);
     const text = toClerk[0]?.mail.text ?? '';
@@ -408,8 +408,8 @@ describe('block', () => {
 
   it('after a failure half-way, the retry sends only what did not go out', async () => {
     bench = new ActionBench({ now: APRIL_MONDAY, config: { rules: { 'no-ward-meetings-before-elections': { actions: ['block'] } } } });
-    bench.recordEvent(event(aliceInChamber));
-    const block = bench.effect('block');
+    await bench.recordEvent(event(aliceInChamber));
+    const block = await bench.effect('block');
     // The block runs: its warning to the organiser goes out, then its note to the Clerk fails.
     const seen: string[] = [];
     const failing = {
@@ -450,9 +450,9 @@ describe('notify and the authorisation request', () => {
       start: '2026-12-08T18:00:00.000Z',
       attendees: [A.raj, A.sam],
     });
-    bench.recordEvent(meeting);
+    await bench.recordEvent(meeting);
     await bench.run();
-    const request = await bench.writtenWithId(bench.effect('notify-clerk', A.clerk).messageId);
+    const request = await bench.writtenWithId((await bench.effect('notify-clerk', A.clerk)).messageId);
     const text = request.mail.text ?? '';
     // No way offered that nothing reads.
     expect(text).not.toMatch(/reply to this message (saying|to)/i);
@@ -464,13 +464,13 @@ describe('notify and the authorisation request', () => {
     const after = bench.engine.evaluate(authorised, bench.now().toISOString()).findings;
     expect(after.filter((f) => f.rule === 'party-group-attendance-authorised')).toEqual([]);
     // Recorded as the service records the changed event: nothing is left awaiting authorisation.
-    bench.recordEvent({ ...authorised, contentHash: `${meeting.contentHash}-authorised` });
-    expect(bench.store.getFindings(meeting.key, 'party-group-attendance-authorised')).toEqual([]);
+    await bench.recordEvent({ ...authorised, contentHash: `${meeting.contentHash}-authorised` });
+    expect(await bench.store.getFindings(meeting.key, 'party-group-attendance-authorised')).toEqual([]);
   });
 
   it('asks the Clerk to authorise an officer at a party-group meeting and tells the officer', async () => {
     bench = new ActionBench({ now: FRIDAY_MORNING });
-    const { findings } = bench.recordEvent(
+    const { findings } = await bench.recordEvent(
       event({
         uid: 'labour-budget@millbrook-tc.gov.uk',
         calendarId: 'raj-mehta',
@@ -483,7 +483,7 @@ describe('notify and the authorisation request', () => {
     );
     expect(findings.map((f) => f.rule)).toContain('party-group-attendance-authorised');
     await bench.run();
-    const ask = bench.effect('notify-clerk', A.clerk);
+    const ask = await bench.effect('notify-clerk', A.clerk);
     const request = await bench.writtenWithId(ask.messageId);
     expectEffectMessage(request, ask);
     expect(request.to).toEqual([A.clerk]);
@@ -491,7 +491,7 @@ describe('notify and the authorisation request', () => {
     expect(request.mail.text).toContain('Sam Patel');
     expect(request.mail.text).toContain('Clerk authorised');
     expect(request.mail.text).toContain('labour.agent@example.org');
-    const tell = bench.effect('notify', A.sam);
+    const tell = await bench.effect('notify', A.sam);
     const officer = await bench.writtenWithId(tell.messageId);
     expectEffectMessage(officer, tell);
     expect(officer.to).toEqual([A.sam]);
@@ -508,7 +508,7 @@ describe('the daily summary of folded nudges', () => {
     await bench.recordMail(blindCopy('<bcc-c@millbrook-tc.gov.uk>', 'Library opening hours'), { mailbox: A.alice, folder: 'sent' });
     await bench.run();
     expect(bench.files()).toHaveLength(1);
-    const summary = bench.effects().find((e) => e.rule === 'daily-summary');
+    const summary = (await bench.effects()).find((e) => e.rule === 'daily-summary');
     expect(summary).toBeDefined();
     bench.setNow('2026-11-23T09:00:00.000Z');
     const report = await bench.run();
@@ -526,12 +526,12 @@ describe('dry run', () => {
   it('records what would be done and writes nothing', async () => {
     bench = new ActionBench({ now: FRIDAY_MORNING, config: { dryRun: true } });
     await bench.recordMail(request(), { mailbox: A.alice, folder: 'sent' }, { dryRun: true });
-    bench.recordEvent(event(parkingMeeting), { dryRun: true });
+    await bench.recordEvent(event(parkingMeeting), { dryRun: true });
     const report = await bench.run();
     expect(report.done).toEqual([]);
     expect(bench.files()).toEqual([]);
-    expect(bench.effects().filter((e) => e.kind !== 'digest').every((e) => e.state === 'skipped-dry-run')).toBe(true);
-    expect(bench.effects().length).toBeGreaterThan(3);
+    expect((await bench.effects()).filter((e) => e.kind !== 'digest').every((e) => e.state === 'skipped-dry-run')).toBe(true);
+    expect((await bench.effects()).length).toBeGreaterThan(3);
   });
 
   it('refuses to send an effect queued before dry run was turned on', async () => {
@@ -541,7 +541,7 @@ describe('dry run', () => {
     expect(report.done).toEqual([]);
     expect(report.retrying.length).toBeGreaterThan(0);
     expect(bench.files()).toEqual([]);
-    expect(bench.store.getEffect(bench.effect('nudge', A.alice).key)?.lastError).toContain('Dry run is on');
+    expect((await bench.store.getEffect((await bench.effect('nudge', A.alice)).key))?.lastError).toContain('Dry run is on');
   });
 });
 
@@ -573,7 +573,7 @@ describe('failures', () => {
     await bench.recordMail(blindCopy(), { mailbox: A.alice, folder: 'sent' });
     bench.sender.failures.push(new Error('connect ECONNREFUSED 127.0.0.1:25'));
     const first = await bench.run();
-    const nudge = bench.effect('nudge', A.alice);
+    const nudge = await bench.effect('nudge', A.alice);
     expect(first.retrying).toEqual([nudge.key]);
     expect(bench.files()).toEqual([]);
     expect(await bench.run()).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
@@ -581,7 +581,7 @@ describe('failures', () => {
     const second = await bench.run();
     expect(second.done).toEqual([nudge.key]);
     expect(bench.files()).toHaveLength(1);
-    expect(bench.store.getEffect(nudge.key)?.attempts).toBe(2);
+    expect((await bench.store.getEffect(nudge.key))?.attempts).toBe(2);
     expect(await bench.run()).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
   });
 
@@ -590,11 +590,11 @@ describe('failures', () => {
     await bench.recordMail(blindCopy(), { mailbox: A.alice, folder: 'sent' });
     bench.sender.failures.push(new PermanentEffectError('The mail server refused the message for good: 550 5.1.1 User unknown'));
     const first = await bench.run();
-    const nudge = bench.effect('nudge', A.alice);
+    const nudge = await bench.effect('nudge', A.alice);
     expect(first.failed).toEqual([nudge.key]);
     bench.advance(24 * 3600_000);
     expect(await bench.run()).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
-    const row = bench.store.getEffect(nudge.key);
+    const row = await bench.store.getEffect(nudge.key);
     expect(row?.state).toBe('failed');
     expect(row?.attempts).toBe(1);
     expect(row?.lastError).toContain('User unknown');
@@ -609,9 +609,9 @@ describe('failures', () => {
       bench = new ActionBench({ now: FRIDAY_MORNING, templatesDir: overrides });
       await bench.recordMail(blindCopy(), { mailbox: A.alice, folder: 'sent' });
       const report = await bench.run();
-      const nudge = bench.effect('nudge', A.alice);
+      const nudge = await bench.effect('nudge', A.alice);
       expect(report.failed).toEqual([nudge.key]);
-      const row = bench.store.getEffect(nudge.key);
+      const row = await bench.store.getEffect(nudge.key);
       expect(row?.attempts).toBe(1);
       expect(row?.lastError).toContain('The message template could not be used');
       expect(row?.lastError).toContain('no-blind-copies.hbs');
@@ -625,18 +625,18 @@ describe('failures', () => {
     bench = new ActionBench({ now: FRIDAY_MORNING });
     const { item } = await bench.recordMail(blindCopy(), { mailbox: A.alice, folder: 'sent' });
     // The item is judged again and the finding is gone (the member was copied openly after all).
-    bench.outbox.record({ key: item.key, contentHash: 'changed' }, []);
+    await bench.outbox.record({ key: item.key, contentHash: 'changed' }, []);
     const report = await bench.run();
-    const nudge = bench.effect('nudge', A.alice);
+    const nudge = await bench.effect('nudge', A.alice);
     expect(report.done).toEqual([nudge.key]);
     expect(bench.files()).toEqual([]);
-    expect(bench.store.listAudit({ effectKey: nudge.key }).some((a) => a.outcome.includes('the finding no longer holds'))).toBe(true);
+    expect((await bench.store.listAudit({ effectKey: nudge.key })).some((a) => a.outcome.includes('the finding no longer holds'))).toBe(true);
   });
 
   it('refuses a digest effect: the digest lists those', async () => {
     bench = new ActionBench({ now: FRIDAY_MORNING });
     await bench.recordMail(blindCopy(), { mailbox: A.alice, folder: 'sent' });
-    const digest = bench.effect('digest');
+    const digest = await bench.effect('digest');
     await expect(createExecutor(bench.executorDeps())(digest)).rejects.toBeInstanceOf(PermanentEffectError);
     expect(bench.files()).toEqual([]);
   });

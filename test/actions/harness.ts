@@ -192,27 +192,27 @@ export class ActionBench {
     const findings = this.engine.evaluate(item, this.now().toISOString()).findings;
     // As the service keeps it: the original with its headline (`withoutHeadline`: as saved before headlines were kept).
     if (opts.keepOriginal !== false) {
-      this.store.saveOriginal(item.key, opts.original ?? source, this.now().toISOString(), opts.withoutHeadline ? undefined : headlineOf(item));
+      await this.store.saveOriginal(item.key, opts.original ?? source, this.now().toISOString(), opts.withoutHeadline ? undefined : headlineOf(item));
     }
-    const outcome = this.outbox.record({ key: item.key, contentHash: item.contentHash }, findings, opts.dryRun ? { dryRun: true } : {});
+    const outcome = await this.outbox.record({ key: item.key, contentHash: item.contentHash }, findings, opts.dryRun ? { dryRun: true } : {});
     return { item, findings, outcome };
   }
 
   /** Judge an event and record it, with its summary, as the service does. */
-  recordEvent(item: EventItem, opts: { dryRun?: boolean; keepSummary?: boolean } = {}): { findings: Finding[]; outcome: EvaluationOutcome } {
+  async recordEvent(item: EventItem, opts: { dryRun?: boolean; keepSummary?: boolean } = {}): Promise<{ findings: Finding[]; outcome: EvaluationOutcome }> {
     const findings = this.engine.evaluate(item, this.now().toISOString()).findings;
-    if (opts.keepSummary !== false) this.store.upsertEvent(eventSummaryOf(item, this.engine, this.now()), this.now().toISOString());
-    const outcome = this.outbox.record({ key: item.key, contentHash: item.contentHash }, findings, opts.dryRun ? { dryRun: true } : {});
+    if (opts.keepSummary !== false) await this.store.upsertEvent(eventSummaryOf(item, this.engine, this.now()), this.now().toISOString());
+    const outcome = await this.outbox.record({ key: item.key, contentHash: item.contentHash }, findings, opts.dryRun ? { dryRun: true } : {});
     return { findings, outcome };
   }
 
-  effects(itemKey?: string): EffectRow[] {
-    return this.store.listEffects(itemKey !== undefined ? { itemKey } : {});
+  async effects(itemKey?: string): Promise<EffectRow[]> {
+    return await this.store.listEffects(itemKey !== undefined ? { itemKey } : {});
   }
 
-  effect(kind: EffectRow['kind'], recipient?: string): EffectRow {
-    const found = this.effects().find((e) => e.kind === kind && (recipient === undefined || e.recipient === recipient));
-    if (!found) throw new Error(`no ${kind} effect${recipient ? ` to ${recipient}` : ''}; have: ${this.effects().map((e) => e.key).join(', ')}`);
+  async effect(kind: EffectRow['kind'], recipient?: string): Promise<EffectRow> {
+    const found = (await this.effects()).find((e) => e.kind === kind && (recipient === undefined || e.recipient === recipient));
+    if (!found) throw new Error(`no ${kind} effect${recipient ? ` to ${recipient}` : ''}; have: ${(await this.effects()).map((e) => e.key).join(', ')}`);
     return found;
   }
 
@@ -243,8 +243,8 @@ export class ActionBench {
     return found;
   }
 
-  dispose(): void {
-    this.store.close();
+  async dispose(): Promise<void> {
+    await this.store.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -129,7 +129,7 @@ describe('item context helpers', () => {
 
 describe('a recurring event is named by the occurrence concerned', () => {
   let bench: ActionBench | undefined;
-  afterEach(() => bench?.dispose());
+  afterEach(async () => await bench?.dispose());
 
   /** A monthly ward surgery: only its 20 April occurrence falls in the pre-election period (from 31 March 2027). */
   function monthlySurgery(): EventItem {
@@ -151,19 +151,19 @@ describe('a recurring event is named by the occurrence concerned', () => {
 
   it('gives the same date in check’s summary, the message and the digest, and says only that occurrence must move', async () => {
     bench = new ActionBench({ now: '2027-04-12T09:00:00.000Z' });
-    const { findings } = bench.recordEvent(monthlySurgery());
+    const { findings } = await bench.recordEvent(monthlySurgery());
     const finding = findings.find((f) => f.rule === 'no-ward-meetings-before-elections');
     const DATE = 'Tuesday 20 April 2027 at 10:00';
     // check's report and JSON carry the finding's summary.
     expect(finding?.summary).toContain(`on ${DATE} (one occurrence of a recurring series: only that occurrence needs to move)`);
     expect(finding?.targets.occurrence?.start).toBe('2027-04-20T09:00:00.000Z');
     await bench.run();
-    const warning = await bench.writtenWithId(bench.effect('warn', A.alice).messageId);
+    const warning = await bench.writtenWithId((await bench.effect('warn', A.alice)).messageId);
     expect(warning.mail.text).toContain(`This is a short note about “Castle ward surgery” on ${DATE}.`);
     expect(warning.mail.text).not.toContain('20 February 2027');
-    const clerk = await bench.writtenWithId(bench.effect('notify-clerk', A.clerk).messageId);
+    const clerk = await bench.writtenWithId((await bench.effect('notify-clerk', A.clerk)).messageId);
     expect(clerk.mail.text).toContain(`the event “Castle ward surgery” on ${DATE}`);
-    const digest = buildDigest({ store: bench.store, engine: bench.engine, config: bench.config }, { date: '2027-04-13', until: '2027-04-13T06:30:00.000Z' });
+    const digest = await buildDigest({ store: bench.store, engine: bench.engine, config: bench.config }, { date: '2027-04-13', until: '2027-04-13T06:30:00.000Z' });
     const item = digest.sections.rules.find((r) => r.rule === 'no-ward-meetings-before-elections')?.items[0];
     expect(item?.reference).toBe(`event “Castle ward surgery”, ${DATE}`);
     expect(item?.summary).toContain(`on ${DATE} (one occurrence`);
@@ -185,27 +185,27 @@ describe('a recurring event is named by the occurrence concerned', () => {
       recurring: true,
       occurrences: starts.map((st) => ({ start: st, end: new Date(Date.parse(st) + 3600_000).toISOString(), recurrenceId: st })),
     };
-    const { findings } = bench.recordEvent(series);
+    const { findings } = await bench.recordEvent(series);
     const finding = findings.find((f) => f.rule === 'party-group-attendance-authorised');
     const DATE = 'Tuesday 1 December 2026 at 18:00';
     expect(finding?.summary).toContain(`on ${DATE} (the next occurrence of a recurring series)`);
     await bench.run();
-    const request = await bench.writtenWithId(bench.effect('notify-clerk', A.clerk).messageId);
+    const request = await bench.writtenWithId((await bench.effect('notify-clerk', A.clerk)).messageId);
     expect(request.mail.text).toContain(`“Labour Group weekly meeting” on ${DATE}`);
     expect(request.mail.text).not.toContain('2025');
     // The digest lists it as awaiting authorisation, for the same occurrence.
-    const digest = buildDigest({ store: bench.store, engine: bench.engine, config: bench.config }, { date: '2026-12-01', until: '2026-12-01T09:30:00.000Z' });
+    const digest = await buildDigest({ store: bench.store, engine: bench.engine, config: bench.config }, { date: '2026-12-01', until: '2026-12-01T09:30:00.000Z' });
     expect(digest.sections.awaitingAuthorisation).toEqual([
       { officer: 'Sam Patel', meeting: 'Labour Group weekly meeting', date: DATE, organiser: 'Cllr Raj Mehta' },
     ]);
   });
 
-  it('says the whole series must move when several occurrences fall in the period', () => {
+  it('says the whole series must move when several occurrences fall in the period', async () => {
     bench = new ActionBench({ now: '2027-04-12T09:00:00.000Z' });
     const weekly = monthlySurgery();
     const starts = ['2027-04-14T17:00:00.000Z', '2027-04-21T17:00:00.000Z', '2027-04-28T17:00:00.000Z'];
     const series = { ...weekly, occurrences: starts.map((s) => ({ start: s, end: new Date(Date.parse(s) + 3600_000).toISOString(), recurrenceId: s })) };
-    const { findings } = bench.recordEvent(series);
+    const { findings } = await bench.recordEvent(series);
     const summary = findings.find((f) => f.rule === 'no-ward-meetings-before-elections')?.summary ?? '';
     expect(summary).toContain('on Wednesday 14 April 2027 at 18:00 (the first of 3 occurrences of a recurring series inside the period');
     expect(summary).toContain('the series needs to move or pause until after polling day');

@@ -17,8 +17,8 @@ import { ActionBench, rawMail } from './harness.js';
 const FRIDAY_MORNING = '2026-11-20T10:00:00.000Z';
 
 let bench: ActionBench | undefined;
-afterEach(() => {
-  bench?.dispose();
+afterEach(async () => {
+  await bench?.dispose();
   bench = undefined;
 });
 
@@ -91,7 +91,7 @@ describe('messages about a message', () => {
 describe('messages about no message', () => {
   it('an invitation to an event carries Auto-Submitted and no threading headers', async () => {
     bench = new ActionBench({ now: FRIDAY_MORNING });
-    bench.recordEvent(
+    await bench.recordEvent(
       event({
         uid: 'parking-2026@millbrook-tc.gov.uk',
         calendarId: 'council-events',

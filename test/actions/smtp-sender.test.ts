@@ -14,6 +14,7 @@ import { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { OutgoingMessage } from '../../src/sources/types.js';
 import { councilConfigInput } from '../support/council.js';
 import { FakeSmtpServer } from '../support/fake-smtp-server.js';
+import { enqueue } from '../../src/outbox/enqueue.js';
 
 function message(to: string, overrides: Partial<OutgoingMessage> = {}): OutgoingMessage {
   return {
@@ -176,7 +177,8 @@ describe('SmtpSender', () => {
         const key = effectKey({ rule: 'no-blind-copies', itemKey: '<m1@x>', recipient: 'sam.patel@millbrook-tc.gov.uk', kind: 'nudge' });
         const messageId = effectMessageId(key, 'millbrook-tc.gov.uk');
         const now = new Date().toISOString();
-        store.enqueue(
+        await enqueue(
+          store,
           [{ key, kind: 'nudge', rule: 'no-blind-copies', itemKey: '<m1@x>', recipient: 'sam.patel@millbrook-tc.gov.uk', payload: { summary: 'Blind copy', clauses: ['5.1'] }, messageId, notBefore: now }],
           now,
         );
@@ -186,10 +188,10 @@ describe('SmtpSender', () => {
         expect(first.inDoubt).toEqual([key]);
         server.afterDot = 'reply';
         for (let round = 0; round < 3; round++) expect((await outbox.runDue(execute)).done).toEqual([]);
-        expect(store.getEffect(key)?.state).toBe('in-doubt');
+        expect((await store.getEffect(key))?.state).toBe('in-doubt');
         expect(server.deliveries).toHaveLength(1);
       } finally {
-        store.close();
+        await store.close();
         rmSync(dir, { recursive: true, force: true });
       }
     });

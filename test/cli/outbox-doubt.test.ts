@@ -25,21 +25,21 @@ async function twoInDoubt(c: TestCouncil): Promise<string[]> {
   const store = new SqliteStore(c.storePath);
   try {
     const outbox = new Outbox(store, { planning });
-    outbox.record({ key: '<m1@x>', contentHash: 'h' }, [finding({ itemKey: '<m1@x>', actions: [action('nudge', [A.tom]), action('notify', [A.alice])] })]);
-    store.claimDue(new Date(Date.now() + 86_400_000).toISOString(), 10);
+    await outbox.record({ key: '<m1@x>', contentHash: 'h' }, [finding({ itemKey: '<m1@x>', actions: [action('nudge', [A.tom]), action('notify', [A.alice])] })]);
+    await store.claimDue(new Date(Date.now() + 86_400_000).toISOString(), 10);
     await new Outbox(store, { planning, sender: {} }).recoverInFlight();
-    return store.listEffects({ states: ['in-doubt'] }).map((e) => e.key);
+    return (await store.listEffects({ states: ['in-doubt'] })).map((e) => e.key);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-function stateOf(c: TestCouncil, key: string): string | undefined {
+async function stateOf(c: TestCouncil, key: string): Promise<string | undefined> {
   const store = new SqliteStore(c.storePath);
   try {
-    return store.getEffect(key)?.state;
+    return (await store.getEffect(key))?.state;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -50,10 +50,10 @@ describe('wardwatch outbox release|drop', () => {
     const released = cli('release', first ?? '', '--config', council.configFile);
     expect(released.code, released.err).toBe(0);
     expect(released.out).toMatch(/^Released the nudge to tom\.brown@millbrook-tc\.gov\.uk: it will be sent once/);
-    expect(stateOf(council, first ?? '')).toBe('pending');
+    expect(await stateOf(council, first ?? '')).toBe('pending');
     const dropped = cli('drop', second ?? '', '--config', council.configFile);
     expect(dropped.code, dropped.err).toBe(0);
-    expect(stateOf(council, second ?? '')).toBe('dropped');
+    expect(await stateOf(council, second ?? '')).toBe('dropped');
     const again = cli('drop', second ?? '', '--config', council.configFile);
     expect(again.code).toBe(1);
     expect(again.err).toContain('is not held in doubt (it is dropped), so nothing was changed');
@@ -65,7 +65,7 @@ describe('wardwatch outbox release|drop', () => {
     expect(cli('release', '--config', council.configFile).code).toBe(2);
     const all = cli('release', '--all-in-doubt', '--config', council.configFile);
     expect(all.code, all.err).toBe(0);
-    expect(keys.map((k) => stateOf(council as TestCouncil, k))).toEqual(['pending', 'pending']);
+    expect(await Promise.all(keys.map((k) => stateOf(council as TestCouncil, k)))).toEqual(['pending', 'pending']);
     expect(cli('release', '--all-in-doubt', '--config', council.configFile).out).toBe('Nothing is held in doubt.\n');
   });
 

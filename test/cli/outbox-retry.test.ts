@@ -4,6 +4,7 @@
  * puts it back; exactly once still holds. And a broken template stops `run` before anything is sent.
  */
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { enqueue } from '../../src/outbox/enqueue.js';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runOutboxList, runOutboxRetry } from '../../src/cli/outbox.js';
@@ -62,12 +63,12 @@ async function runUntil(c: TestCouncil, what: string, until: () => Promise<unkno
   return exit;
 }
 
-function effectState(c: TestCouncil, key: string): string | undefined {
+async function effectState(c: TestCouncil, key: string): Promise<string | undefined> {
   const store = openSqliteStore(c.storePath);
   try {
-    return store.getEffect(key)?.state;
+    return (await store.getEffect(key))?.state;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -82,13 +83,13 @@ describe('wardwatch outbox retry', () => {
     // The Clerk breaks the template while the service runs: the nudge is given up, nothing sent.
     const failedList = recorder();
     expect(
-      await runUntil(c, 'the nudge to be given up', () => {
+      await runUntil(c, 'the nudge to be given up', async () => {
         if (readFileSync(path.join(c.dir, 'my-templates', 'state-capacity.hbs'), 'utf8') !== broken) {
           writeTemplate(c, broken);
           dropMail(c, m.member, 'sent', 'one.eml', m.content);
         }
         failedList.stdout = '';
-        runOutboxList({ config: c.configFile, state: 'failed' }, failedList);
+        await runOutboxList({ config: c.configFile, state: 'failed' }, failedList);
         return Promise.resolve(failedList.stdout.includes('state-capacity'));
       }),
     ).toBe(0);
@@ -97,37 +98,37 @@ describe('wardwatch outbox retry', () => {
     expect(failedList.stdout).toContain(`state-capacity.hbs:${brokenLine}`);
     expect(failedList.stdout).toContain('"wardwatch outbox retry --failed" sends it');
     const key = failedList.stdout.split('  ')[0] ?? '';
-    expect(effectState(c, key)).toBe('failed');
+    expect(await effectState(c, key)).toBe('failed');
 
     // Fixed, and put back in the queue.
     writeTemplate(c, builtIn);
     const retry = recorder();
-    expect(runOutboxRetry([], { config: c.configFile, failed: true }, retry)).toBe(0);
+    expect(await runOutboxRetry([], { config: c.configFile, failed: true }, retry)).toBe(0);
     expect(retry.stdout).toContain(`Queued again: ${key} (state-capacity, nudge to ${m.member})`);
-    expect(effectState(c, key)).toBe('pending');
+    expect(await effectState(c, key)).toBe('pending');
 
     expect(await runUntil(c, 'the nudge to go out', async () => (await toMember()) === 1)).toBe(0);
-    expect(effectState(c, key)).toBe('done');
+    expect(await effectState(c, key)).toBe('done');
     const [sent] = (await readOutbox(c.outboxDir)).filter((o) => o.to.includes(m.member));
     expect(sent?.text).toContain('Dear Councillor');
 
     // Once only: nothing more to retry, and the key itself is refused.
     const again = recorder();
-    expect(runOutboxRetry([], { config: c.configFile, failed: true }, again)).toBe(0);
+    expect(await runOutboxRetry([], { config: c.configFile, failed: true }, again)).toBe(0);
     expect(again.stdout).toContain('nothing to retry');
     const byKey = recorder();
-    expect(runOutboxRetry([key], { config: c.configFile }, byKey)).toBe(1);
+    expect(await runOutboxRetry([key], { config: c.configFile }, byKey)).toBe(1);
     expect(byKey.stderr).toBe(`${key} was carried out already; it is not sent again.\n`);
-    expect(effectState(c, key)).toBe('done');
+    expect(await effectState(c, key)).toBe('done');
     expect(await toMember()).toBe(1);
   });
 
-  it('does not put back an effect the mail system refused, and says why', () => {
+  it('does not put back an effect the mail system refused, and says why', async () => {
     council = makeCouncil();
     const c = council;
     const store = openSqliteStore(c.storePath);
     const now = new Date().toISOString();
-    store.enqueue(
+    await enqueue(store, 
       [
         {
           key: 'refused-1',
@@ -142,22 +143,22 @@ describe('wardwatch outbox retry', () => {
       ],
       now,
     );
-    const [claimed] = store.claimDue(now, 1);
-    store.markAttemptFailed(claimed?.id ?? -1, now, { error: 'The mail server refused the message for good: 550 no such user' });
-    store.close();
+    const [claimed] = await store.claimDue(now, 1);
+    await store.markAttemptFailed(claimed?.id ?? -1, now, { error: 'The mail server refused the message for good: 550 no such user' });
+    await store.close();
 
     const byKey = recorder();
-    expect(runOutboxRetry(['refused-1'], { config: c.configFile }, byKey)).toBe(1);
+    expect(await runOutboxRetry(['refused-1'], { config: c.configFile }, byKey)).toBe(1);
     expect(byKey.stderr).toContain('refused-1 was not given up because of a fault on this side but by the mail system (The mail server refused the message for good: 550 no such user)');
     const all = recorder();
-    expect(runOutboxRetry([], { config: c.configFile, failed: true }, all)).toBe(0);
+    expect(await runOutboxRetry([], { config: c.configFile, failed: true }, all)).toBe(0);
     expect(all.stdout).toContain('1 other failed effect was refused by the mail system or kept failing there');
-    expect(effectState(c, 'refused-1')).toBe('failed');
+    expect(await effectState(c, 'refused-1')).toBe('failed');
 
     const unknown = recorder();
-    expect(runOutboxRetry(['no-such-key'], { config: c.configFile }, unknown)).toBe(2);
+    expect(await runOutboxRetry(['no-such-key'], { config: c.configFile }, unknown)).toBe(2);
     expect(unknown.stderr).toContain('There is no effect with key no-such-key');
-    expect(runOutboxRetry([], { config: c.configFile }, recorder())).toBe(2);
+    expect(await runOutboxRetry([], { config: c.configFile }, recorder())).toBe(2);
   });
 });
 

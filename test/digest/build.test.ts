@@ -28,25 +28,25 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
     pipeline = new Pipeline(store, clock);
     // The service remembers each message as a body-less summary (subject line, date, addresses).
     const memory = new StoredItemMemory(store);
-    const evaluate = (item: MailItem | EventItem): string[] => {
-      if (item.kind === 'mail') memory.setMail(item);
-      return pipeline.evaluate(item);
+    const evaluate = async (item: MailItem | EventItem): Promise<string[]> => {
+      if (item.kind === 'mail') await memory.setMail(item);
+      return await pipeline.evaluate(item);
     };
-    expect(evaluate(items.blindCopy())).toEqual(['no-blind-copies']);
-    expect(evaluate(items.request())).toEqual(['requests-via-clerk']);
-    expect(evaluate(items.publicMeeting())).toEqual(['invite-ward-members']);
-    expect(evaluate(items.partyGroup())).toEqual(['party-group-attendance-authorised']);
-    expect(evaluate(items.unknownWard())).toEqual([]);
+    expect(await evaluate(items.blindCopy())).toEqual(['no-blind-copies']);
+    expect(await evaluate(items.request())).toEqual(['requests-via-clerk']);
+    expect(await evaluate(items.publicMeeting())).toEqual(['invite-ward-members']);
+    expect(await evaluate(items.partyGroup())).toEqual(['party-group-attendance-authorised']);
+    expect(await evaluate(items.unknownWard())).toEqual([]);
     await pipeline.runDue();
     clock.set(EVENING);
-    expect(evaluate(items.conduct())).toEqual(['officer-conduct-raised-properly']);
+    expect(await evaluate(items.conduct())).toEqual(['officer-conduct-raised-properly']);
     await pipeline.runDue();
-    store.recordProblem({ origin: 'mail/clerk/inbox/broken.eml', kind: 'mail', reason: 'it has no headers' }, '2026-11-18T11:00:00.000Z');
-    store.recordSourceSuccess('folder', '2026-11-18T19:10:00.000Z');
-    store.recordSourceError('imap:clerk@millbrook-tc.gov.uk', '2026-11-18T18:00:00.000Z', 'the server did not answer');
-    built = buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: UNTIL });
+    await store.recordProblem({ origin: 'mail/clerk/inbox/broken.eml', kind: 'mail', reason: 'it has no headers' }, '2026-11-18T11:00:00.000Z');
+    await store.recordSourceSuccess('folder', '2026-11-18T19:10:00.000Z');
+    await store.recordSourceError('imap:clerk@millbrook-tc.gov.uk', '2026-11-18T18:00:00.000Z', 'the server did not answer');
+    built = await buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: UNTIL });
   });
-  afterEach(() => bench.dispose());
+  afterEach(async () => await bench.dispose());
 
   it('counts findings per rule, in catalogue order, with the actions taken and their state', () => {
     expect(built.sections.rules.map((r) => [r.rule, r.findings, r.actions])).toEqual([
@@ -182,13 +182,13 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
     ]);
   });
 
-  it('lists what stops the running service (a damaged state file, a stuck outbox) before the sources', () => {
-    const withProblems = buildDigest(
+  it('lists what stops the running service (a damaged state file, a stuck outbox) before the sources', async () => {
+    const withProblems = await buildDigest(
       {
         store,
         engine,
         config: council,
-        serviceProblems: () => [{ what: 'store', since: '2026-11-18T18:30:00.000Z', reason: 'disk full: the state file cannot grow (database or disk is full). Please free space on the disk holding store.path.' }],
+        serviceProblems: () => Promise.resolve([{ what: 'store', since: '2026-11-18T18:30:00.000Z', reason: 'disk full: the state file cannot grow (database or disk is full). Please free space on the disk holding store.path.' }]),
       },
       { date: '2026-11-18', until: UNTIL },
     );
@@ -202,12 +202,12 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
     expect(message.text).toContain('disk full: the state file cannot grow');
   });
 
-  it('collects the pending digest entries it lists, and changes nothing in the store', () => {
-    const pending = store.listEffects({ kinds: ['digest'], states: ['pending'] });
+  it('collects the pending digest entries it lists, and changes nothing in the store', async () => {
+    const pending = await store.listEffects({ kinds: ['digest'], states: ['pending'] });
     expect(pending.length).toBe(5);
     expect([...built.digestEffectIds].sort((a, b) => a - b)).toEqual(pending.map((e) => e.id).sort((a, b) => a - b));
-    expect(store.listEffects({ kinds: ['digest'], states: ['pending'] })).toHaveLength(5);
-    expect(store.digestSent('2026-11-18')).toBe(false);
+    expect(await store.listEffects({ kinds: ['digest'], states: ['pending'] })).toHaveLength(5);
+    expect(await store.digestSent('2026-11-18')).toBe(false);
   });
 
   it('never copies a message body, nor a private finding’s details, into the digest', () => {
@@ -255,46 +255,46 @@ describe('buildDigest periods', () => {
     clock = new FakeClock(new Date(MORNING));
     pipeline = new Pipeline(store, clock);
   });
-  afterEach(() => bench.dispose());
+  afterEach(async () => await bench.dispose());
 
   it('covers findings first seen in [since, until), and still lists one whose digest entry is pending', async () => {
-    pipeline.evaluate(items.blindCopy());
+    await pipeline.evaluate(items.blindCopy());
     await pipeline.runDue();
     // The first digest lists it and marks its entry digested.
-    const first = buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: '2026-11-18T12:00:00.000Z' });
+    const first = await buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: '2026-11-18T12:00:00.000Z' });
     expect(first.sections.totals.findings).toBe(1);
-    store.markDigested(first.digestEffectIds, '2026-11-18T12:00:00.000Z', '2026-11-18');
+    await store.markDigested(first.digestEffectIds, '2026-11-18T12:00:00.000Z', '2026-11-18');
 
     clock.set('2026-11-18T13:00:00.000Z');
-    pipeline.evaluate(items.request());
-    const second = buildDigest({ store, engine, config: council }, { date: '2026-11-19', since: '2026-11-18T12:00:00.000Z', until: '2026-11-19T07:30:00.000Z' });
+    await pipeline.evaluate(items.request());
+    const second = await buildDigest({ store, engine, config: council }, { date: '2026-11-19', since: '2026-11-18T12:00:00.000Z', until: '2026-11-19T07:30:00.000Z' });
     expect(second.sections.rules.map((r) => r.rule)).toEqual(['requests-via-clerk']);
     expect(second.sections.covering).toBe('since Wednesday 18 November 2026 at 12:00');
 
     // The second digest was never sent: its finding is listed by the next one, through its pending entry.
     const period = { date: '2026-11-20', since: '2026-11-19T07:30:00.000Z', until: '2026-11-20T07:30:00.000Z' };
-    const later = buildDigest({ store, engine, config: council }, period);
+    const later = await buildDigest({ store, engine, config: council }, period);
     expect(later.sections.rules.map((r) => r.rule)).toEqual(['requests-via-clerk']);
     expect(later.digestEffectIds).toEqual(second.digestEffectIds);
     // Once listed, nothing is left for that period.
-    store.markDigested(later.digestEffectIds, '2026-11-20T07:30:00.000Z', '2026-11-20');
-    const empty = buildDigest({ store, engine, config: council }, period);
+    await store.markDigested(later.digestEffectIds, '2026-11-20T07:30:00.000Z', '2026-11-20');
+    const empty = await buildDigest({ store, engine, config: council }, period);
     expect(empty.sections.rules).toEqual([]);
     expect(empty.digestEffectIds).toEqual([]);
   });
 
-  it('says "not sent (dry run)" for what a dry run only recorded', () => {
+  it('says "not sent (dry run)" for what a dry run only recorded', async () => {
     const dry = new Pipeline(store, clock, { dryRun: true });
-    dry.evaluate(items.blindCopy());
-    const built = buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: UNTIL });
+    await dry.evaluate(items.blindCopy());
+    const built = await buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: UNTIL });
     expect(built.sections.rules.map((r) => r.actions)).toEqual(['1 nudge not sent (dry run)']);
     expect(built.sections.rules[0]?.items.map((i) => i.actions)).toEqual(['nudge to Cllr Alice Green not sent (dry run)']);
   });
 
-  it('names a message by its Message-ID when its summary is no longer held, and never by its body', () => {
+  it('names a message by its Message-ID when its summary is no longer held, and never by its body', async () => {
     const item = items.blindCopy();
-    pipeline.evaluate(item);
-    const built = buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: UNTIL });
+    await pipeline.evaluate(item);
+    const built = await buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: UNTIL });
     expect(built.sections.rules[0]?.items).toEqual([
       {
         reference: `a message whose subject Wardwatch no longer holds (${item.key})`,
@@ -308,21 +308,21 @@ describe('buildDigest periods', () => {
     expect(message.text).not.toContain(BODY_MARKER);
   });
 
-  it('leaves out past and cancelled meetings, and a party-group meeting once it has begun', () => {
+  it('leaves out past and cancelled meetings, and a party-group meeting once it has begun', async () => {
     const now = MORNING;
     const past = event({ uid: 'past@x', summary: 'Public meeting: old business', start: '2026-11-17T18:00:00.000Z', location: 'Market Square' });
     const cancelled = event({ uid: 'cancelled@x', summary: 'Public meeting: called off', start: '2026-11-20T18:00:00.000Z', location: 'Market Square', status: 'CANCELLED' });
-    for (const e of [past, cancelled]) store.upsertEvent(eventSummaryOf(e, engine.directory, engine.calendars, now), now);
-    pipeline.evaluate(items.partyGroup());
-    const beforeIt = buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: UNTIL });
+    for (const e of [past, cancelled]) await store.upsertEvent(eventSummaryOf(e, engine.directory, engine.calendars, now), now);
+    await pipeline.evaluate(items.partyGroup());
+    const beforeIt = await buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: UNTIL });
     expect(beforeIt.sections.upcomingMeetings).toEqual([]);
     expect(beforeIt.sections.awaitingAuthorisation).toHaveLength(1);
-    const afterIt = buildDigest({ store, engine, config: council }, { date: '2026-12-09', until: '2026-12-09T07:30:00.000Z' });
+    const afterIt = await buildDigest({ store, engine, config: council }, { date: '2026-12-09', until: '2026-12-09T07:30:00.000Z' });
     expect(afterIt.sections.awaitingAuthorisation).toEqual([]);
   });
 
-  it('says when the pre-election period is under way', () => {
-    const built = buildDigest({ store, engine, config: council }, { date: '2027-01-04', until: '2027-01-04T07:30:00.000Z' });
+  it('says when the pre-election period is under way', async () => {
+    const built = await buildDigest({ store, engine, config: council }, { date: '2027-01-04', until: '2027-01-04T07:30:00.000Z' });
     expect(built.sections.election).toMatchObject({ name: 'Northfield by-election', current: true });
   });
 });

@@ -46,11 +46,11 @@ describe('wardwatch digest', () => {
     const store = new SqliteStore(storePath);
     try {
       const pipeline = new Pipeline(store, new FakeClock(new Date('2026-11-17T10:00:00.000Z')));
-      pipeline.evaluate(items.blindCopy());
-      pipeline.evaluate(items.conduct());
+      await pipeline.evaluate(items.blindCopy());
+      await pipeline.evaluate(items.conduct());
       await pipeline.runDue();
     } finally {
-      store.close();
+      await store.close();
     }
   };
 
@@ -85,9 +85,9 @@ describe('wardwatch digest', () => {
     expect(readFileSync(html, 'utf8')).toContain('<h2 style="font-size: 18px;">Summary (');
     expect(eml()).toEqual([]);
     const store = new SqliteStore(storePath);
-    expect(store.digestSent(DATE)).toBe(false);
-    expect(store.listEffects({ kinds: ['digest'], states: ['pending'] })).toHaveLength(2);
-    store.close();
+    expect(await store.digestSent(DATE)).toBe(false);
+    expect(await store.listEffects({ kinds: ['digest'], states: ['pending'] })).toHaveLength(2);
+    await store.close();
   });
 
   it('sends the digest through the configured sender once, and says so when it was already sent', async () => {

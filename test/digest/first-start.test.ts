@@ -32,12 +32,12 @@ function digestNotes(path: string): unknown[] {
 }
 
 /** A state file as the version before this one left it: schema 9, the digest's note in the cursors. */
-function legacyStore(setup: (store: SqliteStore) => void): void {
+async function legacyStore(setup: (store: SqliteStore) => Promise<unknown> | void): Promise<void> {
   const store = new SqliteStore(bench.dbPath, { migrations: MIGRATIONS.filter((m) => m.version <= 9) });
   try {
-    setup(store);
+    await setup(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -47,65 +47,65 @@ describe('the digest’s first start', () => {
     const sender = new RecordingSender();
     const scheduler = new DigestScheduler({ store, engine, config: council, sender }, { clock: () => at('2026-11-18', '10:00') });
     // Made before `wardwatch run` has checked the state file: nothing is recorded yet.
-    expect(store.isFresh()).toBe(true);
+    expect(await store.isFresh()).toBe(true);
     try {
       await scheduler.start();
     } finally {
       await scheduler.stop();
     }
-    expect(store.identity().firstStart).toBe(at('2026-11-18', '10:00').toISOString());
+    expect((await store.identity()).firstStart).toBe(at('2026-11-18', '10:00').toISOString());
     expect(digestNotes(bench.dbPath)).toEqual([]);
     // Installed at 10:00, after the 07:30 digest time: the day of install still gets its digest.
-    expect(store.digestSent('2026-11-18')).toBe(true);
+    expect(await store.digestSent('2026-11-18')).toBe(true);
   });
 
   it('is read from the identity `wardwatch run` recorded: no digest for a day before it', async () => {
     const store = bench.store();
-    store.recordStart(at('2026-11-18', '10:00').toISOString());
+    await store.recordStart(at('2026-11-18', '10:00').toISOString());
     const sender = new RecordingSender();
     // The clock of a machine set back a day: Tuesday's digest would be for a day before the first start.
     const report = await sendDigestIfDue({ store, engine, config: council, sender }, at('2026-11-17', '09:00'));
     expect(report.sent).toEqual([]);
-    expect(firstStart(store, at('2026-11-19', '09:00'))).toBe(at('2026-11-18', '10:00').toISOString());
+    expect(await firstStart(store, at('2026-11-19', '09:00'))).toBe(at('2026-11-18', '10:00').toISOString());
   });
 });
 
 describe('a state file with the digest’s own note of the first start', () => {
-  it('has the note folded into its identity when opened, the earlier of the two kept', () => {
-    legacyStore((store) => {
-      store.recordStart(at('2026-11-18', '10:00').toISOString());
-      store.setCursor(...LEGACY, at('2026-11-16', '09:00').toISOString());
+  it('has the note folded into its identity when opened, the earlier of the two kept', async () => {
+    await legacyStore(async (store) => {
+      await store.recordStart(at('2026-11-18', '10:00').toISOString());
+      await store.setCursor(...LEGACY, at('2026-11-16', '09:00').toISOString());
     });
     const store = bench.store();
-    expect(store.identity().firstStart).toBe(at('2026-11-16', '09:00').toISOString());
+    expect((await store.identity()).firstStart).toBe(at('2026-11-16', '09:00').toISOString());
     expect(digestNotes(bench.dbPath)).toEqual([]);
   });
 
-  it('keeps the identity’s first start when it is the earlier', () => {
-    legacyStore((store) => {
-      store.recordStart(at('2026-11-16', '09:00').toISOString());
-      store.setCursor(...LEGACY, at('2026-11-18', '10:00').toISOString());
+  it('keeps the identity’s first start when it is the earlier', async () => {
+    await legacyStore(async (store) => {
+      await store.recordStart(at('2026-11-16', '09:00').toISOString());
+      await store.setCursor(...LEGACY, at('2026-11-18', '10:00').toISOString());
     });
-    expect(bench.store().identity().firstStart).toBe(at('2026-11-16', '09:00').toISOString());
+    expect((await bench.store().identity()).firstStart).toBe(at('2026-11-16', '09:00').toISOString());
   });
 
   it('takes the note as the first start of a store in use that never recorded one, so no back-dated digest is sent', async () => {
-    legacyStore((store) => {
-      store.setCursor(...LEGACY, at('2026-11-18', '10:00').toISOString());
-      store.markSeen('<hedge-1@millbrook-tc.gov.uk>', 'h1', at('2026-11-18', '10:01').toISOString());
+    await legacyStore(async (store) => {
+      await store.setCursor(...LEGACY, at('2026-11-18', '10:00').toISOString());
+      await store.markSeen('<hedge-1@millbrook-tc.gov.uk>', 'h1', at('2026-11-18', '10:01').toISOString());
     });
     const store = bench.store();
-    expect(store.identity().firstStart).toBe(at('2026-11-18', '10:00').toISOString());
-    expect(store.isFresh()).toBe(false);
+    expect((await store.identity()).firstStart).toBe(at('2026-11-18', '10:00').toISOString());
+    expect(await store.isFresh()).toBe(false);
     const report = await sendDigestIfDue({ store, engine, config: council, sender: new RecordingSender() }, at('2026-11-17', '09:00'));
     expect(report.sent).toEqual([]);
   });
 
-  it('drops a note alone on an otherwise empty store (written before a refused start): it stays fresh', () => {
-    legacyStore((store) => store.setCursor(...LEGACY, at('2026-11-18', '10:00').toISOString()));
+  it('drops a note alone on an otherwise empty store (written before a refused start): it stays fresh', async () => {
+    await legacyStore((store) => store.setCursor(...LEGACY, at('2026-11-18', '10:00').toISOString()));
     const store = bench.store();
-    expect(store.identity().firstStart).toBeUndefined();
-    expect(store.isFresh()).toBe(true);
+    expect((await store.identity()).firstStart).toBeUndefined();
+    expect(await store.isFresh()).toBe(true);
     expect(digestNotes(bench.dbPath)).toEqual([]);
   });
 });

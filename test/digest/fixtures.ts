@@ -29,12 +29,12 @@ export class Pipeline {
   }
 
   /** Evaluate an item and record it as the service does. Returns the rules that fired. */
-  evaluate(item: MailItem | EventItem): string[] {
+  async evaluate(item: MailItem | EventItem): Promise<string[]> {
     const now = this.clock.now().toISOString();
     const result = engine.evaluate(item, now);
-    this.outbox.record(item, result.findings, this.options);
-    if (item.kind === 'event') this.store.upsertEvent(eventSummaryOf(item, engine.directory, engine.calendars, now), now);
-    for (const n of result.notices) if (n.kind === 'needs-human') this.store.recordNeedsHuman(n.item.key, n.rule, n.message, now);
+    await this.outbox.record(item, result.findings, this.options);
+    if (item.kind === 'event') await this.store.upsertEvent(eventSummaryOf(item, engine.directory, engine.calendars, now), now);
+    for (const n of result.notices) if (n.kind === 'needs-human') await this.store.recordNeedsHuman(n.item.key, n.rule, n.message, now);
     return result.findings.map((f) => f.rule);
   }
 

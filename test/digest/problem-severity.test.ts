@@ -14,19 +14,19 @@ describe('problems in the digest', () => {
     bench = new StoreBench();
     store = bench.store();
   });
-  afterEach(() => bench.dispose());
+  afterEach(async () => await bench.dispose());
 
-  it('words an error and a warning differently, and counts repeats', () => {
-    store.recordProblem({ origin: 'calendars/council-events/broken.ics', kind: 'calendar', reason: 'not an iCalendar file: missing BEGIN:VCALENDAR' }, '2026-11-18T09:00:00.000Z');
+  it('words an error and a warning differently, and counts repeats', async () => {
+    await store.recordProblem({ origin: 'calendars/council-events/broken.ics', kind: 'calendar', reason: 'not an iCalendar file: missing BEGIN:VCALENDAR' }, '2026-11-18T09:00:00.000Z');
     const duplicate = {
       origin: 'calendars/council-events/april.ics',
       kind: 'calendar' as const,
       reason: 'Event "Planning Committee" (UID pc-2027-04@millbrook-tc.gov.uk) appears more than once in this calendar; both copies have SEQUENCE 0, so the later one in the file was used.',
       severity: 'warning' as const,
     };
-    store.recordProblem(duplicate, '2026-11-18T09:00:00.000Z');
-    store.recordProblem(duplicate, '2026-11-18T10:00:00.000Z');
-    const built = buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: '2026-11-18T19:30:00.000Z' });
+    await store.recordProblem(duplicate, '2026-11-18T09:00:00.000Z');
+    await store.recordProblem(duplicate, '2026-11-18T10:00:00.000Z');
+    const built = await buildDigest({ store, engine, config: council }, { date: '2026-11-18', until: '2026-11-18T19:30:00.000Z' });
     expect(built.sections.needsHuman).toEqual([
       // Listed by when first seen, then by file.
       { what: expect.stringMatching(/^A calendar entry was read with a warning: Event "Planning Committee" .* \(2 times since /), reference: 'calendars/council-events/april.ics' },

@@ -27,8 +27,8 @@ describe('sendDigestIfDue', () => {
   const deps = (overrides: Partial<DigestSchedulerDeps> = {}): DigestSchedulerDeps => ({ store, engine, config: council, sender, ...overrides });
 
   /** A new process: a new store instance on the same file and a new sender that sees what went out. */
-  const restart = (): void => {
-    store.close();
+  const restart = async (): Promise<void> => {
+    await store.close();
     store = bench.store();
     sender = new RecordingSender(delivered);
   };
@@ -40,15 +40,15 @@ describe('sendDigestIfDue', () => {
     sender = new RecordingSender(delivered);
     clock = new FakeClock(at(TUE, '10:00'));
   });
-  afterEach(() => bench.dispose());
+  afterEach(async () => await bench.dispose());
 
   it('a first start never sends a digest for a day before Wardwatch was installed', async () => {
     // Installed on Tuesday at 06:00: the last scheduled digest was Monday's, a day before it ran.
     expect(await sendDigestIfDue(deps(), at(TUE, '06:00'))).toEqual({ sent: [], recognised: [], failed: [], dryRun: [] });
-    restart();
+    await restart();
     expect((await sendDigestIfDue(deps(), at(TUE, '07:00'))).sent).toEqual([]);
     expect(sender.sent).toHaveLength(0);
-    expect(store.digestSent(MON)).toBe(false);
+    expect(await store.digestSent(MON)).toBe(false);
     // Its first digest is Tuesday's, covering everything since it started.
     expect((await sendDigestIfDue(deps(), at(TUE, '07:30'))).sent).toEqual([TUE]);
     expect(sender.sent).toHaveLength(1);
@@ -62,22 +62,27 @@ describe('sendDigestIfDue', () => {
   });
 
   it('waits for effects already due, so that the digest reports them as sent, not about to go', async () => {
-    store.recordDigest(TUE, digestMessageId(TUE, A.service), at(TUE, '07:30').toISOString());
+    await store.recordDigest(TUE, digestMessageId(TUE, A.service), at(TUE, '07:30').toISOString());
     const pipeline = new Pipeline(store, new FakeClock(at(WED, '07:00')));
-    pipeline.evaluate(items.blindCopy());
-    const nudge = store.listEffects({ kinds: ['nudge'] })[0];
+    await pipeline.evaluate(items.blindCopy());
+    const nudge = (await store.listEffects({ kinds: ['nudge'] }))[0];
     expect(nudge?.state).toBe('pending');
     // The outbox carries the nudge out a moment after the digest's time has come.
+    let carrying: Promise<void> | undefined;
+    const carryOut = async (): Promise<void> => {
+      const claimed = (await store.claimDue(at(WED, '07:30').toISOString(), 10)).find((e) => e.id === nudge?.id);
+      if (claimed) await store.markDone(claimed.id, at(WED, '07:30').toISOString(), 'sent');
+      for (const other of await store.listEffects({ states: ['sending'] })) await store.markDone(other.id, at(WED, '07:30').toISOString(), 'sent');
+    };
     const carriedOut = setTimeout(() => {
-      const claimed = store.claimDue(at(WED, '07:30').toISOString(), 10).find((e) => e.id === nudge?.id);
-      if (claimed) store.markDone(claimed.id, at(WED, '07:30').toISOString(), 'sent');
-      for (const other of store.listEffects({ states: ['sending'] })) store.markDone(other.id, at(WED, '07:30').toISOString(), 'sent');
+      carrying = carryOut();
     }, 60);
     try {
       const report = await sendDigestIfDue(deps({ outboxSettleMs: 5000, outboxPollMs: 10 }), at(WED, '07:30'));
       expect(report.sent).toEqual([WED]);
     } finally {
       clearTimeout(carriedOut);
+      await carrying;
     }
     const text = sender.sent[0]?.text ?? '';
     expect(text).toContain('nudge sent to');
@@ -88,7 +93,7 @@ describe('sendDigestIfDue', () => {
   });
 
   it('sends the day’s digest once its time has passed, exactly once, even across a restart', async () => {
-    store.recordDigest(TUE, digestMessageId(TUE, A.service), at(TUE, '07:30').toISOString());
+    await store.recordDigest(TUE, digestMessageId(TUE, A.service), at(TUE, '07:30').toISOString());
     expect(await sendDigestIfDue(deps(), at(WED, '07:29'))).toEqual({ sent: [], recognised: [], failed: [], dryRun: [] });
     expect(sender.sent).toHaveLength(0);
 
@@ -99,10 +104,10 @@ describe('sendDigestIfDue', () => {
     expect(sender.sent[0]?.text).toContain('since Tuesday 17 November 2026 at 07:30');
 
     expect((await sendDigestIfDue(deps(), at(WED, '12:00'))).sent).toEqual([]);
-    restart();
+    await restart();
     expect((await sendDigestIfDue(deps(), at(WED, '17:00'))).sent).toEqual([]);
     expect(sender.sent).toHaveLength(0);
-    expect(store.getDigest(WED)?.messageId).toBe(digestMessageId(WED, A.service));
+    expect((await store.getDigest(WED))?.messageId).toBe(digestMessageId(WED, A.service));
 
     expect((await sendDigestIfDue(deps(), at(THU, '07:31'))).sent).toEqual([THU]);
     expect(sender.sent[0]?.text).toContain('since Wednesday 18 November 2026 at 07:30');
@@ -110,13 +115,13 @@ describe('sendDigestIfDue', () => {
 
   it('marks the digest entries it listed as done, and lists new findings the next day', async () => {
     const pipeline = new Pipeline(store, clock);
-    pipeline.evaluate(items.blindCopy());
+    await pipeline.evaluate(items.blindCopy());
     await sendDigestIfDue(deps(), at(WED, '07:30'));
-    expect(store.listEffects({ kinds: ['digest'] }).map((e) => e.state)).toEqual(['done']);
+    expect((await store.listEffects({ kinds: ['digest'] })).map((e) => e.state)).toEqual(['done']);
     expect(sender.sent[0]?.subject).toContain('findings: 1');
 
     clock.set(`${WED}T10:00:00.000Z`);
-    pipeline.evaluate(items.request());
+    await pipeline.evaluate(items.request());
     await sendDigestIfDue(deps(), at(THU, '07:30'));
     expect(sender.sent[1]?.subject).toContain('findings: 1');
     expect(sender.sent[1]?.text).toContain('Requests for officers’ work go through the Town Clerk');
@@ -124,52 +129,52 @@ describe('sendDigestIfDue', () => {
   });
 
   it('after downtime sends one catch-up digest, for the latest date, covering everything since the last one', async () => {
-    store.recordDigest(MON, digestMessageId(MON, A.service), at(MON, '07:30').toISOString());
+    await store.recordDigest(MON, digestMessageId(MON, A.service), at(MON, '07:30').toISOString());
     const pipeline = new Pipeline(store, clock);
     // Found on Tuesday and Wednesday while no digest went out (the service was down at 07:30 both days).
     clock.set(`${TUE}T10:00:00.000Z`);
-    pipeline.evaluate(items.blindCopy());
+    await pipeline.evaluate(items.blindCopy());
     clock.set(`${WED}T10:00:00.000Z`);
-    pipeline.evaluate(items.request());
+    await pipeline.evaluate(items.request());
 
     const report = await sendDigestIfDue(deps(), at(THU, '10:00'));
     expect(report.sent).toEqual([THU]);
     expect(sender.sent).toHaveLength(1);
     expect(sender.sent[0]?.text).toContain('since Monday 16 November 2026 at 07:30');
     expect(sender.sent[0]?.subject).toContain('findings: 2');
-    expect(store.digestSent(TUE)).toBe(false);
-    expect(store.digestSent(WED)).toBe(false);
-    expect(store.listEffects({ kinds: ['digest'] }).every((e) => e.state === 'done')).toBe(true);
+    expect(await store.digestSent(TUE)).toBe(false);
+    expect(await store.digestSent(WED)).toBe(false);
+    expect((await store.listEffects({ kinds: ['digest'] })).every((e) => e.state === 'done')).toBe(true);
 
     expect((await sendDigestIfDue(deps(), at(THU, '10:05'))).sent).toEqual([]);
     expect(sender.sent).toHaveLength(1);
   });
 
   it('before today’s time, catches up the most recent missed date', async () => {
-    store.recordDigest(MON, digestMessageId(MON, A.service), at(MON, '07:30').toISOString());
+    await store.recordDigest(MON, digestMessageId(MON, A.service), at(MON, '07:30').toISOString());
     expect((await sendDigestIfDue(deps(), at(THU, '06:00'))).sent).toEqual([WED]);
     expect((await sendDigestIfDue(deps(), at(THU, '07:30'))).sent).toEqual([THU]);
   });
 
   it('recognises a digest sent just before a crash and records it without sending it again', async () => {
     const pipeline = new Pipeline(store, clock);
-    pipeline.evaluate(items.blindCopy());
+    await pipeline.evaluate(items.blindCopy());
     sender.crashAfterSend = true;
     const crashed = await sendDigestIfDue(deps(), at(WED, '07:30'));
     expect(crashed.failed).toEqual([{ date: WED, error: 'the process was killed' }]);
     expect(delivered.size).toBe(1);
-    expect(store.digestSent(WED)).toBe(false);
+    expect(await store.digestSent(WED)).toBe(false);
 
-    restart();
+    await restart();
     // Something found after the crash was not in the digest that went out.
     clock.set(`${WED}T08:00:00.000Z`);
-    new Pipeline(store, clock).evaluate(items.request());
+    await new Pipeline(store, clock).evaluate(items.request());
 
     const report = await sendDigestIfDue(deps(), at(WED, '09:00'));
     expect(report).toEqual({ sent: [], recognised: [WED], failed: [], dryRun: [] });
     expect(sender.sent).toHaveLength(0);
-    expect(store.getDigest(WED)).toEqual({ date: WED, messageId: digestMessageId(WED, A.service), sentAt: at(WED, '07:30').toISOString() });
-    const entries = store.listEffects({ kinds: ['digest'] });
+    expect(await store.getDigest(WED)).toEqual({ date: WED, messageId: digestMessageId(WED, A.service), sentAt: at(WED, '07:30').toISOString() });
+    const entries = await store.listEffects({ kinds: ['digest'] });
     expect(entries.map((e) => [e.rule, e.state])).toEqual([
       ['no-blind-copies', 'done'],
       ['requests-via-clerk', 'pending'],
@@ -185,7 +190,7 @@ describe('sendDigestIfDue', () => {
     sender.failWith = 'the mail server did not answer';
     const failed = await sendDigestIfDue(deps(), at(WED, '07:30'));
     expect(failed.failed).toEqual([{ date: WED, error: 'the mail server did not answer' }]);
-    expect(store.digestSent(WED)).toBe(false);
+    expect(await store.digestSent(WED)).toBe(false);
     sender.failWith = undefined;
     expect((await sendDigestIfDue(deps(), at(WED, '07:35'))).sent).toEqual([WED]);
     expect(sender.sent).toHaveLength(1);
@@ -195,13 +200,13 @@ describe('sendDigestIfDue', () => {
     const dry: Config = ConfigSchema.parse({ ...councilConfigInput, dryRun: true });
     expect(await sendDigestIfDue(deps({ config: dry }), at(WED, '07:30'))).toEqual({ sent: [], recognised: [], failed: [], dryRun: [WED] });
     expect(sender.sent).toHaveLength(0);
-    expect(store.digestSent(WED)).toBe(false);
+    expect(await store.digestSent(WED)).toBe(false);
   });
 
   it('never puts a message body into the digest it sends', async () => {
     const pipeline = new Pipeline(store, clock);
-    pipeline.evaluate(items.blindCopy());
-    pipeline.evaluate(items.conduct());
+    await pipeline.evaluate(items.blindCopy());
+    await pipeline.evaluate(items.conduct());
     await sendDigestIfDue(deps(), at(WED, '07:30'));
     const message = sender.sent[0];
     expect(message).toBeDefined();
@@ -217,19 +222,19 @@ describe('DigestScheduler', () => {
     bench = new StoreBench();
     store = bench.store();
   });
-  afterEach(() => bench.dispose());
+  afterEach(async () => await bench.dispose());
 
   it('catches up at start, retries a failed send with backoff, and stops cleanly', async () => {
     const sender = new RecordingSender();
     sender.failWith = 'the mail server did not answer';
     // Wardwatch ran before this downtime: it first started on Monday.
-    store.recordStart(at('2026-11-16', '09:00').toISOString());
+    await store.recordStart(at('2026-11-16', '09:00').toISOString());
     const scheduler = new DigestScheduler({ store, engine, config: council, sender }, { clock: () => at(WED, '09:00'), retryBaseMs: 5, retryMaxMs: 20 });
     try {
       const first = await scheduler.start();
       expect(first.failed.map((f) => f.date)).toEqual([WED]);
       sender.failWith = undefined;
-      await vi.waitFor(() => expect(store.digestSent(WED)).toBe(true), { timeout: 5000, interval: 10 });
+      await vi.waitFor(async () => expect(await store.digestSent(WED)).toBe(true), { timeout: 5000, interval: 10 });
       expect(sender.sent).toHaveLength(1);
       expect(scheduler.nextRun().toISOString()).toBe(at(THU, '07:30').toISOString());
     } finally {
@@ -254,40 +259,40 @@ describe('a digest caught mid-send by a crash, with a sender that cannot tell (p
   };
   const deps = (config: Config = council): DigestSchedulerDeps => ({ store, engine, config, sender: plainSmtp });
 
-  beforeEach(() => {
+  beforeEach(async () => {
     bench = new StoreBench();
     store = bench.store();
     sent.length = 0;
     // What deliverDigest writes before handing the message over; the process then died.
-    store.recordDigestAttempt({ date: WED, messageId: digestMessageId(WED, A.service), until: at(WED, '07:30').toISOString(), startedAt: at(WED, '07:30').toISOString() });
-    store.close();
+    await store.recordDigestAttempt({ date: WED, messageId: digestMessageId(WED, A.service), until: at(WED, '07:30').toISOString(), startedAt: at(WED, '07:30').toISOString() });
+    await store.close();
     store = bench.store();
   });
-  afterEach(() => bench.dispose());
+  afterEach(async () => await bench.dispose());
 
   it('is held in doubt, not sent again, and listed first for the Clerk', async () => {
     const report = await sendDigestIfDue(deps(), at(WED, '09:00'));
     expect(report).toMatchObject({ sent: [], recognised: [], failed: [], inDoubt: [WED] });
     expect(await sendDigestIfDue(deps(), at(WED, '12:00'))).toMatchObject({ sent: [], inDoubt: [WED] });
     expect(sent).toHaveLength(0);
-    expect(keysInDoubt(store)).toEqual([`digest;${WED}`]);
-    const preview = buildDigest({ store, engine, config: council }, { date: THU, until: at(THU, '07:30').toISOString() });
+    expect(await keysInDoubt(store)).toEqual([`digest;${WED}`]);
+    const preview = await buildDigest({ store, engine, config: council }, { date: THU, until: at(THU, '07:30').toISOString() });
     expect(preview.sections.needsHuman[0]?.what).toMatch(/^The digest for 2026-11-18 may or may not have gone out before a restart/);
   });
 
   it('released, is sent once; dropped, never', async () => {
     await sendDigestIfDue(deps(), at(WED, '09:00'));
-    expect(decideInDoubt(store, `digest;${WED}`, 'release', at(WED, '10:00').toISOString()).changed).toBe(true);
+    expect((await decideInDoubt(store, `digest;${WED}`, 'release', at(WED, '10:00').toISOString())).changed).toBe(true);
     expect((await sendDigestIfDue(deps(), at(WED, '10:01'))).sent).toEqual([WED]);
     expect((await sendDigestIfDue(deps(), at(WED, '10:02'))).sent).toEqual([]);
     expect(sent).toHaveLength(1);
 
-    store.recordDigestAttempt({ date: THU, messageId: digestMessageId(THU, A.service), until: at(THU, '07:30').toISOString(), startedAt: at(THU, '07:30').toISOString() });
+    await store.recordDigestAttempt({ date: THU, messageId: digestMessageId(THU, A.service), until: at(THU, '07:30').toISOString(), startedAt: at(THU, '07:30').toISOString() });
     await sendDigestIfDue(deps(), at(THU, '09:00'));
-    expect(decideInDoubt(store, `digest;${THU}`, 'drop', at(THU, '10:00').toISOString()).changed).toBe(true);
+    expect((await decideInDoubt(store, `digest;${THU}`, 'drop', at(THU, '10:00').toISOString())).changed).toBe(true);
     expect((await sendDigestIfDue(deps(), at(THU, '10:01'))).sent).toEqual([]);
     expect(sent).toHaveLength(1);
-    expect(store.getDigest(THU)?.sentAt).toBe(at(THU, '07:30').toISOString());
+    expect((await store.getDigest(THU))?.sentAt).toBe(at(THU, '07:30').toISOString());
   });
 
   it('is sent again under delivery: at-least-once', async () => {

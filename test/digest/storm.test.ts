@@ -12,16 +12,17 @@ import type { Store } from '../../src/store/types.js';
 import { council } from '../support/council.js';
 import { StoreBench } from '../outbox/fixtures.js';
 import { engine } from './fixtures.js';
+import { enqueue } from '../../src/outbox/enqueue.js';
 
 const STORM = 20_000;
 const RULES = ['requests-via-clerk', 'no-blind-copies', 'state-capacity', 'press-via-clerk'] as const;
 
 let bench: StoreBench;
-afterEach(() => bench?.dispose());
+afterEach(async () => await bench?.dispose());
 
 /** 20,000 findings written straight into the store in one transaction (the outbox's path is measured in bench/digest-storm.ts). */
-function fill(): void {
-  bench.store().close();
+async function fill(): Promise<void> {
+  await bench.store().close();
   const db = new Database(bench.dbPath);
   const insert = db.prepare('INSERT INTO findings (rule, item_key, seq, finding, first_seen, updated_at) VALUES (?, ?, 0, ?, ?, ?)');
   db.transaction(() => {
@@ -48,11 +49,11 @@ function fill(): void {
 }
 
 describe('a digest of 20,000 findings', () => {
-  it('stays small, counts every finding and attaches them all as findings.csv', () => {
+  it('stays small, counts every finding and attaches them all as findings.csv', async () => {
     bench = new StoreBench();
-    fill();
+    await fill();
     const store = bench.store();
-    const built = buildDigest({ store, engine, config: council }, { date: '2026-11-20', until: '2026-11-21T07:30:00.000Z' });
+    const built = await buildDigest({ store, engine, config: council }, { date: '2026-11-20', until: '2026-11-21T07:30:00.000Z' });
     const message = composeDigest(built, { engine, config: council });
 
     expect(built.sections.totals.findings).toBe(STORM);
@@ -76,10 +77,10 @@ describe('a digest of 20,000 findings', () => {
     expect(lines.some((l) => l.includes('round 19999,'))).toBe(true);
   }, 120_000);
 
-  it('attaches nothing when every finding is listed', () => {
+  it('attaches nothing when every finding is listed', async () => {
     bench = new StoreBench();
     const store = bench.store();
-    const built = buildDigest({ store, engine, config: council }, { date: '2026-11-20', until: '2026-11-21T07:30:00.000Z' });
+    const built = await buildDigest({ store, engine, config: council }, { date: '2026-11-20', until: '2026-11-21T07:30:00.000Z' });
     expect(built.csv).toBeUndefined();
     expect(composeDigest(built, { engine, config: council }).attachments).toBeUndefined();
   });
@@ -103,11 +104,11 @@ describe('a digest built from a long list of findings', () => {
     return { store: proxy, largest };
   }
 
-  it('reads findings and digest entries a page at a time, and lists them in first-seen order across the pages', () => {
+  it('reads findings and digest entries a page at a time, and lists them in first-seen order across the pages', async () => {
     const N = 1_234;
     const since = '2026-11-20T09:00:10.000Z';
     bench = new StoreBench();
-    bench.store().close();
+    await bench.store().close();
     const db = new Database(bench.dbPath);
     const insert = db.prepare('INSERT INTO findings (rule, item_key, seq, finding, first_seen, updated_at) VALUES (?, ?, 0, ?, ?, ?)');
     const keyOf = (n: number): string => `<round-${String(n).padStart(4, '0')}@millbrook-tc.gov.uk>`;
@@ -136,7 +137,8 @@ describe('a digest built from a long list of findings', () => {
     const store = bench.store();
     // Findings from before the last digest still waiting to be listed (that digest was dropped, say): every tenth of the first hundred.
     const waiting = Array.from({ length: 10 }, (_, i) => i * 10);
-    store.enqueue(
+    await enqueue(
+      store,
       waiting.map((n) => {
         const key = effectKey({ rule: 'no-blind-copies', itemKey: keyOf(n), recipient: '', kind: 'digest' });
         return {
@@ -154,7 +156,7 @@ describe('a digest built from a long list of findings', () => {
     );
 
     const reading = watched(store);
-    const built = buildDigest({ store: reading.store, engine, config: council }, { date: '2026-11-21', since, until: '2026-11-21T07:30:00.000Z' });
+    const built = await buildDigest({ store: reading.store, engine, config: council }, { date: '2026-11-21', since, until: '2026-11-21T07:30:00.000Z' });
 
     const expected = [...waiting, ...Array.from({ length: N - 100 }, (_, i) => 100 + i)];
     expect(built.sections.totals.findings).toBe(expected.length);

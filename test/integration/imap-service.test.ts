@@ -98,7 +98,7 @@ describe('the standards connector through the service, on real servers', () => {
     const digest = await waitForKeyed(council.stack, 'clerk', digestKey('2027-04-12'));
     expect(digest.mail.from?.value[0]?.address).toBe(A.service);
     expect(digest.mail.to && !Array.isArray(digest.mail.to) ? digest.mail.to.value.map((a) => a.address) : []).toEqual([A.clerk]);
-    await waitFor('the digest to be recorded as sent', () => running.store.digestSent('2027-04-12'));
+    await waitFor('the digest to be recorded as sent', async () => await running.store.digestSent('2027-04-12'));
   });
 
   test('an officer\'s mail with a member in Bcc: delivered through Postfix, its Sent copy seen by IDLE, the nudge lands in the officer\'s INBOX', async () => {
@@ -121,13 +121,13 @@ describe('the standards connector through the service, on real servers', () => {
     const nudge = await waitForKeyed(council.stack, 'sam', key, 15_000);
     expect(nudge.mail.from?.value[0]?.address).toBe(A.service);
     expect(nudge.mail.subject).toMatch(/^(Please note|A gentle reminder): copying councillors openly \(“New bins for Mill Lane”\)$/);
-    const [stored] = running.store.getFindings(id, 'no-blind-copies');
+    const [stored] = await running.store.getFindings(id, 'no-blind-copies');
     expect(stored?.finding.clauses.length).toBeGreaterThan(0);
     // Clauses are kept as "<protocol> <paragraph>" ("004 12.1"); the nudge names each paragraph.
     for (const clause of stored?.finding.clauses ?? []) expect(nudge.mail.text).toContain(`paragraph ${clause.split(' ').at(-1) ?? clause}`);
     expect(nudge.mail.text).toContain('Dear Sam,');
     expect(nudge.mail.text).toContain('What to do instead');
-    expect(nudge.mail.messageId).toBe(running.store.getEffect(key)?.messageId);
+    expect(nudge.mail.messageId).toBe((await running.store.getEffect(key))?.messageId);
     // The member's own copy was delivered too; the Bcc is visible only in the officer's Sent copy.
     const rajCopies = (await folderMessages(council.stack, 'raj')).filter((b) => b.toString('utf8').includes(id));
     expect(rajCopies).toHaveLength(1);
@@ -173,7 +173,7 @@ describe('the standards connector through the service, on real servers', () => {
     expect(readBefore.at(-1)?.etag).toBeDefined();
     expect(write?.ifMatch).toBe(readBefore.at(-1)?.etag);
     // The href came from the store (kept when the event was judged), so no search by UID was needed.
-    expect(running.store.getEvent(uid)?.origin).toMatch(new RegExp(`${objectPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+    expect((await running.store.getEvent(uid))?.origin).toMatch(new RegExp(`${objectPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
     expect(council.proxy.requests.some((r) => r.method === 'REPORT' && r.path === objectPath)).toBe(false);
 
     // The invitation: text/calendar, METHOD:REQUEST, the organiser's UID, in the member's INBOX.
@@ -218,7 +218,7 @@ describe('the standards connector through the service, on real servers', () => {
     const write = council.proxy.requests.find((r) => r.method === 'PUT' && r.path === objectPath);
     expect(write?.ifMatch).toBeDefined();
 
-    const block = await waitFor('the block carried out', () => running.store.listEffects({ itemKey: uid, kinds: ['block'], states: ['done'] })[0]);
+    const block = await waitFor('the block carried out', async () => (await running.store.listEffects({ itemKey: uid, kinds: ['block'], states: ['done'] }))[0]);
     const notice = await waitForKeyed(council.stack, 'alice', block.key);
     expect(notice.mail.text).toContain('Castle ward surgery');
     expect(notice.mail.text).toContain('pre-election');
@@ -339,7 +339,7 @@ describe('the standards connector through the service, on real servers', () => {
     // Dovecot drops a session whose folder is deleted, but one deleted and made again at once it
     // keeps, stale (it answers "* NO Internal error" in IDLE): the once-a-minute re-check, which
     // selects the folder afresh, is what notices the new UIDVALIDITY then.
-    await waitFor('the Sent folder to be read again under its new UIDVALIDITY', () => running.store.getCursor('imap', cursorKey)?.startsWith(`${reset.after}:`), 75_000, 250);
+    await waitFor('the Sent folder to be read again under its new UIDVALIDITY', async () => (await running.store.getCursor('imap', cursorKey))?.startsWith(`${reset.after}:`), 75_000, 250);
     await running.service.flushOutbox();
     await sleep(1500);
     await running.service.flushOutbox();
@@ -358,7 +358,7 @@ describe('the standards connector through the service, on real servers', () => {
     expect(repeated).toEqual([]);
     // …and every effect carried out is among them.
     const delivered = new Set([...seen.keys()].map((at) => at.slice(at.indexOf(' ') + 1)));
-    const done = running.store.listEffects({ states: ['done'] }).filter((e) => e.kind !== 'digest');
+    const done = (await running.store.listEffects({ states: ['done'] })).filter((e) => e.kind !== 'digest');
     // Two nudges to Sam, the invitation and the notice of the meeting, the block and the Clerk's
     // notice of the surgery, Raj's nudge and routed copy, Tom's nudge.
     expect(done.map((e) => `${e.rule} ${e.kind}`).sort()).toEqual([
@@ -373,7 +373,7 @@ describe('the standards connector through the service, on real servers', () => {
       'state-capacity nudge',
     ]);
     expect(done.map((e) => e.key).filter((k) => !delivered.has(k))).toEqual([]);
-    expect(running.store.listEffects({ states: ['pending', 'sending', 'failed'] }).filter((e) => e.kind !== 'digest')).toEqual([]);
+    expect((await running.store.listEffects({ states: ['pending', 'sending', 'failed'] })).filter((e) => e.kind !== 'digest')).toEqual([]);
   }, 120_000);
 });
 

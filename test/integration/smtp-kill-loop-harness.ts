@@ -97,12 +97,19 @@ function randomFrom(seed: number): () => number {
   };
 }
 
-function withStore<T>(path: string, read: (store: SqliteStore) => T): T {
+/** How many of `keys` pass an asynchronous test. */
+async function countAsync(keys: readonly string[], test: (key: string) => Promise<boolean>): Promise<number> {
+  let n = 0;
+  for (const key of keys) if (await test(key)) n += 1;
+  return n;
+}
+
+async function withStore<T>(path: string, read: (store: SqliteStore) => Promise<T>): Promise<T> {
   const store = new SqliteStore(path);
   try {
-    return read(store);
+    return await read(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -207,20 +214,20 @@ export async function killLoop(stack: MailStack, options: KillLoopOptions): Prom
     }
     const last = startCli(council.configFile);
     await waitFor('the service to start', () => last.output().includes('listening for /healthz'), 30_000);
-    const settled = (): boolean =>
-      withStore(council.storePath, (store) => {
-        const nudges = store.listEffects({ kinds: ['nudge'] });
-        const digestSettled = store.lastDigest() !== undefined || store.listDigestsInDoubt().length > 0;
+    const settled = (): Promise<boolean> =>
+      withStore(council.storePath, async (store) => {
+        const nudges = await store.listEffects({ kinds: ['nudge'] });
+        const digestSettled = await store.lastDigest() !== undefined || (await store.listDigestsInDoubt()).length > 0;
         return digestSettled && nudges.length === expected.length && nudges.every((e) => e.state === 'done' || e.state === 'in-doubt');
       });
     await waitFor('every nudge carried out or held in doubt', settled, 60_000, 250);
     last.child.kill('SIGTERM');
     expect(await last.exited, last.output().slice(-2000)).toBe(0);
 
-    const states = withStore(council.storePath, (store) => ({
-      byKey: new Map(store.listEffects({ kinds: ['nudge'] }).map((e) => [e.key, e.state])),
-      digestKeys: [...store.listDigestsInDoubt().map((d) => `digest;${d.date}`)],
-      recognised: expected.filter((key) => store.listAudit({ effectKey: key }).some((a) => a.outcome.startsWith('Recognised as already sent after restart'))).length,
+    const states = await withStore(council.storePath, async (store) => ({
+      byKey: new Map((await store.listEffects({ kinds: ['nudge'] })).map((e) => [e.key, e.state])),
+      digestKeys: [...(await store.listDigestsInDoubt()).map((d) => `digest;${d.date}`)],
+      recognised: await countAsync(expected, async (key) => (await store.listAudit({ effectKey: key })).some((a) => a.outcome.startsWith('Recognised as already sent after restart'))),
     }));
     // Postfix delivers a moment after it answers: wait until every message marked done has arrived.
     const done = expected.filter((k) => states.byKey.get(k) === 'done');

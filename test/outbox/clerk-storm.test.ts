@@ -16,7 +16,7 @@ const MONDAY_MORNING = '2026-11-23T09:00:00.000Z';
 const STORM = 500;
 
 let bench: ActionBench;
-afterEach(() => bench?.dispose());
+afterEach(async () => await bench?.dispose());
 
 /** A member asking an officer directly for work to be done: routed to the Clerk (paragraph 4.6). */
 function request(n: number): Buffer {
@@ -49,9 +49,9 @@ describe("the Clerk's daily cap", () => {
     for (let i = 0; i < 3; i++) await bench.run();
     expect(await writtenTo(A.clerk)).toBe(20);
 
-    const summary = bench.effects().find((e) => e.rule === 'daily-summary' && e.recipient === A.clerk);
+    const summary = (await bench.effects()).find((e) => e.rule === 'daily-summary' && e.recipient === A.clerk);
     expect(summary?.state).toBe('pending');
-    expect(bench.store.listEffects({ foldedInto: summary?.key ?? '', states: ['folded'] })).toHaveLength(STORM - 20);
+    expect(await bench.store.listEffects({ foldedInto: summary?.key ?? '', states: ['folded'] })).toHaveLength(STORM - 20);
 
     bench.setNow(MONDAY_MORNING);
     for (let i = 0; i < 3; i++) await bench.run();

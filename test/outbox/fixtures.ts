@@ -35,8 +35,8 @@ export class StoreBench {
     return s;
   }
 
-  dispose(): void {
-    for (const s of this.open) s.close();
+  async dispose(): Promise<void> {
+    for (const s of this.open) await s.close();
     this.dir.remove();
   }
 }

@@ -83,34 +83,34 @@ describe('Outbox', () => {
     clock = new FakeClock(new Date(WEDNESDAY_10AM));
     outbox = new Outbox(store, { planning, clock: clock.now, retry: { maxAttempts: 4 } });
   });
-  afterEach(() => bench.dispose());
+  afterEach(async () => await bench.dispose());
 
   const nudgeSam = (n: number) => finding({ itemKey: `<m${n}@x>`, actions: [action('nudge', [A.sam])] });
 
-  it('does not duplicate effects when an item is evaluated again', () => {
+  it('does not duplicate effects when an item is evaluated again', async () => {
     const item = { key: '<m1@x>', contentHash: 'h1' };
-    expect(outbox.record(item, [nudgeSam(1)]).effects.map((e) => e.outcome)).toEqual(['enqueued']);
+    expect((await outbox.record(item, [nudgeSam(1)])).effects.map((e) => e.outcome)).toEqual(['enqueued']);
     clock.advance(5 * MINUTE);
-    const again = outbox.record({ ...item, contentHash: 'h2' }, [nudgeSam(1)]);
+    const again = await outbox.record({ ...item, contentHash: 'h2' }, [nudgeSam(1)]);
     expect(again.seen).toBe('changed');
     expect(again.effects.map((e) => e.outcome)).toEqual(['duplicate']);
-    expect(store.listEffects()).toHaveLength(1);
+    expect(await store.listEffects()).toHaveLength(1);
   });
 
-  it('acts once on a matter several items share: the second item about it adds no effects', () => {
+  it('acts once on a matter several items share: the second item about it adds no effects', async () => {
     const about = (n: number) =>
       finding({ rule: 'notify-ward-members-of-consultations', itemKey: `<m${n}@x>`, topic: 'consultation:riverside park play area', actions: [action('notify', [A.raj, A.sue]), action('digest')] });
-    expect(outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [about(1)]).effects.map((e) => e.outcome)).toEqual(['enqueued', 'enqueued', 'enqueued']);
-    expect(outbox.record({ key: '<m2@x>', contentHash: 'h2' }, [about(2)]).effects.map((e) => e.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate']);
-    expect(store.listEffects()).toHaveLength(3);
+    expect((await outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [about(1)])).effects.map((e) => e.outcome)).toEqual(['enqueued', 'enqueued', 'enqueued']);
+    expect((await outbox.record({ key: '<m2@x>', contentHash: 'h2' }, [about(2)])).effects.map((e) => e.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate']);
+    expect(await store.listEffects()).toHaveLength(3);
     // The effects still name the item they were first found in, for the executor to read.
-    expect(store.listEffects().every((e) => e.itemKey === '<m1@x>')).toBe(true);
+    expect((await store.listEffects()).every((e) => e.itemKey === '<m1@x>')).toBe(true);
     // A finding without a topic is about its own item.
-    expect(outbox.record({ key: '<m3@x>', contentHash: 'h3' }, [nudgeSam(3)]).effects.map((e) => e.outcome)).toEqual(['enqueued']);
+    expect((await outbox.record({ key: '<m3@x>', contentHash: 'h3' }, [nudgeSam(3)])).effects.map((e) => e.outcome)).toEqual(['enqueued']);
   });
 
   it('carries out due effects once and records the outcome', async () => {
-    outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [nudgeSam(1)]);
+    await outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [nudgeSam(1)]);
     const seen: EffectRow[] = [];
     const report = await outbox.runDue(async (e) => {
       seen.push(e);
@@ -118,12 +118,12 @@ describe('Outbox', () => {
     expect(seen.map((e) => [e.recipient, e.state, e.attempts])).toEqual([[A.sam, 'sending', 1]]);
     expect(report.done).toEqual([seen[0]?.key]);
     expect(await outbox.runDue(async () => {})).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
-    expect(store.getEffect(seen[0]?.key ?? '')).toMatchObject({ state: 'done', doneAt: WEDNESDAY_10AM });
+    expect(await store.getEffect(seen[0]?.key ?? '')).toMatchObject({ state: 'done', doneAt: WEDNESDAY_10AM });
   });
 
   it('backs off exponentially after failures, then gives up and lists the effect as failed', async () => {
-    outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [nudgeSam(1)]);
-    const key = store.listEffects()[0]?.key ?? '';
+    await outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [nudgeSam(1)]);
+    const key = (await store.listEffects())[0]?.key ?? '';
     const failing = async (): Promise<void> => {
       throw new Error('SMTP server unavailable');
     };
@@ -131,7 +131,7 @@ describe('Outbox', () => {
     for (let attempt = 1; attempt <= 3; attempt++) {
       const report = await outbox.runDue(failing);
       expect(report.retrying).toEqual([key]);
-      const row = store.getEffect(key);
+      const row = await store.getEffect(key);
       retryTimes.push(row?.nextAttemptAt ?? '');
       // Not due again until the back-off has passed.
       clock.set(new Date(new Date(row?.nextAttemptAt ?? '').getTime() - 1).toISOString());
@@ -143,24 +143,24 @@ describe('Outbox', () => {
 
     const last = await outbox.runDue(failing);
     expect(last.failed).toEqual([key]);
-    expect(outbox.failed().map((e) => [e.key, e.attempts, e.lastError])).toEqual([[key, 4, 'SMTP server unavailable; attempt 4 of 4']]);
+    expect((await outbox.failed()).map((e) => [e.key, e.attempts, e.lastError])).toEqual([[key, 4, 'SMTP server unavailable; attempt 4 of 4']]);
     clock.advance(24 * 60 * MINUTE);
     expect(await outbox.runDue(failing)).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
-    expect(store.listAudit({ effectKey: key }).at(-1)?.outcome).toMatch(/Gave up .*listed in the digest/);
+    expect((await store.listAudit({ effectKey: key })).at(-1)?.outcome).toMatch(/Gave up .*listed in the digest/);
   });
 
   it('puts a retry that would land in quiet hours off until the next working morning', async () => {
     clock.set('2026-01-14T17:59:30Z');
-    outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [nudgeSam(1)]);
+    await outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [nudgeSam(1)]);
     await outbox.runDue(async () => {
       throw new Error('SMTP server unavailable');
     });
     // One minute later would be 18:00:30, in quiet hours for an officer.
-    expect(store.listEffects()[0]?.nextAttemptAt).toBe('2026-01-15T08:00:00.000Z');
+    expect((await store.listEffects())[0]?.nextAttemptAt).toBe('2026-01-15T08:00:00.000Z');
   });
 
   it('leaves alone, during recovery, an effect this process is carrying out', async () => {
-    outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [nudgeSam(1)]);
+    await outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [nudgeSam(1)]);
     let during: unknown;
     const report = await outbox.runDue(async () => {
       during = await outbox.recoverInFlight();
@@ -170,16 +170,16 @@ describe('Outbox', () => {
   });
 
   it('gives up at once on a permanent error', async () => {
-    outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [nudgeSam(1)]);
+    await outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [nudgeSam(1)]);
     const report = await outbox.runDue(async () => {
       throw new PermanentEffectError('The address sam.patel@millbrook-tc.gov.uk does not exist.');
     });
     expect(report.failed).toHaveLength(1);
-    expect(outbox.failed()[0]).toMatchObject({ attempts: 1, lastError: 'The address sam.patel@millbrook-tc.gov.uk does not exist.' });
+    expect((await outbox.failed())[0]).toMatchObject({ attempts: 1, lastError: 'The address sam.patel@millbrook-tc.gov.uk does not exist.' });
   });
 
   it('keeps going with the next effect when one fails', async () => {
-    outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [finding({ itemKey: '<m1@x>', actions: [action('nudge', [A.tom]), action('notify', [A.alice])] })]);
+    await outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [finding({ itemKey: '<m1@x>', actions: [action('nudge', [A.tom]), action('notify', [A.alice])] })]);
     const report = await outbox.runDue(async (e) => {
       if (e.recipient === A.tom) throw new Error('mailbox full');
     });
@@ -189,7 +189,7 @@ describe('Outbox', () => {
 
   it('holds an officer’s nudge found on Friday evening until Monday morning', async () => {
     clock.set('2026-01-16T18:30:00Z');
-    outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [nudgeSam(1)]);
+    await outbox.record({ key: '<m1@x>', contentHash: 'h1' }, [nudgeSam(1)]);
     const ran: string[] = [];
     const exec = async (e: EffectRow): Promise<void> => {
       ran.push(e.key);
@@ -202,22 +202,22 @@ describe('Outbox', () => {
 
   it('folds the fourth nudge of the day into one summary per person per day', async () => {
     for (let n = 1; n <= 3; n++) {
-      expect(outbox.record({ key: `<m${n}@x>`, contentHash: 'h' }, [nudgeSam(n)]).effects[0]?.outcome).toBe('enqueued');
+      expect((await outbox.record({ key: `<m${n}@x>`, contentHash: 'h' }, [nudgeSam(n)])).effects[0]?.outcome).toBe('enqueued');
     }
-    const fourth = outbox.record({ key: '<m4@x>', contentHash: 'h' }, [nudgeSam(4)]).effects[0];
-    const fifth = outbox.record({ key: '<m5@x>', contentHash: 'h' }, [nudgeSam(5)]).effects[0];
+    const fourth = (await outbox.record({ key: '<m4@x>', contentHash: 'h' }, [nudgeSam(4)])).effects[0];
+    const fifth = (await outbox.record({ key: '<m5@x>', contentHash: 'h' }, [nudgeSam(5)])).effects[0];
     expect(fourth?.outcome).toBe('folded');
     expect(fifth).toMatchObject({ outcome: 'folded', summaryKey: fourth?.summaryKey });
 
-    const summaries = store.listEffects({ states: ['pending'] }).filter((e) => e.rule === DAILY_SUMMARY_RULE);
+    const summaries = (await store.listEffects({ states: ['pending'] })).filter((e) => e.rule === DAILY_SUMMARY_RULE);
     expect(summaries).toHaveLength(1);
     const summary = summaries[0];
     expect(summary).toMatchObject({ recipient: A.sam, itemKey: '2026-01-14', nextAttemptAt: '2026-01-15T08:00:00.000Z' });
-    expect(outbox.foldedInto(summary as EffectRow).map((e) => e.itemKey)).toEqual(['<m4@x>', '<m5@x>']);
+    expect((await outbox.foldedInto(summary as EffectRow)).map((e) => e.itemKey)).toEqual(['<m4@x>', '<m5@x>']);
 
     // Another person keeps their own allowance; a warning counts against the same cap as a nudge.
-    expect(outbox.record({ key: '<m6@x>', contentHash: 'h' }, [finding({ itemKey: '<m6@x>', actions: [action('nudge', [A.priya])] })]).effects[0]?.outcome).toBe('enqueued');
-    expect(outbox.record({ key: '<m7@x>', contentHash: 'h' }, [finding({ itemKey: '<m7@x>', actions: [action('warn', [A.sam])] })]).effects[0]?.outcome).toBe('folded');
+    expect((await outbox.record({ key: '<m6@x>', contentHash: 'h' }, [finding({ itemKey: '<m6@x>', actions: [action('nudge', [A.priya])] })])).effects[0]?.outcome).toBe('enqueued');
+    expect((await outbox.record({ key: '<m7@x>', contentHash: 'h' }, [finding({ itemKey: '<m7@x>', actions: [action('warn', [A.sam])] })])).effects[0]?.outcome).toBe('folded');
 
     // Three go out today; the summary goes the next morning, carrying the folded ones.
     const sent: EffectRow[] = [];
@@ -233,39 +233,39 @@ describe('Outbox', () => {
 
     // The next day starts a fresh allowance.
     clock.set('2026-01-15T10:00:00Z');
-    expect(outbox.record({ key: '<m8@x>', contentHash: 'h' }, [nudgeSam(8)]).effects[0]?.outcome).toBe('enqueued');
+    expect((await outbox.record({ key: '<m8@x>', contentHash: 'h' }, [nudgeSam(8)])).effects[0]?.outcome).toBe('enqueued');
   });
 
-  it('counts every address of a person against one allowance', () => {
+  it('counts every address of a person against one allowance', async () => {
     const nudgeTom = (n: number, to: string) => finding({ itemKey: `<t${n}@x>`, actions: [action('nudge', [to])] });
-    outbox.record({ key: '<t1@x>', contentHash: 'h' }, [nudgeTom(1, A.tom)]);
-    outbox.record({ key: '<t2@x>', contentHash: 'h' }, [nudgeTom(2, A.tomPersonal)]);
-    outbox.record({ key: '<t3@x>', contentHash: 'h' }, [nudgeTom(3, A.tom)]);
-    expect(outbox.record({ key: '<t4@x>', contentHash: 'h' }, [nudgeTom(4, A.tomPersonal)]).effects[0]?.outcome).toBe('folded');
+    await outbox.record({ key: '<t1@x>', contentHash: 'h' }, [nudgeTom(1, A.tom)]);
+    await outbox.record({ key: '<t2@x>', contentHash: 'h' }, [nudgeTom(2, A.tomPersonal)]);
+    await outbox.record({ key: '<t3@x>', contentHash: 'h' }, [nudgeTom(3, A.tom)]);
+    expect((await outbox.record({ key: '<t4@x>', contentHash: 'h' }, [nudgeTom(4, A.tomPersonal)])).effects[0]?.outcome).toBe('folded');
   });
 
   it('sends a late nudge on its own rather than lose it when the day’s summary has already gone', async () => {
-    for (let n = 1; n <= 4; n++) outbox.record({ key: `<m${n}@x>`, contentHash: 'h' }, [nudgeSam(n)]);
-    const summary = store.listEffects().find((e) => e.rule === DAILY_SUMMARY_RULE);
+    for (let n = 1; n <= 4; n++) await outbox.record({ key: `<m${n}@x>`, contentHash: 'h' }, [nudgeSam(n)]);
+    const summary = (await store.listEffects()).find((e) => e.rule === DAILY_SUMMARY_RULE);
     // Force the summary out early, as if the clock had been wrong.
-    store.claimDue('2026-01-15T08:00:00.000Z', 10);
-    store.markDone(summary?.id ?? -1, WEDNESDAY_10AM, 'Done.');
-    expect(outbox.record({ key: '<m9@x>', contentHash: 'h' }, [nudgeSam(9)]).effects[0]?.outcome).toBe('enqueued');
+    await store.claimDue('2026-01-15T08:00:00.000Z', 10);
+    await store.markDone(summary?.id ?? -1, WEDNESDAY_10AM, 'Done.');
+    expect((await outbox.record({ key: '<m9@x>', contentHash: 'h' }, [nudgeSam(9)])).effects[0]?.outcome).toBe('enqueued');
   });
 
   it('does not fold or send anything in dry-run mode', async () => {
     for (let n = 1; n <= 5; n++) {
-      expect(outbox.record({ key: `<m${n}@x>`, contentHash: 'h' }, [nudgeSam(n)], { dryRun: true }).effects[0]?.outcome).toBe('skipped-dry-run');
+      expect((await outbox.record({ key: `<m${n}@x>`, contentHash: 'h' }, [nudgeSam(n)], { dryRun: true })).effects[0]?.outcome).toBe('skipped-dry-run');
     }
     expect(await outbox.runDue(async () => {})).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
   });
 
   it('keeps digest-only effects for the digest', async () => {
-    outbox.record({ key: '<m1@x>', contentHash: 'h' }, [finding({ itemKey: '<m1@x>', actions: [action('digest')] })]);
+    await outbox.record({ key: '<m1@x>', contentHash: 'h' }, [finding({ itemKey: '<m1@x>', actions: [action('digest')] })]);
     expect(await outbox.runDue(async () => {})).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
-    const waiting = outbox.awaitingDigest();
+    const waiting = await outbox.awaitingDigest();
     expect(waiting.map((e) => [e.kind, e.itemKey])).toEqual([['digest', '<m1@x>']]);
-    store.markDigested(waiting.map((e) => e.id), WEDNESDAY_10AM, '2026-01-15');
-    expect(outbox.awaitingDigest()).toEqual([]);
+    await store.markDigested(waiting.map((e) => e.id), WEDNESDAY_10AM, '2026-01-15');
+    expect(await outbox.awaitingDigest()).toEqual([]);
   });
 });

@@ -32,18 +32,18 @@ describe('restart after a crash', () => {
     bench = new StoreBench();
     clock = new FakeClock(new Date(WEDNESDAY_10AM));
   });
-  afterEach(() => bench.dispose());
+  afterEach(async () => await bench.dispose());
 
   /** Record two nudges and claim them, then "crash" (close the store) mid-send. */
-  function crashWhileSending(sendFirst: (e: EffectRow) => void): string[] {
+  async function crashWhileSending(sendFirst: (e: EffectRow) => void): Promise<string[]> {
     const before = bench.store();
     const outbox = new Outbox(before, { planning, clock: clock.now });
-    outbox.record({ key: '<m1@x>', contentHash: 'h' }, [finding({ itemKey: '<m1@x>', actions: [action('nudge', [A.tom]), action('notify', [A.alice])] })]);
-    const claimed = before.claimDue(WEDNESDAY_10AM, 10);
+    await outbox.record({ key: '<m1@x>', contentHash: 'h' }, [finding({ itemKey: '<m1@x>', actions: [action('nudge', [A.tom]), action('notify', [A.alice])] })]);
+    const claimed = await before.claimDue(WEDNESDAY_10AM, 10);
     expect(claimed.map((c) => c.state)).toEqual(['sending', 'sending']);
     const first = claimed[0];
     if (first) sendFirst(first);
-    before.close();
+    await before.close();
     return claimed.map((c) => c.key);
   }
 
@@ -54,36 +54,36 @@ describe('restart after a crash', () => {
 
   it('recognises a message that went out before the crash and does not send it again', async () => {
     const sender = new FakeSender();
-    const [sentKey, unsentKey] = crashWhileSending((e) => sender.sent.add(e.messageId));
+    const [sentKey, unsentKey] = await crashWhileSending((e) => sender.sent.add(e.messageId));
     clock.advance(60_000);
     const { store, outbox } = restart(sender);
 
     const report = await outbox.recoverInFlight();
     expect(report).toEqual({ recognisedAsSent: [sentKey], returnedToPending: [unsentKey], unresolved: [], inDoubt: [] });
-    expect(store.getEffect(sentKey ?? '')?.state).toBe('done');
-    expect(store.listAudit({ effectKey: sentKey ?? '' }).at(-1)?.outcome).toMatch(/^Recognised as already sent after restart/);
+    expect((await store.getEffect(sentKey ?? ''))?.state).toBe('done');
+    expect((await store.listAudit({ effectKey: sentKey ?? '' })).at(-1)?.outcome).toMatch(/^Recognised as already sent after restart/);
 
     const executed: string[] = [];
     await outbox.runDue(async (e) => {
       executed.push(e.key);
     });
     expect(executed).toEqual([unsentKey]);
-    expect(store.getEffect(unsentKey ?? '')).toMatchObject({ state: 'done', attempts: 2 });
+    expect(await store.getEffect(unsentKey ?? '')).toMatchObject({ state: 'done', attempts: 2 });
   });
 
   it('sends again what the sender says never went out', async () => {
     const sender = new FakeSender();
-    const keys = crashWhileSending(() => {});
+    const keys = await crashWhileSending(() => {});
     const { store, outbox } = restart(sender);
     const report = await outbox.recoverInFlight();
     expect(report.returnedToPending).toEqual(keys);
-    expect(store.listEffects({ states: ['pending'] }).map((e) => e.key)).toEqual(keys);
+    expect((await store.listEffects({ states: ['pending'] })).map((e) => e.key)).toEqual(keys);
   });
 
   it('holds an effect, without sending it, while the sender cannot be asked', async () => {
     const sender = new FakeSender();
     sender.broken = true;
-    const keys = crashWhileSending((e) => sender.sent.add(e.messageId));
+    const keys = await crashWhileSending((e) => sender.sent.add(e.messageId));
     const { store, outbox } = restart(sender);
 
     expect((await outbox.recoverInFlight()).unresolved).toEqual(keys);
@@ -92,7 +92,7 @@ describe('restart after a crash', () => {
       executed.push(e.key);
     });
     expect(executed).toEqual([]);
-    expect(store.listEffects({ states: ['sending'] })).toHaveLength(2);
+    expect(await store.listEffects({ states: ['sending'] })).toHaveLength(2);
 
     sender.broken = false;
     const later = await outbox.recoverInFlight();
@@ -101,34 +101,34 @@ describe('restart after a crash', () => {
   });
 
   it('holds in doubt, rather than send twice or lose, what a sender that cannot tell was sending', async () => {
-    const keys = crashWhileSending(() => {});
+    const keys = await crashWhileSending(() => {});
     const { store, outbox } = restart();
     expect((await outbox.recoverInFlight()).inDoubt).toEqual(keys);
-    expect(store.listAudit({ effectKey: keys[0] ?? '' }).at(-1)?.outcome).toMatch(/Interrupted by a restart/);
+    expect((await store.listAudit({ effectKey: keys[0] ?? '' })).at(-1)?.outcome).toMatch(/Interrupted by a restart/);
   });
 
   it('does not send an officer’s interrupted nudge in the night after a restart', async () => {
     const before = bench.store();
-    new Outbox(before, { planning, clock: clock.now }).record({ key: '<m1@x>', contentHash: 'h' }, [finding({ itemKey: '<m1@x>', actions: [action('nudge', [A.sam])] })]);
-    before.claimDue(WEDNESDAY_10AM, 10);
-    before.close();
+    await new Outbox(before, { planning, clock: clock.now }).record({ key: '<m1@x>', contentHash: 'h' }, [finding({ itemKey: '<m1@x>', actions: [action('nudge', [A.sam])] })]);
+    await before.claimDue(WEDNESDAY_10AM, 10);
+    await before.close();
     // The service comes back at 03:00 on Thursday.
     clock.set('2026-01-15T03:00:00Z');
     const { store, outbox } = restart(new FakeSender());
     expect((await outbox.recoverInFlight()).returnedToPending).toHaveLength(1);
-    expect(store.listEffects()[0]).toMatchObject({ state: 'pending', nextAttemptAt: '2026-01-15T08:00:00.000Z' });
-    expect(store.listAudit().at(-1)?.outcome).toMatch(/will be sent at 2026-01-15T08:00:00.000Z, after quiet hours\.$/);
+    expect((await store.listEffects())[0]).toMatchObject({ state: 'pending', nextAttemptAt: '2026-01-15T08:00:00.000Z' });
+    expect((await store.listAudit()).at(-1)?.outcome).toMatch(/will be sent at 2026-01-15T08:00:00.000Z, after quiet hours\.$/);
   });
 
   it('does not ask the mail sender about effects that are not mail', async () => {
     const sender = new FakeSender();
     const before = bench.store();
-    new Outbox(before, { planning, clock: clock.now }).record(
+    await new Outbox(before, { planning, clock: clock.now }).record(
       { key: 'uid-1', contentHash: 'h' },
       [finding({ rule: 'no-ward-meetings-before-elections', itemKey: 'uid-1', actions: [action('block', [], { calendarId: 'council-chamber' })] })],
     );
-    before.claimDue(WEDNESDAY_10AM, 10);
-    before.close();
+    await before.claimDue(WEDNESDAY_10AM, 10);
+    await before.close();
     const { outbox } = restart(sender);
     expect((await outbox.recoverInFlight()).returnedToPending).toHaveLength(1);
     expect(sender.checks).toBe(0);
@@ -142,13 +142,13 @@ describe('restart after a crash', () => {
       const local = new StoreBench();
       try {
       const first = local.store();
-      new Outbox(first, { planning, clock: clock.now }).record({ key: '<x@x>', contentHash: 'h' }, [finding({ itemKey: '<x@x>', actions: [action('nudge', [A.tom])] })]);
-      const [claimed] = first.claimDue(WEDNESDAY_10AM, 1);
+      await new Outbox(first, { planning, clock: clock.now }).record({ key: '<x@x>', contentHash: 'h' }, [finding({ itemKey: '<x@x>', actions: [action('nudge', [A.tom])] })]);
+      const [claimed] = await first.claimDue(WEDNESDAY_10AM, 1);
       if (sendBeforeCrash && claimed) {
         sends.push(claimed.messageId);
         sender.sent.add(claimed.messageId);
       }
-      first.close();
+      await first.close();
 
       const second = local.store();
       const outbox = new Outbox(second, { planning, clock: clock.now, sender });
@@ -158,15 +158,15 @@ describe('restart after a crash', () => {
         sender.sent.add(e.messageId);
       });
       // A third start finds nothing left to do.
-      second.close();
+      await second.close();
       const third = local.store();
       const again = new Outbox(third, { planning, clock: clock.now, sender });
       expect(await again.recoverInFlight()).toEqual({ recognisedAsSent: [], returnedToPending: [], unresolved: [], inDoubt: [] });
       expect(await again.runDue(async (e) => void sends.push(e.messageId))).toEqual({ done: [], retrying: [], failed: [], inDoubt: [] });
       expect(sends).toHaveLength(1);
-      expect(third.listEffects()[0]?.state).toBe('done');
+      expect((await third.listEffects())[0]?.state).toBe('done');
       } finally {
-        local.dispose();
+        await local.dispose();
       }
     }
   });
@@ -179,16 +179,16 @@ describe('a message caught mid-send that the sender cannot vouch for', () => {
     bench = new StoreBench();
     clock = new FakeClock(new Date(WEDNESDAY_10AM));
   });
-  afterEach(() => bench.dispose());
+  afterEach(async () => await bench.dispose());
 
   /** Claim a nudge and a notice, then "crash" (close the store) with both in `sending`. */
-  function crashMidSend(): string[] {
+  async function crashMidSend(): Promise<string[]> {
     const before = bench.store();
-    new Outbox(before, { planning, clock: clock.now }).record({ key: '<m1@x>', contentHash: 'h' }, [
+    await new Outbox(before, { planning, clock: clock.now }).record({ key: '<m1@x>', contentHash: 'h' }, [
       finding({ itemKey: '<m1@x>', actions: [action('nudge', [A.tom]), action('notify', [A.alice])] }),
     ]);
-    const claimed = before.claimDue(WEDNESDAY_10AM, 10);
-    before.close();
+    const claimed = await before.claimDue(WEDNESDAY_10AM, 10);
+    await before.close();
     return claimed.map((c) => c.key);
   }
 
@@ -196,7 +196,7 @@ describe('a message caught mid-send that the sender cannot vouch for', () => {
   const plainSmtp: Pick<MailSender, 'alreadySent'> = {};
 
   it('is held in doubt, not sent again, under at-most-once (the default)', async () => {
-    const keys = crashMidSend();
+    const keys = await crashMidSend();
     const store = bench.store();
     const outbox = new Outbox(store, { planning, clock: clock.now, sender: plainSmtp });
     const report = await outbox.recoverInFlight();
@@ -205,8 +205,8 @@ describe('a message caught mid-send that the sender cannot vouch for', () => {
     const sends: string[] = [];
     await outbox.runDue(async (e) => void sends.push(e.key));
     expect(sends).toEqual([]);
-    expect(store.listEffects().map((e) => e.state)).toEqual(['in-doubt', 'in-doubt']);
-    expect(store.listAudit({ effectKey: keys[0] ?? '' }).at(-1)).toMatchObject({ fromState: 'sending', toState: 'in-doubt' });
+    expect((await store.listEffects()).map((e) => e.state)).toEqual(['in-doubt', 'in-doubt']);
+    expect((await store.listAudit({ effectKey: keys[0] ?? '' })).at(-1)).toMatchObject({ fromState: 'sending', toState: 'in-doubt' });
     // A later start does not change its mind.
     expect(await new Outbox(bench.store(), { planning, clock: clock.now, sender: plainSmtp }).recoverInFlight()).toEqual({
       recognisedAsSent: [],
@@ -217,47 +217,47 @@ describe('a message caught mid-send that the sender cannot vouch for', () => {
   });
 
   it('is held in doubt when the sender knows a send began but not whether it ended', async () => {
-    const keys = crashMidSend();
+    const keys = await crashMidSend();
     const outbox = new Outbox(bench.store(), { planning, clock: clock.now, sender: { alreadySent: async () => 'unknown' } });
     expect((await outbox.recoverInFlight()).inDoubt).toEqual(keys);
   });
 
   it('is sent again under at-least-once', async () => {
-    const keys = crashMidSend();
+    const keys = await crashMidSend();
     const store = bench.store();
     const outbox = new Outbox(store, { planning, clock: clock.now, sender: plainSmtp, delivery: 'at-least-once' });
     expect((await outbox.recoverInFlight()).returnedToPending).toEqual(keys);
     const sends: string[] = [];
     await outbox.runDue(async (e) => void sends.push(e.key));
     expect(sends).toEqual(keys);
-    expect(store.listAudit({ effectKey: keys[0] ?? '' }).some((a) => /delivery is at-least-once/.test(a.outcome))).toBe(true);
+    expect((await store.listAudit({ effectKey: keys[0] ?? '' })).some((a) => /delivery is at-least-once/.test(a.outcome))).toBe(true);
   });
 
   it('released by the Clerk, is sent exactly once; dropped, never', async () => {
-    const [released, dropped] = crashMidSend();
+    const [released, dropped] = await crashMidSend();
     const store = bench.store();
     const outbox = new Outbox(store, { planning, clock: clock.now, sender: plainSmtp });
     await outbox.recoverInFlight();
-    expect(decideInDoubt(store, released ?? '', 'release', clock.now().toISOString())).toMatchObject({ changed: true });
-    expect(decideInDoubt(store, dropped ?? '', 'drop', clock.now().toISOString())).toMatchObject({ changed: true });
+    expect(await decideInDoubt(store, released ?? '', 'release', clock.now().toISOString())).toMatchObject({ changed: true });
+    expect(await decideInDoubt(store, dropped ?? '', 'drop', clock.now().toISOString())).toMatchObject({ changed: true });
     // Deciding twice changes nothing.
-    expect(decideInDoubt(store, dropped ?? '', 'release', clock.now().toISOString())).toMatchObject({ changed: false });
+    expect(await decideInDoubt(store, dropped ?? '', 'release', clock.now().toISOString())).toMatchObject({ changed: false });
     const sends: string[] = [];
     for (let round = 0; round < 3; round += 1) await outbox.runDue(async (e) => void sends.push(e.key));
     expect(sends).toEqual([released]);
-    expect(store.getEffect(released ?? '')).toMatchObject({ state: 'done', released: true });
-    expect(store.getEffect(dropped ?? '')?.state).toBe('dropped');
-    expect(store.listAudit({ effectKey: dropped ?? '' }).at(-1)).toMatchObject({ fromState: 'in-doubt', toState: 'dropped', outcome: expect.stringMatching(/^Dropped by the Clerk/) });
+    expect(await store.getEffect(released ?? '')).toMatchObject({ state: 'done', released: true });
+    expect((await store.getEffect(dropped ?? ''))?.state).toBe('dropped');
+    expect((await store.listAudit({ effectKey: dropped ?? '' })).at(-1)).toMatchObject({ fromState: 'in-doubt', toState: 'dropped', outcome: expect.stringMatching(/^Dropped by the Clerk/) });
   });
 
   it('is held in doubt when a send ends without the server saying whether it took the message', async () => {
     const store = bench.store();
     const outbox = new Outbox(store, { planning, clock: clock.now });
-    outbox.record({ key: '<m2@x>', contentHash: 'h' }, [finding({ itemKey: '<m2@x>', actions: [action('nudge', [A.tom])] })]);
+    await outbox.record({ key: '<m2@x>', contentHash: 'h' }, [finding({ itemKey: '<m2@x>', actions: [action('nudge', [A.tom])] })]);
     const report = await outbox.runDue(async () => {
       throw new SendInDoubtError('The connection dropped after the message was handed over.');
     });
     expect(report.inDoubt).toHaveLength(1);
-    expect(store.listEffects()[0]?.state).toBe('in-doubt');
+    expect((await store.listEffects())[0]?.state).toBe('in-doubt');
   });
 });

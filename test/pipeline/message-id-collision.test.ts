@@ -138,8 +138,8 @@ describe('telling copies from collisions', () => {
 describe('the service', () => {
   let dir: string | undefined;
   const stores: SqliteStore[] = [];
-  afterEach(() => {
-    for (const s of stores.splice(0)) s.close();
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;
   });
@@ -165,10 +165,10 @@ describe('the service', () => {
     expect(second.items).toHaveLength(1);
     const rajKey = second.items[0]?.key ?? '';
     expect(rajKey.startsWith(`${ID}#`)).toBe(true);
-    expect(store.getFindings(ID).map((f) => f.finding.people).flat()).toContain(A.alice);
-    expect(store.getFindings(rajKey).map((f) => f.finding.people).flat()).toContain(A.raj);
-    expect(store.listProblems().map((p) => p.origin)).toEqual([`mail/${A.priya}/inbox/b.eml`]);
-    expect(store.listProblems()[0]?.reason).toContain(`two different messages share the Message-ID ${ID}`);
+    expect((await store.getFindings(ID)).map((f) => f.finding.people).flat()).toContain(A.alice);
+    expect((await store.getFindings(rajKey)).map((f) => f.finding.people).flat()).toContain(A.raj);
+    expect((await store.listProblems()).map((p) => p.origin)).toEqual([`mail/${A.priya}/inbox/b.eml`]);
+    expect((await store.listProblems())[0]?.reason).toContain(`two different messages share the Message-ID ${ID}`);
     // A copy of the first, in another mailbox, still merges with it under the Message-ID.
     const copy = await pipeline.take({ kind: 'mail', source: aliceRequest, mailbox: A.alice, folder: 'sent', origin: `mail/${A.alice}/sent/a.eml` });
     expect(copy.items.map((i) => i.key)).toEqual([ID]);

@@ -27,11 +27,12 @@ class CollectingSink implements RecordSink {
 
 class MapCursors implements CursorStore {
   readonly values = new Map<string, string>();
-  getCursor(source: string, key: string): string | undefined {
-    return this.values.get(`${source}|${key}`);
+  getCursor(source: string, key: string): Promise<string | undefined> {
+    return Promise.resolve(this.values.get(`${source}|${key}`));
   }
-  setCursor(source: string, key: string, value: string): void {
+  setCursor(source: string, key: string, value: string): Promise<void> {
     this.values.set(`${source}|${key}`, value);
+    return Promise.resolve();
   }
 }
 

@@ -28,12 +28,12 @@ function startCli(configFile: string, extra: string[] = []): { child: ChildProce
   return { child, exited, output: () => output };
 }
 
-function nudgesDone(storePath: string): number {
+async function nudgesDone(storePath: string): Promise<number> {
   const store = new SqliteStore(storePath);
   try {
-    return store.listEffects({ kinds: ['nudge'], states: ['done'] }).length;
+    return (await store.listEffects({ kinds: ['nudge'], states: ['done'] })).length;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -51,7 +51,7 @@ describe('a lost state file', () => {
     }
     const first = startCli(c.configFile);
     await waitFor('the service to start', () => first.output().includes('listening for /healthz'), 30_000);
-    await waitFor('four nudges', () => existsSync(c.storePath) && nudgesDone(c.storePath) === 4, 30_000, 200);
+    await waitFor('four nudges', async () => existsSync(c.storePath) && await nudgesDone(c.storePath) === 4, 30_000, 200);
     first.child.kill('SIGTERM');
     expect(await first.exited, first.output().slice(-2000)).toBe(0);
     const before = await readOutbox(c.outboxDir);
@@ -81,7 +81,7 @@ describe('a lost state file', () => {
     await waitFor('the old messages to be read', () => (fresh.output().match(/dated before the fresh start/g) ?? []).length === 4, 30_000, 100);
     const m = capacityMail(10);
     dropMail(c, m.member, 'sent', 'capacity-10.eml', m.content);
-    await waitFor('the new nudge', () => nudgesDone(c.storePath) === 1, 30_000, 200);
+    await waitFor('the new nudge', async () => await nudgesDone(c.storePath) === 1, 30_000, 200);
     fresh.child.kill('SIGTERM');
     expect(await fresh.exited, fresh.output().slice(-2000)).toBe(0);
     const after = await readOutbox(c.outboxDir);

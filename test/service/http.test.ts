@@ -28,7 +28,7 @@ async function serve(store: SqliteStore, sources: string[]): Promise<string> {
   server = await startHttpServer({
     host: '127.0.0.1',
     port: 0,
-    health: () => buildHealth(store, sources),
+    health: async () => await buildHealth(store, sources),
     metrics: () => metrics.render(),
     logger: silentLogger(),
   });
@@ -49,9 +49,9 @@ describe('source health', () => {
 describe('GET /healthz and /metrics', () => {
   it('report the sources, the outbox and the last digest; degraded while a source fails', async () => {
     const store = openStore();
-    store.recordSourceSuccess('folder', '2026-11-20T10:00:00.000Z');
-    store.recordSourceError('imap', '2026-11-20T10:01:00.000Z', 'IMAP server imap.example.org refused the connection');
-    store.recordDigest('2026-11-19', '<ww-digest@millbrook-tc.gov.uk>', '2026-11-19T07:30:05.000Z');
+    await store.recordSourceSuccess('folder', '2026-11-20T10:00:00.000Z');
+    await store.recordSourceError('imap', '2026-11-20T10:01:00.000Z', 'IMAP server imap.example.org refused the connection');
+    await store.recordDigest('2026-11-19', '<ww-digest@millbrook-tc.gov.uk>', '2026-11-19T07:30:05.000Z');
     const base = await serve(store, ['folder', 'imap']);
 
     const res = await fetch(`${base}/healthz`);
@@ -75,20 +75,20 @@ describe('GET /healthz and /metrics', () => {
     expect(metrics).toMatch(/process_cpu_seconds_total/);
 
     // A digest caught mid-send that the sender cannot vouch for is counted as held in doubt.
-    store.recordDigestAttempt({ date: '2026-11-20', messageId: '<ww-d2@millbrook-tc.gov.uk>', until: '2026-11-20T07:30:00.000Z', startedAt: '2026-11-20T07:30:00.000Z' });
-    store.markDigestInDoubt('2026-11-20', '2026-11-20T08:00:00.000Z');
+    await store.recordDigestAttempt({ date: '2026-11-20', messageId: '<ww-d2@millbrook-tc.gov.uk>', until: '2026-11-20T07:30:00.000Z', startedAt: '2026-11-20T07:30:00.000Z' });
+    await store.markDigestInDoubt('2026-11-20', '2026-11-20T08:00:00.000Z');
     expect(((await (await fetch(`${base}/healthz`)).json()) as { outbox: unknown }).outbox).toEqual({ pending: 0, failed: 0, inDoubt: 1 });
     expect(await (await fetch(`${base}/metrics`)).text()).toContain('outbox_in_doubt 1');
 
     expect((await fetch(`${base}/healthz`, { method: 'POST' })).status).toBe(405);
     expect((await fetch(`${base}/`)).status).toBe(404);
-    store.close();
+    await store.close();
   });
 
   it('answer 503 when the state store cannot be read', async () => {
     const store = openStore();
     const base = await serve(store, ['folder']);
-    store.close();
+    await store.close();
     const health = await fetch(`${base}/healthz`);
     expect(health.status).toBe(503);
     expect(await health.json()).toMatchObject({ status: 'unavailable', error: expect.stringMatching(/The state store cannot be read/) });

@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { LruCache, MEMORY_SOURCES, StoredItemMemory } from '../../src/service/item-memory.js';
-import type { CursorStore } from '../../src/sources/types.js';
+import { LruCache, StoredItemMemory } from '../../src/service/item-memory.js';
+import type { ItemMemoryKind, ItemMemoryRepository } from '../../src/store/types.js';
 import { A, event, mail } from '../support/council.js';
 
-class MapCursors implements CursorStore {
+class MapCursors implements ItemMemoryRepository {
   readonly values = new Map<string, string>();
   reads = 0;
-  getCursor(source: string, key: string): string | undefined {
+  getItemMemory(kind: ItemMemoryKind, key: string): Promise<string | undefined> {
     this.reads += 1;
-    return this.values.get(`${source}|${key}`);
+    return Promise.resolve(this.values.get(`${kind}|${key}`));
   }
-  setCursor(source: string, key: string, value: string): void {
-    this.values.set(`${source}|${key}`, value);
+  setItemMemory(kind: ItemMemoryKind, key: string, value: string): Promise<void> {
+    this.values.set(`${kind}|${key}`, value);
+    return Promise.resolve();
   }
 }
 
@@ -30,29 +31,29 @@ describe('the LRU cache', () => {
 });
 
 describe('the stored item memory', () => {
-  it('keeps a body-less summary of each message, found again after the cache forgot it (or a restart)', () => {
+  it('keeps a body-less summary of each message, found again after the cache forgot it (or a restart)', async () => {
     const cursors = new MapCursors();
     const first = new StoredItemMemory(cursors, { cacheSize: 1 });
     const m = mail({ from: A.sam, to: [A.tom], bcc: [A.alice], subject: 'Potholes', text: 'The body stays private.' });
-    first.setMail(m);
+    await first.setMail(m);
     const second = new StoredItemMemory(cursors, { cacheSize: 1 });
-    const back = second.getMail(m.key);
+    const back = await second.getMail(m.key);
     expect(back?.bcc.map((a) => a.address)).toEqual([A.alice]);
     expect(back?.subject).toBe('Potholes');
     expect(back?.text).toBe('');
     expect(JSON.stringify([...cursors.values.values()])).not.toContain('The body stays private.');
 
     const e = event({ uid: 'surgery@millbrook-tc.gov.uk', calendarId: 'community-room', summary: 'Ward surgery' });
-    second.setEvent(e);
-    expect(new StoredItemMemory(cursors).getEvent(e.key)).toEqual(e);
+    await second.setEvent(e);
+    expect(await new StoredItemMemory(cursors).getEvent(e.key)).toEqual(e);
   });
 
-  it('treats an unreadable summary as none', () => {
+  it('treats an unreadable summary as none', async () => {
     const cursors = new MapCursors();
-    cursors.setCursor(MEMORY_SOURCES.mail, '<x@millbrook-tc.gov.uk>', '{"kind":"mail","key":');
-    cursors.setCursor(MEMORY_SOURCES.event, 'y@millbrook-tc.gov.uk', '{"kind":"event","key":"y@millbrook-tc.gov.uk"}');
+    await cursors.setItemMemory('mail', '<x@millbrook-tc.gov.uk>', '{"kind":"mail","key":');
+    await cursors.setItemMemory('event', 'y@millbrook-tc.gov.uk', '{"kind":"event","key":"y@millbrook-tc.gov.uk"}');
     const memory = new StoredItemMemory(cursors);
-    expect(memory.getMail('<x@millbrook-tc.gov.uk>')).toBeUndefined();
-    expect(memory.getEvent('y@millbrook-tc.gov.uk')).toBeUndefined();
+    expect(await memory.getMail('<x@millbrook-tc.gov.uk>')).toBeUndefined();
+    expect(await memory.getEvent('y@millbrook-tc.gov.uk')).toBeUndefined();
   });
 });

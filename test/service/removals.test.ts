@@ -52,15 +52,15 @@ describe('a meeting deleted from its calendar', () => {
     const notice = effectKey({ rule: 'invite-ward-members', itemKey: uid, recipient: A.clerk, kind: 'notify' });
 
     const file = dropEvent(council, 'council-events', 'meeting.ics', publicMeetingIcs(uid));
-    await waitFor('the invitation to have failed once', () => store.getEffect(invite)?.state === 'pending' && store.getEffect(invite)?.lastError !== undefined);
-    expect(store.getEffect(invite)?.attempts).toBe(1);
-    expect(store.getEffect(notice)).toMatchObject({ state: 'pending', attempts: 0 });
+    await waitFor('the invitation to have failed once', async () => (await store.getEffect(invite))?.state === 'pending' && (await store.getEffect(invite))?.lastError !== undefined);
+    expect((await store.getEffect(invite))?.attempts).toBe(1);
+    expect(await store.getEffect(notice)).toMatchObject({ state: 'pending', attempts: 0 });
 
     unlinkSync(file);
-    await waitFor('the invitation to be withdrawn', () => store.getEffect(invite)?.state === 'withdrawn');
-    expect(store.getEffect(notice)?.state).toBe('withdrawn');
-    expect(store.getEffect(invite)?.lastError).toBe('because the meeting was deleted from its calendar');
-    expect(store.listAudit({ effectKey: invite }).at(-1)).toMatchObject({ fromState: 'pending', toState: 'withdrawn', outcome: 'Withdrawn because the meeting was deleted from its calendar.' });
+    await waitFor('the invitation to be withdrawn', async () => (await store.getEffect(invite))?.state === 'withdrawn');
+    expect((await store.getEffect(notice))?.state).toBe('withdrawn');
+    expect((await store.getEffect(invite))?.lastError).toBe('because the meeting was deleted from its calendar');
+    expect((await store.listAudit({ effectKey: invite })).at(-1)).toMatchObject({ fromState: 'pending', toState: 'withdrawn', outcome: 'Withdrawn because the meeting was deleted from its calendar.' });
 
     // Monday morning, the outbox folder usable again: nothing about the meeting goes out.
     rmSync(council.outboxDir, { force: true });
@@ -68,10 +68,10 @@ describe('a meeting deleted from its calendar', () => {
     await running.service.flushOutbox();
     const sent = await readOutbox(council.outboxDir).catch(() => []);
     expect(sent.filter((m) => m.key === invite || m.key === notice)).toEqual([]);
-    expect(store.getEffect(invite)?.state).toBe('withdrawn');
+    expect((await store.getEffect(invite))?.state).toBe('withdrawn');
 
     const { loaded, engine } = setupEngine(council.configFile);
-    const built = buildDigest({ store, engine, config: loaded.config }, { date: zonedParts(now(), 'Europe/London').day, until: now().toISOString() });
+    const built = await buildDigest({ store, engine, config: loaded.config }, { date: zonedParts(now(), 'Europe/London').day, until: now().toISOString() });
     const text = composeDigest(built, { engine, config: loaded.config }).text;
     expect(text).toContain('withdrawn because the meeting was deleted from its calendar');
   });
@@ -84,9 +84,9 @@ describe('a meeting deleted from its calendar', () => {
     const store = running.store;
     const invite = effectKey({ rule: 'invite-ward-members', itemKey: uid, recipient: A.alice, kind: 'invite' });
     const file = dropEvent(council, 'council-events', 'meeting.ics', publicMeetingIcs(uid));
-    await waitFor('the invitation to be sent', () => store.getEffect(invite)?.state === 'done');
+    await waitFor('the invitation to be sent', async () => (await store.getEffect(invite))?.state === 'done');
     unlinkSync(file);
-    await waitFor('the file to be forgotten', () => store.getCursor('folder', file) === '');
-    expect(store.getEffect(invite)?.state).toBe('done');
+    await waitFor('the file to be forgotten', async () => await store.getCursor('folder', file) === '');
+    expect((await store.getEffect(invite))?.state).toBe('done');
   });
 });

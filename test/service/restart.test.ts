@@ -61,12 +61,12 @@ function dropViolations(c: TestCouncil, count: number): string[] {
   return keys;
 }
 
-function withStore<T>(path: string, read: (store: SqliteStore) => T): T {
+async function withStore<T>(path: string, read: (store: SqliteStore) => Promise<T>): Promise<T> {
   const store = new SqliteStore(path);
   try {
-    return read(store);
+    return await read(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -94,7 +94,7 @@ describe('wardwatch run, killed and restarted', () => {
     await waitFor('the service to start', () => last.output().includes('listening for /healthz'), 30_000);
     await waitFor(
       'every nudge to be carried out',
-      () => withStore(c.storePath, (store) => store.listEffects({ kinds: ['nudge'], states: ['done'] }).length === expected.length),
+      async () => await withStore(c.storePath, async (store) => (await store.listEffects({ kinds: ['nudge'], states: ['done'] })).length === expected.length),
       120_000,
       250,
     );
@@ -112,13 +112,13 @@ describe('wardwatch run, killed and restarted', () => {
     expect(messages.filter((m) => m.key.startsWith('ww1;state-capacity;')), context).toHaveLength(expected.length);
 
     // The store: every effect done, each reached `done` exactly once, nothing left half-way.
-    withStore(c.storePath, (store) => {
-      const effects = store.listEffects({ kinds: ['nudge'] });
+    await withStore(c.storePath, async (store) => {
+      const effects = await store.listEffects({ kinds: ['nudge'] });
       expect(effects.map((e) => e.key).sort(), context).toEqual([...expected].sort());
       expect(effects.filter((e) => e.state !== 'done'), context).toEqual([]);
-      expect(store.listEffects({ states: ['sending', 'failed'] }), context).toEqual([]);
+      expect(await store.listEffects({ states: ['sending', 'failed'] }), context).toEqual([]);
       const doneTransitions = new Map<string, number>();
-      for (const entry of store.listAudit()) {
+      for (const entry of await store.listAudit()) {
         if (entry.toState === 'done' && entry.fromState !== 'done') doneTransitions.set(entry.effectKey, (doneTransitions.get(entry.effectKey) ?? 0) + 1);
       }
       expect(expected.filter((k) => doneTransitions.get(k) !== 1), context).toEqual([]);
@@ -133,7 +133,7 @@ describe('wardwatch run, killed and restarted', () => {
     await waitFor('the service to start', () => run.output().includes('listening for /healthz'), 30_000);
     await waitFor(
       'some effects to be done',
-      () => withStore(c.storePath, (store) => store.listEffects({ kinds: ['nudge'], states: ['done'] }).length >= 5),
+      async () => await withStore(c.storePath, async (store) => (await store.listEffects({ kinds: ['nudge'], states: ['done'] })).length >= 5),
       60_000,
       100,
     );
@@ -141,9 +141,9 @@ describe('wardwatch run, killed and restarted', () => {
     const exit = await run.exited;
     expect(exit.code, run.output().slice(-2000)).toBe(0);
     expect(run.output()).toContain('Wardwatch has stopped');
-    withStore(c.storePath, (store) => {
-      expect(store.listEffects({ states: ['sending'] })).toEqual([]);
-      const done = store.listEffects({ kinds: ['nudge'], states: ['done'] });
+    await withStore(c.storePath, async (store) => {
+      expect(await store.listEffects({ states: ['sending'] })).toEqual([]);
+      const done = await store.listEffects({ kinds: ['nudge'], states: ['done'] });
       expect(done.length).toBeGreaterThanOrEqual(5);
       expect(done.length).toBeLessThanOrEqual(expected.length);
     });

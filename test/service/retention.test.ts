@@ -47,14 +47,14 @@ describe('the retention settings', () => {
 });
 
 describe('the retention job', () => {
-  it('prunes at start and then once a day, until stopped', () => {
+  it('prunes at start and then once a day, until stopped', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'Date'] });
     vi.setSystemTime(new Date('2026-12-07T03:00:00.000Z'));
     const store = new SqliteStore(':memory:');
     try {
       const prune = vi.spyOn(store, 'prune');
       const job = new RetentionJob(store, RetentionSchema.parse({}), { logger: silentLogger() });
-      job.start();
+      await job.start();
       expect(prune).toHaveBeenCalledTimes(1);
       expect(prune.mock.calls[0]?.[0].originals).toBe('2026-11-07T03:00:00.000Z');
       vi.advanceTimersByTime(23 * 3_600_000);
@@ -66,11 +66,11 @@ describe('the retention job', () => {
       vi.advanceTimersByTime(3 * 86_400_000);
       expect(prune).toHaveBeenCalledTimes(2);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
-  it('logs a failure and tries again the next day instead of stopping the service', () => {
+  it('logs a failure and tries again the next day instead of stopping the service', async () => {
     const store = new SqliteStore(':memory:');
     const logger = silentLogger();
     const logged = vi.spyOn(logger, 'error');
@@ -79,10 +79,10 @@ describe('the retention job', () => {
         throw new Error('disk I/O error');
       });
       const job = new RetentionJob(store, RetentionSchema.parse({}), { logger });
-      expect(job.runOnce()).toBeUndefined();
+      expect(await job.runOnce()).toBeUndefined();
       expect(logged).toHaveBeenCalledWith({ error: 'disk I/O error' }, 'pruning the state store for retention failed; it is tried again in an hour');
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
@@ -94,9 +94,9 @@ describe('the service', () => {
     const old = new Date(Date.now() - 40 * 86_400_000).toISOString();
     const recent = new Date(Date.now() - 20 * 86_400_000).toISOString();
     const seeded = openSqliteStore(council.storePath);
-    seeded.markSeen(key, 'h1', old);
-    seeded.markSeen('<recent-1@millbrook-tc.gov.uk>', 'h2', recent);
-    seeded.close();
+    await seeded.markSeen(key, 'h1', old);
+    await seeded.markSeen('<recent-1@millbrook-tc.gov.uk>', 'h2', recent);
+    await seeded.close();
 
     running = await assembleForTest(council);
     await running.service.start();
@@ -117,10 +117,10 @@ describe('a prune that fails', () => {
     const { service, store } = running;
     let locked = true;
     const prune = store.prune.bind(store);
-    const attempts = vi.spyOn(store, 'prune').mockImplementation((...args) => {
+    const attempts = vi.spyOn(store, 'prune').mockImplementation(async (...args) => {
       // What SQLite says when another program (a backup, a second Wardwatch) holds the file's write lock.
       if (locked) throw new Database.SqliteError('database is locked', 'SQLITE_BUSY');
-      return prune(...args);
+      return await prune(...args);
     });
     const started = await service.start();
 

@@ -109,13 +109,13 @@ describe('the service, end to end on the folder source', () => {
     dropMail(council, A.raj, 'sent', 'request.eml', request.content);
     dropEvent(council, 'council-events', 'meeting.ics', publicMeetingIcs('dry-meeting@millbrook-tc.gov.uk'));
     const store = running.store;
-    await waitFor('the effects to be recorded', () => store.listEffects({ itemKey: 'dry-meeting@millbrook-tc.gov.uk' }).length > 0 && store.listEffects({ itemKey: request.messageId }).length > 0);
+    await waitFor('the effects to be recorded', async () => (await store.listEffects({ itemKey: 'dry-meeting@millbrook-tc.gov.uk' })).length > 0 && (await store.listEffects({ itemKey: request.messageId })).length > 0);
     await running.service.flushOutbox();
-    const states = new Set(store.listEffects().map((e) => e.state));
+    const states = new Set((await store.listEffects()).map((e) => e.state));
     expect([...states]).toEqual(['skipped-dry-run']);
-    expect(store.listEffects().length).toBeGreaterThanOrEqual(5);
+    expect((await store.listEffects()).length).toBeGreaterThanOrEqual(5);
     expect(readdirSafe(council.outboxDir)).toEqual([]);
-    expect(store.lastDigest()).toBeUndefined();
+    expect(await store.lastDigest()).toBeUndefined();
   });
 
   it('folds a storm into the daily cap and one summary the next morning', async () => {
@@ -127,13 +127,13 @@ describe('the service, end to end on the folder source', () => {
     const store = running.store;
     for (let i = 0; i < 10; i++) dropMail(council, A.sue, 'sent', `storm-${i}.eml`, capacityMailFrom(100 + i, A.sue).content);
 
-    await waitFor('ten nudges recorded', () => store.listEffects({ kinds: ['nudge'] }).filter((e) => e.rule !== 'daily-summary').length === 10);
+    await waitFor('ten nudges recorded', async () => (await store.listEffects({ kinds: ['nudge'] })).filter((e) => e.rule !== 'daily-summary').length === 10);
     await running.service.flushOutbox();
     const day = zonedParts(now(), 'Europe/London').day;
     const summaryKey = effectKey({ rule: 'daily-summary', itemKey: day, recipient: A.sue, kind: 'nudge' });
-    expect(store.listEffects({ states: ['done'] })).toHaveLength(3);
-    expect(store.listEffects({ states: ['folded'] })).toHaveLength(7);
-    expect(store.getEffect(summaryKey)?.state).toBe('pending');
+    expect(await store.listEffects({ states: ['done'] })).toHaveLength(3);
+    expect(await store.listEffects({ states: ['folded'] })).toHaveLength(7);
+    expect((await store.getEffect(summaryKey))?.state).toBe('pending');
     // (The Clerk's catch-up digest may be there too; Sue's messages are what count.)
     const toSue = async (): Promise<OutboxMessage[]> => (await readOutbox(council?.outboxDir ?? '')).filter((m) => m.to.includes(A.sue));
     let outbox = await toSue();
@@ -143,7 +143,7 @@ describe('the service, end to end on the folder source', () => {
     // The next morning the summary goes out: one message for the seven folded nudges.
     offsetMs = zonedToUtc(nextDay(day), '08:01', 'Europe/London').getTime() - Date.now();
     await running.service.flushOutbox();
-    expect(store.getEffect(summaryKey)?.state).toBe('done');
+    expect((await store.getEffect(summaryKey))?.state).toBe('done');
     outbox = await toSue();
     expect(outbox).toHaveLength(4);
     const summary = keyed(outbox, summaryKey);
@@ -156,12 +156,12 @@ describe('the service, end to end on the folder source', () => {
     running = await assembleForTest(council, { tuning: { sourceBackoff: { initialMs: 20, maxMs: 100 }, heartbeatMs: 50 } });
     await running.service.start();
     const service = running.service;
-    await waitFor('the first sync', () => service.health().sources[0]?.state === 'ok');
+    await waitFor('the first sync', async () => (await service.health()).sources[0]?.state === 'ok');
 
     const moved = `${council.sourceDir}-away`;
     renameSync(council.sourceDir, moved);
-    const degraded = await waitFor('the error to show', () => {
-      const h = service.health();
+    const degraded = await waitFor('the error to show', async () => {
+      const h = await service.health();
       return h.status === 'degraded' ? h : undefined;
     });
     expect(degraded.sources[0]?.lastError?.message).toMatch(/does not exist/);
@@ -170,9 +170,9 @@ describe('the service, end to end on the folder source', () => {
     const c = capacityMailFrom(300, A.ben);
     mkdirSync(council.sourceDir, { recursive: true });
     dropMail(council, A.ben, 'sent', 'after.eml', c.content);
-    await waitFor('recovery', () => service.health().status === 'ok');
-    await waitFor('the new mail to be judged', () => running?.store.getFindings(c.messageId).length === 1);
-    expect(service.health().sources[0]?.lastError?.message).toMatch(/does not exist/);
+    await waitFor('recovery', async () => (await service.health()).status === 'ok');
+    await waitFor('the new mail to be judged', async () => (await running?.store.getFindings(c.messageId))?.length === 1);
+    expect((await service.health()).sources[0]?.lastError?.message).toMatch(/does not exist/);
   });
 });
 

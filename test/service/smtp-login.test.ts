@@ -36,7 +36,7 @@ describe('a refused SMTP login', () => {
       const past = new Date(Date.now() - 60_000);
       utimesSync(file, past, past);
     }
-    await waitFor('the mail to be judged', () => store.listEffects({ kinds: ['nudge'] }).length === mails.length);
+    await waitFor('the mail to be judged', async () => (await store.listEffects({ kinds: ['nudge'] })).length === mails.length);
 
     const res = await waitFor('/healthz to report the refused login', async () => {
       const r = await fetch(`http://127.0.0.1:${started.port}/healthz`);
@@ -54,13 +54,13 @@ describe('a refused SMTP login', () => {
     const metrics = await (await fetch(`http://127.0.0.1:${started.port}/metrics`)).text();
     expect(metrics).toMatch(/^sender_up 0$/m);
     // The digest lists what /healthz does.
-    expect(service.health().problems.map((p) => p.what)).toEqual(['sender']);
+    expect((await service.health()).problems.map((p) => p.what)).toEqual(['sender']);
 
     // Many outbox rounds later: the one login at start, no message tried, no attempt counted.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(server.authAttempts).toBe(1);
     expect(server.deliveries).toEqual([]);
-    for (const effect of store.listEffects({ kinds: ['nudge'] })) {
+    for (const effect of await store.listEffects({ kinds: ['nudge'] })) {
       expect(effect.state).toBe('pending');
       expect(effect.attempts).toBe(0);
     }

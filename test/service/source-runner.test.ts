@@ -55,8 +55,8 @@ class CountingSink implements RecordSink {
 
 let dir: string | undefined;
 let store: SqliteStore | undefined;
-afterEach(() => {
-  store?.close();
+afterEach(async () => {
+  await store?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
   store = undefined;
@@ -100,7 +100,7 @@ describe('the source runner', () => {
     await waitFor('the steady source', () => sink.origins.includes('steady-1'));
     await waitFor('three failures', () => pauses.length === 3);
     expect(flaky.syncs).toBe(3);
-    const failing = s.listSourceHealth().find((h) => h.source === 'flaky');
+    const failing = (await s.listSourceHealth()).find((h) => h.source === 'flaky');
     expect(failing?.lastError?.message).toBe('flaky: connection refused');
     expect(failing?.lastSuccess).toBeUndefined();
     expect(sourceState(failing)).toBe('failing');
@@ -114,14 +114,14 @@ describe('the source runner', () => {
     expect(pauses).toEqual([5000, 10_000, 20_000]);
     expect(runners[0]?.failures).toBe(0);
 
-    const health = s.listSourceHealth().find((h) => h.source === 'flaky');
+    const health = (await s.listSourceHealth()).find((h) => h.source === 'flaky');
     expect(health?.lastError?.message).toBe('flaky: connection refused');
     expect(sourceState(health)).toBe('ok');
     expect((await metrics.render()).body).toMatch(/source_errors_total\{source="flaky"\} 3/);
 
     // A healthy watch keeps refreshing the last success.
-    const before = s.listSourceHealth().find((h) => h.source === 'steady')?.lastSuccess ?? '';
-    await waitFor('a heartbeat', () => (s.listSourceHealth().find((h) => h.source === 'steady')?.lastSuccess ?? '') > before);
+    const before = (await s.listSourceHealth()).find((h) => h.source === 'steady')?.lastSuccess ?? '';
+    await waitFor('a heartbeat', async () => ((await s.listSourceHealth()).find((h) => h.source === 'steady')?.lastSuccess ?? '') > before);
 
     await Promise.all(runners.map((r) => r.stop()));
     expect(flaky.closed && steady.closed).toBe(true);
@@ -142,7 +142,7 @@ describe('the source runner', () => {
     working.start();
     await Promise.all([failing.firstAttempt, working.firstAttempt]);
     expect(settled).toBe(2);
-    expect(s.listSourceHealth().map((h) => [h.source, sourceState(h)]).sort()).toEqual([
+    expect((await s.listSourceHealth()).map((h) => [h.source, sourceState(h)]).sort()).toEqual([
       ['down', 'failing'],
       ['up', 'ok'],
     ]);
@@ -171,14 +171,14 @@ describe('the source runner', () => {
 
     // One folder's connection drops; the connector retries it by itself, and the health says so.
     parts[0] = { ...parts[0], source: 'imap:clerk@millbrook-tc.gov.uk/INBOX', lastError: { at: '2099-01-01T00:00:00.000Z', message: 'connection reset' } };
-    const failing = await waitFor('the failing part to show', () => {
-      const h = s.listSourceHealth().find((x) => x.source === 'imap');
+    const failing = await waitFor('the failing part to show', async () => {
+      const h = (await s.listSourceHealth()).find((x) => x.source === 'imap');
       return sourceState(h) === 'failing' ? h : undefined;
     });
     expect(failing.lastError?.message).toBe('imap:clerk@millbrook-tc.gov.uk/INBOX: connection reset');
 
     parts[0] = { source: 'imap:clerk@millbrook-tc.gov.uk/INBOX', lastSuccess: '2099-01-01T00:00:01.000Z' };
-    await waitFor('the recovery to show', () => sourceState(s.listSourceHealth().find((x) => x.source === 'imap')) === 'ok');
+    await waitFor('the recovery to show', async () => sourceState((await s.listSourceHealth()).find((x) => x.source === 'imap')) === 'ok');
     await runner.stop();
   });
 });

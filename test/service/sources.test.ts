@@ -20,7 +20,7 @@ const IMAP = {
   },
 };
 
-const memoryCursors = { getCursor: (): string | undefined => undefined, setCursor: (): void => undefined };
+const memoryCursors = { getCursor: (): Promise<string | undefined> => Promise.resolve(undefined), setCursor: (): Promise<void> => Promise.resolve() };
 
 let council: TestCouncil | undefined;
 afterEach(() => {
@@ -55,7 +55,7 @@ describe('the sources the service watches', () => {
     const assembled = await assembleForTest(council, { http: false });
     expect(assembled.sender).toBe(assembled.sources.connector('imap')?.sender);
     expect(assembled.sender.name).toBe('imap');
-    assembled.store.close();
+    await assembled.store.close();
   });
 
   it('refuse to start when mail is to go through an IMAP connector that cannot send', async () => {

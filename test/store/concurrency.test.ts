@@ -4,6 +4,7 @@
  * failing; guarded transitions mean an effect is claimed by one of them only.
  */
 import { spawn } from 'node:child_process';
+import { enqueue } from '../../src/outbox/enqueue.js';
 import { createRequire } from 'node:module';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { effectKey, effectMessageId } from '../../src/outbox/idempotency.js';
@@ -49,7 +50,7 @@ describe('two users of one state file', () => {
   beforeEach(() => {
     bench = new StoreBench();
   });
-  afterEach(() => bench.dispose());
+  afterEach(async () => await bench.dispose());
 
   /** Start the lock holder; resolves once it holds the lock, with a promise of its exit code. */
   async function holdWriteLock(): Promise<{ exited: Promise<number | null> }> {
@@ -70,48 +71,48 @@ describe('two users of one state file', () => {
     const store = bench.store();
     const { exited } = await holdWriteLock();
     // The other process holds the write lock now: this write waits for it, then succeeds.
-    expect(store.enqueue([effect(1)], T0)).toEqual([{ key: effect(1).key, outcome: 'enqueued' }]);
+    expect(await enqueue(store, [effect(1)], T0)).toEqual([{ key: effect(1).key, outcome: 'enqueued' }]);
     expect(await exited).toBe(0);
-    expect(store.getCursor('other-process', 'k')).toBe('v');
-    expect(store.listEffects()).toHaveLength(1);
+    expect(await store.getCursor('other-process', 'k')).toBe('v');
+    expect(await store.listEffects()).toHaveLength(1);
   });
 
   it('would fail on that lock without a busy timeout (the control for the test above)', async () => {
     const impatient = new SqliteStore(bench.dbPath, { busyTimeoutMs: 0 });
     try {
       const { exited } = await holdWriteLock();
-      expect(() => impatient.enqueue([effect(1)], T0)).toThrow(/locked|busy/i);
+      await expect(enqueue(impatient, [effect(1)], T0)).rejects.toThrow(/locked|busy/i);
       expect(await exited).toBe(0);
-      expect(impatient.listEffects()).toEqual([]);
+      expect(await impatient.listEffects()).toEqual([]);
     } finally {
-      impatient.close();
+      await impatient.close();
     }
   });
 
-  it('never lets two instances enqueue the same effect twice or claim the same effect twice', () => {
+  it('never lets two instances enqueue the same effect twice or claim the same effect twice', async () => {
     const service = bench.store();
     const other = bench.store();
     const effects = Array.from({ length: 6 }, (_, i) => effect(i + 1));
-    service.enqueue(effects.slice(0, 4), T0);
-    expect(other.enqueue(effects, T0).map((r) => r.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate', 'enqueued', 'enqueued']);
+    await enqueue(service, effects.slice(0, 4), T0);
+    expect((await enqueue(other, effects, T0)).map((r) => r.outcome)).toEqual(['duplicate', 'duplicate', 'duplicate', 'duplicate', 'enqueued', 'enqueued']);
 
-    const claimedByService = service.claimDue(T0, 3);
-    const claimedByOther = other.claimDue(T0, 10);
+    const claimedByService = await service.claimDue(T0, 3);
+    const claimedByOther = await other.claimDue(T0, 10);
     const keys = [...claimedByService, ...claimedByOther].map((e) => e.key);
     expect(new Set(keys).size).toBe(6);
     expect(keys).toHaveLength(6);
-    expect(service.claimDue(T0, 10)).toEqual([]);
+    expect(await service.claimDue(T0, 10)).toEqual([]);
     // A transition made through one instance is seen by the other.
     const first = claimedByService[0];
-    expect(other.markDone(first?.id ?? -1, T0, 'Done.')).toBe(true);
-    expect(service.markDone(first?.id ?? -1, T0, 'Done.')).toBe(false);
+    expect(await other.markDone(first?.id ?? -1, T0, 'Done.')).toBe(true);
+    expect(await service.markDone(first?.id ?? -1, T0, 'Done.')).toBe(false);
   });
 
-  it('lets one instance read while the other writes (WAL)', () => {
+  it('lets one instance read while the other writes (WAL)', async () => {
     const writer = bench.store();
     const reader = bench.store();
-    expect(writer.journalMode()).toBe('wal');
-    writer.enqueue([effect(1)], T0);
-    expect(reader.getEffect(effect(1).key)?.state).toBe('pending');
+    expect(await writer.journalMode()).toBe('wal');
+    await enqueue(writer, [effect(1)], T0);
+    expect((await reader.getEffect(effect(1).key))?.state).toBe('pending');
   });
 });

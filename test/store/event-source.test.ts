@@ -31,7 +31,7 @@ describe('events keep where their source holds them', () => {
   const files = useStoreFiles();
   const openStore = files.open;
 
-  it('stores and returns the href, ETag, SEQUENCE, all-day flag and organiser name', () => {
+  it('stores and returns the href, ETag, SEQUENCE, all-day flag and organiser name', async () => {
     const store = openStore();
     const event = meeting({
       organizerName: 'Helen Ashworth',
@@ -40,25 +40,25 @@ describe('events keep where their source holds them', () => {
       sequence: 2,
       allDay: false,
     });
-    store.upsertEvent(event, T0);
-    expect(store.getEvent(event.key)).toEqual(event);
+    await store.upsertEvent(event, T0);
+    expect(await store.getEvent(event.key)).toEqual(event);
 
     const allDay = meeting({ key: 'fete@millbrook-tc.gov.uk', allDay: true, sequence: 0 });
-    store.upsertEvent(allDay, T0);
-    expect(store.getEvent(allDay.key)).toMatchObject({ allDay: true, sequence: 0 });
+    await store.upsertEvent(allDay, T0);
+    expect(await store.getEvent(allDay.key)).toMatchObject({ allDay: true, sequence: 0 });
   });
 
-  it('replaces the ETag when the event is read again after a change', () => {
+  it('replaces the ETag when the event is read again after a change', async () => {
     const store = openStore();
-    store.upsertEvent(meeting({ origin: '/cal/forum.ics', etag: '"v1"', sequence: 0 }), T0);
-    store.upsertEvent(meeting({ origin: '/cal/forum.ics', etag: '"v2"', sequence: 1, attendees: [A.tom, A.alice] }), T0);
-    expect(store.getEvent('castle-forum@millbrook-tc.gov.uk')).toMatchObject({ etag: '"v2"', sequence: 1, attendees: [A.tom, A.alice] });
+    await store.upsertEvent(meeting({ origin: '/cal/forum.ics', etag: '"v1"', sequence: 0 }), T0);
+    await store.upsertEvent(meeting({ origin: '/cal/forum.ics', etag: '"v2"', sequence: 1, attendees: [A.tom, A.alice] }), T0);
+    expect(await store.getEvent('castle-forum@millbrook-tc.gov.uk')).toMatchObject({ etag: '"v2"', sequence: 1, attendees: [A.tom, A.alice] });
   });
 
-  it('upgrades a file written before migration 3 and still reads its events, without the new fields', () => {
+  it('upgrades a file written before migration 3 and still reads its events, without the new fields', async () => {
     const before = MIGRATIONS.filter((m) => m.version < 3);
     openStore(before);
-    files.closeAll();
+    await files.closeAll();
     // A row as the previous version of Wardwatch wrote it.
     const db = new Database(files.file);
     const m = meeting();
@@ -69,11 +69,11 @@ describe('events keep where their source holds them', () => {
     db.close();
 
     const upgraded = openStore();
-    const read = upgraded.getEvent('castle-forum@millbrook-tc.gov.uk');
+    const read = await upgraded.getEvent('castle-forum@millbrook-tc.gov.uk');
     expect(read).toEqual(meeting());
     expect(read).not.toHaveProperty('origin');
     expect(read).not.toHaveProperty('etag');
-    upgraded.upsertEvent(meeting({ origin: '/cal/forum.ics', etag: '"v3"' }), T0);
-    expect(upgraded.getEvent('castle-forum@millbrook-tc.gov.uk')).toMatchObject({ origin: '/cal/forum.ics', etag: '"v3"' });
+    await upgraded.upsertEvent(meeting({ origin: '/cal/forum.ics', etag: '"v3"' }), T0);
+    expect(await upgraded.getEvent('castle-forum@millbrook-tc.gov.uk')).toMatchObject({ origin: '/cal/forum.ics', etag: '"v3"' });
   });
 });

@@ -17,18 +17,18 @@ describe('the state file’s permissions', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it.skipIf(process.platform === 'win32')('creates the state file, its -wal and -shm files 0600 and a new folder 0700', () => {
+  it.skipIf(process.platform === 'win32')('creates the state file, its -wal and -shm files 0600 and a new folder 0700', async () => {
     const file = path.join(dir, 'state', 'wardwatch.sqlite');
     const store = new SqliteStore(file);
     try {
-      store.saveOriginal('<raw@millbrook-tc.gov.uk>', Buffer.from('From: clerk@millbrook-tc.gov.uk\r\n\r\nPrivate.\r\n'), '2027-03-08T09:00:00.000Z');
+      await store.saveOriginal('<raw@millbrook-tc.gov.uk>', Buffer.from('From: clerk@millbrook-tc.gov.uk\r\n\r\nPrivate.\r\n'), '2027-03-08T09:00:00.000Z');
       expect(existsSync(`${file}-wal`)).toBe(true);
       expect(modeOf(file)).toBe(0o600);
       expect(modeOf(`${file}-wal`)).toBe(0o600);
       expect(modeOf(`${file}-shm`)).toBe(0o600);
       expect(modeOf(path.join(dir, 'state'))).toBe(0o700);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

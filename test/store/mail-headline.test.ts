@@ -19,38 +19,38 @@ describe('the headline saved with an original', () => {
   const files = useStoreFiles();
   const openStore = files.open;
 
-  it('comes back as saved, and goes with the original it was saved with', () => {
+  it('comes back as saved, and goes with the original it was saved with', async () => {
     const store = openStore();
-    store.saveOriginal(KEY, Buffer.from('From: alice\r\n\r\nbody'), T0, headline);
-    expect(store.getMailHeadline(KEY)).toEqual(headline);
-    expect(store.getMailHeadline('<other@x>')).toBeUndefined();
+    await store.saveOriginal(KEY, Buffer.from('From: alice\r\n\r\nbody'), T0, headline);
+    expect(await store.getMailHeadline(KEY)).toEqual(headline);
+    expect(await store.getMailHeadline('<other@x>')).toBeUndefined();
     const { date: _date, ...undated } = headline;
-    store.saveOriginal(KEY, Buffer.from('second copy'), T0, { ...undated, cc: [{ address: 'tom.brown@millbrook-tc.gov.uk', name: 'Tom Brown' }] });
-    expect(store.getMailHeadline(KEY)).toEqual({ ...undated, cc: [{ address: 'tom.brown@millbrook-tc.gov.uk', name: 'Tom Brown' }] });
-    store.saveOriginal(KEY, Buffer.from('third copy'), T0);
-    expect(store.getMailHeadline(KEY)).toBeUndefined();
-    expect(store.getOriginal(KEY)?.toString()).toBe('third copy');
-    expect(store.pruneOriginals('2099-01-01T00:00:00.000Z')).toBe(1);
-    expect(store.getMailHeadline(KEY)).toBeUndefined();
+    await store.saveOriginal(KEY, Buffer.from('second copy'), T0, { ...undated, cc: [{ address: 'tom.brown@millbrook-tc.gov.uk', name: 'Tom Brown' }] });
+    expect(await store.getMailHeadline(KEY)).toEqual({ ...undated, cc: [{ address: 'tom.brown@millbrook-tc.gov.uk', name: 'Tom Brown' }] });
+    await store.saveOriginal(KEY, Buffer.from('third copy'), T0);
+    expect(await store.getMailHeadline(KEY)).toBeUndefined();
+    expect((await store.getOriginal(KEY))?.toString()).toBe('third copy');
+    expect(await store.pruneOriginals('2099-01-01T00:00:00.000Z')).toBe(1);
+    expect(await store.getMailHeadline(KEY)).toBeUndefined();
   });
 
-  it('is absent for an original saved before migration 4, which is still read', () => {
+  it('is absent for an original saved before migration 4, which is still read', async () => {
     openStore(MIGRATIONS.filter((m) => m.version < 4));
-    files.closeAll();
+    await files.closeAll();
     const db = new Database(files.file);
     db.prepare('INSERT INTO originals (item_key, source, saved_at) VALUES (?, ?, ?)').run(KEY, Buffer.from('old copy'), T0);
     db.close();
     const upgraded = openStore();
-    expect(upgraded.getOriginal(KEY)?.toString()).toBe('old copy');
-    expect(upgraded.getMailHeadline(KEY)).toBeUndefined();
+    expect((await upgraded.getOriginal(KEY))?.toString()).toBe('old copy');
+    expect(await upgraded.getMailHeadline(KEY)).toBeUndefined();
   });
 
-  it('says plainly when the state file holds a headline it cannot read', () => {
+  it('says plainly when the state file holds a headline it cannot read', async () => {
     const store = openStore();
-    store.saveOriginal(KEY, Buffer.from('x'), T0, headline);
+    await store.saveOriginal(KEY, Buffer.from('x'), T0, headline);
     const db = new Database(files.file);
     db.prepare('UPDATE originals SET headline = ? WHERE item_key = ?').run('{"subject": 3}', KEY);
     db.close();
-    expect(() => store.getMailHeadline(KEY)).toThrow(/unexpected data in the saved originals \(<req-1@millbrook-tc\.gov\.uk>\)/);
+    await expect(store.getMailHeadline(KEY)).rejects.toThrow(/unexpected data in the saved originals \(<req-1@millbrook-tc\.gov\.uk>\)/);
   });
 });

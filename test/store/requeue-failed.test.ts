@@ -1,5 +1,6 @@
 /** A failed effect remembers whether the fault was on this side; only such a one is put back, and only from `failed`. */
 import Database from 'better-sqlite3';
+import { enqueue } from '../../src/outbox/enqueue.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite-store.js';
@@ -30,38 +31,38 @@ function tempFile(name: string): string {
   dirs.push(dir);
   return dir.file(name);
 }
-afterEach(() => {
-  store?.close();
+afterEach(async () => {
+  await store?.close();
   store = undefined;
   for (const d of dirs.splice(0)) d.remove();
 });
 
 describe('requeueFailed and local faults', () => {
-  it('records a local fault, puts the effect back due when asked, counts attempts afresh, and audits it', () => {
+  it('records a local fault, puts the effect back due when asked, counts attempts afresh, and audits it', async () => {
     store = openSqliteStore(tempFile('state.sqlite'));
-    store.enqueue([nudge('local'), nudge('remote')], T0);
-    const [local, remote] = store.claimDue(T0, 2);
-    store.markAttemptFailed(local?.id ?? -1, T0, { error: 'The message template could not be used.', local: true });
-    store.markAttemptFailed(remote?.id ?? -1, T0, { error: 'The mail server refused the message for good.' });
-    expect(store.getEffect('local')).toMatchObject({ state: 'failed', localFault: true, attempts: 1 });
-    expect(store.getEffect('remote')?.localFault).toBeUndefined();
+    await enqueue(store, [nudge('local'), nudge('remote')], T0);
+    const [local, remote] = await store.claimDue(T0, 2);
+    await store.markAttemptFailed(local?.id ?? -1, T0, { error: 'The message template could not be used.', local: true });
+    await store.markAttemptFailed(remote?.id ?? -1, T0, { error: 'The mail server refused the message for good.' });
+    expect(await store.getEffect('local')).toMatchObject({ state: 'failed', localFault: true, attempts: 1 });
+    expect((await store.getEffect('remote'))?.localFault).toBeUndefined();
 
-    expect(store.requeueFailed(local?.id ?? -1, T1, T1, 'Put back after the template was fixed.')).toBe(true);
-    expect(store.getEffect('local')).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: T1 });
-    expect(store.getEffect('local')?.localFault).toBeUndefined();
-    expect(store.listAudit({ effectKey: 'local' }).at(-1)).toMatchObject({ fromState: 'failed', toState: 'pending', outcome: 'Put back after the template was fixed.' });
+    expect(await store.requeueFailed(local?.id ?? -1, T1, T1, 'Put back after the template was fixed.')).toBe(true);
+    expect(await store.getEffect('local')).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: T1 });
+    expect((await store.getEffect('local'))?.localFault).toBeUndefined();
+    expect((await store.listAudit({ effectKey: 'local' })).at(-1)).toMatchObject({ fromState: 'failed', toState: 'pending', outcome: 'Put back after the template was fixed.' });
     // Pending now: a second request changes nothing; once claimed and done, nothing either.
-    expect(store.requeueFailed(local?.id ?? -1, T1, T1, 'again')).toBe(false);
-    const [again] = store.claimDue(T1, 5);
+    expect(await store.requeueFailed(local?.id ?? -1, T1, T1, 'again')).toBe(false);
+    const [again] = await store.claimDue(T1, 5);
     expect(again?.key).toBe('local');
-    store.markDone(again?.id ?? -1, T1, 'Done.');
-    expect(store.requeueFailed(local?.id ?? -1, T1, T1, 'again')).toBe(false);
-    expect(store.getEffect('local')?.state).toBe('done');
+    await store.markDone(again?.id ?? -1, T1, 'Done.');
+    expect(await store.requeueFailed(local?.id ?? -1, T1, T1, 'again')).toBe(false);
+    expect((await store.getEffect('local'))?.state).toBe('done');
   });
 
-  it('upgrades a state file of schema 4: its failed effects count as not local', () => {
+  it('upgrades a state file of schema 4: its failed effects count as not local', async () => {
     const file = tempFile('old.sqlite');
-    openSqliteStore(file, { migrations: MIGRATIONS.filter((m) => m.version <= 4) }).close();
+    await openSqliteStore(file, { migrations: MIGRATIONS.filter((m) => m.version <= 4) }).close();
     // Written as a version of schema 4 wrote it (today's store code expects today's tables).
     const e = nudge('before');
     const db = new Database(file);
@@ -71,7 +72,7 @@ describe('requeueFailed and local faults', () => {
     ).run(e.key, e.kind, e.rule, e.itemKey, e.recipient, JSON.stringify(e.payload), T0, T0, e.messageId, T0);
     db.close();
     store = openSqliteStore(file);
-    expect(store.getEffect('before')).toMatchObject({ state: 'failed' });
-    expect(store.getEffect('before')?.localFault).toBeUndefined();
+    expect(await store.getEffect('before')).toMatchObject({ state: 'failed' });
+    expect((await store.getEffect('before'))?.localFault).toBeUndefined();
   });
 });

@@ -30,8 +30,8 @@ const after = (days: number): Date => new Date(T0.getTime() + days * DAY_MS);
 
 let dir: string | undefined;
 const stores: SqliteStore[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
 });
@@ -120,10 +120,10 @@ describe('retention', () => {
     expect(holding(file, CLEAN.messageId).length).toBeGreaterThan(0);
 
     // Within the period (90 days for items) it is still there.
-    store.prune(retentionCutoffs(config.retention, after(89)), after(89).toISOString());
+    await store.prune(retentionCutoffs(config.retention, after(89)), after(89).toISOString());
     expect(holding(file, CLEAN.messageId).length).toBeGreaterThan(0);
 
-    const report = store.prune(retentionCutoffs(config.retention, after(91)), after(91).toISOString());
+    const report = await store.prune(retentionCutoffs(config.retention, after(91)), after(91).toISOString());
     expect(report.seenItems).toBe(1);
     expect(report.itemMemory).toBeGreaterThan(0);
     for (const needle of CLEAN_NEEDLES) expect({ needle, tables: holding(file, needle) }).toEqual({ needle, tables: [] });
@@ -135,7 +135,7 @@ describe('retention', () => {
   it('does not judge a pruned message again when it is read again', async () => {
     const { store } = openStore();
     await pipelineOn(store, T0).take(mailRecord(CLEAN.content, A.tom, 'inbox'));
-    store.prune(retentionCutoffs(config.retention, after(91)), after(91).toISOString());
+    await store.prune(retentionCutoffs(config.retention, after(91)), after(91).toISOString());
     // A mailbox read again from the start (a lost cursor, a new server) brings it back.
     const again = await pipelineOn(store, after(92)).take(mailRecord(CLEAN.content, A.tom, 'inbox'));
     expect(again.items).toMatchObject([{ status: 'unchanged' }]);
@@ -146,21 +146,21 @@ describe('retention', () => {
     const m = requestMail(1);
     const first = await pipelineOn(store, T0).take(mailRecord(m.content, A.raj, 'sent'));
     expect(first.items[0]?.findings).toBeGreaterThan(0);
-    const quoted = store.getFindings(m.messageId).flatMap((f) => f.finding.why.filter((e) => e.kind === 'phrase').map((e) => e.text)).filter((t) => t.length > 8);
+    const quoted = (await store.getFindings(m.messageId)).flatMap((f) => f.finding.why.filter((e) => e.kind === 'phrase').map((e) => e.text)).filter((t) => t.length > 8);
     expect(quoted.length).toBeGreaterThan(0);
-    const keys = store.listEffects().map((e) => e.key);
+    const keys = (await store.listEffects()).map((e) => e.key);
     expect(keys.length).toBeGreaterThan(0);
     // Carry the effects out.
-    for (const e of store.claimDue(after(1).toISOString(), 100)) store.markDone(e.id, after(1).toISOString(), 'Sent.');
-    store.markDigested(store.listEffects({ kinds: ['digest'] }).map((e) => e.id), after(1).toISOString(), T0.toISOString().slice(0, 10));
-    expect(store.listEffects().every((e) => e.state === 'done')).toBe(true);
+    for (const e of await store.claimDue(after(1).toISOString(), 100)) await store.markDone(e.id, after(1).toISOString(), 'Sent.');
+    await store.markDigested((await store.listEffects({ kinds: ['digest'] })).map((e) => e.id), after(1).toISOString(), T0.toISOString().slice(0, 10));
+    expect((await store.listEffects()).every((e) => e.state === 'done')).toBe(true);
 
     const later = after(2 * 365 + 2);
-    const report = store.prune(retentionCutoffs(config.retention, later), later.toISOString());
+    const report = await store.prune(retentionCutoffs(config.retention, later), later.toISOString());
     expect(report.findings).toBeGreaterThan(0);
     expect(report.effects).toBe(keys.length);
-    expect(store.getFindings(m.messageId)).toEqual([]);
-    expect(store.listEffects()).toEqual([]);
+    expect(await store.getFindings(m.messageId)).toEqual([]);
+    expect(await store.listEffects()).toEqual([]);
     for (const phrase of quoted) expect({ phrase, tables: holding(file, phrase) }).toEqual({ phrase, tables: [] });
     expect(holding(file, 'request-1@millbrook-tc.gov.uk')).toEqual([]);
     expect(holding(file, A.raj)).toEqual([]);
@@ -172,36 +172,36 @@ describe('retention', () => {
     const copy = await pipelineOn(store, after(2 * 365 + 3)).take(mailRecord(m.content, A.dan, 'inbox'));
     expect(copy.items[0]?.status).toBe('evaluated');
     expect(copy.items[0]?.enqueued).toBe(0);
-    expect(store.listEffects().filter((e) => keys.includes(e.key))).toEqual([]);
+    expect((await store.listEffects()).filter((e) => keys.includes(e.key))).toEqual([]);
   });
 
   it('never prunes what an effect still to be carried out needs', async () => {
     const { store } = openStore();
     const m = requestMail(2);
     await pipelineOn(store, T0).take(mailRecord(m.content, A.raj, 'sent'));
-    const pending = store.listEffects({ states: ['pending'] });
+    const pending = await store.listEffects({ states: ['pending'] });
     expect(pending.length).toBeGreaterThan(0);
     const later = after(3 * 365);
-    store.prune(retentionCutoffs(config.retention, later), later.toISOString());
-    expect(store.listEffects({ states: ['pending'] }).map((e) => e.key)).toEqual(pending.map((e) => e.key));
-    expect(store.getFindings(m.messageId).length).toBeGreaterThan(0);
-    expect(store.getOriginal(m.messageId)).toBeDefined();
+    await store.prune(retentionCutoffs(config.retention, later), later.toISOString());
+    expect((await store.listEffects({ states: ['pending'] })).map((e) => e.key)).toEqual(pending.map((e) => e.key));
+    expect((await store.getFindings(m.messageId)).length).toBeGreaterThan(0);
+    expect(await store.getOriginal(m.messageId)).toBeDefined();
   });
 
   it('counts without deleting in a dry run', async () => {
     const { store, file } = openStore();
     await pipelineOn(store, T0).take(mailRecord(CLEAN.content, A.tom, 'inbox'));
-    const report = store.prune(retentionCutoffs(config.retention, after(91)), after(91).toISOString(), { dryRun: true });
+    const report = await store.prune(retentionCutoffs(config.retention, after(91)), after(91).toISOString(), { dryRun: true });
     expect(report.seenItems).toBe(1);
     expect(holding(file, CLEAN.messageId).length).toBeGreaterThan(0);
   });
 
-  it('keeps the latest digest, which the next one counts from, and prunes older ones and old audit entries', () => {
+  it('keeps the latest digest, which the next one counts from, and prunes older ones and old audit entries', async () => {
     const { store } = openStore();
-    store.recordDigest('2020-01-06', '<d1@x>', '2020-01-06T07:30:00.000Z');
-    store.recordDigest('2020-01-07', '<d2@x>', '2020-01-07T07:30:00.000Z');
-    const report = store.prune(retentionCutoffs(config.retention, new Date('2024-01-01T00:00:00Z')), '2024-01-01T00:00:00.000Z');
+    await store.recordDigest('2020-01-06', '<d1@x>', '2020-01-06T07:30:00.000Z');
+    await store.recordDigest('2020-01-07', '<d2@x>', '2020-01-07T07:30:00.000Z');
+    const report = await store.prune(retentionCutoffs(config.retention, new Date('2024-01-01T00:00:00Z')), '2024-01-01T00:00:00.000Z');
     expect(report.digests).toBe(1);
-    expect(store.lastDigest()?.date).toBe('2020-01-07');
+    expect((await store.lastDigest())?.date).toBe('2020-01-07');
   });
 });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { enqueue, recordEvaluation } from '../../src/outbox/enqueue.js';
 import { effectKey, effectMessageId } from '../../src/outbox/idempotency.js';
 import type { SqliteStore } from '../../src/store/sqlite-store.js';
 import type { EffectPayload, NewEffect } from '../../src/store/types.js';
@@ -28,75 +29,75 @@ describe('SqliteStore', () => {
     bench = new StoreBench();
     store = bench.store();
   });
-  afterEach(() => bench.dispose());
+  afterEach(async () => await bench.dispose());
 
   describe('seen items', () => {
-    it('tells new, unchanged and changed items apart by content hash', () => {
-      expect(store.checkSeen('<m1@x>', 'h1')).toBe('new');
-      expect(store.markSeen('<m1@x>', 'h1', T0)).toBe('new');
-      expect(store.markSeen('<m1@x>', 'h1', T1)).toBe('unchanged');
-      expect(store.checkSeen('<m1@x>', 'h2')).toBe('changed');
-      expect(store.markSeen('<m1@x>', 'h2', T1)).toBe('changed');
-      expect(store.checkSeen('<m1@x>', 'h2')).toBe('unchanged');
+    it('tells new, unchanged and changed items apart by content hash', async () => {
+      expect(await store.checkSeen('<m1@x>', 'h1')).toBe('new');
+      expect(await store.markSeen('<m1@x>', 'h1', T0)).toBe('new');
+      expect(await store.markSeen('<m1@x>', 'h1', T1)).toBe('unchanged');
+      expect(await store.checkSeen('<m1@x>', 'h2')).toBe('changed');
+      expect(await store.markSeen('<m1@x>', 'h2', T1)).toBe('changed');
+      expect(await store.checkSeen('<m1@x>', 'h2')).toBe('unchanged');
     });
   });
 
   describe('recordEvaluation', () => {
-    it('marks the item seen, stores its findings and enqueues its effects together', () => {
+    it('marks the item seen, stores its findings and enqueues its effects together', async () => {
       const f = finding({ itemKey: '<m1@x>', actions: [action('nudge', ['sam.patel@millbrook-tc.gov.uk'])] });
-      const out = store.recordEvaluation({ item: { key: '<m1@x>', contentHash: 'h1' }, findings: [f], effects: [effect('<m1@x>', 'sam.patel@millbrook-tc.gov.uk')], now: T0 });
+      const out = await recordEvaluation(store, { item: { key: '<m1@x>', contentHash: 'h1' }, findings: [f], effects: [effect('<m1@x>', 'sam.patel@millbrook-tc.gov.uk')], now: T0 });
       expect(out.seen).toBe('new');
       expect(out.effects.map((e) => e.outcome)).toEqual(['enqueued']);
-      expect(store.getFindings('<m1@x>')).toMatchObject([{ rule: 'no-blind-copies', seq: 0, finding: f, firstSeen: T0 }]);
-      expect(store.listEffects()).toHaveLength(1);
-      expect(store.checkSeen('<m1@x>', 'h1')).toBe('unchanged');
+      expect(await store.getFindings('<m1@x>')).toMatchObject([{ rule: 'no-blind-copies', seq: 0, finding: f, firstSeen: T0 }]);
+      expect(await store.listEffects()).toHaveLength(1);
+      expect(await store.checkSeen('<m1@x>', 'h1')).toBe('unchanged');
     });
 
-    it('records nothing at all when any part fails', () => {
+    it('records nothing at all when any part fails', async () => {
       const circular: EffectPayload & { self?: unknown } = { summary: 's', clauses: [] };
       circular.self = circular;
       const f = finding({ itemKey: '<m1@x>', actions: [] });
-      expect(() =>
-        store.recordEvaluation({
+      await expect(
+        recordEvaluation(store, {
           item: { key: '<m1@x>', contentHash: 'h1' },
           findings: [f],
           effects: [effect('<m1@x>', 'a@x.gov.uk'), effect('<m1@x>', 'b@x.gov.uk', circular)],
           now: T0,
         }),
-      ).toThrow();
-      expect(store.checkSeen('<m1@x>', 'h1')).toBe('new');
-      expect(store.getFindings('<m1@x>')).toEqual([]);
-      expect(store.listEffects()).toEqual([]);
-      expect(store.listAudit()).toEqual([]);
+      ).rejects.toThrow();
+      expect(await store.checkSeen('<m1@x>', 'h1')).toBe('new');
+      expect(await store.getFindings('<m1@x>')).toEqual([]);
+      expect(await store.listEffects()).toEqual([]);
+      expect(await store.listAudit()).toEqual([]);
     });
 
-    it('refuses a finding about another item', () => {
+    it('refuses a finding about another item', async () => {
       const f = finding({ itemKey: '<other@x>', actions: [] });
-      expect(() => store.recordEvaluation({ item: { key: '<m1@x>', contentHash: 'h' }, findings: [f], effects: [], now: T0 })).toThrow(/not about the item/);
+      await expect(recordEvaluation(store, { item: { key: '<m1@x>', contentHash: 'h' }, findings: [f], effects: [], now: T0 })).rejects.toThrow(/not about the item/);
     });
 
-    it('replaces an item’s findings on re-evaluation, keeping first-seen and the update time of unchanged ones', () => {
+    it('replaces an item’s findings on re-evaluation, keeping first-seen and the update time of unchanged ones', async () => {
       const item = { key: '<m1@x>', contentHash: 'h1' };
       const a = finding({ itemKey: '<m1@x>', actions: [], summary: 'first' });
       const b = finding({ itemKey: '<m1@x>', actions: [], summary: 'second', rule: 'press-via-clerk' });
-      store.recordEvaluation({ item, findings: [a, b], effects: [], now: T0 });
-      store.recordEvaluation({ item: { ...item, contentHash: 'h2' }, findings: [a], effects: [], now: T1 });
-      const rows = store.getFindings('<m1@x>');
+      await recordEvaluation(store, { item, findings: [a, b], effects: [], now: T0 });
+      await recordEvaluation(store, { item: { ...item, contentHash: 'h2' }, findings: [a], effects: [], now: T1 });
+      const rows = await store.getFindings('<m1@x>');
       expect(rows.map((r) => r.rule)).toEqual(['no-blind-copies']);
       expect(rows[0]).toMatchObject({ firstSeen: T0, updatedAt: T0 });
-      expect(store.listFindings({ since: T1 })).toEqual([]);
+      expect(await store.listFindings({ since: T1 })).toEqual([]);
 
       const changed = { ...a, summary: 'first, reworded' };
-      store.recordEvaluation({ item, findings: [changed], effects: [], now: T1 });
-      expect(store.listFindings({ since: T1 })).toMatchObject([{ firstSeen: T0, updatedAt: T1, finding: { summary: 'first, reworded' } }]);
+      await recordEvaluation(store, { item, findings: [changed], effects: [], now: T1 });
+      expect(await store.listFindings({ since: T1 })).toMatchObject([{ firstSeen: T0, updatedAt: T1, finding: { summary: 'first, reworded' } }]);
     });
 
-    it('keeps several findings of one rule on one item', () => {
+    it('keeps several findings of one rule on one item', async () => {
       const item = { key: '<e1@x>', contentHash: 'h1' };
       const one = finding({ itemKey: '<e1@x>', actions: [], summary: 'castle ward' });
       const two = finding({ itemKey: '<e1@x>', actions: [], summary: 'riverside ward' });
-      store.recordEvaluation({ item, findings: [one, two], effects: [], now: T0 });
-      expect(store.getFindings('<e1@x>', 'no-blind-copies').map((r) => [r.seq, r.finding.summary])).toEqual([
+      await recordEvaluation(store, { item, findings: [one, two], effects: [], now: T0 });
+      expect((await store.getFindings('<e1@x>', 'no-blind-copies')).map((r) => [r.seq, r.finding.summary])).toEqual([
         [0, 'castle ward'],
         [1, 'riverside ward'],
       ]);
@@ -104,56 +105,56 @@ describe('SqliteStore', () => {
   });
 
   describe('enqueue', () => {
-    it('never records the same key twice', () => {
+    it('never records the same key twice', async () => {
       const e = effect('<m1@x>', 'a@x.gov.uk');
-      expect(store.enqueue([e], T0)).toEqual([{ key: e.key, outcome: 'enqueued' }]);
-      expect(store.enqueue([e, e], T1)).toEqual([
+      expect(await enqueue(store, [e], T0)).toEqual([{ key: e.key, outcome: 'enqueued' }]);
+      expect(await enqueue(store, [e, e], T1)).toEqual([
         { key: e.key, outcome: 'duplicate' },
         { key: e.key, outcome: 'duplicate' },
       ]);
-      expect(store.listEffects()).toHaveLength(1);
-      expect(store.getEffect(e.key)).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: T0, createdAt: T0, messageId: e.messageId });
+      expect(await store.listEffects()).toHaveLength(1);
+      expect(await store.getEffect(e.key)).toMatchObject({ state: 'pending', attempts: 0, nextAttemptAt: T0, createdAt: T0, messageId: e.messageId });
     });
 
-    it('records effects in dry-run mode without ever making them due', () => {
+    it('records effects in dry-run mode without ever making them due', async () => {
       const e = effect('<m1@x>', 'a@x.gov.uk');
-      expect(store.enqueue([e], T0, { dryRun: true })).toEqual([{ key: e.key, outcome: 'skipped-dry-run' }]);
-      expect(store.claimDue(T1, 10)).toEqual([]);
-      expect(store.listAudit({ effectKey: e.key })[0]?.outcome).toMatch(/dry-run mode/);
+      expect(await enqueue(store, [e], T0, { dryRun: true })).toEqual([{ key: e.key, outcome: 'skipped-dry-run' }]);
+      expect(await store.claimDue(T1, 10)).toEqual([]);
+      expect((await store.listAudit({ effectKey: e.key }))[0]?.outcome).toMatch(/dry-run mode/);
     });
   });
 
   describe('effect transitions', () => {
-    it('claims only due pending effects, once', () => {
+    it('claims only due pending effects, once', async () => {
       const due = effect('<m1@x>', 'a@x.gov.uk');
       const later = { ...effect('<m2@x>', 'a@x.gov.uk'), notBefore: '2026-01-15T08:00:00.000Z' };
-      store.enqueue([due, later], T0);
-      const claimed = store.claimDue(T1, 10);
+      await enqueue(store, [due, later], T0);
+      const claimed = await store.claimDue(T1, 10);
       expect(claimed.map((c) => [c.key, c.state, c.attempts, c.lastAttemptAt])).toEqual([[due.key, 'sending', 1, T1]]);
-      expect(store.claimDue(T1, 10)).toEqual([]);
+      expect(await store.claimDue(T1, 10)).toEqual([]);
     });
 
-    it('only moves an effect from the state it is expected to be in', () => {
+    it('only moves an effect from the state it is expected to be in', async () => {
       const e = effect('<m1@x>', 'a@x.gov.uk');
-      store.enqueue([e], T0);
-      const id = store.getEffect(e.key)?.id ?? -1;
-      expect(store.markDone(id, T1, 'Done.')).toBe(false);
-      store.claimDue(T1, 1);
-      expect(store.markDone(id, T1, 'Done.')).toBe(true);
-      expect(store.markDone(id, T1, 'Done.')).toBe(false);
-      expect(store.returnToPending(id, T1, T1, 'x')).toBe(false);
-      expect(store.getEffect(e.key)).toMatchObject({ state: 'done', doneAt: T1 });
+      await enqueue(store, [e], T0);
+      const id = (await store.getEffect(e.key))?.id ?? -1;
+      expect(await store.markDone(id, T1, 'Done.')).toBe(false);
+      await store.claimDue(T1, 1);
+      expect(await store.markDone(id, T1, 'Done.')).toBe(true);
+      expect(await store.markDone(id, T1, 'Done.')).toBe(false);
+      expect(await store.returnToPending(id, T1, T1, 'x')).toBe(false);
+      expect(await store.getEffect(e.key)).toMatchObject({ state: 'done', doneAt: T1 });
     });
 
-    it('writes an audit entry for every transition', () => {
+    it('writes an audit entry for every transition', async () => {
       const e = effect('<m1@x>', 'a@x.gov.uk');
-      store.enqueue([e], T0);
-      const id = store.getEffect(e.key)?.id ?? -1;
-      store.claimDue(T0, 1);
-      store.markAttemptFailed(id, T0, { error: 'connection refused', retryAt: T1 });
-      store.claimDue(T1, 1);
-      store.markDone(id, T1, 'Done: nudge to a@x.gov.uk.');
-      const trail = store.listAudit({ effectKey: e.key }).map((a) => [a.fromState ?? null, a.toState]);
+      await enqueue(store, [e], T0);
+      const id = (await store.getEffect(e.key))?.id ?? -1;
+      await store.claimDue(T0, 1);
+      await store.markAttemptFailed(id, T0, { error: 'connection refused', retryAt: T1 });
+      await store.claimDue(T1, 1);
+      await store.markDone(id, T1, 'Done: nudge to a@x.gov.uk.');
+      const trail = (await store.listAudit({ effectKey: e.key })).map((a) => [a.fromState ?? null, a.toState]);
       expect(trail).toEqual([
         [null, 'pending'],
         ['pending', 'sending'],
@@ -161,84 +162,84 @@ describe('SqliteStore', () => {
         ['pending', 'sending'],
         ['sending', 'done'],
       ]);
-      expect(store.listAudit({ effectKey: e.key })[2]?.outcome).toContain('connection refused');
+      expect((await store.listAudit({ effectKey: e.key }))[2]?.outcome).toContain('connection refused');
     });
 
-    it('marks digest effects done only when a digest lists them, and never claims them', () => {
+    it('marks digest effects done only when a digest lists them, and never claims them', async () => {
       const key = effectKey({ rule: 'no-blind-copies', itemKey: '<m1@x>', recipient: '', kind: 'digest' });
       const digestEffect: NewEffect = { ...effect('<m1@x>', ''), key, kind: 'digest' };
-      store.enqueue([digestEffect], T0);
-      expect(store.claimDue(T1, 10)).toEqual([]);
-      const id = store.getEffect(key)?.id ?? -1;
-      expect(store.markDigested([id, 999], T1, '2026-01-15')).toBe(1);
-      expect(store.getEffect(key)).toMatchObject({ state: 'done', doneAt: T1 });
-      expect(store.markDigested([id], T1, '2026-01-15')).toBe(0);
+      await enqueue(store, [digestEffect], T0);
+      expect(await store.claimDue(T1, 10)).toEqual([]);
+      const id = (await store.getEffect(key))?.id ?? -1;
+      expect(await store.markDigested([id, 999], T1, '2026-01-15')).toBe(1);
+      expect(await store.getEffect(key)).toMatchObject({ state: 'done', doneAt: T1 });
+      expect(await store.markDigested([id], T1, '2026-01-15')).toBe(0);
     });
   });
 
   describe('cursors, digests, problems and source health', () => {
-    it('keeps connector cursors per source and key', () => {
-      expect(store.getCursor('imap', 'inbox')).toBeUndefined();
-      store.setCursor('imap', 'inbox', '1:100');
-      store.setCursor('imap', 'inbox', '1:120');
-      store.setCursor('imap', 'sent', '1:7');
-      expect(store.getCursor('imap', 'inbox')).toBe('1:120');
-      expect(store.getCursor('imap', 'sent')).toBe('1:7');
-      expect(store.getCursor('graph', 'inbox')).toBeUndefined();
+    it('keeps connector cursors per source and key', async () => {
+      expect(await store.getCursor('imap', 'inbox')).toBeUndefined();
+      await store.setCursor('imap', 'inbox', '1:100');
+      await store.setCursor('imap', 'inbox', '1:120');
+      await store.setCursor('imap', 'sent', '1:7');
+      expect(await store.getCursor('imap', 'inbox')).toBe('1:120');
+      expect(await store.getCursor('imap', 'sent')).toBe('1:7');
+      expect(await store.getCursor('graph', 'inbox')).toBeUndefined();
     });
 
-    it('records one digest per date', () => {
-      expect(store.digestSent('2026-01-14')).toBe(false);
-      expect(store.recordDigest('2026-01-14', '<d1@x>', T0)).toBe(true);
-      expect(store.recordDigest('2026-01-14', '<d2@x>', T1)).toBe(false);
-      expect(store.digestSent('2026-01-14')).toBe(true);
-      expect(store.getDigest('2026-01-14')).toEqual({ date: '2026-01-14', messageId: '<d1@x>', sentAt: T0 });
+    it('records one digest per date', async () => {
+      expect(await store.digestSent('2026-01-14')).toBe(false);
+      expect(await store.recordDigest('2026-01-14', '<d1@x>', T0)).toBe(true);
+      expect(await store.recordDigest('2026-01-14', '<d2@x>', T1)).toBe(false);
+      expect(await store.digestSent('2026-01-14')).toBe(true);
+      expect(await store.getDigest('2026-01-14')).toEqual({ date: '2026-01-14', messageId: '<d1@x>', sentAt: T0 });
     });
 
-    it('quarantines unreadable items, counting repeats, until cleared', () => {
-      store.recordProblem({ origin: 'mail/sam/inbox/1.eml', kind: 'mail', reason: 'no headers' }, T0);
-      store.recordProblem({ origin: 'mail/sam/inbox/1.eml', kind: 'mail', reason: 'no headers at all' }, T1);
-      store.recordProblem({ origin: 'calendars/x/2.ics', kind: 'calendar', reason: 'no VEVENT' }, T1);
-      expect(store.listProblems()).toEqual([
+    it('quarantines unreadable items, counting repeats, until cleared', async () => {
+      await store.recordProblem({ origin: 'mail/sam/inbox/1.eml', kind: 'mail', reason: 'no headers' }, T0);
+      await store.recordProblem({ origin: 'mail/sam/inbox/1.eml', kind: 'mail', reason: 'no headers at all' }, T1);
+      await store.recordProblem({ origin: 'calendars/x/2.ics', kind: 'calendar', reason: 'no VEVENT' }, T1);
+      expect(await store.listProblems()).toEqual([
         { origin: 'mail/sam/inbox/1.eml', kind: 'mail', reason: 'no headers at all', severity: 'error', firstSeen: T0, lastSeen: T1, count: 2 },
         { origin: 'calendars/x/2.ics', kind: 'calendar', reason: 'no VEVENT', severity: 'error', firstSeen: T1, lastSeen: T1, count: 1 },
       ]);
-      store.clearProblem('mail/sam/inbox/1.eml');
-      expect(store.listProblems().map((p) => p.origin)).toEqual(['calendars/x/2.ics']);
+      await store.clearProblem('mail/sam/inbox/1.eml');
+      expect((await store.listProblems()).map((p) => p.origin)).toEqual(['calendars/x/2.ics']);
     });
 
-    it('keeps whether a file could not be read or was read with a warning, and never lets a warning hide an error', () => {
+    it('keeps whether a file could not be read or was read with a warning, and never lets a warning hide an error', async () => {
       const duplicate = 'Event "Planning Committee" (UID pc-2027-04@millbrook-tc.gov.uk) appears more than once in this calendar; both copies have SEQUENCE 0, so the later one in the file was used.';
-      store.recordProblem({ origin: 'calendars/council-events/april.ics', kind: 'calendar', reason: duplicate, severity: 'warning' }, T0);
-      expect(store.listProblems()).toMatchObject([{ origin: 'calendars/council-events/april.ics', reason: duplicate, severity: 'warning' }]);
+      await store.recordProblem({ origin: 'calendars/council-events/april.ics', kind: 'calendar', reason: duplicate, severity: 'warning' }, T0);
+      expect(await store.listProblems()).toMatchObject([{ origin: 'calendars/council-events/april.ics', reason: duplicate, severity: 'warning' }]);
       const notRead = 'Event "Ward surgery" (UID ws-1@millbrook-tc.gov.uk) was not read: it has no start date (DTSTART).';
-      store.recordProblem({ origin: 'calendars/council-events/april.ics', kind: 'calendar', reason: notRead }, T1);
-      store.recordProblem({ origin: 'calendars/council-events/april.ics', kind: 'calendar', reason: duplicate, severity: 'warning' }, T1);
-      expect(store.listProblems()).toEqual([
+      await store.recordProblem({ origin: 'calendars/council-events/april.ics', kind: 'calendar', reason: notRead }, T1);
+      await store.recordProblem({ origin: 'calendars/council-events/april.ics', kind: 'calendar', reason: duplicate, severity: 'warning' }, T1);
+      expect(await store.listProblems()).toEqual([
         { origin: 'calendars/council-events/april.ics', kind: 'calendar', reason: notRead, severity: 'error', firstSeen: T0, lastSeen: T1, count: 3 },
       ]);
     });
 
-    it('keeps the last success and last error of each source', () => {
-      store.recordSourceSuccess('imap', T0);
-      store.recordSourceError('imap', T1, 'The server refused the password.');
-      store.recordSourceError('graph', T0, 'Token expired.');
-      expect(store.listSourceHealth()).toEqual([
+    it('keeps the last success and last error of each source', async () => {
+      await store.recordSourceSuccess('imap', T0);
+      await store.recordSourceError('imap', T1, 'The server refused the password.');
+      await store.recordSourceError('graph', T0, 'Token expired.');
+      expect(await store.listSourceHealth()).toEqual([
         { source: 'graph', lastError: { at: T0, message: 'Token expired.' } },
         { source: 'imap', lastSuccess: T0, lastError: { at: T1, message: 'The server refused the password.' } },
       ]);
     });
   });
 
-  it('keeps everything across a re-open', () => {
+  it('keeps everything across a re-open', async () => {
     const f = finding({ itemKey: '<m1@x>', actions: [] });
-    store.recordEvaluation({ item: { key: '<m1@x>', contentHash: 'h1' }, findings: [f], effects: [effect('<m1@x>', 'a@x.gov.uk')], now: T0 });
-    store.setCursor('folder', 'mail', 'x');
-    store.close();
+    await recordEvaluation(store, { item: { key: '<m1@x>', contentHash: 'h1' }, findings: [f], effects: [effect('<m1@x>', 'a@x.gov.uk')], now: T0 });
+    await store.setCursor('folder', 'mail', 'x');
+    await store.close();
     const again = bench.store();
-    expect(again.checkSeen('<m1@x>', 'h1')).toBe('unchanged');
-    expect(again.getFindings('<m1@x>')[0]?.finding).toEqual(f);
-    expect(again.listEffects({ states: ['pending'] })).toHaveLength(1);
-    expect(again.getCursor('folder', 'mail')).toBe('x');
+    expect(await again.checkSeen('<m1@x>', 'h1')).toBe('unchanged');
+    expect((await again.getFindings('<m1@x>'))[0]?.finding).toEqual(f);
+    expect(await again.listEffects({ states: ['pending'] })).toHaveLength(1);
+    expect(await again.getCursor('folder', 'mail')).toBe('x');
   });
 });

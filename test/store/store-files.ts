@@ -20,8 +20,8 @@ export function useStoreFiles(): StoreFiles {
   beforeEach(() => {
     dir = tempDir();
   });
-  afterEach(() => {
-    for (const s of opened.splice(0)) s.close();
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
     dir?.remove();
   });
   const file = (): string => {
@@ -34,8 +34,8 @@ export function useStoreFiles(): StoreFiles {
       opened.push(store);
       return store;
     },
-    closeAll() {
-      for (const s of opened.splice(0)) s.close();
+    async closeAll() {
+      for (const s of opened.splice(0)) await s.close();
     },
     get file() {
       return file();

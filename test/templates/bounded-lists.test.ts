@@ -11,7 +11,7 @@ import { A } from '../support/council.js';
 const PRESS = Array.from({ length: 5_000 }, (_, n) => `reporter${n + 1}@millbrookgazette.co.uk`);
 
 let bench: ActionBench | undefined;
-afterEach(() => bench?.dispose());
+afterEach(async () => await bench?.dispose());
 
 describe('bounded lists', () => {
   it('names at most a few and counts the rest', () => {

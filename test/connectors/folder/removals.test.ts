@@ -32,8 +32,8 @@ class Sink implements RecordSink {
 let council: TestCouncil | undefined;
 let dir: string | undefined;
 const stores: SqliteStore[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
+afterEach(async () => {
+  for (const s of stores.splice(0)) await s.close();
   council?.remove();
   council = undefined;
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -25,9 +25,9 @@ const config = ConfigSchema.parse({
 });
 
 let dir: string | undefined;
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
   if (dir) rmSync(dir, { recursive: true, force: true });
   dir = undefined;
 });
@@ -51,7 +51,7 @@ class JudgingSink implements RecordSink {
 function setUp(): { store: SqliteStore; sink: JudgingSink; source: string; sentItems: string } {
   dir = mkdtempSync(path.join(tmpdir(), 'wardwatch-settle-'));
   const store = new SqliteStore(path.join(dir, 'state.sqlite'));
-  cleanups.push(() => store.close());
+  cleanups.push(async () => await store.close());
   const engine = new Engine(config);
   const pipeline = new LivePipeline({
     store,
@@ -84,15 +84,15 @@ describe('the folder source waits until a file is complete', () => {
     await pause(400);
     appendFileSync(file, mail.content.slice(cut));
 
-    await waitFor('the whole message to be judged', () => store.listEffects({ kinds: ['nudge'] }).length > 0, 10_000, 20);
+    await waitFor('the whole message to be judged', async () => (await store.listEffects({ kinds: ['nudge'] })).length > 0, 10_000, 20);
     await pause(800);
     controller.abort();
     await watching;
 
     expect(sink.records).toHaveLength(1);
     expect(sink.records[0]?.source.toString()).toBe(mail.content);
-    expect(store.listEffects().map((e) => e.itemKey)).toEqual([mail.messageId]);
-    expect(store.listFindings().map((f) => f.itemKey)).toEqual([mail.messageId]);
+    expect((await store.listEffects()).map((e) => e.itemKey)).toEqual([mail.messageId]);
+    expect((await store.listFindings()).map((f) => f.itemKey)).toEqual([mail.messageId]);
   });
 
   it('reads a file that keeps changing once it stops, and one renamed into place at once', async () => {

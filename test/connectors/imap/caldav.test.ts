@@ -134,7 +134,7 @@ describe('reading calendars', () => {
     const castle = events.find((r) => r.source.includes('castle-1@'));
     expect(castle).toMatchObject({ kind: 'calendar', calendarId: 'council-events', origin: first });
     expect(castle?.etag).toMatch(/^"[^"]+"$/);
-    expect(JSON.parse(cursors.getCursor('imap', 'caldav:council-events') ?? '{}')).toMatchObject({ mode: 'sync' });
+    expect(JSON.parse((await cursors.getCursor('imap', 'caldav:council-events')) ?? '{}')).toMatchObject({ mode: 'sync' });
 
     sink.clear();
     await source.sync(sink);
@@ -153,7 +153,7 @@ describe('reading calendars', () => {
     const sink = new RecordingSink();
     await source.sync(sink);
     expect(uidsOf(sink.calendar().filter((r) => r.calendarId === 'council-chamber'))).toEqual(['budget-1@millbrook-tc.gov.uk', 'planning-1@millbrook-tc.gov.uk']);
-    const cursor = JSON.parse(cursors.getCursor('imap', 'caldav:council-chamber') ?? '{}');
+    const cursor = JSON.parse((await cursors.getCursor('imap', 'caldav:council-chamber')) ?? '{}');
     expect(cursor.mode).toBe('etag');
     expect(Object.keys(cursor.etags)).toHaveLength(2);
 
@@ -168,13 +168,13 @@ describe('reading calendars', () => {
 
   test('a sync token the server no longer knows means reading the calendar afresh', async () => {
     const cursors = new MemoryCursors();
-    cursors.setCursor('imap', 'caldav:council-events', JSON.stringify({ mode: 'sync', token: 'http://radicale.org/ns/sync/0000' }));
-    cursors.setCursor('imap', 'caldav:council-chamber', JSON.stringify({ mode: 'sync', token: 'http://radicale.org/ns/sync/0000' }));
+    await cursors.setCursor('imap', 'caldav:council-events', JSON.stringify({ mode: 'sync', token: 'http://radicale.org/ns/sync/0000' }));
+    await cursors.setCursor('imap', 'caldav:council-chamber', JSON.stringify({ mode: 'sync', token: 'http://radicale.org/ns/sync/0000' }));
     const { source } = calendarSource(settings(), cursors);
     const sink = new RecordingSink();
     await source.sync(sink);
     expect(uidsOf(sink.calendar().filter((r) => r.calendarId === 'council-events'))).toEqual(['castle-1@millbrook-tc.gov.uk', 'riverside-1@millbrook-tc.gov.uk']);
-    expect(cursors.getCursor('imap', 'caldav:council-events')).not.toContain('/0000');
+    expect(await cursors.getCursor('imap', 'caldav:council-events')).not.toContain('/0000');
   });
 
   for (const syncMethod of ['sync-collection', 'etag'] as const) {

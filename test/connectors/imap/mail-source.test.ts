@@ -102,7 +102,7 @@ describe('one pass (sync)', () => {
     expect(first).toMatchObject({ kind: 'mail', mailbox: users.clerk.address, folder: 'inbox' });
     expect(first?.origin).toMatch(new RegExp(`^imap://clerk%40${D}@127\\.0\\.0\\.1:${stack.ports.imap}/INBOX;UIDVALIDITY=\\d+/;UID=1$`));
     expect(first?.source.toString('utf8')).toContain('Subject: Bins on Mill Lane');
-    expect(cursors.getCursor('imap', `${users.clerk.address}/inbox`)).toMatch(/^\d+:2$/);
+    expect(await cursors.getCursor('imap', `${users.clerk.address}/inbox`)).toMatch(/^\d+:2$/);
 
     sink.clear();
     await source.sync(sink);
@@ -111,7 +111,7 @@ describe('one pass (sync)', () => {
     await stack.deliver(rawMessage({ from: 'j.smith@example.com', to: users.clerk.address, subject: 'Follow-up', id: '<bins-2@example.com>' }));
     await source.sync(sink);
     expect(sink.messageIds()).toEqual(['<bins-2@example.com>']);
-    expect(cursors.getCursor('imap', `${users.clerk.address}/inbox`)).toMatch(/^\d+:3$/);
+    expect(await cursors.getCursor('imap', `${users.clerk.address}/inbox`)).toMatch(/^\d+:3$/);
   });
 
   test('leaves out mail older than the backfill window on the first pass', async () => {
@@ -123,7 +123,7 @@ describe('one pass (sync)', () => {
     const sink = new RecordingSink();
     await source.sync(sink);
     expect(sink.messageIds()).toEqual(['<fresh-1@example.com>']);
-    expect(cursors.getCursor('imap', `${users.sue.address}/inbox`)).toMatch(/^\d+:2$/);
+    expect(await cursors.getCursor('imap', `${users.sue.address}/inbox`)).toMatch(/^\d+:2$/);
   });
 
   test('reads a long folder in batches, in UID order, and reports and skips a message over the size limit', async () => {
@@ -150,7 +150,7 @@ describe('one pass (sync)', () => {
     expect(sink.problems[0]).toMatchObject({ kind: 'mail' });
     expect(sink.problems[0]?.origin).toMatch(/\/Minutes;UIDVALIDITY=\d+\/;UID=23$/);
     expect(sink.problems[0]?.reason).toBe('The message is 60 kB, larger than the 50 kB Wardwatch reads (connectors.imap.maxMessageMegabytes), and was skipped.');
-    expect(cursors.getCursor('imap', `${users.sue.address}/minutes`)).toMatch(/^\d+:45$/);
+    expect(await cursors.getCursor('imap', `${users.sue.address}/minutes`)).toMatch(/^\d+:45$/);
   });
 
   test('a cursor ahead of the server (its UIDs went backwards) makes it read the window again', async () => {
@@ -158,12 +158,12 @@ describe('one pass (sync)', () => {
     const source = new ImapMailSource({ settings: settingsFor([{ address: users.sue.address, folders: ['inbox'] }]), cursors });
     await source.sync(new RecordingSink());
     const key = `${users.sue.address}/inbox`;
-    const [validity, last] = (cursors.getCursor('imap', key) ?? '').split(':');
-    cursors.setCursor('imap', key, `${validity}:${Number(last) + 100}`);
+    const [validity, last] = ((await cursors.getCursor('imap', key)) ?? '').split(':');
+    await cursors.setCursor('imap', key, `${validity}:${Number(last) + 100}`);
     const sink = new RecordingSink();
     await source.sync(sink);
     expect(sink.messageIds()).toEqual(['<fresh-1@example.com>']);
-    expect(cursors.getCursor('imap', key)).toBe(`${validity}:${last}`);
+    expect(await cursors.getCursor('imap', key)).toBe(`${validity}:${last}`);
   });
 
   test('finds the Sent folder by SPECIAL-USE and labels its copies "sent"', async () => {
@@ -212,7 +212,7 @@ describe('one pass (sync)', () => {
     const source = new ImapMailSource({ settings: settingsFor([{ address: users.clerk.address, folders: ['Casework'] }]), cursors, logger });
     const sink = new RecordingSink();
     await source.sync(sink);
-    const before = cursors.getCursor('imap', `${users.clerk.address}/casework`);
+    const before = await cursors.getCursor('imap', `${users.clerk.address}/casework`);
     expect(sink.mail().map((r) => r.folder)).toEqual(['casework', 'casework']);
     const firstIds = new Set(sink.messageIds());
 
@@ -226,7 +226,7 @@ describe('one pass (sync)', () => {
 
     sink.clear();
     await source.sync(sink);
-    const after = cursors.getCursor('imap', `${users.clerk.address}/casework`);
+    const after = await cursors.getCursor('imap', `${users.clerk.address}/casework`);
     expect(sink.messageIds()).toHaveLength(2);
     expect(new Set(sink.messageIds())).toEqual(firstIds);
     expect(after?.split(':')[0]).not.toBe(before?.split(':')[0]);

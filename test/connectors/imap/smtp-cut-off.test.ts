@@ -20,6 +20,7 @@ import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { councilConfigInput } from '../../support/council.js';
 import { startMailStack, type MailStack } from '../../support/servers.js';
 import { folderSources, messageIdOf, waitForMessage } from './helpers.js';
+import { enqueue } from '../../../src/outbox/enqueue.js';
 
 const D = 'millbrook-tc.gov.uk';
 const service = { address: `protocol@${D}`, password: 'service-Pa55' };
@@ -150,20 +151,20 @@ describe('an SMTP connection cut after the final dot, before the answer', () => 
       const key = effectKey({ rule: 'requests-via-clerk', itemKey: '<req-1@x.org>', recipient: tom.address, kind: 'nudge' });
       const id = effectMessageId(key, D);
       const now = new Date().toISOString();
-      store.enqueue([{ key, kind: 'nudge', rule: 'requests-via-clerk', itemKey: '<req-1@x.org>', recipient: tom.address, payload: { summary: 'Request', clauses: ['3.1'] }, messageId: id, notBefore: now }], now);
+      await enqueue(store, [{ key, kind: 'nudge', rule: 'requests-via-clerk', itemKey: '<req-1@x.org>', recipient: tom.address, payload: { summary: 'Request', clauses: ['3.1'] }, messageId: id, notBefore: now }], now);
       const execute = (): Promise<void> => sender.send(outgoing(id));
 
       relay.cut(1);
       expect((await outbox.runDue(execute)).inDoubt).toEqual([key]);
       expect(relay.cuts).toBe(1);
       for (let round = 0; round < 3; round++) expect((await outbox.runDue(execute)).done).toEqual([]);
-      expect(store.getEffect(key)?.state).toBe('in-doubt');
+      expect((await store.getEffect(key))?.state).toBe('in-doubt');
 
       await waitForMessage(stack.ports.imap, tom, 'INBOX', id);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       expect(await copiesIn(tom, 'INBOX', id)).toHaveLength(1);
     } finally {
-      store.close();
+      await store.close();
       await sender.close();
     }
   });
