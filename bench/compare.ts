@@ -8,7 +8,7 @@
  * BEFORE and AFTER are the roots of two checkouts, each built (`npx tsc -p tsconfig.json`) and
  * with its node_modules; AFTER defaults to this tree. Every figure is taken from each tree's own
  * built code (its `dist/bench/rules-worker.js`, `dist/bench/check-process.js` and
- * `dist/src/cli.js`) on the same generated corpus, the two trees taking turns run by run (before,
+ * `bin/wardwatch.js`, as users run it) on the same generated corpus, the two trees taking turns run by run (before,
  * after, before, after, …) so that both meet the same drift of a shared machine; the best run of
  * each counts.
  *
@@ -58,7 +58,7 @@ function sleep(ms: number): Promise<void> {
 }
 
 function checkTree(root: string): void {
-  for (const file of ['dist/bench/rules-worker.js', 'dist/bench/check-process.js', 'dist/src/cli.js', 'node_modules']) {
+  for (const file of ['dist/bench/rules-worker.js', 'dist/bench/check-process.js', 'bin/wardwatch.js', 'node_modules']) {
     if (!existsSync(path.join(root, file))) throw new Error(`${root} has no ${file}: build it first (npx tsc -p tsconfig.json) and give it its node_modules`);
   }
 }
@@ -97,7 +97,7 @@ async function idleRss(root: string, work: string, settleSeconds: number): Promi
   };
   const file = path.join(work, 'council.yaml');
   writeFileSync(file, stringify(config));
-  const child = spawn(process.execPath, [path.join(root, 'dist/src/cli.js'), 'run', '--config', file], {
+  const child = spawn(process.execPath, [path.join(root, 'bin/wardwatch.js'), 'run', '--config', file], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, WARDWATCH_LOG_LEVEL: 'info' },
   });
