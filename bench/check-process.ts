@@ -6,6 +6,7 @@
  *   node dist/bench/check-process.js check --config FILE --source DIR --now ISO
  */
 import { writeFileSync } from 'node:fs';
+import '../src/runtime/heap-tuning.js';
 
 const cpuFile = process.env.WARDWATCH_BENCH_CPU_FILE;
 if (cpuFile) {
