@@ -3,7 +3,7 @@
  * how to recognise them, and which addresses are internal or belong to the media.
  */
 import type { Config, Role, Title } from '../config/schema.js';
-import { WORD_END, WORD_START } from '../signals/letters.js';
+import { letterRegExp, WORD_END, WORD_START } from '../signals/letters.js';
 import { escapeRegExp } from '../signals/regex.js';
 import { withoutCouncilAddress } from '../signals/signature.js';
 
@@ -69,7 +69,7 @@ function phraseRegExp(phrase: string): RegExp {
     .split(/\s+/)
     .map(escapeRegExp)
     .join('\\s+');
-  return new RegExp(`${WORD_START}${body}${WORD_END}`, 'iu');
+  return letterRegExp(`${WORD_START}${body}${WORD_END}`, 'iu');
 }
 
 /** Postcode or sector, e.g. "WA16 6" matches "WA16 6DA" and "wa166da". */

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { nameTokens, type Person } from '../directory/directory.js';
 import { forwardedBlocks, hasForwardMarker, isForwardSubject } from '../items/forwarded.js';
+import { letterRegExp } from '../signals/letters.js';
 import { fact } from '../signals/match.js';
 import { splitSentences } from '../signals/sentences.js';
 import { ownTextOf } from '../signals/text-views.js';
@@ -20,24 +21,24 @@ const options = z.object({}).strict();
  * pass this on", "with Cllr Brown's permission", "at his request", "she is happy for me to share
  * it". The member must be named in the same sentence, or be the "he"/"she"/"they" who agreed.
  */
-const CONSENT = new RegExp(
+const CONSENT = letterRegExp(
   String.raw`(?<![\p{L}])(?:(?:asked|agreed|wanted|happy|content|keen)\s+(?:for\s+)?(?:me|us)\s+to\s+(?:pass|forward|share|send|copy)|(?:with|has\s+given|gave)\s+(?:(?:\p{L}+\s+)?\p{L}+['’]s?|his|her|their)\s+(?:permission|agreement|consent|blessing)|at\s+(?:(?:\p{L}+\s+)?\p{L}+['’]s?|his|her|their)\s+request|(?:is|are)\s+happy\s+for\s+(?:this|it)\s+to\s+be\s+(?:passed|forwarded|shared))(?![\p{L}])`,
   'iu',
 );
 /** The member meant by a pronoun in the consent itself: "he asked me to", "she is happy for", "with her permission". */
-const BY_PRONOUN = new RegExp(
+const BY_PRONOUN = letterRegExp(
   String.raw`(?<![\p{L}])(?:(?:he|she|they)\s+(?:(?:has|have|had|is|are|was|were)\s+)?(?:asked|agreed|wanted|happy|content|keen)|(?:his|her|their)\s+(?:permission|agreement|consent|blessing|request))(?![\p{L}])`,
   'iu',
 );
 
 /** A consent said not to have been given: "wasn't happy for me to", "did not ask me to", "never agreed". */
-const NEGATED_BEFORE = new RegExp(String.raw`(?:\bnot|n['’]t|\bnever|\bno)\s+(?!(?:only|just)\s)(?:\p{L}+\s+)?$`, 'iu');
+const NEGATED_BEFORE = letterRegExp(String.raw`(?:\bnot|n['’]t|\bnever|\bno)\s+(?!(?:only|just)\s)(?:\p{L}+\s+)?$`, 'iu');
 
 /** How many sentences back "he"/"she" may reach for the member it means. */
 const PRONOUN_REACH = 3;
 
 /** Someone "he"/"she" could mean besides a member: "Mr Jones", "the stallholder", "a resident". */
-const SOMEONE_ELSE = new RegExp(
+const SOMEONE_ELSE = letterRegExp(
   String.raw`(?<![\p{L}])(?:(?:mr|mrs|ms|miss|mx|dr)\.?\s+\p{L}|(?:the|a|an|one)\s+(?:resident|stallholder|trader|caller|customer|neighbour|tenant|contractor|landlord|volunteer|member\s+of\s+the\s+public|gentleman|lady|man|woman)s?(?![\p{L}]))`,
   'iu',
 );

@@ -8,6 +8,7 @@ import type { CalendarConfig } from '../config/schema.js';
 import type { PreElectionPeriod } from '../elections/types.js';
 import { nameTokens, type Directory, type Person } from '../directory/directory.js';
 import type { EventItem } from '../items/types.js';
+import { letterRegExp } from '../signals/letters.js';
 import type { EventFacts, Evidence, RuleContext } from './types.js';
 import { defineRule, NOT_ITS_KIND } from './types.js';
 import { fact } from '../signals/match.js';
@@ -72,16 +73,16 @@ function roomBooked(facts: EventFacts, calendars: ReadonlyMap<string, CalendarCo
 
 
 /** Surgeries that are somebody else's: the police's, an MP's, a doctor's, an advice service's. */
-const OTHERS_SURGERY = new RegExp(
+const OTHERS_SURGERY = letterRegExp(
   String.raw`(?<![\p{L}])(?:police|pcso|neighbourhood\s+policing|mp['’]?s?|gp|doctors?['’]?s?|dental|dentists?['’]?s?|housing|citizens\s+advice|advice\s+service|benefits?)(?:\s+\p{L}+)?\s+surger(?:y|ies)|surger(?:y|ies)\s+with\s+(?:the\s+)?(?:police|pcso|mp|gp)(?![\p{L}])`,
   'iu',
 );
 
 /** A meeting about surgeries rather than one: a briefing, training, review or guidance for members. */
-const ABOUT_SURGERIES = new RegExp(String.raw`(?<![\p{L}])(?:briefing|training|review|guidance|arrangements|induction|workshop|policy)(?![\p{L}])`, 'iu');
+const ABOUT_SURGERIES = letterRegExp(String.raw`(?<![\p{L}])(?:briefing|training|review|guidance|arrangements|induction|workshop|policy)(?![\p{L}])`, 'iu');
 
 /** Words that make a surgery a members' one: "ward surgery", "councillors' surgery", "meet your councillor", "councillor advice session". */
-const MEMBERS_SURGERY = new RegExp(
+const MEMBERS_SURGERY = letterRegExp(
   String.raw`(?<![\p{L}])(?:(?:ward|councillors?['’]?s?|cllrs?|members?['’]?s?)\s+surger(?:y|ies)|meet\s+your\s+(?:local\s+)?(?:ward\s+)?(?:councillors?|cllrs?)|(?:ward|councillors?['’]?|cllrs?)\s+advice\s+sessions?)(?![\p{L}])`,
   'iu',
 );
@@ -118,7 +119,7 @@ function namerOf(member: Person): RegExp | undefined {
   const re =
     surname === undefined
       ? undefined
-      : new RegExp(`(?<![\\p{L}])(?:${words.map(escapeRegExp).join('\\s+')}|(?:Cllr|Councillor)\\.?\\s+${escapeRegExp(surname)})(?![\\p{L}])`, 'iu');
+      : letterRegExp(`(?<![\\p{L}])(?:${words.map(escapeRegExp).join('\\s+')}|(?:Cllr|Councillor)\\.?\\s+${escapeRegExp(surname)})(?![\\p{L}])`, 'iu');
   namers.set(member, { name: member.name, re });
   return re;
 }

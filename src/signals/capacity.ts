@@ -3,6 +3,7 @@
  * personally, on behalf of the Council, or on behalf of a party group. Signatures count here, so
  * the text is cut only at quoted replies, never at the signature.
  */
+import { letterRegExp } from './letters.js';
 import { ownLines, words, type PhrasePattern } from './match.js';
 import { memoizeList } from './memo.js';
 import { escapeRegExp } from './regex.js';
@@ -60,7 +61,7 @@ const capacityPatternsOf = memoizeList((wardNames: readonly string[]): readonly 
     // here, so that "Cllr Tom Brown and the Castle ward" in a sentence is not a signature.
     patterns.push({
       label: 'ward signature',
-      re: new RegExp(
+      re: letterRegExp(
         String.raw`(?<![\p{L}\p{N}])(?:Cllr|CLLR|Councillor|COUNCILLOR)\.?\s+(?:\p{Lu}[\p{L}'’.-]*\s+){1,3}?[,/|–—-]?\s*(?:[Tt]he\s+)?` +
           ward +
           String.raw`\s+(?:[Ww]ard|WARD)(?![\p{L}\p{N}])`,
@@ -71,7 +72,7 @@ const capacityPatternsOf = memoizeList((wardNames: readonly string[]): readonly 
   // "Town Mayor" or "Deputy Mayor" standing alone on a signature line.
   patterns.push({
     label: 'as Mayor',
-    re: new RegExp(String.raw`(?<![^\n])[ \t]*(?:deputy\s+)?(?:town\s+)?mayor(?:\s+of\s+\p{L}+(?:\s+\p{L}+)?)?[ \t]*(?![^\r\n])`, 'iu'),
+    re: letterRegExp(String.raw`(?<![^\n])[ \t]*(?:deputy\s+)?(?:town\s+)?mayor(?:\s+of\s+\p{L}+(?:\s+\p{L}+)?)?[ \t]*(?![^\r\n])`, 'iu'),
   });
   return patterns;
 });

@@ -5,6 +5,7 @@
  * same clause, or of "he"/"she" straight after that officer was named; a negated phrase ("never
  * rude") does not count.
  */
+import { letterRegExp } from './letters.js';
 import { nameTokens, type Person } from '../directory/directory.js';
 import type { Evidence } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
@@ -35,19 +36,19 @@ export const CONDUCT_PHRASES: readonly PhrasePattern[] = [
 ];
 
 /** A phrase preceded by "not", "never", "n't" or "no" within a word or two is negated. */
-const NEGATED_BEFORE = new RegExp(String.raw`(?:\bnot|n['’]t|\bnever|\bno|\bhardly)\s+(?:(?:\p{L}+)\s+)?(?:(?:\p{L}+)\s+)?$`, 'iu');
+const NEGATED_BEFORE = letterRegExp(String.raw`(?:\bnot|n['’]t|\bnever|\bno|\bhardly)\s+(?:(?:\p{L}+)\s+)?(?:(?:\p{L}+)\s+)?$`, 'iu');
 /** Third-person pronouns that carry an officer named just before into this clause. */
-const PRONOUN = new RegExp(String.raw`(?<![\p{L}])(?:he|she|they|him|her|his|their|them|he['’]s|she['’]s|they['’]re)(?![\p{L}])`, 'iu');
+const PRONOUN = letterRegExp(String.raw`(?<![\p{L}])(?:he|she|they|him|her|his|their|them|he['’]s|she['’]s|they['’]re)(?![\p{L}])`, 'iu');
 /** Nouns that take over the subject from the officer named before ("the contractor … he"). */
 const OTHER_SUBJECT =
-  new RegExp(String.raw`(?<![\p{L}])(?:contractors?|company|firm|suppliers?|developers?|builders?|consultants?|landlords?|residents?|agents?|police|highways|county\s+council|district\s+council)(?![\p{L}])`, 'iu');
+  letterRegExp(String.raw`(?<![\p{L}])(?:contractors?|company|firm|suppliers?|developers?|builders?|consultants?|landlords?|residents?|agents?|police|highways|county\s+council|district\s+council)(?![\p{L}])`, 'iu');
 
 /**
  * Besides those, the people an officer meets at a counter or a market, who before a phrase are its
  * subject ("a couple of stallholders were rude to Priya"). They do not stop "he"/"she" meaning the
  * officer named before ("Several stallholders told me he was rude").
  */
-const PUBLIC_SUBJECT = new RegExp(
+const PUBLIC_SUBJECT = letterRegExp(
   String.raw`(?<![\p{L}])(?:stallholders?|traders?|callers?|customers?|visitors?|tenants?|neighbours?|members\s+of\s+the\s+public|the\s+public)(?![\p{L}])`,
   'iu',
 );
@@ -57,19 +58,19 @@ const PUBLIC_SUBJECT = new RegExp(
  * e-mails", "he has put up with bullying", "Dan was sent rude e-mails"): said to the officer, not
  * of them.
  */
-const RECEIVED_BEFORE = new RegExp(
+const RECEIVED_BEFORE = letterRegExp(
   String.raw`(?<![\p{L}])(?:received|receiving|receives|faced|facing|suffered|suffering|endured|enduring|put\s+up\s+with|putting\s+up\s+with|dealt\s+with|dealing\s+with|subjected\s+to|on\s+the\s+receiving\s+end\s+of|(?:was|were|been|being|gets?|got|getting)\s+sent)\s+(?:[\p{L}'’-]+\s+){0,3}$`,
   'iu',
 );
 
 /** Before a phrase, a verb that receives only what is sent or said ("had some rude calls", "took rude calls", "fielding rude e-mails"). */
-const HAD_BEFORE = new RegExp(
+const HAD_BEFORE = letterRegExp(
   String.raw`(?<![\p{L}])(?:had|got|gets|getting|took|taking|takes|fielded|fielding|handled|handling)\s+(?!(?:been|being)(?![\p{L}]))(?:[\p{L}'’-]+\s+){0,3}$`,
   'iu',
 );
 
 /** Before a phrase, the officer doing it: "sent rude emails", "made rude remarks", "left a rude voicemail" (not "was sent"). */
-const DID_BEFORE = new RegExp(
+const DID_BEFORE = letterRegExp(
   String.raw`(?<![\p{L}])(?<!(?:was|were|been|being|is|are|gets?|got|getting)\s)(?:sent|sends|sending|made|makes|making|wrote|writes|writing|posted|posts|left|leaves|gave|gives)\s+(?:[\p{L}'’-]+\s+){0,3}$`,
   'iu',
 );
@@ -77,20 +78,20 @@ const DID_BEFORE = new RegExp(
 const SENT_OR_SAID = String.raw`(?:calls?|phone\s+calls?|e-?mails?|messages?|letters?|comments?|remarks?|abuse|complaints?|replies|posts?|voicemails?|texts?)`;
 
 /** After a phrase: what was sent or said ("… calls", "… e-mails", "… abuse"). */
-const SENT_OR_SAID_AFTER = new RegExp(String.raw`^\s+(?:[\p{L}'’-]+\s+){0,2}?${SENT_OR_SAID}(?![\p{L}])`, 'iu');
+const SENT_OR_SAID_AFTER = letterRegExp(String.raw`^\s+(?:[\p{L}'’-]+\s+){0,2}?${SENT_OR_SAID}(?![\p{L}])`, 'iu');
 
 /**
  * After a phrase: the phrase describes what was sent or said, from or by someone ("rude calls from
  * stallholders"), the noun straight after it; not "useless at answering calls from residents", nor
  * from the officer's own account or desk.
  */
-const FROM_SOMEONE_AFTER = new RegExp(
+const FROM_SOMEONE_AFTER = letterRegExp(
   String.raw`^\s+${SENT_OR_SAID}\s+(?:from|by)\s+(?!(?:his|her|their|the\s+(?:office|council)|a\s+work|work)(?![\p{L}]))`,
   'iu',
 );
 
 /** A verb that reports what others said ("Several traders have complained about …", "Residents told me …"). */
-const REPORTED = new RegExp(String.raw`(?<![\p{L}])(?:complain\p{L}*|said|say|says|told|tell|tells|report\p{L}*|mention\p{L}*|raised|describ\p{L}*)(?![\p{L}])`, 'iu');
+const REPORTED = letterRegExp(String.raw`(?<![\p{L}])(?:complain\p{L}*|said|say|says|told|tell|tells|report\p{L}*|mention\p{L}*|raised|describ\p{L}*)(?![\p{L}])`, 'iu');
 
 /** The part of a lead whose nouns can be the phrase's subject: what follows the last reporting verb, if any ("… told me that the contractor was"). */
 function subjectPart(lead: string): string {
@@ -158,14 +159,14 @@ function buildNamers(people: readonly Person[]): Namer[] {
     const tokens = nameTokens(p.name);
     const first = tokens[0];
     const last = tokens.length > 1 ? tokens[tokens.length - 1] : undefined;
-    if (tokens.length > 1) namers.push({ person: p, re: new RegExp(`${b}${tokens.map(escapeRegExp).join('\\s+')}${e}`, 'u'), kind: 'full name' });
-    if (first && firstNameCount.get(first.toLowerCase()) === 1) namers.push({ person: p, re: new RegExp(`${b}${escapeRegExp(first)}${e}`, 'u'), kind: 'first name' });
-    if (last) namers.push({ person: p, re: new RegExp(`${b}(?:Mr|Mrs|Ms|Miss|Mx|Dr)\\.?\\s+${escapeRegExp(last)}${e}`, 'u'), kind: 'surname' });
-    for (const address of p.emails) namers.push({ person: p, re: new RegExp(`${b}${escapeRegExp(address)}${e}`, 'iu'), kind: 'address' });
+    if (tokens.length > 1) namers.push({ person: p, re: letterRegExp(`${b}${tokens.map(escapeRegExp).join('\\s+')}${e}`, 'u'), kind: 'full name' });
+    if (first && firstNameCount.get(first.toLowerCase()) === 1) namers.push({ person: p, re: letterRegExp(`${b}${escapeRegExp(first)}${e}`, 'u'), kind: 'first name' });
+    if (last) namers.push({ person: p, re: letterRegExp(`${b}(?:Mr|Mrs|Ms|Miss|Mx|Dr)\\.?\\s+${escapeRegExp(last)}${e}`, 'u'), kind: 'surname' });
+    for (const address of p.emails) namers.push({ person: p, re: letterRegExp(`${b}${escapeRegExp(address)}${e}`, 'iu'), kind: 'address' });
   }
   const clerks = people.filter((p) => p.role === 'clerk');
   const onlyClerk = clerks.length === 1 ? clerks[0] : undefined;
-  if (onlyClerk) namers.push({ person: onlyClerk, re: new RegExp(String.raw`(?<![\p{L}])(?:the|our)\s+(?:Town\s+)?Clerk(?![\p{L}])`, 'iu'), kind: 'title' });
+  if (onlyClerk) namers.push({ person: onlyClerk, re: letterRegExp(String.raw`(?<![\p{L}])(?:the|our)\s+(?:Town\s+)?Clerk(?![\p{L}])`, 'iu'), kind: 'title' });
   return namers;
 }
 
@@ -197,7 +198,7 @@ function mentionsIn(clause: string, namers: readonly Namer[]): (Found & { namer:
 }
 
 /** Where a sentence breaks into clauses. */
-const CLAUSE_BREAK = new RegExp(String.raw`[,;:()]|\s[-–—]\s|(?<![\p{L}])(?:but|however|whereas|although|though)(?![\p{L}])`, 'iu');
+const CLAUSE_BREAK = letterRegExp(String.raw`[,;:()]|\s[-–—]\s|(?<![\p{L}])(?:but|however|whereas|although|though)(?![\p{L}])`, 'iu');
 
 /** Every clause break of a sentence at once. */
 const CLAUSE_BREAKS = new RegExp(CLAUSE_BREAK.source, `${CLAUSE_BREAK.flags}g`);
@@ -326,7 +327,7 @@ function memberNamer(p: Person): RegExp | undefined {
   const re =
     last === undefined
       ? undefined
-      : new RegExp(`(?<![\\p{L}])(?:${escapeRegExp(tokens.join(' '))}|(?:Cllr|Councillor)\\.?\\s+${escapeRegExp(last)})(?![\\p{L}])`, 'u');
+      : letterRegExp(`(?<![\\p{L}])(?:${escapeRegExp(tokens.join(' '))}|(?:Cllr|Councillor)\\.?\\s+${escapeRegExp(last)})(?![\\p{L}])`, 'u');
   memberNamers.set(p, { name: p.name, re });
   return re;
 }

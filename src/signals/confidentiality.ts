@@ -4,6 +4,7 @@
  * "Private and Confidential", "Part II – exempt information"); the word used in an ordinary sentence
  * ("this is not confidential", "the confidential waste bins will be collected") is not a marking.
  */
+import { letterRegExp } from './letters.js';
 import type { Evidence } from '../rules/types.js';
 import { keyOfLists, memoize } from './memo.js';
 import { escapeRegExp, matchesIn } from './regex.js';
@@ -49,7 +50,7 @@ const LETTER_BEFORE = '(?<![\\p{L}\\p{N}])';
 const SEP_AFTER = '\\s*(?:[:|/;–—]|-(?![\\p{L}\\p{N}]))';
 /** A separator before a trailing marking: a spaced dash or bar, a colon or comma. */
 const SEP_BEFORE = '(?:\\s[-–—|/]|[:,;])\\s*';
-const NEGATED_BEFORE = new RegExp(String.raw`(?:\bnot|n['’]t|\bnever|\bno\s+longer)\s+(?:\p{L}+\s+)?$`, 'iu');
+const NEGATED_BEFORE = letterRegExp(String.raw`(?:\bnot|n['’]t|\bnever|\bno\s+longer)\s+(?:\p{L}+\s+)?$`, 'iu');
 
 
 /** A press embargo ("Not for publication before 00:01 on Tuesday") is a release time, not a marking. */
@@ -124,13 +125,13 @@ const compileMatchers = memoize(
     const standalone = alternation(terms.standalone);
     const anyTerm = alternation(allTerms(terms));
     return {
-      standalone: new RegExp(`${LETTER_BEFORE}(?:${standalone})${LETTER_AFTER}`, 'iu'),
-      bracketed: new RegExp(`[\\[({<*]\\s*(?:${anyTerm})${LETTER_AFTER}[^\\])}>*]{0,40}[\\])}>*]`, 'iu'),
-      subjectLeading: new RegExp(`^(?:${anyTerm})(?=${SEP_AFTER}|\\s*$)`, 'iu'),
-      subjectTrailing: new RegExp(`${SEP_BEFORE}(${anyTerm})\\s*[.!]?\\s*$`, 'iu'),
-      upper: terms.positional.map((term) => new RegExp(`${LETTER_BEFORE}${phraseSource(term.toUpperCase())}${LETTER_AFTER}`, 'u')),
-      lineLeading: new RegExp(`^(?:${anyTerm})(?=${SEP_AFTER}|\\s*[.!]?\\s*$)`, 'iu'),
-      anywhere: new RegExp(`${LETTER_BEFORE}(?:${anyTerm})${LETTER_AFTER}`, 'iu'),
+      standalone: letterRegExp(`${LETTER_BEFORE}(?:${standalone})${LETTER_AFTER}`, 'iu'),
+      bracketed: letterRegExp(`[\\[({<*]\\s*(?:${anyTerm})${LETTER_AFTER}[^\\])}>*]{0,40}[\\])}>*]`, 'iu'),
+      subjectLeading: letterRegExp(`^(?:${anyTerm})(?=${SEP_AFTER}|\\s*$)`, 'iu'),
+      subjectTrailing: letterRegExp(`${SEP_BEFORE}(${anyTerm})\\s*[.!]?\\s*$`, 'iu'),
+      upper: terms.positional.map((term) => letterRegExp(`${LETTER_BEFORE}${phraseSource(term.toUpperCase())}${LETTER_AFTER}`, 'u')),
+      lineLeading: letterRegExp(`^(?:${anyTerm})(?=${SEP_AFTER}|\\s*[.!]?\\s*$)`, 'iu'),
+      anywhere: letterRegExp(`${LETTER_BEFORE}(?:${anyTerm})${LETTER_AFTER}`, 'iu'),
       exact: new Set(allTerms(terms).map(normalise)),
     };
   },

@@ -3,7 +3,7 @@
  * in the item, so a finding can say exactly which phrases made it fire.
  */
 import type { Evidence } from '../rules/types.js';
-import { WORD_END, WORD_START } from './letters.js';
+import { letterRegExp, WORD_END, WORD_START } from './letters.js';
 import { authorText } from './signature.js';
 
 export interface PhrasePattern {
@@ -14,7 +14,7 @@ export interface PhrasePattern {
 
 /** Build a whole-word, case-insensitive pattern from alternatives (regex source allowed). */
 export function words(label: string, ...alternatives: string[]): PhrasePattern {
-  return { label, re: new RegExp(`${WORD_START}(?:${alternatives.join('|')})${WORD_END}`, 'iu') };
+  return { label, re: letterRegExp(`${WORD_START}(?:${alternatives.join('|')})${WORD_END}`, 'iu') };
 }
 
 /**

@@ -3,6 +3,7 @@
  * Used by official-letters-from-officers: official letters go in an officer's name (002 9.2,
  * 004 12.2) and letters creating obligations never go in a member's name (004 12.4).
  */
+import { letterRegExp } from './letters.js';
 import { words, type PhrasePattern } from './match.js';
 import { memoize } from './memo.js';
 import { escapeRegExp } from './regex.js';
@@ -91,7 +92,7 @@ const obligationPatternsOf = memoize(String, (councilName: string): readonly Phr
   ];
 });
 
-const SPEAKS_FOR_A_BODY = new RegExp(String.raw`(?<![\p{L}])(?:we|our|council)(?![\p{L}])`, 'iu');
+const SPEAKS_FOR_A_BODY = letterRegExp(String.raw`(?<![\p{L}])(?:we|our|council)(?![\p{L}])`, 'iu');
 
 /** True when an obligation phrase itself speaks for a body ("we accept …", "the Council will pay …"). */
 export function speaksForABody(phrase: string): boolean {

@@ -4,7 +4,7 @@
  * "Keep Millbrook Tidy campaign") that are not party business at all (004 14.1, 14.3; 001 4.2).
  */
 import type { Evidence } from '../rules/types.js';
-import { WORD_END, WORD_START } from './letters.js';
+import { letterRegExp, WORD_END, WORD_START } from './letters.js';
 import { words, type PhrasePattern } from './match.js';
 import { memoize, memoizeLabelledList, memoizeList } from './memo.js';
 import { phraseFilter, type PhraseFilter } from './prefilter.js';
@@ -95,7 +95,7 @@ export function partyPattern(label: string, parties: readonly string[], before: 
   const plain = parties.filter((p) => !WORD_PARTIES.has(p.toLowerCase())).map(nameSource);
   const guarded = parties.filter((p) => WORD_PARTIES.has(p.toLowerCase())).map(nameSource);
   const names = [...plain, ...(guarded.length > 0 ? [`${NOT_AFTER_PROPER_NOUN}(?:${guarded.join('|')})`] : [])].join('|');
-  return { label, re: new RegExp(`${WORD_START}${before}(?:${names})${after}${WORD_END}`, 'u') };
+  return { label, re: letterRegExp(`${WORD_START}${before}(?:${names})${after}${WORD_END}`, 'u') };
 }
 
 /** "Labour Party", "Green leaflets", "Vote Labour": a party named with party material (for requests to officers). */
@@ -244,10 +244,10 @@ export const ELECTIONEERING: readonly PhrasePattern[] = [
     "(?:candidates?['’]?|campaign|election|party)\\s+mail-?shots?",
   ),
   // Names and a party's newsletters, as proper nouns: "Re-elect Alice Green", "vote for Raj", "the Focus leaflet", "In Touch newsletter".
-  { label: 'electioneering', re: new RegExp(`${WORD_START}(?:[Rr]e-?elect|[Vv]ote\\s+for(?:\\s+the)?)\\s+\\p{Lu}\\p{L}+${WORD_END}`, 'u') },
+  { label: 'electioneering', re: letterRegExp(`${WORD_START}(?:[Rr]e-?elect|[Vv]ote\\s+for(?:\\s+the)?)\\s+\\p{Lu}\\p{L}+${WORD_END}`, 'u') },
   {
     label: 'electioneering',
-    re: new RegExp(`${WORD_START}(?:Focus|In\\s+Touch|Labour\\s+Rose)\\s+(?:[Ll]eaflets?|[Nn]ewsletters?|[Dd]eliver(?:y|ies)|[Rr]ounds?|[Tt]eams?)${WORD_END}`, 'u'),
+    re: letterRegExp(`${WORD_START}(?:Focus|In\\s+Touch|Labour\\s+Rose)\\s+(?:[Ll]eaflets?|[Nn]ewsletters?|[Dd]eliver(?:y|ies)|[Rr]ounds?|[Tt]eams?)${WORD_END}`, 'u'),
   },
 ];
 
@@ -312,7 +312,7 @@ export const CIVIC_CAMPAIGNS: readonly PhrasePattern[] = [
   // "Keep Millbrook Tidy campaign", "Save Our Library campaign": a named campaign in capitals.
   {
     label: 'civic campaign',
-    re: new RegExp(String.raw`(?<![\p{L}\p{N}])(?:Keep|Love|Clean|Save|Make|Friends\s+of)(?:\s+\p{Lu}[\p{L}'’-]*){1,4}\s+[Cc]ampaign(?![\p{L}\p{N}])`, 'u'),
+    re: letterRegExp(String.raw`(?<![\p{L}\p{N}])(?:Keep|Love|Clean|Save|Make|Friends\s+of)(?:\s+\p{Lu}[\p{L}'’-]*){1,4}\s+[Cc]ampaign(?![\p{L}\p{N}])`, 'u'),
   },
 ];
 
@@ -322,9 +322,9 @@ export function sentences(text: string): string[] {
 }
 
 /** A request that points elsewhere for its object ("could you print these?", "… of the attached"). */
-const POINTS_AWAY = new RegExp(String.raw`(?<![\p{L}])(?:this|these|that|those|it|them|attached|enclosed|below)(?![\p{L}])`, 'iu');
+const POINTS_AWAY = letterRegExp(String.raw`(?<![\p{L}])(?:this|these|that|those|it|them|attached|enclosed|below)(?![\p{L}])`, 'iu');
 /** A sentence that hands over material ("Our election leaflet is attached.", "Here is the draft."). */
-const HANDS_OVER = new RegExp(String.raw`(?<![\p{L}])(?:attached|enclosed|below|here\s+(?:is|are)|please\s+find)(?![\p{L}])`, 'iu');
+const HANDS_OVER = letterRegExp(String.raw`(?<![\p{L}])(?:attached|enclosed|below|here\s+(?:is|are)|please\s+find)(?![\p{L}])`, 'iu');
 
 export interface PartyWorkAnalysis {
   /** A request paired with the party or campaign matter it concerns. */

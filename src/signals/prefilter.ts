@@ -18,26 +18,18 @@ export interface PhraseFilter {
   mayMatchAny(texts: readonly string[]): boolean;
 }
 
-/** Property escapes for letters, marks and digits, which NUL (a control character) is not. */
-const NOT_NUL_PROPERTY = /^\\p\{(?:L[ultmo]?|M[nce]?|N[dlo]?)\}/;
-
 /**
  * Whether a pattern could match the NUL character, or depends on where a text starts or ends:
- * the wildcard (`.`), a negated class or escape (`[^…]`, `\S`, `\W`, `\D`, `\P{…}`, `\B`), a
- * property escape other than letters, marks and digits (`\p{…}`), a control escape (`\c`), an
- * anchor (`^`, `$`), or NUL itself (`\0`, `\x00`, `\u0000`, `\u{0}`). Read character by character,
- * escapes skipped; a `^` or `.` inside a class counts too (it cannot make a wrong answer, only a
- * slower one).
+ * the wildcard (`.`), a negated class or escape (`[^…]`, `\S`, `\W`, `\D`, `\P{…}`, `\B`), another
+ * property or control escape (`\p{…}`, `\c`), an anchor (`^`, `$`), or NUL itself (`\0`, `\x00`,
+ * `\u0000`, `\u{0}`). Read character by character, escapes skipped; a `^` or `.` inside a class
+ * counts too (it cannot make a wrong answer, only a slower one).
  */
 function readsAcrossNul(source: string): boolean {
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
     if (c === '\\') {
       const next = source[i + 1] ?? '';
-      if (next === 'p' && NOT_NUL_PROPERTY.test(source.slice(i, i + 7))) {
-        i = source.indexOf('}', i);
-        continue;
-      }
       if ('SWDPBpc0'.includes(next)) return true;
       if (next === 'x' && source.slice(i + 2, i + 4) === '00') return true;
       if (next === 'u' && (source.slice(i + 2, i + 6) === '0000' || /^\{0+\}/.test(source.slice(i + 2)))) return true;

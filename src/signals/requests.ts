@@ -6,7 +6,7 @@
 import type { Evidence } from '../rules/types.js';
 import { words, type PhrasePattern } from './match.js';
 import { memoizeLabelledList } from './memo.js';
-import { WORD_END, WORD_START } from './letters.js';
+import { letterRegExp, WORD_END, WORD_START } from './letters.js';
 import { escapeRegExp, matchesIn } from './regex.js';
 
 /** When a request names a deadline. */
@@ -259,7 +259,7 @@ const plainPhrasePatternsOf = memoizeLabelledList(
  * text is cut before such blocks where they can be recognised; a sentence that survives is still
  * nobody's request.
  */
-const BOILERPLATE = new RegExp(
+const BOILERPLATE = letterRegExp(
   `${WORD_START}(?:unsubscribe|opt(?:\\s+|-)out|no\\s+longer\\s+wish\\s+to\\s+receive|stop\\s+receiving|manage\\s+(?:your\\s+)?(?:preferences|subscriptions?)|` +
     `(?:you\\s+are|you['’]re)\\s+receiving\\s+this|received\\s+this\\s+(?:e-?mail|message|communication)\\s+(?:in\\s+error|by\\s+mistake)|intended\\s+recipient|` +
     `notify\\s+the\\s+sender|consider\\s+the\\s+environment|before\\s+printing|do\\s+not\\s+reply\\s+to\\s+this|(?:is|are)\\s+not\\s+monitored|virus\\s+(?:protection|checks?|scan)|` +

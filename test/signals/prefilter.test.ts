@@ -1,4 +1,4 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { words, type PhrasePattern } from '../../src/signals/match.js';
 import { onBehalfPatterns } from '../../src/signals/obligations.js';
 import { findPhrasesFiltered, phraseFilter } from '../../src/signals/prefilter.js';
@@ -164,21 +164,6 @@ describe('phraseFilter', () => {
   it('is built once per list of patterns, and a list rebuilt from the same patterns finds it', () => {
     expect(phraseFilter([...L.CONDUCT_PHRASES])).toBe(phraseFilter(L.CONDUCT_PHRASES));
     expect(phraseFilter(L.REQUEST_PATTERNS)).not.toBe(phraseFilter(L.FACTUAL_PATTERNS));
-  });
-
-  it('reads several sentences in one scan when every pattern is guarded by letters and digits (\\p{L}, \\p{N}), which NUL is not', () => {
-    const filter = phraseFilter([words('test', 'leaflets', 'canvassing'), { label: 'name', re: /(?<![\p{L}])Cllr\s+\p{Lu}\p{Ll}+(?![\p{L}])/u }]);
-    const sentences = ['The bins are late.', 'Thank you for letting me know.', 'I will chase it.', 'Best wishes.'];
-    const test = vi.spyOn(RegExp.prototype, 'test');
-    try {
-      expect(filter.mayMatchAny(sentences)).toBe(false);
-      expect(test.mock.calls.length).toBeLessThanOrEqual(2);
-      test.mockClear();
-      expect(filter.mayMatchAny([...sentences, 'Cllr Green'])).toBe(true);
-      expect(filter.mayMatchAny(['canvassing'])).toBe(true);
-    } finally {
-      test.mockRestore();
-    }
   });
 
   it('finds nothing in an empty list', () => {
