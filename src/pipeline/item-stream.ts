@@ -8,6 +8,7 @@ import { parseCalendar } from '../items/ical-parse.js';
 import { mergeEvent } from '../items/event-merge.js';
 import { collisionKey, mergeMail, sameMessage } from '../items/mail-merge.js';
 import type { EventItem, Item, MailItem, Problem, RawRecord } from '../items/types.js';
+import { MailSummaries } from './mail-summaries.js';
 
 export type Horizon = { from: string; to: string };
 
@@ -59,13 +60,13 @@ function summarise(item: MailItem): MailItem {
 }
 
 class MapMemory implements ItemMemory {
-  private readonly mail = new Map<string, MailItem>();
+  private readonly mail = new MailSummaries();
   private readonly events = new Map<string, EventItem>();
   getMail(key: string): MailItem | undefined {
     return this.mail.get(key);
   }
   setMail(item: MailItem): void {
-    this.mail.set(item.key, item);
+    this.mail.set(item);
   }
   getEvent(key: string): EventItem | undefined {
     return this.events.get(key);

@@ -12,6 +12,7 @@ import { mergeMail } from '../../src/items/mail-merge.js';
 import { parseMail } from '../../src/items/mail-parse.js';
 import type { MailCopy, MailItem } from '../../src/items/types.js';
 import { checkSource, type SourceEntry } from '../../src/pipeline/check.js';
+import { MailSummaries } from '../../src/pipeline/mail-summaries.js';
 import { MailSummarySchema } from '../../src/service/item-memory.js';
 import { A, council } from '../support/council.js';
 
@@ -226,12 +227,16 @@ describe('automated mail is kept, counted and remembered', () => {
     expect(result.findings.map((f) => f.item.key)).toEqual(['<req-1@millbrook-tc.gov.uk>']);
   });
 
-  it('the service’s stored summaries carry the mark, so a later copy is still known as automated', async () => {
+  it('the merge summaries and the service’s stored summaries carry the mark, so a later copy is still known as automated', async () => {
     const item = await parseMail(outOfOffice(['Auto-Submitted: auto-replied']), inbox(A.sam));
+    const summaries = new MailSummaries();
+    summaries.set(item);
+    expect(summaries.keptWhole).toBe(0);
+    expect(summaries.get(item.key)?.automated).toEqual(item.automated);
     const stored = MailSummarySchema.parse(JSON.parse(JSON.stringify({ ...item, text: '', attachments: [] })));
     expect(stored.automated).toEqual(item.automated);
     const later = await parseMail(outOfOffice(['Auto-Submitted: auto-replied']), inbox(A.clerk));
-    const merged = mergeMail(stored as MailItem, later);
+    const merged = mergeMail(summaries.get(item.key) as MailItem, later);
     expect(merged.automated?.kind).toBe('auto-reply');
     expect(engine.evaluate(merged, NOW).findings).toEqual([]);
   });
