@@ -12,7 +12,6 @@ import { simpleParser, type AddressObject, type HeaderValue, type Headers, type 
 import { fromAddressObjects, normalizeAddress } from './addresses.js';
 import { assessAuthentication } from './auth-results.js';
 import { automatedMail } from './automated.js';
-import { detached } from './detached.js';
 import { withDeadline } from '../runtime/deadline.js';
 import { findForwardedAuthors, isForwardSubject } from './forwarded.js';
 import { isSendersSentCopy, sentCopyVerdict } from './mail-merge.js';
@@ -358,8 +357,7 @@ async function build(source: Buffer, copy: MailCopy, options: ParseMailOptions):
 
   return {
     kind: 'mail',
-    // Detached: the key outlives the message (merge summaries, findings), its header block need not.
-    key: detached(messageId ?? `<${contentHash}@wardwatch.invalid>`),
+    key: messageId ?? `<${contentHash}@wardwatch.invalid>`,
     syntheticKey: messageId === undefined,
     from,
     // Every message in one shape: absent values are undefined, not missing keys (code reading

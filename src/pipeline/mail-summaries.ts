@@ -4,10 +4,8 @@
  * them empty, and the same addresses and verdicts over and over). Here each is held compactly:
  * empty lists left out, and the values messages share — address lists, authentication verdicts,
  * mailbox and folder names — kept once for all. `get` gives back a fresh MailItem equal to the one
- * that was stored, field for field and in the same order. The strings kept are detached copies, so
- * a summary never keeps alive the message text its values were cut from.
+ * that was stored, field for field and in the same order.
  */
-import { detached } from '../items/detached.js';
 import type { Address, AuthenticationVerdict, AutomatedMail, Importance, MailItem, Sensitivity } from '../items/types.js';
 
 /**
@@ -63,14 +61,6 @@ class CompactMail {
 
 function copyAddress(a: Address): Address {
   return a.name === undefined ? { address: a.address } : { address: a.address, name: a.name };
-}
-
-function keptAddress(a: Address): Address {
-  return a.name === undefined ? { address: detached(a.address) } : { address: detached(a.address), name: detached(a.name) };
-}
-
-function keptOrUndefined(s: string | undefined): string | undefined {
-  return s === undefined ? undefined : detached(s);
 }
 
 function copyAddresses(list: readonly Address[] | undefined): Address[] {
@@ -165,10 +155,10 @@ export class MailSummaries {
     const copies: string[] = [];
     for (const copy of item.copies) {
       if (Object.keys(copy).join() !== 'mailbox,folder,origin') return undefined;
-      copies.push(this.string(copy.mailbox), this.string(copy.folder), detached(copy.origin));
+      copies.push(this.string(copy.mailbox), this.string(copy.folder), copy.origin);
     }
     return new CompactMail(
-      detached(item.key),
+      item.key,
       item.syntheticKey,
       this.addresses(item.from),
       item.sender === undefined ? undefined : this.addresses([item.sender])?.[0],
@@ -176,10 +166,10 @@ export class MailSummaries {
       this.addresses(item.to),
       this.addresses(item.cc),
       this.addresses(item.bcc),
-      keptOrUndefined(item.date),
-      detached(item.subject),
-      keptOrUndefined(item.inReplyTo),
-      item.references.length === 0 ? undefined : item.references.map(detached),
+      item.date,
+      item.subject,
+      item.inReplyTo,
+      item.references.length === 0 ? undefined : [...item.references],
       item.sensitivity,
       item.importance,
       this.verdict(item.authentication),
@@ -187,7 +177,7 @@ export class MailSummaries {
       item.hasForwardedContent,
       item.labels.length === 0 ? undefined : item.labels.map((l) => this.string(l)),
       copies,
-      detached(item.contentHash),
+      item.contentHash,
       item.automated === undefined ? undefined : this.automatedOf(item.automated),
     );
   }
@@ -195,9 +185,8 @@ export class MailSummaries {
   private string(s: string): string {
     const known = this.strings.get(s);
     if (known !== undefined) return known;
-    const kept = detached(s);
-    this.strings.set(kept, kept);
-    return kept;
+    this.strings.set(s, s);
+    return s;
   }
 
   /** The shared copy of an address list (undefined for an empty one). */
@@ -206,7 +195,7 @@ export class MailSummaries {
     const key = JSON.stringify(list);
     const known = this.addressLists.get(key);
     if (known) return known;
-    const kept = list.map(keptAddress);
+    const kept = list.map(copyAddress);
     this.addressLists.set(key, kept);
     return kept;
   }
@@ -215,7 +204,7 @@ export class MailSummaries {
     const key = `${a.kind}\u0000${a.reason}`;
     const known = this.automatedReasons.get(key);
     if (known) return known;
-    const kept: AutomatedMail = { kind: a.kind, reason: detached(a.reason) };
+    const kept: AutomatedMail = { kind: a.kind, reason: a.reason };
     this.automatedReasons.set(key, kept);
     return kept;
   }
@@ -224,7 +213,7 @@ export class MailSummaries {
     const key = JSON.stringify(v);
     const known = this.verdicts.get(key);
     if (known) return known;
-    const kept = { ...v, detail: detached(v.detail) };
+    const kept = { ...v };
     this.verdicts.set(key, kept);
     return kept;
   }

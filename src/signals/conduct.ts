@@ -244,8 +244,6 @@ export function findConductAbout(
 ): ConductFinding[] {
   const patterns = [...CONDUCT_PHRASES, ...extra];
   const filter = phraseFilter(patterns);
-  // Most messages hold none of the words a conduct phrase needs: nothing more to read.
-  if (!filter.couldHold(text)) return [];
   const sentences = splitSentences(text);
   // Without a conduct or capability phrase in any sentence, nobody is criticised: the sentences
   // need no splitting into clauses, nor the names reading.

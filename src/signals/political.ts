@@ -394,10 +394,6 @@ function dedupe(list: readonly Evidence[]): Evidence[] {
  */
 export function analysePartyWork(subject: string, text: string, signals: PartySignals): PartyWorkAnalysis {
   const named = contextPatternsOf(signals.parties);
-  // Most messages hold none of the words a party or campaign matter needs: then no request can be
-  // about one, and the rest is worked out only if someone asks (to explain the miss).
-  const anyMatter = phraseFilter([...PARTY_TOPICS, ...ELECTIONEERING, ...signals.extra, ...AMBIGUOUS_CAMPAIGN, ...CAMPAIGN_ACTIVITIES, ...named]);
-  if (!anyMatter.couldHold(subject) && !anyMatter.couldHold(text)) return new NoMatter(subject, text);
   const civic = civicCampaigns(subject, text);
   const strong = [
     ...PARTY_TOPICS,
@@ -474,17 +470,9 @@ class NoMatter extends CivicWhenAsked implements PartyWorkAnalysis {
   }
 }
 
-/** No party business in a message: the civic campaigns only if someone asks. */
-class NoBusiness extends CivicWhenAsked {
-  readonly phrases: Evidence[] = [];
-}
-
 /** Party or campaign business being organised in the subject or own text. */
 export function findPartyBusiness(subject: string, text: string, signals: PartySignals): { phrases: Evidence[]; civic: Evidence[] } {
   const business = businessPatternsOf(signals.parties);
-  const any = phraseFilter([...PARTY_BUSINESS, ...ELECTIONEERING, ...business, ...signals.extra, ...CAMPAIGN_ACTIVITIES]);
-  // None of the words party business needs: the civic campaigns only if someone asks.
-  if (!any.couldHold(subject) && !any.couldHold(text)) return new NoBusiness(subject, text);
   const civic = civicCampaigns(subject, text);
   const patterns = [...PARTY_BUSINESS, ...ELECTIONEERING, ...business, ...signals.extra, ...campaignActivities(subject, text, signals.parties, civic)];
   const filter = phraseFilter(patterns);

@@ -8,7 +8,6 @@
 import type { Evidence } from '../rules/types.js';
 import { WORD_START } from './letters.js';
 import { findPhrases, type PhrasePattern } from './match.js';
-import { FragmentScan, requiredFragmentsOfAll } from './required-words.js';
 
 export interface PhraseFilter {
   /** False only when no pattern of the list matches anywhere in `text`. */
@@ -17,13 +16,6 @@ export interface PhraseFilter {
   firstAt(text: string): number;
   /** False only when no pattern of the list matches anywhere in any of `texts` (each read on its own). */
   mayMatchAny(texts: readonly string[]): boolean;
-  /**
-   * False only when no pattern of the list can match in `text`, nor in any sentence, clause or
-   * other piece cut from it with its white space tidied or walled off: none of the words every
-   * match needs (`requiredStrings`) is in it. One quick scan for plain words, cheaper than
-   * `mayMatch` and less exact; for skipping work on a message before it is split up.
-   */
-  couldHold(text: string): boolean;
 }
 
 /**
@@ -127,10 +119,8 @@ class CombinedFilter implements PhraseFilter {
   private readonly tests: RegExp[] = [];
   /** No pattern can match NUL or read across it: texts can be tested joined by NUL. */
   private readonly walled: boolean;
-  /** Any of the words every match needs; null when some pattern needs none (worked out on first use). */
-  private needed: FragmentScan | null | undefined;
 
-  constructor(private readonly patterns: readonly PhrasePattern[]) {
+  constructor(patterns: readonly PhrasePattern[]) {
     this.walled = patterns.every((p) => !readsAcrossNul(p.re.source));
     const byFlags = new Map<string, string[]>();
     for (const p of patterns) {
@@ -158,14 +148,6 @@ class CombinedFilter implements PhraseFilter {
       if (m !== null && (first < 0 || m.index < first)) first = m.index;
     }
     return first;
-  }
-
-  couldHold(text: string): boolean {
-    if (this.needed === undefined) {
-      const required = requiredFragmentsOfAll(this.patterns.map((p) => p.re));
-      this.needed = required === undefined ? null : new FragmentScan(required);
-    }
-    return this.needed === null || this.needed.test(text);
   }
 
   mayMatchAny(texts: readonly string[]): boolean {

@@ -10,6 +10,12 @@ const about = (text: string, exclude: readonly Person[] = [sam]) =>
   findConductAbout(text, people, exclude).map((f) => ({ officer: f.officer.name, phrases: f.phrases.map((p) => p.text) }));
 
 describe('findConductAbout', () => {
+  test('a criticism broken over lines, in capitals, or in a clause of its own is found', () => {
+    expect(about('To be honest Dan is\r\nout of his\n  depth.')).toEqual([{ officer: 'Dan Okafor', phrases: ['out of his depth'] }]);
+    expect(about('Frankly Dan is LAZY.')).toEqual([{ officer: 'Dan Okafor', phrases: ['LAZY'] }]);
+    expect(about('The report was late, but Dan is lazy; nobody else is.')).toEqual([{ officer: 'Dan Okafor', phrases: ['lazy'] }]);
+  });
+
   test('an officer named in the same clause as the criticism', () => {
     expect(about('To be honest Dan is lazy.')).toEqual([{ officer: 'Dan Okafor', phrases: ['lazy'] }]);
   });
