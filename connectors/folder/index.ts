@@ -28,13 +28,14 @@
  *
  * The folder source only reads: it cannot add attendees to an event or decline a booking.
  */
+import { errorMessage } from '../../src/model/error-message.js';
 import { watch as fsWatch, promises as fs, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Address, RawRecord } from '../../src/items/types.js';
 import type { ConnectorModule } from '../../src/sources/connector-module.js';
 import type { CursorStore, EventRef, RecordSink, SourceCapabilities, SourceConnector } from '../../src/sources/types.js';
-import { normalizeFolder } from './read.js';
+import { walkFolderLayout } from './read.js';
 
 export const FOLDER_SOURCE_NAME = 'folder';
 
@@ -81,25 +82,6 @@ function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** Visible entries of a directory, sorted; [] when it vanished meanwhile. */
-async function listVisible(dir: string): Promise<{ name: string; isDir: boolean; isFile: boolean }[]> {
-  try {
-    const entries = await fs.readdir(dir, { withFileTypes: true });
-    return entries
-      .filter((e) => !e.name.startsWith('.'))
-      .map((e) => ({ name: e.name, isDir: e.isDirectory(), isFile: e.isFile() }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  } catch (err) {
-    const code = errorCode(err);
-    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
-    throw err;
-  }
-}
-
 async function stampOf(file: string): Promise<{ stamp: string; mtimeMs: number; ctimeMs: number } | undefined> {
   try {
     const st = await fs.stat(file);
@@ -119,7 +101,7 @@ async function checkRoot(root: string): Promise<void> {
     throw new FolderSourceError(
       code === 'ENOENT'
         ? `The source folder ${root} does not exist (or no longer exists). Wardwatch will keep trying; please create it or correct connectors.folder.dir.`
-        : `The source folder ${root} cannot be read: ${errorText(err)}`,
+        : `The source folder ${root} cannot be read: ${errorMessage(err)}`,
     );
   }
   if (!isDir) throw new FolderSourceError(`The source ${root} is a file, not a folder; please point connectors.folder.dir at a folder.`);
@@ -132,33 +114,15 @@ const CALENDAR_FILES_KEY = '@calendar-files';
 async function scan(root: string, calendarDirs: Set<string> = new Set()): Promise<FileEntry[]> {
   await checkRoot(root);
   const out: FileEntry[] = [];
-  const mailRoot = path.join(root, 'mail');
-  for (const mailbox of await listVisible(mailRoot)) {
-    if (!mailbox.isDir) continue;
-    for (const folder of await listVisible(path.join(mailRoot, mailbox.name))) {
-      if (!folder.isDir) continue;
-      const dir = path.join(mailRoot, mailbox.name, folder.name);
-      for (const f of await listVisible(dir)) {
-        if (!f.isFile || !f.name.toLowerCase().endsWith('.eml')) continue;
-        const file = path.join(dir, f.name);
-        const stamp = await stampOf(file);
-        if (stamp === undefined) continue;
-        out.push({ file, ...stamp, kind: 'mail', mailbox: mailbox.name.toLowerCase(), folder: normalizeFolder(folder.name), calendarId: '' });
-      }
+  for await (const entry of walkFolderLayout(root)) {
+    if (entry.type === 'unreadable') throw entry.error;
+    if (entry.type === 'calendar-folder') {
+      calendarDirs.add(entry.dir);
+      continue;
     }
-  }
-  const calRoot = path.join(root, 'calendars');
-  for (const calendar of await listVisible(calRoot)) {
-    if (!calendar.isDir) continue;
-    const dir = path.join(calRoot, calendar.name);
-    calendarDirs.add(dir);
-    for (const f of await listVisible(dir)) {
-      if (!f.isFile || !f.name.toLowerCase().endsWith('.ics')) continue;
-      const file = path.join(dir, f.name);
-      const stamp = await stampOf(file);
-      if (stamp === undefined) continue;
-      out.push({ file, ...stamp, kind: 'calendar', mailbox: '', folder: '', calendarId: calendar.name });
-    }
+    const stamp = await stampOf(entry.file);
+    if (stamp === undefined) continue;
+    out.push({ file: entry.file, ...stamp, kind: entry.kind, mailbox: entry.mailbox, folder: entry.folder, calendarId: entry.calendarId });
   }
   return out;
 }
@@ -245,7 +209,7 @@ export class FolderConnector implements SourceConnector {
             : { kind: 'calendar', source: await fs.readFile(entry.file, 'utf8'), calendarId: entry.calendarId, origin: entry.file };
       } catch (err) {
         if (errorCode(err) === 'ENOENT') continue; // removed between the listing and the read
-        sink.problem({ origin: entry.file, kind: entry.kind, reason: `cannot read the file: ${errorText(err)}` });
+        sink.problem({ origin: entry.file, kind: entry.kind, reason: `cannot read the file: ${errorMessage(err)}` });
         continue;
       }
       await sink.record(record);

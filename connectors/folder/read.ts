@@ -7,16 +7,112 @@
 import { closeSync, constants as fsConstants, fstatSync, openSync, promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Problem, RawRecord } from '../../src/items/types.js';
+import { errorMessage } from '../../src/model/error-message.js';
 
 export type FolderEntry = RawRecord | { kind: 'problem'; problem: Problem };
 
-async function listDir(dir: string): Promise<{ names: string[]; error?: string }> {
-  try {
-    const entries = await fs.readdir(dir, { withFileTypes: true });
-    return { names: entries.filter((e) => !e.name.startsWith('.')).map((e) => e.name).sort() };
-  } catch (err) {
+/** A file of the layout: DIR/mail/<mailbox>/<folder>/NAME.eml or DIR/calendars/<calendar-id>/NAME.ics. */
+export interface LayoutFile {
+  file: string;
+  kind: 'mail' | 'calendar';
+  /** The mailbox address (lower case) and the folder's normalised name, for mail. */
+  mailbox: string;
+  folder: string;
+  /** The calendar's id, for a calendar file. */
+  calendarId: string;
+}
+
+export type LayoutEntry =
+  | ({ type: 'file' } & LayoutFile)
+  /** A calendar folder, whether or not it holds any file (its files vanishing is a removal; the folder vanishing is not). */
+  | { type: 'calendar-folder'; dir: string }
+  /** A folder of the layout that exists but could not be listed. */
+  | { type: 'unreadable'; dir: string; error: unknown };
+
+interface Listed {
+  name: string;
+  isDir: boolean;
+  isFile: boolean;
+}
+
+/** Visible entries of a directory (a symbolic link counts as what it points to), sorted by name; [] when it does not exist. */
+async function listVisible(dir: string): Promise<Listed[]> {
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch((err: unknown) => {
     const code = (err as NodeJS.ErrnoException).code;
-    return { names: [], error: code === 'ENOENT' ? 'no such folder' : code === 'ENOTDIR' ? 'not a folder' : String((err as Error).message) };
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw err;
+  });
+  const listed: Listed[] = [];
+  for (const e of entries) {
+    if (e.name.startsWith('.')) continue;
+    if (e.isSymbolicLink()) {
+      const target = await fs.stat(path.join(dir, e.name)).catch(() => undefined);
+      listed.push({ name: e.name, isDir: target?.isDirectory() ?? false, isFile: target?.isFile() ?? false });
+    } else {
+      listed.push({ name: e.name, isDir: e.isDirectory(), isFile: e.isFile() });
+    }
+  }
+  return listed.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+}
+
+/**
+ * The one walk over the folder layout, for `check` and for the live connector: every .eml and
+ * .ics file in a stable order, mail first; files whose name starts with a dot are skipped (a file
+ * can be written as `.name.tmp` and renamed into place).
+ */
+export async function* walkFolderLayout(root: string): AsyncGenerator<LayoutEntry> {
+  async function* list(dir: string): AsyncGenerator<Listed | { unreadable: unknown }> {
+    let entries: Listed[];
+    try {
+      entries = await listVisible(dir);
+    } catch (error) {
+      yield { unreadable: error };
+      return;
+    }
+    yield* entries;
+  }
+  const mailRoot = path.join(root, 'mail');
+  for await (const mailbox of list(mailRoot)) {
+    if ('unreadable' in mailbox) {
+      yield { type: 'unreadable', dir: mailRoot, error: mailbox.unreadable };
+      continue;
+    }
+    if (!mailbox.isDir) continue;
+    const mailboxDir = path.join(mailRoot, mailbox.name);
+    for await (const folder of list(mailboxDir)) {
+      if ('unreadable' in folder) {
+        yield { type: 'unreadable', dir: mailboxDir, error: folder.unreadable };
+        continue;
+      }
+      if (!folder.isDir) continue;
+      const dir = path.join(mailboxDir, folder.name);
+      for await (const f of list(dir)) {
+        if ('unreadable' in f) {
+          yield { type: 'unreadable', dir, error: f.unreadable };
+          continue;
+        }
+        if (!f.isFile || !f.name.toLowerCase().endsWith('.eml')) continue;
+        yield { type: 'file', file: path.join(dir, f.name), kind: 'mail', mailbox: mailbox.name.toLowerCase(), folder: normalizeFolder(folder.name), calendarId: '' };
+      }
+    }
+  }
+  const calRoot = path.join(root, 'calendars');
+  for await (const calendar of list(calRoot)) {
+    if ('unreadable' in calendar) {
+      yield { type: 'unreadable', dir: calRoot, error: calendar.unreadable };
+      continue;
+    }
+    if (!calendar.isDir) continue;
+    const dir = path.join(calRoot, calendar.name);
+    yield { type: 'calendar-folder', dir };
+    for await (const f of list(dir)) {
+      if ('unreadable' in f) {
+        yield { type: 'unreadable', dir, error: f.unreadable };
+        continue;
+      }
+      if (!f.isFile || !f.name.toLowerCase().endsWith('.ics')) continue;
+      yield { type: 'file', file: path.join(dir, f.name), kind: 'calendar', mailbox: '', folder: '', calendarId: calendar.name };
+    }
   }
 }
 
@@ -61,50 +157,6 @@ export function normalizeFolder(name: string): string {
   return n;
 }
 
-/** The mail files: DIR/mail/<mailbox>/<folder>/*.eml — yielded one at a time. */
-export async function* readMailFiles(root: string): AsyncGenerator<FolderEntry> {
-  const mailRoot = path.join(root, 'mail');
-  if (!(await isDir(mailRoot))) return;
-  for (const mailbox of (await listDir(mailRoot)).names) {
-    const mailboxDir = path.join(mailRoot, mailbox);
-    if (!(await isDir(mailboxDir))) continue;
-    for (const folder of (await listDir(mailboxDir)).names) {
-      const folderDir = path.join(mailboxDir, folder);
-      if (!(await isDir(folderDir))) continue;
-      for (const file of (await listDir(folderDir)).names) {
-        if (!file.toLowerCase().endsWith('.eml')) continue;
-        const origin = path.join(folderDir, file);
-        try {
-          const source = await readWholeFile(origin);
-          yield { kind: 'mail', source, mailbox: mailbox.toLowerCase(), folder: normalizeFolder(folder), origin };
-        } catch (err) {
-          yield { kind: 'problem', problem: { origin, kind: 'mail', reason: `cannot read the file: ${(err as Error).message}` } };
-        }
-      }
-    }
-  }
-}
-
-/** The calendar files: DIR/calendars/<calendar-id>/*.ics. */
-export async function* readCalendarFiles(root: string): AsyncGenerator<FolderEntry> {
-  const calRoot = path.join(root, 'calendars');
-  if (!(await isDir(calRoot))) return;
-  for (const calendarId of (await listDir(calRoot)).names) {
-    const dir = path.join(calRoot, calendarId);
-    if (!(await isDir(dir))) continue;
-    for (const file of (await listDir(dir)).names) {
-      if (!file.toLowerCase().endsWith('.ics')) continue;
-      const origin = path.join(dir, file);
-      try {
-        const source = (await readWholeFile(origin)).toString('utf8');
-        yield { kind: 'calendar', source, calendarId, origin };
-      } catch (err) {
-        yield { kind: 'problem', problem: { origin, kind: 'calendar', reason: `cannot read the file: ${(err as Error).message}` } };
-      }
-    }
-  }
-}
-
 /** Every record under the source directory; a missing directory is a Problem, not a crash. */
 export async function* readFolderSource(root: string): AsyncGenerator<FolderEntry> {
   if (!(await isDir(root))) {
@@ -118,6 +170,20 @@ export async function* readFolderSource(root: string): AsyncGenerator<FolderEntr
     };
     return;
   }
-  yield* readMailFiles(root);
-  yield* readCalendarFiles(root);
+  for await (const entry of walkFolderLayout(root)) {
+    if (entry.type === 'calendar-folder') continue;
+    if (entry.type === 'unreadable') {
+      yield { kind: 'problem', problem: { origin: entry.dir, kind: 'source', reason: `cannot read the folder: ${errorMessage(entry.error)}` } };
+      continue;
+    }
+    const origin = entry.file;
+    try {
+      const source = await readWholeFile(origin);
+      yield entry.kind === 'mail'
+        ? { kind: 'mail', source, mailbox: entry.mailbox, folder: entry.folder, origin }
+        : { kind: 'calendar', source: source.toString('utf8'), calendarId: entry.calendarId, origin };
+    } catch (err) {
+      yield { kind: 'problem', problem: { origin, kind: entry.kind, reason: `cannot read the file: ${errorMessage(err)}` } };
+    }
+  }
 }

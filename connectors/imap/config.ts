@@ -24,6 +24,7 @@
  *       pollSeconds: 60                              # CalDAV has no push: how often to look
  * ```
  */
+import { errorMessage } from '../../src/model/error-message.js';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { isLoopbackHost } from '../../src/actions/loopback.js';
@@ -248,7 +249,7 @@ function resolveTls(tls: ImapConnectorParsed['tls'], field: string): TlsSettings
     try {
       out.ca = readFileSync(tls.caFile, 'utf8');
     } catch (err) {
-      const reason = err instanceof Error ? err.message : String(err);
+      const reason = errorMessage(err);
       throw new ImapConfigError(`${field}.caFile: the certificate file ${tls.caFile} could not be read (${reason}).`);
     }
   }

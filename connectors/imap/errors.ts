@@ -1,3 +1,4 @@
+import { errorMessage } from '../../src/model/error-message.js';
 /**
  * Plain-language descriptions of what went wrong talking to a mail or calendar server, for the
  * Clerk reading the log or the digest: which server, which mailbox, and what to check.
@@ -63,7 +64,7 @@ export function networkReason(err: unknown): string | undefined {
 
 /** The OpenSSL text behind a failed TLS handshake, without its code location. */
 function tlsText(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const reason = /:SSL routines:[^:]*:([^:]+):/.exec(message)?.[1];
   return (reason ?? message).trim();
 }
@@ -73,7 +74,7 @@ function tlsText(err: unknown): string {
  * port, or a certificate that cannot be verified. Undefined when `err` is neither.
  */
 export function describeTlsError(err: unknown, server: string, settings: string): string | undefined {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   const code = text(err, 'code') ?? '';
   if (/wrong version number|packet length too long|unknown protocol/i.test(message)) {
     return `the mail server ${server} did not answer with TLS on that port; if it offers STARTTLS there (usually port 143 or 587), set ${settings}.secure: false (Wardwatch then upgrades with STARTTLS), or use the server's TLS port (usually 993 or 465) with secure: true`;
@@ -105,7 +106,7 @@ export function describeImapError(err: unknown, server: string, mailbox: string)
   if (net) return `could not talk to the mail server ${server}: ${net}`;
   const response = text(err, 'responseText');
   if (response) return `the mail server ${server} said: ${response}`;
-  return `${err instanceof Error ? err.message : String(err)} (mail server ${server})`;
+  return `${errorMessage(err)} (mail server ${server})`;
 }
 
 /** Why a CalDAV request failed, in one sentence ending without a full stop. */
@@ -114,6 +115,6 @@ export function describeHttpError(err: unknown, url: string): string {
   if (net) return `could not reach the calendar server at ${url}: ${net}`;
   // fetch says only "fetch failed"; the reason is in its cause.
   const cause = text(field(err, 'cause'), 'message');
-  const message = err instanceof Error ? err.message : String(err);
+  const message = errorMessage(err);
   return `could not reach the calendar server at ${url}: ${cause ? `${message} (${cause})` : message}`;
 }

@@ -3,6 +3,7 @@
  * the organiser's event, declining a room booking, and cutting out the iTIP message (REQUEST,
  * REPLY, CANCEL) that tells people about it. Pure functions: text in, text out.
  */
+import { errorMessage } from '../../src/model/error-message.js';
 import ICAL from 'ical.js';
 import type { Address } from '../../src/items/types.js';
 import { calAddress, itipFrom } from '../../src/mime/itip.js';
@@ -35,7 +36,7 @@ function parse(ics: string): Component {
     if (component.name !== 'vcalendar') throw new Error(`a ${component.name.toUpperCase()} instead of a VCALENDAR`);
     return component;
   } catch (err) {
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = errorMessage(err);
     throw new ConnectorError(`The calendar object could not be read as iCalendar (${reason}).`, { permanent: true });
   }
 }

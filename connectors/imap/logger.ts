@@ -20,7 +20,4 @@ export const silentLogger: ConnectorLogger = {
   error: () => undefined,
 };
 
-/** The message of an unknown thrown value, for a log field. */
-export function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+export { errorMessage as errorText } from '../../src/model/error-message.js';

@@ -24,6 +24,7 @@
  * then once every 15 minutes until it works — not once per message, which is how mail accounts
  * get locked.
  */
+import { errorMessage } from '../model/error-message.js';
 import { PassThrough } from 'node:stream';
 import nodemailer, { type SMTPSentMessageInfo, type SMTPTransportOptions, type Transporter } from 'nodemailer';
 import type { SenderConfig } from '../config/schema.js';
@@ -92,14 +93,10 @@ function fieldOf(err: unknown, field: string): unknown {
   return undefined;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /** The server's first line of reply, or the error's message. */
 export function describeRefusal(err: unknown): string {
   const response = fieldOf(err, 'response');
-  const message = errorText(err);
+  const message = errorMessage(err);
   return typeof response === 'string' && response !== '' ? (response.split(/\r?\n/)[0] ?? message) : message;
 }
 
@@ -251,7 +248,7 @@ export class SmtpSender implements MailSender {
       }
       // The server answered no, or was never given the message: it did not go.
       await this.record?.notTaken(message.messageId).catch((cleanup: unknown) =>
-        this.logger?.warn({ messageId: message.messageId, error: errorText(cleanup) }, 'The Sent record of a message that did not go could not be cleared'),
+        this.logger?.warn({ messageId: message.messageId, error: errorMessage(cleanup) }, 'The Sent record of a message that did not go could not be cleared'),
       );
       throw this.failure(err, message);
     }
@@ -261,7 +258,7 @@ export class SmtpSender implements MailSender {
       await this.record?.taken(message.messageId);
     } catch (err) {
       // The message went out; a record still saying "being sent" only makes a crash now look like one in doubt.
-      this.logger?.warn({ messageId: message.messageId, error: errorText(err) }, 'The Sent record could not be marked as sent');
+      this.logger?.warn({ messageId: message.messageId, error: errorMessage(err) }, 'The Sent record could not be marked as sent');
     }
   }
 
@@ -278,13 +275,13 @@ export class SmtpSender implements MailSender {
       try {
         answer = await this.record.alreadySent(message.messageId);
       } catch (lookup) {
-        this.logger?.warn({ messageId: message.messageId, error: errorText(lookup) }, 'The Sent record could not be read after a cut-off send');
+        this.logger?.warn({ messageId: message.messageId, error: errorMessage(lookup) }, 'The Sent record could not be read after a cut-off send');
       }
     }
     if (answer === true) {
       this.logger?.info({ messageId: message.messageId }, 'The cut-off message is in the Sent folder: it went');
       await this.record?.taken(message.messageId).catch((settle: unknown) =>
-        this.logger?.warn({ messageId: message.messageId, error: errorText(settle) }, 'The Sent record could not be marked as sent'),
+        this.logger?.warn({ messageId: message.messageId, error: errorMessage(settle) }, 'The Sent record could not be marked as sent'),
       );
       return;
     }

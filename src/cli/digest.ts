@@ -18,7 +18,7 @@ import type { MailSender } from '../sources/types.js';
 import { buildDigest, type DigestPeriod } from '../digest/build.js';
 import { digestDateOf } from '../digest/scheduler.js';
 import { composeDigest, deliverDigest, settleDigestAttempt } from '../digest/send.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open.js';
 import { TemplateError } from '../templates/render.js';
 import { formatDay } from '../templates/wording.js';
 import { parseNow, setupOrExitCode, type Setup } from './engine-setup.js';
@@ -74,7 +74,7 @@ export async function runDigest(opts: DigestOptions, io: CommandIO = processIO, 
 
   if (opts.preview === true) {
     const fresh = !existsSync(storePath);
-    const store = new SqliteStore(fresh ? ':memory:' : storePath);
+    const store = openStore(fresh ? ':memory:' : storePath);
     try {
       const since = (await store.lastDigest(date))?.sentAt;
       const period: DigestPeriod = { date, ...(since !== undefined ? { since } : {}), until: (await store.getDigest(date))?.sentAt ?? now.now };
@@ -100,7 +100,7 @@ export async function runDigest(opts: DigestOptions, io: CommandIO = processIO, 
     }
   }
 
-  const store = new SqliteStore(storePath);
+  const store = openStore(storePath);
   try {
     const sent = await store.getDigest(date);
     if (sent !== undefined) {

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { decideInDoubt, keysInDoubt, type InDoubtDecision } from '../outbox/in-doubt.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open.js';
 import { setupOrExitCode } from './engine-setup.js';
 import { processIO, type CommandIO } from './io.js';
 
@@ -37,7 +37,7 @@ export async function runDecision(decision: InDoubtDecision, key: string | undef
     io.err(`There is no state file at ${storePath} (store.path in ${opts.config}), so nothing is held in doubt.\n`);
     return 2;
   }
-  const store = new SqliteStore(storePath);
+  const store = openStore(storePath);
   try {
     const now = new Date().toISOString();
     const keys = key !== undefined ? [key] : await keysInDoubt(store);

@@ -17,7 +17,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { Outbox, planningContextFrom } from '../outbox/outbox.js';
-import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
 import { EFFECT_STATES, type EffectRow, type EffectState } from '../store/types.js';
 import { setupEngine, type Setup } from './engine-setup.js';
 import { outboxCommand, register as registerInDoubt } from './outbox-doubt.js';
@@ -27,7 +28,7 @@ const USAGE = 2;
 
 interface OpenedOutbox {
   setup: Setup;
-  store: SqliteStore;
+  store: Store;
   outbox: Outbox;
 }
 
@@ -48,9 +49,9 @@ function openOutbox(configFile: string, io: CommandIO): OpenedOutbox | number | 
     io.err(`There is no state file at ${file} yet: Wardwatch has not run with this configuration, so the outbox is empty.\n`);
     return 'no-store';
   }
-  let store: SqliteStore;
+  let store: Store;
   try {
-    store = openSqliteStore(file);
+    store = openStore(file);
   } catch (err) {
     io.err(`Wardwatch cannot open its state file ${file}: ${errorMessage(err)}\n`);
     return USAGE;

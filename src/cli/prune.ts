@@ -13,7 +13,8 @@ import type { Command } from 'commander';
 import { ConfigError } from '../config/errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { prunedCount, retentionCutoffs } from '../service/retention.js';
-import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
 import type { PruneReport } from '../store/types.js';
 import { processIO, type CommandIO } from './io.js';
 
@@ -60,9 +61,9 @@ export async function runPrune(opts: PruneOptions, io: CommandIO = processIO): P
     io.out(`There is no state file at ${file} yet: there is nothing to prune.\n`);
     return 0;
   }
-  let store: SqliteStore;
+  let store: Store;
   try {
-    store = openSqliteStore(file);
+    store = openStore(file);
   } catch (err) {
     io.err(`Wardwatch cannot open its state file ${file}: ${errorMessage(err)}\n`);
     return USAGE;

@@ -108,7 +108,7 @@ async function runUntilStopped(opts: RunOptions, io: CommandIO, logger: ServiceL
     }
     throw err;
   }
-  const { service, sender, store } = assembled;
+  const { service, sender, store, storePath } = assembled;
   if (stopRequested()) {
     await service.stop();
     return 0;
@@ -116,15 +116,15 @@ async function runUntilStopped(opts: RunOptions, io: CommandIO, logger: ServiceL
 
   try {
     const wasFresh = await store.isFresh();
-    const decision = await decideStart(store, store.path, sender, opts.freshStart === true, new Date());
+    const decision = await decideStart(store, storePath, sender, opts.freshStart === true, new Date());
     if (decision.refusal !== undefined) {
-      logger.error({ stateFile: store.path }, 'refused to start over a new state file: Wardwatch has sent mail before');
+      logger.error({ stateFile: storePath }, 'refused to start over a new state file: Wardwatch has sent mail before');
       io.err(`${decision.refusal}\n`);
       await service.stop().catch(() => undefined);
       return 2;
     }
     if (opts.freshStart === true && !wasFresh) {
-      logger.warn({ stateFile: store.path }, '--fresh-start was given but the state file is in use already: it has been ignored');
+      logger.warn({ stateFile: storePath }, '--fresh-start was given but the state file is in use already: it has been ignored');
     } else if (decision.identity.freshStart !== undefined) {
       logger.warn({ freshStart: decision.identity.freshStart }, 'fresh start: only mail and events newer than now will be acted on');
     }

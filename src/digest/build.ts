@@ -11,6 +11,7 @@
  */
 import { actionSpec } from '../actions/kinds/index.js';
 import { ACTION_KINDS, isRuleId, RULE_IDS, type ActionKind, type Config, type RuleId } from '../config/schema.js';
+import { allRules } from '../rules/index.js';
 import type { Engine } from '../engine/engine.js';
 import type { PreElectionPeriod } from '../elections/types.js';
 import { StoredItemMemory } from '../service/item-memory.js';
@@ -546,11 +547,19 @@ class Collector {
   }
 
   async awaitingAuthorisation(): Promise<DigestSections['awaitingAuthorisation']> {
+    const rows: DigestSections['awaitingAuthorisation'] = [];
+    for (const rule of allRules) {
+      if (rule.meta.awaitsAuthorisation !== undefined) rows.push(...(await this.awaitingRule(rule.meta.id, rule.meta.awaitsAuthorisation)));
+    }
+    return rows;
+  }
+
+  private async awaitingRule(rule: RuleId, messageId: string): Promise<DigestSections['awaitingAuthorisation']> {
     const { store } = this.deps;
     const rows: DigestSections['awaitingAuthorisation'] = [];
-    for (const stored of await store.listFindings({ rule: 'party-group-attendance-authorised' })) {
+    for (const stored of await store.listFindings({ rule })) {
       const f = stored.finding;
-      if (f.rule !== 'party-group-attendance-authorised' || f.messageId !== 'authorisationNeeded') continue;
+      if (f.rule !== rule || f.messageId !== messageId) continue;
       const event = await store.getEvent(stored.itemKey);
       // A recurring series is awaiting authorisation for its occurrence concerned, not its first date.
       const start = f.targets.occurrence?.start ?? event?.start;

@@ -14,6 +14,7 @@
  * digest that was sent. The dates in between get no digest of their own (the Clerk would
  * otherwise receive a flood of near-empty messages); nothing they would have listed is lost.
  */
+import { errorMessage } from '../model/error-message.js';
 import { schedule, type ScheduledTask } from 'node-cron';
 import type { Config } from '../config/schema.js';
 import { zonedParts } from '../elections/zoned-time.js';
@@ -117,10 +118,6 @@ export interface DigestDueReport {
   inDoubt?: string[];
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 /**
  * Send the digest if one is due at `now`: at most one per call, and at most one per date ever.
  * See the top of this file for the catch-up rule after downtime. With `dryRun: true` nothing is
@@ -154,8 +151,8 @@ export async function sendDigestIfDue(deps: DigestSchedulerDeps, now: Date): Pro
       return report;
     }
   } catch (err) {
-    log.warn({ date, error: errorText(err) }, 'Could not check whether the digest went out before a restart; it will be checked again.');
-    report.failed.push({ date, error: errorText(err) });
+    log.warn({ date, error: errorMessage(err) }, 'Could not check whether the digest went out before a restart; it will be checked again.');
+    report.failed.push({ date, error: errorMessage(err) });
     return report;
   }
 
@@ -176,8 +173,8 @@ export async function sendDigestIfDue(deps: DigestSchedulerDeps, now: Date): Pro
     );
     report.sent.push(date);
   } catch (err) {
-    log.error({ date, error: errorText(err) }, 'The daily digest could not be sent; it will be tried again.');
-    report.failed.push({ date, error: errorText(err) });
+    log.error({ date, error: errorMessage(err) }, 'The daily digest could not be sent; it will be tried again.');
+    report.failed.push({ date, error: errorMessage(err) });
   }
   return report;
 }
@@ -223,7 +220,7 @@ export class DigestScheduler {
     try {
       await firstStart(this.deps.store, this.clock());
     } catch (err) {
-      (this.deps.logger ?? silent).warn({ error: errorText(err) }, 'Could not record when Wardwatch first started; the first digest check will.');
+      (this.deps.logger ?? silent).warn({ error: errorMessage(err) }, 'Could not record when Wardwatch first started; the first digest check will.');
     }
     this.task = schedule(
       this.deps.config.digest.cron,
@@ -241,8 +238,8 @@ export class DigestScheduler {
     const run = sendDigestIfDue(this.deps, this.clock())
       .catch((err: unknown): DigestDueReport => {
         // The state file could not be read, say: report it and try again later, never crash the service.
-        (this.deps.logger ?? silent).error({ error: errorText(err) }, 'The digest check failed; it will be tried again.');
-        return { sent: [], recognised: [], failed: [{ date: '', error: errorText(err) }], dryRun: [] };
+        (this.deps.logger ?? silent).error({ error: errorMessage(err) }, 'The digest check failed; it will be tried again.');
+        return { sent: [], recognised: [], failed: [{ date: '', error: errorMessage(err) }], dryRun: [] };
       })
       .then((report) => {
         this.afterRun(report);

@@ -9,6 +9,7 @@
  * requires, so no field can add a line or a property of its own.
  */
 import { z } from 'zod';
+import { errorMessage } from '../model/error-message.js';
 import { parseCalendar, type ParseCalendarOptions, type ParsedCalendar } from './ical-parse.js';
 
 /** A date (all-day) or a time: an instant with `Z` or an offset, or a wall-clock time in `timeZone`. */
@@ -234,7 +235,7 @@ export function normalisedEventsToICalendar(events: readonly unknown[]): string 
 /** What was wrong with a normalised event, naming the field: "start: Invalid input". */
 export function normalisedEventError(err: unknown): string {
   const issue = err instanceof z.ZodError ? err.issues[0] : undefined;
-  if (issue === undefined) return err instanceof Error ? err.message : String(err);
+  if (issue === undefined) return errorMessage(err);
   // The path inside one event (the schema parses each event on its own).
   return `${issue.path.join('.') || 'the event'}: ${issue.message}`;
 }

@@ -56,6 +56,7 @@ export default defineEventRule({
         'The party-group meeting "{title}" on {date} includes people who are not members of the Council ({outsiders}), so no confidential Council information should be shared there{clerkNote}.',
     },
     templates: { notify: 'own', 'notify-clerk': 'authorisation-request' },
+    awaitsAuthorisation: 'authorisationNeeded',
     guidance: {
       title: 'Officers at party-group meetings',
       advice: "Ask the Town Clerk to authorise an officer’s attendance at a party-group meeting before the officer attends.",

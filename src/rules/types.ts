@@ -60,6 +60,12 @@ export interface RuleMeta<O = Record<string, unknown>, Id extends string = strin
   templates?: { notify?: 'own'; 'notify-clerk'?: 'authorisation-request' };
   /** What a declined room booking says it breaks, instead of the finding's summary. */
   declineReason?: string;
+  /**
+   * The message id of this rule's findings that wait for the Clerk's authorisation (an officer at
+   * a party-group meeting): the digest lists the meetings still to come under "awaiting your
+   * authorisation".
+   */
+  awaitsAuthorisation?: string;
 }
 
 /**

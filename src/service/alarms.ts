@@ -8,6 +8,7 @@
  * - retention: the last prune failed, so records past their retention period are still held. It
  *   clears when a later prune works (a write that works elsewhere says nothing about pruning).
  */
+import { errorMessage } from '../model/error-message.js';
 import { storeFailureOf, type StoreFailure } from '../store/failure.js';
 import type { HealthProblem } from './health.js';
 
@@ -23,7 +24,7 @@ function codeOf(err: unknown): string | undefined {
 function pruneFailureReason(err: unknown): string {
   const failure = storeFailureOf(err);
   if (failure) return failure.reason;
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = errorMessage(err);
   if (codeOf(err)?.startsWith('SQLITE_BUSY') === true || codeOf(err)?.startsWith('SQLITE_LOCKED') === true) {
     return `the state file is locked by another program (${detail}). Please check that nothing else — a second Wardwatch, a backup tool or sqlite3 — holds store.path open.`;
   }

@@ -12,7 +12,8 @@ import { DigestScheduler } from '../digest/scheduler.js';
 import type { ConnectorModule } from '../sources/connector-module.js';
 import { CONNECTOR_MODULES, connectorModule, plannedConnector, plannedConnectorMessage, unknownConnectorMessage } from '../../connectors/index.js';
 import type { MailSender } from '../sources/types.js';
-import { openSqliteStore, type SqliteStore } from '../store/sqlite-store.js';
+import { openStore } from '../store/open.js';
+import type { Store } from '../store/types.js';
 import type { ServiceLogger } from './logger.js';
 import { errorMessage } from './logger.js';
 import { Service, type ServiceTuning } from './service.js';
@@ -54,7 +55,9 @@ export interface AssembleOptions {
 
 export interface AssembledService {
   service: Service;
-  store: SqliteStore;
+  store: Store;
+  /** Where the store is (its file), for messages about it. */
+  storePath: string;
   sender: MailSender;
   sources: ConfiguredSources;
 }
@@ -86,9 +89,9 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
   }
 
   const file = path.resolve(loaded.dir, config.store.path);
-  let store: SqliteStore;
+  let store: Store;
   try {
-    store = openSqliteStore(file);
+    store = openStore(file);
   } catch (err) {
     throw new AssembleError(`Wardwatch cannot open its state file ${file}: ${errorMessage(err)}`, 1);
   }
@@ -161,5 +164,5 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
     ...(options.tuning ? { tuning: options.tuning } : {}),
   });
   health = () => service.health();
-  return { service, store, sender, sources };
+  return { service, store, storePath: file, sender, sources };
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from '../model/error-message.js';
 /**
  * Which errors mean the state store itself is failing (the file is damaged, the disk is full, the
  * file cannot be written), as opposed to a problem with one record. A record whose item hit a
@@ -21,10 +22,6 @@ function codeOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 export const DAMAGED_STORE_ADVICE =
   'Stop Wardwatch, keep a copy of the state file, and follow "A damaged state file" in docs/operating.md (restore the last backup, or rescue what can be read with sqlite3 .recover).';
 
@@ -32,7 +29,7 @@ export const DAMAGED_STORE_ADVICE =
 export function storeFailureOf(err: unknown): StoreFailure | undefined {
   const code = codeOf(err);
   if (code === undefined) return undefined;
-  const detail = messageOf(err);
+  const detail = errorMessage(err);
   if (code === 'SQLITE_FULL' || code === 'ENOSPC') {
     return { kind: 'disk-full', code, reason: `disk full: the state file cannot grow (${detail}). Please free space on the disk holding store.path.` };
   }

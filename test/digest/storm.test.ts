@@ -94,8 +94,8 @@ describe('a digest built from a long list of findings', () => {
       get(target, prop, receiver) {
         const value: unknown = Reflect.get(target, prop, receiver);
         if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          const result: unknown = Reflect.apply(value, target, args);
+        return async (...args: unknown[]) => {
+          const result: unknown = await Reflect.apply(value, target, args);
           if (Array.isArray(result)) largest.set(String(prop), Math.max(largest.get(String(prop)) ?? 0, result.length));
           return result;
         };

@@ -49,7 +49,7 @@ function tempStore(): SqliteStore {
 }
 
 /** The connection behind a store, to make it full the way a full disk does. */
-function connectionOf(store: SqliteStore): Database.Database {
+function connectionOf(store: object): Database.Database {
   // The asynchronous store holds the synchronous SQLite connection, which holds better-sqlite3's.
   const connection: unknown = Reflect.get(store, 'db');
   const db: unknown = typeof connection === 'object' && connection !== null ? Reflect.get(connection, 'db') : undefined;
