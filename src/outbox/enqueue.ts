@@ -15,6 +15,8 @@ import {
   type Repositories,
   type Store,
 } from '../store/types.js';
+import { actionSpec } from '../actions/kinds/index.js';
+import type { Finding } from '../model/finding.js';
 
 /** States in which an effect counts against its person's daily cap. */
 export const COUNTED_STATES: readonly EffectState[] = ['pending', 'sending', 'done', 'failed'];
@@ -82,6 +84,26 @@ export async function enqueue(store: Store, effects: readonly NewEffect[], now: 
 }
 
 /** In one transaction: mark the item seen, replace its findings, enqueue its effects. */
+/** Where a remedy of Wardwatch's stands once it has been tried: it may have changed the item. */
+const REMEDY_TRIED: readonly EffectState[] = ['sending', 'done', 'in-doubt'];
+
+/**
+ * The item's earlier findings that no longer hold because Wardwatch put them right itself (it
+ * added the missing members, it declined the booking): they are kept, so that the notices about
+ * what it did go out and the digest lists them. A breach put right by someone else is gone.
+ */
+async function curedByWardwatch(tx: Repositories, record: EvaluationRecord): Promise<Finding[]> {
+  const holding = new Set<string>(record.findings.map((f) => f.rule));
+  const earlier = (await tx.getFindings(record.item.key)).filter((s) => !holding.has(s.rule));
+  if (earlier.length === 0) return [];
+  const remedied = new Set<string>(
+    (await tx.listEffects({ itemKey: record.item.key, states: REMEDY_TRIED }))
+      .filter((e) => actionSpec(e.kind).remedies)
+      .map((e) => e.rule),
+  );
+  return earlier.filter((s) => remedied.has(s.rule)).map((s) => s.finding);
+}
+
 export async function recordEvaluation(store: Store, record: EvaluationRecord): Promise<EvaluationOutcome> {
   for (const f of record.findings) {
     if (f.item.key !== record.item.key) {
@@ -90,7 +112,7 @@ export async function recordEvaluation(store: Store, record: EvaluationRecord): 
   }
   return await store.transaction(async (tx) => {
     const seen = await tx.markSeen(record.item.key, record.item.contentHash, record.now);
-    await tx.replaceFindings(record.item.key, record.findings, record.now);
+    await tx.replaceFindings(record.item.key, [...record.findings, ...(await curedByWardwatch(tx, record))], record.now);
     const effects: EnqueueResult[] = [];
     for (const e of record.effects) effects.push(await enqueueOne(tx, e, record.now, record.dryRun === true));
     return { seen, effects };

@@ -6,6 +6,7 @@ export default defineActionKind({
   addresses: 'room',
   waitsForWorkingHours: false,
   cap: 'none',
+  remedies: true,
   mailed: false,
   noun: ['room booking', 'room bookings'],
   namesItsRecipient: false,

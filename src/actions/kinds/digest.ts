@@ -6,6 +6,7 @@ export default defineActionKind({
   addresses: 'digest-readers',
   waitsForWorkingHours: false,
   cap: 'none',
+  remedies: false,
   mailed: false,
   noun: ['digest entry', 'digest entries'],
   namesItsRecipient: false,

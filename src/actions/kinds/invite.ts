@@ -6,6 +6,7 @@ export default defineActionKind({
   addresses: 'invited',
   waitsForWorkingHours: false,
   cap: 'none',
+  remedies: true,
   mailed: true,
   noun: ['invitation', 'invitations'],
   namesItsRecipient: false,

@@ -6,6 +6,7 @@ export default defineActionKind({
   addresses: 'clerks',
   waitsForWorkingHours: true,
   cap: 'clerk',
+  remedies: false,
   mailed: true,
   noun: ['notice to the Clerk', 'notices to the Clerk'],
   namesItsRecipient: true,

@@ -6,6 +6,7 @@ export default defineActionKind({
   addresses: 'notified',
   waitsForWorkingHours: true,
   cap: 'none',
+  remedies: false,
   mailed: true,
   noun: ['notice', 'notices'],
   namesItsRecipient: false,

@@ -6,6 +6,7 @@ export default defineActionKind({
   addresses: 'offender',
   waitsForWorkingHours: true,
   cap: 'per-person',
+  remedies: false,
   mailed: true,
   noun: ['nudge', 'nudges'],
   namesItsRecipient: false,

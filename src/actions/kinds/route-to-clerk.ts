@@ -6,6 +6,7 @@ export default defineActionKind({
   addresses: 'clerks',
   waitsForWorkingHours: true,
   cap: 'clerk',
+  remedies: false,
   mailed: true,
   noun: ['copy for the Clerk', 'copies for the Clerk'],
   namesItsRecipient: true,

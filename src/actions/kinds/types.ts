@@ -58,6 +58,12 @@ export interface ActionSpec<K extends ActionKind = ActionKind> {
   cap: Cap;
   /** Carried out by mail, so a sender's sent-check can tell whether it happened. */
   mailed: boolean;
+  /**
+   * Puts the breach right itself (adds the missing members to the event, declines the booking).
+   * Once one has been carried out, the item read again no longer shows the breach: the finding is
+   * kept, so that the notices about what Wardwatch did still go and the digest lists it.
+   */
+  remedies: boolean;
   /** What the digest calls it, one and many ("nudge", "nudges"). */
   noun: readonly [string, string];
   /** The noun already names the recipient ("notice to the Clerk"), so the digest does not add "to …". */
