@@ -32,7 +32,6 @@ export type LayoutEntry =
 interface Listed {
   name: string;
   isDir: boolean;
-  isFile: boolean;
 }
 
 /** Visible entries of a directory (a symbolic link counts as what it points to), sorted by name; [] when it does not exist. */
@@ -47,9 +46,9 @@ async function listVisible(dir: string): Promise<Listed[]> {
     if (e.name.startsWith('.')) continue;
     if (e.isSymbolicLink()) {
       const target = await fs.stat(path.join(dir, e.name)).catch(() => undefined);
-      listed.push({ name: e.name, isDir: target?.isDirectory() ?? false, isFile: target?.isFile() ?? false });
+      listed.push({ name: e.name, isDir: target?.isDirectory() ?? false });
     } else {
-      listed.push({ name: e.name, isDir: e.isDirectory(), isFile: e.isFile() });
+      listed.push({ name: e.name, isDir: e.isDirectory() });
     }
   }
   return listed.sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
@@ -57,8 +56,10 @@ async function listVisible(dir: string): Promise<Listed[]> {
 
 /**
  * The one walk over the folder layout, for `check` and for the live connector: every .eml and
- * .ics file in a stable order, mail first; files whose name starts with a dot are skipped (a file
- * can be written as `.name.tmp` and renamed into place).
+ * .ics name in a stable order, mail first; names that start with a dot are skipped (a file can be
+ * written as `.name.tmp` and renamed into place). What is not a regular file under such a name is
+ * still given: `check` reports it as unreadable, the live connector (which reads regular files
+ * only) passes it by.
  */
 export async function* walkFolderLayout(root: string): AsyncGenerator<LayoutEntry> {
   async function* list(dir: string): AsyncGenerator<Listed | { unreadable: unknown }> {
@@ -91,7 +92,7 @@ export async function* walkFolderLayout(root: string): AsyncGenerator<LayoutEntr
           yield { type: 'unreadable', dir, error: f.unreadable };
           continue;
         }
-        if (!f.isFile || !f.name.toLowerCase().endsWith('.eml')) continue;
+        if (!f.name.toLowerCase().endsWith('.eml')) continue;
         yield { type: 'file', file: path.join(dir, f.name), kind: 'mail', mailbox: mailbox.name.toLowerCase(), folder: normalizeFolder(folder.name), calendarId: '' };
       }
     }
@@ -110,7 +111,7 @@ export async function* walkFolderLayout(root: string): AsyncGenerator<LayoutEntr
         yield { type: 'unreadable', dir, error: f.unreadable };
         continue;
       }
-      if (!f.isFile || !f.name.toLowerCase().endsWith('.ics')) continue;
+      if (!f.name.toLowerCase().endsWith('.ics')) continue;
       yield { type: 'file', file: path.join(dir, f.name), kind: 'calendar', mailbox: '', folder: '', calendarId: calendar.name };
     }
   }
