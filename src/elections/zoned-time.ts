@@ -40,6 +40,21 @@ const dayAndTime = formatterCache({
   weekday: 'short',
 });
 
+/**
+ * An instant's wall-clock time in `timeZone` as `YYYY-MM-DDTHH:MM:SS`, or undefined when the zone
+ * is not one this Node knows (a calendar's TZID is outside input).
+ */
+export function wallClockText(utcMillis: number, timeZone: string): string | undefined {
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = wallClock(timeZone).formatToParts(new Date(utcMillis));
+  } catch {
+    return undefined;
+  }
+  const get = (type: Intl.DateTimeFormatPartTypes): string => parts.find((p) => p.type === type)?.value ?? '00';
+  return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}`;
+}
+
 /** Milliseconds of a wall-clock time read as UTC (years below 100 stay as written, unlike Date.UTC). */
 function asUtcMillis(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
   const date = new Date(0);

@@ -9,6 +9,7 @@
  * requires, so no field can add a line or a property of its own.
  */
 import { z } from 'zod';
+import { wallClockText } from '../elections/zoned-time.js';
 import { errorMessage } from '../model/error-message.js';
 import { parseCalendar, type ParseCalendarOptions, type ParsedCalendar } from './ical-parse.js';
 
@@ -135,7 +136,7 @@ function dateProperty(name: string, value: DateValue): string {
     const utc = new Date(ms).toISOString().slice(0, 19);
     // An instant with a zone (Google gives both): written in that zone, as a calendar program would.
     if (value.timeZone !== undefined && value.timeZone.toUpperCase() !== 'UTC') {
-      const wall = wallClockIn(ms, value.timeZone);
+      const wall = wallClockText(ms, value.timeZone);
       if (wall !== undefined) return `${name};TZID=${param(value.timeZone)}:${compactTime(wall)}`;
     }
     return `${name}:${compactTime(utc)}Z`;
@@ -143,27 +144,6 @@ function dateProperty(name: string, value: DateValue): string {
   const zone = value.timeZone;
   if (zone === undefined || zone.toUpperCase() === 'UTC' || zone.toUpperCase() === 'ETC/UTC') return `${name}:${compactTime(value.dateTime)}Z`;
   return `${name};TZID=${param(zone)}:${compactTime(value.dateTime)}`;
-}
-
-/** The wall-clock time of an instant in an IANA zone, or undefined when the zone is not one Node knows. */
-function wallClockIn(ms: number, zone: string): string | undefined {
-  let parts: Intl.DateTimeFormatPart[];
-  try {
-    parts = new Intl.DateTimeFormat('en-GB', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    }).formatToParts(new Date(ms));
-  } catch {
-    return undefined;
-  }
-  const get = (type: string): string => parts.find((p) => p.type === type)?.value ?? '00';
-  return `${get('year')}-${get('month')}-${get('day')}T${get('hour')}:${get('minute')}:${get('second')}`;
 }
 
 /** A recurrence line as Google gives it (`RRULE:FREQ=WEEKLY`, `EXDATE;TZID=Europe/London:20260310T190000`). */

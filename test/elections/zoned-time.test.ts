@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { zonedParts, zonedToUtc } from '../../src/elections/zoned-time.js';
+import { wallClockText, zonedParts, zonedToUtc } from '../../src/elections/zoned-time.js';
 
 describe('zoned time', () => {
   it('converts wall-clock London times either side of the clocks changing, again and again', () => {
@@ -22,5 +22,11 @@ describe('zoned time', () => {
     expect(() => zonedToUtc('2027-07-01', '09:00', 'Mars/Olympus')).toThrow(RangeError);
     expect(() => zonedToUtc('2027-07-01', '09:00', 'Mars/Olympus')).toThrow(RangeError);
     expect(() => zonedParts(new Date(), 'Mars/Olympus')).toThrow(RangeError);
+  });
+
+  it('writes an instant as the wall clock of a zone, with seconds, and knows no zone it cannot read', () => {
+    expect(wallClockText(Date.parse('2027-06-01T17:30:15Z'), 'Europe/London')).toBe('2027-06-01T18:30:15');
+    expect(wallClockText(Date.parse('2027-01-01T00:00:00Z'), 'Europe/London')).toBe('2027-01-01T00:00:00');
+    expect(wallClockText(Date.parse('2027-01-01T00:00:00Z'), 'Not/AZone')).toBeUndefined();
   });
 });
