@@ -20,9 +20,9 @@ describeStoreContract('SQLite in a file', () => {
       dir.remove();
     },
   };
-});
+}, { shared: true });
 
 describeStoreContract('SQLite in memory', () => {
   const store = new SqliteStore(':memory:');
   return { store, dispose: () => store.close() };
-});
+}, { shared: false });

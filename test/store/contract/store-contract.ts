@@ -63,7 +63,11 @@ function capped(itemKey: string, limit: number): NewEffect {
 
 const ALL_KEPT: RetentionCutoffs = { originals: T0, items: T0, findings: T0, effects: T0, audit: T0, digests: '2026-03-01' };
 
-export function describeStoreContract(name: string, makeStore: () => StoreFixture): void {
+/**
+ * `shared`: the adapter can open a second connection to the same database (SQLite's :memory:
+ * cannot), so the test of two workers claiming at once is part of its contract.
+ */
+export function describeStoreContract(name: string, makeStore: () => StoreFixture, options: { shared: boolean }): void {
   describe(`the store contract: ${name}`, () => {
     let fixture: StoreFixture;
     let store: Store;
@@ -288,11 +292,8 @@ export function describeStoreContract(name: string, makeStore: () => StoreFixtur
       expect(await store.getCursor('folder', 'c')).toBe('nested');
     });
 
-    it('gives each effect to exactly one of two workers claiming at once', async (context) => {
-      if (fixture.connect === undefined) {
-        context.skip();
-        return;
-      }
+    if (options.shared) it('gives each effect to exactly one of two workers claiming at once', async () => {
+      if (fixture.connect === undefined) throw new Error(`${name} says it can share its database, but its fixture has no connect()`);
       const other = fixture.connect();
       const effects = Array.from({ length: 60 }, (_, n) => nudge(`<claim-${n}@millbrook-tc.gov.uk>`, n % 2 === 0 ? SAM : TOM));
       await enqueue(store, effects, T0);
