@@ -9,13 +9,13 @@ import type { Config } from '../src/config/schema.js';
 import type { Environment } from '../src/config/secrets.js';
 import type { ConnectorModule, PlannedConnector } from '../src/sources/connector-module.js';
 import { folderModule } from './folder/index.js';
+import { graphModule } from './graph/index.js';
 import { imapModule } from './imap/index.js';
 
-export const CONNECTOR_MODULES: readonly ConnectorModule[] = [imapModule, folderModule];
+export const CONNECTOR_MODULES: readonly ConnectorModule[] = [graphModule, imapModule, folderModule];
 
 /** Named by the design, not built yet: a section for one is accepted and warned about. */
 export const PLANNED_CONNECTORS: readonly PlannedConnector[] = [
-  { name: 'graph', title: 'Microsoft 365' },
   { name: 'google', title: 'Google' },
 ];
 
@@ -91,11 +91,25 @@ export function configuredSourceDir(config: Config): string | undefined {
   return undefined;
 }
 
+/**
+ * The configuration as one connector sees it: the watched mailboxes another configured connector
+ * names as its own are left out of `mailboxes`, so each mailbox is read by one connector.
+ */
+export function configForConnector(module: ConnectorModule, config: Config): Config {
+  const claimed = new Set<string>();
+  for (const other of configuredModules(config)) {
+    if (other === module) continue;
+    for (const address of other.claimedMailboxes?.(config.connectors[other.name]) ?? []) claimed.add(address.toLowerCase());
+  }
+  if (claimed.size === 0) return config;
+  return { ...config, mailboxes: config.mailboxes.filter((m) => !claimed.has(m.address.toLowerCase())) };
+}
+
 /** Problems `validate` reports beyond the schemas (secrets, calendars), one per configured connector section. */
-export function connectorRuntimeProblems(config: Config, env: Environment): { name: string; message: string }[] {
+export function connectorRuntimeProblems(config: Config, env: Environment, configDir: string): { name: string; message: string }[] {
   const out: { name: string; message: string }[] = [];
   for (const m of configuredModules(config)) {
-    for (const message of m.verify?.(config.connectors[m.name], config, env) ?? []) out.push({ name: m.name, message });
+    for (const message of m.verify?.(config.connectors[m.name], configForConnector(m, config), env, configDir) ?? []) out.push({ name: m.name, message });
   }
   return out;
 }

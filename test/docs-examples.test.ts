@@ -3,8 +3,9 @@
  *
  * - a ```yaml block parses, and — being the whole configuration or a part of one — is merged into
  *   a minimal valid configuration (its top-level sections replace the minimal one's) and checked
- *   as every command checks a file: the schema, each rule's options, the sender, the IMAP
- *   connector's settings (with every `${VARIABLE}` it names taken as set) and the Clerk's templates;
+ *   as every command checks a file: the schema, each rule's options, the sender, each connector's
+ *   settings (with every `${VARIABLE}` it names taken as set, and every file it names — a
+ *   certificate, a certificate authority — stood in for by a throwaway one) and the Clerk's templates;
  * - a ```json block parses;
  * - each `wardwatch …` (or `npx wardwatch …`) line in a ```sh, ```shell, ```bash or ```console
  *   block, and each `ExecStart=…wardwatch …` line in an ```ini block, is parsed by the command's
@@ -15,6 +16,7 @@
  *   <!-- docs-test: not-config -->   YAML that is not a Wardwatch configuration (parsed only)
  *   <!-- docs-test: skip -->         not checked at all (say why in the text around it)
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -96,6 +98,39 @@ const MINIMAL = {
 /** Every variable an example names is taken as set: the examples cannot know a council's secrets. */
 const anyVariableSet = new Proxy<Record<string, string>>({}, { get: (_t, name) => (typeof name === 'string' ? 'docs-example-secret' : undefined) });
 
+/**
+ * The connector settings that name a file on the council's machine: the Microsoft 365 app's
+ * certificate (`certificatePath`) and a certificate authority to trust (`caFile`, in any `tls`).
+ */
+const FILE_SETTINGS = new Set(['certificatePath', 'caFile']);
+
+/**
+ * A stand-in for such a file, with what the connectors check in it: a private key (a real one) and
+ * a certificate block. Node cannot make an X.509 certificate and the connectors' checks look only
+ * for the PEM markers, so the certificate's body is a placeholder.
+ */
+const STAND_IN_PEM =
+  `${generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().trimEnd()}\n` +
+  '-----BEGIN CERTIFICATE-----\nZG9jcy1leGFtcGxlIHN0YW5kLWluLCBub3QgYSBjZXJ0aWZpY2F0ZQ==\n-----END CERTIFICATE-----\n';
+
+/**
+ * The files an example names (/etc/wardwatch/wardwatch-graph.pem …) are no more here than its
+ * secrets are set: in the copy that is checked, each file setting under `connectors` points at a throwaway
+ * file in `dir` instead, so that every other setting is still checked as written.
+ */
+function standInFiles(value: unknown, dir: string): unknown {
+  if (Array.isArray(value)) return value.map((v) => standInFiles(v, dir));
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, v]) => {
+      if (!FILE_SETTINGS.has(key) || typeof v !== 'string') return [key, standInFiles(v, dir)];
+      const file = path.join(dir, `stand-in-${key}.pem`);
+      writeFileSync(file, STAND_IN_PEM, { mode: 0o600 });
+      return [key, file];
+    }),
+  );
+}
+
 function yamlProblems(block: Block): string[] {
   const doc = parseDocument(block.body, { prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -109,6 +144,7 @@ function yamlProblems(block: Block): string[] {
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'wardwatch-docs-'));
   const merged: Record<string, unknown> = { ...MINIMAL, ...(data as Record<string, unknown>) };
+  if ('connectors' in merged) merged['connectors'] = standInFiles(merged['connectors'], dir);
   const templates = merged['templates'];
   if (templates !== null && typeof templates === 'object' && 'dir' in templates && typeof templates.dir === 'string') {
     mkdirSync(path.resolve(dir, templates.dir), { recursive: true });
@@ -254,6 +290,7 @@ describe('the examples in README.md and docs/', () => {
     expect(ALL_BLOCKS.filter((b) => b.lang === 'yaml').length).toBeGreaterThanOrEqual(3);
     expect(ALL_BLOCKS.filter((b) => COMMAND_LANGS.includes(b.lang)).length).toBeGreaterThanOrEqual(5);
     expect(ALL_BLOCKS.some((b) => b.file === path.join('docs', 'connecting-imap.md') && b.lang === 'yaml')).toBe(true);
+    expect(ALL_BLOCKS.filter((b) => b.file === path.join('docs', 'connecting-microsoft-365.md') && b.lang === 'yaml' && b.marker === undefined).length).toBeGreaterThanOrEqual(3);
   });
 
   it('every YAML example parses and, merged into a minimal configuration, is valid', () => {
@@ -307,5 +344,15 @@ describe('the examples in README.md and docs/', () => {
     const bad = (body: string): string[] => yamlProblems({ file: 'example.md', line: 1, lang: 'yaml', body });
     expect(bad('rules:\n  requests-via-clerk:\n    options:\n      directContacts: deputy\n')[0]).toContain('rules["requests-via-clerk"].options.directContacts');
     expect(bad('sender: { kind: smtp, host: h.example.net, user: me, password: ${X} }\n')[0]).toContain('a ${…} reference must be in quotes');
+  });
+
+  it('a file an example names is stood in for, and the rest of its settings are still checked', () => {
+    const check = (body: string): string[] => yamlProblems({ file: 'example.md', line: 1, lang: 'yaml', body });
+    const graph = (extra: string): string =>
+      'connectors:\n  graph:\n    tenantId: 8c1f6a2e-4b7d-4e0a-9f3c-2d5e6b7a8c91\n    clientId: 6f1c4a52-9b8e-4d3a-a1f0-3c2d7e9b5a10\n' +
+      '    certificatePath: /etc/wardwatch/no-such-file.pem\n    tls: { caFile: ./nor-this.pem }\n' + extra;
+    expect(check(graph(''))).toEqual([]);
+    expect(check(graph('    mailboxes: [nobody@millbrook-tc.gov.uk]\n'))[0]).toContain('connectors.graph.mailboxes names nobody@millbrook-tc.gov.uk');
+    expect(check(graph('    clientSecret: ${WARDWATCH_GRAPH_CLIENT_SECRET}\n'))[0]).toContain('both certificatePath and clientSecret');
   });
 });

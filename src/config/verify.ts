@@ -51,8 +51,8 @@ export function senderProblems(config: Config, env: Environment): PathProblem[] 
 }
 
 /** Each configured connector's settings as it will read them when the service starts (secrets from the environment included). */
-export function connectorProblems(config: Config, env: Environment): PathProblem[] {
-  return connectorRuntimeProblems(config, env).map((p) => ({ path: ['connectors', p.name], message: p.message, bare: true }));
+export function connectorProblems(config: Config, env: Environment, configDir: string): PathProblem[] {
+  return connectorRuntimeProblems(config, env, configDir).map((p) => ({ path: ['connectors', p.name], message: p.message, bare: true }));
 }
 
 /** How a template file is named in a message: relative to the current folder when it is below it. */
@@ -75,7 +75,7 @@ export function templateProblems(config: Config, configDir: string): (PathProble
 
 /** Everything `run` needs from the file besides its layout; `env` is where secrets are read from. */
 export function runtimeProblems(config: Config, configDir: string, env: Environment): (PathProblem | ConfigProblem)[] {
-  return [...senderProblems(config, env), ...connectorProblems(config, env), ...templateProblems(config, configDir)];
+  return [...senderProblems(config, env), ...connectorProblems(config, env, configDir), ...templateProblems(config, configDir)];
 }
 
 /**

@@ -5,7 +5,7 @@
  * so the executor can ask that connector to change it where it can; a connector configured but
  * not part of this installation is reported, not run.
  */
-import { CONNECTOR_MODULES, plannedConnector, plannedConnectorMessage } from '../../connectors/index.js';
+import { CONNECTOR_MODULES, configForConnector, plannedConnector, plannedConnectorMessage } from '../../connectors/index.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Environment } from '../config/secrets.js';
 import type { ConnectorInstance, ConnectorModule, ScheduledJob, WebhookRoute } from '../sources/connector-module.js';
@@ -55,7 +55,7 @@ export async function configuredSources(loaded: LoadedConfig, sourceDir: string 
       const wanted = settings !== undefined || (module.readsSourceDir === true && sourceDir !== undefined);
       if (!wanted) continue;
       const instance = await module.create({
-        config,
+        config: configForConnector(module, config),
         configFile: loaded.file,
         settings,
         ...(module.readsSourceDir === true && sourceDir !== undefined ? { sourceDir } : {}),

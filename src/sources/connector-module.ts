@@ -120,10 +120,16 @@ export interface ConnectorModule<Settings = unknown> {
   readonly configSchema: z.ZodType<Settings>;
   /** It also runs without a section when the command is given a folder (`--source DIR`). */
   readonly readsSourceDir?: boolean;
-  /** Checks beyond the schema that `validate` runs (secrets set, calendars known): one problem per line. */
-  verify?(settings: Settings, config: Config, env: Environment): string[];
+  /** Checks beyond the schema that `validate` runs (secrets set, files readable, calendars known): one problem per line. `configDir` is the config file's folder. */
+  verify?(settings: Settings, config: Config, env: Environment, configDir: string): string[];
   /** Why, with these settings, it could not send mail (for `validate`); undefined when it can. */
   cannotSend?(settings: Settings): string | undefined;
+  /**
+   * The watched mailboxes (of the config's `mailboxes`) it names as its own, when its settings list
+   * them: the other connectors then leave those out (a council with some mailboxes on Microsoft 365
+   * and some on IMAP). Undefined: it names none, and reads whichever it is given.
+   */
+  claimedMailboxes?(settings: Settings): readonly string[] | undefined;
   /** The folder it reads, from its settings (relative to the config file's folder), for `check` and `run`. */
   sourceDirOf?(settings: Settings): string | undefined;
   create(context: ConnectorContext<Settings>): Promise<ConnectorInstance>;

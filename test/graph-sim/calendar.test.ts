@@ -52,6 +52,40 @@ describe('Graph simulator: calendars', () => {
     expect(second.deltaLink).not.toContain('2027');
   });
 
+  it('returns occurrences and exceptions (type, seriesMasterId, originalStart) but not the series master; deleted occurrences come back @removed', async () => {
+    const master = h.sim.state.addEvent(MB.sam, {
+      ...meeting('Castle ward surgery', '2027-04-03T10:00:00', '2027-04-03T11:00:00'), type: 'seriesMaster',
+      recurrence: {
+        pattern: { type: 'weekly', interval: 1, daysOfWeek: ['saturday'], firstDayOfWeek: 'monday' },
+        range: { type: 'numbered', startDate: '2027-04-03', numberOfOccurrences: 3, recurrenceTimeZone: 'UTC' },
+      },
+    });
+    const occurrence = (start: string, end: string, originalStart: string, type: 'occurrence' | 'exception', subject = 'Castle ward surgery'): Event =>
+      ({ ...meeting(subject, start, end), type, seriesMasterId: master.id, originalStart });
+    const o1 = h.sim.state.addEvent(MB.sam, occurrence('2027-04-03T10:00:00', '2027-04-03T11:00:00', '2027-04-03T10:00:00Z', 'occurrence'));
+    const ex = h.sim.state.addEvent(MB.sam, occurrence('2027-04-10T14:00:00', '2027-04-10T15:00:00', '2027-04-10T10:00:00Z', 'exception', 'Castle ward surgery (afternoon)'));
+    const o3 = h.sim.state.addEvent(MB.sam, occurrence('2027-04-17T10:00:00', '2027-04-17T11:00:00', '2027-04-17T10:00:00Z', 'occurrence'));
+
+    const first = await round(`/users/${MB.sam}/calendarView/delta?startDateTime=2027-04-01T00:00:00Z&endDateTime=2027-05-01T00:00:00Z`);
+    expect(first.items.map((e) => e['id'])).toEqual([o1.id, ex.id, o3.id]);
+    expect(first.items.map((e) => [e['type'], e['seriesMasterId'], e['originalStart']])).toEqual([
+      ['occurrence', master.id, '2027-04-03T10:00:00Z'],
+      ['exception', master.id, '2027-04-10T10:00:00Z'],
+      ['occurrence', master.id, '2027-04-17T10:00:00Z'],
+    ]);
+    expect(first.items.some((e) => e['type'] === 'seriesMaster' || e['id'] === master.id)).toBe(false);
+
+    // The master is read by its id, with its recurrence.
+    const read = await h.client.api(`/users/${MB.sam}/events/${master.id}`).get() as Event;
+    expect(read).toMatchObject({ id: master.id, type: 'seriesMaster', recurrence: { pattern: { type: 'weekly', daysOfWeek: ['saturday'] } } });
+
+    // One occurrence cancelled (deleted), the master edited: the round reports the removal only.
+    h.sim.state.deleteEvent(MB.sam, o3.id);
+    h.sim.state.alterEvent(MB.sam, master.id, { subject: 'Castle ward surgery (Saturdays)' });
+    const second = await round(first.deltaLink);
+    expect(second.items).toEqual([{ '@odata.type': '#microsoft.graph.event', id: o3.id, '@removed': { reason: 'deleted' } }]);
+  });
+
   it('asks for a window on the first request', async () => {
     const err = await h.client.api(`/users/${MB.clerk}/calendarView/delta`).get().catch((e: unknown) => e);
     expect((err as GraphError).statusCode).toBe(400);

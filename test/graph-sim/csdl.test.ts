@@ -58,6 +58,8 @@ describe('Graph simulator payloads against v1.0-Prod.csdl', () => {
       message: { subject: 'Reply', body: { contentType: 'html', content: '<p>Thanks</p>' }, toRecipients: [{ emailAddress: { address: MB.raj } }], bccRecipients: [{ emailAddress: { address: MB.clerk } }], internetMessageHeaders: [{ name: 'x-wardwatch-effect', value: 'k1' }] },
     });
     const draft = await h.client.api(`/users/${MB.service}/messages`).header('Prefer', IMMUTABLE).post({ subject: 'Draft', toRecipients: [{ emailAddress: { address: MB.sue } }] }) as Message;
+    const mimeDraft = await h.client.api(`/users/${MB.service}/messages`).header('Content-Type', 'text/plain').header('Prefer', IMMUTABLE)
+      .post(Buffer.from(eml({ from: MB.service, to: [MB.sue], bcc: [MB.clerk], subject: 'MIME draft', headers: { 'X-Wardwatch-Effect': 'k2' } })).toString('base64')) as Message;
     h.sim.subscriptions.lifecycle(sub.id, 'missed');
     await h.sim.subscriptions.flush();
 
@@ -66,7 +68,7 @@ describe('Graph simulator payloads against v1.0-Prod.csdl', () => {
       ...(await h.client.api(`/users/${MB.sue}/mailFolders/sentitems/messages`).select('id,subject,internetMessageHeaders,bccRecipients').get() as { value: unknown[] }).value,
       ...(await h.client.api(`/users/${MB.sue}/mailFolders/sentitems/messages`).get() as { value: unknown[] }).value,
       ...(await h.client.api(`/users/${MB.sue}/mailFolders/inbox/messages/delta`).header('Prefer', IMMUTABLE).get() as { value: unknown[] }).value,
-      draft,
+      draft, mimeDraft,
     ];
     const ev = h.sim.state.addEvent(MB.chamber, {
       subject: 'Surgery', start: { dateTime: '2027-04-24T10:00:00', timeZone: 'UTC' }, end: { dateTime: '2027-04-24T11:00:00', timeZone: 'UTC' },
@@ -83,7 +85,8 @@ describe('Graph simulator payloads against v1.0-Prod.csdl', () => {
     ];
     const subs: unknown[] = [sub, await h.client.api(`/subscriptions/${sub.id}`).get(), ...(await h.client.api('/subscriptions').get() as { value: unknown[] }).value];
 
-    expect(messages.length).toBeGreaterThanOrEqual(5);
+    expect(messages.length).toBeGreaterThanOrEqual(6);
+    expect(mimeDraft).toMatchObject({ isDraft: true, subject: 'MIME draft' });
     // Full resources, not a handful of ids: the check covers what the connector will read.
     expect(Object.keys(messages[0] as object).length).toBeGreaterThan(25);
     expect(Object.keys(events[0] as object).length).toBeGreaterThan(15);

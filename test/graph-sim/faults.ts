@@ -71,6 +71,10 @@ export class Faults {
   private readonly inFlight = new Map<string, number>();
   /** Throttle scope (mailbox id or 'tenant') → epoch ms before which requests are early. */
   private readonly notBefore = new Map<string, number>();
+  /** The $batch envelope whose step announced the current wait: its later steps were sent before the client could know. */
+  private readonly announcedIn = new Map<string, object | undefined>();
+  /** The requests (method and canonical path) told to wait in each scope: coming back early is a retry too soon. */
+  private readonly throttled = new Map<string, Set<string>>();
   readonly stats: FaultStats = { earlyRetries: 0, concurrencyRejections: 0, fired: {} };
 
   constructor(private readonly clock: Clock) {}
@@ -82,6 +86,8 @@ export class Faults {
   clear(): void {
     this.rules.length = 0;
     this.notBefore.clear();
+    this.announcedIn.clear();
+    this.throttled.clear();
   }
 
   /** Rules that have not fired yet (or not as often as asked). */
@@ -113,11 +119,25 @@ export class Faults {
     const until = this.notBefore.get(scope);
     const now = this.clock.now();
     if (until === undefined || now >= until) return undefined;
+    const retry = this.throttled.get(scope)?.has(`${req.method} ${req.canonicalPath ?? req.path}`) === true;
+    if (!retry || (req.batch !== undefined && this.announcedIn.get(scope) === req.batch)) {
+      // Throttled like the request before it, but not an early retry: another request to the same
+      // mailbox that may have been on its way before the client heard (or a later step of the same $batch).
+      return graphError(429, 'ApplicationThrottled', 'Application is over its request limit.', { 'retry-after': String(Math.ceil((until - now) / 1000)) });
+    }
     this.stats.earlyRetries++;
     const wait = Math.ceil((until - now) / 1000) + EARLY_RETRY_PENALTY_SECONDS;
     this.notBefore.set(scope, now + wait * 1000);
+    this.noteThrottled(req);
     return graphError(429, 'ApplicationThrottled', 'Application is over its request limit: a retry came before Retry-After elapsed.',
       { 'retry-after': String(wait) });
+  }
+
+  private noteThrottled(req: SimRequest): void {
+    const scope = this.scopeOf(req);
+    const set = this.throttled.get(scope) ?? new Set<string>();
+    set.add(`${req.method} ${req.canonicalPath ?? req.path}`);
+    this.throttled.set(scope, set);
   }
 
   /** The response for a status fault, recording the Retry-After window it announces. */
@@ -131,6 +151,8 @@ export class Faults {
       const until = Math.ceil((now + seconds * 1000) / 1000) * 1000;
       headers['retry-after'] = 'seconds' in ra ? String(seconds) : new Date(until).toUTCString();
       this.notBefore.set(this.scopeOf(req), 'seconds' in ra ? now + seconds * 1000 : until);
+      this.announcedIn.set(this.scopeOf(req), req.batch);
+      this.noteThrottled(req);
     }
     const code = fault.status === 429 ? 'TooManyRequests' : fault.status === 503 ? 'ServiceUnavailable'
       : fault.status === 504 ? 'GatewayTimeout' : 'InternalServerError';

@@ -1,12 +1,13 @@
 /**
  * Mail: per-folder message delta with opaque next/delta links, single messages and their MIME
- * (`$value`), lookups by internetMessageId, drafts with custom `x-` headers, `send`, `sendMail`
- * and `forward`. Without `Prefer: IdType="ImmutableId"` ids change when a message moves, as
+ * (`$value`), lookups by internetMessageId, drafts with custom `x-` headers or from base64 MIME
+ * (`Content-Type: text/plain`, see mime.ts), `send`, `sendMail` (JSON or MIME) and `forward`. Without `Prefer: IdType="ImmutableId"` ids change when a message moves, as
  * Exchange's REST ids do.
  */
 import { randomBytes } from 'node:crypto';
 import type { InternetMessageHeader, Message, Recipient } from '@microsoft/microsoft-graph-types';
 import { etagOf, isoSeconds, newId, type Folder, type Mailbox, type SimState, type StoredMessage } from './state.js';
+import { customHeadersOf, decodeMimeBody, ensureMessageId, isMimeBody, isMimeRequest } from './mime.js';
 import { graphError, json, preferredPageSize, prefers, selectProps, type SimRequest, type SimResponse } from './wire.js';
 
 export interface MailDeltaQuirks {
@@ -24,6 +25,8 @@ interface Round {
   readonly generation: number;
   readonly items: ReadonlyArray<{ id: string; removed: boolean }>;
   readonly select: string | null;
+  /** `$filter=receivedDateTime ge|gt …` of the first request, kept in every link of the sync. */
+  readonly received: ReceivedFilter | undefined;
   readonly pageSize: number;
   readonly highSeq: number;
   readonly since: number;
@@ -31,7 +34,16 @@ interface Round {
 
 type LinkState =
   | { kind: 'page'; round: Round; offset: number; emptyLeft: number }
-  | { kind: 'delta'; mailboxId: string; folderId: string; generation: number; since: number; previousSince: number; select: string | null };
+  | { kind: 'delta'; mailboxId: string; folderId: string; generation: number; since: number; previousSince: number; select: string | null; received: ReceivedFilter | undefined };
+
+/** The one `$filter` Graph documents for message delta: `receivedDateTime ge|gt <DateTimeOffset>`. */
+interface ReceivedFilter { readonly at: number; readonly strict: boolean }
+
+function receivedFilter(filter: string): ReceivedFilter | undefined {
+  const m = /^receivedDateTime\s+(ge|gt)\s+(\S+)$/i.exec(filter.trim());
+  const at = m?.[2] !== undefined ? Date.parse(m[2]) : Number.NaN;
+  return m && !Number.isNaN(at) ? { at, strict: m[1]?.toLowerCase() === 'gt' } : undefined;
+}
 
 export const DEFAULT_MESSAGE_PAGE_SIZE = 10;
 export const MAX_CUSTOM_HEADERS = 5;
@@ -95,25 +107,33 @@ export class MailApi {
       if (st.kind === 'page') page = st;
       else {
         const since = this.quirks.replayPreviousRound ? st.previousSince : st.since;
-        page = this.startRound(req, mb, folder, since, st.select);
+        page = this.startRound(req, mb, folder, since, st.select, st.received);
       }
     } else {
-      page = this.startRound(req, mb, folder, undefined, req.query.get('$select'));
+      const filter = req.query.get('$filter');
+      const received = filter !== null ? receivedFilter(filter) : undefined;
+      if (filter !== null && !received) return graphError(400, 'ErrorInvalidUrlQueryFilter', `Message delta supports only $filter=receivedDateTime ge|gt <date>, not: ${filter}`);
+      page = this.startRound(req, mb, folder, undefined, req.query.get('$select'), received);
     }
     return this.servePage(req, mb, path, page);
   }
 
-  private startRound(req: SimRequest, mb: Mailbox, folder: Folder, since: number | undefined, select: string | null): Extract<LinkState, { kind: 'page' }> {
+  private startRound(req: SimRequest, mb: Mailbox, folder: Folder, since: number | undefined, select: string | null, received: ReceivedFilter | undefined): Extract<LinkState, { kind: 'page' }> {
     const entries: Array<{ id: string; removed: boolean; seq: number }> = [];
+    const inWindow = (m: StoredMessage): boolean => {
+      if (!received) return true;
+      const at = Date.parse(m.json.receivedDateTime ?? '');
+      return received.strict ? at > received.at : at >= received.at;
+    };
     for (const m of mb.messages.values()) {
-      if (m.json.parentFolderId === folder.id && (since === undefined || m.seq > since)) entries.push({ id: m.json.id, removed: false, seq: m.seq });
+      if (m.json.parentFolderId === folder.id && (since === undefined || m.seq > since) && inWindow(m)) entries.push({ id: m.json.id, removed: false, seq: m.seq });
     }
     if (since !== undefined) {
       for (const [id, seq] of folder.tombstones) if (seq > since) entries.push({ id, removed: true, seq });
     }
     entries.sort((a, b) => a.seq - b.seq);
     const round: Round = {
-      mailboxId: mb.id, folderId: folder.id, generation: mb.syncGeneration, items: entries, select,
+      mailboxId: mb.id, folderId: folder.id, generation: mb.syncGeneration, items: entries, select, received,
       pageSize: preferredPageSize(req.headers) ?? DEFAULT_MESSAGE_PAGE_SIZE, highSeq: mb.seq, since: since ?? 0,
     };
     return { kind: 'page', round, offset: 0, emptyLeft: this.quirks.emptyPagesBefore ?? 0 };
@@ -143,7 +163,7 @@ export class MailApi {
     }
     const deltaLink = this.link(path, '$deltatoken', {
       kind: 'delta', mailboxId: mb.id, folderId: round.folderId, generation: round.generation,
-      since: round.highSeq, previousSince: round.since, select: round.select,
+      since: round.highSeq, previousSince: round.since, select: round.select, received: round.received,
     });
     return json(200, { '@odata.context': context, '@odata.deltaLink': deltaLink, value }, headers);
   }
@@ -179,6 +199,25 @@ export class MailApi {
     return json(200, body, this.preferenceApplied(req));
   }
 
+  /**
+   * GET /users/{id}/mailFolders (`parent` undefined) or …/mailFolders/{parent}/childFolders, with
+   * `$filter=displayName eq '…'` (compared without regard to case, as Exchange does). The
+   * simulator's folders are all at the top level: a folder's childFolders is empty.
+   */
+  folders(req: SimRequest, mb: Mailbox, parent: Folder | undefined): SimResponse {
+    const filter = req.query.get('$filter');
+    let wanted: string | undefined;
+    if (filter !== null) {
+      const m = /^displayName eq '((?:[^']|'')*)'$/.exec(filter.trim());
+      if (!m || m[1] === undefined) return graphError(400, 'ErrorInvalidUrlQueryFilter', `The simulator supports only $filter=displayName eq '…' on mailFolders, not: ${filter}`);
+      wanted = m[1].replace(/''/g, "'").toLowerCase();
+    }
+    const value = parent !== undefined ? [] : [...mb.folders.values()]
+      .filter((f) => wanted === undefined || f.displayName.toLowerCase() === wanted)
+      .map((f) => selectProps({ id: f.id, displayName: f.displayName, parentFolderId: mb.id, childFolderCount: 0 }, req.query.get('$select')));
+    return json(200, { '@odata.context': `${this.origin()}/v1.0/$metadata#users('${mb.id}')/mailFolders`, value });
+  }
+
   private checkHeaders(headers: readonly InternetMessageHeader[] | null | undefined): SimResponse | undefined {
     const list = headers ?? [];
     for (const h of list) {
@@ -197,6 +236,7 @@ export class MailApi {
   }
 
   async createDraft(req: SimRequest, mb: Mailbox): Promise<SimResponse> {
+    if (isMimeRequest(req)) return this.createMimeDraft(req, mb, req.body as string);
     const given = this.asMessage(req.body);
     if (!given) return graphError(400, 'RequestBodyRead', 'The request body must be a message resource.');
     const bad = this.checkHeaders(given.internetMessageHeaders);
@@ -223,15 +263,51 @@ export class MailApi {
     return json(201, this.render(req, stored, null));
   }
 
+  /**
+   * "Create message in MIME format": the body is the base64 MIME. The draft keeps that MIME as
+   * its `$value` (every header, Bcc included; a Message-ID is added only when there is none) and
+   * its JSON is what the MIME says.
+   */
+  private async createMimeDraft(req: SimRequest, mb: Mailbox, body: string): Promise<SimResponse> {
+    const decoded = await decodeMimeBody(body);
+    if (!isMimeBody(decoded)) return decoded;
+    const { mime, internetMessageId } = ensureMessageId(decoded, 'graph-sim.invalid');
+    const drafts = this.state.folder(mb, 'drafts');
+    const jsonMsg = this.state.messageFromMime(mb, drafts, decoded.parsed);
+    const owner = { emailAddress: { name: mb.displayName, address: mb.address } };
+    const now = isoSeconds(this.state.clock.now());
+    Object.assign(jsonMsg, {
+      internetMessageId, isDraft: true, isRead: true, from: jsonMsg.from ?? owner, sender: jsonMsg.sender ?? owner,
+      sentDateTime: now, receivedDateTime: now,
+    });
+    const stored: StoredMessage = { json: jsonMsg, mime, seq: 0, fromMime: true, draftHeaders: customHeadersOf(decoded.parsed) };
+    this.state.putMessage(mb, stored, 'created');
+    return json(201, this.render(req, stored, null));
+  }
+
   async send(mb: Mailbox, id: string): Promise<SimResponse> {
     const msg = this.findMessage(mb, id);
     if (!msg) return graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
     if (!msg.json.isDraft) return graphError(400, 'ErrorInvalidOperation', 'The item has already been sent and cannot be sent again.');
+    if (msg.fromMime) {
+      if (addressesOf(msg.json).length === 0) return graphError(400, 'ErrorInvalidRecipients', 'At least one recipient is not valid., A message can\'t be sent because it contains no recipients.');
+      await this.state.deliverSendMime(mb, msg.mime, { draftId: msg.json.id });
+      return { status: 202 };
+    }
     await this.state.deliverSend(mb, { ...msg.json, internetMessageHeaders: msg.draftHeaders ?? null, isDraft: false }, { saveToSentItems: true, draftId: msg.json.id });
     return { status: 202 };
   }
 
   async sendMail(req: SimRequest, mb: Mailbox): Promise<SimResponse> {
+    if (isMimeRequest(req)) {
+      const decoded = await decodeMimeBody(req.body as string);
+      if (!isMimeBody(decoded)) return decoded;
+      if (addressesOf(this.state.messageFromMime(mb, this.state.folder(mb, 'drafts'), decoded.parsed)).length === 0) {
+        return graphError(400, 'ErrorInvalidRecipients', 'At least one recipient is not valid., A message can\'t be sent because it contains no recipients.');
+      }
+      await this.state.deliverSendMime(mb, ensureMessageId(decoded, 'graph-sim.invalid').mime);
+      return { status: 202 };
+    }
     const body = this.asMessage(req.body) as { message?: Message; saveToSentItems?: boolean } | undefined;
     if (!body?.message) return graphError(400, 'ErrorInvalidRequest', 'The sendMail body must carry a message.');
     const bad = this.checkHeaders(body.message.internetMessageHeaders);

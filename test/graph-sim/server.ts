@@ -103,8 +103,11 @@ export class GraphSimulator {
     let out: SimResponse;
     if (path.startsWith('/v1.0/')) {
       let body: unknown = undefined;
+      // A text/plain body (MIME, base64-encoded) reaches the handler as the text it is, even
+      // when that text happens to parse as JSON; anything else is read as JSON when it parses.
       if (raw !== '') {
-        try { body = JSON.parse(raw); } catch { body = raw; }
+        if (/^\s*text\/plain\b/i.test(headers['content-type'] ?? '')) body = raw;
+        else try { body = JSON.parse(raw); } catch { body = raw; }
       }
       out = await this.handle({ method: req.method ?? 'GET', path: path.slice('/v1.0'.length), query: url.searchParams, headers, body, inBatch: false });
     } else {
@@ -212,6 +215,11 @@ export class GraphSimulator {
     const mb = req.mailbox;
     if (s0 !== 'users' || !mb) return notFound(req);
     // users/{id}/mailFolders/{f}/messages[/delta|/{id}[/$value]]
+    if (s2 === 'mailFolders' && s3 === undefined && m === 'GET') return this.mail.folders(req, mb, undefined);
+    if (s2 === 'mailFolders' && s3 !== undefined && s4 === 'childFolders' && s5 === undefined && m === 'GET') {
+      const f = this.state.findFolder(mb, s3);
+      return f ? this.mail.folders(req, mb, f) : graphError(404, 'ErrorInvalidIdMalformed', `The folder ${s3} does not exist.`);
+    }
     if (s2 === 'mailFolders' && s3 !== undefined && s4 === 'messages') {
       const folder = this.state.findFolder(mb, s3);
       if (!folder) return graphError(404, 'ErrorInvalidIdMalformed', `Id is malformed or the folder ${s3} does not exist.`);

@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Event, InternetMessageHeader, Message, Recipient } from '@microsoft/microsoft-graph-types';
-import { simpleParser, type AddressObject } from 'mailparser';
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { customHeadersOf, withoutHeader } from './mime.js';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 
 export interface Clock {
@@ -34,6 +35,11 @@ export interface StoredMessage {
    * transport), so they are not in `json`. The headers remain in the MIME (`$value`).
    */
   draftHeaders?: InternetMessageHeader[];
+  /**
+   * A draft created from MIME (`Content-Type: text/plain`): `mime` is the message as the client
+   * gave it, and sending it sends that MIME rather than one composed from `json`.
+   */
+  fromMime?: boolean;
 }
 
 export interface StoredEvent {
@@ -189,7 +195,17 @@ export class SimState {
     const mb = this.mailbox(mailbox);
     const f = this.folder(mb, folder);
     const mime = typeof raw === 'string' ? raw : raw.toString('utf8');
-    const p = await simpleParser(mime);
+    const json = this.messageFromMime(mb, f, await simpleParser(mime));
+    this.putMessage(mb, { json, mime, seq: 0 }, 'created');
+    return json.id;
+  }
+
+  /**
+   * A message resource as Exchange derives it from parsed MIME, filed in `f`. Mail the mailbox's
+   * owner wrote (Sent Items, Drafts) never went through transport: Graph returns no
+   * internetMessageHeaders for it, though the headers are in the MIME.
+   */
+  messageFromMime(mb: Mailbox, f: Folder, p: ParsedMail): StoredMessage['json'] {
     const now = this.clock.now();
     const sent = p.date ? p.date.getTime() : now;
     const from = recipients(p.from)[0];
@@ -224,14 +240,11 @@ export class SimState {
       replyTo: recipients(p.replyTo),
       internetMessageHeaders: p.headerLines.map((h) => {
         const colon = h.line.indexOf(':');
-        return { name: h.line.slice(0, colon).trim(), value: h.line.slice(colon + 1).trim() };
+        return { name: h.line.slice(0, colon).trim(), value: h.line.slice(colon + 1).replace(/\r?\n[ \t]+/g, ' ').trim() };
       }),
     };
-    // Mail the mailbox's owner wrote (Sent Items, Drafts) never went through transport: Graph
-    // returns no internetMessageHeaders for it, though the headers are in the MIME.
     if (f.wellKnownName === 'sentitems' || f.wellKnownName === 'drafts') delete json.internetMessageHeaders;
-    this.putMessage(mb, { json, mime, seq: 0 }, 'created');
-    return json.id;
+    return json;
   }
 
   putMessage(mb: Mailbox, msg: StoredMessage, changeType: 'created' | 'updated'): void {
@@ -336,6 +349,31 @@ export class SimState {
       const copy = mb.messages.get(id);
       if (copy) copy.json.isRead = true;
     }
+  }
+
+  /**
+   * Sends a message given as MIME (a MIME draft, or sendMail with a MIME body): the sender's copy
+   * in Sent Items is the MIME as given (Bcc kept); each simulated recipient gets it without its
+   * Bcc field; the `sent` record carries the MIME's `X-…` and `Auto-Submitted` fields.
+   */
+  async deliverSendMime(mb: Mailbox, mime: string, opts: { draftId?: string } = {}): Promise<void> {
+    const p = await simpleParser(mime);
+    const to = addressesOf(recipients(p.to));
+    const cc = addressesOf(recipients(p.cc));
+    const bcc = addressesOf(recipients(p.bcc));
+    const internetMessageId = p.messageId ?? `<${randomUUID()}@graph-sim.invalid>`;
+    this.sent.push({
+      kind: 'mail', from: mb.address, to, cc, bcc, subject: p.subject ?? '', internetMessageId,
+      headers: customHeadersOf(p), mime, at: this.clock.now(),
+    });
+    const recipientMime = withoutHeader(mime, 'bcc');
+    for (const address of new Set([...to, ...cc, ...bcc].map((a) => a.toLowerCase()))) {
+      if (this.findMailbox(address)) await this.deliverMime(address, 'inbox', recipientMime);
+    }
+    if (opts.draftId !== undefined && mb.messages.has(opts.draftId)) this.deleteMessage(mb.address, opts.draftId);
+    const id = await this.deliverMime(mb.address, 'sentitems', mime);
+    const copy = mb.messages.get(id);
+    if (copy) copy.json.isRead = true;
   }
 
   /** How many sends carried a header (case-insensitive name) with this value: the effect-key count. */

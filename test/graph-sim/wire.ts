@@ -11,6 +11,8 @@ export interface SimRequest {
   readonly headers: Readonly<Record<string, string>>;
   readonly body: unknown;
   readonly inBatch: boolean;
+  /** The $batch envelope an inner request came in (one object per envelope). */
+  readonly batch?: object;
   /** Set by the router once the path names a mailbox. */
   mailbox?: Mailbox;
   /**

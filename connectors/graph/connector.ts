@@ -1,0 +1,266 @@
+/**
+ * The Microsoft 365 connector: the capabilities (mail delta, calendar delta, subscriptions, send,
+ * calendar edits) put together over one transport, and the schedule that drives them.
+ *
+ * Each watched folder and calendar is a target. A round of a target asks Graph for what changed
+ * since its delta link; at most one round per target runs at a time (a notification arriving
+ * during a round asks for one more round after it, never a second one alongside). Targets fail
+ * alone: a mailbox that keeps failing shows in the connector's health (and so in /healthz,
+ * /metrics and the digest) while the others go on; only a failed sign-in stops the whole source.
+ *
+ * Without notifications every target is asked every `pollSeconds`. With them, a notification (or
+ * a lifecycle event saying notifications were missed) starts a round at once, and each target is
+ * still asked once an hour as a safety net: notifications only say "look", delta is the truth.
+ */
+import { z } from 'zod';
+import type { ConnectorInstance, ConnectorLog, ScheduledJob, WebhookRoute } from '../../src/sources/connector-module.js';
+import type { CursorStore, RecordSink, Source, SourceHealth } from '../../src/sources/types.js';
+import { CalendarDelta } from './calendar-delta.js';
+import { GraphCalendarEditor } from './calendar-edit.js';
+import type { GraphSettings } from './config.js';
+import type { GraphDeps } from './deps.js';
+import { GraphSignInError } from './errors.js';
+import { MailDelta } from './mail-delta.js';
+import { GraphSender } from './send.js';
+import { GraphSubscriptions, watchTargetKey as targetKey, type WatchTarget } from './subscriptions.js';
+import { GraphTransport, type TransportOptions } from './transport.js';
+import { errorMessage } from '../../src/model/error-message.js';
+
+/** With notifications, how often each target is asked anyway. */
+export const SAFETY_ROUND_MS = 60 * 60_000;
+
+/** Settings for tests and benchmarks (`ConnectorContext.tuning`, given as `connectorTuning.graph`). */
+const TuningSchema = z
+  .object({
+    /** The first backoff without Retry-After (default 1 s). */
+    backoffMs: z.number().int().min(0).optional(),
+    /** How often targets with a live subscription are asked anyway (default an hour). */
+    safetyRoundMs: z.number().int().min(10).optional(),
+  })
+  .strict();
+
+export interface GraphConnectorOptions {
+  settings: GraphSettings;
+  cursors: CursorStore;
+  logger: ConnectorLog;
+  tuning?: unknown;
+  /** The clock and the sleep the transport uses (tests move a simulated clock). */
+  transport?: TransportOptions;
+  now?: () => Date;
+}
+
+
+function targetName(t: WatchTarget): string {
+  return t.kind === 'mail' ? `graph:${t.mailbox}/${t.folder}` : `graph:calendar ${t.calendarId}`;
+}
+
+interface TargetState {
+  target: WatchTarget;
+  running?: Promise<void>;
+  /** A change was announced while a round ran: run one more. */
+  again: boolean;
+  lastRound: number;
+  health: SourceHealth;
+}
+
+function message(err: unknown): string {
+  return errorMessage(err);
+}
+
+export class GraphConnector implements Source {
+  readonly name = 'graph';
+  readonly transport: GraphTransport;
+  readonly sender: GraphSender;
+  readonly editor: GraphCalendarEditor;
+  readonly subscriptions: GraphSubscriptions | undefined;
+  private readonly mail: MailDelta;
+  private readonly calendar: CalendarDelta;
+  private readonly states = new Map<string, TargetState>();
+  private readonly now: () => Date;
+  private readonly logger: ConnectorLog;
+  private readonly safetyRoundMs: number;
+  private subscribed = false;
+  private sink: RecordSink | undefined;
+  private watchSignal: AbortSignal | undefined;
+
+  constructor(private readonly settings: GraphSettings, cursors: CursorStore, logger: ConnectorLog, options: GraphConnectorOptions) {
+    const tuning = TuningSchema.parse(options.tuning ?? {});
+    this.now = options.now ?? options.transport?.now ?? ((): Date => new Date());
+    this.logger = logger;
+    this.safetyRoundMs = tuning.safetyRoundMs ?? SAFETY_ROUND_MS;
+    this.transport = new GraphTransport(settings, {
+      log: logger,
+      ...(tuning.backoffMs !== undefined ? { backoffMs: tuning.backoffMs } : {}),
+      ...options.transport,
+    });
+    const deps: GraphDeps = { transport: this.transport, settings, cursors, logger, now: this.now };
+    this.mail = new MailDelta(deps);
+    this.calendar = new CalendarDelta(deps);
+    this.sender = new GraphSender(deps);
+    this.editor = new GraphCalendarEditor(deps);
+    this.subscriptions = settings.notifications
+      ? new GraphSubscriptions({ ...deps, onChange: (target, why) => this.announce(target, why) })
+      : undefined;
+    for (const m of settings.mailboxes) {
+      for (const folder of m.folders) this.addTarget({ kind: 'mail', mailbox: m.address, folder });
+    }
+    for (const c of settings.calendars) this.addTarget({ kind: 'calendar', calendarId: c.id });
+  }
+
+  private addTarget(target: WatchTarget): void {
+    this.states.set(targetKey(target), { target, again: false, lastRound: 0, health: { source: targetName(target) } });
+  }
+
+  get targets(): WatchTarget[] {
+    return [...this.states.values()].map((s) => s.target);
+  }
+
+  /** One round of one target; a round already under way is followed by one more instead. */
+  private runTarget(state: TargetState, sink: RecordSink, signal?: AbortSignal, reason: 'poll' | 'change' = 'poll'): Promise<void> {
+    if (state.running) {
+      // A poll finds the round under way enough; a change may have come after the round read its page.
+      if (reason === 'change') state.again = true;
+      return state.running;
+    }
+    const run = async (): Promise<void> => {
+      do {
+        state.again = false;
+        state.lastRound = this.now().getTime();
+        try {
+          const t = state.target;
+          if (t.kind === 'mail') {
+            const mailbox = this.settings.mailboxes.find((m) => m.address === t.mailbox);
+            if (mailbox) await this.mail.round(mailbox, t.folder, sink, signal);
+          } else {
+            const calendar = this.settings.calendars.find((c) => c.id === t.calendarId);
+            if (calendar) await this.calendar.round(calendar, sink, signal);
+          }
+          state.health.lastSuccess = this.now().toISOString();
+        } catch (err) {
+          if (signal?.aborted) return;
+          state.health.lastError = { at: this.now().toISOString(), message: message(err) };
+          throw err;
+        }
+      } while (state.again && !signal?.aborted);
+    };
+    state.running = run().finally(() => {
+      state.running = undefined;
+    });
+    return state.running;
+  }
+
+  /** A notification or lifecycle event: a round for that target now, if the service is watching. */
+  private announce(target: WatchTarget, why: 'notification' | 'missed' | 'resubscribed'): void {
+    const state = this.states.get(targetKey(target));
+    if (!state || !this.sink || this.watchSignal?.aborted) return;
+    this.logger.debug({ target: targetName(target), why }, 'Microsoft 365 announced a change');
+    this.runTarget(state, this.sink, this.watchSignal, 'change').catch((err: unknown) => {
+      this.logger.warn({ target: targetName(target), error: message(err) }, 'a round after a Microsoft 365 notification failed; the next round will try again');
+    });
+  }
+
+  /** Runs the given targets side by side (the transport keeps each mailbox to four requests); collects failures. */
+  private async rounds(states: TargetState[], sink: RecordSink, signal?: AbortSignal): Promise<{ failed: { state: TargetState; error: unknown }[] }> {
+    const results = await Promise.allSettled(states.map((s) => this.runTarget(s, sink, signal)));
+    const failed: { state: TargetState; error: unknown }[] = [];
+    results.forEach((r, i) => {
+      const state = states[i];
+      if (r.status === 'rejected' && state) failed.push({ state, error: r.reason });
+    });
+    for (const f of failed) {
+      this.logger.warn({ target: targetName(f.state.target), error: message(f.error) }, 'reading from Microsoft 365 failed; the other mailboxes go on and this one is tried again at the next round');
+    }
+    return { failed };
+  }
+
+  private async subscribe(signal?: AbortSignal): Promise<void> {
+    if (!this.subscriptions || this.subscribed) return;
+    try {
+      await this.subscriptions.ensure(this.targets, signal);
+      this.subscribed = true;
+    } catch (err) {
+      if (err instanceof GraphSignInError) throw err;
+      this.logger.warn({ error: message(err) }, 'Microsoft 365 change notifications could not be set up; Wardwatch polls instead');
+    }
+  }
+
+  async sync(sink: RecordSink): Promise<void> {
+    const states = [...this.states.values()];
+    const { failed } = await this.rounds(states, sink);
+    const signIn = failed.find((f) => f.error instanceof GraphSignInError);
+    if (signIn) throw signIn.error;
+    if (failed.length > 0 && failed.length === states.length) {
+      throw new Error(failed.map((f) => message(f.error)).filter((m, i, all) => all.indexOf(m) === i).join(' '));
+    }
+    await this.subscribe();
+  }
+
+  async watch(sink: RecordSink, signal: AbortSignal): Promise<void> {
+    this.sink = sink;
+    this.watchSignal = signal;
+    const tick = Math.min(this.settings.pollMs, this.safetyRoundMs);
+    while (!signal.aborted) {
+      await sleep(tick, signal);
+      if (signal.aborted) break;
+      await this.subscribe(signal);
+      const now = this.now().getTime();
+      const due = [...this.states.values()].filter((s) => {
+        // A target with a live subscription is told of changes: it is asked anyway, but seldom.
+        const interval = this.subscriptions?.isCovered(s.target) ? this.safetyRoundMs : this.settings.pollMs;
+        return now - s.lastRound >= interval - 50;
+      });
+      const { failed } = await this.rounds(due, sink, signal);
+      const signIn = failed.find((f) => f.error instanceof GraphSignInError);
+      if (signIn) throw signIn.error;
+    }
+    this.sink = undefined;
+  }
+
+  health(): SourceHealth[] {
+    const signIn = this.transport.signInProblem();
+    const parts = [...this.states.values()].map((s) => ({ ...s.health }));
+    return signIn ? [{ source: 'graph', lastError: { at: this.now().toISOString(), message: signIn } }, ...parts] : parts;
+  }
+
+  routes(): readonly WebhookRoute[] {
+    return this.subscriptions?.routes() ?? [];
+  }
+
+  jobs(): readonly ScheduledJob[] {
+    return this.subscriptions?.jobs() ?? [];
+  }
+
+  async close(): Promise<void> {
+    await this.subscriptions?.close();
+    await this.transport.close();
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The connector as the service sees it: a source, a sender, the editor of its calendars, routes and jobs. */
+export function createGraphConnector(options: GraphConnectorOptions): ConnectorInstance {
+  const connector = new GraphConnector(options.settings, options.cursors, options.logger, options);
+  return {
+    name: connector.name,
+    source: connector,
+    calendars: { editor: connector.editor, ids: options.settings.calendars.map((c) => c.id) },
+    sender: connector.sender,
+    health: () => connector.health(),
+    routes: connector.routes(),
+    jobs: connector.jobs(),
+    close: () => connector.close(),
+  };
+}
+
