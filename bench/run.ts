@@ -1,13 +1,15 @@
 /**
  * `npm run bench [-- SECTION…]`: runs the benchmarks and prints their figures.
- * Sections: rules (issue 2), service, imap, hostile and startup (issue 12). Each prints whether
- * it met its targets; the exit code is 0 either way (benchmarks inform, the tests decide).
+ * Sections: rules (issue 2), service, imap, hostile and startup (issue 12), graph (issue 15).
+ * Each prints whether it met its targets; the exit code is 0 either way (benchmarks inform, the
+ * tests decide).
  * `compare` (issue 14) is run only when named: it measures this tree against another built one,
  * named by WARDWATCH_BENCH_BEFORE (see bench/compare.ts).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareTrees, parseCompareArgs } from './compare.js';
+import { graphBench } from './graph-bench.js';
 import { hostileBench, startupBench } from './hostile-bench.js';
 import { imapBench } from './imap-bench.js';
 import { rulesBench } from './rules-bench.js';
@@ -19,6 +21,7 @@ const sections: Record<string, () => { ok: boolean; lines: string[] } | Promise<
   imap: imapBench,
   hostile: hostileBench,
   startup: startupBench,
+  graph: graphBench,
 };
 
 /** This tree against the one named by WARDWATCH_BENCH_BEFORE, best of WARDWATCH_BENCH_RUNS (3). */

@@ -31,7 +31,7 @@ import type { GraphCalendar, GraphSettings } from './config.js';
 import type { GraphDeps, RoundResult } from './deps.js';
 import { GraphApiError } from './errors.js';
 import { eventKind, graphEventToNormalised } from './events.js';
-import { pageOf, type GraphTransport } from './transport.js';
+import { pageOf, type GraphTransport, type Page } from './transport.js';
 
 const DAY_MS = 86_400_000;
 /** How many Graph ids each calendar remembers (about 300 bytes each in the cursor store). */
@@ -154,7 +154,22 @@ export class CalendarDelta {
     this.transport = deps.transport;
   }
 
-  async round(calendar: GraphCalendar, sink: RecordSink, signal?: AbortSignal): Promise<RoundResult> {
+  /**
+   * The request a round would start with, when the calendar has a stored link still good for the
+   * window: the connector asks it in one $batch with the mailbox's folders when it polls.
+   */
+  async firstRequest(calendar: GraphCalendar): Promise<{ link: string; prefer: string } | undefined> {
+    const { settings, cursors } = this.deps;
+    const cursor = readCursor(await cursors.getCursor(settings.source, calendarCursorKey(calendar.id)));
+    if (cursor === undefined || staleBecause(cursor, windowAt(this.deps.now(), settings.window), settings.window) !== undefined) return undefined;
+    return { link: cursor.link, prefer: calendarPrefer(settings) };
+  }
+
+  /**
+   * One delta round of the calendar. `firstPage` is the answer to `firstRequest`, already fetched
+   * (in a $batch); it is used only if the stored link is still the one it answers.
+   */
+  async round(calendar: GraphCalendar, sink: RecordSink, signal?: AbortSignal, firstPage?: { link: string; page: unknown }): Promise<RoundResult> {
     const { settings, cursors, logger } = this.deps;
     const desired = windowAt(this.deps.now(), settings.window);
     const cursor = readCursor(await cursors.getCursor(settings.source, calendarCursorKey(calendar.id)));
@@ -162,7 +177,9 @@ export class CalendarDelta {
     if (cursor !== undefined && why !== undefined) logger.info({ calendar: calendar.id, mailbox: calendar.mailbox, reason: why }, 'calendar window changed: reading the calendar afresh');
     const known = await readKnownEvents(this.deps, calendar.id);
     try {
-      return await this.pass(calendar, cursor !== undefined && why === undefined ? { link: cursor.link, window: desiredOf(cursor) } : { window: desired }, known, sink, signal);
+      const fromLink = cursor !== undefined && why === undefined;
+      const prefetched = fromLink && firstPage !== undefined && firstPage.link === cursor.link ? pageOf(firstPage.page) : undefined;
+      return await this.pass(calendar, fromLink ? { link: cursor.link, window: desiredOf(cursor) } : { window: desired }, known, sink, signal, prefetched);
     } catch (err) {
       // Graph forgot the token (410 syncStateNotFound): read the whole window again; the pipeline
       // recognises what it has already judged. A fresh pass that fails so is not retried here.
@@ -173,7 +190,7 @@ export class CalendarDelta {
   }
 
   /** One pass from a stored link, or from the start of a window; stores the new link at the end. */
-  private async pass(calendar: GraphCalendar, from: { link?: string; window: Window }, known: Map<string, KnownEvent>, sink: RecordSink, signal?: AbortSignal): Promise<RoundResult> {
+  private async pass(calendar: GraphCalendar, from: { link?: string; window: Window }, known: Map<string, KnownEvent>, sink: RecordSink, signal?: AbortSignal, prefetched?: Page<unknown>): Promise<RoundResult> {
     const { settings, cursors } = this.deps;
     const mailbox = calendar.mailbox;
     const headers = { Prefer: calendarPrefer(settings) };
@@ -203,10 +220,13 @@ export class CalendarDelta {
           };
     let deltaLink: string | undefined;
     while (deltaLink === undefined) {
-      const page = await this.transport.json(
-        { mailbox, method: 'GET', ...request, headers, what: `reading the calendar ${calendar.id}`, ...(signal ? { signal } : {}) },
-        pageOf,
-      );
+      const page =
+        prefetched ??
+        (await this.transport.json(
+          { mailbox, method: 'GET', ...request, headers, what: `reading the calendar ${calendar.id}`, ...(signal ? { signal } : {}) },
+          pageOf,
+        ));
+      prefetched = undefined;
       for (const entry of page.value) {
         signal?.throwIfAborted();
         const e = record(entry);

@@ -10,7 +10,7 @@ import { graphError, type SimRequest, type SimResponse } from './wire.js';
 export type RetryAfter = { seconds: number } | { httpDateInSeconds: number } | 'none';
 
 export type Fault =
-  | { kind: 'status'; status: 429 | 500 | 502 | 503 | 504; retryAfter?: RetryAfter; when?: 'before' | 'after' }
+  | { kind: 'status'; status: 403 | 429 | 500 | 502 | 503 | 504; retryAfter?: RetryAfter; when?: 'before' | 'after' }
   /** 401 InvalidAuthenticationToken although the token has not expired. */
   | { kind: 'unauthorized' }
   /** 410 Gone with error code syncStateNotFound, for delta requests. */
@@ -154,6 +154,7 @@ export class Faults {
       this.announcedIn.set(this.scopeOf(req), req.batch);
       this.noteThrottled(req);
     }
+    if (fault.status === 403) return graphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
     const code = fault.status === 429 ? 'TooManyRequests' : fault.status === 503 ? 'ServiceUnavailable'
       : fault.status === 504 ? 'GatewayTimeout' : 'InternalServerError';
     return graphError(fault.status, code, `Simulated ${fault.status}.`, headers);

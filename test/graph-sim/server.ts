@@ -231,6 +231,12 @@ export class GraphSimulator {
     if (s2 === 'messages') {
       if (s3 === undefined) return m === 'GET' ? this.mail.list(req, mb, undefined) : m === 'POST' ? this.mail.createDraft(req, mb) : notAllowed(req);
       if (s4 === undefined && m === 'GET') return this.mail.getMessage(req, mb, s3, false);
+      if (s4 === undefined && m === 'DELETE') {
+        // As Graph does for a draft: gone (an item elsewhere would move to Deleted Items; Wardwatch deletes only drafts).
+        if (!mb.messages.has(s3)) return graphError(404, 'ErrorItemNotFound', 'The specified object was not found in the store.');
+        this.state.deleteMessage(mb.address, s3);
+        return { status: 204 };
+      }
       if (s4 === '$value' && m === 'GET') return this.mail.getMessage(req, mb, s3, true);
       if (s4 === 'send' && m === 'POST') return this.mail.send(mb, s3);
       if (s4 === 'forward' && m === 'POST') return this.mail.forward(req, mb, s3);

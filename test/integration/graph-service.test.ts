@@ -200,6 +200,37 @@ describe.each([{ mode: 'polling', notifications: false }, { mode: 'notifications
     expect(sim.faults.stats.earlyRetries).toBe(0);
   }, 90_000);
 
+  test('a mailbox that keeps failing shows in /healthz, /metrics and the digest, while the others are read; then it recovers', async () => {
+    const sim = council.sim;
+    sim.inject({ kind: 'status', status: 403 }, { path: `/users/${A.dan}/`, times: 100_000 });
+    // With notifications Dan's mailbox is read when Graph announces a change (or at the hourly safety round).
+    const toDan = (what: string) => deliverMail(sim, { messageId: messageId(what), from: A.raj, to: [A.dan], subject: 'Bandstand', body: 'Hi Dan,\n\nThanks for the update on the bandstand.\n\nRaj', date: clock() });
+    await toDan('bandstand');
+    const failing = await waitFor('Dan\'s mailbox reported in /healthz', async () => {
+      const h = await health();
+      return h.status === 'degraded' && (h.sources[0]?.lastError?.message ?? '').includes(A.dan) ? h : undefined;
+    }, 30_000);
+    expect(failing.sources[0]?.lastError?.message).toMatch(/Mail\.ReadWrite/);
+    const metrics = await (await fetch(`http://127.0.0.1:${council.port}/metrics`)).text();
+    expect(metrics).toMatch(/source_errors_total\{source="graph"\} [1-9]/);
+
+    // The others go on: a blind copy from Sam is still acted on.
+    const id = messageId('riverside-path');
+    await deliverMail(sim, { messageId: id, from: A.sam, to: [A.raj], bcc: [A.sue], subject: 'Riverside Park path', body: 'Dear Cllr Mehta,\n\nThe path will be resurfaced next week.\n\nKind regards,\nSam Patel', date: clock() });
+    const key = effectKey({ rule: 'no-blind-copies', itemKey: id, recipient: A.sam, kind: 'nudge' });
+    await waitFor('the nudge to Sam', () => inboxWithKey(sim, A.sam, key).length === 1, 30_000);
+
+    const report = await sendDigestIfDue({ store: running.store, engine: setup.engine, config: setup.loaded.config, sender: running.sender }, new Date(clock().getTime() + 2 * DAY_MS));
+    expect(report.sent).toEqual(['2027-04-14']);
+    const [digest] = await parsedWithKey(sim, A.clerk, digestKey('2027-04-14'));
+    const sources = (digest?.text ?? '').slice((digest?.text ?? '').indexOf('SOURCES'));
+    expect(sources).toMatch(/- graph: NOT WORKING.*dan\.okafor@millbrook-tc\.gov\.uk/s);
+
+    sim.faults.clear();
+    await toDan('bandstand-again');
+    await waitFor('/healthz to recover', async () => (await health()).status === 'ok', 30_000);
+  }, 240_000);
+
   test('every message Wardwatch sent went once', () => {
     const counts = new Map<string, number>();
     for (const s of council.sim.state.sent) {
