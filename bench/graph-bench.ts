@@ -10,11 +10,13 @@
  *     The simulator's outer HTTP requests are counted ($batch envelopes, not their steps); sign-ins
  *     apart. Target ≤ 30.
  *   - idle requests per hour per mailbox: the connector's own `watch` loop, run for real with a
- *     short poll interval, each tick's requests counted (every target is due at every tick); the
- *     hour's figure is the default interval's ticks (60 s) times that. With notifications: the
- *     whole service (subscriptions made, the webhook answering), its safety interval shortened so
- *     that several safety rounds fall in the window; the hour's figure is one safety round (the
- *     default interval is an hour). Targets ≤ 60 polling, ≤ 2 with notifications (renewals aside).
+ *     short poll interval (every target is due at every tick), each mailbox's requests a tick
+ *     counted from the simulator's log; the hour's figure is the default interval's ticks (60 s)
+ *     times that. With notifications: the whole service (subscriptions made, its webhook
+ *     answering), its safety interval shortened so that several safety rounds fall in a window,
+ *     first straight after start-up, then after one message into every watched Inbox; the hour's
+ *     figure is one safety round (the default interval is an hour). Targets ≤ 60 polling, ≤ 2 with
+ *     notifications (renewals aside).
  *   - notification-to-action latency: the whole service with notifications and its default
  *     tuning; an officer's mail with a member in Bcc delivered one at a time (the recipients'
  *     copies, then the sender's Sent Items copy with the Bcc); the time from delivering the Sent
@@ -216,6 +218,14 @@ function loadOf(records: readonly RequestRecord[], gapMs: number): Load {
     perRoundMost: most,
     detail: breakdown(outer(records)),
   };
+}
+
+function localPart(address: string): string {
+  return address.split('@')[0] ?? address;
+}
+
+function unattributedNote(load: Load): string {
+  return load.unattributed > 0 ? `; ${load.unattributed} requests not put down to a mailbox` : '';
 }
 
 function spread(values: readonly number[]): string {
@@ -460,7 +470,9 @@ async function latency(count: number, spacingMs: number): Promise<LatencyFigures
         sim.state.sent.find((s) => s.headers.some((h) => h.name?.toLowerCase() === 'x-wardwatch-key' && h.value === key))?.at;
       // One message through the whole path first (and the start-up digest out of the way), so that start-up costs are not counted.
       const warm = await blindCopy(0);
-      await waitFor('the warm-up nudge', () => sentAt(warm.key), 30_000, 5);
+      await waitFor('the warm-up nudge', () => sentAt(warm.key), 30_000, 5).catch(async (err: unknown) => {
+        throw new Error(`${err instanceof Error ? err.message : String(err)} (its effect: ${(await running.store.getEffect(warm.key))?.state ?? 'never recorded'}; see ${path.join(council.dir, 'wardwatch.log')}, kept with WARDWATCH_KEEP_TEST_DIR=1)`);
+      });
       await settled(council, 300);
 
       const samples: number[] = [];
@@ -468,7 +480,10 @@ async function latency(count: number, spacingMs: number): Promise<LatencyFigures
       const from = sim.state.requests.length;
       for (let n = 1; n <= count; n++) {
         const { key, deliveredAt } = await blindCopy(n);
-        const at = await waitFor(`the nudge for blind copy ${n}`, () => sentAt(key), 30_000, 5);
+        const at = await waitFor(`the nudge for blind copy ${n}`, () => sentAt(key), 30_000, 5).catch(async (err: unknown) => {
+          const effect = await running.store.getEffect(key);
+          throw new Error(`${err instanceof Error ? err.message : String(err)} (its effect: ${effect ? effect.state : 'never recorded'}; see ${path.join(council.dir, 'wardwatch.log')}, kept with WARDWATCH_KEEP_TEST_DIR=1)`);
+        });
         samples.push(at - deliveredAt);
         const created = (await running.store.getEffect(key))?.createdAt;
         if (created !== undefined) judged.push(Date.parse(created) - deliveredAt);
@@ -498,43 +513,70 @@ async function latency(count: number, spacingMs: number): Promise<LatencyFigures
 
 /* ------------------------------------------------------------------------ the section */
 
+/** One part of the section: its lines and whether it met its targets; a failure is reported, and the other parts still run. */
+async function part(lines: string[], name: string, run: (lines: string[]) => Promise<boolean>): Promise<boolean> {
+  try {
+    return await run(lines);
+  } catch (err) {
+    lines.push(`  ${name.padEnd(17)} could not be measured: ${err instanceof Error ? err.message : String(err)}`);
+    return false;
+  }
+}
+
+async function requestsAndPolling(lines: string[]): Promise<boolean> {
+  const { first, incremental, poll, settings } = await pollingFigures();
+  const per1000 = (f: SyncFigures): number => (f.requests * 1000) / f.records;
+  const requestsOk = per1000(first) <= REQUESTS_PER_1000_TARGET && per1000(incremental) <= REQUESTS_PER_1000_TARGET;
+  const floor = Math.ceil(COPIES / 20);
+  lines.push(
+    `  requests/1,000    first sync of ${first.records.toLocaleString('en-GB')} messages: ${first.requests} requests (${per1000(first).toFixed(0)} per 1,000; ${first.detail}; ${first.steps} batch steps; ${first.tokens} sign-in${first.tokens === 1 ? '' : 's'}) in ${first.seconds.toFixed(2)} s`,
+    `                    incremental round, ${incremental.records.toLocaleString('en-GB')} new messages: ${incremental.requests} requests (${per1000(incremental).toFixed(0)} per 1,000; ${incremental.detail}; ${incremental.steps} batch steps) in ${incremental.seconds.toFixed(2)} s (target ≤ ${REQUESTS_PER_1000_TARGET}) ${requestsOk ? 'met' : 'MISSED'}`,
+    `                    each message's MIME is one $value step, at most 20 steps to a $batch: ${floor} batches per 1,000 is the floor while the MIME is read; page size ${settings.pageSize}`,
+  );
+  const pollLoad = poll.load;
+  const pollingHour = (3600 / DEFAULT_POLL_SECONDS) * pollLoad.perRoundMost.cost;
+  const pollingOk = pollingHour <= POLLING_PER_HOUR_TARGET && pollLoad.unattributed === 0;
+  lines.push(
+    `  idle, polling     the connector's watch loop at ${BENCH_POLL_SECONDS} s, ${pollLoad.bursts} ticks: ${spread(pollLoad.perBurst)} requests a tick for ${poll.targets} targets in ${poll.mailboxes} mailboxes (in all ${pollLoad.detail}${unattributedNote(pollLoad)})`,
+    `                    a mailbox a tick: ${pollLoad.perRoundMean.toFixed(2)} on average, at most ${pollLoad.perRoundMost.cost.toFixed(2)} (${localPart(pollLoad.perRoundMost.mailbox)}); at the default ${DEFAULT_POLL_SECONDS} s: ${pollingHour.toFixed(0)} requests per idle hour per mailbox (target ≤ ${POLLING_PER_HOUR_TARGET}) ${pollingOk ? 'met' : 'MISSED'}`,
+  );
+  return requestsOk && pollingOk;
+}
+
+async function notified(lines: string[]): Promise<boolean> {
+  const idle = await notifiedIdle(10);
+  const roundsPerHour = 3600_000 / SAFETY_ROUND_MS;
+  const notifiedLine = (what: string, w: IdleWindow): string =>
+    `                    ${what}: ${w.seconds.toFixed(1)} s, ${w.load.bursts} bursts of ${spread(w.load.perBurst)} requests (in all ${w.load.detail}${unattributedNote(w.load)}); a mailbox a safety round: ${w.load.perRoundMean.toFixed(2)} on average, at most ${w.load.perRoundMost.cost.toFixed(2)} (${localPart(w.load.perRoundMost.mailbox)})`;
+  const worst = Math.max(idle.quiet.load.perRoundMost.cost, idle.afterMail.load.perRoundMost.cost) * roundsPerHour;
+  const mean = Math.max(idle.quiet.load.perRoundMean, idle.afterMail.load.perRoundMean) * roundsPerHour;
+  const ok = worst <= NOTIFIED_PER_HOUR_TARGET && idle.quiet.load.unattributed === 0 && idle.afterMail.load.unattributed === 0;
+  lines.push(
+    `  idle, notified    the service with ${idle.subscriptions} subscriptions, ticking every ${NOTIFIED_TICK_SECONDS} s, the safety interval shortened to ${BENCH_SAFETY_MS / 1000} s (a target whose last round was set off by a notification falls due on its own, a tick or more after its mailbox's others)`,
+    notifiedLine('straight after start-up', idle.quiet),
+    notifiedLine('after one message into every watched Inbox', idle.afterMail),
+    `                    at the default safety interval (${SAFETY_ROUND_MS / 60_000} min): ${mean.toFixed(2)} requests per idle hour per mailbox on average, at most ${worst.toFixed(2)}, renewals aside (target ≤ ${NOTIFIED_PER_HOUR_TARGET}) ${ok ? 'met' : 'MISSED'}`,
+  );
+  return ok;
+}
+
+async function latencyPart(lines: string[], messages: number): Promise<boolean> {
+  const l = await latency(messages, 300);
+  const ok = l.p95 < LATENCY_TARGET_P95_MS;
+  lines.push(
+    `  latency           Sent Items copy delivered → nudge sent, ${l.count} blind copies every 300 ms or more: p50 ${l.p50.toFixed(0)} ms, p95 ${l.p95.toFixed(0)} ms, max ${l.max.toFixed(0)} ms (target p95 < ${LATENCY_TARGET_P95_MS} ms) ${ok ? 'met' : 'MISSED'}`,
+    `                    of which until judged and queued: p50 ${l.judgedP50.toFixed(0)} ms, p95 ${l.judgedP95.toFixed(0)} ms; the service's default tuning (outbox every 15 s, woken at once by new effects); ${l.requestsPerMessage.toFixed(1)} requests a message (${l.detail})`,
+  );
+  return ok;
+}
+
 export async function graphBench(): Promise<{ ok: boolean; lines: string[] }> {
   const messages = countFrom('WARDWATCH_BENCH_GRAPH_MESSAGES', 60);
   const lines: string[] = ['Microsoft 365 connector (the Graph simulator on loopback, in this process; Millbrook: 6 watched mailboxes, 11 folders, 2 calendars)'];
-  {
-    const { first, incremental, poll, settings } = await pollingFigures();
-    const per1000 = (f: SyncFigures): number => (f.requests * 1000) / f.records;
-    const requestsOk = per1000(first) <= REQUESTS_PER_1000_TARGET && per1000(incremental) <= REQUESTS_PER_1000_TARGET;
-    const floor = Math.ceil(COPIES / 20);
-    lines.push(
-      `  requests/1,000    first sync of ${first.records.toLocaleString('en-GB')} messages: ${first.requests} requests (${per1000(first).toFixed(0)} per 1,000; ${first.detail}; ${first.steps} batch steps; ${first.tokens} sign-in) in ${first.seconds.toFixed(2)} s`,
-      `                    incremental round, ${incremental.records.toLocaleString('en-GB')} new messages: ${incremental.requests} requests (${per1000(incremental).toFixed(0)} per 1,000; ${incremental.detail}; ${incremental.steps} batch steps) in ${incremental.seconds.toFixed(2)} s (target ≤ ${REQUESTS_PER_1000_TARGET}) ${requestsOk ? 'met' : 'MISSED'}`,
-      `                    each message's MIME is one $value step, at most 20 steps to a $batch: ${floor} batches per 1,000 is the floor while the MIME is read; page size ${settings.pageSize}`,
-    );
-    const perTick = Math.max(...poll.perTick);
-    const perMailboxTick = perTick / poll.mailboxes;
-    const pollingHour = (3600 / DEFAULT_POLL_SECONDS) * perMailboxTick;
-    const pollingOk = pollingHour <= POLLING_PER_HOUR_TARGET;
-    lines.push(
-      `  idle, polling     the watch loop at ${BENCH_POLL_SECONDS} s, ${poll.ticks} ticks: ${spread(poll.perTick)} requests a tick for ${poll.targets} targets in ${poll.mailboxes} mailboxes (${poll.detail}) = ${perMailboxTick.toFixed(2)} per mailbox a tick`,
-      `                    at the default ${DEFAULT_POLL_SECONDS} s: ${pollingHour.toFixed(0)} requests per idle hour per mailbox (target ≤ ${POLLING_PER_HOUR_TARGET}) ${pollingOk ? 'met' : 'MISSED'}`,
-    );
-    const idle = await notifiedIdle(8);
-    const perRound = idle.rounds.length > 0 ? Math.max(...idle.rounds) : Number.NaN;
-    const notifiedHour = ((3600_000 / SAFETY_ROUND_MS) * perRound) / idle.mailboxes;
-    const notifiedOk = idle.rounds.length > 0 && idle.between === 0 && notifiedHour <= NOTIFIED_PER_HOUR_TARGET;
-    lines.push(
-      `  idle, notified    the service with ${idle.subscriptions} subscriptions, safety interval shortened to ${BENCH_SAFETY_MS / 1000} s, ${idle.seconds.toFixed(1)} s (${idle.ticksInWindow} ticks of 0.5 s): ${idle.rounds.length} safety rounds of ${spread(idle.rounds)} requests (${idle.detail}), ${idle.between} requests between them${idle.between > 0 ? ` (${idle.betweenDetail})` : ''}`,
-      `                    at the default safety interval (${SAFETY_ROUND_MS / 60_000} min): ${notifiedHour.toFixed(2)} requests per idle hour per mailbox, renewals aside (target ≤ ${NOTIFIED_PER_HOUR_TARGET}) ${notifiedOk ? 'met' : 'MISSED'}`,
-    );
-    const l = await latency(messages, 300);
-    const latencyOk = l.p95 < LATENCY_TARGET_P95_MS;
-    lines.push(
-      `  latency           Sent Items copy delivered → nudge sent, ${l.count} blind copies every 300 ms or more: p50 ${l.p50.toFixed(0)} ms, p95 ${l.p95.toFixed(0)} ms, max ${l.max.toFixed(0)} ms (target p95 < ${LATENCY_TARGET_P95_MS} ms) ${latencyOk ? 'met' : 'MISSED'}`,
-      `                    of which until judged and queued: p50 ${l.judgedP50.toFixed(0)} ms, p95 ${l.judgedP95.toFixed(0)} ms; the service's default tuning (outbox every 15 s, woken at once by new effects); ${l.requestsPerMessage.toFixed(1)} requests a message (${l.detail})`,
-    );
-    const ok = requestsOk && pollingOk && notifiedOk && latencyOk;
-    lines.push(`  ${ok ? 'targets met' : 'TARGETS MISSED'}`);
-    return { ok, lines };
-  }
+  const requestsOk = await part(lines, 'requests/1,000', requestsAndPolling);
+  const notifiedOk = await part(lines, 'idle, notified', notified);
+  const latencyOk = await part(lines, 'latency', (l) => latencyPart(l, messages));
+  const ok = requestsOk && notifiedOk && latencyOk;
+  lines.push(`  ${ok ? 'targets met' : 'TARGETS MISSED'}`);
+  return { ok, lines };
 }

@@ -185,12 +185,16 @@ export class CalendarDelta {
       // recognises what it has already judged. A fresh pass that fails so is not retried here.
       if (!(err instanceof GraphApiError && err.failure === 'gone') || cursor === undefined || why !== undefined) throw err;
       logger.warn({ calendar: calendar.id, mailbox: calendar.mailbox, code: err.code }, 'Microsoft 365 no longer knows the calendar\'s delta token: reading the calendar afresh');
-      return await this.pass(calendar, { window: desired }, known, sink, signal);
+      return await this.pass(calendar, { window: desired, sweep: true }, known, sink, signal);
     }
   }
 
   /** One pass from a stored link, or from the start of a window; stores the new link at the end. */
-  private async pass(calendar: GraphCalendar, from: { link?: string; window: Window }, known: Map<string, KnownEvent>, sink: RecordSink, signal?: AbortSignal, prefetched?: Page<unknown>): Promise<RoundResult> {
+  /**
+   * `sweep`: the pass replaces a delta token Graph forgot, so nothing deleted meanwhile comes back
+   * as @removed: every remembered event the pass does not see is withdrawn at its end.
+   */
+  private async pass(calendar: GraphCalendar, from: { link?: string; window: Window; sweep?: boolean }, known: Map<string, KnownEvent>, sink: RecordSink, signal?: AbortSignal, prefetched?: Page<unknown>): Promise<RoundResult> {
     const { settings, cursors } = this.deps;
     const mailbox = calendar.mailbox;
     const headers = { Prefer: calendarPrefer(settings) };
@@ -219,6 +223,7 @@ export class CalendarDelta {
             query: { startDateTime: new Date(from.window.start).toISOString(), endDateTime: new Date(from.window.end).toISOString() },
           };
     let deltaLink: string | undefined;
+    const seen = new Set<string>();
     while (deltaLink === undefined) {
       const page =
         prefetched ??
@@ -249,6 +254,7 @@ export class CalendarDelta {
           }
           continue;
         }
+        seen.add(id);
         const event = e as Event;
         const kind = eventKind(event);
         if (kind === 'occurrence' || kind === 'exception') {
@@ -267,7 +273,21 @@ export class CalendarDelta {
 
     for (const [masterId, change] of series) {
       signal?.throwIfAborted();
+      seen.add(masterId);
       await this.series(calendar, masterId, change, known, sink, tally, remember, signal);
+    }
+
+    if (from.sweep === true) {
+      for (const k of [...known.values()].filter((e) => !seen.has(e.id))) {
+        known.delete(k.id);
+        changed = true;
+        // An occurrence of a series still there is withdrawn alone; the rest of a series gone whole
+        // goes with its master, withdrawn (like a single event) by its UID.
+        const alone = k.master !== undefined && seen.has(k.master);
+        if (k.master !== undefined && !alone) continue;
+        await sink.removed({ kind: 'event', calendarId: calendar.id, reason: 'deleted', uid: k.uid, ...(alone && k.rid !== undefined ? { recurrenceId: k.rid } : {}), origin: k.id });
+        tally.removed++;
+      }
     }
 
     // Everything is taken: now (and only now) the position moves on. The map first, so that a

@@ -191,6 +191,15 @@ export class GraphCalendarEditor implements CalendarEditor {
       });
       this.deps.logger.info({ calendar: calendar.id, room }, 'room booking declined');
     } catch (err) {
+      if (err instanceof GraphOutcomeUnknownError) {
+        // Read the booking again at once: declined (or gone from the room's calendar, as Exchange
+        // may do with a declined meeting) means this decline took effect.
+        const again = await this.find(room, ref, booking.id).catch(() => booking);
+        if (again === undefined || again.event.responseStatus?.response === 'declined') {
+          this.deps.logger.info({ calendar: calendar.id, room }, 'room booking declined (the answer was lost; the booking shows it)');
+          return;
+        }
+      }
       if (err instanceof GraphApiError && (err.status === 403 || err.code === 'ErrorAccessDenied')) {
         const message = this.byHand(room, booking, reason);
         this.deps.logger.warn({ calendar: calendar.id, room, code: err.code }, 'Microsoft 365 did not let Wardwatch decline the room booking: the Clerk is asked to decline it by hand');

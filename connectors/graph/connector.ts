@@ -147,6 +147,9 @@ export class GraphConnector implements Source {
         } catch (err) {
           if (signal?.aborted) return;
           state.health.lastError = { at: this.now().toISOString(), message: message(err) };
+          // Asked again at the next poll, even where notifications would otherwise leave it for an
+          // hour: a change announced during this round must not wait that long.
+          state.lastRound = 0;
           throw err;
         }
       } while (state.again && !signal?.aborted);
@@ -253,6 +256,8 @@ export class GraphConnector implements Source {
   }
 
   async sync(sink: RecordSink): Promise<void> {
+    // Subscribe first: a change made while the first rounds read is then announced, not left for the hourly safety round.
+    await this.subscribe();
     const states = [...this.states.values()];
     const { failed } = await this.rounds(states, sink);
     const signIn = failed.find((f) => f.error instanceof GraphSignInError);
@@ -260,7 +265,6 @@ export class GraphConnector implements Source {
     if (failed.length > 0 && failed.length === states.length) {
       throw new Error(failed.map((f) => message(f.error)).filter((m, i, all) => all.indexOf(m) === i).join(' '));
     }
-    await this.subscribe();
   }
 
   async watch(sink: RecordSink, signal: AbortSignal): Promise<void> {
@@ -272,11 +276,17 @@ export class GraphConnector implements Source {
       if (signal.aborted) break;
       await this.subscribe(signal);
       const now = this.now().getTime();
-      const due = [...this.states.values()].filter((s) => {
-        // A target with a live subscription is told of changes: it is asked anyway, but seldom.
-        const interval = this.subscriptions?.isCovered(s.target) ? this.safetyRoundMs : this.settings.pollMs;
-        return now - s.lastRound >= interval - 50;
-      });
+      const dueMailboxes = new Set(
+        [...this.states.values()]
+          .filter((s) => {
+            // A target with a live subscription is told of changes: it is asked anyway, but seldom.
+            const interval = this.subscriptions?.isCovered(s.target) ? this.safetyRoundMs : this.settings.pollMs;
+            return now - s.lastRound >= interval - 50;
+          })
+          .map((s) => this.mailboxOf(s.target)),
+      );
+      // A mailbox with anything due is asked for all of it: in one $batch, that costs no more.
+      const due = [...this.states.values()].filter((s) => dueMailboxes.has(this.mailboxOf(s.target)));
       const { failed } = await this.rounds(due, sink, signal);
       const signIn = failed.find((f) => f.error instanceof GraphSignInError);
       if (signIn) throw signIn.error;

@@ -23,10 +23,19 @@ export class NetworkError extends Error {
   }
 }
 
+/** An answer larger than Wardwatch will hold in memory: asking again cannot help. */
+export class AnswerTooLargeError extends Error {
+  override readonly name = 'AnswerTooLargeError';
+}
+
+/** The largest answer read (a $batch of messages with attachments comes as one JSON text). */
+export const MAX_ANSWER_BYTES = 400 * 1024 * 1024;
+
 export class HttpsHandler implements Middleware {
   constructor(
     private readonly ca: string | undefined,
     private readonly timeoutMs: number,
+    private readonly maxBytes = MAX_ANSWER_BYTES,
   ) {}
 
   async execute(context: Context): Promise<void> {
@@ -40,7 +49,17 @@ export class HttpsHandler implements Middleware {
         { method: opts.method ?? 'GET', headers: Object.fromEntries(headerPairs(opts.headers)), ...(this.ca !== undefined ? { ca: this.ca } : {}), timeout: this.timeoutMs },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size > this.maxBytes) {
+              res.destroy();
+              req.destroy();
+              reject(new AnswerTooLargeError(`the answer was larger than ${Math.round(this.maxBytes / (1024 * 1024))} MB`));
+              return;
+            }
+            chunks.push(c);
+          });
           res.on('end', () => {
             const headers = new Headers();
             for (const [k, v] of Object.entries(res.headers)) {

@@ -34,6 +34,9 @@ import type { GraphDeps, RoundResult } from './deps.js';
 import { GraphApiError } from './errors.js';
 import { MAX_BATCH, pageOf, type BatchAnswer, type BatchStep, type Page } from './transport.js';
 
+/** Messages with attachments in one $batch, at most. */
+const MAX_LARGE_IN_BATCH = 4;
+
 /** Graph's immutable ids: a message keeps its id when it moves, so an origin stays true. */
 export const IMMUTABLE_ID = 'IdType="ImmutableId"';
 /** Larger messages are reported and skipped (the IMAP connector's default limit). */
@@ -54,6 +57,7 @@ export function mailFolderLabel(configured: string): string {
 /** One entry of a delta page: only the id is relied on. */
 const DeltaEntry = z.object({
   id: z.string().min(1),
+  hasAttachments: z.boolean().nullish(),
   '@removed': z.unknown().optional(),
 });
 
@@ -128,7 +132,7 @@ export class MailDelta {
       const folderId = await this.folderId(mailbox, configured, label, signal);
       url = `/users/${encodeURIComponent(mailbox)}/mailFolders/${encodeURIComponent(folderId)}/messages/delta`;
       const since = new Date(this.deps.now().getTime() - settings.backfillDays * 86_400_000);
-      query = { $select: 'id', $filter: `receivedDateTime ge ${since.toISOString().replace(/\.\d{3}Z$/, 'Z')}` };
+      query = { $select: 'id,hasAttachments', $filter: `receivedDateTime ge ${since.toISOString().replace(/\.\d{3}Z$/, 'Z')}` };
     }
     for (;;) {
       signal?.throwIfAborted();
@@ -139,7 +143,7 @@ export class MailDelta {
         },
         pageOf,
       );
-      const fresh: string[] = [];
+      const fresh: { id: string; large: boolean }[] = [];
       for (const raw of page.value) {
         const entry = DeltaEntry.safeParse(raw);
         if (!entry.success) {
@@ -153,7 +157,7 @@ export class MailDelta {
         // An item twice in one page, or replayed from an earlier page of the round, goes once.
         if (seen.has(entry.data.id)) continue;
         seen.add(entry.data.id);
-        fresh.push(entry.data.id);
+        fresh.push({ id: entry.data.id, large: entry.data.hasAttachments === true });
       }
       records += await this.handOver(mailbox, label, fresh, sink, signal);
       const next = page.nextLink ?? page.deltaLink;
@@ -202,18 +206,61 @@ export class MailDelta {
   }
 
   /** Reads the MIME of `ids` (20 to a $batch) and hands each over in order; returns how many were taken. */
-  private async handOver(mailbox: string, label: string, ids: readonly string[], sink: RecordSink, signal: AbortSignal | undefined): Promise<number> {
+  /**
+   * Messages in $batches of up to 20, but at most 4 with attachments in one: a batch's answer is
+   * one JSON text holding every message base64-encoded, and twenty large attachments would not fit
+   * in memory (nor in one string).
+   */
+  private chunks(messages: readonly { id: string; large: boolean }[]): string[][] {
+    const out: string[][] = [];
+    let chunk: string[] = [];
+    let large = 0;
+    for (const m of messages) {
+      if (chunk.length === MAX_BATCH || (m.large && large === MAX_LARGE_IN_BATCH)) {
+        out.push(chunk);
+        chunk = [];
+        large = 0;
+      }
+      chunk.push(m.id);
+      if (m.large) large++;
+    }
+    if (chunk.length > 0) out.push(chunk);
+    return out;
+  }
+
+  /** The steps of a batch asked one at a time, answered in the batch's shape. */
+  private async oneByOne(mailbox: string, steps: readonly BatchStep[], signal: AbortSignal | undefined): Promise<Map<string, BatchAnswer>> {
+    const answers = new Map<string, BatchAnswer>();
+    for (const step of steps) {
+      try {
+        const res = await this.deps.transport.request({ mailbox, method: 'GET', url: step.url, ...(step.headers ? { headers: step.headers } : {}), what: 'reading a message', ...(signal ? { signal } : {}) });
+        answers.set(step.id, { id: step.id, status: res.status, headers: {}, body: res.bytes });
+      } catch (err) {
+        if (!(err instanceof GraphApiError)) throw err;
+        answers.set(step.id, { id: step.id, status: err.status === 0 ? 413 : err.status, headers: {}, body: { error: { code: err.code, message: err.message } } });
+      }
+    }
+    return answers;
+  }
+
+  private async handOver(mailbox: string, label: string, messages: readonly { id: string; large: boolean }[], sink: RecordSink, signal: AbortSignal | undefined): Promise<number> {
     const { transport, logger } = this.deps;
     let taken = 0;
     // Steps still throttled or unavailable after the transport's retries: the others are handed
     // over, then the round fails so that the link is not advanced past these (read again next round).
     let transient = 0;
-    for (let start = 0; start < ids.length; start += MAX_BATCH) {
-      const chunk = ids.slice(start, start + MAX_BATCH);
+    for (const chunk of this.chunks(messages)) {
       const steps: BatchStep[] = chunk.map((id, i) => ({
         id: String(i + 1), method: 'GET', url: `/users/${encodeURIComponent(mailbox)}/messages/${encodeURIComponent(id)}/$value`, headers: { Prefer: IMMUTABLE_ID },
       }));
-      const answers = await transport.batch(mailbox, steps, `reading messages of the ${label} folder`, signal);
+      let answers: Map<string, BatchAnswer>;
+      try {
+        answers = await transport.batch(mailbox, steps, `reading messages of the ${label} folder`, signal);
+      } catch (err) {
+        if (!(err instanceof GraphApiError && err.code === 'AnswerTooLarge')) throw err;
+        // Too much for one answer: each message alone, so that one huge message cannot hold the folder up.
+        answers = await this.oneByOne(mailbox, steps, signal);
+      }
       for (const [i, id] of chunk.entries()) {
         const origin = `graph:${mailbox}/${label}/${id}`;
         const answer: BatchAnswer | undefined = answers.get(String(i + 1));

@@ -68,6 +68,7 @@ const MessageRef = z.object({
   id: z.string().min(1),
   internetMessageId: z.string().nullish(),
   isDraft: z.boolean().nullish(),
+  parentFolderId: z.string().nullish(),
 });
 type MessageRef = z.infer<typeof MessageRef>;
 
@@ -139,6 +140,7 @@ export class GraphSender implements MailSender {
   private readonly settleMs: number;
   private readonly reprobeMs: number;
   private refused: Refusal | undefined;
+  private draftsFolderId: string | undefined;
   private probed = false;
 
   constructor(
@@ -168,22 +170,38 @@ export class GraphSender implements MailSender {
     }
   }
 
-  /** Every copy in the service mailbox (any folder) with this Message-ID. */
+  /** The id of the service mailbox's Drafts folder (asked once). */
+  private async draftsFolder(): Promise<string> {
+    if (this.draftsFolderId === undefined) {
+      this.draftsFolderId = await this.deps.transport.json(
+        this.request({ method: 'GET', url: `${this.base}/mailFolders/drafts`, query: { $select: 'id' }, what: 'finding the service mailbox\'s Drafts folder' }),
+        (value) => Created.parse(value).id,
+      );
+    }
+    return this.draftsFolderId;
+  }
+
+  /**
+   * Every copy in the service mailbox (any folder) with this Message-ID. Only a draft still in the
+   * Drafts folder counts as not sent: a message Exchange is still submitting may be unsent and
+   * elsewhere (the Outbox), and sending it again would send it twice.
+   */
   private async copies(messageId: string): Promise<Copies> {
+    const drafts = await this.draftsFolder();
     const found = await this.deps.transport.json(
       this.request({
         method: 'GET',
         url: `${this.base}/messages`,
-        query: { $filter: `internetMessageId eq ${odataString(messageId)}`, $select: 'id,internetMessageId,isDraft', $top: '10' },
+        query: { $filter: `internetMessageId eq ${odataString(messageId)}`, $select: 'id,internetMessageId,isDraft,parentFolderId', $top: '10' },
         what: 'looking for a message in the service mailbox',
       }),
       refs,
     );
     const copies: Copies = { drafts: [], sent: [] };
     for (const m of found) {
-      // Only the exact Message-ID counts, whatever the filter matched.
-      if (m.internetMessageId !== undefined && m.internetMessageId !== null && m.internetMessageId !== messageId) continue;
-      (m.isDraft === true ? copies.drafts : copies.sent).push(m.id);
+      // Only the exact Message-ID counts, whatever the filter matched (a copy without one is not this message).
+      if (m.internetMessageId !== messageId) continue;
+      (m.isDraft === true && m.parentFolderId === drafts ? copies.drafts : copies.sent).push(m.id);
     }
     return copies;
   }
@@ -255,40 +273,36 @@ export class GraphSender implements MailSender {
 
   private async sendDraft(message: OutgoingMessage, draftId: string): Promise<void> {
     const id = message.messageId;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.step('send', () =>
-          this.deps.transport.request(
-            this.request({ method: 'POST', url: `${this.base}/messages/${draftId}/send`, retry: 'unsafe', what: 'sending a message from the service mailbox' }),
-          ),
-        );
-        this.deps.logger.info({ messageId: id, to: message.to.length + (message.cc?.length ?? 0) }, 'Message sent');
+    try {
+      await this.step('send', () =>
+        this.deps.transport.request(
+          this.request({ method: 'POST', url: `${this.base}/messages/${draftId}/send`, retry: 'unsafe', what: 'sending a message from the service mailbox' }),
+        ),
+      );
+      this.deps.logger.info({ messageId: id, to: message.to.length + (message.cc?.length ?? 0) }, 'Message sent');
+      return;
+    } catch (err) {
+      const cause = err instanceof StepFailure ? err.failure : err;
+      if (!(cause instanceof GraphOutcomeUnknownError)) throw err;
+      this.deps.logger.warn({ messageId: id, error: cause.message }, 'The answer to a send was lost; looking in Sent Items');
+      const where = await this.settle(id);
+      if (where === 'sent') {
+        this.deps.logger.info({ messageId: id }, 'The message is in Sent Items: it went');
         return;
-      } catch (err) {
-        const cause = err instanceof StepFailure ? err.failure : err;
-        if (!(cause instanceof GraphOutcomeUnknownError)) throw err;
-        this.deps.logger.warn({ messageId: id, error: cause.message }, 'The answer to a send was lost; looking in Sent Items');
-        const where = await this.settle(id);
-        if (where === 'sent') {
-          this.deps.logger.info({ messageId: id }, 'The message is in Sent Items: it went');
-          return;
-        }
-        if (where === 'draft' && attempt === 1) {
-          this.deps.logger.info({ messageId: id }, 'The message is still a draft and not in Sent Items: it did not go; sending the draft again');
-          continue;
-        }
-        if (where === 'draft') {
-          throw new Error(`Microsoft 365 twice gave no answer to sending "${message.subject}", and it is still a draft, so it did not go; it will be tried again.`);
-        }
-        if (where === 'unchecked') {
-          throw new Error(
-            `Microsoft 365 gave no answer to sending "${message.subject}" and the service mailbox could not be read afterwards; before anything is sent again Wardwatch looks in Sent Items, so it is not sent twice.`,
-          );
-        }
-        throw new SendInDoubtError(
-          `Microsoft 365 gave no answer to sending "${message.subject}" (Message-ID ${id}) from ${this.mailbox} (${cause.message}), and after waiting it is neither a draft nor in Sent Items, so it may or may not have gone.`,
+      }
+      if (where === 'draft') {
+        // Most likely it did not go; but Exchange may still be taking it. The outbox tries again
+        // after a pause (a minute at least), and that attempt looks in Sent Items first.
+        throw new Error(`Microsoft 365 gave no answer to sending "${message.subject}", and it is still in Drafts: it will be looked for and, if still unsent, sent after a pause.`);
+      }
+      if (where === 'unchecked') {
+        throw new Error(
+          `Microsoft 365 gave no answer to sending "${message.subject}" and the service mailbox could not be read afterwards; before anything is sent again Wardwatch looks in Sent Items, so it is not sent twice.`,
         );
       }
+      throw new SendInDoubtError(
+        `Microsoft 365 gave no answer to sending "${message.subject}" (Message-ID ${id}) from ${this.mailbox} (${cause.message}), and after waiting it is neither a draft nor in Sent Items, so it may or may not have gone.`,
+      );
     }
   }
 
@@ -428,7 +442,7 @@ export class GraphSender implements MailSender {
       }),
       refs,
     );
-    return found.some((m) => m.internetMessageId === undefined || m.internetMessageId === null || m.internetMessageId === messageId);
+    return found.some((m) => m.internetMessageId === messageId);
   }
 
   /**

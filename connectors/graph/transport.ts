@@ -23,7 +23,7 @@ import { AuthenticationHandler, type Context, type Middleware } from '@microsoft
 import type { SourceHealth } from '../../src/sources/types.js';
 import type { GraphSettings } from './config.js';
 import { describeFailure, explainSignIn, failureOf, GraphApiError, GraphOutcomeUnknownError, GraphSignInError } from './errors.js';
-import { HttpsHandler, NetworkError } from './https-handler.js';
+import { AnswerTooLargeError, HttpsHandler, NetworkError } from './https-handler.js';
 import { errorMessage } from '../../src/model/error-message.js';
 
 export const GRAPH_SCOPE_SUFFIX = '/.default';
@@ -54,6 +54,8 @@ export interface GraphRequest {
    * act on it (429, 401); otherwise the caller gets GraphOutcomeUnknownError.
    */
   retry?: 'safe' | 'unsafe';
+  /** How many of the mailbox's four slots it takes (a $batch: Graph runs up to four of its steps at once). */
+  slots?: number;
   /** For messages: what the request was for ("reading the inbox"). */
   what?: string;
   signal?: AbortSignal;
@@ -164,7 +166,6 @@ export class GraphTransport {
   private readonly chain: Middleware;
   private readonly host: string;
   private readonly lanes = new Map<string, MailboxLane>();
-  private readonly healthBook = new Map<string, SourceHealth>();
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   private readonly now: () => Date;
   private readonly maxAttempts: number;
@@ -208,8 +209,18 @@ export class GraphTransport {
     return `${NATIONAL_CLOUDS.has(origin) ? origin : 'https://graph.microsoft.com'}${GRAPH_SCOPE_SUFFIX}`;
   }
 
+  /** A sign-in under way: requests that start meanwhile wait for it rather than each signing in. */
+  private pendingToken: Promise<string> | undefined;
+
+  private token(): Promise<string> {
+    this.pendingToken ??= this.signIn().finally(() => {
+      this.pendingToken = undefined;
+    });
+    return this.pendingToken;
+  }
+
   /** A token for Graph; a failure is explained (which setting is wrong) and remembered for health. */
-  private async token(): Promise<string> {
+  private async signIn(): Promise<string> {
     try {
       const t = await this.credential.getToken(this.scope());
       if (t === null) throw new Error('the identity service returned no token');
@@ -246,27 +257,32 @@ export class GraphTransport {
     return lane;
   }
 
-  private async acquire(lane: MailboxLane, signal?: AbortSignal): Promise<void> {
-    while (lane.inFlight >= MAILBOX_CONCURRENCY) {
+  private async acquire(lane: MailboxLane, signal: AbortSignal | undefined, slots: number): Promise<void> {
+    while (lane.inFlight + slots > MAILBOX_CONCURRENCY) {
       await new Promise<void>((resolve) => lane.queue.push({ resolve }));
-      signal?.throwIfAborted();
+      if (signal?.aborted) {
+        // Pass the wake-up on: this request is not going to take the slot it was given.
+        lane.queue.shift()?.resolve();
+        signal.throwIfAborted();
+      }
     }
-    lane.inFlight++;
+    lane.inFlight += slots;
     // Throttled: nothing goes to this mailbox before Retry-After has elapsed. Another request may
     // learn of a longer wait while this one sleeps, so look again after each sleep.
     for (let wait = lane.notBefore - this.now().getTime(); wait > 0; wait = lane.notBefore - this.now().getTime()) {
       try {
         await this.sleep(wait, signal);
       } catch (err) {
-        this.release(lane);
+        this.release(lane, slots);
         throw err;
       }
     }
   }
 
-  private release(lane: MailboxLane): void {
-    lane.inFlight--;
-    lane.queue.shift()?.resolve();
+  private release(lane: MailboxLane, slots: number): void {
+    lane.inFlight -= slots;
+    // Everyone waiting looks again: a batch may need several slots, a request one.
+    for (const waiter of lane.queue.splice(0)) waiter.resolve();
   }
 
   /** Retry-After as milliseconds: seconds or an HTTP date; undefined when absent or unreadable. */
@@ -317,26 +333,22 @@ export class GraphTransport {
     const res = context.response;
     if (res === undefined) throw new NetworkError('no answer', undefined, undefined);
     const bytes = Buffer.from(await res.arrayBuffer());
-    return { status: res.status, headers: res.headers, text: bytes.toString('utf8'), bytes };
+    let text: string | undefined;
+    // Read as text only when asked: a message's MIME is wanted as bytes, and one copy is enough.
+    return {
+      status: res.status,
+      headers: res.headers,
+      bytes,
+      get text(): string {
+        text ??= bytes.toString('utf8');
+        return text;
+      },
+    };
   }
 
-  private noteSuccess(mailbox: string): void {
-    const h = this.healthBook.get(mailbox) ?? { source: `graph:${mailbox}` };
-    h.lastSuccess = this.now().toISOString();
-    this.healthBook.set(mailbox, h);
-  }
-
-  /** A part of the connector (a round of a folder, say) failed: shown in /healthz and the digest. */
-  noteFailure(mailbox: string, message: string): void {
-    const h = this.healthBook.get(mailbox) ?? { source: `graph:${mailbox}` };
-    h.lastError = { at: this.now().toISOString(), message };
-    this.healthBook.set(mailbox, h);
-  }
-
+  /** The sign-in failure, while it lasts (the connector reports its folders and calendars itself). */
   health(): SourceHealth[] {
-    const out = [...this.healthBook.values()].map((h) => ({ ...h }));
-    if (this.signInFailure) out.unshift({ source: 'graph', lastError: { at: this.now().toISOString(), message: this.signInFailure.message } });
-    return out;
+    return this.signInFailure ? [{ source: 'graph', lastError: { at: this.now().toISOString(), message: this.signInFailure.message } }] : [];
   }
 
   /**
@@ -348,17 +360,21 @@ export class GraphTransport {
     this.checkLink(url, req.mailbox);
     const lane = this.lane(req.mailbox);
     const unsafe = req.retry === 'unsafe';
+    const slots = Math.min(MAILBOX_CONCURRENCY, Math.max(1, req.slots ?? 1));
     const what = req.what ?? `${req.method} ${req.url.startsWith('https://') ? new URL(req.url).pathname : req.url}`;
     let signedInAfresh = false;
     for (let attempt = 1; ; attempt++) {
       req.signal?.throwIfAborted();
-      await this.acquire(lane, req.signal);
+      await this.acquire(lane, req.signal, slots);
       let res: GraphResponse;
       try {
         res = await this.once(req, url);
       } catch (err) {
-        this.release(lane);
+        this.release(lane, slots);
         if (err instanceof GraphSignInError) throw err;
+        if (err instanceof AnswerTooLargeError) {
+          throw new GraphApiError(`Microsoft 365's answer to ${what} for ${req.mailbox} was too large to read (${err.message}).`, { status: 0, code: 'AnswerTooLarge', failure: 'other', mailbox: req.mailbox, permanent: true }, { cause: err });
+        }
         if (unsafe) throw new GraphOutcomeUnknownError(`The connection to Microsoft 365 broke during ${what} for ${req.mailbox} (${errorMessage(err)}): it may or may not have taken effect.`, req.mailbox, { cause: err });
         if (attempt >= this.maxAttempts) {
           const message = `Microsoft 365 could not be reached for ${what} in ${req.mailbox} (${errorMessage(err)}); Wardwatch will try again at the next round.`;
@@ -369,9 +385,8 @@ export class GraphTransport {
         await this.sleep(wait, req.signal);
         continue;
       }
-      this.release(lane);
+      this.release(lane, slots);
       if (res.status < 400) {
-        this.noteSuccess(req.mailbox);
         return res;
       }
       const { code, message } = errorBodyOf(res.text);
@@ -423,15 +438,26 @@ export class GraphTransport {
     if (steps.length > MAX_BATCH) throw new Error(`a $batch holds at most ${MAX_BATCH} requests`);
     const answers = new Map<string, BatchAnswer>();
     let pending = [...steps];
+    let signedInAfresh = false;
     for (let attempt = 1; pending.length > 0; attempt++) {
       const res = await this.json(
-        { mailbox, method: 'POST', url: '/$batch', json: { requests: pending.map((s) => ({ id: s.id, method: s.method, url: s.url, ...(s.headers ? { headers: s.headers } : {}), ...(s.body !== undefined ? { body: s.body, headers: { 'content-type': 'application/json', ...(s.headers ?? {}) } } : {}) })) }, what, ...(signal ? { signal } : {}) },
+        { mailbox, method: 'POST', url: '/$batch', slots: pending.length, json: { requests: pending.map((s) => ({ id: s.id, method: s.method, url: s.url, ...(s.headers ? { headers: s.headers } : {}), ...(s.body !== undefined ? { body: s.body, headers: { 'content-type': 'application/json', ...(s.headers ?? {}) } } : {}) })) }, what, ...(signal ? { signal } : {}) },
         parseBatchEnvelope,
       );
       const retry: BatchStep[] = [];
       let wait = 0;
+      // A step refused its token (revoked while the envelope's was accepted): sign in afresh once, and send those again.
+      const refused = pending.some((step) => res.get(step.id)?.status === 401) && !signedInAfresh;
+      if (refused) {
+        signedInAfresh = true;
+        this.credential = this.makeCredential();
+      }
       for (const step of pending) {
         const a = res.get(step.id);
+        if (refused && a?.status === 401) {
+          retry.push(step);
+          continue;
+        }
         if (a === undefined || a.status === 429 || a.status === 503 || a.status === 504) {
           if (attempt < this.maxAttempts) {
             retry.push(step);

@@ -40,7 +40,8 @@ function sourceWarnings(config: LoadedConfig['config'], file: string): string[] 
   const warnings: string[] = [];
   if (configuredModules(config).length === 0) {
     const names = CONNECTOR_MODULES.map((m) => `connectors.${m.name}`).sort();
-    warnings.push(`${file}: warning: no source is configured (${names.join(' or ')}), so check and run will need --source DIR.`);
+    const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1] ?? ''}` : names.join('');
+    warnings.push(`${file}: warning: no source is configured (${listed}), so check and run will need --source DIR.`);
   }
   for (const name of Object.keys(config.connectors)) {
     const planned = plannedConnector(name);

@@ -91,12 +91,30 @@ export class LivePipeline implements RecordSink {
     });
   }
 
+  /**
+   * Records are taken one at a time, in the order they came. Sources hand them over side by side
+   * (a cloud connector reads several mailboxes at once), and two copies of one message (the
+   * recipient's and the sender's Sent copy, with its Bcc) must be merged one after the other: taken
+   * together, each would be judged without the other.
+   */
+  private turn: Promise<unknown> = Promise.resolve();
+
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(work);
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
   async record(record: SourceRecord): Promise<void> {
     await this.take(record);
   }
 
   /** Like `record`, saying what happened. */
-  async take(given: SourceRecord): Promise<RecordOutcome> {
+  take(given: SourceRecord): Promise<RecordOutcome> {
+    return this.inTurn(() => this.takeNow(given));
+  }
+
+  private async takeNow(given: SourceRecord): Promise<RecordOutcome> {
     const record = this.rawOf(given);
     if ('reason' in record) {
       await this.quarantine(record);
@@ -150,7 +168,7 @@ export class LivePipeline implements RecordSink {
 
   /** Withdraws what was planned for an item the source no longer holds. */
   async removed(removal: Removal): Promise<void> {
-    await this.withdraw(removal);
+    await this.inTurn(() => this.withdraw(removal));
   }
 
   /** Like `removed`, returning the effects withdrawn. */

@@ -179,8 +179,8 @@ describe('loadConfig reports each problem with its file, line and field', () => 
   });
 
   it('allows ${VAR} in connector credentials', () => {
-    const file = tempFile('council.yaml', `${MINIMAL}connectors:\n  graph:\n    tenantId: council-tenant\n    clientSecret: \${GRAPH_SECRET}\n`);
-    expect(loadConfig(file).config.connectors.graph).toEqual({ tenantId: 'council-tenant', clientSecret: '${GRAPH_SECRET}' });
+    const file = tempFile('council.yaml', `${MINIMAL}connectors:\n  graph:\n    tenantId: \${GRAPH_TENANT}\n    clientId: 6f1c4a52-9b8e-4d3a-a1f0-3c2d7e9b5a10\n    clientSecret: \${GRAPH_SECRET}\n`);
+    expect(loadConfig(file).config.connectors.graph).toMatchObject({ tenantId: '${GRAPH_TENANT}', clientSecret: '${GRAPH_SECRET}' });
   });
 
   it('checks dates, the time zone and the digest schedule', () => {

@@ -218,6 +218,14 @@ export class MailApi {
     return json(200, { '@odata.context': `${this.origin()}/v1.0/$metadata#users('${mb.id}')/mailFolders`, value });
   }
 
+  /** GET /users/{id}/mailFolders/{id or well-known name}: one folder. */
+  folder(req: SimRequest, mb: Mailbox, f: Folder): SimResponse {
+    return json(200, {
+      '@odata.context': `${this.origin()}/v1.0/$metadata#users('${mb.id}')/mailFolders/$entity`,
+      ...selectProps({ id: f.id, displayName: f.displayName, parentFolderId: mb.id, childFolderCount: 0 }, req.query.get('$select')),
+    });
+  }
+
   private checkHeaders(headers: readonly InternetMessageHeader[] | null | undefined): SimResponse | undefined {
     const list = headers ?? [];
     for (const h of list) {

@@ -216,6 +216,10 @@ export class GraphSimulator {
     if (s0 !== 'users' || !mb) return notFound(req);
     // users/{id}/mailFolders/{f}/messages[/delta|/{id}[/$value]]
     if (s2 === 'mailFolders' && s3 === undefined && m === 'GET') return this.mail.folders(req, mb, undefined);
+    if (s2 === 'mailFolders' && s3 !== undefined && s4 === undefined && m === 'GET') {
+      const f = this.state.findFolder(mb, s3);
+      return f ? this.mail.folder(req, mb, f) : graphError(404, 'ErrorInvalidIdMalformed', `Id is malformed or the folder ${s3} does not exist.`);
+    }
     if (s2 === 'mailFolders' && s3 !== undefined && s4 === 'childFolders' && s5 === undefined && m === 'GET') {
       const f = this.state.findFolder(mb, s3);
       return f ? this.mail.folders(req, mb, f) : graphError(404, 'ErrorInvalidIdMalformed', `The folder ${s3} does not exist.`);

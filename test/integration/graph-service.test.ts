@@ -45,7 +45,8 @@ describe.each([{ mode: 'polling', notifications: false }, { mode: 'notifications
     running = await assembleService(setup, {
       logger,
       now: clock,
-      tuning: { heartbeatMs: 200, outboxIntervalMs: 300, sourceBackoff: { initialMs: 200, maxMs: 1000 } },
+      // An effect whose send is cut off before it went is tried again after a second, not the minute a council gets.
+      tuning: { heartbeatMs: 200, outboxIntervalMs: 300, sourceBackoff: { initialMs: 200, maxMs: 1000 }, retry: { baseDelayMs: 1000 } },
       connectorTuning: { graph: { backoffMs: 50 } },
     });
     const started = await running.service.start();

@@ -287,6 +287,23 @@ describe('calendar delta: removals', () => {
 });
 
 describe('calendar delta: fresh syncs', () => {
+  it('withdraws what was deleted while Graph had forgotten the token: the fresh read cannot report it', async () => {
+    const deps = depsFor();
+    const calendar = calendarOf(deps.settings);
+    const kept = t.sim.state.addEvent(MB.clerk, meeting('Full council', 10, 18));
+    const dropped = t.sim.state.addEvent(MB.clerk, meeting('Ward walkabout', 11, 10));
+    const sink = new RecordingSink();
+    await new CalendarDelta(deps).round(calendar, sink);
+    t.sim.state.expireSyncState(MB.clerk);
+    t.sim.state.deleteEvent(MB.clerk, dropped.id ?? '');
+    sink.clear();
+    await new CalendarDelta(deps).round(calendar, sink);
+    expect(sink.records.map((r) => r.origin)).toEqual([kept.id]);
+    expect(sink.removals).toEqual([{ kind: 'event', calendarId: 'council-events', reason: 'deleted', uid: dropped.iCalUId, origin: dropped.id }]);
+    const known = await readKnownEvents(deps, 'council-events');
+    expect([known.has(kept.id ?? ''), known.has(dropped.id ?? '')]).toEqual([true, false]);
+  });
+
   it('starts afresh when Graph has forgotten the token (410 syncStateNotFound), as a fault and as an expired state', async () => {
     const deps = depsFor();
     const calendar = calendarOf(deps.settings);

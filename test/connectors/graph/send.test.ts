@@ -175,16 +175,21 @@ describe('a send whose answer is lost', () => {
     expect(t.sim.faults.stats.earlyRetries).toBe(0);
   });
 
-  it('a connection dropped before the send took effect: the draft is still there, so it is sent again, once', async () => {
+  it('a connection dropped before the send took effect: still in Drafts, so not sent now; the next attempt sends it, once', async () => {
     const sender = senderFor(depsFor());
     const m = nudge();
     t.sim.inject({ kind: 'drop', when: 'before' }, { path: SEND_PATH, method: 'POST' });
+    // Exchange may still be taking a message whose answer was lost: nothing is sent again at once.
+    await expect(sender.send(m)).rejects.toThrow(/still in Drafts/);
+    expect(t.sim.sentCount(KEY_HEADER, m.key)).toBe(0);
+    expect(drafts()).toBe(1);
+    // It waited for a Sent Items copy before deciding.
+    expect(slept.filter((ms) => ms === SETTLE_MS)).toHaveLength(2);
+    // The outbox's next attempt (a minute on at least) looks first, finds the draft unsent, and sends it.
     await sender.send(m);
     expect(t.sim.sentCount(KEY_HEADER, m.key)).toBe(1);
     expect(t.sim.faults.stats.fired['drop']).toBe(1);
     expect(drafts()).toBe(0);
-    // It waited for a Sent Items copy before deciding the send had not happened.
-    expect(slept.filter((ms) => ms === SETTLE_MS)).toHaveLength(2);
   });
 
   it('a connection dropped after the send took effect: sent once', async () => {
