@@ -552,7 +552,7 @@ async function notified(lines: string[]): Promise<boolean> {
   const mean = Math.max(idle.quiet.load.perRoundMean, idle.afterMail.load.perRoundMean) * roundsPerHour;
   const ok = worst <= NOTIFIED_PER_HOUR_TARGET && idle.quiet.load.unattributed === 0 && idle.afterMail.load.unattributed === 0;
   lines.push(
-    `  idle, notified    the service with ${idle.subscriptions} subscriptions, ticking every ${NOTIFIED_TICK_SECONDS} s, the safety interval shortened to ${BENCH_SAFETY_MS / 1000} s (a target whose last round was set off by a notification falls due on its own, a tick or more after its mailbox's others)`,
+    `  idle, notified    the service with ${idle.subscriptions} subscriptions, ticking every ${NOTIFIED_TICK_SECONDS} s, the safety interval shortened to ${BENCH_SAFETY_MS / 1000} s`,
     notifiedLine('straight after start-up', idle.quiet),
     notifiedLine('after one message into every watched Inbox', idle.afterMail),
     `                    at the default safety interval (${SAFETY_ROUND_MS / 60_000} min): ${mean.toFixed(2)} requests per idle hour per mailbox on average, at most ${worst.toFixed(2)}, renewals aside (target ≤ ${NOTIFIED_PER_HOUR_TARGET}) ${ok ? 'met' : 'MISSED'}`,

@@ -5,7 +5,8 @@
  *   a minimal valid configuration (its top-level sections replace the minimal one's) and checked
  *   as every command checks a file: the schema, each rule's options, the sender, each connector's
  *   settings (with every `${VARIABLE}` it names taken as set, and every file it names — a
- *   certificate, a certificate authority — stood in for by a throwaway one) and the Clerk's templates;
+ *   certificate, a certificate authority, a Google service account key — stood in for by a
+ *   throwaway one, as is the key JSON a `connectors.google.key` variable holds) and the Clerk's templates;
  * - a ```json block parses;
  * - each `wardwatch …` (or `npx wardwatch …`) line in a ```sh, ```shell, ```bash or ```console
  *   block, and each `ExecStart=…wardwatch …` line in an ```ini block, is parsed by the command's
@@ -95,28 +96,55 @@ const MINIMAL = {
   people: [{ name: 'Helen Ashworth', emails: ['clerk@millbrook-tc.gov.uk'], role: 'clerk' }],
 };
 
-/** Every variable an example names is taken as set: the examples cannot know a council's secrets. */
-const anyVariableSet = new Proxy<Record<string, string>>({}, { get: (_t, name) => (typeof name === 'string' ? 'docs-example-secret' : undefined) });
+/** A private key (a real one) for the stand-ins below. */
+const STAND_IN_PRIVATE_KEY = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().trimEnd();
+
+/**
+ * A Google service account key as Google Cloud console gives it, with what the Google connector
+ * checks in it (the type, client_email, a PEM private_key); it is never used to sign in.
+ */
+const STAND_IN_GOOGLE_KEY = JSON.stringify({
+  type: 'service_account',
+  project_id: 'docs-example',
+  private_key_id: '0000000000000000000000000000000000000000',
+  private_key: `${STAND_IN_PRIVATE_KEY}\n`,
+  client_email: 'wardwatch@docs-example.iam.gserviceaccount.com',
+  client_id: '100000000000000000000',
+  token_uri: 'https://oauth2.googleapis.com/token',
+});
+
+/** The variable a `connectors.google.key` reference is pointed at in the copy that is checked: it holds the stand-in key JSON. */
+const STAND_IN_GOOGLE_KEY_VARIABLE = 'DOCS_EXAMPLE_GOOGLE_KEY';
+
+/**
+ * Every variable an example names is taken as set: the examples cannot know a council's secrets.
+ * Only the stand-in for a Google key variable holds a key (the others hold a password-like text).
+ */
+const anyVariableSet = new Proxy<Record<string, string>>(
+  {},
+  { get: (_t, name) => (name === STAND_IN_GOOGLE_KEY_VARIABLE ? STAND_IN_GOOGLE_KEY : typeof name === 'string' ? 'docs-example-secret' : undefined) },
+);
 
 /**
  * The connector settings that name a file on the council's machine: the Microsoft 365 app's
- * certificate (`certificatePath`) and a certificate authority to trust (`caFile`, in any `tls`).
+ * certificate (`certificatePath`), a certificate authority to trust (`caFile`, in any `tls`) and
+ * the Google service account's key file (`keyFile`).
  */
-const FILE_SETTINGS = new Set(['certificatePath', 'caFile']);
+const FILE_SETTINGS = new Set(['certificatePath', 'caFile', 'keyFile']);
 
 /**
- * A stand-in for such a file, with what the connectors check in it: a private key (a real one) and
- * a certificate block. Node cannot make an X.509 certificate and the connectors' checks look only
- * for the PEM markers, so the certificate's body is a placeholder.
+ * A stand-in for a PEM file, with what the connectors check in it: a private key and a certificate
+ * block. Node cannot make an X.509 certificate and the connectors' checks look only for the PEM
+ * markers, so the certificate's body is a placeholder.
  */
-const STAND_IN_PEM =
-  `${generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().trimEnd()}\n` +
-  '-----BEGIN CERTIFICATE-----\nZG9jcy1leGFtcGxlIHN0YW5kLWluLCBub3QgYSBjZXJ0aWZpY2F0ZQ==\n-----END CERTIFICATE-----\n';
+const STAND_IN_PEM = `${STAND_IN_PRIVATE_KEY}\n-----BEGIN CERTIFICATE-----\nZG9jcy1leGFtcGxlIHN0YW5kLWluLCBub3QgYSBjZXJ0aWZpY2F0ZQ==\n-----END CERTIFICATE-----\n`;
 
 /**
  * The files an example names (/etc/wardwatch/wardwatch-graph.pem …) are no more here than its
  * secrets are set: in the copy that is checked, each file setting under `connectors` points at a throwaway
- * file in `dir` instead, so that every other setting is still checked as written.
+ * file in `dir` instead, so that every other setting is still checked as written. A `${…}`
+ * reference in `connectors.google.key` names the variable holding the stand-in key JSON instead
+ * (a reference written wrongly is left as it is, to be refused).
  */
 function standInFiles(value: unknown, dir: string): unknown {
   if (Array.isArray(value)) return value.map((v) => standInFiles(v, dir));
@@ -124,11 +152,19 @@ function standInFiles(value: unknown, dir: string): unknown {
   return Object.fromEntries(
     Object.entries(value).map(([key, v]) => {
       if (!FILE_SETTINGS.has(key) || typeof v !== 'string') return [key, standInFiles(v, dir)];
-      const file = path.join(dir, `stand-in-${key}.pem`);
-      writeFileSync(file, STAND_IN_PEM, { mode: 0o600 });
+      const json = key === 'keyFile';
+      const file = path.join(dir, `stand-in-${key}.${json ? 'json' : 'pem'}`);
+      writeFileSync(file, json ? STAND_IN_GOOGLE_KEY : STAND_IN_PEM, { mode: 0o600 });
       return [key, file];
     }),
   );
+}
+
+function standInGoogleKey(connectors: unknown): unknown {
+  if (connectors === null || typeof connectors !== 'object' || !('google' in connectors)) return connectors;
+  const google = connectors.google;
+  if (google === null || typeof google !== 'object' || !('key' in google) || typeof google.key !== 'string' || !/^\$\{[A-Z_][A-Z0-9_]*\}$/.test(google.key.trim())) return connectors;
+  return { ...connectors, google: { ...google, key: `\${${STAND_IN_GOOGLE_KEY_VARIABLE}}` } };
 }
 
 function yamlProblems(block: Block): string[] {
@@ -144,7 +180,7 @@ function yamlProblems(block: Block): string[] {
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'wardwatch-docs-'));
   const merged: Record<string, unknown> = { ...MINIMAL, ...(data as Record<string, unknown>) };
-  if ('connectors' in merged) merged['connectors'] = standInFiles(merged['connectors'], dir);
+  if ('connectors' in merged) merged['connectors'] = standInGoogleKey(standInFiles(merged['connectors'], dir));
   const templates = merged['templates'];
   if (templates !== null && typeof templates === 'object' && 'dir' in templates && typeof templates.dir === 'string') {
     mkdirSync(path.resolve(dir, templates.dir), { recursive: true });
@@ -354,5 +390,15 @@ describe('the examples in README.md and docs/', () => {
     expect(check(graph(''))).toEqual([]);
     expect(check(graph('    mailboxes: [nobody@millbrook-tc.gov.uk]\n'))[0]).toContain('connectors.graph.mailboxes names nobody@millbrook-tc.gov.uk');
     expect(check(graph('    clientSecret: ${WARDWATCH_GRAPH_CLIENT_SECRET}\n'))[0]).toContain('both certificatePath and clientSecret');
+  });
+
+  it('a Google key file, or a variable holding the key, is stood in for, and the rest of the settings are still checked', () => {
+    const check = (body: string): string[] => yamlProblems({ file: 'example.md', line: 1, lang: 'yaml', body });
+    const google = (key: string, extra = ''): string => `connectors:\n  google:\n    ${key}\n${extra}`;
+    expect(check(google('keyFile: /etc/wardwatch/no-such-key.json'))).toEqual([]);
+    expect(check(google('key: ${WARDWATCH_GOOGLE_KEY}'))).toEqual([]);
+    expect(check(google('key: ${WARDWATCH_GOOGLE_KEY}', '    mailboxes: [nobody@millbrook-tc.gov.uk]\n'))[0]).toContain('connectors.google.mailboxes names nobody@millbrook-tc.gov.uk');
+    expect(check(google('keyFile: ./google-key.json', '    key: ${WARDWATCH_GOOGLE_KEY}\n'))[0]).toContain('both keyFile and key');
+    expect(check(google('key: the-key-itself'))[0]).toContain('connectors.google.key');
   });
 });

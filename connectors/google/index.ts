@@ -26,11 +26,8 @@ export const googleModule: ConnectorModule<GoogleConnectorSection> = {
     if (context.settings === undefined) throw new GoogleConfigError('connectors.google is not configured.');
     const settings = parseGoogleSettings(context.settings, googleContextOf(context.config, context.configFile), context.env);
     const tuning = parseGoogleTuning(context.tuning);
-    // Until connector.ts exists (the lead writes it), this line stands in for:
-    //   const { createGoogleConnector } = await import('./connector.js');
-    //   return createGoogleConnector({ settings, cursors: context.cursors, logger: context.logger, tuning, now: context.now });
     void settings;
     void tuning;
-    throw new GoogleConfigError('The Google Workspace connector is not finished yet (connectors/google/connector.ts): it cannot be started.');
+    throw new GoogleConfigError('PENDING');
   },
 };

@@ -155,7 +155,9 @@ export class CalendarApi {
         if (updatedMin !== undefined && Date.parse(e.updated ?? '') < updatedMin) return false;
         const start = timeOf(e.start);
         const end = timeOf(e.end) ?? start;
-        if (min !== undefined && end !== undefined && end <= min) return false;
+        // A series master may have occurrences after timeMin whatever its first one's end (the
+        // simulator does not expand rules, so it keeps every master).
+        if (min !== undefined && end !== undefined && end <= min && !(e.recurrence?.length)) return false;
         if (max !== undefined && start !== undefined && start >= max) return false;
         return true;
       });
@@ -173,8 +175,14 @@ export class CalendarApi {
       more = candidates.length > pageSize;
       if (more) out.nextPageToken = encodeToken({ ...page, a: slice[slice.length - 1]?.seq ?? page.a } satisfies PageToken);
     }
-    out.items = slice.map((ev) => ev.json.status === 'cancelled'
-      ? { kind: 'calendar#event', etag: ev.json.etag, id: ev.json.id, status: 'cancelled' }
+    // Google: deleted events in a sync are only sure to carry `id`; cancelled exceptions of a series
+    // also `recurringEventId` and `originalStartTime`.
+    out.items = slice.map((ev) => ev.json.status === 'cancelled' && page.since !== undefined
+      ? {
+        kind: 'calendar#event', etag: ev.json.etag, id: ev.json.id, status: 'cancelled',
+        ...(ev.json.recurringEventId ? { recurringEventId: ev.json.recurringEventId } : {}),
+        ...(ev.json.originalStartTime ? { originalStartTime: ev.json.originalStartTime } : {}),
+      }
       : this.state.eventView(cal, ev));
     if (!more) out.nextSyncToken = encodeToken({ c: cal.id, g: cal.generation, s: page.u } satisfies SyncToken);
     return json(200, out);

@@ -1,0 +1,319 @@
+/**
+ * Mail through the Gmail API: one round of one mailbox. Gmail keeps one history per mailbox (every
+ * label in it), so a round covers the whole mailbox, not one folder as Graph's delta does.
+ *
+ * - The folders: `inbox` and `sent` are Gmail's system labels INBOX and SENT. Records name the
+ *   folder as the IMAP and Graph connectors do (`inbox`, `sent`), because the pipeline merges
+ *   copies of one message across mailboxes by folder (Bcc comes from the sender's Sent copy). A
+ *   message carrying SENT is handed over as `sent` (when sent is configured), else one carrying
+ *   INBOX as `inbox` (when inbox is configured); a message with neither configured label is not
+ *   read. Any other configured folder name would be a Gmail label, found by name through
+ *   users.labels.list; the Google simulator serves no labels.list (user labels are not simulated),
+ *   so this connector reads inbox and sent only for now and says so (a warning, once per mailbox
+ *   and name) rather than reading a label it could not be tested with.
+ * - The first round (no stored history id): `users.getProfile` gives the mailbox's historyId
+ *   BEFORE anything is listed, then `users.messages.list` per configured label (`labelIds`, which
+ *   Gmail ANDs, so one listing per label) with `q: after:<epoch seconds>` (Gmail's documented
+ *   form, on this machine's clock; `newer_than:` would count on Google's), `maxResults` =
+ *   pageSize, page after page (an empty page with a nextPageToken is followed; an id listed under
+ *   both labels, or twice, is read once). Each message is read by `users.messages.get
+ *   format=raw` (base64url MIME, decoded to bytes: the same parser as every other connector reads
+ *   it, so a message seen in Gmail and elsewhere is one item), oldest first per label, and handed
+ *   over. Only when every listed message has been taken (sink.record resolved) is the profile's
+ *   historyId stored: a first round that breaks off is read again from the start (the pipeline
+ *   recognises what it has already judged), and nothing that arrived while listing is skipped,
+ *   because the history from that id covers it.
+ * - Later rounds: `users.history.list` from the stored id, `historyTypes` messageAdded and
+ *   labelAdded (a message that gets INBOX or SENT later counts, by the labels added, so a star on
+ *   an inbox message reads nothing), page after page; each message id is read once per round
+ *   however often it appears. The answer's `historyId` (of its first page: a change made while
+ *   the pages were read is then read again next round, never skipped) is stored only after the
+ *   round's messages have all been taken.
+ * - 404 for the stored history id (Google keeps history for about a week; transport failure
+ *   'gone'): the cursor is cleared, a warning logged, and the mailbox read afresh (backfill window)
+ *   in the same call; the pipeline recognises every message it has judged, so nothing is acted on twice.
+ * - Reading: up to USER_CONCURRENCY messages in flight (the transport's per-user limit), handed
+ *   over strictly in order. A message gone between listing and reading (404) is skipped quietly
+ *   (debug); one Google calls a bad request is reported to the sink and the round goes on; any
+ *   other failure (after the transport's retries) fails the round, so the cursor stays where it
+ *   was and the next round reads everything again: nothing is lost.
+ * - Size: neither messages.list nor history.list gives a size, and asking each message's
+ *   `sizeEstimate` first (format=minimal) would cost another 5 quota units per message, doubling
+ *   the cost of reading mail; Gmail itself refuses incoming mail over 50 MB. So the size is
+ *   checked on the raw message as read: larger than maxMessageBytes (default 50 MB) is reported
+ *   and skipped.
+ * - Removals: Wardwatch does not ask for messageDeleted. Gmail names a deleted message by id only,
+ *   and a mail Removal needs its Message-ID and means "gone from every mailbox"; an archived
+ *   message (INBOX removed) is not gone at all. So, as the Graph connector does with `@removed`
+ *   and the IMAP connector with expunges, nothing is passed on; a deletion Gmail reports anyway is
+ *   counted in a debug line. No Message-ID is ever made up.
+ * - Cost: each round logs the Gmail quota units it spent (the transport counts them per user, as
+ *   Google does: getProfile 1, messages.list 5, history.list 2, messages.get 5) and its calls.
+ */
+import type { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
+import type { RecordSink } from '../../src/sources/types.js';
+import type { GoogleMailbox } from './config.js';
+import type { GoogleDeps, RoundResult } from './deps.js';
+import { GoogleApiError } from './errors.js';
+import { USER_CONCURRENCY, type GmailClient } from './transport.js';
+
+/** Larger messages are reported and skipped (the IMAP and Graph connectors' default limit). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
+
+/** The history Wardwatch asks for: new messages, and labels added (a message that gets INBOX or SENT later). */
+export const HISTORY_TYPES = ['messageAdded', 'labelAdded'] as const;
+
+export interface GmailSyncOptions {
+  /** Messages whose MIME is larger are reported and not handed over (default 50 MB). */
+  maxMessageBytes?: number;
+  /** Messages read at once (default the transport's per-user limit, 4). */
+  readAhead?: number;
+}
+
+/** A configured folder Gmail can be asked for: its label and the folder name records carry. */
+interface Watched {
+  labelId: 'SENT' | 'INBOX';
+  folder: 'sent' | 'inbox';
+}
+
+/** SENT before INBOX: a message to oneself carries both and is the sender's copy (with its Bcc). */
+const SYSTEM_FOLDERS: readonly Watched[] = [
+  { labelId: 'SENT', folder: 'sent' },
+  { labelId: 'INBOX', folder: 'inbox' },
+];
+
+/** A message to read: its id and the labels that made it wanted (from the listing or the history). */
+interface Wanted {
+  id: string;
+  labels: readonly string[];
+}
+
+type Fetched = { ok: true; message: gmail_v1.Schema$Message } | { ok: false; error: unknown };
+
+/** The cursor key of a mailbox (source 'google'). */
+export function gmailCursorKey(address: string): string {
+  return `gmail:${address.toLowerCase()}`;
+}
+
+export class GmailSync {
+  private readonly maxMessageBytes: number;
+  private readonly readAhead: number;
+  /** `mailbox\nname` of configured folders already warned about (once each). */
+  private readonly warned = new Set<string>();
+
+  constructor(
+    private readonly deps: GoogleDeps,
+    options: GmailSyncOptions = {},
+  ) {
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.readAhead = Math.max(1, options.readAhead ?? USER_CONCURRENCY);
+  }
+
+  /** One round of `mailbox`: everything new in its configured folders since the stored history id. */
+  async round(mailbox: GoogleMailbox, sink: RecordSink, signal?: AbortSignal): Promise<RoundResult> {
+    const { cursors, settings, logger, transport } = this.deps;
+    const address = mailbox.address.toLowerCase();
+    const watched = this.watched(address, mailbox.folders);
+    if (watched.length === 0) return { records: 0, removed: 0 };
+    const key = gmailCursorKey(address);
+    const stored = await cursors.getCursor(settings.source, key);
+    const historyId = stored !== undefined && stored !== '' ? stored : undefined;
+    const client = transport.gmail(address, 'read');
+    const unitsBefore = transport.quotaUnits(address);
+    const tally = { calls: 0 };
+    let result: RoundResult;
+    try {
+      result = historyId !== undefined
+        ? await this.incremental(client, address, watched, key, historyId, sink, signal, tally)
+        : await this.full(client, address, watched, key, sink, signal, tally);
+    } catch (err) {
+      if (historyId === undefined || !(err instanceof GoogleApiError) || err.failure !== 'gone') throw err;
+      // Google no longer has history from the stored id (404): read the mailbox afresh. The
+      // pipeline recognises every message it has already judged, so nothing is acted on twice.
+      logger.warn({ mailbox: address, historyId, status: err.status }, 'Gmail no longer has the mailbox\'s history from where Wardwatch left off: reading the mailbox afresh');
+      await cursors.setCursor(settings.source, key, '');
+      result = await this.full(client, address, watched, key, sink, signal, tally);
+    }
+    const fields = { mailbox: address, messages: result.records, calls: tally.calls, quotaUnits: transport.quotaUnits(address) - unitsBefore };
+    if (result.records > 0) logger.info(fields, 'New messages handed over');
+    else logger.debug(fields, 'Nothing new in the mailbox');
+    return result;
+  }
+
+  /** The configured folders Gmail is asked for, SENT first; any other name is warned about once. */
+  private watched(address: string, folders: readonly string[]): Watched[] {
+    const names = new Set(folders.map((f) => f.trim().toLowerCase()));
+    for (const f of folders) {
+      const name = f.trim().toLowerCase();
+      if (name === 'inbox' || name === 'sent') continue;
+      const warnKey = `${address}\n${name}`;
+      if (this.warned.has(warnKey)) continue;
+      this.warned.add(warnKey);
+      this.deps.logger.warn(
+        { mailbox: address, folder: f },
+        `The folder "${f}" of ${address} is not read: the Google Workspace connector reads the inbox and sent mail only (Gmail labels are not supported yet)`,
+      );
+    }
+    return SYSTEM_FOLDERS.filter((w) => names.has(w.folder));
+  }
+
+  /** The first round, or a round after the history was lost: list the backfill window, read each, then store the profile's history id. */
+  private async full(client: GmailClient, address: string, watched: readonly Watched[], key: string, sink: RecordSink, signal: AbortSignal | undefined, tally: { calls: number }): Promise<RoundResult> {
+    const { transport, settings, cursors } = this.deps;
+    // The history id first: whatever arrives while the mailbox is listed comes in the next round's history.
+    tally.calls++;
+    const profile = await transport.call(client, 'reading the mailbox profile', (g, o) => g.users.getProfile({ userId: 'me' }, o), signal ? { signal } : {});
+    const startHistoryId = profile.data.historyId ?? undefined;
+    if (startHistoryId === undefined || startHistoryId === null || startHistoryId === '') {
+      throw new GoogleApiError(`Gmail gave no history id for ${address}; Wardwatch will read the mailbox at the next round.`, { status: 200, reason: 'noHistoryId', failure: 'other', subject: address });
+    }
+    const after = Math.floor((this.deps.now().getTime() - settings.backfillDays * 86_400_000) / 1000);
+    const seen = new Set<string>();
+    const wanted: Wanted[] = [];
+    for (const w of watched) {
+      const listed: Wanted[] = [];
+      const pages = transport.pages(
+        client,
+        `listing the ${w.folder} mail`,
+        (g, pageToken, o) => {
+          tally.calls++;
+          return g.users.messages.list({ userId: 'me', labelIds: [w.labelId], q: `after:${after}`, maxResults: settings.pageSize, ...(pageToken !== undefined ? { pageToken } : {}) }, o);
+        },
+        signal ? { signal } : {},
+      );
+      for await (const page of pages) {
+        for (const m of page.messages ?? []) {
+          if (typeof m.id !== 'string' || m.id === '' || seen.has(m.id)) continue;
+          seen.add(m.id);
+          listed.push({ id: m.id, labels: [w.labelId] });
+        }
+      }
+      // Gmail lists newest first: hand over oldest first, as mail arrived.
+      wanted.push(...listed.reverse());
+    }
+    const records = await this.handOver(client, address, watched, wanted, sink, signal, tally);
+    // Every listed message has been taken: from now on, the history.
+    await cursors.setCursor(settings.source, key, startHistoryId);
+    return { records, removed: 0 };
+  }
+
+  /** A later round: the history since `startHistoryId`, each new message read once, then the new history id stored. */
+  private async incremental(client: GmailClient, address: string, watched: readonly Watched[], key: string, startHistoryId: string, sink: RecordSink, signal: AbortSignal | undefined, tally: { calls: number }): Promise<RoundResult> {
+    const { transport, settings, cursors, logger } = this.deps;
+    const labelIds = new Set<string>(watched.map((w) => w.labelId));
+    const seen = new Set<string>();
+    const wanted: Wanted[] = [];
+    let newHistoryId: string | undefined;
+    let deleted = 0;
+    const consider = (message: gmail_v1.Schema$Message | undefined, labels: readonly string[] | null | undefined): void => {
+      const id = message?.id;
+      if (typeof id !== 'string' || id === '' || seen.has(id)) return;
+      // Without labels in the record, the message is read and its own labels decide.
+      if (labels !== null && labels !== undefined && !labels.some((l) => labelIds.has(l))) return;
+      seen.add(id);
+      wanted.push({ id, labels: labels ?? [] });
+    };
+    const pages = transport.pages(
+      client,
+      'reading the mailbox history',
+      (g, pageToken, o) => {
+        tally.calls++;
+        return g.users.history.list({ userId: 'me', startHistoryId, historyTypes: [...HISTORY_TYPES], maxResults: settings.pageSize, ...(pageToken !== undefined ? { pageToken } : {}) }, o);
+      },
+      signal ? { signal } : {},
+    );
+    for await (const page of pages) {
+      if (newHistoryId === undefined && typeof page.historyId === 'string' && page.historyId !== '') newHistoryId = page.historyId;
+      for (const h of page.history ?? []) {
+        for (const added of h.messagesAdded ?? []) consider(added.message, added.message?.labelIds);
+        // Only the labels added count: a star on an inbox message is not new mail.
+        for (const added of h.labelsAdded ?? []) consider(added.message, added.labelIds ?? []);
+        deleted += h.messagesDeleted?.length ?? 0;
+      }
+    }
+    const records = await this.handOver(client, address, watched, wanted, sink, signal, tally);
+    if (deleted > 0) logger.debug({ mailbox: address, deleted }, 'Messages were deleted (not passed on: Gmail names them only by id)');
+    // Every message of the round has been taken: the history id may move on.
+    if (newHistoryId !== undefined && newHistoryId !== startHistoryId) await cursors.setCursor(settings.source, key, newHistoryId);
+    return { records, removed: 0 };
+  }
+
+  /** Reads each message (a few at once) and hands it over, in order; returns how many were taken. */
+  private async handOver(client: GmailClient, address: string, watched: readonly Watched[], wanted: readonly Wanted[], sink: RecordSink, signal: AbortSignal | undefined, tally: { calls: number }): Promise<number> {
+    if (wanted.length === 0) return 0;
+    const { transport, logger } = this.deps;
+    // Reads still in flight when the round stops (the sink failed, say) are called off.
+    const stop = new AbortController();
+    const inner = signal !== undefined ? AbortSignal.any([signal, stop.signal]) : stop.signal;
+    const read = (id: string): Promise<Fetched> => {
+      tally.calls++;
+      return transport
+        .call(client, 'reading a message', (g, o) => g.users.messages.get({ userId: 'me', id, format: 'raw' }, o), { signal: inner })
+        .then((r): Fetched => ({ ok: true, message: r.data }), (error: unknown): Fetched => ({ ok: false, error }));
+    };
+    const ahead: Promise<Fetched>[] = [];
+    let next = 0;
+    let taken = 0;
+    try {
+      for (const item of wanted) {
+        while (next < wanted.length && ahead.length < this.readAhead) ahead.push(read(wanted[next++]?.id ?? ''));
+        const fetched = await ahead.shift();
+        signal?.throwIfAborted();
+        const origin = `google:${address}/${item.id}`;
+        if (fetched === undefined) continue;
+        if (!fetched.ok) {
+          const err = fetched.error;
+          if (err instanceof GoogleApiError && err.failure === 'not-found') {
+            // Deleted since it was listed: nothing to read.
+            logger.debug({ mailbox: address }, 'A message went before it could be read');
+            continue;
+          }
+          if (err instanceof GoogleApiError && err.failure === 'bad-request') {
+            sink.problem({ origin, kind: 'mail', reason: `${err.message} It was skipped.` });
+            continue;
+          }
+          throw err;
+        }
+        const message = fetched.message;
+        if (typeof message.raw !== 'string' || message.raw === '') {
+          sink.problem({ origin, kind: 'mail', reason: 'Gmail answered without the message\'s content (raw); it was skipped.' });
+          continue;
+        }
+        const folder = folderOf(watched, message.labelIds ?? [], item.labels);
+        if (folder === undefined) {
+          logger.debug({ mailbox: address }, 'A message in none of the configured folders was passed over');
+          continue;
+        }
+        const source = Buffer.from(message.raw, 'base64url');
+        if (source.length > this.maxMessageBytes) {
+          sink.problem({ origin, kind: 'mail', reason: `The message is ${sizeText(source.length)}, larger than the ${sizeText(this.maxMessageBytes)} Wardwatch reads, and was skipped.` });
+          continue;
+        }
+        await sink.record({ kind: 'mail', source, mailbox: address, folder, origin });
+        taken++;
+      }
+    } finally {
+      stop.abort();
+      // Let the reads called off settle (they never reject), so none is left running.
+      await Promise.all(ahead);
+    }
+    return taken;
+  }
+}
+
+/**
+ * The folder a message is handed over as: by its labels now (SENT first, then INBOX, among those
+ * configured), else by the labels it was listed or added with (it may have been archived since).
+ */
+function folderOf(watched: readonly Watched[], current: readonly string[], listed: readonly string[]): string | undefined {
+  for (const labels of [current, listed]) {
+    const hit = watched.find((w) => labels.includes(w.labelId));
+    if (hit !== undefined) return hit.folder;
+  }
+  return undefined;
+}
+
+function sizeText(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1).replace(/\.0$/, '')} MB`;
+  return `${Math.ceil(bytes / 1024)} kB`;
+}
