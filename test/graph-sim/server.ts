@@ -150,6 +150,8 @@ export class GraphSimulator {
     this.state.requests.push({
       method: req.method, path: req.path, canonicalPath: req.canonicalPath ?? req.path, query: req.query.toString(), status: res.status, headers: kept,
       inBatch: req.inBatch, at: this.state.clock.now(), ...(req.mailbox ? { mailbox: req.mailbox.address } : {}),
+      // JSON bodies are kept for schema checks of what a client sends ($batch envelopes aside: their steps are logged one by one).
+      ...(req.body !== undefined && typeof req.body === 'object' && req.path !== '/$batch' ? { body: req.body } : {}),
     });
     return res;
   }

@@ -91,6 +91,8 @@ export interface RequestRecord {
   readonly headers: Readonly<Record<string, string>>;
   readonly inBatch: boolean;
   readonly at: number;
+  /** The JSON body as the client sent it (not for $batch envelopes). */
+  readonly body?: unknown;
 }
 
 export type ChangeListener = (change:

@@ -10,6 +10,7 @@
  * The service's clock is Monday 12 April 2027, 09:00 in Millbrook, inside the pre-election period
  * of the town council elections on 6 May 2027; the simulator keeps real time.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -20,6 +21,7 @@ import { effectKey } from '../../src/outbox/idempotency.js';
 import { assembleService, type AssembledService } from '../../src/service/assemble.js';
 import type { HealthReport } from '../../src/service/health.js';
 import { createLogger } from '../../src/service/logger.js';
+import { propertyType, readCsdl, schemaProblems } from '../graph-sim/index.js';
 import { A } from '../support/council.js';
 import { waitFor } from './imap-council.js';
 import { deliverMail, inboxWithKey, meeting, parsedWithKey, sentWithKey, startGraphCouncil, type GraphCouncil } from './graph-council.js';
@@ -231,6 +233,34 @@ describe.each([{ mode: 'polling', notifications: false }, { mode: 'notifications
     await toDan('bandstand-again');
     await waitFor('/healthz to recover', async () => (await health()).status === 'ok', 30_000);
   }, 240_000);
+
+  test('every property the connector selected, filtered on or sent is declared in Graph\'s v1.0 schema (message, event, subscription)', () => {
+    const types = readCsdl(readFileSync(new URL('../../../shared/graph/v1.0-Prod.csdl', import.meta.url), 'utf8'));
+    const typeOf = (path: string): string | undefined =>
+      /\/(messages|mailFolders\/[^/]+\/messages)(\/|$)/.test(path) ? 'graph.message' : /\/(events|calendarView)(\/|$)/.test(path) ? 'graph.event' : path.startsWith('/subscriptions') ? 'graph.subscription' : undefined;
+    const problems: string[] = [];
+    let checked = 0;
+    for (const r of council.sim.requests()) {
+      const type = typeOf(r.canonicalPath);
+      if (type === undefined) continue;
+      const query = new URLSearchParams(r.query);
+      for (const field of (query.get('$select') ?? '').split(',').filter((f) => f !== '')) {
+        checked++;
+        if (propertyType(types, type, field) === undefined) problems.push(`${r.method} ${r.canonicalPath}: $select ${field} is not a property of ${type}`);
+      }
+      for (const m of (query.get('$filter') ?? '').matchAll(/(\w+) (?:eq|ge|gt|le|lt) /g)) {
+        checked++;
+        if (propertyType(types, type, m[1] ?? '') === undefined) problems.push(`${r.method} ${r.canonicalPath}: $filter on ${m[1] ?? ''} is not a property of ${type}`);
+      }
+      // The bodies Wardwatch sends as resources: a subscription, an event's changes (an action's parameters are not a resource).
+      if (r.body !== undefined && (r.method === 'PATCH' || (r.method === 'POST' && r.canonicalPath === '/subscriptions'))) {
+        checked++;
+        problems.push(...schemaProblems(types, type, r.body, `${r.method} ${r.canonicalPath}`, new Set(['graph.event', 'graph.subscription'])));
+      }
+    }
+    expect(problems).toEqual([]);
+    expect(checked).toBeGreaterThan(notifications ? 20 : 10);
+  });
 
   test('every message Wardwatch sent went once', () => {
     const counts = new Map<string, number>();
