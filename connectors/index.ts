@@ -7,44 +7,25 @@
 import type { z } from 'zod';
 import type { Config } from '../src/config/schema.js';
 import type { Environment } from '../src/config/secrets.js';
-import type { ConnectorModule, PlannedConnector } from '../src/sources/connector-module.js';
+import type { ConnectorModule } from '../src/sources/connector-module.js';
 import { folderModule } from './folder/index.js';
+import { googleModule } from './google/index.js';
 import { graphModule } from './graph/index.js';
 import { imapModule } from './imap/index.js';
 
-export const CONNECTOR_MODULES: readonly ConnectorModule[] = [graphModule, imapModule, folderModule];
-
-/** Named by the design, not built yet: a section for one is accepted and warned about. */
-export const PLANNED_CONNECTORS: readonly PlannedConnector[] = [
-  { name: 'google', title: 'Google' },
-];
+export const CONNECTOR_MODULES: readonly ConnectorModule[] = [graphModule, googleModule, imapModule, folderModule];
 
 export function connectorModule(name: string): ConnectorModule | undefined {
   return CONNECTOR_MODULES.find((m) => m.name === name);
-}
-
-export function plannedConnector(name: string): PlannedConnector | undefined {
-  return PLANNED_CONNECTORS.find((m) => m.name === name);
 }
 
 function listed(names: readonly string[]): string {
   return names.length > 1 ? `${names.slice(0, -1).join(', ')} and ${names[names.length - 1] ?? ''}` : names.join('');
 }
 
-/** "there is no connector called "exchange": the connectors available are folder and imap (graph and google are not available yet)". */
+/** "there is no connector called "exchange": the connectors available are folder, google, graph and imap". */
 export function unknownConnectorMessage(name: string): string {
-  const planned = PLANNED_CONNECTORS.map((p) => p.name);
-  return (
-    `there is no connector called "${name}": the connectors available are ${listed(CONNECTOR_MODULES.map((m) => m.name).sort())}` +
-    (planned.length > 0 ? ` (${listed(planned)} ${planned.length === 1 ? 'is' : 'are'} not available yet)` : '')
-  );
-}
-
-/** What the config says of a planned connector it configures (or names as the sender). */
-export function plannedConnectorMessage(connector: PlannedConnector, what: 'sources' | 'sender'): string {
-  return what === 'sources'
-    ? `connectors.${connector.name} is configured, but this installation of Wardwatch has no ${connector.title} connector, so those mailboxes and calendars are not watched.`
-    : `this installation of Wardwatch has no ${connector.title} connector, so it could not send any mail; please choose sender.kind "file" or "smtp", or a connector that can send`;
+  return `there is no connector called "${name}": the connectors available are ${listed(CONNECTOR_MODULES.map((m) => m.name).sort())}`;
 }
 
 /** A problem with one connector's section: the path inside `connectors`, and what to change. */
@@ -56,7 +37,7 @@ export interface SectionIssue {
 /**
  * Validates every section under `connectors:` with its module's schema and puts the parsed
  * settings (defaults filled in) in its place; an unknown name is an issue listing the available
- * ones. A planned connector's section is kept as written.
+ * ones.
  */
 export function checkConnectorSections(connectors: Record<string, unknown>): { module: ConnectorModule; issues: z.core.$ZodIssue[] }[] {
   const failed: { module: ConnectorModule; issues: z.core.$ZodIssue[] }[] = [];
@@ -70,12 +51,12 @@ export function checkConnectorSections(connectors: Record<string, unknown>): { m
   return failed;
 }
 
-/** Names under `connectors:` that are neither available nor planned. */
+/** Names under `connectors:` that no registered connector has. */
 export function unknownConnectorNames(connectors: Record<string, unknown>): string[] {
-  return Object.keys(connectors).filter((name) => connectorModule(name) === undefined && plannedConnector(name) === undefined);
+  return Object.keys(connectors).filter((name) => connectorModule(name) === undefined);
 }
 
-/** The connectors the config configures (available ones), in the registry's order. */
+/** The connectors the config configures, in the registry's order. */
 export function configuredModules(config: Config): ConnectorModule[] {
   return CONNECTOR_MODULES.filter((m) => config.connectors[m.name] !== undefined);
 }

@@ -26,8 +26,8 @@ export const googleModule: ConnectorModule<GoogleConnectorSection> = {
     if (context.settings === undefined) throw new GoogleConfigError('connectors.google is not configured.');
     const settings = parseGoogleSettings(context.settings, googleContextOf(context.config, context.configFile), context.env);
     const tuning = parseGoogleTuning(context.tuning);
-    void settings;
-    void tuning;
-    throw new GoogleConfigError('PENDING');
+    const { createGoogleConnector } = await import('./connector.js');
+    // The connector keeps to the real clock for its backfill and Date headers, as the servers it talks to do.
+    return createGoogleConnector({ settings, cursors: context.cursors, logger: context.logger, tuning });
   },
 };

@@ -322,7 +322,7 @@ export class GoogleSender implements MailSender {
           ? `Google refused to let Wardwatch read the Sent mail of the service mailbox ${this.mailbox} (${answer}), which it looks in before each send so that nothing goes twice; so no mail is being sent. ` +
             `The service account's domain-wide delegation does not include the scope ${SCOPES.gmailRead}. ${grant}. A new grant can take some minutes to apply.`
           : `Google refused Wardwatch the use of the service mailbox ${this.mailbox}, so no mail is being sent. ${errorMessage(err)}`;
-    const reason = `${lead} Meanwhile Wardwatch checks again once every ${minutes} minutes, without sending anything, and keeps every waiting message to send once it works.`;
+    const reason = `${lead} See docs/connecting-google-workspace.md. Meanwhile Wardwatch checks again once every ${minutes} minutes, without sending anything, and keeps every waiting message to send once it works.`;
     if (this.refused === undefined) this.deps.logger.error({ mailbox: this.mailbox, refused: kind }, 'Google refused sending from the service mailbox; sending is held until it is allowed');
     // Just found out: the next check is in `reprobeMs`, not at the outbox's next question.
     this.probed = true;

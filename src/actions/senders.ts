@@ -6,7 +6,7 @@
  *   service wires up with that connector; this function cannot build one on its own.
  */
 import path from 'node:path';
-import { connectorModule, plannedConnector } from '../../connectors/index.js';
+import { connectorModule } from '../../connectors/index.js';
 import type { Config } from '../config/schema.js';
 import type { Environment } from '../config/secrets.js';
 import type { MailSender } from '../sources/types.js';
@@ -26,7 +26,7 @@ export function createSender(config: Config, baseDir: string, env?: Environment)
       return smtpSenderFromConfig(sender, env !== undefined ? { env } : {});
     case 'connector': {
       const name = sender.connector;
-      const title = connectorModule(name)?.title ?? plannedConnector(name)?.title ?? name;
+      const title = connectorModule(name)?.title ?? name;
       const configured = config.connectors[name] !== undefined;
       throw new Error(
         `sender.kind is "connector", so mail is sent through the ${title} connector (sender.connector: ${name}). ` +

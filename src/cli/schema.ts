@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { CONNECTOR_MODULES, PLANNED_CONNECTORS } from '../../connectors/index.js';
+import { CONNECTOR_MODULES } from '../../connectors/index.js';
 import { ConfigSchema } from '../config/schema.js';
 import { processOutput, type CommandOutput } from './output.js';
 
@@ -17,7 +17,6 @@ export function configJsonSchema(): Record<string, unknown> {
     const { $schema: _dialect, ...section } = z.toJSONSchema(m.configSchema, { io: 'input', target: 'draft-2020-12' });
     connectors[m.name] = { description: `The ${m.title} connector.`, ...section };
   }
-  for (const p of PLANNED_CONNECTORS) connectors[p.name] = { description: `The ${p.title} connector (not available yet).`, type: 'object' };
   const properties = generated.properties;
   if (properties !== undefined) properties['connectors'] = { type: 'object', properties: connectors, additionalProperties: false };
   return {

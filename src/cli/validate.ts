@@ -4,7 +4,7 @@
  */
 import { errorMessage } from '../model/error-message.js';
 import type { Command } from 'commander';
-import { CONNECTOR_MODULES, configuredModules, plannedConnector } from '../../connectors/index.js';
+import { CONNECTOR_MODULES, configuredModules } from '../../connectors/index.js';
 import { ConfigError } from '../config/errors.js';
 import type { LoadedConfig } from '../config/load.js';
 import { isRuleEnabled } from '../config/profiles.js';
@@ -34,7 +34,7 @@ export function describeConfig(loaded: LoadedConfig): string {
 
 /**
  * What `check` and `run` say only when they are given the file (they know whether --source was
- * given; validate does not): no source to read, or a connector this installation does not have.
+ * given; validate does not): no source to read.
  */
 function sourceWarnings(config: LoadedConfig['config'], file: string): string[] {
   const warnings: string[] = [];
@@ -42,12 +42,6 @@ function sourceWarnings(config: LoadedConfig['config'], file: string): string[] 
     const names = CONNECTOR_MODULES.map((m) => `connectors.${m.name}`).sort();
     const listed = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1] ?? ''}` : names.join('');
     warnings.push(`${file}: warning: no source is configured (${listed}), so check and run will need --source DIR.`);
-  }
-  for (const name of Object.keys(config.connectors)) {
-    const planned = plannedConnector(name);
-    if (planned) {
-      warnings.push(`${file}: warning: connectors.${name} is configured, but this installation of Wardwatch has no ${planned.title} connector, so run will not watch those mailboxes and calendars.`);
-    }
   }
   return warnings;
 }

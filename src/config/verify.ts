@@ -6,7 +6,7 @@
  * others accept too.
  */
 import path from 'node:path';
-import { connectorModule, connectorRuntimeProblems, plannedConnector, plannedConnectorMessage, unknownConnectorMessage } from '../../connectors/index.js';
+import { connectorModule, connectorRuntimeProblems, unknownConnectorMessage } from '../../connectors/index.js';
 import { checkTemplates } from '../templates/render.js';
 import type { ConfigProblem, PathProblem } from './errors.js';
 import { listProfiles } from './profiles.js';
@@ -36,10 +36,7 @@ export function senderProblems(config: Config, env: Environment): PathProblem[] 
   if (sender.kind === 'connector') {
     const name = sender.connector;
     const module = connectorModule(name);
-    if (module === undefined) {
-      const planned = plannedConnector(name);
-      return [{ path: ['sender', 'connector'], message: planned ? plannedConnectorMessage(planned, 'sender') : unknownConnectorMessage(name) }];
-    }
+    if (module === undefined) return [{ path: ['sender', 'connector'], message: unknownConnectorMessage(name) }];
     const settings = config.connectors[name];
     if (settings === undefined) {
       return [{ path: ['sender', 'connector'], message: `mail is to be sent through the ${name} connector, but connectors.${name} is not configured; please configure it, or choose sender.kind "file" or "smtp"` }];

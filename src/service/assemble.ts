@@ -10,7 +10,7 @@ import { templateProblems } from '../config/verify.js';
 import type { Setup } from '../model/setup.js';
 import { DigestScheduler } from '../digest/scheduler.js';
 import type { ConnectorModule } from '../sources/connector-module.js';
-import { CONNECTOR_MODULES, connectorModule, plannedConnector, plannedConnectorMessage, unknownConnectorMessage } from '../../connectors/index.js';
+import { CONNECTOR_MODULES, connectorModule, unknownConnectorMessage } from '../../connectors/index.js';
 import type { MailSender } from '../sources/types.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
@@ -49,7 +49,7 @@ export interface AssembleOptions {
   connectorTuning?: Readonly<Record<string, unknown>>;
   /** Override where /healthz and /metrics listen; `false` for none. */
   http?: { host: string; port: number } | false;
-  /** Warnings about the configuration (connectors this service does not run). */
+  /** Warnings about the configuration, for the operator. Nothing raises one at present: kept for the callers that pass it. */
   warn?: (message: string) => void;
 }
 
@@ -76,8 +76,7 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
   const senderConnector = config.sender.kind === 'connector' ? config.sender.connector : undefined;
   const knows = (name: string): boolean => (options.modules ? options.modules.some((m) => m.name === name) : connectorModule(name) !== undefined);
   if (senderConnector !== undefined && !knows(senderConnector)) {
-    const planned = plannedConnector(senderConnector);
-    throw new AssembleError(`sender.connector: ${planned ? plannedConnectorMessage(planned, 'sender') : unknownConnectorMessage(senderConnector)}.`, 2);
+    throw new AssembleError(`sender.connector: ${unknownConnectorMessage(senderConnector)}.`, 2);
   }
   let fileOrSmtp: MailSender | undefined;
   if (senderConnector === undefined) {
@@ -108,7 +107,6 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
     await store.close();
     throw new AssembleError(errorMessage(err), 2);
   }
-  for (const u of sources.unavailable) options.warn?.(u.reason);
   if (sources.sources.length === 0) {
     await sources.close();
     await store.close();

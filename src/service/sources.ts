@@ -1,11 +1,10 @@
 /**
  * The connectors the service runs, from the config and the registry (connectors/index.ts): every
- * available connector with a section under `connectors:`, and the one that reads a folder when
+ * registered connector with a section under `connectors:`, and the one that reads a folder when
  * the command is given one (`--source DIR`). Each calendar belongs to the connector that reads it,
- * so the executor can ask that connector to change it where it can; a connector configured but
- * not part of this installation is reported, not run.
+ * so the executor can ask that connector to change it where it can.
  */
-import { CONNECTOR_MODULES, configForConnector, plannedConnector, plannedConnectorMessage } from '../../connectors/index.js';
+import { CONNECTOR_MODULES, configForConnector } from '../../connectors/index.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { Environment } from '../config/secrets.js';
 import type { ConnectorInstance, ConnectorModule, ScheduledJob, WebhookRoute } from '../sources/connector-module.js';
@@ -25,8 +24,6 @@ export interface ConfiguredSources {
   /** Webhook routes, each with the connector it belongs to. */
   routes: { connector: string; route: WebhookRoute }[];
   jobs: { connector: string; job: ScheduledJob }[];
-  /** Connectors named in the config that this installation does not include, with the reason. */
-  unavailable: { name: string; reason: string }[];
   /** Closes every connector (their sources are closed by the service as it stops them). */
   close(): Promise<void>;
 }
@@ -72,11 +69,6 @@ export async function configuredSources(loaded: LoadedConfig, sourceDir: string 
     await Promise.allSettled(connectors.map((c) => c.close()));
     throw err;
   }
-  const unavailable: ConfiguredSources['unavailable'] = [];
-  for (const name of Object.keys(config.connectors)) {
-    const planned = plannedConnector(name);
-    if (planned && !connectors.some((c) => c.name === name)) unavailable.push({ name, reason: plannedConnectorMessage(planned, 'sources') });
-  }
   // A connector that lists its calendars wins over one that reads whichever it finds.
   const listed = new Map<string, CalendarEditor>();
   let anyCalendar: CalendarEditor | undefined;
@@ -93,7 +85,6 @@ export async function configuredSources(loaded: LoadedConfig, sourceDir: string 
     connector: (name) => connectors.find((c) => c.name === name),
     routes: connectors.flatMap((c) => (c.routes ?? []).map((route) => ({ connector: c.name, route }))),
     jobs: connectors.flatMap((c) => (c.jobs ?? []).map((job) => ({ connector: c.name, job }))),
-    unavailable,
     close: async () => {
       await Promise.allSettled(connectors.map((c) => c.close()));
     },

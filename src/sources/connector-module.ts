@@ -134,9 +134,3 @@ export interface ConnectorModule<Settings = unknown> {
   sourceDirOf?(settings: Settings): string | undefined;
   create(context: ConnectorContext<Settings>): Promise<ConnectorInstance>;
 }
-
-/** A connector named by the design but not part of this installation: configuring it warns. */
-export interface PlannedConnector {
-  readonly name: string;
-  readonly title: string;
-}

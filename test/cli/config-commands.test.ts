@@ -39,7 +39,7 @@ describe('validate', () => {
     // run would read the SMTP password from the environment, so validate does too.
     expect(runValidate(file, io, { MILLBROOK_SMTP_PASSWORD: 'not-the-real-one' })).toBe(0);
     expect(io.stdout).toBe(`${file} is valid: 5 people (1 clerk, 2 officers, 2 members), 2 wards, 2 elections, 14 rules on (profile: knutsford)\n`);
-    expect(io.stderr).toBe(`${file}: warning: no source is configured (connectors.folder, connectors.graph or connectors.imap), so check and run will need --source DIR.\n`);
+    expect(io.stderr).toBe(`${file}: warning: no source is configured (connectors.folder, connectors.google, connectors.graph or connectors.imap), so check and run will need --source DIR.\n`);
   });
 
   it('prints each problem on stderr and exits 2', () => {

@@ -136,7 +136,7 @@ describe('what depends on the command line', () => {
     const council = councilFor({ name: 'no source', overrides: { protocol: 'knutsford', connectors: {} }, accepted: true });
     const validate = recorder();
     expect(runValidate(council.configFile, validate)).toBe(0);
-    expect(validate.stderr).toContain('warning: no source is configured (connectors.folder, connectors.graph or connectors.imap), so check and run will need --source DIR.');
+    expect(validate.stderr).toContain('warning: no source is configured (connectors.folder, connectors.google, connectors.graph or connectors.imap), so check and run will need --source DIR.');
     expect(await runCheck({ config: council.configFile, now: '2027-04-12T09:00:00Z' }, recorder())).toBe(2);
     expect(await runCheck({ config: council.configFile, source: council.sourceDir, now: '2027-04-12T09:00:00Z' }, recorder())).toBe(0);
     expect(await runService({ config: council.configFile }, { io: recorder(), signals: stopAtOnce, logger: silentLogger() })).toBe(2);

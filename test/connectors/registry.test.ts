@@ -1,8 +1,8 @@
 /**
  * The connector registry: the one list of connectors. An unknown name under `connectors:` (or as
- * the sender's connector) is refused with the names available; each module's own schema checks
- * its section when the file is loaded (defaults filled in); the graph and google sections of
- * today's files stay valid, with today's warning.
+ * the sender's connector) is refused with the names available; each registered module's own
+ * schema checks its section when the file is loaded (defaults filled in), graph and google
+ * included.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,28 +40,37 @@ function loadError(overrides: Record<string, unknown>): string {
 }
 
 const IMAP = { host: 'mail.millbrook-tc.gov.uk', password: '${WARDWATCH_IMAP_PASSWORD}' };
+const GRAPH = { tenantId: 'millbrook.onmicrosoft.com', clientId: '6f1c4a52-9b8e-4d3a-a1f0-3c2d7e9b5a10', certificatePath: '/etc/wardwatch/graph-app.pem' };
+const GOOGLE = { keyFile: '/etc/wardwatch/google-service-account.json' };
 
 describe('the connector registry', () => {
   it('lists each module once, by the name of its folder', () => {
     const names = CONNECTOR_MODULES.map((m) => m.name);
-    expect([...names].sort()).toEqual(['folder', 'imap']);
+    expect([...names].sort()).toEqual(['folder', 'google', 'graph', 'imap']);
     expect(new Set(names).size).toBe(names.length);
     for (const name of names) expect(connectorModule(name)?.name).toBe(name);
   });
 
   it('refuses an unknown connector, listing the available ones', () => {
-    expect(unknownConnectorMessage('exchange')).toBe(
-      'there is no connector called "exchange": the connectors available are folder and imap (graph and google are not available yet)',
-    );
+    expect(unknownConnectorMessage('exchange')).toBe('there is no connector called "exchange": the connectors available are folder, google, graph and imap');
     const text = loadError({ connectors: { folder: { dir: './source' }, exchange: { host: 'outlook.office365.com' } } });
-    expect(text).toMatch(/^council\.yaml:\d+ connectors\.exchange: there is no connector called "exchange": the connectors available are folder and imap/m);
+    expect(text.split('\n')).toEqual([
+      expect.stringMatching(/^council\.yaml:\d+ connectors\.exchange: there is no connector called "exchange": the connectors available are folder, google, graph and imap$/),
+    ]);
   });
 
-  it('refuses an unknown sender connector the same way, and a planned one with today’s words', () => {
+  it('refuses an unknown sender connector the same way, and a registered one only when its section is missing', () => {
     const loaded = loadConfig(configFile({ sender: { kind: 'connector', connector: 'exchange' } }));
     expect(senderProblems(loaded.config, {})).toEqual([{ path: ['sender', 'connector'], message: unknownConnectorMessage('exchange') }]);
-    const graph = loadConfig(configFile({ sender: { kind: 'connector', connector: 'graph' } }));
-    expect(senderProblems(graph.config, {})[0]?.message).toMatch(/^this installation of Wardwatch has no Microsoft 365 connector, so it could not send any mail/);
+    for (const name of ['graph', 'google']) {
+      const unconfigured = loadConfig(configFile({ sender: { kind: 'connector', connector: name } }));
+      expect(senderProblems(unconfigured.config, {})).toEqual([
+        {
+          path: ['sender', 'connector'],
+          message: `mail is to be sent through the ${name} connector, but connectors.${name} is not configured; please configure it, or choose sender.kind "file" or "smtp"`,
+        },
+      ]);
+    }
   });
 
   it('checks each section with its module’s own schema, naming the field', () => {
@@ -74,21 +83,33 @@ describe('the connector registry', () => {
     expect(imap).toMatch(/connectors\.imap\.port: /);
     expect(imap).toMatch(/connectors\.imap\.password: expected an environment variable reference/);
     expect(imap).not.toContain('hunter2');
+    const graph = loadError({ connectors: { graph: { tenantId: 'millbrook.onmicrosoft.com' } } });
+    expect(graph.split('\n')).toEqual([expect.stringMatching(/^council\.yaml:\d+ connectors\.graph\.clientId: missing/)]);
+    const google = loadError({ connectors: { google: { ...GOOGLE, pageSize: 501 } } });
+    expect(google.split('\n')).toEqual([expect.stringMatching(/^council\.yaml:\d+ connectors\.google\.pageSize: expected at most 500, got 501$/)]);
   });
 
   it('fills in each section’s defaults from its module’s schema', () => {
-    const loaded = loadConfig(configFile({ connectors: { folder: { dir: './source' }, imap: IMAP } }));
+    const loaded = loadConfig(configFile({ connectors: { folder: { dir: './source' }, imap: IMAP, graph: GRAPH, google: GOOGLE } }));
     expect(loaded.config.connectors['folder']).toEqual({ dir: './source', watch: true, settleMs: 2000 });
     expect(loaded.config.connectors['imap']).toMatchObject({ host: 'mail.millbrook-tc.gov.uk', port: 993, secure: true, backfillDays: 30 });
+    expect(loaded.config.connectors['graph']).toMatchObject({ ...GRAPH, calendars: {}, pollSeconds: 60, pageSize: 100, backfillDays: 30 });
+    expect(loaded.config.connectors['google']).toMatchObject({ ...GOOGLE, calendars: {}, pollSeconds: 30, pageSize: 100, backfillDays: 30 });
   });
 
-  it('keeps today’s files valid: graph and google sections are kept as written', () => {
-    const loaded = loadConfig(configFile({ connectors: { folder: { dir: './source' }, graph: { tenantId: 'millbrook' }, google: { domain: 'millbrook-tc.gov.uk' } } }));
-    expect(loaded.config.connectors['graph']).toEqual({ tenantId: 'millbrook' });
-    expect(loaded.config.connectors['google']).toEqual({ domain: 'millbrook-tc.gov.uk' });
+  it('refuses a graph or google section its module does not accept, rather than keeping it as written', () => {
+    const text = loadError({ connectors: { folder: { dir: './source' }, graph: { tenantId: 'millbrook' }, google: { domain: 'millbrook-tc.gov.uk' } } });
+    expect(text.split('\n')).toEqual([
+      expect.stringMatching(/^council\.yaml:\d+ connectors\.graph\.clientId: missing/),
+      expect.stringMatching(/^council\.yaml:\d+ connectors\.google\.domain: unknown field "domain" — expected one of keyFile, key, /),
+    ]);
+    expect(text).not.toMatch(/not available yet|has no .* connector/);
   });
 
   it('describes each section in `wardwatch schema` with its module’s schema', () => {
+    const described = (configJsonSchema() as { properties: { connectors: { properties: Record<string, { description?: string }> } } }).properties.connectors.properties;
+    expect(Object.keys(described).sort()).toEqual(['folder', 'google', 'graph', 'imap']);
+    for (const m of CONNECTOR_MODULES) expect(described[m.name]?.description).toBe(`The ${m.title} connector.`);
     expect(configJsonSchema()).toMatchObject({
       properties: {
         connectors: {
@@ -96,8 +117,8 @@ describe('the connector registry', () => {
           properties: {
             folder: { type: 'object', required: ['dir'], properties: { dir: { type: 'string' }, settleMs: { type: 'integer' } } },
             imap: { type: 'object', required: ['host'], properties: { caldav: { type: 'object' } } },
-            graph: { type: 'object' },
-            google: { type: 'object' },
+            graph: { type: 'object', required: ['tenantId', 'clientId'], properties: { certificatePath: { type: 'string' }, notifications: { type: 'object' } } },
+            google: { type: 'object', properties: { keyFile: { type: 'string' }, calendars: { type: 'object' } } },
           },
         },
       },

@@ -13,7 +13,8 @@ import type { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { stringify } from 'yaml';
 import { A, councilConfigInput } from '../support/council.js';
-import { SCOPES, startGoogleSimulator, type GoogleSimulator, type SentRecord } from '../google-sim/index.js';
+import { SCOPES } from '../../connectors/google/config.js';
+import { startGoogleSimulator, type GoogleSimulator, type SentRecord } from '../google-sim/index.js';
 import { CLIENT_EMAIL, makeServiceAccountKey } from '../connectors/google/sim-setup.js';
 import { freePort, type MailSpec } from './graph-council.js';
 

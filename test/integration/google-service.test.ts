@@ -173,6 +173,8 @@ describe('Google Workspace through the service', () => {
       200,
     );
     for (const key of keys) expect(sentWithKey(sim, key), key).toHaveLength(1);
+    expect(sim.faults.stats.fired).toMatchObject({ status: expect.any(Number), drop: expect.any(Number), unauthorized: 1 });
+    expect((sim.faults.stats.fired['status'] ?? 0) + (sim.faults.stats.fired['drop'] ?? 0)).toBeGreaterThanOrEqual(8);
   }, 90_000);
 
   test('a mailbox whose delegation is refused shows in /healthz and the digest, while the others are read', async () => {

@@ -75,7 +75,7 @@ async function serve(routes: WebhookRoute[]): Promise<{ base: string; logs: Reco
     },
     metrics: async () => ({ contentType: 'text/plain', body: '' }),
     logger,
-    hooks: routes.map((route) => ({ connector: 'google', route })),
+    hooks: routes.map((route) => ({ connector: 'graph', route })),
   });
   return { base: `http://127.0.0.1:${server.port}`, logs };
 }
@@ -87,12 +87,12 @@ describe('webhook routes under /hooks/<connector>/', () => {
   it('run the route when the request carries the secret', async () => {
     const handled: WebhookRequest[] = [];
     const { base } = await serve([notificationsRoute(handled), headerRoute(handled)]);
-    const res = await fetch(`${base}/hooks/google/notifications?k=1`, { method: 'POST', body: notification(SECRET) });
+    const res = await fetch(`${base}/hooks/graph/notifications?k=1`, { method: 'POST', body: notification(SECRET) });
     expect(res.status).toBe(202);
     expect(handled).toHaveLength(1);
     expect(handled[0]?.path).toBe('notifications');
     expect(handled[0]?.query.get('k')).toBe('1');
-    const pushed = await fetch(`${base}/hooks/google/calendar/push`, { method: 'POST', headers: { 'x-goog-channel-token': SECRET }, body: '' });
+    const pushed = await fetch(`${base}/hooks/graph/calendar/push`, { method: 'POST', headers: { 'x-goog-channel-token': SECRET }, body: '' });
     expect(pushed.status).toBe(200);
     expect(await pushed.text()).toBe('ok');
     expect(handled).toHaveLength(2);
@@ -101,19 +101,19 @@ describe('webhook routes under /hooks/<connector>/', () => {
   it('refuse a missing or wrong secret, log it, and run nothing', async () => {
     const handled: WebhookRequest[] = [];
     const { base, logs } = await serve([notificationsRoute(handled), headerRoute(handled)]);
-    const missing = await fetch(`${base}/hooks/google/notifications`, { method: 'POST', body: notification(undefined) });
+    const missing = await fetch(`${base}/hooks/graph/notifications`, { method: 'POST', body: notification(undefined) });
     expect(missing.status).toBe(401);
-    const wrong = await fetch(`${base}/hooks/google/notifications`, { method: 'POST', body: notification('millbrook-graph-client-state-4f1c9b') });
+    const wrong = await fetch(`${base}/hooks/graph/notifications`, { method: 'POST', body: notification('millbrook-graph-client-state-4f1c9b') });
     expect(wrong.status).toBe(401);
     // One notification of two with the right secret is not enough.
-    const mixed = await fetch(`${base}/hooks/google/notifications`, {
+    const mixed = await fetch(`${base}/hooks/graph/notifications`, {
       method: 'POST',
       body: JSON.stringify({ value: [{ clientState: SECRET }, { clientState: 'guess' }] }),
     });
     expect(mixed.status).toBe(401);
-    const noHeader = await fetch(`${base}/hooks/google/calendar/push`, { method: 'POST', body: '' });
+    const noHeader = await fetch(`${base}/hooks/graph/calendar/push`, { method: 'POST', body: '' });
     expect(noHeader.status).toBe(401);
-    const notJson = await fetch(`${base}/hooks/google/notifications`, { method: 'POST', body: 'not json' });
+    const notJson = await fetch(`${base}/hooks/graph/notifications`, { method: 'POST', body: 'not json' });
     expect(notJson.status).toBe(401);
     expect(handled).toEqual([]);
     const refusals = logs.filter((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('a webhook request was refused'));
@@ -124,7 +124,7 @@ describe('webhook routes under /hooks/<connector>/', () => {
       'a webhook request was refused: it carried no secret',
       'a webhook request was refused: it carried no secret',
     ]);
-    expect(refusals.every((l) => l['level'] === 'warn' && l['connector'] === 'google')).toBe(true);
+    expect(refusals.every((l) => l['level'] === 'warn' && l['connector'] === 'graph')).toBe(true);
     expect(JSON.stringify(logs)).not.toContain(SECRET);
   });
 
@@ -132,10 +132,10 @@ describe('webhook routes under /hooks/<connector>/', () => {
     const handled: WebhookRequest[] = [];
     const { base, logs } = await serve([notificationsRoute(handled, 1024)]);
     const big = JSON.stringify({ value: [{ clientState: SECRET, resource: 'x'.repeat(4096) }] });
-    const declared = await fetch(`${base}/hooks/google/notifications`, { method: 'POST', body: big });
+    const declared = await fetch(`${base}/hooks/graph/notifications`, { method: 'POST', body: big });
     expect(declared.status).toBe(413);
     // Sent in chunks without a length: counted as it arrives.
-    const chunked = await fetch(`${base}/hooks/google/notifications`, {
+    const chunked = await fetch(`${base}/hooks/graph/notifications`, {
       method: 'POST',
       body: new ReadableStream({
         start(controller) {
@@ -153,20 +153,20 @@ describe('webhook routes under /hooks/<connector>/', () => {
   it('answer only their own method and path', async () => {
     const handled: WebhookRequest[] = [];
     const { base } = await serve([notificationsRoute(handled)]);
-    expect((await fetch(`${base}/hooks/google/notifications`)).status).toBe(405);
-    expect((await fetch(`${base}/hooks/google/elsewhere`, { method: 'POST', body: notification(SECRET) })).status).toBe(404);
-    expect((await fetch(`${base}/hooks/folder/notifications`, { method: 'POST', body: notification(SECRET) })).status).toBe(404);
+    expect((await fetch(`${base}/hooks/graph/notifications`)).status).toBe(405);
+    expect((await fetch(`${base}/hooks/graph/elsewhere`, { method: 'POST', body: notification(SECRET) })).status).toBe(404);
+    expect((await fetch(`${base}/hooks/google/notifications`, { method: 'POST', body: notification(SECRET) })).status).toBe(404);
     expect(handled).toEqual([]);
   });
 
   it('are never mounted without a secret of 16 characters or more, nor with too large a limit', () => {
     const route = notificationsRoute([]);
-    expect(() => mountHooks([{ connector: 'google', route: { ...route, secret: { ...route.secret, value: '' } } }])).toThrow(/has no secret of at least 16 characters/);
-    expect(() => mountHooks([{ connector: 'google', route: { ...route, secret: { ...route.secret, value: 'short' } } }])).toThrow(/has no secret/);
-    expect(() => mountHooks([{ connector: 'google', route: { ...route, maxBodyBytes: 64 * 1024 * 1024 } }])).toThrow(/at most 4194304 are allowed/);
-    expect(() => mountHooks([{ connector: 'google', route: { ...route, path: '../healthz' } }])).toThrow(/name Wardwatch does not accept/);
-    expect(() => mountHooks([{ connector: 'google', route }, { connector: 'google', route }])).toThrow(/mounted twice/);
-    expect([...mountHooks([{ connector: 'google', route }]).keys()]).toEqual(['/hooks/google/notifications']);
+    expect(() => mountHooks([{ connector: 'graph', route: { ...route, secret: { ...route.secret, value: '' } } }])).toThrow(/has no secret of at least 16 characters/);
+    expect(() => mountHooks([{ connector: 'graph', route: { ...route, secret: { ...route.secret, value: 'short' } } }])).toThrow(/has no secret/);
+    expect(() => mountHooks([{ connector: 'graph', route: { ...route, maxBodyBytes: 64 * 1024 * 1024 } }])).toThrow(/at most 4194304 are allowed/);
+    expect(() => mountHooks([{ connector: 'graph', route: { ...route, path: '../healthz' } }])).toThrow(/name Wardwatch does not accept/);
+    expect(() => mountHooks([{ connector: 'graph', route }, { connector: 'graph', route }])).toThrow(/mounted twice/);
+    expect([...mountHooks([{ connector: 'graph', route }]).keys()]).toEqual(['/hooks/graph/notifications']);
   });
 });
 
@@ -178,7 +178,7 @@ describe('scheduled jobs', () => {
     const jobs = new ScheduledJobs(
       [
         {
-          connector: 'google',
+          connector: 'graph',
           job: {
             name: 'renew subscriptions',
             intervalMs: 60_000,
@@ -222,31 +222,32 @@ describe('a connector module with webhook routes and jobs, run by the service', 
     const handled: WebhookRequest[] = [];
     const renewals: string[] = [];
     let created: unknown;
-    const notifying: ConnectorModule<{ clientState: string }> = {
-      name: 'google',
-      title: 'Google Workspace',
-      configSchema: z.object({ clientState: z.string() }).strict(),
+    // A stand-in for the Microsoft 365 module, configured as the real one is (its schema checks the section).
+    const section = { tenantId: '8c1f6a2e-4b7d-4e0a-9f3c-2d5e6b7a8c91', clientId: '6f1c4a52-9b8e-4d3a-a1f0-3c2d7e9b5a10', clientSecret: '${WARDWATCH_GRAPH_CLIENT_SECRET}' };
+    const notifying: ConnectorModule<unknown> = {
+      name: 'graph',
+      title: 'Microsoft 365',
+      configSchema: z.unknown(),
       async create(context) {
         created = context.settings;
-        const clientState = context.settings?.clientState ?? '';
         return {
-          name: 'google',
-          routes: [{ ...notificationsRoute(handled), secret: { ...notificationsRoute(handled).secret, value: clientState } }],
+          name: 'graph',
+          routes: [{ ...notificationsRoute(handled), secret: { ...notificationsRoute(handled).secret, value: SECRET } }],
           jobs: [{ name: 'renew subscriptions', intervalMs: 3_600_000, runAtStart: true, run: async () => void renewals.push('renewed') }],
           close: async () => undefined,
         };
       },
     };
-    council = makeCouncil({ connectors: { folder: { dir: './source' }, google: { clientState: SECRET } } });
+    council = makeCouncil({ connectors: { folder: { dir: './source' }, graph: section } });
     const warnings: string[] = [];
-    running = await assembleForTest(council, { modules: [notifying, ...CONNECTOR_MODULES], http: { host: '127.0.0.1', port: 0 }, warn: (m) => warnings.push(m) });
-    expect(created).toEqual({ clientState: SECRET });
+    running = await assembleForTest(council, { modules: [notifying, ...CONNECTOR_MODULES.filter((m) => m.name !== 'graph')], http: { host: '127.0.0.1', port: 0 }, warn: (m) => warnings.push(m) });
+    expect(created).toMatchObject(section);
     expect(warnings).toEqual([]);
     const started = await running.service.start();
     const base = `http://127.0.0.1:${started.port ?? 0}`;
-    expect((await fetch(`${base}/hooks/google/notifications`, { method: 'POST', body: notification('wrong-client-state-0000000') })).status).toBe(401);
+    expect((await fetch(`${base}/hooks/graph/notifications`, { method: 'POST', body: notification('wrong-client-state-0000000') })).status).toBe(401);
     expect(handled).toEqual([]);
-    expect((await fetch(`${base}/hooks/google/notifications`, { method: 'POST', body: notification(SECRET) })).status).toBe(202);
+    expect((await fetch(`${base}/hooks/graph/notifications`, { method: 'POST', body: notification(SECRET) })).status).toBe(202);
     expect(handled).toHaveLength(1);
     await waitFor('the renewal job to run at start', () => renewals.length === 1);
     await running.service.stop();

@@ -32,7 +32,7 @@ afterEach(() => {
 describe('the sources the service watches', () => {
   it('are the IMAP connector and the folder source, each owning its calendars', async () => {
     council = makeCouncil({
-      connectors: { folder: { dir: './source', watch: false }, imap: IMAP, google: { domain: 'millbrook-tc.gov.uk' } },
+      connectors: { folder: { dir: './source', watch: false }, imap: IMAP },
       mailboxes: [{ address: A.clerk }],
     });
     const { loaded } = setupEngine(council.configFile);
@@ -45,8 +45,6 @@ describe('the sources the service watches', () => {
     expect(configured.calendarOwner('council-events')?.capabilities).toEqual({ addAttendees: false, declineBooking: false });
     expect(imap && configured.watch(imap)).toBe(true);
     expect(folder && configured.watch(folder)).toBe(false);
-    expect(configured.unavailable.map((u) => u.name)).toEqual(['google']);
-    expect(configured.unavailable[0]?.reason).toMatch(/no Google connector/);
   });
 
   it('send through the IMAP connector when the config says so', async () => {

@@ -97,17 +97,17 @@ class FailingSink extends RecordingSink {
   }
 }
 
-/** A sink that runs `then` (once) when it takes its first record. */
+/** A sink that runs `hook` (once) when it has taken its first record. */
 class HookSink extends RecordingSink {
   private fired = false;
-  constructor(private readonly then: () => Promise<unknown> | void) {
+  constructor(private readonly hook: () => Promise<unknown> | void) {
     super();
   }
   override async record(record: RawRecord): Promise<void> {
     await super.record(record);
     if (!this.fired) {
       this.fired = true;
-      await this.then();
+      await this.hook();
     }
   }
 }
@@ -243,11 +243,15 @@ describe('later rounds, by history', () => {
     const more = await deliver(USER.clerk, 3, 'more');
     const vanishing = more.gmailIds[2] ?? '';
     const hook = new HookSink(() => w.sim.state.deleteMessage(USER.clerk, vanishing));
+    const atStart = historyIdOf(USER.clerk);
     expect((await r.sync.round(clerk, hook)).records).toBe(2);
     expect(hook.messageIds()).toEqual(more.ids.slice(0, 2));
     expect(hook.problems).toEqual([]);
     expect(gmailRequests(GET).filter((q) => q.status === 404)).toHaveLength(1);
     expect(r.debug.map((d) => d.message)).toContain('A message went before it could be read');
+    // The history id the round's answer gave (before the deletion), not the mailbox's latest.
+    expect(cursorOf(r, USER.clerk)).toBe(atStart);
+    expect(await r.sync.round(clerk, new RecordingSink())).toEqual({ records: 0, removed: 0 });
     expect(cursorOf(r, USER.clerk)).toBe(historyIdOf(USER.clerk));
   });
 });
@@ -372,7 +376,7 @@ describe('the cursor', () => {
     expect(await r.sync.round(clerk, new RecordingSink())).toEqual({ records: 0, removed: 0 });
   });
 
-  it('lets a 404 of the history on a first round… not happen: a failure of the listing is an error, the cursor untouched', async () => {
+  it('fails the round, with no warning and no cursor, when a listing keeps failing', async () => {
     await deliver(USER.clerk, 2);
     const r = rig();
     w.sim.inject({ kind: 'status', status: 500 }, { path: LIST, times: 6 });
@@ -402,13 +406,14 @@ describe('faults inside a round', () => {
     w.sim.inject({ kind: 'drop', when: 'after' }, { path: GET });
     w.sim.inject({ kind: 'status', status: 500 }, { path: GET, times: 2 });
     w.sim.inject({ kind: 'status', status: 429, reason: 'userRateLimitExceeded' }, { path: GET });
+    w.sim.inject({ kind: 'status', status: 403, reason: 'userRateLimitExceeded' }, { path: GET });
     const next = new RecordingSink();
     await r.sync.round(clerk, next);
     expect(next.messageIds()).toEqual(more.ids);
     expect(sink.problems).toEqual([]);
     expect(next.problems).toEqual([]);
     expect(w.sim.faults.pending()).toEqual([]);
-    expect(w.sim.faults.stats.fired).toMatchObject({ status: 9, drop: 2 });
+    expect(w.sim.faults.stats.fired).toMatchObject({ status: 10, drop: 2 });
     expect(cursorOf(r, USER.clerk)).toBe(historyIdOf(USER.clerk));
   });
 });
