@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- SECTION…]`: runs the benchmarks and prints their figures.
- * Sections: rules (issue 2), service, imap, hostile and startup (issue 12), graph (issue 15).
+ * Sections: rules (issue 2), service, imap, hostile and startup (issue 12), graph (issue 15),
+ * google (issue 16).
  * Each prints whether it met its targets; the exit code is 0 either way (benchmarks inform, the
  * tests decide).
  * `compare` (issue 14) is run only when named: it measures this tree against another built one,
@@ -9,6 +10,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compareTrees, parseCompareArgs } from './compare.js';
+import { googleBench } from './google-bench.js';
 import { graphBench } from './graph-bench.js';
 import { hostileBench, startupBench } from './hostile-bench.js';
 import { imapBench } from './imap-bench.js';
@@ -22,6 +24,7 @@ const sections: Record<string, () => { ok: boolean; lines: string[] } | Promise<
   hostile: hostileBench,
   startup: startupBench,
   graph: graphBench,
+  google: googleBench,
 };
 
 /** This tree against the one named by WARDWATCH_BENCH_BEFORE, best of WARDWATCH_BENCH_RUNS (3). */

@@ -96,10 +96,6 @@ async function runUntilStopped(opts: RunOptions, io: CommandIO, logger: ServiceL
     assembled = await assembleService(setup, {
       ...(folderDir !== undefined ? { sourceDir: folderDir } : {}),
       logger,
-      warn: (message) => {
-        io.err(`${message}\n`);
-        logger.warn({}, message);
-      },
     });
   } catch (err) {
     if (err instanceof AssembleError) {

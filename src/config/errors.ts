@@ -357,7 +357,7 @@ function issueProblem(issue: Issue, ctx: IssueContext, prefix: readonly PathSegm
       if (issue.origin === 'string') {
         return [{ path, message: min <= 1 ? 'expected some text, got an empty value' : `expected at least ${plural(min, 'character', 'characters')}, got ${got(value)}` }];
       }
-      return [{ path, message: `expected at least ${min}, got ${got(value)}` }];
+      return [{ path, message: `expected ${issue.inclusive === false ? 'more than' : 'at least'} ${min}, got ${got(value)}` }];
     }
     case 'too_big': {
       const max = Number(issue.maximum);

@@ -49,8 +49,6 @@ export interface AssembleOptions {
   connectorTuning?: Readonly<Record<string, unknown>>;
   /** Override where /healthz and /metrics listen; `false` for none. */
   http?: { host: string; port: number } | false;
-  /** Warnings about the configuration, for the operator. Nothing raises one at present: kept for the callers that pass it. */
-  warn?: (message: string) => void;
 }
 
 export interface AssembledService {

@@ -19,6 +19,19 @@ import { account } from './imap-council.js';
 /** The environment variable holding Raj's IMAP password: the only secret the config needs. */
 export const RAJ_PASSWORD_VARIABLE = 'WW_MIXED_RAJ_PASSWORD';
 
+/** `connectors.imap` for a mixed council: Dovecot, with a login for Raj's mailbox only. */
+export function rajImapSection(stack: MailStack): Record<string, unknown> {
+  return {
+    host: stack.host,
+    port: stack.ports.imap,
+    secure: false,
+    mailboxes: { [A.raj]: { password: `\${${RAJ_PASSWORD_VARIABLE}}` } },
+    // Mail arrives by IDLE; the periodic re-check is left at a minute.
+    recheckSeconds: 60,
+    backoff: { initialSeconds: 0.2, maxSeconds: 1 },
+  };
+}
+
 export interface MixedCouncil {
   sim: GraphSimulator;
   stack: MailStack;
@@ -69,15 +82,7 @@ export async function startMixedCouncil(): Promise<MixedCouncil> {
         endpoints: { authority: sim.authorityHost, graph: `${sim.origin}/v1.0` },
         tls: { caFile: './graph-ca.pem' },
       },
-      imap: {
-        host: stack.host,
-        port: stack.ports.imap,
-        secure: false,
-        mailboxes: { [A.raj]: { password: `\${${RAJ_PASSWORD_VARIABLE}}` } },
-        // Mail arrives by IDLE; the periodic re-check is left at a minute.
-        recheckSeconds: 60,
-        backoff: { initialSeconds: 0.2, maxSeconds: 1 },
-      },
+      imap: rajImapSection(stack),
     },
     sender: { kind: 'connector', connector: 'graph' },
     store: { path: './state/wardwatch.sqlite' },

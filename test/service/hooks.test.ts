@@ -239,10 +239,8 @@ describe('a connector module with webhook routes and jobs, run by the service', 
       },
     };
     council = makeCouncil({ connectors: { folder: { dir: './source' }, graph: section } });
-    const warnings: string[] = [];
-    running = await assembleForTest(council, { modules: [notifying, ...CONNECTOR_MODULES.filter((m) => m.name !== 'graph')], http: { host: '127.0.0.1', port: 0 }, warn: (m) => warnings.push(m) });
+    running = await assembleForTest(council, { modules: [notifying, ...CONNECTOR_MODULES.filter((m) => m.name !== 'graph')], http: { host: '127.0.0.1', port: 0 } });
     expect(created).toMatchObject(section);
-    expect(warnings).toEqual([]);
     const started = await running.service.start();
     const base = `http://127.0.0.1:${started.port ?? 0}`;
     expect((await fetch(`${base}/hooks/graph/notifications`, { method: 'POST', body: notification('wrong-client-state-0000000') })).status).toBe(401);
