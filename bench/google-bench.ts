@@ -29,6 +29,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { GoogleConnectorSchema, googleContextOf, parseGoogleSettings, type GoogleSettings } from '../connectors/google/config.js';
 import { GoogleConnector } from '../connectors/google/connector.js';
+import { USER_CONCURRENCY } from '../connectors/google/transport.js';
 import { setupEngine } from '../src/cli/engine-setup.js';
 import { effectKey } from '../src/outbox/idempotency.js';
 import { assembleService, type AssembledService } from '../src/service/assemble.js';
@@ -227,6 +228,31 @@ interface SyncFigures {
   tokens: number;
   detail: string;
   seconds: number;
+  /** The most Gmail quota units one user spent in any one second (sliding), and whose. */
+  peakUnitsPerSecond: { user: string; units: number };
+}
+
+/** The most Gmail quota units any one user was charged within one second (a sliding window over the log). */
+function peakUnitsPerSecond(records: readonly RequestRecord[]): { user: string; units: number } {
+  const byUser = new Map<string, RequestRecord[]>();
+  for (const r of records) {
+    if (r.quotaUnits === 0 || r.user === undefined) continue;
+    const list = byUser.get(r.user) ?? [];
+    list.push(r);
+    byUser.set(r.user, list);
+  }
+  let best = { user: '', units: 0 };
+  for (const [user, list] of byUser) {
+    list.sort((a, b) => a.at - b.at);
+    let start = 0;
+    let sum = 0;
+    for (const r of list) {
+      sum += r.quotaUnits;
+      while ((list[start]?.at ?? r.at) <= r.at - 1000) sum -= list[start++]?.quotaUnits ?? 0;
+      if (sum > best.units) best = { user, units: sum };
+    }
+  }
+  return best;
 }
 
 async function measuredSync(council: GoogleCouncil, connector: GoogleConnector): Promise<SyncFigures> {
@@ -250,6 +276,7 @@ async function measuredSync(council: GoogleCouncil, connector: GoogleConnector):
     tokens: all.length - api.length,
     detail: breakdown(api),
     seconds,
+    peakUnitsPerSecond: peakUnitsPerSecond(all),
   };
 }
 
@@ -481,6 +508,7 @@ async function quotaAndIdle(lines: string[]): Promise<boolean> {
     `  quota/1,000       ${syncLine('first sync of', first)}`,
     `                    ${syncLine('incremental round,', incremental)}`,
     `                    each message is one messages.get format=raw (5 units): 5,000 units and 1,000 requests per 1,000 is the floor; page size ${settings.pageSize}`,
+    `                    the most Gmail units one user spent in any one second: ${first.peakUnitsPerSecond.units} in the first sync (${localPart(first.peakUnitsPerSecond.user)}), ${incremental.peakUnitsPerSecond.units} in the incremental round (${localPart(incremental.peakUnitsPerSecond.user)}), on loopback with ${USER_CONCURRENCY} requests in flight per user (Gmail allows ${GMAIL_USER_UNITS_PER_SECOND})`,
   );
   const mail = idle.targets.filter((t) => !t.target.startsWith('calendar '));
   const calendars = idle.targets.filter((t) => t.target.startsWith('calendar '));

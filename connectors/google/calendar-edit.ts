@@ -69,6 +69,14 @@ export class GoogleCalendarEditor implements CalendarEditor {
     const calendar = this.calendarOf(ref);
     for (let attempt = 1; ; attempt++) {
       const target = await this.organiserCopy(calendar, ref);
+      if (target.event.attendeesOmitted === true) {
+        // Google gave only part of the guest list: a patch replaces the list whole, so it would
+        // drop the guests left out (and mail them that they were removed).
+        throw new PermanentEffectError(
+          `Google gave only part of the guest list of "${str(target.event.summary) ?? ref.uid}" in the calendar ${target.calendarId} (attendeesOmitted), so Wardwatch did not change it: changing it would remove the guests Google left out. ` +
+            `Please add ${attendees.map((a) => a.address).join(', ')} to it by hand in Google Calendar (Add guests, then Send).`,
+        );
+      }
       const { list, missing } = this.merged(target.event, attendees);
       if (missing.length === 0) {
         this.deps.logger.debug({ calendar: calendar.id, on: target.calendarId }, 'everyone to invite is already an attendee: nothing to do');
@@ -238,9 +246,12 @@ export class GoogleCalendarEditor implements CalendarEditor {
   }
 
   /**
-   * The copy of the meeting whose guest list can be changed: the calendar's own when it (or the
-   * user Wardwatch acts as for it) organised it, else the organiser's own, acting as the organiser
-   * when that is a user of the council's Workspace.
+   * The copy of the meeting whose guest list can be changed: the calendar's own when it organised
+   * it (Google marks the organiser `self`, or the organiser is the calendar's own Google id), else
+   * the organiser's own, acting as the organiser when that is a user of the council's Workspace.
+   * The user Wardwatch acts as does not make a copy the organiser's: on a room's or a shared
+   * calendar, a meeting the actAs user organised is an attendee copy, whose guest list Google does
+   * not send invitations for.
    */
   private async organiserCopy(calendar: GoogleCalendar, ref: EventRef): Promise<ReadEvent> {
     const client = this.deps.transport.calendar(calendar.actAs);
@@ -254,7 +265,7 @@ export class GoogleCalendarEditor implements CalendarEditor {
       throw new PermanentEffectError(`The meeting ${ref.uid}${ref.recurrenceId !== undefined ? ` (the occurrence of ${ref.recurrenceId})` : ''} is no longer in the calendar ${calendar.id} (${calendar.googleId}): nobody was invited.`);
     }
     const organiser = str(own.event.organizer?.email);
-    if (organiser === undefined || own.event.organizer?.self === true || lower(organiser) === lower(calendar.googleId) || lower(organiser) === lower(calendar.actAs)) return own;
+    if (organiser === undefined || own.event.organizer?.self === true || lower(organiser) === lower(calendar.googleId)) return own;
     const summary = str(own.event.summary) ?? ref.uid;
     const byHand =
       `Please ask ${organiser} to add the ward members to "${summary}" in Google Calendar (Add guests, then Send), or forward the invitation to them.`;

@@ -29,6 +29,10 @@
  * more than its id is sure) is withdrawn as 'deleted', by its iCalUID when Google gave it and else
  * by origin (the event id every record of it carried); a cancelled occurrence of a series is
  * withdrawn as 'cancelled' by UID and RECURRENCE-ID.
+ *
+ * An occurrence whose series is not on the calendar (a room added to one occurrence of someone
+ * else's series) is handed over as a record of its own, under its own id: its key, UID#RECURRENCE-ID,
+ * is the one it has with its series (see `series`).
  */
 import { z } from 'zod';
 import type { RecordSink } from '../../src/sources/types.js';
@@ -210,7 +214,13 @@ export class CalendarSync {
       const master = await this.readEvent(client, calendar, masterId, signal);
       uid = str(master?.iCalUID);
       if (master === undefined || uid === undefined) {
-        logger.debug({ calendar: calendar.id }, 'the series of cancelled occurrences is gone');
+        // Gone, or never on this calendar: an occurrence handed over on its own (its master being
+        // elsewhere, see below) was kept under its own id, so it is withdrawn by that.
+        logger.debug({ calendar: calendar.id }, 'the series of cancelled occurrences is not in the calendar');
+        for (const id of change.cancelled.keys()) {
+          await sink.removed({ kind: 'event', calendarId: calendar.id, reason: 'cancelled', origin: id });
+          tally.removed++;
+        }
         return;
       }
     }
@@ -237,7 +247,30 @@ export class CalendarSync {
       }
     }
     if (master === undefined) {
-      logger.debug({ calendar: calendar.id }, 'the series master of changed occurrences is not in the calendar');
+      // The series' master is not on this calendar: a room (or a colleague) added to one occurrence
+      // of someone else's series gets only that occurrence. Each live one is handed over as a
+      // record of its own, keyed correctly: its iCalUID is the series' (Google gives every instance
+      // of a series the same one) and its originalStartTime is its RECURRENCE-ID, so its key
+      // (UID#RECURRENCE-ID) is the one the same occurrence has when read with its series elsewhere,
+      // and the engine keys an overridden occurrence on its own, master or not. Its origin is its
+      // own id, so a later cancellation naming only that id withdraws it.
+      const options = zone !== undefined ? { calendarTimeZone: zone } : {};
+      logger.debug({ calendar: calendar.id, occurrences: exceptions.length }, 'occurrences of a series whose master is not in the calendar: handed over one by one');
+      for (const x of exceptions) {
+        const id = str(x.id) ?? masterId;
+        const n = googleEventToNormalised(x, options);
+        if (!n) {
+          sink.problem({ origin: id, kind: 'calendar', reason: `Google gave an occurrence of a repeating event in the calendar ${calendar.id} whose series is not in that calendar, and it could not be read (no iCalUID or no usable start or original start); it was skipped.` });
+          continue;
+        }
+        await sink.record({ kind: 'events', calendarId: calendar.id, origin: id, ...etagOf(x), events: [n] });
+        tally.records++;
+      }
+      for (const [id, c] of change.cancelled) {
+        const rid = recurrenceKeyOf(seriesUid, c.originalStartTime, settings.timeZone);
+        await sink.removed({ kind: 'event', calendarId: calendar.id, reason: 'cancelled', ...(rid !== undefined ? { uid: seriesUid, recurrenceId: rid } : {}), origin: id });
+        tally.removed++;
+      }
       return;
     }
     if (master.status === 'cancelled') {

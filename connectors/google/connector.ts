@@ -125,10 +125,18 @@ export class GoogleConnector implements Source {
     }
   }
 
+  /**
+   * Each target's last success and error; and, while no target has an error of its own (before the
+   * first rounds, say), the latest lasting sign-in failure of a user the targets act as (a watched
+   * mailbox, a calendar's actAs), stamped with when it happened. Sign-ins for anyone else (an
+   * organiser looked up to invite guests, the service mailbox, whose sender reports for itself) are
+   * not the source's health.
+   */
   health(): SourceHealth[] {
     const parts = this.states.map((s) => ({ ...s.health }));
-    const signIn = this.transport.signInProblem();
-    return signIn !== undefined && parts.every((p) => p.lastError === undefined) ? [{ source: 'google', lastError: { at: this.now().toISOString(), message: signIn } }, ...parts] : parts;
+    const own = [...this.settings.mailboxes.map((m) => m.address), ...this.settings.calendars.map((c) => c.actAs)];
+    const signIn = this.transport.latestSignInFailure(own);
+    return signIn !== undefined && parts.every((p) => p.lastError === undefined) ? [{ source: 'google', lastError: { at: signIn.at, message: signIn.message } }, ...parts] : parts;
   }
 
   async close(): Promise<void> {

@@ -133,9 +133,11 @@ export class GoogleApiError extends Error {
   readonly subject: string;
   /** Google's own words, when it gave any. */
   readonly googleMessage: string;
+  /** Throttled with a wait longer than a call takes: the time Google said to try again after. */
+  readonly retryAt: Date | undefined;
   constructor(
     message: string,
-    fields: { status: number; reason: string; failure: GoogleFailure; subject: string; googleMessage?: string; permanent?: boolean },
+    fields: { status: number; reason: string; failure: GoogleFailure; subject: string; googleMessage?: string; permanent?: boolean; retryAt?: Date },
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -144,6 +146,7 @@ export class GoogleApiError extends Error {
     this.failure = fields.failure;
     this.subject = fields.subject;
     this.googleMessage = fields.googleMessage ?? '';
+    this.retryAt = fields.retryAt;
     this.permanent = fields.permanent ?? ['forbidden', 'not-found', 'bad-request'].includes(fields.failure);
   }
 }

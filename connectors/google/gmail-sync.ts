@@ -32,11 +32,17 @@
  * - 404 for the stored history id (Google keeps history for about a week; transport failure
  *   'gone'): the cursor is cleared, a warning logged, and the mailbox read afresh (backfill window)
  *   in the same call; the pipeline recognises every message it has judged, so nothing is acted on twice.
- * - Reading: up to USER_CONCURRENCY messages in flight (the transport's per-user limit), handed
- *   over strictly in order. A message gone between listing and reading (404) is skipped quietly
- *   (debug); one Google calls a bad request is reported to the sink and the round goes on; any
- *   other failure (after the transport's retries) fails the round, so the cursor stays where it
- *   was and the next round reads everything again: nothing is lost.
+ * - Reading: as many messages in flight as the transport lets go at once for one user (its
+ *   `concurrency`, default 4: more would only queue in it), handed over strictly in order. A
+ *   message gone between listing and reading (404) is skipped quietly (debug); one Google calls a
+ *   bad request is reported to the sink and the round goes on; any other failure (after the
+ *   transport's retries), reading it or handing it over (sink.record), fails the round, so the
+ *   cursor stays where it was and the next round reads everything again: nothing is lost.
+ *   Except for one message whose read fails every time: failed rounds are counted per message (in
+ *   memory, for the most recent MAX_TRACKED_FAILURES messages); when a message fails once more
+ *   after FAILED_ROUNDS_BEFORE_SKIP failed rounds, it is reported (sink.problem) and skipped, so
+ *   the round completes and the cursor moves on instead of the mailbox being stuck for good. The
+ *   history brings it again (and it is read again) when it changes.
  * - Size: neither messages.list nor history.list gives a size, and asking each message's
  *   `sizeEstimate` first (format=minimal) would cost another 5 quota units per message, doubling
  *   the cost of reading mail; Gmail itself refuses incoming mail over 50 MB. So the size is
@@ -54,8 +60,14 @@ import type { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
 import type { RecordSink } from '../../src/sources/types.js';
 import type { GoogleMailbox } from './config.js';
 import type { GoogleDeps, RoundResult } from './deps.js';
-import { GoogleApiError } from './errors.js';
-import { USER_CONCURRENCY, type GmailClient } from './transport.js';
+import { GoogleApiError, GoogleSignInError } from './errors.js';
+import type { GmailClient } from './transport.js';
+import { errorMessage } from '../../src/model/error-message.js';
+
+/** Rounds a message may fail (reading it, or handing it over) before it is reported and skipped. */
+export const FAILED_ROUNDS_BEFORE_SKIP = 3;
+/** Messages whose failures are remembered at once (the oldest forgotten first). */
+export const MAX_TRACKED_FAILURES = 1000;
 
 /** Larger messages are reported and skipped (the IMAP and Graph connectors' default limit). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
@@ -66,7 +78,7 @@ export const HISTORY_TYPES = ['messageAdded', 'labelAdded'] as const;
 export interface GmailSyncOptions {
   /** Messages whose MIME is larger are reported and not handed over (default 50 MB). */
   maxMessageBytes?: number;
-  /** Messages read at once (default the transport's per-user limit, 4). */
+  /** Messages read at once (default, and at most, the transport's per-user concurrency). */
   readAhead?: number;
 }
 
@@ -100,13 +112,17 @@ export class GmailSync {
   private readonly readAhead: number;
   /** `mailbox\nname` of configured folders already warned about (once each). */
   private readonly warned = new Set<string>();
+  /** Failed rounds by `mailbox\nmessage id` (in memory; bounded, oldest first out). */
+  private readonly failures = new Map<string, number>();
 
   constructor(
     private readonly deps: GoogleDeps,
     options: GmailSyncOptions = {},
   ) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.readAhead = Math.max(1, options.readAhead ?? USER_CONCURRENCY);
+    // The transport lets no more go at once for one user; reads beyond it would only queue there.
+    const lane = Math.max(1, deps.transport.concurrency);
+    this.readAhead = Math.max(1, Math.min(options.readAhead ?? lane, lane));
   }
 
   /** One round of `mailbox`: everything new in its configured folders since the stored history id. */
@@ -272,6 +288,7 @@ export class GmailSync {
             sink.problem({ origin, kind: 'mail', reason: `${err.message} It was skipped.` });
             continue;
           }
+          if (!inner.aborted && aboutTheMessage(err) && this.failedAgain(address, item.id, err, sink, origin, 'read')) continue;
           throw err;
         }
         const message = fetched.message;
@@ -289,7 +306,10 @@ export class GmailSync {
           sink.problem({ origin, kind: 'mail', reason: `The message is ${sizeText(source.length)}, larger than the ${sizeText(this.maxMessageBytes)} Wardwatch reads, and was skipped.` });
           continue;
         }
+        // A record the pipeline cannot take is a failing state store (it quarantines what it cannot
+        // read): the round fails and is tried again, and the message is never skipped for it.
         await sink.record({ kind: 'mail', source, mailbox: address, folder, origin });
+        this.failures.delete(`${address}\n${item.id}`);
         taken++;
       }
     } finally {
@@ -299,7 +319,50 @@ export class GmailSync {
     }
     return taken;
   }
+
+  /**
+   * Counts a failed round for the message. True when it had already failed in
+   * FAILED_ROUNDS_BEFORE_SKIP rounds: it is reported and skipped (the round goes on); false when
+   * the round is to fail (and be tried again).
+   */
+  private failedAgain(address: string, id: string, err: unknown, sink: RecordSink, origin: string, step: 'read' | 'take'): boolean {
+    const key = `${address}\n${id}`;
+    const before = this.failures.get(key) ?? 0;
+    this.failures.delete(key);
+    if (before >= FAILED_ROUNDS_BEFORE_SKIP) {
+      const what = step === 'read' ? 'could not be read from Gmail' : 'could not be taken in';
+      sink.problem({
+        origin,
+        kind: 'mail',
+        reason:
+          `A message in the mailbox ${address} (Gmail id ${id}) ${what} in ${before + 1} rounds in a row (${errorMessage(err)}), so Wardwatch skipped it to go on reading the mailbox. ` +
+          `It is read again if it changes in Gmail (a label added, say); until then it is not checked.`,
+      });
+      this.deps.logger.warn({ mailbox: address, failedRounds: before + 1, step }, 'A message kept failing and was skipped');
+      return true;
+    }
+    this.failures.set(key, before + 1);
+    // Bounded: the oldest remembered failure goes first.
+    while (this.failures.size > MAX_TRACKED_FAILURES) {
+      const oldest = this.failures.keys().next().value;
+      if (oldest === undefined) break;
+      this.failures.delete(oldest);
+    }
+    return false;
+  }
 }
+
+/**
+ * Whether a failed read may be the message's own doing (a 5xx on its get, a connection that breaks
+ * on it…), and so counts towards skipping it: a rate limit, a spent quota or a refused sign-in or
+ * grant is the mailbox's, and skipping messages would not cure it.
+ */
+function aboutTheMessage(err: unknown): boolean {
+  if (err instanceof GoogleSignInError) return false;
+  if (err instanceof GoogleApiError) return !['throttled', 'quota', 'unauthorised', 'forbidden'].includes(err.failure);
+  return true;
+}
+
 
 /**
  * The folder a message is handed over as: by its labels now (SENT first, then INBOX, among those

@@ -10,8 +10,10 @@
  *
  * Gmail's send has no idempotency key, and a 5xx or a connection broken after the request was
  * written can come after the message went. So:
- *   - before every attempt (the outbox may be retrying a half-sent effect) Sent is searched: a
- *     message already there is not sent again;
+ *   - before every attempt (the outbox may be retrying a half-sent effect) Sent is searched, and
+ *     when the search finds nothing the newest SENT messages are read by label (the search index
+ *     lags just after a send): a message already there is not sent again. `alreadySent` looks the
+ *     same way;
  *   - the send itself is never repeated blindly (`retry: 'unsafe'`: the transport retries only a
  *     rate limit, a 401 or a connection that was never made — Google did not act on those);
  *   - when its outcome is unknown, Sent is searched again, a few times over a few seconds (Gmail
@@ -29,6 +31,11 @@
  * for a refused login, the sender says what to change (`problem`), the outbox holds every queued
  * message (`readiness`), and the grant is checked again once every 15 minutes, without sending
  * anything, until it is given.
+ *
+ * A limit with a time: Google asks to wait longer than a call waits (Gmail's daily sending limit,
+ * a 429 "… Retry after <time>"; the transport fails the call as throttled with `retryAt`). The
+ * outbox's attempts are not burnt on it: the sender holds sending (`problem`, `readiness`) until
+ * that time, and every waiting message is sent from then on.
  */
 import type { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
 import { LOGIN_REPROBE_MS } from '../../src/actions/smtp-sender.js';
@@ -137,6 +144,8 @@ export class GoogleSender implements MailSender {
   private readonly settleMs: number;
   private readonly reprobeMs: number;
   private refused: Refusal | undefined;
+  /** Google asked that nothing be sent before `until` (Gmail's sending limit): sending is held till then. */
+  private held: { reason: string; since: string; until: number } | undefined;
   private probed = false;
 
   constructor(
@@ -173,6 +182,8 @@ export class GoogleSender implements MailSender {
 
   async send(message: OutgoingMessage): Promise<void> {
     if (this.refused !== undefined) throw new Error(`Not sent: ${this.refused.reason}`);
+    const held = this.holding();
+    if (held !== undefined) throw new Error(`Not sent: ${held}`);
     const raw = (await composeMessage(message, { date: this.deps.now() })).toString('base64url');
     try {
       await this.sendComposed(message, raw);
@@ -183,7 +194,7 @@ export class GoogleSender implements MailSender {
 
   private async sendComposed(message: OutgoingMessage, raw: string): Promise<void> {
     const id = message.messageId;
-    if (await this.step('read', () => this.inSent(id))) {
+    if (await this.step('read', () => this.wasSent(id))) {
       // An earlier attempt went through and its answer was lost: sending again would send it twice.
       this.deps.logger.info({ messageId: id }, 'The message is already in the service mailbox\'s Sent: not sent again');
       return;
@@ -248,6 +259,16 @@ export class GoogleSender implements MailSender {
     return last;
   }
 
+  /**
+   * Whether the message is in Sent, for every check but the settling looks: the search, and when it
+   * finds nothing the newest SENT messages read by label. Just after a send Gmail's search may not
+   * show the copy yet (a restart seconds after a send whose answer was lost), and sending again
+   * then would send it twice.
+   */
+  private async wasSent(messageId: string): Promise<boolean> {
+    return (await this.inSent(messageId)) || (await this.inRecentSent(messageId));
+  }
+
   /** Searches Sent for the Message-ID; a hit counts only when its own Message-ID header is that id. */
   private async inSent(messageId: string): Promise<boolean> {
     const { data } = await this.deps.transport.call(this.reader(), 'looking for a message in the service mailbox\'s Sent', (gmail, o) =>
@@ -302,6 +323,10 @@ export class GoogleSender implements MailSender {
       this.refuse(refused, cause);
       return new Error(`Not sent: ${this.refused?.reason ?? errorMessage(cause)}`);
     }
+    if (cause instanceof GoogleApiError && cause.failure === 'throttled' && cause.retryAt !== undefined) {
+      this.hold(cause, cause.retryAt);
+      return new Error(`Not sent: ${this.held?.reason ?? errorMessage(cause)}`);
+    }
     if (step === 'send' && cause instanceof GoogleApiError && (cause.failure === 'bad-request' || cause.status === 413)) {
       // The message itself was refused (no valid recipient, too large): trying it again cannot help.
       return new PermanentEffectError(`Google refused "${message.subject}" for good: ${cause.message}`);
@@ -329,9 +354,31 @@ export class GoogleSender implements MailSender {
     this.refused = { kind, reason, since: this.refused?.since ?? now.toISOString(), nextTryAt: now.getTime() + this.reprobeMs };
   }
 
-  /** Why nothing can be sent (a refused grant or sign-in), for /healthz, /metrics and the digest. */
+  /** Google asked that nothing go before `until`: sending is held till then (the outbox keeps every message). */
+  private hold(err: GoogleApiError, until: Date): void {
+    const now = this.deps.now();
+    const limit = /mail sending|sending limit/i.test(err.googleMessage) ? 'its limit on sending mail (Gmail allows a Workspace user about 2,000 messages a day)' : 'a limit on requests';
+    const reason =
+      `Google has stopped ${this.mailbox} sending for now: it reached ${limit} (${err.status}${err.reason !== '' ? ` ${err.reason}` : ''}) and Google asked Wardwatch not to try again before ${until.toISOString()}. ` +
+      `Wardwatch holds every waiting message and sends them from then on; nothing is lost.`;
+    if (this.held === undefined) this.deps.logger.error({ mailbox: this.mailbox, until: until.toISOString() }, 'Google limited sending from the service mailbox; sending is held until the time Google gave');
+    this.held = { reason, since: this.held?.since ?? now.toISOString(), until: Math.max(this.held?.until ?? 0, until.getTime()) };
+  }
+
+  /** Why sending is held for a limit, while it is; undefined (and forgotten) once the time Google gave has come. */
+  private holding(): string | undefined {
+    if (this.held === undefined) return undefined;
+    if (this.deps.now().getTime() < this.held.until) return this.held.reason;
+    this.deps.logger.info({ mailbox: this.mailbox }, 'The time Google gave has come; sending from the service mailbox resumes');
+    this.held = undefined;
+    return undefined;
+  }
+
+  /** Why nothing can be sent (a refused grant or sign-in, a sending limit), for /healthz, /metrics and the digest. */
   problem(): SenderProblem | undefined {
-    return this.refused ? { reason: this.refused.reason, since: this.refused.since } : undefined;
+    if (this.refused) return { reason: this.refused.reason, since: this.refused.since };
+    const held = this.holding();
+    return held !== undefined && this.held !== undefined ? { reason: held, since: this.held.since } : undefined;
   }
 
   /**
@@ -344,7 +391,7 @@ export class GoogleSender implements MailSender {
       this.probed = true;
       await this.probe();
     }
-    return this.refused?.reason;
+    return this.refused?.reason ?? this.holding();
   }
 
   /** Checks, without sending anything, that the service mailbox may be read (gmail.readonly) and may send (gmail.send). */
@@ -390,7 +437,7 @@ export class GoogleSender implements MailSender {
 
   /** Whether the message with this Message-ID is in the service mailbox's Sent. */
   async alreadySent(messageId: string): Promise<SentAnswer> {
-    return await this.inSent(messageId);
+    return await this.wasSent(messageId);
   }
 
   /**

@@ -47,6 +47,8 @@ export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 export const DEFAULT_ROOT = { gmail: 'https://gmail.googleapis.com/', calendar: 'https://www.googleapis.com/' } as const;
 /** Requests in flight per user. */
 export const USER_CONCURRENCY = 4;
+/** The longest wait for a rate limit taken within one call (see GoogleTransportOptions.maxWaitMs). */
+export const MAX_CALL_WAIT_MS = 5 * 60_000;
 
 export type GoogleApi = 'gmail' | 'calendar';
 /** What a Gmail client may do: `read` (gmail.readonly) or `send` (gmail.send). */
@@ -99,6 +101,12 @@ export interface GoogleTransportOptions {
   timeoutMs?: number;
   /** Requests in flight per user (default 4). */
   concurrency?: number;
+  /**
+   * The longest wait a call takes when Google asks it to wait (default 5 minutes). Asked to wait
+   * longer (a Retry-After of hours, Gmail's daily sending limit), the call fails at once as
+   * throttled (GoogleApiError with `retryAt`), so the round fails and the next round tries.
+   */
+  maxWaitMs?: number;
   /** After a sign-in refused for good, how long before asking Google again for that user (default 60 s); calls meanwhile fail at once. */
   signInRetryMs?: number;
 }
@@ -202,7 +210,10 @@ export class GoogleTransport {
   private readonly maxAttempts: number;
   private readonly backoffMs: number;
   private readonly timeoutMs: number;
-  private readonly concurrency: number;
+  /** Requests in flight per user: what a caller reading several things at once as one user (gmail-sync's read-ahead) may have going. */
+  readonly concurrency: number;
+  /** The longest wait for a rate limit (Retry-After, or Gmail's "Retry after <time>") taken within one call. */
+  readonly maxWaitMs: number;
   private readonly signInRetryMs: number;
   private readonly grant: string;
   /** API requests sent (retries included; token requests not). */
@@ -220,7 +231,8 @@ export class GoogleTransport {
     this.maxAttempts = options.maxAttempts ?? 6;
     this.backoffMs = options.backoffMs ?? 1000;
     this.timeoutMs = options.timeoutMs ?? 100_000;
-    this.concurrency = options.concurrency ?? USER_CONCURRENCY;
+    this.concurrency = Math.max(1, options.concurrency ?? USER_CONCURRENCY);
+    this.maxWaitMs = options.maxWaitMs ?? MAX_CALL_WAIT_MS;
     this.signInRetryMs = options.signInRetryMs ?? 60_000;
     this.grant = describeGrant(settings);
   }
@@ -296,14 +308,17 @@ export class GoogleTransport {
       this.signInFailures.delete(s.subject);
     } catch (err) {
       const explained = explainSignIn(err, s.subject, this.advice(s.scopes));
-      this.signInFailures.set(s.subject, explained);
+      // Set afresh (not updated in place), so the newest failure is the last in the map.
+      this.signInFailures.delete(s.subject);
+      this.signInFailures.set(s.subject, { error: explained, at: this.now().toISOString() });
       this.noteFailure(s.subject, explained.message);
       if (explained.permanent) s.refused = { error: explained, until: this.now().getTime() + this.signInRetryMs };
       throw explained;
     }
   }
 
-  private readonly signInFailures = new Map<string, GoogleSignInError>();
+  /** The lasting sign-in failure of each user, and when it happened. */
+  private readonly signInFailures = new Map<string, { error: GoogleSignInError; at: string }>();
 
   /** Forgets the signer's token, so the next request signs in afresh. */
   private forgetToken(s: Signer): void {
@@ -346,12 +361,20 @@ export class GoogleTransport {
 
   /** The sign-in failures that last, by user. */
   signInProblems(): ReadonlyMap<string, string> {
-    return new Map([...this.signInFailures].map(([u, e]) => [u, e.message]));
+    return new Map([...this.signInFailures].map(([u, f]) => [u, f.error.message]));
   }
 
-  /** The latest sign-in failure, while it lasts. */
-  signInProblem(): string | undefined {
-    return [...this.signInFailures.values()].at(-1)?.message;
+  /** The latest sign-in failure, while it lasts; with `users`, the latest of those users' only. */
+  signInProblem(users?: Iterable<string>): string | undefined {
+    return this.latestSignInFailure(users)?.message;
+  }
+
+  /** The latest lasting sign-in failure (of `users` only, when given): its message and when it happened. */
+  latestSignInFailure(users?: Iterable<string>): { subject: string; message: string; at: string } | undefined {
+    const only = users === undefined ? undefined : new Set([...users].map((u) => u.toLowerCase()));
+    const hits = [...this.signInFailures].filter(([u]) => only === undefined || only.has(u));
+    const last = hits.at(-1);
+    return last === undefined ? undefined : { subject: last[0], message: last[1].error.message, at: last[1].at };
   }
 
   /** Gmail quota units spent (as counted from the requests sent), for one user or all. */
@@ -373,9 +396,25 @@ export class GoogleTransport {
 
   private async acquire(lane: UserLane, signal?: AbortSignal): Promise<void> {
     while (lane.inFlight >= this.concurrency) {
-      await new Promise<void>((resolve) => lane.queue.push({ resolve }));
       signal?.throwIfAborted();
+      await new Promise<void>((resolve, reject) => {
+        const waiter: Waiter = {
+          resolve: () => {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+        };
+        // Called off while waiting: out of the queue at once, so no wake-up is spent on it.
+        const onAbort = (): void => {
+          const at = lane.queue.indexOf(waiter);
+          if (at >= 0) lane.queue.splice(at, 1);
+          reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        lane.queue.push(waiter);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
     }
+    signal?.throwIfAborted();
     lane.inFlight++;
     // Rate-limited: nothing goes as this user before the wait has elapsed. Another request may learn
     // of a longer wait while this one sleeps, so look again after each sleep.
@@ -391,7 +430,9 @@ export class GoogleTransport {
 
   private release(lane: UserLane): void {
     lane.inFlight--;
-    lane.queue.shift()?.resolve();
+    // Everyone waiting looks again (as connectors/graph/transport.ts does): a waiter woken after it
+    // was called off can then never keep the slot from the others.
+    for (const waiter of lane.queue.splice(0)) waiter.resolve();
   }
 
   /** Retry-After as milliseconds: seconds or an HTTP date; undefined when absent or unreadable. */
@@ -400,6 +441,19 @@ export class GoogleTransport {
     const v = value.trim();
     if (/^\d+(\.\d+)?$/.test(v)) return Math.ceil(Number(v) * 1000);
     const at = Date.parse(v);
+    if (Number.isNaN(at)) return undefined;
+    return Math.max(0, at - this.now().getTime());
+  }
+
+  /**
+   * The wait in a rate-limit message that names the time to retry after, as Gmail's mail-sending
+   * limit does ("… Retry after 2027-04-12T17:03:41.713Z (Mail sending)"): milliseconds from now,
+   * undefined when the message names no (readable) time.
+   */
+  retryAfterInMessage(message: string | undefined): number | undefined {
+    const m = /retry after (\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))/i.exec(message ?? '');
+    if (m?.[1] === undefined) return undefined;
+    const at = Date.parse(m[1]);
     if (Number.isNaN(at)) return undefined;
     return Math.max(0, at - this.now().getTime());
   }
@@ -490,9 +544,25 @@ export class GoogleTransport {
           this.options.log?.debug({ subject, what }, 'Google refused the token; signing in afresh');
           continue;
         }
+        if (isRateLimited(status, body.reason)) {
+          // Gmail's daily sending limit says when in its message, not in Retry-After.
+          const told = retryAfter ?? this.retryAfterInMessage(body.message);
+          if (told !== undefined && told > this.maxWaitMs) {
+            // Hours, say: no call waits that long (every request as this user would wait with it).
+            // The call fails as throttled, saying until when; the round fails and the next one tries.
+            const until = new Date(this.now().getTime() + told);
+            const tag = `${status}${body.reason !== '' ? ` ${body.reason}` : ''}`;
+            const said = body.message !== '' ? ` Google said: "${body.message.split(/\r?\n/)[0] ?? ''}"` : '';
+            throw new GoogleApiError(
+              `Google is limiting requests for ${subject} (${tag}) and asked Wardwatch to wait until ${until.toISOString()} before ${what}, longer than Wardwatch waits within one request; it will try again later.${said}`,
+              { status, reason: body.reason || body.status, failure: 'throttled', subject, googleMessage: body.message, permanent: false, retryAt: until },
+              { cause: err },
+            );
+          }
+        }
         if (isRateLimited(status, body.reason) && attempt < this.maxAttempts) {
           // Whatever the request, the user is told to wait: so is every other request as that user.
-          const wait = retryAfter ?? this.backoff(attempt);
+          const wait = retryAfter ?? this.retryAfterInMessage(body.message) ?? this.backoff(attempt);
           lane.notBefore = Math.max(lane.notBefore, this.now().getTime() + wait);
           this.options.log?.debug({ subject, what, status, reason: body.reason, attempt, waitMs: wait }, 'Google asked Wardwatch to slow down; trying again');
           continue;
@@ -501,7 +571,8 @@ export class GoogleTransport {
           if (unsafe) {
             throw new GoogleOutcomeUnknownError(`Google answered ${status}${body.reason !== '' ? ` ${body.reason}` : ''} to ${what} as ${subject}: it may or may not have taken effect.`, subject);
           }
-          if (attempt < this.maxAttempts) {
+          // A Retry-After beyond the longest in-call wait: failed now, tried again at the next round.
+          if (attempt < this.maxAttempts && (retryAfter === undefined || retryAfter <= this.maxWaitMs)) {
             const wait = retryAfter ?? this.backoff(attempt);
             this.options.log?.debug({ subject, what, status, attempt, waitMs: wait }, 'Google failed; trying again');
             await this.sleep(wait, signal);

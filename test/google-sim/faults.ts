@@ -10,7 +10,7 @@ import { googleError, type SimResponse } from './wire.js';
 export type RateReason = 'rateLimitExceeded' | 'userRateLimitExceeded';
 
 export type Fault =
-  | { kind: 'status'; status: 429 | 403 | 500 | 502 | 503 | 504; reason?: RateReason; when?: 'before' | 'after'; retryAfterSeconds?: number }
+  | { kind: 'status'; status: 429 | 403 | 500 | 502 | 503 | 504; reason?: RateReason; when?: 'before' | 'after'; retryAfterSeconds?: number; message?: string }
   /** 401 authError although the token is valid and unexpired. */
   | { kind: 'unauthorized' }
   /** The TCP connection is destroyed without a response, before or after the request takes effect. */
@@ -65,6 +65,11 @@ export class Faults {
     if (fault.kind === 'drop') return { status: DROP };
     if (fault.kind === 'unauthorized') return unauthorized();
     const headers: Record<string, string> = fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {};
+    if (fault.message !== undefined) {
+      // Google's own words for this answer, e.g. Gmail's sending limit ("… Retry after <RFC 3339 time> (Mail sending)").
+      const reason = fault.status >= 500 ? 'backendError' : (fault.reason ?? (fault.status === 429 ? 'rateLimitExceeded' : 'userRateLimitExceeded'));
+      return googleError(fault.status, fault.message, { domain: fault.status >= 500 ? 'global' : 'usageLimits', reason, message: fault.message }, headers);
+    }
     switch (fault.status) {
       case 429:
         return fault.reason === 'userRateLimitExceeded'

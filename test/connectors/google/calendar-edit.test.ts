@@ -157,6 +157,29 @@ describe('invite: adding ward members to the organiser’s event', () => {
   });
 });
 
+describe('invite: only the organiser’s own, whole copy is changed', () => {
+  it('refuses, changing nothing, when Google gives only part of the guest list (attendeesOmitted)', async () => {
+    const ev = w.sim.state.addEvent(USER.clerk, meeting('Annual parish meeting', { attendeesOmitted: true }));
+    const err = await new GoogleCalendarEditor(deps).addAttendees({ calendarId: 'council-events', uid: ev.iCalUID ?? '', origin: ev.id ?? '' }, [SUE]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentEffectError);
+    expect((err as Error).message).toMatch(/only part of the guest list.*Annual parish meeting/s);
+    expect((err as Error).message).toContain(USER.sue);
+    expect(patches()).toHaveLength(0);
+    expect(invitations()).toHaveLength(0);
+  });
+
+  it('on a room calendar, a meeting the acting user organised is an attendee copy: the organiser’s own calendar is changed', async () => {
+    // The Clerk organised it on her calendar; the room's calendar (read as the Clerk, its delegate) holds the room's copy.
+    const theirs = w.sim.state.addEvent(USER.clerk, meeting('Planning committee', { attendees: [{ email: USER.clerk, organizer: true, responseStatus: 'accepted' }, { email: ROOM, resource: true, responseStatus: 'accepted' }] }));
+    const roomCopy = w.sim.state.addEvent(ROOM, { ...meeting('Planning committee', { attendees: [{ email: USER.clerk, organizer: true, responseStatus: 'accepted' }, { email: ROOM, resource: true, responseStatus: 'accepted' }] }), iCalUID: theirs.iCalUID ?? '' });
+    await new GoogleCalendarEditor(deps).addAttendees({ calendarId: 'council-chamber', uid: theirs.iCalUID ?? '', origin: roomCopy.id ?? '' }, [SUE]);
+    expect(patches().map((p) => p.canonicalPath)).toEqual([`/calendar/v3/calendars/${USER.clerk}/events/${theirs.id ?? ''}`]);
+    expect(answers(USER.clerk, theirs.id ?? '').map((a) => a[0])).toContain(USER.sue);
+    expect(answers(ROOM, roomCopy.id ?? '').map((a) => a[0])).not.toContain(USER.sue);
+    expect(invitations().map((i) => [i.from, i.to])).toEqual([[USER.clerk, [USER.sue]]]);
+  });
+});
+
 describe('decline: the room answers no on its own copy of the booking', () => {
   it('sets the room\'s own answer to declined with the clause, as its delegate, telling the organiser; a repeat does nothing', async () => {
     const organiserCopy = w.sim.state.addEvent(USER.sam, meeting('Campaign launch', { organizer: { email: USER.sam }, attendees: [{ email: USER.raj, responseStatus: 'accepted' }, { email: ROOM, resource: true, responseStatus: 'accepted' }] }));

@@ -297,6 +297,37 @@ describe('calendar sync', () => {
     expect(sink.records).toHaveLength(1);
   });
 
+  it('hands over, under its own key, an occurrence whose series is not on the calendar (a room booked for one occurrence), and withdraws it when cancelled', async () => {
+    const deps = depsFor();
+    // The Clerk's weekly series; the room was added to one occurrence only, so the room's calendar holds just that occurrence.
+    const { master, exception } = addSeries(USER.clerk);
+    const roomOnly = w.sim.state.addEvent(ROOM, {
+      ...exception,
+      attendees: [...(exception.attendees ?? []), { email: ROOM, resource: true, responseStatus: 'accepted' }],
+    });
+    const sink = new RecordingSink();
+    const result = await new CalendarSync(deps).round(calendarOf(deps.settings, 'council-chamber'), sink);
+    expect(result).toEqual({ records: 1, removed: 0 });
+    expect(sink.problems).toEqual([]);
+    expect(sink.records.map((r) => [r.calendarId, r.origin])).toEqual([['council-chamber', roomOnly.id]]);
+    const original = new Date(exception.originalStartTime?.dateTime ?? '').toISOString();
+    const key = `${master.iCalUID ?? ''}#${original}`;
+    expect(keysOf(sink.records[0] as EventsRecord, deps.settings)).toEqual([key]);
+    expect(sink.records[0]?.events[0]).toMatchObject({ summary: 'North ward surgery (early start)', attendees: expect.arrayContaining([expect.objectContaining({ address: ROOM, cutype: 'ROOM' })]) });
+    // The same key as the occurrence read with its series from the Clerk's calendar.
+    const clerkSink = new RecordingSink();
+    await new CalendarSync(deps).round(calendarOf(deps.settings), clerkSink);
+    const series = clerkSink.records.find((r) => r.origin === master.id);
+    expect(keysOf(series as EventsRecord, deps.settings)).toContain(key);
+
+    // The room taken off that occurrence (its copy cancelled): withdrawn by the id it was handed over under.
+    w.sim.state.deleteEvent(ROOM, roomOnly.id ?? '');
+    sink.clear();
+    await new CalendarSync(deps).round(calendarOf(deps.settings, 'council-chamber'), sink);
+    expect(sink.records).toEqual([]);
+    expect(sink.removals).toEqual([{ kind: 'event', calendarId: 'council-chamber', reason: 'cancelled', origin: roomOnly.id }]);
+  });
+
   it('reads a room\'s calendar as its delegate, and survives pages with no items', async () => {
     const deps = depsFor();
     const calendar = calendarOf(deps.settings, 'council-chamber');

@@ -8,7 +8,8 @@ import { GoogleConnector } from '../../../connectors/google/connector.js';
 import { SCOPES } from '../../../connectors/google/config.js';
 import type { Problem } from '../../../src/items/types.js';
 import type { CursorStore, RecordSink, SourceRecord } from '../../../src/sources/types.js';
-import { startWorkspace, USER, type Workspace } from './sim-setup.js';
+import { createPublicKey } from 'node:crypto';
+import { CLIENT_EMAIL, startWorkspace, USER, type Workspace } from './sim-setup.js';
 
 const silent = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -65,6 +66,27 @@ describe('the Google Workspace connector', () => {
     expect(sink.mail()).toEqual([`${USER.sue}/inbox`, `${USER.sam}/sent`]);
     expect(c.health().every((h) => h.lastSuccess !== undefined && h.lastError === undefined)).toBe(true);
     expect(c.health().map((h) => h.source).sort()).toEqual(['google:calendar council-chamber', 'google:calendar council-events', `google:${USER.clerk}`, `google:${USER.sam}`, `google:${USER.sue}`]);
+  });
+
+  it('health shows sign-in failures of its own targets only, stamped with when they happened; not an organiser looked up to invite guests', async () => {
+    const c = connector();
+    // A meeting on the Clerk's calendar organised by someone the Workspace does not know: inviting signs in as them, and fails.
+    const ghost = 'former.clerk@millbrook-tc.gov.uk';
+    const ev = w.sim.state.addEvent(USER.clerk, { summary: 'Allotments', start: { dateTime: new Date(w.clock.now() + 86_400_000).toISOString() }, end: { dateTime: new Date(w.clock.now() + 90_000_000).toISOString() }, organizer: { email: ghost } });
+    await expect(c.editor.addAttendees({ calendarId: 'council-events', uid: ev.iCalUID ?? '', origin: ev.id ?? '' }, [{ address: USER.sue }])).rejects.toThrow(ghost);
+    expect(c.transport.signInProblems().has(ghost)).toBe(true);
+    w.clock.advance(3_600_000);
+    expect(c.health().find((h) => h.source === 'google')).toBeUndefined();
+
+    // A watched mailbox's sign-in refused: shown, with the time it failed, not the time asked.
+    const publicKeyPem = createPublicKey(w.keyJson.private_key).export({ type: 'spki', format: 'pem' }).toString();
+    w.sim.addServiceAccount({ clientEmail: CLIENT_EMAIL, publicKeyPem, grants: { scopes: [SCOPES.calendar] } });
+    const failedAt = new Date(w.clock.now()).toISOString();
+    expect(await c.transport.checkSignIn(c.transport.gmail(USER.sue))).toBeDefined();
+    w.clock.advance(600_000);
+    const google = c.health().find((h) => h.source === 'google');
+    expect(google?.lastError?.at).toBe(failedAt);
+    expect(google?.lastError?.message).toContain(USER.sue);
   });
 
   it('a mailbox that keeps failing shows in health while the others are read', async () => {

@@ -10,8 +10,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { GoogleMailbox } from '../../../connectors/google/config.js';
 import type { GoogleDeps } from '../../../connectors/google/deps.js';
 import { GoogleApiError } from '../../../connectors/google/errors.js';
-import { GmailSync, type GmailSyncOptions } from '../../../connectors/google/gmail-sync.js';
-import { GoogleTransport } from '../../../connectors/google/transport.js';
+import { FAILED_ROUNDS_BEFORE_SKIP, GmailSync, type GmailSyncOptions } from '../../../connectors/google/gmail-sync.js';
+import { GoogleTransport, type GoogleTransportOptions } from '../../../connectors/google/transport.js';
 import type { RawRecord } from '../../../src/items/types.js';
 import { headerOf, MemoryCursors, messageIdOf, rawMessage, RecordingSink } from '../imap/helpers.js';
 import { startWorkspace, USER, type Workspace } from './sim-setup.js';
@@ -38,9 +38,9 @@ interface Rig {
   info: Logged[];
 }
 
-function rig(extra: Record<string, unknown> = {}, options: GmailSyncOptions = {}, cursors = new MemoryCursors()): Rig {
+function rig(extra: Record<string, unknown> = {}, options: GmailSyncOptions = {}, cursors = new MemoryCursors(), transportOptions: GoogleTransportOptions = {}): Rig {
   const settings = w.settings(extra);
-  const transport = new GoogleTransport(settings, w.transportOptions());
+  const transport = new GoogleTransport(settings, { ...w.transportOptions(), ...transportOptions });
   const warnings: string[] = [];
   const debug: Logged[] = [];
   const info: Logged[] = [];
@@ -415,6 +415,87 @@ describe('faults inside a round', () => {
     expect(w.sim.faults.pending()).toEqual([]);
     expect(w.sim.faults.stats.fired).toMatchObject({ status: 10, drop: 2 });
     expect(cursorOf(r, USER.clerk)).toBe(historyIdOf(USER.clerk));
+  });
+});
+
+/** A sink that always refuses the message with this Message-ID. */
+class RefusingSink extends RecordingSink {
+  constructor(private readonly refused: string) {
+    super();
+  }
+  override async record(record: RawRecord): Promise<void> {
+    if (record.kind === 'mail' && messageIdOf(record.source) === this.refused) throw new Error('the message breaks the parser');
+    await super.record(record);
+  }
+}
+
+/** Settles within `ms`, or says it hung. */
+const within = <T>(p: Promise<T>, ms = 5_000): Promise<T | 'hung'> =>
+  Promise.race([p, new Promise<'hung'>((r) => setTimeout(() => r('hung'), ms))]);
+
+describe('a message that fails every time', () => {
+  async function blocked(fail: (gmailId: string, messageId: string) => { sink: () => RecordingSink }): Promise<void> {
+    await deliver(USER.clerk, 1, 'old');
+    const r = rig();
+    await r.sync.round(clerk, new RecordingSink());
+    const { ids, gmailIds } = await deliver(USER.clerk, 3, 'new');
+    const { sink } = fail(gmailIds[1] ?? '', ids[1] ?? '');
+    const stored = cursorOf(r, USER.clerk);
+    for (let round = 1; round <= FAILED_ROUNDS_BEFORE_SKIP; round++) {
+      await expect(r.sync.round(clerk, sink())).rejects.toThrow();
+      expect(cursorOf(r, USER.clerk)).toBe(stored);
+    }
+    const last = sink();
+    const result = await r.sync.round(clerk, last);
+    // The round completes past it: the others handed over, the cursor moved, the message reported.
+    expect(result.records).toBe(2);
+    expect(last.messageIds()).toEqual([ids[0], ids[2]]);
+    expect(cursorOf(r, USER.clerk)).toBe(historyIdOf(USER.clerk));
+    expect(last.problems).toHaveLength(1);
+    const reason = last.problems[0]?.reason ?? '';
+    expect(last.problems[0]?.origin).toBe(`google:${USER.clerk}/${gmailIds[1]}`);
+    expect(reason).toContain(USER.clerk);
+    expect(reason).toContain('skipped');
+    expect(reason).toContain('read again if it changes');
+    // The next round has nothing new.
+    const after = sink();
+    expect((await r.sync.round(clerk, after)).records).toBe(0);
+  }
+
+  it('a message whose read always fails (5xx on its get) fails the round three times, then is reported and skipped, and the cursor moves', async () => {
+    await blocked((gmailId) => {
+      w.sim.inject({ kind: 'status', status: 500 }, { path: `/messages/${gmailId}`, method: 'GET', times: 1000 });
+      return { sink: () => new RecordingSink() };
+    });
+  });
+
+  it('a message the sink always refuses (a failing state store) is never skipped: every round fails and the cursor stays', async () => {
+    await deliver(USER.clerk, 3);
+    const r = rig();
+    await r.sync.round(clerk, new RecordingSink());
+    const cursor = cursorOf(r, USER.clerk);
+    const id = `<refused-${Date.now()}@millbrook-tc.gov.uk>`;
+    await w.sim.deliver(USER.clerk, `From: ${USER.sam}\r\nTo: ${USER.clerk}\r\nSubject: Refused\r\nMessage-ID: ${id}\r\n\r\nx\r\n`, ['INBOX']);
+    for (let round = 1; round <= 5; round++) {
+      await expect(r.sync.round(clerk, new RefusingSink(id))).rejects.toThrow();
+      expect(cursorOf(r, USER.clerk)).toBe(cursor);
+    }
+  });
+});
+
+describe('read-ahead and the transport\'s concurrency', () => {
+  it('with one request at a time per user, a round whose read fails rejects instead of hanging', async () => {
+    await deliver(USER.clerk, 6);
+    const r = rig({}, {}, new MemoryCursors(), { concurrency: 1 });
+    // Every read fails (Gmail down for reads): while the first is given up, the others still wait for the one slot.
+    w.sim.inject({ kind: 'status', status: 500 }, { path: /\/messages\/[^/]+$/, method: 'GET', times: 1000 });
+    const outcome = await within(r.sync.round(clerk, new RecordingSink()).then(() => 'done', (e: unknown) => e));
+    expect(outcome).toBeInstanceOf(GoogleApiError);
+    expect(cursorOf(r, USER.clerk)).toBeUndefined();
+    // And the next round, the fault gone, reads everything.
+    w.sim.faults.clear();
+    const sink = new RecordingSink();
+    expect(await within(r.sync.round(clerk, sink).then((res) => res.records))).toBe(6);
   });
 });
 

@@ -168,11 +168,11 @@ describe('sending from the service mailbox', () => {
     expect(tokens.sort()).toEqual([SCOPES.gmailRead, SCOPES.gmailSend].sort());
   });
 
-  it('a first send costs one search and one send in Gmail quota units, and nothing is retried', async () => {
+  it('a first send costs one search, one listing of the newest sent (empty) and one send in Gmail quota units, and nothing is retried', async () => {
     const deps = depsFor();
     await senderFor(deps).send(nudge());
-    expect(w.sim.quotaUnits(USER.service)).toBe(5 + 100);
-    expect(deps.transport.quotaUnits(USER.service)).toBe(105);
+    expect(w.sim.quotaUnits(USER.service)).toBe(5 + 5 + 100);
+    expect(deps.transport.quotaUnits(USER.service)).toBe(110);
   });
 
   it('does not send again a message that is already in Sent (an answer lost before the outbox marked it done)', async () => {
@@ -278,8 +278,9 @@ describe('a send whose answer is lost', () => {
     expect(slept.filter((ms) => ms === SETTLE_MS)).toHaveLength(SETTLE_LOOKS - 1);
     expect(searches()).toHaveLength(1 + SETTLE_LOOKS);
     const byLabel = w.sim.requests((r) => SERVICE_LIST.test(r.canonicalPath) && new URLSearchParams(r.query).getAll('labelIds').includes('SENT'));
-    expect(byLabel).toHaveLength(1);
-    expect(new URLSearchParams(byLabel[0]?.query ?? '').get('maxResults')).toBe(String(RECENT_SENT));
+    // Once before sending (the search found nothing), once after every settling look missed.
+    expect(byLabel).toHaveLength(2);
+    expect(byLabel.every((r) => new URLSearchParams(r.query).get('maxResults') === String(RECENT_SENT))).toBe(true);
 
     // Under delivery: at-least-once the outbox tries again; that attempt looks in Sent first, finds nothing, and sends it once.
     await sender.send(m);
@@ -300,6 +301,26 @@ describe('a send whose answer is lost', () => {
     expect(sendTries()).toBe(1);
     expect(slept.filter((ms) => ms === SETTLE_MS)).toHaveLength(SETTLE_LOOKS - 1);
     expect(logs.some((l) => l.message === 'The message is in Sent: it went')).toBe(true);
+  });
+
+  it('a restart seconds after a send whose answer was lost: the copy is in SENT but not searchable yet, so alreadySent says sent and nothing goes twice', async () => {
+    const m = nudge();
+    // Before the restart: the send went through, its answer was lost and the process stopped.
+    await senderFor(depsFor()).send(m);
+    expect(sends()).toBe(1);
+    // After it: a new sender, and Gmail's search index has not caught up with the copy yet.
+    let transport: LaggingSearch | undefined;
+    const restarted = senderFor(depsFor(w.settings(), (settings, options) => (transport = new LaggingSearch(settings, options))));
+    if (transport) transport.lagging = true;
+    const searchesBefore = searches().length;
+    expect(await restarted.alreadySent(m.messageId)).toBe(true);
+    expect(searches().length).toBe(searchesBefore + 1);
+    await restarted.send(m);
+    expect(w.sim.sentCount(KEY_HEADER, m.key)).toBe(1);
+    expect(sends()).toBe(1);
+    expect(logs.some((l) => l.message?.includes('already in the service mailbox\'s Sent'))).toBe(true);
+    // A message that really was not sent is still not found (search and the newest SENT both miss).
+    expect(await restarted.alreadySent(nudge('<CAK2@mail.millbrook-tc.gov.uk>').messageId)).toBe(false);
   });
 
   it('the mailbox unreadable after a lost answer: tried again later (not in doubt), and that try finds the Sent copy', async () => {
@@ -335,6 +356,35 @@ describe('rate limits and refusals of the message', () => {
     expect(slept).toContain(7000);
     expect(sendTries()).toBe(2);
     expect(sender.problem()).toBeUndefined();
+  });
+
+  it('Gmail\'s daily sending limit (429 "Retry after <time>"): the outbox is held until that time, not burnt, then sending resumes', async () => {
+    const sender = senderFor(depsFor());
+    expect(await sender.readiness()).toBeUndefined();
+    const m = nudge();
+    const until = new Date(w.clock.now() + 6 * 3600_000).toISOString();
+    w.sim.inject({ kind: 'status', status: 429, message: `User-rate limit exceeded.  Retry after ${until} (Mail sending)` }, { path: SEND_PATH, method: 'POST' });
+    const err = await sender.send(m).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(PermanentEffectError);
+    expect(err).not.toBeInstanceOf(SendInDoubtError);
+    expect((err as Error).message).toMatch(/^Not sent: /);
+    // No wait of hours inside the call: one try, then held.
+    expect(sendTries()).toBe(1);
+    expect(slept.every((ms) => ms <= 5 * 60_000)).toBe(true);
+    const problem = sender.problem();
+    expect(problem?.reason).toContain(until);
+    expect(problem?.reason).toContain(USER.service);
+    expect(await sender.readiness()).toBe(problem?.reason);
+    // Asked meanwhile (the outbox should not, being held), nothing is tried.
+    await expect(sender.send(m)).rejects.toThrow(/^Not sent: /);
+    expect(sendTries()).toBe(1);
+
+    w.clock.advance(6 * 3600_000 + 1000);
+    expect(await sender.readiness()).toBeUndefined();
+    expect(sender.problem()).toBeUndefined();
+    await sender.send(m);
+    expect(w.sim.sentCount(KEY_HEADER, m.key)).toBe(1);
   });
 
   it('a message Gmail refuses as a bad request is given up for good', async () => {

@@ -19,7 +19,7 @@ import {
   SCOPES,
 } from '../../../connectors/google/config.js';
 import { GoogleApiError, GoogleOutcomeUnknownError, GoogleSignInError } from '../../../connectors/google/errors.js';
-import { gmailQuotaUnits, GoogleTransport } from '../../../connectors/google/transport.js';
+import { gmailQuotaUnits, GoogleTransport, MAX_CALL_WAIT_MS } from '../../../connectors/google/transport.js';
 import { CLIENT_ID, DEFAULT_CONTEXT, ROOM, startWorkspace, USER, type Workspace } from './sim-setup.js';
 
 const DELEGATION_PAGE = 'Security › Access and data control › API controls › Manage Domain Wide Delegation';
@@ -147,6 +147,67 @@ describe('quotas and faults', () => {
     expect((err as GoogleApiError).failure).toBe('throttled');
     expect((err as GoogleApiError).permanent).toBe(false);
     expect((err as GoogleApiError).message).toContain(`Google is limiting requests for ${USER.clerk}`);
+  });
+
+  it('does not wait hours within a call: a Retry-After beyond the cap fails it as throttled at once, and holds up nothing after', async () => {
+    const options = w.transportOptions();
+    const t = new GoogleTransport(w.settings(), options);
+    const before = w.clock.now();
+    w.sim.inject({ kind: 'status', status: 429, retryAfterSeconds: 3 * 3600 }, { path: '/messages' });
+    const err = await list(t).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GoogleApiError);
+    expect((err as GoogleApiError).failure).toBe('throttled');
+    expect((err as GoogleApiError).permanent).toBe(false);
+    expect((err as GoogleApiError).retryAt?.getTime()).toBe(before + 3 * 3600_000);
+    expect(options.slept.every((ms) => ms <= MAX_CALL_WAIT_MS)).toBe(true);
+    expect(w.sim.requests((r) => r.status === 429)).toHaveLength(1);
+    // The next request as that user goes at once (the next round is not held up for hours either).
+    expect((await list(t)).status).toBe(200);
+    expect(options.slept.every((ms) => ms <= MAX_CALL_WAIT_MS)).toBe(true);
+    // A wait within the cap is still taken.
+    w.sim.inject({ kind: 'status', status: 429, retryAfterSeconds: 240 }, { path: '/messages' });
+    expect((await list(t)).status).toBe(200);
+    expect(options.slept).toContain(240_000);
+  });
+
+  it('reads Gmail\'s "Retry after <time>" (the mail-sending limit) as the wait when there is no Retry-After', async () => {
+    const options = w.transportOptions();
+    const t = new GoogleTransport(w.settings(), options);
+    const soon = new Date(w.clock.now() + 90_000).toISOString();
+    w.sim.inject({ kind: 'status', status: 429, message: `User-rate limit exceeded.  Retry after ${soon} (Mail sending)` }, { path: '/messages' });
+    expect((await list(t)).status).toBe(200);
+    expect(options.slept).toEqual([90_000]);
+    const later = new Date(w.clock.now() + 5 * 3600_000).toISOString();
+    w.sim.inject({ kind: 'status', status: 429, message: `User-rate limit exceeded.  Retry after ${later} (Mail sending)` }, { path: '/messages' });
+    const err = await list(t).catch((e: unknown) => e);
+    expect((err as GoogleApiError).failure).toBe('throttled');
+    expect((err as GoogleApiError).retryAt?.toISOString()).toBe(later);
+    expect(options.slept).toEqual([90_000]);
+  });
+
+  it('with one request at a time, a call called off while waiting for the slot leaves the queue and does not swallow the wake-up', async () => {
+    const t = new GoogleTransport(w.settings(), { ...w.transportOptions(), concurrency: 1 });
+    expect(t.concurrency).toBe(1);
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (open = r));
+    const first = t.call(t.gmail(USER.clerk), 'reading the inbox', async (g, o) => {
+      await gate;
+      return await g.users.messages.list({ userId: 'me' }, o);
+    });
+    const stop = new AbortController();
+    const waiting = [1, 2].map(() => list(t).catch(() => 'failed'));
+    const calledOff = t.call(t.gmail(USER.clerk), 'reading the inbox', (g, o) => g.users.messages.list({ userId: 'me' }, o), { signal: stop.signal }).then(() => 'done', () => 'called off');
+    const third = list(t);
+    // Give every call time to queue for the slot.
+    await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    expect(await calledOff).toBe('called off');
+    open();
+    const settled = await Promise.race([
+      Promise.all([first, ...waiting, third]).then(() => 'all done'),
+      new Promise((r) => setTimeout(() => r('stuck'), 5_000)),
+    ]);
+    expect(settled).toBe('all done');
   });
 
   it('retries 5xx for a safe call', async () => {
