@@ -41,6 +41,7 @@ import type { GoogleDeps, RoundResult } from './deps.js';
 import { GoogleApiError } from './errors.js';
 import { googleEventToNormalised, recurrenceKeyOf, type GoogleEvent } from './events.js';
 import type { CalendarClient } from './transport.js';
+import { nonBlankString as str, parseStoredJson, record } from '../../src/sources/untrusted-json.js';
 
 const DAY_MS = 86_400_000;
 
@@ -51,23 +52,7 @@ const CursorSchema = z.object({ v: z.literal(1), syncToken: z.string().min(1).op
 type CalendarCursor = z.infer<typeof CursorSchema>;
 
 function readCursor(raw: string | undefined): CalendarCursor | undefined {
-  if (raw === undefined || raw === '') return undefined;
-  try {
-    const parsed = CursorSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-type Json = Readonly<Record<string, unknown>>;
-
-function record(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
+  return parseStoredJson(CursorSchema, raw);
 }
 
 /** A series touched by this round: the ids of its occurrences the round said were cancelled. */

@@ -35,12 +35,11 @@
  * Test-only addresses (the simulator's rootUrl and token URL) never come through this section:
  * they come through `ConnectorContext.tuning`, checked by `GoogleTuningSchema`.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { SecretRefSchema, type Config } from '../../src/config/schema.js';
-import { resolveSecret as resolveSharedSecret, SecretError, secretVariable, type Environment } from '../../src/config/secrets.js';
-import { errorMessage } from '../../src/model/error-message.js';
+import { secretVariable, type Environment } from '../../src/config/secrets.js';
+import { configuredCalendar, emailAddress as address, plainOrSecret as sharedPlainOrSecret, readSettingFile, requiredSecret, valueOrRef, watchedMailboxes } from '../../src/sources/connector-settings.js';
 
 export const SCOPES = {
   /** Read mail and history, search (rfc822msgid:). */
@@ -52,15 +51,6 @@ export const SCOPES = {
 } as const;
 
 export type GoogleScope = (typeof SCOPES)[keyof typeof SCOPES];
-
-const address = z
-  .string()
-  .trim()
-  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { message: 'expected an e-mail address such as clerk@example-tc.gov.uk' })
-  .transform((s) => s.toLowerCase());
-
-/** A value written in the file or an `${ENV}` reference to it. */
-const valueOrRef = z.string().trim().min(1);
 
 /** A Google calendar id: a user's address, a resource calendar (c_…@resource.calendar.google.com) or a group calendar (…@group.calendar.google.com). */
 const calendarId = z
@@ -229,14 +219,10 @@ export function describeGrant(settings: Pick<GoogleSettings, 'mailboxes' | 'cale
   return `In the Google Admin console, go to Security › Access and data control › API controls › Manage Domain Wide Delegation and add (or edit) ${client} with exactly these OAuth scopes: ${scopes.join(',')}`;
 }
 
+const fail = (message: string): GoogleConfigError => new GoogleConfigError(message);
+
 function plainOrSecret(value: string, field: string, env: Environment): string {
-  if (secretVariable(value) === undefined) return value;
-  try {
-    return resolveSharedSecret(value, env, field);
-  } catch (err) {
-    if (err instanceof SecretError) throw new GoogleConfigError(err.message);
-    throw err;
-  }
+  return sharedPlainOrSecret(value, field, env, fail);
 }
 
 /** Reads a service account key from its JSON text (or base64 of it). `origin` says where it came from, for messages. */
@@ -299,21 +285,10 @@ export function parseGoogleSettings(section: GoogleConnectorSection, context: Go
       throw new GoogleConfigError('connectors.google has both keyFile and key: please keep only one (the path of the key file, or the variable holding the key JSON).');
     }
     const file = path.resolve(context.baseDir, plainOrSecret(section.keyFile, 'connectors.google.keyFile', env));
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new GoogleConfigError(`connectors.google.keyFile: the file ${file} could not be read (${errorMessage(err)}). Please check the path and that Wardwatch may read it.`);
-    }
+    const text = readSettingFile(file, 'connectors.google.keyFile', fail);
     key = parseServiceAccountKey(text, `the key file ${file}`, 'connectors.google.keyFile');
   } else if (section.key !== undefined) {
-    let text: string;
-    try {
-      text = resolveSharedSecret(section.key, env, 'connectors.google.key');
-    } catch (err) {
-      if (err instanceof SecretError) throw new GoogleConfigError(err.message);
-      throw err;
-    }
+    const text = requiredSecret(section.key, 'connectors.google.key', env, fail);
     key = parseServiceAccountKey(text, `the variable ${secretVariable(section.key) ?? ''}`, 'connectors.google.key');
   } else {
     throw new GoogleConfigError(
@@ -321,27 +296,11 @@ export function parseGoogleSettings(section: GoogleConnectorSection, context: Go
     );
   }
 
-  const configured = new Map(context.mailboxes.map((m) => [m.address.toLowerCase(), m]));
-  const wanted = section.mailboxes ?? [...configured.keys()];
-  const mailboxes: GoogleMailbox[] = [];
-  for (const mailbox of wanted) {
-    const m = configured.get(mailbox);
-    if (m === undefined) {
-      throw new GoogleConfigError(`connectors.google.mailboxes names ${mailbox}, which is not in the config's mailboxes: please add it there (with its folders) or remove it here.`);
-    }
-    mailboxes.push({ address: mailbox, folders: [...m.folders] });
-  }
+  const mailboxes: GoogleMailbox[] = watchedMailboxes('google', section.mailboxes, context.mailboxes, fail);
 
-  const known = new Map(context.calendars.map((c) => [c.id, c]));
   const calendars: GoogleCalendar[] = [];
   for (const [id, target] of Object.entries(section.calendars)) {
-    const c = known.get(id);
-    if (c === undefined) {
-      const ids = [...known.keys()];
-      throw new GoogleConfigError(
-        `connectors.google.calendars names the calendar "${id}", which is not in the config's calendars (${ids.length > 0 ? ids.join(', ') : 'none are configured'}): please add it there with its role, or correct the id.`,
-      );
-    }
+    const c = configuredCalendar('google', id, context.calendars, fail);
     if (typeof target === 'string') {
       if (/@(?:resource|group)\.calendar\.google\.com$/i.test(target)) {
         throw new GoogleConfigError(

@@ -19,6 +19,7 @@ import type { GoogleDeps } from './deps.js';
 import { GmailSync } from './gmail-sync.js';
 import { GoogleSender } from './send.js';
 import { GoogleTransport, type GoogleTransportOptions } from './transport.js';
+import { pause } from '../../src/sources/retry-timing.js';
 
 export interface GoogleConnectorOptions {
   settings: GoogleSettings;
@@ -119,7 +120,7 @@ export class GoogleConnector implements Source {
 
   async watch(sink: RecordSink, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      await sleep(this.settings.pollMs, signal);
+      await pause(this.settings.pollMs, signal);
       if (signal.aborted) break;
       await this.rounds(sink, signal);
     }
@@ -142,19 +143,6 @@ export class GoogleConnector implements Source {
   async close(): Promise<void> {
     await this.sender.close();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** The connector as the service sees it: a source, a sender, the editor of its calendars. */

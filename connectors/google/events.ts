@@ -16,7 +16,8 @@
  */
 import type { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import { eventItemsFromNormalised, NormalisedEventSchema, type DateValue, type NormalisedEvent } from '../../src/items/normalised-event.js';
-import { htmlToText } from '../graph/events.js';
+import { htmlToText } from '../../src/items/html-text.js';
+import { list, record, trimmedString as str } from '../../src/sources/untrusted-json.js';
 
 export type GoogleEvent = calendar_v3.Schema$Event;
 
@@ -33,22 +34,6 @@ export interface GoogleEventOptions {
 }
 
 type NormalisedAttendee = NonNullable<NormalisedEvent['attendees']>[number];
-type Json = Readonly<Record<string, unknown>>;
-
-function record(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-/** A non-empty string after trimming, else undefined. */
-function str(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined;
-  const trimmed = value.trim();
-  return trimmed === '' ? undefined : trimmed;
-}
-
-function list(value: unknown): readonly unknown[] {
-  return Array.isArray(value) ? value : [];
-}
 
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 /** RFC 3339 as Google writes it; bounded repeats only, so it is linear. */

@@ -2,15 +2,16 @@
  * Mail through the Gmail API: one round of one mailbox. Gmail keeps one history per mailbox (every
  * label in it), so a round covers the whole mailbox, not one folder as Graph's delta does.
  *
- * - The folders: `inbox` and `sent` are Gmail's system labels INBOX and SENT. Records name the
- *   folder as the IMAP and Graph connectors do (`inbox`, `sent`), because the pipeline merges
- *   copies of one message across mailboxes by folder (Bcc comes from the sender's Sent copy). A
- *   message carrying SENT is handed over as `sent` (when sent is configured), else one carrying
- *   INBOX as `inbox` (when inbox is configured); a message with neither configured label is not
- *   read. Any other configured folder name would be a Gmail label, found by name through
- *   users.labels.list; the Google simulator serves no labels.list (user labels are not simulated),
- *   so this connector reads inbox and sent only for now and says so (a warning, once per mailbox
- *   and name) rather than reading a label it could not be tested with.
+ * - The folders: `inbox` and `sent` are Gmail's system labels INBOX and SENT; any other configured
+ *   name is a user label (`Label_…`), found by its name, without regard to case, in
+ *   `users.labels.list` (1 quota unit), asked once per mailbox and remembered (by configured name)
+ *   for the life of the connector, as the Graph connector remembers a named folder's id. A name no
+ *   user label has fails the round with an error naming the label and the mailbox (the list is
+ *   asked again next round, so a label created since is found). Records name the folder as the
+ *   IMAP and Graph connectors do (`inbox`, `sent`, a label by its configured name in lower case),
+ *   because the pipeline merges copies of one message across mailboxes by folder (Bcc comes from
+ *   the sender's Sent copy). Each message is handed over once, as one folder (see `folderOf`);
+ *   a message with none of the configured labels is not read.
  * - The first round (no stored history id): `users.getProfile` gives the mailbox's historyId
  *   BEFORE anything is listed, then `users.messages.list` per configured label (`labelIds`, which
  *   Gmail ANDs, so one listing per label) with `q: after:<epoch seconds>` (Gmail's documented
@@ -24,9 +25,9 @@
  *   recognises what it has already judged), and nothing that arrived while listing is skipped,
  *   because the history from that id covers it.
  * - Later rounds: `users.history.list` from the stored id, `historyTypes` messageAdded and
- *   labelAdded (a message that gets INBOX or SENT later counts, by the labels added, so a star on
- *   an inbox message reads nothing), page after page; each message id is read once per round
- *   however often it appears. The answer's `historyId` (of its first page: a change made while
+ *   labelAdded (a message that gets INBOX, SENT or a configured user label later counts, by the
+ *   labels added, so a star on an inbox message reads nothing), page after page; each message id
+ *   is read once per round however often it appears. The answer's `historyId` (of its first page: a change made while
  *   the pages were read is then read again next round, never skipped) is stored only after the
  *   round's messages have all been taken.
  * - 404 for the stored history id (Google keeps history for about a week; transport failure
@@ -54,7 +55,8 @@
  *   and the IMAP connector with expunges, nothing is passed on; a deletion Gmail reports anyway is
  *   counted in a debug line. No Message-ID is ever made up.
  * - Cost: each round logs the Gmail quota units it spent (the transport counts them per user, as
- *   Google does: getProfile 1, messages.list 5, history.list 2, messages.get 5) and its calls.
+ *   Google does: getProfile 1, labels.list 1, messages.list 5, history.list 2, messages.get 5) and
+ *   its calls.
  */
 import type { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
 import type { RecordSink } from '../../src/sources/types.js';
@@ -72,7 +74,7 @@ export const MAX_TRACKED_FAILURES = 1000;
 /** Larger messages are reported and skipped (the IMAP and Graph connectors' default limit). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
 
-/** The history Wardwatch asks for: new messages, and labels added (a message that gets INBOX or SENT later). */
+/** The history Wardwatch asks for: new messages, and labels added (a message that gets INBOX, SENT or a watched user label later). */
 export const HISTORY_TYPES = ['messageAdded', 'labelAdded'] as const;
 
 export interface GmailSyncOptions {
@@ -82,10 +84,12 @@ export interface GmailSyncOptions {
   readAhead?: number;
 }
 
-/** A configured folder Gmail can be asked for: its label and the folder name records carry. */
+/** A configured folder Gmail can be asked for: its label id and the folder name records carry. */
 interface Watched {
-  labelId: 'SENT' | 'INBOX';
-  folder: 'sent' | 'inbox';
+  /** `SENT`, `INBOX`, or a user label's id (`Label_…`). */
+  labelId: string;
+  /** `sent`, `inbox`, or the configured name in lower case. */
+  folder: string;
 }
 
 /** SENT before INBOX: a message to oneself carries both and is the sender's copy (with its Bcc). */
@@ -110,8 +114,8 @@ export function gmailCursorKey(address: string): string {
 export class GmailSync {
   private readonly maxMessageBytes: number;
   private readonly readAhead: number;
-  /** `mailbox\nname` of configured folders already warned about (once each). */
-  private readonly warned = new Set<string>();
+  /** `mailbox\nfolder` → the user label's id, for configured names other than inbox and sent (looked up once). */
+  private readonly labelIds = new Map<string, string>();
   /** Failed rounds by `mailbox\nmessage id` (in memory; bounded, oldest first out). */
   private readonly failures = new Map<string, number>();
 
@@ -129,14 +133,15 @@ export class GmailSync {
   async round(mailbox: GoogleMailbox, sink: RecordSink, signal?: AbortSignal): Promise<RoundResult> {
     const { cursors, settings, logger, transport } = this.deps;
     const address = mailbox.address.toLowerCase();
-    const watched = this.watched(address, mailbox.folders);
-    if (watched.length === 0) return { records: 0, removed: 0 };
-    const key = gmailCursorKey(address);
-    const stored = await cursors.getCursor(settings.source, key);
-    const historyId = stored !== undefined && stored !== '' ? stored : undefined;
+    if (mailbox.folders.every((f) => f.trim() === '')) return { records: 0, removed: 0 };
     const client = transport.gmail(address, 'read');
     const unitsBefore = transport.quotaUnits(address);
     const tally = { calls: 0 };
+    // Before the cursor is read: an unknown label fails the round with the cursor untouched.
+    const watched = await this.watched(client, address, mailbox.folders, signal, tally);
+    const key = gmailCursorKey(address);
+    const stored = await cursors.getCursor(settings.source, key);
+    const historyId = stored !== undefined && stored !== '' ? stored : undefined;
     let result: RoundResult;
     try {
       result = historyId !== undefined
@@ -156,21 +161,47 @@ export class GmailSync {
     return result;
   }
 
-  /** The configured folders Gmail is asked for, SENT first; any other name is warned about once. */
-  private watched(address: string, folders: readonly string[]): Watched[] {
-    const names = new Set(folders.map((f) => f.trim().toLowerCase()));
+  /**
+   * The configured folders Gmail is asked for: SENT, then INBOX (among those configured), then the
+   * user labels in the order configured. A user label's id is looked up by name in
+   * users.labels.list the first time (one call for every name not yet known) and remembered.
+   * Throws a GoogleApiError (`labelNotFound`) naming the labels and the mailbox when a configured
+   * name is no user label's.
+   */
+  private async watched(client: GmailClient, address: string, folders: readonly string[], signal: AbortSignal | undefined, tally: { calls: number }): Promise<Watched[]> {
+    const system = new Set<string>();
+    /** folder → the name as configured (the first spelling, if two differ only in case). */
+    const named = new Map<string, string>();
     for (const f of folders) {
-      const name = f.trim().toLowerCase();
-      if (name === 'inbox' || name === 'sent') continue;
-      const warnKey = `${address}\n${name}`;
-      if (this.warned.has(warnKey)) continue;
-      this.warned.add(warnKey);
-      this.deps.logger.warn(
-        { mailbox: address, folder: f },
-        `The folder "${f}" of ${address} is not read: the Google Workspace connector reads the inbox and sent mail only (Gmail labels are not supported yet)`,
-      );
+      const name = f.trim();
+      if (name === '') continue;
+      const lower = name.toLowerCase();
+      if (lower === 'inbox' || lower === 'sent') system.add(lower);
+      // The record's folder is the configured name in lower case, as the IMAP connector names it.
+      else if (!named.has(f.toLowerCase())) named.set(f.toLowerCase(), name);
     }
-    return SYSTEM_FOLDERS.filter((w) => names.has(w.folder));
+    const cacheKey = (folder: string): string => `${address}\n${folder}`;
+    const unknown = [...named.keys()].filter((folder) => !this.labelIds.has(cacheKey(folder)));
+    if (unknown.length > 0) {
+      tally.calls++;
+      const listed = await this.deps.transport.call(client, 'listing the mailbox\'s labels', (g, o) => g.users.labels.list({ userId: 'me' }, o), signal ? { signal } : {});
+      const labels = listed.data.labels ?? [];
+      const user = labels.filter((l): l is gmail_v1.Schema$Label & { id: string; name: string } =>
+        l.type === 'user' && typeof l.id === 'string' && l.id !== '' && typeof l.name === 'string');
+      const missing: string[] = [];
+      for (const folder of unknown) {
+        const configured = named.get(folder) ?? folder;
+        // Gmail refuses two labels whose names differ only in case; the exact spelling first all the same.
+        const hit = user.find((l) => l.name === configured) ?? user.find((l) => l.name.toLowerCase() === configured.toLowerCase());
+        if (hit !== undefined) this.labelIds.set(cacheKey(folder), hit.id);
+        else missing.push(configured);
+      }
+      if (missing.length > 0) throw unknownLabels(address, missing, labels);
+    }
+    return [
+      ...SYSTEM_FOLDERS.filter((w) => system.has(w.folder)),
+      ...[...named.keys()].map((folder) => ({ labelId: this.labelIds.get(cacheKey(folder)) ?? '', folder })),
+    ];
   }
 
   /** The first round, or a round after the history was lost: list the backfill window, read each, then store the profile's history id. */
@@ -365,8 +396,14 @@ function aboutTheMessage(err: unknown): boolean {
 
 
 /**
- * The folder a message is handed over as: by its labels now (SENT first, then INBOX, among those
- * configured), else by the labels it was listed or added with (it may have been archived since).
+ * The folder a message is handed over as (once, as one folder): by its labels now, else by the
+ * labels it was listed or added with (it may have been archived or unlabelled since). Among the
+ * configured folders (`watched` is in this order): `sent` when it carries SENT, because the
+ * sender's copy is the one with the Bcc and the pipeline takes the Bcc from the `sent` copy; else
+ * `inbox` when it carries INBOX, because that is how the IMAP and Graph connectors see mail
+ * received, so copies of one message in several mailboxes meet under the same folder; else the
+ * first configured user label it carries, in the order the labels are configured (a label is
+ * Gmail's way of filing, and the order the Clerk wrote them in is the only preference there is).
  */
 function folderOf(watched: readonly Watched[], current: readonly string[], listed: readonly string[]): string | undefined {
   for (const labels of [current, listed]) {
@@ -374,6 +411,18 @@ function folderOf(watched: readonly Watched[], current: readonly string[], liste
     if (hit !== undefined) return hit.folder;
   }
   return undefined;
+}
+
+/** The round's error for configured names no user label of the mailbox has. */
+function unknownLabels(address: string, names: readonly string[], labels: readonly gmail_v1.Schema$Label[]): GoogleApiError {
+  const quoted = names.map((n) => `"${n}"`);
+  const what = quoted.length === 1 ? `The label ${quoted[0] ?? ''} does not exist` : `The labels ${quoted.slice(0, -1).join(', ')} and ${quoted[quoted.length - 1] ?? ''} do not exist`;
+  const system = names.filter((n) => labels.some((l) => l.type === 'system' && (l.name ?? '').toLowerCase() === n.toLowerCase()));
+  const hint = system.length > 0 ? ` (${system.map((n) => `"${n}"`).join(', ')} ${system.length === 1 ? 'is one of Gmail\'s system labels' : 'are Gmail system labels'}: of those, Wardwatch reads only inbox and sent)` : '';
+  return new GoogleApiError(
+    `${what} in the mailbox ${address}${hint}; Gmail's labels are matched by name without regard to case. Check the folder names under mailboxes (or create the label in Gmail).`,
+    { status: 404, reason: 'labelNotFound', failure: 'not-found', subject: address },
+  );
 }
 
 function sizeText(bytes: number): string {

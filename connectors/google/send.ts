@@ -41,6 +41,7 @@ import type { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
 import { LOGIN_REPROBE_MS } from '../../src/actions/smtp-sender.js';
 import { composeMessage } from '../../src/mime/compose.js';
 import { errorMessage } from '../../src/model/error-message.js';
+import { RefusalHold, runStep, StepFailure } from '../../src/sources/send-refusal.js';
 import { serviceDomainOf } from '../../src/outbox/idempotency.js';
 import { PermanentEffectError, SendInDoubtError } from '../../src/outbox/outbox.js';
 import type { MailSender, OutgoingMessage, SenderProblem, SentAnswer } from '../../src/sources/types.js';
@@ -96,28 +97,11 @@ function sleepFor(ms: number): Promise<void> {
 
 type Step = 'read' | 'send';
 
-/** A failure and the step it came from (which client, so which grant, was refused). */
-class StepFailure extends Error {
-  constructor(
-    readonly step: Step,
-    readonly failure: unknown,
-  ) {
-    super(errorMessage(failure));
-  }
-}
-
 /**
  * What was refused: the gmail.send grant, the gmail.readonly grant (Sent is searched with it), or
  * the service mailbox itself (a user Google does not know, a refused key, Gmail off for the user…).
  */
 type RefusalKind = 'send' | 'read' | 'account';
-
-interface Refusal {
-  kind: RefusalKind;
-  reason: string;
-  since: string;
-  nextTryAt: number;
-}
 
 /** Whether a failure is a refusal that only a change in the Admin console or the settings can cure, and which. */
 function refusalOf(err: unknown, step: Step): RefusalKind | undefined {
@@ -143,10 +127,9 @@ export class GoogleSender implements MailSender {
   private readonly settleLooks: number;
   private readonly settleMs: number;
   private readonly reprobeMs: number;
-  private refused: Refusal | undefined;
+  private readonly refusals: RefusalHold<RefusalKind>;
   /** Google asked that nothing be sent before `until` (Gmail's sending limit): sending is held till then. */
   private held: { reason: string; since: string; until: number } | undefined;
-  private probed = false;
 
   constructor(
     private readonly deps: GoogleDeps,
@@ -159,6 +142,7 @@ export class GoogleSender implements MailSender {
     this.settleLooks = Math.max(1, options.settleLooks ?? SETTLE_LOOKS);
     this.settleMs = options.settleMs ?? SETTLE_MS;
     this.reprobeMs = options.reprobeMs ?? LOGIN_REPROBE_MS;
+    this.refusals = new RefusalHold<RefusalKind>(this.reprobeMs, () => this.deps.now());
   }
 
   /** Signed in as the service mailbox with gmail.readonly: searching and reading Sent. */
@@ -172,16 +156,13 @@ export class GoogleSender implements MailSender {
   }
 
   /** Runs one step, remembering which it was should it fail. */
-  private async step<T>(step: Step, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      throw err instanceof StepFailure ? err : new StepFailure(step, err);
-    }
+  private step<T>(step: Step, work: () => Promise<T>): Promise<T> {
+    return runStep(step, work);
   }
 
   async send(message: OutgoingMessage): Promise<void> {
-    if (this.refused !== undefined) throw new Error(`Not sent: ${this.refused.reason}`);
+    const refused = this.refusals.refusal;
+    if (refused !== undefined) throw new Error(`Not sent: ${refused.reason}`);
     const held = this.holding();
     if (held !== undefined) throw new Error(`Not sent: ${held}`);
     const raw = (await composeMessage(message, { date: this.deps.now() })).toString('base64url');
@@ -321,7 +302,7 @@ export class GoogleSender implements MailSender {
     const refused = refusalOf(cause, step);
     if (refused !== undefined) {
       this.refuse(refused, cause);
-      return new Error(`Not sent: ${this.refused?.reason ?? errorMessage(cause)}`);
+      return new Error(`Not sent: ${this.refusals.refusal?.reason ?? errorMessage(cause)}`);
     }
     if (cause instanceof GoogleApiError && cause.failure === 'throttled' && cause.retryAt !== undefined) {
       this.hold(cause, cause.retryAt);
@@ -335,7 +316,6 @@ export class GoogleSender implements MailSender {
   }
 
   private refuse(kind: RefusalKind, err: unknown): void {
-    const now = this.deps.now();
     const minutes = Math.round(this.reprobeMs / 60_000);
     const grant = describeGrant(this.deps.settings);
     const answer = err instanceof GoogleSignInError ? err.code : err instanceof GoogleApiError ? `${err.status}${err.reason !== '' ? ` ${err.reason}` : ''}` : errorMessage(err);
@@ -348,10 +328,7 @@ export class GoogleSender implements MailSender {
             `The service account's domain-wide delegation does not include the scope ${SCOPES.gmailRead}. ${grant}. A new grant can take some minutes to apply.`
           : `Google refused Wardwatch the use of the service mailbox ${this.mailbox}, so no mail is being sent. ${errorMessage(err)}`;
     const reason = `${lead} See docs/connecting-google-workspace.md. Meanwhile Wardwatch checks again once every ${minutes} minutes, without sending anything, and keeps every waiting message to send once it works.`;
-    if (this.refused === undefined) this.deps.logger.error({ mailbox: this.mailbox, refused: kind }, 'Google refused sending from the service mailbox; sending is held until it is allowed');
-    // Just found out: the next check is in `reprobeMs`, not at the outbox's next question.
-    this.probed = true;
-    this.refused = { kind, reason, since: this.refused?.since ?? now.toISOString(), nextTryAt: now.getTime() + this.reprobeMs };
+    if (this.refusals.refuse(kind, reason)) this.deps.logger.error({ mailbox: this.mailbox, refused: kind }, 'Google refused sending from the service mailbox; sending is held until it is allowed');
   }
 
   /** Google asked that nothing go before `until`: sending is held till then (the outbox keeps every message). */
@@ -376,7 +353,8 @@ export class GoogleSender implements MailSender {
 
   /** Why nothing can be sent (a refused grant or sign-in, a sending limit), for /healthz, /metrics and the digest. */
   problem(): SenderProblem | undefined {
-    if (this.refused) return { reason: this.refused.reason, since: this.refused.since };
+    const refused = this.refusals.problem();
+    if (refused) return refused;
     const held = this.holding();
     return held !== undefined && this.held !== undefined ? { reason: held, since: this.held.since } : undefined;
   }
@@ -386,12 +364,8 @@ export class GoogleSender implements MailSender {
    * both grants at the first call; while something is refused, checks again once every `reprobeMs`.
    */
   async readiness(): Promise<string | undefined> {
-    const due = !this.probed || (this.refused !== undefined && this.deps.now().getTime() >= this.refused.nextTryAt);
-    if (due) {
-      this.probed = true;
-      await this.probe();
-    }
-    return this.refused?.reason ?? this.holding();
+    if (this.refusals.checkDue()) await this.probe();
+    return this.refusals.refusal?.reason ?? this.holding();
   }
 
   /** Checks, without sending anything, that the service mailbox may be read (gmail.readonly) and may send (gmail.send). */
@@ -401,8 +375,7 @@ export class GoogleSender implements MailSender {
         this.deps.transport.call(this.reader(), 'checking access to the service mailbox', (gmail, o) => gmail.users.getProfile({ userId: 'me' }, o)),
       );
       await this.step('send', () => this.probeSend());
-      if (this.refused !== undefined) this.deps.logger.info({ mailbox: this.mailbox }, 'Google allows sending from the service mailbox again; sending resumes');
-      this.refused = undefined;
+      if (this.refusals.allow()) this.deps.logger.info({ mailbox: this.mailbox }, 'Google allows sending from the service mailbox again; sending resumes');
     } catch (err) {
       const cause = err instanceof StepFailure ? err.failure : err;
       const step = err instanceof StepFailure ? err.step : 'read';
@@ -411,7 +384,7 @@ export class GoogleSender implements MailSender {
       else {
         // Out of reach says nothing about the grant: what was refused stays refused, checked again later.
         this.deps.logger.warn({ mailbox: this.mailbox, error: errorMessage(cause) }, 'Google could not be reached to check sending');
-        if (this.refused !== undefined) this.refused = { ...this.refused, nextTryAt: this.deps.now().getTime() + this.reprobeMs };
+        this.refusals.postpone();
       }
     }
   }

@@ -27,6 +27,7 @@ import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
 import type { SourceHealth } from '../../src/sources/types.js';
 import { errorMessage } from '../../src/model/error-message.js';
+import { abortableSleep, jitteredBackoff, retryAfterMs } from '../../src/sources/retry-timing.js';
 import { describeGrant, SCOPES, type GoogleSettings } from './config.js';
 import {
   describeFailure,
@@ -142,20 +143,6 @@ export function gmailQuotaUnits(method: string, path: string): number {
   return 0;
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-
 interface Waiter {
   resolve: () => void;
 }
@@ -226,7 +213,7 @@ export class GoogleTransport {
     private readonly settings: GoogleSettings,
     private readonly options: GoogleTransportOptions = {},
   ) {
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? abortableSleep;
     this.now = options.now ?? ((): Date => new Date());
     this.maxAttempts = options.maxAttempts ?? 6;
     this.backoffMs = options.backoffMs ?? 1000;
@@ -437,12 +424,7 @@ export class GoogleTransport {
 
   /** Retry-After as milliseconds: seconds or an HTTP date; undefined when absent or unreadable. */
   retryAfterMs(value: string | null | undefined): number | undefined {
-    if (value === null || value === undefined || value.trim() === '') return undefined;
-    const v = value.trim();
-    if (/^\d+(\.\d+)?$/.test(v)) return Math.ceil(Number(v) * 1000);
-    const at = Date.parse(v);
-    if (Number.isNaN(at)) return undefined;
-    return Math.max(0, at - this.now().getTime());
+    return retryAfterMs(value, this.now().getTime());
   }
 
   /**
@@ -460,8 +442,7 @@ export class GoogleTransport {
 
   /** Exponential backoff with jitter: between half and all of backoffMs × 2^(attempt-1), at most 60 s. */
   private backoff(attempt: number): number {
-    const base = Math.min(60_000, this.backoffMs * 2 ** (attempt - 1));
-    return Math.round(base / 2 + Math.random() * (base / 2));
+    return jitteredBackoff(attempt, this.backoffMs);
   }
 
   private noteSuccess(subject: string): void {

@@ -32,6 +32,7 @@ import type { GraphDeps, RoundResult } from './deps.js';
 import { GraphApiError } from './errors.js';
 import { eventKind, graphEventToNormalised } from './events.js';
 import { pageOf, type GraphTransport, type Page } from './transport.js';
+import { nonBlankString as str, parseStoredJson, record } from '../../src/sources/untrusted-json.js';
 
 const DAY_MS = 86_400_000;
 /** How many Graph ids each calendar remembers (about 300 bytes each in the cursor store). */
@@ -105,13 +106,7 @@ function windowAt(now: Date, w: GraphSettings['window']): Window {
 }
 
 function readCursor(raw: string | undefined): CalendarCursor | undefined {
-  if (raw === undefined) return undefined;
-  try {
-    const parsed = CursorSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseStoredJson(CursorSchema, raw);
 }
 
 /** Why the stored link cannot be used (the window has moved on or changed), or undefined when it can. */
@@ -123,16 +118,6 @@ function staleBecause(cursor: CalendarCursor, desired: Window, w: GraphSettings[
   if (!Number.isFinite(start) || !Number.isFinite(end)) return 'the stored window could not be read';
   if (Math.abs(desired.start - start) > DAY_MS || Math.abs(desired.end - end) > DAY_MS) return 'the window has moved on by more than a day';
   return undefined;
-}
-
-type Json = Readonly<Record<string, unknown>>;
-
-function record(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
 }
 
 /** A series touched in this round: its instances as the round gave them, and those removed. */

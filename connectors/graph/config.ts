@@ -27,17 +27,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { SecretRefSchema, type Config } from '../../src/config/schema.js';
-import { resolveSecret as resolveSharedSecret, SecretError, secretVariable, type Environment } from '../../src/config/secrets.js';
+import { secretVariable, type Environment } from '../../src/config/secrets.js';
 import { errorMessage } from '../../src/model/error-message.js';
-
-const address = z
-  .string()
-  .trim()
-  .regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { message: 'expected an e-mail address such as clerk@example-tc.gov.uk' })
-  .transform((s) => s.toLowerCase());
-
-/** A value written in the file or an `${ENV}` reference to it. */
-const valueOrRef = z.string().trim().min(1);
+import { configuredCalendar, emailAddress as address, plainOrSecret as sharedPlainOrSecret, readSettingFile, requiredSecret, valueOrRef, watchedMailboxes } from '../../src/sources/connector-settings.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TENANT_DOMAIN = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i;
@@ -172,14 +164,10 @@ export function graphContextOf(config: Config, configFile: string): GraphContext
   };
 }
 
+const fail = (message: string): GraphConfigError => new GraphConfigError(message);
+
 function plainOrSecret(value: string, field: string, env: Environment): string {
-  if (secretVariable(value) === undefined) return value;
-  try {
-    return resolveSharedSecret(value, env, field);
-  } catch (err) {
-    if (err instanceof SecretError) throw new GraphConfigError(err.message);
-    throw err;
-  }
+  return sharedPlainOrSecret(value, field, env, fail);
 }
 
 /**
@@ -207,12 +195,7 @@ export function parseGraphSettings(section: GraphConnectorSection, context: Grap
       throw new GraphConfigError('connectors.graph has both certificatePath and clientSecret: please keep only one (the certificate is recommended).');
     }
     const certificatePath = path.resolve(context.baseDir, plainOrSecret(section.certificatePath, 'connectors.graph.certificatePath', env));
-    let pem: string;
-    try {
-      pem = readFileSync(certificatePath, 'utf8');
-    } catch (err) {
-      throw new GraphConfigError(`connectors.graph.certificatePath: the file ${certificatePath} could not be read (${errorMessage(err)}). Please check the path and that Wardwatch may read it.`);
-    }
+    const pem = readSettingFile(certificatePath, 'connectors.graph.certificatePath', fail);
     if (!/-----BEGIN (?:RSA |EC |ENCRYPTED )?PRIVATE KEY-----/.test(pem) || !pem.includes('-----BEGIN CERTIFICATE-----')) {
       throw new GraphConfigError(
         `connectors.graph.certificatePath: ${certificatePath} must hold both the app's private key and its certificate in PEM form (-----BEGIN PRIVATE KEY----- and -----BEGIN CERTIFICATE-----); see docs/connecting-microsoft-365.md.`,
@@ -220,13 +203,7 @@ export function parseGraphSettings(section: GraphConnectorSection, context: Grap
     }
     signIn = { kind: 'certificate', certificatePath };
   } else if (section.clientSecret !== undefined) {
-    let secret: string;
-    try {
-      secret = resolveSharedSecret(section.clientSecret, env, 'connectors.graph.clientSecret');
-    } catch (err) {
-      if (err instanceof SecretError) throw new GraphConfigError(err.message);
-      throw err;
-    }
+    const secret = requiredSecret(section.clientSecret, 'connectors.graph.clientSecret', env, fail);
     signIn = { kind: 'secret', secret, variable: secretVariable(section.clientSecret) ?? '' };
   } else {
     throw new GraphConfigError(
@@ -234,39 +211,17 @@ export function parseGraphSettings(section: GraphConnectorSection, context: Grap
     );
   }
 
-  const configured = new Map(context.mailboxes.map((m) => [m.address.toLowerCase(), m]));
-  const wanted = section.mailboxes ?? [...configured.keys()];
-  const mailboxes: GraphMailbox[] = [];
-  for (const address of wanted) {
-    const m = configured.get(address);
-    if (m === undefined) {
-      throw new GraphConfigError(`connectors.graph.mailboxes names ${address}, which is not in the config's mailboxes: please add it there (with its folders) or remove it here.`);
-    }
-    mailboxes.push({ address, folders: [...m.folders] });
-  }
+  const mailboxes: GraphMailbox[] = watchedMailboxes('graph', section.mailboxes, context.mailboxes, fail);
 
-  const known = new Map(context.calendars.map((c) => [c.id, c]));
   const calendars: GraphCalendar[] = [];
   for (const [id, mailbox] of Object.entries(section.calendars)) {
-    const c = known.get(id);
-    if (c === undefined) {
-      const ids = [...known.keys()];
-      throw new GraphConfigError(
-        `connectors.graph.calendars names the calendar "${id}", which is not in the config's calendars (${ids.length > 0 ? ids.join(', ') : 'none are configured'}): please add it there with its role, or correct the id.`,
-      );
-    }
+    const c = configuredCalendar('graph', id, context.calendars, fail);
     calendars.push({ id, mailbox, role: c.role });
   }
 
   let notifications: GraphSettings['notifications'];
   if (section.notifications) {
-    let clientState: string;
-    try {
-      clientState = resolveSharedSecret(section.notifications.clientState, env, 'connectors.graph.notifications.clientState');
-    } catch (err) {
-      if (err instanceof SecretError) throw new GraphConfigError(err.message);
-      throw err;
-    }
+    const clientState = requiredSecret(section.notifications.clientState, 'connectors.graph.notifications.clientState', env, fail);
     if (clientState.length < 16 || clientState.length > 128) {
       throw new GraphConfigError(
         `connectors.graph.notifications.clientState must be 16 to 128 characters long (the variable ${secretVariable(section.notifications.clientState) ?? ''} holds ${clientState.length}); a random value such as the output of "openssl rand -hex 32" will do.`,

@@ -25,6 +25,7 @@ import { GraphSender } from './send.js';
 import { GraphSubscriptions, watchTargetKey as targetKey, type WatchTarget } from './subscriptions.js';
 import { GraphTransport, type TransportOptions } from './transport.js';
 import { errorMessage } from '../../src/model/error-message.js';
+import { pause } from '../../src/sources/retry-timing.js';
 
 /** With notifications, how often each target is asked anyway. */
 export const SAFETY_ROUND_MS = 60 * 60_000;
@@ -272,7 +273,7 @@ export class GraphConnector implements Source {
     this.watchSignal = signal;
     const tick = Math.min(this.settings.pollMs, this.safetyRoundMs);
     while (!signal.aborted) {
-      await sleep(tick, signal);
+      await pause(tick, signal);
       if (signal.aborted) break;
       await this.subscribe(signal);
       const now = this.now().getTime();
@@ -312,19 +313,6 @@ export class GraphConnector implements Source {
     await this.subscriptions?.close();
     await this.transport.close();
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /** The connector as the service sees it: a source, a sender, the editor of its calendars, routes and jobs. */

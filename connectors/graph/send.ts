@@ -37,6 +37,7 @@ import type { GraphDeps } from './deps.js';
 import { GraphApiError, GraphOutcomeUnknownError, GraphSignInError } from './errors.js';
 import { pageOf, type GraphRequest } from './transport.js';
 import { errorMessage } from '../../src/model/error-message.js';
+import { RefusalHold, runStep, StepFailure } from '../../src/sources/send-refusal.js';
 
 /** Ids that stay the same when a message moves (a draft into Sent Items), as on every other call of the connector. */
 const IMMUTABLE_IDS = { Prefer: 'IdType="ImmutableId"' };
@@ -84,23 +85,8 @@ interface Copies {
 
 type Step = 'read' | 'draft' | 'send';
 
-/** A failure and the step it came from (which permission was refused). */
-class StepFailure extends Error {
-  constructor(
-    readonly step: Step,
-    readonly failure: unknown,
-  ) {
-    super(errorMessage(failure));
-  }
-}
-
-interface Refusal {
-  /** What was refused: signing in, reading or drafting in the service mailbox, or sending. */
-  kind: 'sign-in' | 'mailbox' | 'send';
-  reason: string;
-  since: string;
-  nextTryAt: number;
-}
+/** What was refused: signing in, reading or drafting in the service mailbox, or sending. */
+type RefusalKind = 'sign-in' | 'mailbox' | 'send';
 
 /** An OData string literal: a quote inside it is doubled. */
 export function odataString(value: string): string {
@@ -139,9 +125,8 @@ export class GraphSender implements MailSender {
   private readonly settleLooks: number;
   private readonly settleMs: number;
   private readonly reprobeMs: number;
-  private refused: Refusal | undefined;
+  private readonly refusals: RefusalHold<RefusalKind>;
   private draftsFolderId: string | undefined;
-  private probed = false;
 
   constructor(
     private readonly deps: GraphDeps,
@@ -155,6 +140,7 @@ export class GraphSender implements MailSender {
     this.settleLooks = Math.max(1, options.settleLooks ?? SETTLE_LOOKS);
     this.settleMs = options.settleMs ?? SETTLE_MS;
     this.reprobeMs = options.reprobeMs ?? LOGIN_REPROBE_MS;
+    this.refusals = new RefusalHold<RefusalKind>(this.reprobeMs, () => this.deps.now());
   }
 
   private request(req: Omit<GraphRequest, 'mailbox'>): GraphRequest {
@@ -162,12 +148,8 @@ export class GraphSender implements MailSender {
   }
 
   /** Runs one step, remembering which it was should it fail. */
-  private async step<T>(step: Step, work: () => Promise<T>): Promise<T> {
-    try {
-      return await work();
-    } catch (err) {
-      throw err instanceof StepFailure ? err : new StepFailure(step, err);
-    }
+  private step<T>(step: Step, work: () => Promise<T>): Promise<T> {
+    return runStep(step, work);
   }
 
   /** The id of the service mailbox's Drafts folder (asked once). */
@@ -207,7 +189,8 @@ export class GraphSender implements MailSender {
   }
 
   async send(message: OutgoingMessage): Promise<void> {
-    if (this.refused !== undefined) throw new Error(`Not sent: ${this.refused.reason}`);
+    const refused = this.refusals.refusal;
+    if (refused !== undefined) throw new Error(`Not sent: ${refused.reason}`);
     const mime = await composeMessage(message, { date: this.deps.now() });
     try {
       await this.sendComposed(message, mime);
@@ -334,11 +317,11 @@ export class GraphSender implements MailSender {
     if (cause instanceof SendInDoubtError || cause instanceof PermanentEffectError) return cause;
     if (isSignInRefused(cause)) {
       this.refuse('sign-in', cause);
-      return new Error(`Not sent: ${this.refused?.reason ?? String(cause)}`);
+      return new Error(`Not sent: ${this.refusals.refusal?.reason ?? String(cause)}`);
     }
     if (isForbidden(cause)) {
       this.refuse(step === 'send' ? 'send' : 'mailbox', cause);
-      return new Error(`Not sent: ${this.refused?.reason ?? cause.message}`);
+      return new Error(`Not sent: ${this.refusals.refusal?.reason ?? cause.message}`);
     }
     if (cause instanceof GraphApiError && (cause.failure === 'bad-request' || cause.status === 413)) {
       // The message itself was refused (no valid recipient, too large): trying it again cannot help.
@@ -347,8 +330,7 @@ export class GraphSender implements MailSender {
     return cause instanceof Error ? cause : new Error(String(cause));
   }
 
-  private refuse(kind: Refusal['kind'], err: unknown): void {
-    const now = this.deps.now();
+  private refuse(kind: RefusalKind, err: unknown): void {
     const minutes = Math.round(this.reprobeMs / 60_000);
     const said = errorMessage(err);
     const lead =
@@ -364,15 +346,12 @@ export class GraphSender implements MailSender {
     const reason =
       `${lead} See docs/connecting-microsoft-365.md. Meanwhile Wardwatch checks again once every ${minutes} minutes, without sending anything, ` +
       `and keeps every waiting message to send once it works.`;
-    if (this.refused === undefined) this.deps.logger.error({ mailbox: this.mailbox, refused: kind }, 'Microsoft 365 refused sending from the service mailbox; sending is held until it is allowed');
-    // Just found out: the next check is in `reprobeMs`, not at the outbox's next question.
-    this.probed = true;
-    this.refused = { kind, reason, since: this.refused?.since ?? now.toISOString(), nextTryAt: now.getTime() + this.reprobeMs };
+    if (this.refusals.refuse(kind, reason)) this.deps.logger.error({ mailbox: this.mailbox, refused: kind }, 'Microsoft 365 refused sending from the service mailbox; sending is held until it is allowed');
   }
 
   /** Why nothing can be sent (a refused sign-in or permission), for /healthz, /metrics and the digest. */
   problem(): SenderProblem | undefined {
-    return this.refused ? { reason: this.refused.reason, since: this.refused.since } : undefined;
+    return this.refusals.problem();
   }
 
   /**
@@ -380,17 +359,13 @@ export class GraphSender implements MailSender {
    * in at the first call; while something is refused, checks again once every `reprobeMs`.
    */
   async readiness(): Promise<string | undefined> {
-    const due = !this.probed || (this.refused !== undefined && this.deps.now().getTime() >= this.refused.nextTryAt);
-    if (due) {
-      this.probed = true;
-      await this.probe();
-    }
-    return this.refused?.reason;
+    if (this.refusals.checkDue()) await this.probe();
+    return this.refusals.refusal?.reason;
   }
 
   /** Checks what was refused, without sending anything: the sign-in, reading the mailbox, the Mail.Send permission. */
   private async probe(): Promise<void> {
-    const kind = this.refused?.kind ?? 'sign-in';
+    const kind = this.refusals.refusal?.kind ?? 'sign-in';
     try {
       const signIn = await this.deps.transport.checkSignIn();
       if (signIn !== undefined) throw new GraphSignInError(signIn, /AADSTS(\d{5,7})/.exec(signIn)?.[1]);
@@ -402,8 +377,7 @@ export class GraphSender implements MailSender {
         );
       }
       if (kind === 'send') await this.probeSend();
-      if (this.refused !== undefined) this.deps.logger.info({ mailbox: this.mailbox }, 'Microsoft 365 allows sending from the service mailbox again; sending resumes');
-      this.refused = undefined;
+      if (this.refusals.allow()) this.deps.logger.info({ mailbox: this.mailbox }, 'Microsoft 365 allows sending from the service mailbox again; sending resumes');
     } catch (err) {
       const cause = err instanceof StepFailure ? err.failure : err;
       const step = err instanceof StepFailure ? err.step : 'read';
@@ -412,7 +386,7 @@ export class GraphSender implements MailSender {
       else {
         // Out of reach says nothing about the permission: what was refused stays refused, checked again later.
         this.deps.logger.warn({ mailbox: this.mailbox, error: errorMessage(cause) }, 'Microsoft 365 could not be reached to check sending');
-        if (this.refused !== undefined) this.refused = { ...this.refused, nextTryAt: this.deps.now().getTime() + this.reprobeMs };
+        this.refusals.postpone();
       }
     }
   }

@@ -25,6 +25,7 @@ import type { GraphSettings } from './config.js';
 import { describeFailure, explainSignIn, failureOf, GraphApiError, GraphOutcomeUnknownError, GraphSignInError } from './errors.js';
 import { AnswerTooLargeError, HttpsHandler, NetworkError } from './https-handler.js';
 import { errorMessage } from '../../src/model/error-message.js';
+import { abortableSleep, jitteredBackoff, retryAfterMs } from '../../src/sources/retry-timing.js';
 
 export const GRAPH_SCOPE_SUFFIX = '/.default';
 const NATIONAL_CLOUDS = new Set(['https://graph.microsoft.com', 'https://graph.microsoft.us', 'https://dod-graph.microsoft.us', 'https://microsoftgraph.chinacloudapi.cn']);
@@ -125,20 +126,6 @@ class MailboxLane {
   readonly queue: Waiter[] = [];
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-
 interface GraphErrorBody {
   code: string;
   message: string;
@@ -178,7 +165,7 @@ export class GraphTransport {
     private readonly settings: GraphSettings,
     private readonly options: TransportOptions = {},
   ) {
-    this.sleep = options.sleep ?? defaultSleep;
+    this.sleep = options.sleep ?? abortableSleep;
     this.now = options.now ?? ((): Date => new Date());
     this.maxAttempts = options.maxAttempts ?? 6;
     this.backoffMs = options.backoffMs ?? 1000;
@@ -287,17 +274,11 @@ export class GraphTransport {
 
   /** Retry-After as milliseconds: seconds or an HTTP date; undefined when absent or unreadable. */
   retryAfterMs(value: string | null | undefined): number | undefined {
-    if (value === null || value === undefined || value.trim() === '') return undefined;
-    const v = value.trim();
-    if (/^\d+(\.\d+)?$/.test(v)) return Math.ceil(Number(v) * 1000);
-    const at = Date.parse(v);
-    if (Number.isNaN(at)) return undefined;
-    return Math.max(0, at - this.now().getTime());
+    return retryAfterMs(value, this.now().getTime());
   }
 
   private backoff(attempt: number): number {
-    const base = Math.min(60_000, this.backoffMs * 2 ** (attempt - 1));
-    return Math.round(base / 2 + Math.random() * (base / 2));
+    return jitteredBackoff(attempt, this.backoffMs);
   }
 
   private urlOf(req: Pick<GraphRequest, 'url' | 'query'>): string {

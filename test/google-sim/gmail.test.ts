@@ -113,6 +113,43 @@ describe('Google simulator: Gmail reads', () => {
     expect(old.response?.status).toBe(404);
   });
 
+  it('user labels: labels.list, deliver and modifyLabels with their ids, messages.list and history.list filtered by them', async () => {
+    const gmail = h.gmail(U.sam);
+    const planning = h.sim.state.addLabel(U.sam, 'Planning');
+    const parks = h.sim.state.addLabel(U.sam, 'Parks/Allotments');
+    expect([planning, parks]).toEqual(['Label_1', 'Label_2']);
+    expect(() => h.sim.state.addLabel(U.sam, 'planning')).toThrow(/already has a label named "Planning"/);
+    expect(() => h.sim.state.addLabel(U.sam, 'Inbox')).toThrow(/already has a label named "INBOX"/);
+    const labels = (await gmail.users.labels.list({ userId: 'me' })).data.labels ?? [];
+    expect(labels.filter((l) => l.type === 'user')).toEqual([
+      { id: 'Label_1', name: 'Planning', messageListVisibility: 'show', labelListVisibility: 'labelShow', type: 'user' },
+      { id: 'Label_2', name: 'Parks/Allotments', messageListVisibility: 'show', labelListVisibility: 'labelShow', type: 'user' },
+    ]);
+    expect(labels.find((l) => l.id === 'INBOX')).toEqual({ id: 'INBOX', name: 'INBOX', type: 'system' });
+    // Labels are per mailbox.
+    expect((await h.gmail(U.sue).users.labels.list({ userId: 'me' })).data.labels?.filter((l) => l.type === 'user')).toEqual([]);
+    expect(h.sim.requests((r) => r.user === U.sam && /\/labels$/.test(r.canonicalPath)).map((r) => r.quotaUnits)).toEqual([1]);
+
+    const start = (await gmail.users.getProfile({ userId: 'me' })).data.historyId ?? '';
+    const filed = await h.sim.deliver(U.sam, eml({ from: U.sue, to: [U.sam], subject: 'Hazel Avenue application' }), ['INBOX', planning]);
+    const both = await h.sim.deliver(U.sam, eml({ from: U.sue, to: [U.sam], subject: 'Allotment hedge' }), [parks, planning]);
+    const later = await h.sim.deliver(U.sam, eml({ from: U.sue, to: [U.sam], subject: 'Weir Road' }));
+    await expect(h.sim.deliver(U.sam, eml({ from: U.sue, to: [U.sam], subject: 'x' }), ['Label_9'])).rejects.toThrow(/no label Label_9/);
+    expect(() => h.sim.state.modifyLabels(U.sam, later, ['Label_9'])).toThrow(/no label Label_9/);
+    h.sim.state.modifyLabels(U.sam, later, [planning]);
+
+    const listed = await gmail.users.messages.list({ userId: 'me', labelIds: [planning] });
+    expect(listed.data.messages?.map((m) => m.id)).toEqual([later, both, filed]);
+    const all = await gmail.users.messages.list({ userId: 'me', labelIds: [planning, parks] });
+    expect(all.data.messages?.map((m) => m.id)).toEqual([both]);
+    expect((await gmail.users.messages.get({ userId: 'me', id: both, format: 'minimal' })).data.labelIds).toEqual([parks, planning]);
+
+    const added = await gmail.users.history.list({ userId: 'me', startHistoryId: start, historyTypes: ['labelAdded'], labelId: planning });
+    expect(added.data.history?.map((r) => r.labelsAdded)).toEqual([[{ message: { id: later, threadId: later, labelIds: ['INBOX', planning] }, labelIds: [planning] }]]);
+    const byLabel = await gmail.users.history.list({ userId: 'me', startHistoryId: start, labelId: parks });
+    expect(byLabel.data.history?.map((r) => r.messagesAdded?.[0]?.message?.id)).toEqual([both]);
+  });
+
   it('counts Gmail quota units per Google\'s table', async () => {
     const user = U.service;
     const before = h.sim.quotaUnits(user);

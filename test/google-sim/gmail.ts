@@ -1,13 +1,13 @@
 /**
  * Gmail API v1, the calls the connector makes: users.getProfile, users.messages.list (q,
  * labelIds, pageToken, maxResults, includeSpamTrash), users.messages.get (format raw | metadata |
- * minimal | full), users.history.list and users.messages.send ({ raw }), delivering into the
+ * minimal | full), users.history.list, users.labels.list and users.messages.send ({ raw }), delivering into the
  * simulated mailboxes.
  */
 import type { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
 import { SCOPES } from './auth.js';
 import { bareMessageId, gmailMessageId, looksLikeMime, parseMime, withHeader, withoutHeader } from './mime.js';
-import type { GoogleState, HistoryEntry, HistoryKind, Mailbox, SentRecord, StoredMessage } from './state.js';
+import { SYSTEM_LABELS, type GoogleState, type HistoryEntry, type HistoryKind, type Mailbox, type SentRecord, type StoredMessage } from './state.js';
 import { badRequest, decodeToken, encodeToken, googleError, json, notFound, type SimRequest, type SimResponse } from './wire.js';
 
 /** Gmail quota units per method (developers.google.com/gmail/api/reference/quota). */
@@ -104,6 +104,16 @@ export class GmailApi {
     const body: gmail_v1.Schema$Profile = {
       emailAddress: mb.address, messagesTotal: mb.messages.size, threadsTotal: threads.size, historyId: String(mb.historyId),
     };
+    return json(200, body);
+  }
+
+  /** users.labels.list: the system labels (name = id), then the mailbox's user labels in the order they were added. */
+  labels(mb: Mailbox): SimResponse {
+    const system: gmail_v1.Schema$Label[] = SYSTEM_LABELS.map((id) => ({ id, name: id, type: 'system' }));
+    const user: gmail_v1.Schema$Label[] = [...mb.labels.values()].map((l) => ({
+      id: l.id, name: l.name, messageListVisibility: 'show', labelListVisibility: 'labelShow', type: 'user',
+    }));
+    const body: gmail_v1.Schema$ListLabelsResponse = { labels: [...system, ...user] };
     return json(200, body);
   }
 

@@ -191,6 +191,7 @@ export class GoogleSimulator {
       case 'messages.list': return this.gmail.list(req, mb, token.scopes);
       case 'messages.get': return this.gmail.get(req, mb, s6 === undefined ? s5 ?? '' : '', token.scopes);
       case 'history.list': return this.gmail.history(req, mb);
+      case 'labels.list': return this.gmail.labels(mb);
       case 'messages.send': return this.gmail.send(req, mb);
       default: return googleError(404, `The simulator does not serve ${req.method} ${s4 ?? ''}.`, { reason: 'notFound' });
     }
@@ -206,6 +207,7 @@ function gmailMethod(method: string, segs: string[]): GmailMethod | undefined {
   const [, , , , s4, s5, s6] = segs;
   if (s4 === 'profile' && s5 === undefined && method === 'GET') return 'getProfile';
   if (s4 === 'history' && s5 === undefined && method === 'GET') return 'history.list';
+  if (s4 === 'labels' && s5 === undefined && method === 'GET') return 'labels.list';
   if (s4 === 'messages') {
     if (s5 === undefined && method === 'GET') return 'messages.list';
     if (s5 === 'send' && s6 === undefined && method === 'POST') return 'messages.send';

@@ -14,7 +14,7 @@ export interface Clock {
   now(): number;
 }
 
-/** Gmail's system labels (user labels are not modelled). */
+/** Gmail's system labels (every mailbox has them; user labels are added per mailbox with addLabel). */
 export const SYSTEM_LABELS = ['INBOX', 'SENT', 'DRAFT', 'UNREAD', 'STARRED', 'IMPORTANT', 'SPAM', 'TRASH',
   'CATEGORY_PERSONAL', 'CATEGORY_SOCIAL', 'CATEGORY_PROMOTIONS', 'CATEGORY_UPDATES', 'CATEGORY_FORUMS'] as const;
 
@@ -29,6 +29,13 @@ export interface StoredMessage {
   readonly internalDate: number;
   /** The history id of the message's last change. */
   historyId: number;
+}
+
+/** A user label of one mailbox (Gmail's `type: 'user'`). */
+export interface UserLabel {
+  /** `Label_<n>`, n counting from 1 per mailbox. */
+  readonly id: string;
+  readonly name: string;
 }
 
 export type HistoryKind = 'messageAdded' | 'messageDeleted' | 'labelAdded' | 'labelRemoved';
@@ -52,6 +59,8 @@ export interface Mailbox {
   historyId: number;
   /** history.list with a startHistoryId below this answers 404. */
   historyFloor: number;
+  /** User labels by id, in the order they were added. */
+  readonly labels: Map<string, UserLabel>;
 }
 
 export interface StoredEvent {
@@ -138,7 +147,7 @@ export class GoogleState {
     const key = lower(address);
     const existing = this.mailboxes.get(key);
     if (existing) return existing;
-    const mb: Mailbox = { address: key, name, messages: new Map(), history: [], historyId: FIRST_HISTORY_ID, historyFloor: FIRST_HISTORY_ID };
+    const mb: Mailbox = { address: key, name, messages: new Map(), history: [], historyId: FIRST_HISTORY_ID, historyFloor: FIRST_HISTORY_ID, labels: new Map() };
     this.mailboxes.set(key, mb);
     if (!this.calendars.has(key)) this.addCalendar(key, { owner: key, delegates: [], summary: key });
     return mb;
@@ -154,6 +163,28 @@ export class GoogleState {
     return mb;
   }
 
+  /**
+   * Adds a user label to a mailbox → its id, `Label_<n>`. A name another label has already
+   * (without regard to case, system labels included) is refused, as Gmail refuses it.
+   */
+  addLabel(user: string, name: string): string {
+    const mb = this.mustMailbox(user);
+    const wanted = name.trim();
+    if (wanted === '') throw new Error('google-sim: a label needs a name');
+    const clash = [...SYSTEM_LABELS, ...[...mb.labels.values()].map((l) => l.name)].find((n) => n.toLowerCase() === wanted.toLowerCase());
+    if (clash !== undefined) throw new Error(`google-sim: ${mb.address} already has a label named "${clash}"`);
+    const id = `Label_${mb.labels.size + 1}`;
+    mb.labels.set(id, { id, name: wanted });
+    return id;
+  }
+
+  /** Throws unless every id is a system label or one of the mailbox's user labels. */
+  private mustLabels(mb: Mailbox, labelIds: readonly string[]): void {
+    for (const l of labelIds) {
+      if (!(SYSTEM_LABELS as readonly string[]).includes(l) && !mb.labels.has(l)) throw new Error(`google-sim: no label ${l} in ${mb.address} (addLabel first)`);
+    }
+  }
+
   newMessageId(): string {
     this.messageCounter++;
     return (this.messageBase + BigInt(this.messageCounter) * 0x1a3n).toString(16);
@@ -165,10 +196,12 @@ export class GoogleState {
     mb.history.push({ id: mb.historyId, kind, messageId: m.id, threadId: m.threadId, labelIds: [...m.labelIds], ...(changed ? { changed } : {}) });
   }
 
-  /** Stores a message in a mailbox (the MIME as given) and records `messagesAdded`. */
+  /** Stores a message in a mailbox (the MIME as given) and records `messagesAdded`. `labelIds`: system labels and ids from addLabel. */
   async deliver(user: string, raw: string | Buffer, labelIds: string[] = ['INBOX']): Promise<string> {
     const buf = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
-    return this.store(this.mustMailbox(user), buf, await parseMime(buf), labelIds);
+    const mb = this.mustMailbox(user);
+    this.mustLabels(mb, labelIds);
+    return this.store(mb, buf, await parseMime(buf), labelIds);
   }
 
   /** As deliver, with the MIME already parsed (the send path). */
@@ -193,6 +226,7 @@ export class GoogleState {
     const mb = this.mustMailbox(user);
     const m = mb.messages.get(id);
     if (!m) throw new Error(`google-sim: no message ${id} in ${user}`);
+    this.mustLabels(mb, [...add, ...remove]);
     const added = add.filter((l) => !m.labelIds.includes(l));
     const removed = remove.filter((l) => m.labelIds.includes(l));
     if (added.length > 0) { m.labelIds.push(...added); this.record(mb, 'labelAdded', m, added); }

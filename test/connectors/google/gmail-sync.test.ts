@@ -2,7 +2,8 @@
  * GmailSync against the Google simulator: the first round (the profile's history id taken before
  * listing, paged listings per configured label with the backfill window, empty pages that still
  * carry a page token), later rounds by history (new messages, INBOX or SENT added later, each read
- * once), the Sent copy with its Bcc, only the configured folders, the cursor kept back when the
+ * once), the Sent copy with its Bcc, only the configured folders, user labels by name (looked up
+ * once; an unknown one fails the round), the cursor kept back when the
  * sink fails, a lost history → a fresh read with nothing new to the pipeline, faults inside a
  * round, messages gone or too large, deletions, and what 1,000 messages cost in quota units.
  */
@@ -63,6 +64,7 @@ const gmailRequests = (pattern: RegExp, user: string = USER.clerk) => w.sim.requ
 const LIST = /\/messages$/;
 const GET = /\/messages\/[^/]+$/;
 const HISTORY = /\/history$/;
+const LABELS = /\/labels$/;
 
 async function deliver(mailbox: string, n: number, prefix = 'm', labelIds = ['INBOX']): Promise<{ ids: string[]; gmailIds: string[] }> {
   const ids: string[] = [];
@@ -282,30 +284,32 @@ describe('what is handed over', () => {
     expect(sam.mail().map((m) => [messageIdOf(m.source), m.folder, headerOf(m.source, 'bcc')])).toEqual([['<sent-2@millbrook-tc.gov.uk>', 'inbox', '']]);
   });
 
-  it('reads only the configured folders, and says once which it cannot read', async () => {
+  it('reads only the configured folders', async () => {
     const inbox = await deliver(USER.clerk, 2);
     await deliver(USER.clerk, 2, 's', ['SENT']);
     const self = await deliver(USER.clerk, 1, 'self', ['SENT', 'INBOX']);
+    w.sim.state.addLabel(USER.clerk, 'Planning');
     const r = rig();
-    const only: GoogleMailbox = { address: USER.clerk, folders: ['Inbox', 'Planning'] };
+    const only: GoogleMailbox = { address: USER.clerk, folders: ['Inbox'] };
     const sink = new RecordingSink();
     expect((await r.sync.round(only, sink)).records).toBe(3);
     // A message to oneself is in the inbox too: read as inbox, since sent is not configured.
     expect(sink.messageIds()).toEqual([...inbox.ids, ...self.ids]);
     expect(sink.mail().every((m) => m.folder === 'inbox')).toBe(true);
     expect(gmailRequests(LIST).map((q) => new URLSearchParams(q.query).getAll('labelIds'))).toEqual([['INBOX']]);
-    expect(r.warnings).toEqual([`The folder "Planning" of ${USER.clerk} is not read: the Google Workspace connector reads the inbox and sent mail only (Gmail labels are not supported yet)`]);
+    // No label configured: the labels are not asked for.
+    expect(gmailRequests(LABELS)).toEqual([]);
+    expect(r.warnings).toEqual([]);
 
     await deliver(USER.clerk, 1, 's2', ['SENT']);
     const later = await deliver(USER.clerk, 1, 'later');
     const next = new RecordingSink();
     await r.sync.round(only, next);
     expect(next.messageIds()).toEqual(later.ids);
-    expect(r.warnings).toHaveLength(1);
 
-    // Neither inbox nor sent: nothing is asked of Google at all.
+    // No folder at all: nothing is asked of Google.
     const before = w.sim.requests().length;
-    expect(await r.sync.round({ address: USER.clerk, folders: ['Planning'] }, new RecordingSink())).toEqual({ records: 0, removed: 0 });
+    expect(await r.sync.round({ address: USER.clerk, folders: [] }, new RecordingSink())).toEqual({ records: 0, removed: 0 });
     expect(w.sim.requests()).toHaveLength(before);
   });
 
@@ -320,6 +324,117 @@ describe('what is handed over', () => {
     expect(sink.problems[0]).toMatchObject({ kind: 'mail', origin: expect.stringMatching(/^google:clerk@millbrook-tc\.gov\.uk\//) });
     expect(sink.problems[0]?.reason).toBe('The message is 5 kB, larger than the 2 kB Wardwatch reads, and was skipped.');
     expect(cursorOf(r, USER.clerk)).toBeDefined();
+  });
+});
+
+describe('named folders: Gmail user labels', () => {
+  it('reads a configured label on the first round and by history (messageAdded and labelAdded), as the configured name in lower case; the labels are asked for once', async () => {
+    const planning = w.sim.state.addLabel(USER.clerk, 'Planning Applications');
+    const parks = w.sim.state.addLabel(USER.clerk, 'Parks');
+    const other = w.sim.state.addLabel(USER.clerk, 'Newsletters');
+    const filed = await deliver(USER.clerk, 2, 'filed', [planning]);
+    const inboxToo = await deliver(USER.clerk, 1, 'inbox-too', ['INBOX', planning]);
+    const sentToo = await deliver(USER.clerk, 1, 'sent-too', ['SENT', planning]);
+    const both = await deliver(USER.clerk, 1, 'both', [parks, planning]);
+    await deliver(USER.clerk, 1, 'news', [other]);
+    const r = rig();
+    // Configured in another case than Gmail's: matched without regard to case.
+    const mailbox: GoogleMailbox = { address: USER.clerk, folders: ['inbox', 'sent', 'PLANNING applications', 'parks'] };
+    const sink = new RecordingSink();
+    expect(await r.sync.round(mailbox, sink)).toEqual({ records: 5, removed: 0 });
+    // SENT, INBOX, then each label in the order configured (each listed once, as Gmail ANDs labelIds).
+    expect(gmailRequests(LIST).map((q) => new URLSearchParams(q.query).getAll('labelIds'))).toEqual([['SENT'], ['INBOX'], [planning], [parks]]);
+    // Each message once, as one folder: sent before inbox before the labels; among labels, the first configured.
+    expect(sink.mail().map((m) => [messageIdOf(m.source), m.folder])).toEqual([
+      [sentToo.ids[0], 'sent'],
+      [inboxToo.ids[0], 'inbox'],
+      ...filed.ids.map((id) => [id, 'planning applications']),
+      [both.ids[0], 'planning applications'],
+    ]);
+    expect(sink.mail().every((m) => m.mailbox === USER.clerk)).toBe(true);
+    expect(gmailRequests(LABELS)).toHaveLength(1);
+    expect(cursorOf(r, USER.clerk)).toBe(historyIdOf(USER.clerk));
+
+    // By history: a message filed under the label on arrival, an archived one labelled later, and
+    // one given only a label that is not configured.
+    const arriving = await deliver(USER.clerk, 1, 'arriving', [planning]);
+    const archived = await deliver(USER.clerk, 1, 'archived', ['CATEGORY_UPDATES']);
+    const parked = await deliver(USER.clerk, 1, 'parked', ['CATEGORY_UPDATES']);
+    const ignored = await deliver(USER.clerk, 1, 'ignored', ['CATEGORY_UPDATES']);
+    w.sim.state.modifyLabels(USER.clerk, archived.gmailIds[0] ?? '', [planning]);
+    w.sim.state.modifyLabels(USER.clerk, parked.gmailIds[0] ?? '', [parks]);
+    w.sim.state.modifyLabels(USER.clerk, ignored.gmailIds[0] ?? '', [other]);
+    // A label added to a message already read (it is in the inbox): read again, still as inbox.
+    w.sim.state.modifyLabels(USER.clerk, inboxToo.gmailIds[0] ?? '', [parks]);
+    const later = new RecordingSink();
+    expect(await r.sync.round(mailbox, later)).toEqual({ records: 4, removed: 0 });
+    expect(later.mail().map((m) => [messageIdOf(m.source), m.folder])).toEqual([
+      [arriving.ids[0], 'planning applications'],
+      [archived.ids[0], 'planning applications'],
+      [parked.ids[0], 'parks'],
+      [inboxToo.ids[0], 'inbox'],
+    ]);
+    const history = gmailRequests(HISTORY).map((q) => new URLSearchParams(q.query));
+    expect(history[0]?.getAll('historyTypes')).toEqual(['messageAdded', 'labelAdded']);
+    // The label list was asked once, on the first round, and remembered.
+    expect(gmailRequests(LABELS)).toHaveLength(1);
+    expect(gmailRequests(LABELS)[0]?.quotaUnits).toBe(1);
+    expect(r.info[0]?.fields).toMatchObject({ quotaUnits: 1 + 1 + 4 * 5 + 5 * 5 });
+    expect(r.transport.quotaUnits(USER.clerk)).toBe(w.sim.quotaUnits(USER.clerk));
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('a label only, without inbox or sent: only that label is listed', async () => {
+    const planning = w.sim.state.addLabel(USER.clerk, 'Planning');
+    await deliver(USER.clerk, 2);
+    const filed = await deliver(USER.clerk, 1, 'filed', ['INBOX', planning]);
+    const r = rig();
+    const sink = new RecordingSink();
+    expect((await r.sync.round({ address: USER.clerk, folders: ['Planning'] }, sink)).records).toBe(1);
+    // INBOX is not configured: a message in the inbox and the label is the label's.
+    expect(sink.mail().map((m) => [messageIdOf(m.source), m.folder])).toEqual([[filed.ids[0], 'planning']]);
+    expect(gmailRequests(LIST).map((q) => new URLSearchParams(q.query).getAll('labelIds'))).toEqual([[planning]]);
+  });
+
+  it('fails the round, naming the label and the mailbox, when a configured name is no label of the mailbox; asks again next round and reads it once it exists', async () => {
+    await deliver(USER.clerk, 2);
+    // Sue has a Planning label; the clerk has not: labels are per mailbox.
+    w.sim.state.addLabel(USER.sue, 'Planning');
+    w.sim.state.addLabel(USER.clerk, 'Parks');
+    const r = rig();
+    const mailbox: GoogleMailbox = { address: USER.clerk, folders: ['inbox', 'Parks', 'Planning'] };
+    const err = await r.sync.round(mailbox, new RecordingSink()).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(GoogleApiError);
+    expect((err as GoogleApiError).message).toBe(
+      `The label "Planning" does not exist in the mailbox ${USER.clerk}; Gmail's labels are matched by name without regard to case. Check the folder names under mailboxes (or create the label in Gmail).`,
+    );
+    expect(err).toMatchObject({ reason: 'labelNotFound', failure: 'not-found', subject: USER.clerk });
+    // Nothing was listed or read, and no cursor stored.
+    expect(gmailRequests(LIST)).toEqual([]);
+    expect(gmailRequests(/\/profile$/)).toEqual([]);
+    expect(cursorOf(r, USER.clerk)).toBeUndefined();
+
+    // Still missing: the next round asks again (Parks, found, is remembered) and fails the same way.
+    await expect(r.sync.round(mailbox, new RecordingSink())).rejects.toThrow(`The label "Planning" does not exist in the mailbox ${USER.clerk}`);
+    expect(gmailRequests(LABELS)).toHaveLength(2);
+
+    // Created in Gmail: read from the next round on.
+    const planning = w.sim.state.addLabel(USER.clerk, 'planning');
+    const filed = await deliver(USER.clerk, 1, 'filed', [planning]);
+    const sink = new RecordingSink();
+    expect((await r.sync.round(mailbox, sink)).records).toBe(3);
+    expect(sink.mail().map((m) => m.folder)).toEqual(['inbox', 'inbox', 'planning']);
+    expect(sink.messageIds()[2]).toBe(filed.ids[0]);
+    expect(gmailRequests(LABELS)).toHaveLength(3);
+    await r.sync.round(mailbox, new RecordingSink());
+    expect(gmailRequests(LABELS)).toHaveLength(3);
+  });
+
+  it('names every unknown label at once, and says when a name is one of Gmail\'s system labels', async () => {
+    const r = rig();
+    await expect(r.sync.round({ address: USER.clerk, folders: ['Starred', 'Committees'] }, new RecordingSink())).rejects.toThrow(
+      `The labels "Starred" and "Committees" do not exist in the mailbox ${USER.clerk} ("Starred" is one of Gmail's system labels: of those, Wardwatch reads only inbox and sent)`,
+    );
   });
 });
 
