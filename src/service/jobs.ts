@@ -5,7 +5,7 @@
  */
 import type { ScheduledJob } from '../sources/connector-module.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
-import { pause } from './source-runner.js';
+import { pause } from '../sources/retry-timing.js';
 
 export class ScheduledJobs {
   private readonly controller = new AbortController();

@@ -146,6 +146,9 @@ export class OutboxLoop {
       const report = await this.outbox.runDue(this.execute, 1);
       await this.note(report);
       if (report.done.length + report.retrying.length + report.failed.length + report.inDoubt.length === 0) return;
+      // That attempt may have found the sender refused (its login, a permission): the next waits
+      // rather than spending an attempt of its own on the same refusal.
+      if (await this.senderHeld()) return;
     }
   }
 

@@ -11,6 +11,7 @@
 import type { RecordSink, Source, SourceHealth } from '../sources/types.js';
 import type { Store } from '../store/types.js';
 import type { ServiceAlarms } from './alarms.js';
+import { pause } from '../sources/retry-timing.js';
 import { sourceState } from './health.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -57,22 +58,6 @@ function reportsHealth(connector: Source): connector is Source & ReportsHealth {
   return typeof (connector as Partial<ReportsHealth>).health === 'function';
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 export class SourceRunner {
   private readonly controller = new AbortController();

@@ -319,4 +319,30 @@ describe('a stuck outbox and a sender refusing every message', () => {
     await loop.idle();
     expect(alarms.problems()).toEqual([]);
   });
+
+  it('stops at once when an attempt finds the sender refused: the effects after it spend no attempt', async () => {
+    const store = tempStore();
+    const engine = new Engine(config);
+    const clock = new Date('2026-11-20T10:00:00.000Z');
+    const outbox = new Outbox(store, { planning: planningContextFrom(config, engine.directory), clock: () => clock });
+    await enqueue(store, [1, 2, 3, 4].map((n) => effectFor(n, 'nudge', clock.toISOString())), clock.toISOString());
+    // The sender learns on the first message that its permission was withdrawn, and says so from then on.
+    let refused: string | undefined;
+    let tried = 0;
+    const loop = new OutboxLoop(
+      outbox,
+      async () => {
+        tried++;
+        refused = 'Microsoft 365 refused sending from protocol@millbrook-tc.gov.uk (403 ErrorAccessDenied)';
+        throw new Error(`Not sent: ${refused}`);
+      },
+      { logger: silentLogger(), intervalMs: 3_600_000, senderReadiness: async () => refused },
+    );
+    cleanups.push(() => loop.stop());
+    await loop.start();
+    await loop.idle();
+    expect(tried).toBe(1);
+    const attempts = (await store.listEffects({ kinds: ['nudge'] })).map((e) => e.attempts).sort();
+    expect(attempts).toEqual([0, 0, 0, 1]);
+  });
 });
