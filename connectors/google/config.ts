@@ -225,6 +225,17 @@ function plainOrSecret(value: string, field: string, env: Environment): string {
   return sharedPlainOrSecret(value, field, env, fail);
 }
 
+/** The fields of a service account's JSON key Wardwatch reads: a field that is not non-blank text reads as absent. */
+const keyText = z.string().refine((v) => v.trim() !== '').optional().catch(undefined);
+const ServiceAccountKeySchema = z.looseObject({
+  type: z.unknown(),
+  client_email: keyText,
+  private_key: keyText,
+  private_key_id: keyText,
+  client_id: keyText,
+  project_id: keyText,
+});
+
 /** Reads a service account key from its JSON text (or base64 of it). `origin` says where it came from, for messages. */
 export function parseServiceAccountKey(text: string, origin: string, field: string): ServiceAccountKey {
   let json: unknown;
@@ -244,15 +255,13 @@ export function parseServiceAccountKey(text: string, origin: string, field: stri
       `${field}: ${origin} does not hold a service account key: expected the JSON file Google Cloud console gives under IAM & Admin › Service accounts › Keys › Add key › JSON (or that JSON in base64).`,
     );
   }
-  const o = json as Record<string, unknown>;
-  const str = (k: string): string | undefined => (typeof o[k] === 'string' && (o[k] as string).trim() !== '' ? (o[k] as string) : undefined);
-  if (o['type'] !== undefined && o['type'] !== 'service_account') {
+  const key = ServiceAccountKeySchema.parse(json);
+  if (key.type !== undefined && key.type !== 'service_account') {
     throw new GoogleConfigError(
-      `${field}: ${origin} is a "${String(o['type'])}" credential, not a service account key. Wardwatch needs a service account's JSON key (IAM & Admin › Service accounts › Keys › Add key › JSON), with domain-wide delegation.`,
+      `${field}: ${origin} is a "${String(key.type)}" credential, not a service account key. Wardwatch needs a service account's JSON key (IAM & Admin › Service accounts › Keys › Add key › JSON), with domain-wide delegation.`,
     );
   }
-  const clientEmail = str('client_email');
-  const privateKey = str('private_key');
+  const { client_email: clientEmail, private_key: privateKey, private_key_id: privateKeyId, client_id: clientId, project_id: projectId } = key;
   if (clientEmail === undefined || privateKey === undefined) {
     const missing = [clientEmail === undefined ? 'client_email' : '', privateKey === undefined ? 'private_key' : ''].filter((s) => s !== '').join(' and ');
     throw new GoogleConfigError(`${field}: ${origin} lacks ${missing}: please use the whole JSON key file as Google Cloud console gave it.`);
@@ -260,9 +269,6 @@ export function parseServiceAccountKey(text: string, origin: string, field: stri
   if (!/-----BEGIN (?:RSA )?PRIVATE KEY-----/.test(privateKey)) {
     throw new GoogleConfigError(`${field}: the private_key in ${origin} is not a PEM private key (-----BEGIN PRIVATE KEY-----): please use the key file exactly as Google Cloud console gave it.`);
   }
-  const privateKeyId = str('private_key_id');
-  const clientId = str('client_id');
-  const projectId = str('project_id');
   return {
     clientEmail,
     privateKey,

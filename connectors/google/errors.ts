@@ -5,6 +5,7 @@
  * and the APIs' JSON (`{ error: { code, message, errors: [{ domain, reason }], status } }`); both are
  * read here, and each failure we know of is explained in plain English.
  */
+import { z } from 'zod';
 import { errorMessage } from '../../src/model/error-message.js';
 
 /** Where in the Admin console domain-wide delegation is granted. */
@@ -32,6 +33,18 @@ export interface GoogleErrorBody {
   domain: string;
 }
 
+/** Google's error shapes: the token endpoint's, and the APIs' `{ error: { code, message, status, errors, details } }`. */
+const TokenErrorSchema = z.object({ error: z.string(), error_description: z.string().catch('') });
+const ApiErrorSchema = z.object({
+  error: z.object({
+    code: z.number().catch(0),
+    message: z.string().catch(''),
+    status: z.string().catch(''),
+    errors: z.array(z.object({ reason: z.string().catch(''), domain: z.string().catch('') }).catch({ reason: '', domain: '' })).catch([]),
+    details: z.array(z.object({ reason: z.string().catch('') }).catch({ reason: '' })).catch([]),
+  }),
+});
+
 /** Reads Google's error from a response body (already parsed JSON, or text). */
 export function errorBodyOf(data: unknown): GoogleErrorBody {
   const out: GoogleErrorBody = { code: 0, message: '', status: '', reason: '', domain: '' };
@@ -47,34 +60,19 @@ export function errorBodyOf(data: unknown): GoogleErrorBody {
   if (Buffer.isBuffer(value) || value instanceof ArrayBuffer) {
     return errorBodyOf(Buffer.from(value as ArrayBuffer).toString('utf8'));
   }
-  if (typeof value !== 'object' || value === null) return out;
-  const e = (value as Record<string, unknown>)['error'];
-  if (typeof e === 'string') {
-    // The token endpoint: { error: 'invalid_grant', error_description: '…' }.
-    const d = (value as Record<string, unknown>)['error_description'];
-    return { ...out, status: e, reason: e, message: typeof d === 'string' ? d : '' };
-  }
-  if (typeof e !== 'object' || e === null) return out;
-  const o = e as Record<string, unknown>;
-  out.code = typeof o['code'] === 'number' ? o['code'] : 0;
-  out.message = typeof o['message'] === 'string' ? o['message'] : '';
-  out.status = typeof o['status'] === 'string' ? o['status'] : '';
-  const errors = Array.isArray(o['errors']) ? (o['errors'] as unknown[]) : [];
-  const first = errors[0];
-  if (typeof first === 'object' && first !== null) {
-    const f = first as Record<string, unknown>;
-    out.reason = typeof f['reason'] === 'string' ? f['reason'] : '';
-    out.domain = typeof f['domain'] === 'string' ? f['domain'] : '';
-  }
+  // The token endpoint: { error: 'invalid_grant', error_description: '…' }.
+  const token = TokenErrorSchema.safeParse(value);
+  if (token.success) return { ...out, status: token.data.error, reason: token.data.error, message: token.data.error_description };
+  const api = ApiErrorSchema.safeParse(value);
+  if (!api.success) return out;
+  const e = api.data.error;
+  out.code = e.code;
+  out.message = e.message;
+  out.status = e.status;
+  out.reason = e.errors[0]?.reason ?? '';
+  out.domain = e.errors[0]?.domain ?? '';
   // Newer APIs put the reason in details[].reason (ErrorInfo), e.g. SERVICE_DISABLED.
-  if (out.reason === '' && Array.isArray(o['details'])) {
-    for (const d of o['details'] as unknown[]) {
-      if (typeof d === 'object' && d !== null && typeof (d as Record<string, unknown>)['reason'] === 'string') {
-        out.reason = (d as Record<string, string>)['reason'] ?? '';
-        break;
-      }
-    }
-  }
+  if (out.reason === '') out.reason = e.details.find((d) => d.reason !== '')?.reason ?? '';
   return out;
 }
 

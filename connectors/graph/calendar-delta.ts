@@ -33,6 +33,7 @@ import { GraphApiError } from './errors.js';
 import { eventKind, graphEventToNormalised } from './events.js';
 import { pageOf, type GraphTransport, type Page } from './transport.js';
 import { nonBlankString as str, parseStoredJson, record } from '../../src/sources/untrusted-json.js';
+import { parseGraphEvent } from './event-schema.js';
 
 const DAY_MS = 86_400_000;
 /** How many Graph ids each calendar remembers (about 300 bytes each in the cursor store). */
@@ -240,10 +241,11 @@ export class CalendarDelta {
           continue;
         }
         seen.add(id);
-        const event = e as Event;
+        const event = parseGraphEvent(e);
+        if (!event) continue;
         const kind = eventKind(event);
         if (kind === 'occurrence' || kind === 'exception') {
-          const masterId = str(e.seriesMasterId);
+          const masterId = str(event.seriesMasterId);
           if (masterId !== undefined) {
             seriesOf(masterId).instances.set(id, event);
             continue;
@@ -409,9 +411,9 @@ export class CalendarDelta {
           ...(signal ? { signal } : {}),
         },
         (value) => {
-          const e = record(value);
-          if (!e || str(e.id) === undefined) throw new GraphApiError(`Microsoft 365 answered a read of an event in ${mailbox} with something that is not an event.`, { status: 200, code: 'NotAnEvent', failure: 'other', mailbox });
-          return e as Event;
+          const event = parseGraphEvent(value);
+          if (!event) throw new GraphApiError(`Microsoft 365 answered a read of an event in ${mailbox} with something that is not an event.`, { status: 200, code: 'NotAnEvent', failure: 'other', mailbox });
+          return event;
         },
       );
     } catch (err) {

@@ -28,6 +28,7 @@ import type { GraphDeps } from './deps.js';
 import { GraphApiError, GraphOutcomeUnknownError } from './errors.js';
 import { isSeriesInstance } from './events.js';
 import { pageOf, type GraphTransport } from './transport.js';
+import { parseGraphEvent } from './event-schema.js';
 
 /** What the editor reads of an event; the tests check each against the v1.0 schema. */
 export const EDIT_SELECT = ['id', 'changeKey', 'iCalUId', 'type', 'seriesMasterId', 'originalStart', 'subject', 'start', 'isOrganizer', 'organizer', 'attendees', 'responseStatus'] as const;
@@ -51,9 +52,9 @@ interface ReadEvent {
 }
 
 function asEvent(value: unknown, mailbox: string): Event {
-  const e = record(value);
-  if (!e || str(e.id) === undefined) throw new GraphApiError(`Microsoft 365 answered a read of an event in ${mailbox} with something that is not an event.`, { status: 200, code: 'NotAnEvent', failure: 'other', mailbox });
-  return e as Event;
+  const event = parseGraphEvent(value);
+  if (!event || str(event.id) === undefined) throw new GraphApiError(`Microsoft 365 answered a read of an event in ${mailbox} with something that is not an event.`, { status: 200, code: 'NotAnEvent', failure: 'other', mailbox });
+  return event;
 }
 
 /** `@odata.etag`, else one made from the change key as Graph writes it. */
@@ -331,8 +332,8 @@ export class GraphCalendarEditor implements CalendarEditor {
       pageOf,
     );
     const events = page.value.flatMap((v) => {
-      const e = record(v);
-      return e && str(e.id) !== undefined && str(e.iCalUId) === uid ? [e as Event] : [];
+      const e = parseGraphEvent(v);
+      return e && str(e.id) !== undefined && str(e.iCalUId) === uid ? [e] : [];
     });
     // A master or single event rather than an instance, when Graph lists both.
     return events.find((e) => !isSeriesInstance(e)) ?? events[0];
@@ -363,10 +364,9 @@ export class GraphCalendarEditor implements CalendarEditor {
       pageOf,
     );
     for (const v of page.value) {
-      const e = record(v);
-      const id = str(e?.id);
-      if (!e || id === undefined || instant(e.originalStart) !== rid) continue;
-      const event = e as Event;
+      const event = parseGraphEvent(v);
+      const id = str(event?.id);
+      if (!event || id === undefined || instant(event.originalStart) !== rid) continue;
       return { mailbox, id, event, etag: etagOf(event) };
     }
     return undefined;
