@@ -33,6 +33,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   templates: () => import('./cli/templates.js'),
   run: () => import('./cli/run.js'),
   outbox: () => import('./cli/outbox.js'),
+  findings: () => import('./cli/findings.js'),
+  users: () => import('./cli/users.js'),
   prune: () => import('./cli/prune.js'),
 };
 

@@ -11,7 +11,11 @@
  *   decline it by hand (the finding's own notice to the Clerk when it has one).
  *
  * Every message carries the effect's Message-ID (a second message of the same effect a derived one)
- * and its X-Wardwatch-Key header. An error worth retrying is thrown as it is (the outbox backs off);
+ * and its X-Wardwatch-Key header. The Clerk's cover text of an effect (written while it awaited
+ * review) goes after the greeting of the message to the effect's addressee, never into a note to
+ * the Clerk. `preview` renders the message an effect would send, exactly as it would be sent,
+ * without sending anything or changing anything. A finding the Clerk has settled since its effect
+ * was planned (dismissed, authorised, covered by an exception) is not acted on. An error worth retrying is thrown as it is (the outbox backs off);
  * one that retrying cannot cure is a PermanentEffectError. Nothing logged holds a message body.
  */
 import { errorMessage } from '../model/error-message.js';
@@ -31,7 +35,8 @@ import { isTemplateName } from '../templates/names.js';
 import { formatWhen } from '../templates/wording.js';
 import { buildInvitationRequest } from '../mime/itip.js';
 import { addressOf, calendarName, loadItemDetails, looksAllDay, nameOf, organizerOf, splitEventKey, type ItemDetails } from './item-context.js';
-import { CLERK_SUMMARY_TEMPLATE, MessageBuilder, recipientFor, templateNameFor, type FindingContext, type Reader } from './messages.js';
+import { CLERK_SUMMARY_TEMPLATE, MessageBuilder, recipientFor, templateNameFor, withCoverText, type FindingContext, type Reader } from './messages.js';
+import { settlementOf } from '../review/settle.js';
 
 /** What the executor logs through (pino's logger fits). */
 export interface ExecutorLogger {
@@ -67,13 +72,38 @@ function capitalise(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/** A message as it would be sent, for the Clerk to read before approving it. */
+export interface MessagePreview {
+  subject: string;
+  text: string;
+  to: string[];
+}
+
+/** The executor for `outbox.runDue`, which can also show what an effect would send. */
+export type PreviewingExecutor = EffectExecutor & {
+  /**
+   * The (first) message the effect would send, rendered as `execute` would (cover text included),
+   * without sending it or changing anything: undefined when it sends none (a declined booking with
+   * no organiser to tell, a digest entry, a finding that no longer holds). Throws, with the reason
+   * in words, when the message cannot be written (a broken template, say).
+   */
+  preview(effect: EffectRow): Promise<MessagePreview | undefined>;
+};
+
 
 class Executor {
   private readonly messages: MessageBuilder;
   private readonly serviceDomain: string;
   private readonly timeZone: string;
 
-  constructor(private readonly deps: ExecutorDeps) {
+  /**
+   * With `captured`, nothing is carried out: messages are collected there instead of sent, and
+   * calendars, notes and the audit are left alone (a preview).
+   */
+  constructor(
+    private readonly deps: ExecutorDeps,
+    private readonly captured?: OutgoingMessage[],
+  ) {
     this.messages = new MessageBuilder({
       config: deps.config,
       directory: deps.engine.directory,
@@ -89,7 +119,7 @@ class Executor {
   }
 
   async execute(effect: EffectRow): Promise<void> {
-    if (this.deps.config.dryRun) {
+    if (this.deps.config.dryRun && this.captured === undefined) {
       throw new Error('Dry run is on, so nothing is sent; this action waits until dry run is turned off.');
     }
     if (effect.rule === DAILY_SUMMARY_RULE) {
@@ -105,8 +135,13 @@ class Executor {
     routedCopy: (effect) => this.withFinding(effect, (fc) => this.routeToClerk(effect, fc)),
     invitation: (effect) => this.withFinding(effect, (fc) => this.invite(effect, fc)),
     declineBooking: (effect) => this.withFinding(effect, (fc) => this.block(effect, fc)),
-    refuse: (_effect, why) => Promise.reject(new PermanentEffectError(why)),
+    // A preview of what is not carried out on its own shows no message.
+    refuse: (_effect, why) => (this.captured !== undefined ? Promise.resolve() : Promise.reject(new PermanentEffectError(why))),
   };
+
+  private get previewing(): boolean {
+    return this.captured !== undefined;
+  }
 
   /** Carry an effect out with its finding, unless the finding no longer holds or it has nobody to go to. */
   private async withFinding(effect: EffectRow, carryOut: (fc: FindingContext) => Promise<void>): Promise<void> {
@@ -115,10 +150,29 @@ class Executor {
       await this.note(effect, `Not carried out: the finding no longer holds (the ${effect.itemKey.startsWith('<') ? 'message' : 'event'} changed since), so the ${effect.kind} was not needed.`);
       return;
     }
+    const settled = await this.settlementOf(finding);
+    if (settled !== undefined) {
+      await this.note(effect, `Not carried out: the finding was settled (${settled}) after the ${effect.kind} was planned.`);
+      return;
+    }
     if (isAddressed(effect.kind) && effect.recipient === '') {
       throw new PermanentEffectError(`The ${effect.kind} has no recipient, so there is nobody to send it to.`);
     }
     await carryOut({ finding, details: await this.details(finding) });
+  }
+
+  /** How the finding was settled, in words, when a person (or a standing exception) has settled it. */
+  private async settlementOf(finding: Finding): Promise<string | undefined> {
+    const settlement = settlementOf(await this.deps.store.listSettlements({ itemKey: finding.item.key, rule: finding.rule }), finding);
+    if (settlement === undefined) return undefined;
+    switch (settlement.kind) {
+      case 'dismissed':
+        return `dismissed by ${settlement.actor} as not a breach`;
+      case 'authorised':
+        return `authorised by ${settlement.actor}`;
+      case 'excepted':
+        return `covered by a standing exception`;
+    }
   }
 
   /* ------------------------------------------------------------------------------ lookups */
@@ -145,6 +199,7 @@ class Executor {
   }
 
   private async note(effect: EffectRow, outcome: string): Promise<void> {
+    if (this.previewing) return;
     await this.deps.store.noteEffect(effect.id, this.nowIso(), outcome);
     this.deps.logger?.info({ effect: effect.key, kind: effect.kind, rule: effect.rule }, outcome);
   }
@@ -158,6 +213,10 @@ class Executor {
 
   /** Send unless the sender knows the Message-ID already went out (a retry after a partial success). */
   private async send(effect: EffectRow, message: OutgoingMessage): Promise<void> {
+    if (this.captured !== undefined) {
+      this.captured.push(message);
+      return;
+    }
     const { sender } = this.deps;
     const answer = sender.alreadySent !== undefined ? await sender.alreadySent(message.messageId) : false;
     if (answer === true) {
@@ -175,9 +234,23 @@ class Executor {
     );
   }
 
-  private async compose(name: string, data: TemplateData, to: Address, messageId: string, effect: EffectRow, extras: Parameters<MessageBuilder['outgoing']>[3] = {}): Promise<OutgoingMessage> {
+  /**
+   * The message, rendered and addressed. The effect's cover text goes into it unless it is a note
+   * to the Clerk written alongside (`forClerk`), which the cover text was not written for.
+   */
+  private async compose(
+    name: string,
+    data: TemplateData,
+    to: Address,
+    messageId: string,
+    effect: EffectRow,
+    extras: Parameters<MessageBuilder['outgoing']>[3] = {},
+    options: { forClerk?: boolean } = {},
+  ): Promise<OutgoingMessage> {
     const thread = await this.threadOf(effect);
-    return this.messages.outgoing(this.messages.render(name, data), to, { messageId, key: effect.key, ...(thread ? { thread } : {}) }, extras);
+    const rendered = this.messages.render(name, data);
+    const worded = options.forClerk === true ? rendered : withCoverText(rendered, effect.coverText);
+    return this.messages.outgoing(worded, to, { messageId, key: effect.key, ...(thread ? { thread } : {}) }, extras);
   }
 
   /** The message an effect is about, to thread under (none for an event, a matter or a day). */
@@ -264,7 +337,7 @@ class Executor {
     }
 
     if (owner?.capabilities.addAttendees === true && calendarId !== undefined) {
-      await owner.addAttendees(this.eventRef(calendarId, fc.finding.item.key, event), [member]);
+      if (!this.previewing) await owner.addAttendees(this.eventRef(calendarId, fc.finding.item.key, event), [member]);
       await this.note(effect, `${recipient.name} was added to the event on the ${owner.name} calendar ${calendarId}.`);
       await this.send(effect, await this.compose(name, data, recipient, effect.messageId, effect));
       return;
@@ -311,7 +384,7 @@ class Executor {
       const ref = this.eventRef(calendarId, finding.item.key, fc.details.event);
       const occurrence = finding.targets.occurrence;
       const target = ref.recurrenceId === undefined && occurrence !== undefined ? { ...ref, recurrenceId: occurrence.recurrenceId } : ref;
-      await owner.declineBooking(target, roomAddress, this.declineReason(finding));
+      if (!this.previewing) await owner.declineBooking(target, roomAddress, this.declineReason(finding));
       await this.note(effect, `The booking of ${room} was declined on the ${owner.name} calendar.`);
       if (!organiser) {
         await this.note(effect, 'The organiser is not known, so nobody was told that the booking was declined.');
@@ -342,7 +415,7 @@ class Executor {
       for (const clerk of notify) {
         const recipient = recipientFor(this.directory, clerk);
         const data = this.messages.clerkNotice(fc, recipient, report.done, report.toDo);
-        await this.send(effect, await this.compose('clerk-notice', data, recipient, this.partMessageId(effect, `clerk:${recipient.address}`), effect));
+        await this.send(effect, await this.compose('clerk-notice', data, recipient, this.partMessageId(effect, `clerk:${recipient.address}`), effect, {}, { forClerk: true }));
       }
       toldBy = 'a note from this action';
     }
@@ -370,6 +443,8 @@ class Executor {
       if (!isRuleId(f.rule)) continue;
       const finding = await this.findingOf(f);
       if (!finding) continue;
+      // Settled since it folded (dismissed, authorised, excepted): no longer a reminder to send.
+      if ((await this.settlementOf(finding)) !== undefined) continue;
       const details = await this.details(finding);
       nudges.push(this.messages.folded(f.rule, finding.summary, finding.clauses, details, recipient));
     }
@@ -481,6 +556,8 @@ class Executor {
         return `${capitalise(noun)} to ${who} will go in their daily summary.`;
       case 'skipped-dry-run':
         return `${capitalise(noun)} to ${who} would have been sent (dry run).`;
+      case 'awaiting-review':
+        return `${capitalise(noun)} to ${who} is waiting for your approval before it is sent.`;
       case 'pending':
       case 'sending': {
         const due = Date.parse(e.nextAttemptAt);
@@ -490,10 +567,10 @@ class Executor {
   }
 }
 
-/** The executor for `outbox.runDue`. */
-export function createExecutor(deps: ExecutorDeps): EffectExecutor {
+/** The executor for `outbox.runDue`, with `preview` for the Clerk's review. */
+export function createExecutor(deps: ExecutorDeps): PreviewingExecutor {
   const executor = new Executor(deps);
-  return async (effect) => {
+  const execute: EffectExecutor = async (effect) => {
     try {
       await executor.execute(effect);
     } catch (err) {
@@ -501,4 +578,13 @@ export function createExecutor(deps: ExecutorDeps): EffectExecutor {
       throw err;
     }
   };
+  const preview = async (effect: EffectRow): Promise<MessagePreview | undefined> => {
+    const captured: OutgoingMessage[] = [];
+    // A fresh executor per preview: its messages are its own, whatever else runs meanwhile.
+    await new Executor(deps, captured).execute(effect);
+    const first = captured[0];
+    if (first === undefined) return undefined;
+    return { subject: first.subject, text: first.text, to: first.to.map((a) => a.address) };
+  };
+  return Object.assign(execute, { preview });
 }

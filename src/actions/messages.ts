@@ -43,6 +43,56 @@ export const SUMMARY_TEMPLATE: TemplateName = 'nudge-summary';
 /** The template of the Clerk's summary of folded routed copies and notices. */
 export const CLERK_SUMMARY_TEMPLATE: TemplateName = 'clerk-summary';
 
+/** Control characters (a line break aside) and the bidirectional overrides that could disguise text. */
+const COVER_CONTROLS = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
+
+/** The Clerk's cover text as it goes into a message: line breaks as \n, no other control character, no blank ends. */
+export function cleanCoverText(coverText: string): string {
+  return coverText.replace(/\r\n?/g, '\n').replace(COVER_CONTROLS, '').trim();
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+/** The cover text as HTML paragraphs: a blank line starts a new one, a single line break stays one. */
+function coverHtml(cover: string): string {
+  return cover
+    .split(/\n[ \t]*\n+/)
+    .map((p) => p.trim())
+    .filter((p) => p !== '')
+    .map((p) => `<p>${p.split('\n').map((line) => escapeHtml(line.trim())).join('<br>\n')}</p>`)
+    .join('\n');
+}
+
+/**
+ * The rendered message with the Clerk's own paragraph put after its greeting: in the text part
+ * after the first paragraph (the first blank line), in the HTML part after the first `</p>`,
+ * escaped. The template's wording stays as it is. Without cover text the message is unchanged.
+ */
+export function withCoverText(rendered: RenderedMessage, coverText: string | undefined): RenderedMessage {
+  const cover = coverText === undefined ? '' : cleanCoverText(coverText);
+  if (cover === '') return rendered;
+  const paragraphs = cover.replace(/\n[ \t]*\n+/g, '\n\n');
+  const blank = rendered.text.indexOf('\n\n');
+  const text =
+    blank >= 0
+      ? `${rendered.text.slice(0, blank)}\n\n${paragraphs}\n\n${rendered.text.slice(blank + 2)}`
+      : `${paragraphs}\n\n${rendered.text}`;
+  const html = coverHtml(cover);
+  const closing = rendered.html.indexOf('</p>');
+  let withCover: string;
+  if (closing >= 0) {
+    const at = closing + '</p>'.length;
+    withCover = `${rendered.html.slice(0, at)}\n${html}${rendered.html.slice(at)}`;
+  } else {
+    const body = /<body[^>]*>/i.exec(rendered.html);
+    const at = body !== null ? body.index + body[0].length : 0;
+    withCover = `${rendered.html.slice(0, at)}\n${html}\n${rendered.html.slice(at)}`;
+  }
+  return { subject: rendered.subject, text, html: withCover };
+}
+
 const ADDRESS = /^[^\s@<>()[\],;:"]+@[^\s@<>()[\],;:"]+\.[^\s@<>()[\],;:"]+$/;
 
 export interface MessageDeps {

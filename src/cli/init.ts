@@ -1,6 +1,8 @@
 /**
  * `wardwatch init [--output FILE] [--force] [--protocol NAME]`: write the commented starter
- * configuration. It never overwrites an existing file unless asked to with --force.
+ * configuration. It never overwrites an existing file unless asked to with --force. The starter
+ * holds what Wardwatch would send for the Clerk's approval (`review: true`), the recommended
+ * first setting.
  *
  * The protocol: `--protocol NAME` sets it; without it, on a terminal, init asks which of the
  * profiles the council has adopted; otherwise (a script, a pipe) the choice is left as a comment
@@ -62,7 +64,9 @@ export function runInit(options: InitOptions = {}, output: CommandOutput = proce
   output.out(
     `Wrote a starter configuration to ${file}` +
       (options.protocol !== undefined ? `, keeping the ${options.protocol} protocol (${loadProfile(options.protocol).name}).\n` : '.\n') +
-      `Replace the example council with your own details, then check it with: wardwatch validate --config ${file}\n`,
+      `Replace the example council with your own details, then check it with: wardwatch validate --config ${file}\n` +
+      `It starts in review mode (review: true): nothing goes to a councillor or an officer until you approve it, in the console ` +
+      `or with wardwatch outbox approve. Make yourself a console account with: wardwatch users add USERNAME --config ${file} --role clerk\n`,
   );
   if (options.protocol === undefined) {
     output.err(

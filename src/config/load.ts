@@ -39,6 +39,7 @@ export interface LoadOptions {
 /** Where `${VAR}` references are read from the environment: the secret fields. */
 function isSecretPath(p: readonly PathSegment[]): boolean {
   if (p[0] === 'sender' && p[1] === 'password' && p.length === 2) return true;
+  if (p[0] === 'console' && p[1] === 'oidc' && p[2] === 'clientSecret' && p.length === 3) return true;
   return p[0] === 'connectors' && (p[1] === 'imap' || p[1] === 'graph' || p[1] === 'google');
 }
 
@@ -134,7 +135,7 @@ function envReferenceProblems(value: unknown, at: PathSegment[] = []): PathProbl
         path: at,
         message:
           `${JSON.stringify(value)} is an environment variable reference, but only secret fields ` +
-          "(sender.password and the connectors' credentials) are read from the environment — please write the value itself here",
+          "(sender.password, console.oidc.clientSecret and the connectors' credentials) are read from the environment — please write the value itself here",
       },
     ];
   }

@@ -33,6 +33,8 @@ export const RuleSettingSchema = z.union([
       actions: z.array(z.enum(ACTION_KINDS)).optional(),
       clauses: z.array(z.string().min(1)).optional(),
       options: z.record(z.string(), z.unknown()).optional(),
+      /** Hold this rule's effects for the Clerk's approval (true) or send them without (false); the council's `review` when absent. */
+      review: z.boolean().optional(),
     })
     .strict(),
 ]);
@@ -104,6 +106,51 @@ export const RetentionSchema = z
   .strict();
 export type RetentionConfig = z.infer<typeof RetentionSchema>;
 
+/**
+ * The Clerk's console, served by the service's HTTP server (`server.host`, 127.0.0.1 by default).
+ * See docs/console.md.
+ */
+/** An http(s) origin, optionally with a trailing slash: every link and the single sign-on return address are made from it. */
+function isConsoleAddress(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'https:' || url.protocol === 'http:') && url.pathname === '/' && url.search === '' && url.hash === '' && url.username === '' && url.password === '' && !value.includes('#') && !value.includes('?');
+}
+
+export const ConsoleSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /**
+     * The address people use to reach the console when it sits behind a TLS reverse proxy, such as
+     * https://wardwatch.millbrook-tc.gov.uk/. With https, cookies are marked Secure; single
+     * sign-on returns here.
+     */
+    publicUrl: z
+      .string()
+      .refine(isConsoleAddress, {
+        message: 'expected the console’s address, such as https://wardwatch.millbrook-tc.gov.uk/ (http or https, with no path, query or fragment: the console is served at the root)',
+      })
+      .optional(),
+    /** A session ends after this many minutes without a request … */
+    idleMinutes: z.number().int().min(5).max(24 * 60).default(60),
+    /** … and after this many hours however active it is. */
+    maxHours: z.number().int().min(1).max(7 * 24).default(12),
+    /** Single sign-on through the council's own Microsoft 365 or Google accounts (OpenID Connect). */
+    oidc: z
+      .object({
+        /** The issuer: https://login.microsoftonline.com/<tenant-id>/v2.0 or https://accounts.google.com. */
+        issuer: z.string().url({ message: 'expected the OpenID issuer address, such as https://accounts.google.com' }),
+        clientId: z.string().min(1),
+        clientSecret: SecretRefSchema,
+        /** The words on the sign-in button. */
+        buttonText: z.string().min(1).default('Sign in with your council account'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type ConsoleConfig = z.infer<typeof ConsoleSchema>;
+
 export const ConfigSchema = z
   .object({
     council: CouncilSchema,
@@ -127,6 +174,13 @@ export const ConfigSchema = z
     /** How far ahead recurring events are expanded, in days. */
     horizonDays: z.number().int().min(1).max(3650).default(400),
     dryRun: z.boolean().default(false),
+    /**
+     * Hold the effects of every rule (`rules.<id>.review` overrides it per rule) for the Clerk's
+     * approval in the console or with `wardwatch outbox approve`, instead of sending them at once.
+     * Messages to the Clerk and the digest's own entries are never held. `wardwatch init` writes
+     * `review: true`, the recommended first setting.
+     */
+    review: z.boolean().default(false),
     /**
      * What to do with a message caught mid-send by a crash when the sender cannot tell whether it
      * went: hold it for the Clerk (`at-most-once`) or send it again (`at-least-once`).
@@ -177,6 +231,7 @@ export const ConfigSchema = z
       .strict()
       .default({ host: '127.0.0.1', port: 9464 }),
     retention: RetentionSchema.prefault({}),
+    console: ConsoleSchema.prefault({}),
   })
   .strict();
 

@@ -161,6 +161,19 @@ digest:
 # Set it to false when you are happy with what the digest shows.
 dryRun: true
 
+# --- Review before sending ----------------------------------------------------------------
+# While review is true (recommended when you start), nothing Wardwatch writes to a councillor or
+# an officer goes out until you approve it, in the console or with:
+#     wardwatch outbox list --config council.yaml --state awaiting-review
+#     wardwatch outbox approve KEY --config council.yaml
+# You may add your own paragraph to a message before approving it, or withdraw it. What comes to
+# you (copies, notices, the digest) is never held. Make yourself a console account first with:
+#     wardwatch users add jane --config council.yaml --role clerk --name "Jane Clerk"
+# Once you trust a rule, let it send without waiting, one rule at a time:
+#   rules: { state-capacity: { review: false } }
+# or set review: false here for every rule.
+review: true
+
 # --- Where Wardwatch keeps its records ----------------------------------------------------
 # One file, relative to this configuration file.
 store:

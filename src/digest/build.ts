@@ -1,8 +1,10 @@
 /**
  * What the Clerk's daily digest says, collected from the store, the engine and the config for a
  * period [since, until): findings per rule with the actions taken and their state, what needs a
- * person, officers awaiting party-group authorisation, upcoming public meetings and who was
- * invited, the current or next pre-election period, and each source's health.
+ * person, what awaits the Clerk's review, findings marked not a breach (left out of the lists and
+ * counted per rule instead) and the standing exceptions in force, officers awaiting party-group
+ * authorisation and the authorisations recorded, upcoming public meetings and who was invited,
+ * the current or next pre-election period, and each source's health.
  *
  * Privacy: no message body is ever read here. Each finding is listed with its item's subject line
  * (from the body-less summary the service keeps) or its event's title and date, its one-sentence
@@ -14,10 +16,21 @@ import { ACTION_KINDS, isRuleId, RULE_IDS, type ActionKind, type Config, type Ru
 import { allRules } from '../rules/index.js';
 import type { Engine } from '../engine/engine.js';
 import type { PreElectionPeriod } from '../elections/types.js';
+import { settles } from '../review/settle.js';
 import { StoredItemMemory } from '../service/item-memory.js';
-import { zonedToUtc } from '../elections/zoned-time.js';
+import { zonedParts, zonedToUtc } from '../elections/zoned-time.js';
 import type { SourceHealth } from '../sources/types.js';
-import { DAILY_SUMMARY_RULE, type EffectFilter, type EffectRow, type EventSummary, type FindingPosition, type Store, type StoredFinding } from '../store/types.js';
+import {
+  DAILY_SUMMARY_RULE,
+  type EffectFilter,
+  type EffectRow,
+  type EventSummary,
+  type FindingPosition,
+  type Settlement,
+  type StandingException,
+  type Store,
+  type StoredFinding,
+} from '../store/types.js';
 import type { DigestSections } from '../templates/data.js';
 import { ruleTitle } from '../templates/guidance.js';
 import { curlyQuotes } from '../templates/salutation.js';
@@ -45,7 +58,8 @@ export interface ServiceProblem {
 export interface DigestDeps {
   store: Store;
   engine: Pick<Engine, 'directory' | 'elections'>;
-  config: Pick<Config, 'council' | 'calendars' | 'digest'>;
+  /** `console` and `server` say where the Clerk reviews held actions (their defaults when absent). */
+  config: Pick<Config, 'council' | 'calendars' | 'digest'> & Partial<Pick<Config, 'console' | 'server'>>;
   /** What the running service reports as stopping it (listed with the sources' health). */
   serviceProblems?: () => Promise<readonly ServiceProblem[]>;
 }
@@ -53,7 +67,19 @@ export interface DigestDeps {
 const PROBLEM_NAMES: Record<ServiceProblem['what'], string> = { store: 'the state file', outbox: 'the outbox', sender: 'the mail sender' };
 
 /** Where an action stands, in the words the digest uses. */
-export type ActionState = 'done' | 'waiting' | 'queued' | 'retrying' | 'sending' | 'failed' | 'folded' | 'dry-run' | 'in-doubt' | 'dropped' | 'withdrawn';
+export type ActionState =
+  | 'done'
+  | 'awaiting-review'
+  | 'waiting'
+  | 'queued'
+  | 'retrying'
+  | 'sending'
+  | 'failed'
+  | 'folded'
+  | 'dry-run'
+  | 'in-doubt'
+  | 'dropped'
+  | 'withdrawn';
 
 export interface DigestAction {
   kind: ActionKind;
@@ -122,6 +148,12 @@ function csvRow(fields: readonly string[]): string {
 /** How far ahead the digest looks for public meetings. */
 export const UPCOMING_MEETING_DAYS = 14;
 
+/** How far back the digest counts the findings marked not a breach, per rule. */
+export const NOT_A_BREACH_DAYS = 90;
+
+/** The command that lists the actions awaiting the Clerk's review. */
+export const REVIEW_COMMAND = 'wardwatch outbox list --state awaiting-review --config FILE';
+
 const DAY_MS = 24 * 3600_000;
 
 /* ---------------------------------------------------------------------------------------- */
@@ -132,7 +164,7 @@ function nouns(kind: ActionKind): readonly [string, string] {
   return actionSpec(kind).noun;
 }
 
-const STATE_ORDER: readonly ActionState[] = ['done', 'sending', 'queued', 'waiting', 'retrying', 'folded', 'failed', 'dry-run', 'in-doubt', 'dropped', 'withdrawn'];
+const STATE_ORDER: readonly ActionState[] = ['done', 'sending', 'awaiting-review', 'queued', 'waiting', 'retrying', 'folded', 'failed', 'dry-run', 'in-doubt', 'dropped', 'withdrawn'];
 
 function stateWords(kind: ActionKind, state: ActionState): string {
   const block = actionSpec(kind).verb === 'declined';
@@ -141,6 +173,8 @@ function stateWords(kind: ActionKind, state: ActionState): string {
       return block ? 'declined' : 'sent';
     case 'sending':
       return block ? 'being declined' : 'being sent';
+    case 'awaiting-review':
+      return 'awaiting your review';
     case 'queued':
       return block ? 'about to be declined' : 'about to go';
     case 'waiting':
@@ -185,6 +219,8 @@ export function describeAction(a: DigestAction, name: ((address: string) => stri
       return block ? `${noun} declined` : `${noun} sent${to}`;
     case 'sending':
       return `${noun}${to} ${block ? 'being declined' : 'being sent'}`;
+    case 'awaiting-review':
+      return `${noun}${to} awaiting your review`;
     case 'queued':
       return `${noun}${to} ${block ? 'about to be declined' : 'about to go'}`;
     case 'waiting':
@@ -239,6 +275,8 @@ export function describeActionCounts(counts: ReadonlyMap<string, number>, anyPri
 
 function actionState(effect: EffectRow, until: string): ActionState {
   switch (effect.state) {
+    case 'awaiting-review':
+      return 'awaiting-review';
     case 'done':
       return 'done';
     case 'sending':
@@ -314,6 +352,14 @@ async function* effectsPaged(store: Store, filter: Omit<EffectFilter, 'afterId' 
   }
 }
 
+interface FindingWithEffects {
+  stored: StoredFinding;
+  /** Every effect planned about the finding's item (any rule). */
+  effects: readonly EffectRow[];
+  /** A person (or a standing exception) settled it before the end of the period. */
+  settled: boolean;
+}
+
 /** The order the digest lists findings in: first seen, then item, then position. */
 function byFirstSeen(a: FindingPosition, b: FindingPosition): number {
   return a.firstSeen.localeCompare(b.firstSeen) || a.itemKey.localeCompare(b.itemKey) || a.seq - b.seq;
@@ -326,6 +372,8 @@ class Collector {
   private readonly effectsByItem = new Map<string, EffectRow[]>();
   /** The body-less summaries of messages the service keeps: subject lines and dates. */
   private readonly mail: StoredItemMemory;
+  /** False once the store is known to hold no settlement at all: then no finding needs looking up. */
+  private anySettlements: boolean | undefined;
 
   constructor(
     private readonly deps: DigestDeps,
@@ -333,6 +381,22 @@ class Collector {
   ) {
     this.tz = deps.config.council.timezone;
     this.mail = new StoredItemMemory(deps.store, { cacheSize: 256 });
+  }
+
+  /**
+   * The settlements made before the end of the period on each of these items (a later one does
+   * not change what this period's digest says).
+   */
+  async settlementsOf(itemKeys: readonly string[]): Promise<Map<string, Settlement[]>> {
+    const { store } = this.deps;
+    const byItem = new Map<string, Settlement[]>();
+    this.anySettlements ??= (await store.listSettlements({ limit: 1 })).length > 0;
+    if (!this.anySettlements) return byItem;
+    for (const itemKey of new Set(itemKeys)) {
+      const settled = (await store.listSettlements({ itemKey })).filter((s) => s.at < this.period.until);
+      if (settled.length > 0) byItem.set(itemKey, settled);
+    }
+    return byItem;
   }
 
   inPeriod(instant: string): boolean {
@@ -421,7 +485,7 @@ class Collector {
   }
 
   /** Each finding with its item's effects, read for a page of findings at once. */
-  private async *withEffects(findings: AsyncIterable<StoredFinding>): AsyncGenerator<{ stored: StoredFinding; effects: readonly EffectRow[] }> {
+  private async *withEffects(findings: AsyncIterable<StoredFinding>): AsyncGenerator<FindingWithEffects> {
     let page: StoredFinding[] = [];
     for await (const stored of findings) {
       page.push(stored);
@@ -432,35 +496,50 @@ class Collector {
     yield* this.pageWithEffects(page);
   }
 
-  private async *pageWithEffects(page: readonly StoredFinding[]): AsyncGenerator<{ stored: StoredFinding; effects: readonly EffectRow[] }> {
+  private async *pageWithEffects(page: readonly StoredFinding[]): AsyncGenerator<FindingWithEffects> {
     if (page.length === 0) return;
+    const itemKeys = [...new Set(page.map((f) => f.itemKey))];
     const byItem = new Map<string, EffectRow[]>();
-    for (const e of await this.deps.store.listEffects({ itemKeys: [...new Set(page.map((f) => f.itemKey))] })) {
+    for (const e of await this.deps.store.listEffects({ itemKeys })) {
       const list = byItem.get(e.itemKey);
       if (list === undefined) byItem.set(e.itemKey, [e]);
       else list.push(e);
     }
-    for (const stored of page) yield { stored, effects: byItem.get(stored.itemKey) ?? [] };
+    const settlements = await this.settlementsOf(itemKeys);
+    for (const stored of page) {
+      const settled = (settlements.get(stored.itemKey) ?? []).some((s) => settles(s, stored.finding));
+      yield { stored, effects: byItem.get(stored.itemKey) ?? [], settled };
+    }
   }
 
   /**
    * Per rule: its first items, every finding counted, and every action counted. Each finding is
    * also written as a CSV row, so that the list left out of the message is attached. Findings and
    * their effects are read as they come and not kept: beyond the listed items, only counts and CSV rows are.
+   * A settled finding (marked not a breach, or authorised) is left out: `notABreach` and
+   * `authorisations` count it instead; what was already carried out for it still counts as taken.
    */
   async rules(findings: AsyncIterable<StoredFinding>, csv: string[]): Promise<{ rules: RuleReport[]; clauses: Map<RuleId, string[]>; total: number }> {
     const byRule = new Map<RuleId, { items: DigestItem[]; count: number; actions: Map<string, number>; keys: Set<string>; anyPrivate: boolean }>();
     const clauses = new Map<RuleId, string[]>();
+    // The (rule, item) pairs whose actions carried out are counted already: they are shared by the rule's findings on the item.
+    const doneCounted = new Set<string>();
     let total = 0;
     csv.push(csvRow(CSV_HEADER));
-    for await (const { stored, effects } of this.withEffects(findings)) {
+    for await (const { stored, effects, settled } of this.withEffects(findings)) {
       const f = stored.finding;
-      total += 1;
-      if (!clauses.has(f.rule)) clauses.set(f.rule, f.clauses);
-      const isPrivate = f.private === true;
       const actions = effects
         .filter((e) => e.rule === f.rule && e.kind !== 'digest')
         .map((e) => digestAction(e, this.period.until));
+      const pair = `${f.rule}\u0000${stored.itemKey}`;
+      if (!doneCounted.has(pair)) {
+        doneCounted.add(pair);
+        this.doneActions += actions.filter((a) => a.state === 'done').length;
+      }
+      if (settled) continue;
+      total += 1;
+      if (!clauses.has(f.rule)) clauses.set(f.rule, f.clauses);
+      const isPrivate = f.private === true;
       const group = byRule.get(f.rule) ?? { items: [], count: 0, actions: new Map<string, number>(), keys: new Set<string>(), anyPrivate: false };
       byRule.set(f.rule, group);
       // A rule's several findings on one item share its effects: list them with the first only.
@@ -469,7 +548,6 @@ class Collector {
       const own = shared ? [] : actions;
       group.count += 1;
       countActions(own, group.actions);
-      this.doneActions += own.filter((a) => a.state === 'done').length;
       if (isPrivate) group.anyPrivate = true;
       const name = isPrivate ? null : (address: string) => this.nameOf(address);
       const reference = isPrivate ? PRIVATE_SUMMARY : await this.itemTitle(f.item.kind, stored.itemKey, f.targets.occurrence);
@@ -560,6 +638,8 @@ class Collector {
     for (const stored of await store.listFindings({ rule })) {
       const f = stored.finding;
       if (f.rule !== rule || f.messageId !== messageId) continue;
+      // Authorised (or marked not a breach): nothing is awaited any more.
+      if ((await this.settlementsOf([stored.itemKey])).get(stored.itemKey)?.some((s) => settles(s, f)) === true) continue;
       const event = await store.getEvent(stored.itemKey);
       // A recurring series is awaiting authorisation for its occurrence concerned, not its first date.
       const start = f.targets.occurrence?.start ?? event?.start;
@@ -579,6 +659,163 @@ class Collector {
     return rows;
   }
 
+  /** The officers concerned by a rule's authorisation request and the meeting, as `awaitingAuthorisation` names them. */
+  private async authorised(s: Settlement): Promise<DigestSections['authorisations'][number]> {
+    const { store } = this.deps;
+    const findings = (await store.getFindings(s.itemKey, s.rule)).filter((f) => settles(s, f.finding));
+    const officers = [...new Set(findings.flatMap((f) => f.finding.targets.notify ?? []))];
+    const occurrence = findings.find((f) => f.finding.targets.occurrence !== undefined)?.finding.targets.occurrence;
+    const event = await store.getEvent(s.itemKey);
+    const start = occurrence?.start ?? event?.start;
+    return {
+      officer: officers.length > 0 ? joinList(officers.map((o) => this.nameOf(o))) : 'the officers invited',
+      meeting: event?.summary ?? s.itemKey,
+      date: start !== undefined ? this.when(start) : 'a date not recorded',
+      by: s.actor,
+      at: this.when(s.at),
+      // The wording the Clerk's actions give an authorisation without a note says nothing more.
+      note: /^authori[sz]ed( by the clerk)?\.?$/i.test(s.reason.trim()) ? '' : curlyQuotes(s.reason.trim()),
+    };
+  }
+
+  /** The party-group attendances (and other authorisation requests) the Clerk authorised in the period, in the order they were made. */
+  async authorisations(): Promise<DigestSections['authorisations']> {
+    const awaiting = new Set<string>(allRules.flatMap((r) => (r.meta.awaitsAuthorisation !== undefined ? [r.meta.id] : [])));
+    const { since } = this.period;
+    const made = await this.deps.store.listSettlements({ kind: 'authorised', ...(since !== undefined ? { since } : {}) });
+    const rows: DigestSections['authorisations'] = [];
+    for (const s of [...made].reverse()) {
+      if (s.kind !== 'authorised' || !awaiting.has(s.rule) || !this.inPeriod(s.at)) continue;
+      rows.push(await this.authorised(s));
+    }
+    return rows;
+  }
+
+  /** How a settled finding's item is named among the dismissals: never a private matter's subject. */
+  private async settledReference(s: Settlement): Promise<{ reference: string; private: boolean }> {
+    const { store } = this.deps;
+    const finding = (await store.getFindings(s.itemKey, s.rule)).find((f) => settles(s, f.finding))?.finding;
+    if (finding?.private === true) return { reference: PRIVATE_SUMMARY, private: true };
+    const kind = finding?.item.kind ?? ((await store.getEvent(s.itemKey)) !== undefined ? 'event' : 'mail');
+    return { reference: await this.itemTitle(kind, s.itemKey, finding?.targets.occurrence), private: false };
+  }
+
+  /**
+   * Per rule (catalogue order), the findings dismissed or covered by a standing exception in the
+   * period, with the total for the last `NOT_A_BREACH_DAYS` days and the reasons for those dismissed.
+   */
+  async notABreach(): Promise<DigestSections['notABreach']> {
+    const { since, until } = this.period;
+    const recentFrom = new Date(Date.parse(until) - NOT_A_BREACH_DAYS * DAY_MS).toISOString();
+    const from = since !== undefined && since < recentFrom ? since : recentFrom;
+    // The first digest covers everything so far: its period has no start.
+    const settlements = await this.deps.store.listSettlements(since !== undefined ? { since: from } : {});
+    const byRule = new Map<string, { dismissed: Settlement[]; excepted: number; recent: number }>();
+    for (const s of settlements) {
+      if ((s.kind !== 'dismissed' && s.kind !== 'excepted') || s.at >= until) continue;
+      const group = byRule.get(s.rule) ?? { dismissed: [], excepted: 0, recent: 0 };
+      byRule.set(s.rule, group);
+      if (s.at >= recentFrom) group.recent += 1;
+      if (!this.inPeriod(s.at)) continue;
+      if (s.kind === 'dismissed') group.dismissed.push(s);
+      else group.excepted += 1;
+    }
+    const rows: DigestSections['notABreach'] = [];
+    for (const rule of RULE_IDS) {
+      const group = byRule.get(rule);
+      if (group === undefined || group.dismissed.length + group.excepted === 0) continue;
+      const parts: string[] = [];
+      if (group.dismissed.length > 0) parts.push(`${group.dismissed.length.toLocaleString('en-GB')} dismissed`);
+      if (group.excepted > 0) parts.push(`${group.excepted.toLocaleString('en-GB')} covered by a standing exception`);
+      // Settlements come newest first; the dismissals are listed in the order they were made.
+      const listed = group.dismissed.slice(-DIGEST_ITEMS_PER_RULE).reverse();
+      const dismissals: DigestSections['notABreach'][number]['dismissals'] = [];
+      for (const s of listed) {
+        dismissals.push({ ...(await this.settledReference(s)), reason: curlyQuotes(s.reason.trim() !== '' ? s.reason.trim() : 'no reason given'), by: s.actor, at: this.when(s.at) });
+      }
+      const rest = group.dismissed.length - listed.length;
+      rows.push({
+        rule,
+        ruleTitle: ruleTitle(rule),
+        dismissed: group.dismissed.length,
+        excepted: group.excepted,
+        recent: group.recent,
+        counted: `${joinList(parts)}; ${group.recent.toLocaleString('en-GB')} in the last ${NOT_A_BREACH_DAYS} days`,
+        dismissals,
+        more: rest > 0 ? `and ${rest.toLocaleString('en-GB')} more (the console lists them all under “Not a breach”)` : '',
+      });
+    }
+    return rows;
+  }
+
+  /** What a standing exception matches, in words. */
+  private exceptionMatch(e: StandingException): string {
+    switch (e.match) {
+      case 'sender': {
+        const name = this.nameOf(e.value);
+        return name !== e.value ? `messages from ${name} <${e.value}>` : `messages from ${e.value}`;
+      }
+      case 'recipient-domain':
+        return `messages to addresses at ${e.value}`;
+      case 'phrase':
+        return `items containing the words “${e.value}”`;
+    }
+  }
+
+  /**
+   * When an exception ends: an exception made "until 31 December" ends as 1 January begins, and
+   * is worded "the end of Thursday 31 December 2026"; any other instant with its time.
+   */
+  private expiry(iso: string): string {
+    const at = new Date(iso);
+    if (Number.isNaN(at.getTime()) || zonedParts(at, this.tz).time !== '00:00') return this.when(iso);
+    return `the end of ${formatDay(new Date(at.getTime() - 60_000).toISOString(), this.tz)}`;
+  }
+
+  /** The standing exceptions in force at the end of the period, as the store lists them. */
+  async exceptions(): Promise<DigestSections['exceptions']> {
+    const inForce = (await this.deps.store.listExceptions({ activeAt: this.period.until })).filter((e) => e.createdAt < this.period.until);
+    return inForce.map((e) => ({
+      what: this.exceptionMatch(e),
+      rule: e.rule !== undefined ? titleOf(e.rule) : 'Every rule',
+      reason: curlyQuotes(e.reason.trim() !== '' ? e.reason.trim() : 'no reason given'),
+      by: e.actor,
+      made: this.when(e.createdAt),
+      until: this.expiry(e.expiresAt),
+    }));
+  }
+
+  /** The actions held for the Clerk's approval, counted per rule (catalogue order) and kind, and where to review them. */
+  async awaitingReview(): Promise<DigestSections['awaitingReview']> {
+    const byRule = new Map<string, Map<string, number>>();
+    let total = 0;
+    for await (const e of effectsPaged(this.deps.store, { states: ['awaiting-review'] })) {
+      total += 1;
+      const counts = byRule.get(e.rule) ?? new Map<string, number>();
+      byRule.set(e.rule, counts);
+      counts.set(e.kind, (counts.get(e.kind) ?? 0) + 1);
+    }
+    if (total === 0) return null;
+    const order = [...RULE_IDS, ...[...byRule.keys()].filter((r) => !isRuleId(r)).sort()];
+    const rules = order.flatMap((rule) => {
+      const counts = byRule.get(rule);
+      if (counts === undefined) return [];
+      const phrases = ACTION_KINDS.flatMap((kind) => {
+        const n = counts.get(kind);
+        return n !== undefined ? [count(n, kind)] : [];
+      });
+      const n = [...counts.values()].reduce((a, b) => a + b, 0);
+      return [{ ruleTitle: titleOf(rule), count: n, actions: joinList(phrases) }];
+    });
+    return {
+      total,
+      headline: `Wardwatch is holding ${total.toLocaleString('en-GB')} ${total === 1 ? 'action' : 'actions'} for your review: ${total === 1 ? 'it does not go out' : 'none of them goes out'} until you approve ${total === 1 ? 'it' : 'them'}.`,
+      rules,
+      console: consolePlace(this.deps.config),
+      command: REVIEW_COMMAND,
+    };
+  }
+
   private async invited(event: EventSummary): Promise<string> {
     const rooms = new Set(this.deps.config.calendars.flatMap((c) => (c.address !== undefined ? [c.address] : [])));
     const attendees = event.attendees.filter((a) => !rooms.has(a.toLowerCase()));
@@ -587,8 +824,18 @@ class Collector {
     for (const e of await this.effectsOf(event.key)) {
       if (e.kind !== 'invite' || e.recipient === '' || attending.has(e.recipient)) continue;
       const state = actionState(e, this.period.until);
+      // Withdrawn or dropped by the Clerk: nobody was invited.
+      if (state === 'withdrawn' || state === 'dropped') continue;
       const note =
-        state === 'done' ? 'invited by Wardwatch' : state === 'failed' ? 'invitation could not be sent' : state === 'dry-run' ? 'not invited: dry run' : 'invitation about to go';
+        state === 'done'
+          ? 'invited by Wardwatch'
+          : state === 'failed'
+            ? 'invitation could not be sent'
+            : state === 'dry-run'
+              ? 'not invited: dry run'
+              : state === 'awaiting-review'
+                ? 'invitation awaiting your review'
+                : 'invitation about to go';
       names.push(`${this.nameOf(e.recipient)} (${note})`);
       attending.add(e.recipient);
     }
@@ -655,6 +902,19 @@ export function describeSource(h: SourceHealth, when: (iso: string) => string): 
   return { name: h.source, healthy: false, status: 'not read yet' };
 }
 
+/**
+ * Where the Clerk finds the console: `console.publicUrl` (behind a reverse proxy), else the
+ * Wardwatch server's own address; null when the console is switched off.
+ */
+export function consolePlace(config: Partial<Pick<Config, 'console' | 'server'>>): { url: string; onServer: boolean } | null {
+  if (config.console?.enabled === false) return null;
+  const publicUrl = config.console?.publicUrl;
+  if (publicUrl !== undefined && /^https?:\/\//i.test(publicUrl)) return { url: publicUrl, onServer: false };
+  const host = config.server?.host ?? '127.0.0.1';
+  const port = config.server?.port ?? 9464;
+  return { url: `http://${host.includes(':') ? `[${host}]` : host}:${port}/`, onServer: true };
+}
+
 /** Who receives the digest: `digest.to`, or else the Clerks. */
 export function digestRecipients(deps: Pick<DigestDeps, 'engine' | 'config'>): string[] {
   const to = deps.config.digest.to;
@@ -670,12 +930,13 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
   const { rules, clauses: clausesOf, total } = await c.rules(await c.findings(digestEffectIds), csv);
   const truncated = rules.some((r) => r.findings > r.items.length);
   const needsHuman = await c.needsHuman();
+  const awaitingReview = await c.awaitingReview();
   // "Actions taken": carried out, not waiting, failed or skipped.
   const actionCount = c.doneActions;
   const sections: DigestSections = {
     date: formatDay(zonedToUtc(period.date, '12:00', tz).toISOString(), tz),
     covering: period.since !== undefined ? `since ${formatWhen(period.since, tz)}` : 'covering everything Wardwatch has seen so far',
-    totals: { findings: total, actions: actionCount, needsHuman: needsHuman.length },
+    totals: { findings: total, actions: actionCount, needsHuman: needsHuman.length, awaitingReview: awaitingReview?.total ?? 0 },
     rules: rules.map((r) => {
       const clauses = clausesOf.get(r.rule) ?? [];
       return {
@@ -690,6 +951,11 @@ export async function buildDigest(deps: DigestDeps, period: DigestPeriod): Promi
     }),
     needsHuman,
     awaitingAuthorisation: await c.awaitingAuthorisation(),
+    awaitingReview,
+    notABreach: await c.notABreach(),
+    notABreachDays: NOT_A_BREACH_DAYS,
+    exceptions: await c.exceptions(),
+    authorisations: await c.authorisations(),
     upcomingMeetings: await c.upcomingMeetings(),
     upcomingDays: UPCOMING_MEETING_DAYS,
     election: c.election(),

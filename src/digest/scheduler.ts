@@ -96,7 +96,7 @@ export interface DigestSchedulerDeps {
   stopping?: () => boolean;
   store: Store;
   engine: Pick<Engine, 'directory' | 'elections'>;
-  config: Pick<Config, 'council' | 'people' | 'calendars' | 'digest' | 'dryRun'> & Partial<Pick<Config, 'delivery'>>;
+  config: Pick<Config, 'council' | 'people' | 'calendars' | 'digest' | 'dryRun'> & Partial<Pick<Config, 'delivery' | 'console' | 'server'>>;
   sender: MailSender;
   /** What the running service reports as stopping it, listed in the digest. */
   serviceProblems?: DigestDeps['serviceProblems'];

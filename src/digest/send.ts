@@ -4,9 +4,12 @@
  * A digest is identified by its date. Its idempotency key is `digest;<date>`, which travels in
  * the X-Wardwatch-Key header, and its Message-ID is derived from that key. Before the message
  * goes out, what it covers is written down (a digest attempt); after it has gone, the `digest`
- * effects it listed are marked digested and the digest is recorded. If the process stops between
+ * effects it listed are marked digested and the digest is recorded, with its words as sent (subject,
+ * text, HTML, recipients) for the console's archive. If the process stops between
  * sending and recording, the next attempt asks the sender whether the Message-ID already went
- * out and, if so, records the digest with the content it really had instead of sending again.
+ * out and, if so, records the digest with the content it really had instead of sending again (its
+ * words are not in the archive then: they were not written down before sending, and rebuilding them
+ * later would not show what was sent).
  * When the sender cannot tell, the digest is held in doubt for the Clerk (`delivery:
  * at-most-once`, the default) or sent again (`at-least-once`), as any other message.
  */
@@ -15,7 +18,7 @@ import type { Engine } from '../engine/engine.js';
 import type { DeliveryPolicy } from '../outbox/outbox.js';
 import { effectHeaders, effectMessageId, serviceDomainOf } from '../outbox/idempotency.js';
 import type { MailSender, OutgoingMessage } from '../sources/types.js';
-import type { Store } from '../store/types.js';
+import type { DigestContent, Store } from '../store/types.js';
 import { councilData, type DigestData } from '../templates/data.js';
 import { renderTemplate } from '../templates/render.js';
 import { Salutations } from '../templates/salutation.js';
@@ -83,15 +86,23 @@ export function composeDigest(built: BuiltDigest, deps: ComposeDeps): OutgoingMe
 export interface DeliverDeps extends ComposeDeps {
   store: Store;
   engine: Pick<Engine, 'directory' | 'elections'>;
-  config: Pick<Config, 'council' | 'people' | 'calendars' | 'digest'>;
+  config: Pick<Config, 'council' | 'people' | 'calendars' | 'digest'> & Partial<Pick<Config, 'console' | 'server'>>;
   sender: MailSender;
   serviceProblems?: DigestDeps['serviceProblems'];
 }
 
-/** Mark the `digest` effects listed as digested and record the digest; both keyed by date. */
-async function settle(store: Store, date: string, messageId: string, until: string, effectIds: readonly number[], now: string): Promise<void> {
+/** What the archive keeps of a digest message: its words and who it went to (not the CSV attachment). */
+export function digestContent(message: OutgoingMessage): DigestContent {
+  return { subject: message.subject, text: message.text, html: message.html ?? '', recipients: message.to.map((a) => a.address) };
+}
+
+/**
+ * Mark the `digest` effects listed as digested and record the digest (with its words when they
+ * are known); both keyed by date.
+ */
+async function settle(store: Store, date: string, messageId: string, until: string, effectIds: readonly number[], now: string, content?: DigestContent): Promise<void> {
   if (effectIds.length > 0) await store.markDigested(effectIds, now, date);
-  await store.recordDigest(date, messageId, until);
+  await store.recordDigest(date, messageId, until, content);
 }
 
 /**
@@ -118,7 +129,7 @@ export async function deliverDigest(deps: DeliverDeps, period: DigestPeriod, now
     if (deps.sender.alreadySent === undefined) await deps.store.clearDigestAttempt(period.date);
     throw err;
   }
-  await settle(deps.store, period.date, message.messageId, period.until, built.digestEffectIds, now.toISOString());
+  await settle(deps.store, period.date, message.messageId, period.until, built.digestEffectIds, now.toISOString(), digestContent(message));
   return built;
 }
 

@@ -18,6 +18,11 @@ export interface RuleSettings {
   options: unknown;
   /** Where the clause numbers come from, for reports: "profile knutsford", "council config", "catalogue". */
   clauseSource: string;
+  /**
+   * Set when the council configured `rules.<id>.review`: whether this rule's effects wait for the
+   * Clerk's approval, whatever the council-wide `review` says.
+   */
+  review?: boolean;
 }
 
 const FILE_ORDER: ProtocolFile[] = ['000', '001', '002', '003', '004'];
@@ -50,6 +55,7 @@ export function resolveRuleSettings(
     let configuredActions: ActionKind[] | undefined;
     let configuredSeverity: Severity | undefined;
     let rawOptions: unknown = {};
+    let review: boolean | undefined;
     const setting = config.rules[id];
     if (setting === 'off') enabled = false;
     else if (setting === 'on') enabled = true;
@@ -65,6 +71,7 @@ export function resolveRuleSettings(
         clauseSource = 'council config';
       }
       if (setting.options) rawOptions = setting.options;
+      review = setting.review;
     }
     out.set(id, {
       enabled,
@@ -74,6 +81,7 @@ export function resolveRuleSettings(
       clauses,
       options: rule.meta.options.parse(rawOptions),
       clauseSource,
+      ...(review !== undefined ? { review } : {}),
     });
   }
   return out;

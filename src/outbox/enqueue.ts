@@ -1,12 +1,15 @@
 /**
  * The outbox policy for new effects: what state each one starts in. An effect already known (by
  * key, or by the fingerprint left when it was pruned) is a duplicate and changes nothing; in a dry
- * run it is recorded as `skipped-dry-run`; over its person's daily cap it folds into that day's
- * summary (opened with the first one to fold). Quiet hours are already in `notBefore`
+ * run it is recorded as `skipped-dry-run`; one held for the Clerk's review (src/review/policy.ts) is
+ * recorded as `awaiting-review`, neither capped nor folded until the Clerk approves it (then
+ * `foldTarget` places it as it would a new one); over its person's daily cap an effect folds
+ * into that day's summary (opened with the first one to fold). Quiet hours are already in `notBefore`
  * (src/outbox/schedule.ts). The store only keeps the rows; every decision is made here, inside one
  * store transaction, so any store adapter gets the same behaviour.
  */
 import {
+  type CapGroup,
   type EffectState,
   type EnqueueResult,
   type EvaluationOutcome,
@@ -26,13 +29,13 @@ function describeRecipient(recipient: string): string {
 }
 
 /**
- * When the effect is over its person's cap for the day: the key of the summary to fold it into
- * (the summary is created if need be). Undefined when it is within the cap, or when the day's
- * summary has already gone out, in which case the effect is sent on its own rather than lost.
+ * When an effect in this cap group is over its person's cap for the day: the key of the summary to
+ * fold it into (the summary is created if need be). Undefined when it is within the cap, or when
+ * the day's summary has already gone out, in which case the effect is sent on its own rather than
+ * lost. Used for a new effect and for one the Clerk approves (src/review/clerk-actions.ts), so a
+ * reviewed effect is capped as it would have been without review.
  */
-async function foldTarget(tx: Repositories, e: NewEffect, now: string): Promise<string | undefined> {
-  const cap = e.cap;
-  if (!cap) return undefined;
+export async function foldTarget(tx: Repositories, cap: CapGroup, now: string): Promise<string | undefined> {
   if ((await tx.countCapped(cap.person, cap.day, COUNTED_STATES)) < cap.limit) return undefined;
 
   const summary = await tx.getEffect(cap.summary.key);
@@ -60,7 +63,15 @@ async function enqueueOne(tx: Repositories, e: NewEffect, now: string, dryRun: b
     return { key: e.key, outcome: 'skipped-dry-run' };
   }
 
-  const summaryKey = e.cap ? await foldTarget(tx, e, now) : undefined;
+  if (e.review === true) {
+    await tx.insertEffect({ ...e, cap: undefined }, now, {
+      state: 'awaiting-review',
+      outcome: `Held for the Clerk's review: ${e.kind}${describeRecipient(e.recipient)}; it goes only when approved in the console or with wardwatch outbox approve.`,
+    });
+    return { key: e.key, outcome: 'enqueued' };
+  }
+
+  const summaryKey = e.cap ? await foldTarget(tx, e.cap, now) : undefined;
   if (summaryKey !== undefined && e.cap) {
     await tx.insertEffect(e, now, {
       state: 'folded',

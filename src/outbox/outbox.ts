@@ -22,7 +22,8 @@ import type { ActionKind, Config } from '../config/schema.js';
 import type { Finding, PlannedAction } from '../engine/types.js';
 import type { MailSender, SentAnswer } from '../sources/types.js';
 import { recordEvaluation } from './enqueue.js';
-import { DAILY_SUMMARY_RULE, type EffectPayload, type EffectRow, type EvaluationOutcome, type NewEffect, type Store } from '../store/types.js';
+import { DAILY_SUMMARY_RULE, type CapGroup, type EffectPayload, type EffectRow, type EvaluationOutcome, type NewEffect, type Repositories, type Store } from '../store/types.js';
+import { heldForReview, reviewSettingsFrom, type ReviewSettings } from '../review/policy.js';
 import { effectKey, effectMessageId, serviceDomainOf } from './idempotency.js';
 import { keepsQuietHours, nextAllowedTime, planDelivery, type DeliveryContext, type People } from './schedule.js';
 
@@ -97,16 +98,27 @@ export type EffectExecutor = (effect: EffectRow) => Promise<void>;
 export interface PlanningContext extends DeliveryContext {
   /** The right-hand side of every Message-ID: the service address's domain. */
   serviceDomain: string;
+  /** Which rules' effects wait for the Clerk's approval (src/review/policy.ts); none when absent. */
+  review?: ReviewSettings;
 }
 
-export function planningContextFrom(config: Pick<Config, 'council' | 'limits'>, people: People): PlanningContext {
+/** The planning context of a configuration; its `review` and `rules` (when given) say what is held for review. */
+export function planningContextFrom(config: Pick<Config, 'council' | 'limits'> & Partial<Pick<Config, 'review' | 'rules'>>, people: People): PlanningContext {
   return {
     serviceDomain: serviceDomainOf(config.council.serviceAddress),
     timeZone: config.council.timezone,
     limits: config.limits,
     people,
+    review: reviewSettingsFrom(config),
   };
 }
+
+/**
+ * Called inside the transaction that records an item's evaluation, before any effect is planned:
+ * returns the findings that are settled (dismissed, authorised, or covered by a standing
+ * exception), which plan no effects. It may record settlements through `tx`.
+ */
+export type SettleFindings = (tx: Repositories, findings: readonly Finding[], now: string) => Promise<ReadonlySet<Finding>>;
 
 function recipientsOf(action: PlannedAction): string[] {
   const seen = new Set<string>();
@@ -136,6 +148,25 @@ function summaryEffect(person: string, day: string, notBefore: Date, ctx: Planni
   };
 }
 
+/**
+ * When an effect of this kind to this recipient may go, planned at `now` (after quiet hours where
+ * they apply), and the daily cap group it counts against, with that day's summary. For a new
+ * effect (planEffects) and for one the Clerk approves now (src/review/clerk-actions.ts).
+ */
+export function plannedDelivery(kind: ActionKind, recipient: string, now: Date, ctx: PlanningContext): { notBefore: Date; cap?: CapGroup } {
+  const plan = planDelivery(kind, recipient, now, ctx);
+  if (!plan.cap) return { notBefore: plan.notBefore };
+  return {
+    notBefore: plan.notBefore,
+    cap: {
+      person: plan.cap.person,
+      day: plan.cap.day,
+      limit: plan.cap.limit,
+      summary: summaryEffect(plan.cap.person, plan.cap.day, plan.cap.summaryAt, ctx),
+    },
+  };
+}
+
 /** The effects of one finding: one per action and recipient, each with its key, time and cap. */
 export function planEffects(finding: Finding, now: Date, ctx: PlanningContext): NewEffect[] {
   const effects: NewEffect[] = [];
@@ -149,7 +180,7 @@ export function planEffects(finding: Finding, now: Date, ctx: PlanningContext): 
       // A finding about a matter several items share is acted on once per matter: its key names the matter.
       const identity = finding.topic !== undefined ? `topic:${finding.topic}` : finding.item.key;
       const key = effectKey({ rule: finding.rule, itemKey: identity, recipient, kind: action.kind });
-      const plan = planDelivery(action.kind, recipient, now, ctx);
+      const plan = plannedDelivery(action.kind, recipient, now, ctx);
       const payload: EffectPayload = { summary: finding.summary, severity: finding.severity, clauses: finding.clauses };
       if (action.template !== undefined) payload.template = action.template;
       if (action.calendarId !== undefined) payload.calendarId = action.calendarId;
@@ -165,13 +196,11 @@ export function planEffects(finding: Finding, now: Date, ctx: PlanningContext): 
         messageId: effectMessageId(key, ctx.serviceDomain),
         notBefore: plan.notBefore.toISOString(),
       };
-      if (plan.cap) {
-        effect.cap = {
-          person: plan.cap.person,
-          day: plan.cap.day,
-          limit: plan.cap.limit,
-          summary: summaryEffect(plan.cap.person, plan.cap.day, plan.cap.summaryAt, ctx),
-        };
+      if (ctx.review !== undefined && heldForReview(action.kind, finding.rule, ctx.review)) {
+        // Held for the Clerk: capped (or folded) when approved, against the day it then goes.
+        effect.review = true;
+      } else if (plan.cap) {
+        effect.cap = plan.cap;
       }
       effects.push(effect);
     }
@@ -236,19 +265,30 @@ export class Outbox {
   }
 
   /**
-   * Record an item's evaluation in one transaction: the item is marked seen, its findings stored,
-   * and their effects enqueued (idempotently; over-cap nudges folded; in dry-run mode recorded as
-   * skipped).
+   * Record an item's evaluation in one transaction: the item is marked seen, its findings stored
+   * (settled ones too), and the effects of the findings not settled enqueued (idempotently;
+   * over-cap nudges folded; held for review where review applies; in dry-run mode recorded as
+   * skipped). `settle` says, inside that transaction, which findings are settled.
    */
-  async record(item: { key: string; contentHash: string }, findings: readonly Finding[], options: { dryRun?: boolean } = {}): Promise<EvaluationOutcome> {
+  async record(
+    item: { key: string; contentHash: string },
+    findings: readonly Finding[],
+    options: { dryRun?: boolean; settle?: SettleFindings } = {},
+  ): Promise<EvaluationOutcome> {
     const now = this.clock();
-    const effects = findings.flatMap((f) => planEffects(f, now, this.options.planning));
-    return await recordEvaluation(this.store, {
-      item,
-      findings: [...findings],
-      effects,
-      now: now.toISOString(),
-      dryRun: options.dryRun === true,
+    const nowIso = now.toISOString();
+    const settle = options.settle;
+    return await this.store.transaction(async (tx) => {
+      const settled = settle !== undefined ? await settle(tx, findings, nowIso) : new Set<Finding>();
+      const effects = findings.filter((f) => !settled.has(f)).flatMap((f) => planEffects(f, now, this.options.planning));
+      // recordEvaluation's own transaction joins this one.
+      return await recordEvaluation(this.store, {
+        item,
+        findings: [...findings],
+        effects,
+        now: nowIso,
+        dryRun: options.dryRun === true,
+      });
     });
   }
 
@@ -368,10 +408,10 @@ export class Outbox {
    * mail system refused, or that kept failing there, may have been delivered or will be refused
    * again, so it is left for a person to follow up. False when the effect is not one to retry.
    */
-  async retryLocalFault(effect: EffectRow, outcome: string): Promise<boolean> {
+  async retryLocalFault(effect: EffectRow, outcome: string, actor?: string): Promise<boolean> {
     if (effect.state !== 'failed' || effect.localFault !== true) return false;
     const now = this.clock();
-    return await this.store.requeueFailed(effect.id, now.toISOString(), this.allowedFrom(effect, now).toISOString(), outcome);
+    return await this.store.requeueFailed(effect.id, now.toISOString(), this.allowedFrom(effect, now).toISOString(), outcome, actor);
   }
 
   /** Effects given up on, for the digest. */

@@ -1,22 +1,26 @@
 /**
  * Builds the service from a loaded configuration: the state store, the mail sender, the sources,
- * the actions executor and the digest schedule. Used by `wardwatch run`, the tests and the bench.
+ * the actions executor, the digest schedule and the Clerk's console (its pages, and the Clerk's
+ * actions they call). Used by `wardwatch run`, the tests and the bench.
  */
 import path from 'node:path';
 import { createExecutor } from '../actions/executor.js';
 import { createSender } from '../actions/senders.js';
 import { formatProblem } from '../config/errors.js';
+import { consolePages } from '../console/pages/index.js';
 import { templateProblems } from '../config/verify.js';
 import type { Setup } from '../model/setup.js';
 import { DigestScheduler } from '../digest/scheduler.js';
 import type { ConnectorModule } from '../sources/connector-module.js';
 import { CONNECTOR_MODULES, connectorModule, unknownConnectorMessage } from '../../connectors/index.js';
 import type { MailSender } from '../sources/types.js';
+import { planningContextFrom } from '../outbox/outbox.js';
+import { ClerkActions } from '../review/clerk-actions.js';
 import { openStore } from '../store/open.js';
 import type { Store } from '../store/types.js';
 import type { ServiceLogger } from './logger.js';
 import { errorMessage } from './logger.js';
-import { Service, type ServiceTuning } from './service.js';
+import { Service, type ServiceConsole, type ServiceTuning } from './service.js';
 import { configuredSources, type ConfiguredSources } from './sources.js';
 
 /** The service cannot be built; `exitCode` 2 for a configuration problem, 1 otherwise. */
@@ -49,6 +53,8 @@ export interface AssembleOptions {
   connectorTuning?: Readonly<Record<string, unknown>>;
   /** Override where /healthz and /metrics listen; `false` for none. */
   http?: { host: string; port: number } | false;
+  /** The console's environment (for console.oidc.clientSecret), rate limits and single sign-on client, for tests. */
+  console?: Pick<ServiceConsole, 'env' | 'oidc' | 'rateLimit'>;
 }
 
 export interface AssembledService {
@@ -143,22 +149,32 @@ export async function assembleService(setup: Setup, options: AssembleOptions): P
     }
   };
   const digest = new DigestScheduler({ store, engine, config, sender, serviceProblems, ...withTemplates, logger }, { clock: now });
-  const service = new Service({
-    config,
-    engine,
-    store,
-    sender,
-    sources: sources.sources,
-    routes: sources.routes,
-    jobs: sources.jobs,
-    executor,
-    digest,
-    logger,
-    watchSources: sources.watch,
-    now,
-    ...(options.http !== undefined ? { http: options.http } : {}),
-    ...(options.tuning ? { tuning: options.tuning } : {}),
-  });
+  const actions = new ClerkActions({ store, planning: planningContextFrom(config, engine.directory), clock: now });
+  let service: Service;
+  try {
+    service = new Service({
+      config,
+      engine,
+      store,
+      sender,
+      sources: sources.sources,
+      routes: sources.routes,
+      jobs: sources.jobs,
+      executor,
+      digest,
+      logger,
+      watchSources: sources.watch,
+      now,
+      console: { actions, preview: (effect) => executor.preview(effect), routes: consolePages, ...options.console },
+      ...(options.http !== undefined ? { http: options.http } : {}),
+      ...(options.tuning ? { tuning: options.tuning } : {}),
+    });
+  } catch (err) {
+    // The console's single sign-on secret is missing from the environment, say.
+    await sources.close();
+    await store.close();
+    throw new AssembleError(errorMessage(err), 2);
+  }
   health = () => service.health();
   return { service, store, storePath: file, sender, sources };
 }

@@ -8,14 +8,16 @@
  *   /hooks/<connector>/<path> → a connector's webhook route (see `mountHooks`): the body read up to
  *                   the route's limit (413 beyond it, unread), the route's secret checked in
  *                   constant time (401, logged, and nothing run when it is missing or wrong)
- * Anything else is 404 (405 for a method other than GET or HEAD). Port 0 picks a free port; the
- * port actually bound is returned and logged.
+ *   anything else → the Clerk's console (src/console/server.ts) when it is on
+ * Without the console, anything else is 404 (405 for a method other than GET or HEAD). Port 0
+ * picks a free port; the port actually bound is returned and logged.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { WebhookRequest, WebhookRoute } from '../sources/connector-module.js';
 import type { HealthReport } from './health.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
+import { BodyTooLarge, readBody } from '../runtime/http-body.js';
 
 export interface HttpEndpoints {
   host: string;
@@ -26,6 +28,8 @@ export interface HttpEndpoints {
   logger: ServiceLogger;
   /** Connectors' webhook routes, mounted under /hooks/<connector>/. */
   hooks?: readonly { connector: string; route: WebhookRoute }[];
+  /** The console: asked for every other path; true when it answered. */
+  console?: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<boolean>;
 }
 
 /** The body limit of a route that sets none, and the most any route may set. */
@@ -79,42 +83,6 @@ function secretMatches(secret: Buffer, presented: readonly string[]): boolean {
   return ok;
 }
 
-class BodyTooLarge extends Error {}
-
-/** The body, at most `limit` bytes; rejects with BodyTooLarge as soon as it would exceed it. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length']);
-    if (Number.isFinite(declared) && declared > limit) {
-      reject(new BodyTooLarge());
-      return;
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > limit) {
-        done = true;
-        chunks.length = 0;
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      resolve(Buffer.concat(chunks));
-    });
-    req.on('error', (err) => {
-      if (done) return;
-      done = true;
-      reject(err);
-    });
-  });
-}
 
 function headersOf(req: IncomingMessage): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
@@ -198,6 +166,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, endpoints: Http
   }
   const head = req.method === 'HEAD';
   if (path !== '/healthz' && path !== '/metrics') {
+    if (endpoints.console && (await endpoints.console(req, res, url))) return;
     sendJson(res, 404, { error: 'Not found. Wardwatch answers GET /healthz and GET /metrics.' }, head);
     return;
   }
@@ -243,7 +212,8 @@ export async function startHttpServer(endpoints: HttpEndpoints): Promise<Running
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     const onError = (err: Error): void => {
-      reject(new Error(`Cannot listen on ${endpoints.host}:${endpoints.port} for /healthz and /metrics: ${err.message}. Please choose another server.port in the config.`));
+      const what = endpoints.console ? '/healthz, /metrics and the console' : '/healthz and /metrics';
+      reject(new Error(`Cannot listen on ${endpoints.host}:${endpoints.port} for ${what}: ${err.message}. Please choose another server.port in the config.`));
     };
     server.once('error', onError);
     server.listen(endpoints.port, endpoints.host, () => {

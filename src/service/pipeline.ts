@@ -10,6 +10,11 @@
  * summarised for the digest, needs-a-human notices are recorded, and what cannot be read is
  * quarantined as a problem. One bad record never stops the next.
  *
+ * A finding the Clerk has settled (dismissed as not a breach, or authorised) plans no further
+ * effects, and neither does one a standing exception in force covers (a sender, a recipient
+ * domain, a phrase): that one is recorded as settled `excepted`, in the same transaction. The
+ * findings themselves are stored as found, so the item's page shows them with their settlement.
+ *
  * A source also says what it no longer holds (`removed`: an event deleted or cancelled, a message
  * deleted from every mailbox it was seen in): the effects planned for it that have not been
  * carried out are withdrawn (never one being sent or sent), and the digest lists them as such. An
@@ -32,6 +37,7 @@ import { ItemStream, type ItemMemory } from '../pipeline/item-stream.js';
 import type { RecordSink, Removal, SourceRecord } from '../sources/types.js';
 import { storeFailureOf } from '../store/failure.js';
 import type { EffectRow, EnqueueOutcome, EventSummary, Store, WithdrawTarget } from '../store/types.js';
+import { settlingFor, type SettlingReport } from '../review/settle.js';
 import type { ServiceAlarms } from './alarms.js';
 import { errorMessage, type ServiceLogger } from './logger.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -273,7 +279,9 @@ export class LivePipeline implements RecordSink {
     if (acting && !this.dryRun && record.kind === 'mail' && item.kind === 'mail') await store.saveOriginal(item.key, record.source, nowIso, headlineOf(item));
     if (item.kind === 'event') await store.upsertEvent(eventSummaryOf(item, engine, now), nowIso);
 
-    const recorded = await outbox.record({ key: item.key, contentHash: hash }, evaluation.findings, { dryRun: this.dryRun });
+    const settling: SettlingReport = { settled: 0, excepted: [], withdrawn: [] };
+    const recorded = await outbox.record({ key: item.key, contentHash: hash }, evaluation.findings, { dryRun: this.dryRun, settle: settlingFor(item, settling) });
+    for (const e of settling.withdrawn) metrics?.effects.inc({ kind: kindOfKey(e), outcome: 'withdrawn' });
     await this.recordNotices(item, evaluation, recorded.seen === 'changed', nowIso);
 
     metrics?.itemsProcessed.inc({ kind: item.kind });
@@ -292,6 +300,8 @@ export class LivePipeline implements RecordSink {
         rules: evaluation.findings.map((f) => f.rule),
         effects: counts,
         notices: evaluation.notices.length,
+        ...(settling.settled > 0 ? { settled: settling.settled } : {}),
+        ...(settling.excepted.length > 0 ? { excepted: settling.excepted } : {}),
       },
       evaluation.findings.length > 0 ? 'item judged: findings recorded' : 'item judged: nothing to do',
     );

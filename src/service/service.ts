@@ -1,7 +1,7 @@
 /**
  * The unattended service (`wardwatch run`): watches every configured source, judges what they
  * bring, carries out the effects through the outbox, sends the daily digest, and answers
- * /healthz and /metrics.
+ * /healthz and /metrics, and serves the Clerk's console (src/console/server.ts) beside them.
  *
  *   sources ──► SourceRunner (sync, watch, back off on failure) ──► LivePipeline ──► store
  *                                                                          │ new effects
@@ -18,6 +18,7 @@
  * once started, the service owns them.
  */
 import type { Config } from '../config/schema.js';
+import { createConsole, type ConsoleDeps, type ConsoleHandler } from '../console/server.js';
 import type { Engine } from '../engine/engine.js';
 import { Outbox, planningContextFrom, type EffectExecutor, type RetryPolicy } from '../outbox/outbox.js';
 import type { ItemMemory } from '../pipeline/item-stream.js';
@@ -67,7 +68,12 @@ export interface DigestJob {
   start(): Promise<unknown>;
   /** Waits for a digest being sent to finish. */
   stop(): Promise<void>;
+  /** Sends whatever digest is due now (one the Clerk released, say); nothing when none is. */
+  check?(): Promise<unknown>;
 }
+
+/** What the console needs beyond what the service has itself (see src/console/server.ts). */
+export type ServiceConsole = Omit<ConsoleDeps, 'config' | 'store' | 'engine' | 'health' | 'logger' | 'now' | 'listening' | 'onChange'>;
 
 export interface ServiceDeps {
   config: Config;
@@ -87,6 +93,8 @@ export interface ServiceDeps {
   logger: ServiceLogger;
   /** Whether to watch a source for changes (default: all); one not watched is synced every `resyncIntervalMs`. */
   watchSources?: (source: Source) => boolean;
+  /** The Clerk's console, served beside /healthz when `console.enabled` (and the HTTP server runs). */
+  console?: ServiceConsole;
   /** Where /healthz and /metrics listen (default: the config's `server`); `false` for none. */
   http?: { host: string; port: number } | false;
   /** Where earlier copies of items are remembered (default: the state store, with a bounded cache). */
@@ -112,12 +120,15 @@ export class Service {
   private readonly digest: DigestJob | undefined;
   private readonly now: () => Date;
   private http: RunningHttpServer | undefined;
+  private readonly console: ConsoleHandler | undefined;
   private readonly retention: RetentionJob;
   private readonly jobs: ScheduledJobs;
   private integrityTimer: NodeJS.Timeout | undefined;
   private halted: Promise<void> | undefined;
   private started = false;
   private digestStart: Promise<void> | undefined;
+  /** The digest schedule has made its start-up check (before that, a check could send a catch-up digest too early). */
+  private digestRunning = false;
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly deps: ServiceDeps) {
@@ -175,6 +186,27 @@ export class Service {
       ...(tuning.retentionRetryMs !== undefined ? { retryMs: tuning.retentionRetryMs } : {}),
     });
     this.jobs = new ScheduledJobs(deps.jobs ?? [], logger);
+    // Built here rather than at start: a single sign-on secret missing from the environment stops
+    // the service being made, before anything has been done.
+    this.console =
+      deps.console && config.console.enabled
+        ? createConsole({
+            ...deps.console,
+            config,
+            store,
+            engine,
+            logger,
+            now: this.now,
+            health: () => this.health(),
+            listening: () => this.http,
+            // An approval makes an effect due now: the outbox need not wait for its next round.
+            onChange: () => {
+              this.loop.wake();
+              // A digest the Clerk released from doubt goes now, not at the next start or digest time.
+              if (this.digestRunning && !this.stopping) void this.digest?.check?.();
+            },
+          })
+        : undefined;
   }
 
   /** Listen, settle what a crash left half-done, then act, schedule and watch. */
@@ -198,8 +230,13 @@ export class Service {
         metrics: () => this.metrics.render(),
         logger,
         ...(this.deps.routes ? { hooks: this.deps.routes } : {}),
+        ...(this.console ? { console: this.console } : {}),
       });
       logger.info({ host: this.http.host, port: this.http.port }, 'listening for /healthz and /metrics');
+      if (this.console) {
+        const address = config.console.publicUrl ?? `http://${this.http.host.includes(':') ? `[${this.http.host}]` : this.http.host}:${this.http.port}/`;
+        logger.info({ url: address }, `the Clerk's console is at ${address}`);
+      }
     }
     if (!await this.checkIntegrity()) {
       // Reading sources into a damaged file could mark records read whose items were never kept,
@@ -229,7 +266,9 @@ export class Service {
     this.digestStart = firstSyncs
       .then(() => (this.stopping ? undefined : this.digest?.start()))
       .then(
-        () => undefined,
+        () => {
+          this.digestRunning = !this.stopping && this.digest !== undefined;
+        },
         (err: unknown) => logger.error({ error: errorMessage(err) }, 'the digest schedule could not start'),
       );
     const started: StartedService = { sources: this.runners.map((r) => r.name) };

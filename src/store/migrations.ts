@@ -343,6 +343,112 @@ export const MIGRATIONS: readonly Migration[] = [
       DELETE FROM cursors WHERE source = 'wardwatch:digest' AND key = 'first-start';
     `,
   },
+  {
+    version: 13,
+    description:
+      "the Clerk's console: effects held for review (with the Clerk's cover text), who made each change, digests kept as sent, settled findings, standing exceptions, console accounts, sessions and their audit",
+    // SQLite cannot change a CHECK constraint in place: the effects table is rebuilt with the new state.
+    // A settlement's message id is '' when it covers every finding of the rule on the item, so that
+    // the unique key holds (SQLite treats NULLs as distinct in a UNIQUE constraint).
+    sql: `
+      CREATE TABLE effects_v13 (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        key              TEXT NOT NULL UNIQUE,
+        kind             TEXT NOT NULL,
+        rule             TEXT NOT NULL,
+        item_key         TEXT NOT NULL,
+        recipient        TEXT NOT NULL,
+        payload          TEXT NOT NULL,
+        state            TEXT NOT NULL CHECK (state IN ('awaiting-review', 'pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run', 'in-doubt', 'dropped', 'withdrawn')),
+        attempts         INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at  TEXT NOT NULL,
+        last_attempt_at  TEXT,
+        last_error       TEXT,
+        message_id       TEXT NOT NULL,
+        created_at       TEXT NOT NULL,
+        done_at          TEXT,
+        person           TEXT,
+        cap_day          TEXT,
+        folded_into      TEXT,
+        released         INTEGER NOT NULL DEFAULT 0,
+        local_fault      INTEGER NOT NULL DEFAULT 0,
+        cover_text       TEXT
+      );
+      INSERT INTO effects_v13 (id, key, kind, rule, item_key, recipient, payload, state, attempts, next_attempt_at,
+                               last_attempt_at, last_error, message_id, created_at, done_at, person, cap_day, folded_into, released, local_fault)
+        SELECT id, key, kind, rule, item_key, recipient, payload, state, attempts, next_attempt_at,
+               last_attempt_at, last_error, message_id, created_at, done_at, person, cap_day, folded_into, released, local_fault FROM effects;
+      DROP TABLE effects;
+      ALTER TABLE effects_v13 RENAME TO effects;
+      CREATE INDEX effects_due ON effects (state, next_attempt_at);
+      CREATE INDEX effects_cap ON effects (person, cap_day);
+      CREATE INDEX effects_item ON effects (item_key);
+      CREATE INDEX effects_folded_into ON effects (folded_into);
+      CREATE INDEX effects_state_kind ON effects (state, kind, next_attempt_at);
+      CREATE INDEX effects_created ON effects (created_at);
+
+      ALTER TABLE audit ADD COLUMN actor TEXT;
+      ALTER TABLE digests ADD COLUMN content TEXT;
+
+      CREATE TABLE settlements (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule          TEXT NOT NULL,
+        item_key      TEXT NOT NULL,
+        kind          TEXT NOT NULL CHECK (kind IN ('dismissed', 'authorised', 'excepted')),
+        message_id    TEXT NOT NULL DEFAULT '',
+        reason        TEXT NOT NULL,
+        actor         TEXT NOT NULL,
+        at            TEXT NOT NULL,
+        exception_id  INTEGER,
+        UNIQUE (rule, item_key, kind, message_id)
+      );
+      CREATE INDEX settlements_item ON settlements (item_key);
+      CREATE INDEX settlements_at ON settlements (at);
+
+      CREATE TABLE standing_exceptions (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        rule        TEXT,
+        match       TEXT NOT NULL CHECK (match IN ('sender', 'recipient-domain', 'phrase')),
+        value       TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        actor       TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        revoked_at  TEXT,
+        revoked_by  TEXT
+      );
+      CREATE INDEX standing_exceptions_expires ON standing_exceptions (expires_at);
+
+      CREATE TABLE console_users (
+        username       TEXT PRIMARY KEY,
+        display_name   TEXT NOT NULL,
+        role           TEXT NOT NULL CHECK (role IN ('clerk', 'viewer')),
+        password_hash  TEXT,
+        created_at     TEXT NOT NULL
+      );
+
+      CREATE TABLE console_sessions (
+        id_hash              TEXT PRIMARY KEY,
+        username             TEXT NOT NULL REFERENCES console_users (username) ON DELETE CASCADE,
+        csrf_token           TEXT NOT NULL,
+        created_at           TEXT NOT NULL,
+        last_seen_at         TEXT NOT NULL,
+        expires_at           TEXT NOT NULL,
+        absolute_expires_at  TEXT NOT NULL
+      );
+      CREATE INDEX console_sessions_user ON console_sessions (username);
+
+      CREATE TABLE console_audit (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        at       TEXT NOT NULL,
+        actor    TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        subject  TEXT NOT NULL,
+        detail   TEXT NOT NULL
+      );
+      CREATE INDEX console_audit_at ON console_audit (at);
+    `,
+  },
 ];
 
 export class StoreVersionError extends Error {

@@ -5,7 +5,22 @@
 import { z } from 'zod';
 import { ACTION_KINDS, RULE_IDS, SEVERITIES } from '../config/schema.js';
 import type { Finding } from '../engine/types.js';
-import { EFFECT_STATES, type EffectPayload, type EffectRow, type EventSummary } from './types.js';
+import {
+  CONSOLE_ROLES,
+  EFFECT_STATES,
+  EXCEPTION_MATCHES,
+  SETTLEMENT_KINDS,
+  type ConsoleAuditEntry,
+  type ConsoleSession,
+  type ConsoleUser,
+  type DigestContent,
+  type DigestRow,
+  type EffectPayload,
+  type EffectRow,
+  type EventSummary,
+  type Settlement,
+  type StandingException,
+} from './types.js';
 
 const EvidenceSchema = z.object({
   kind: z.enum(['phrase', 'fact']),
@@ -95,6 +110,8 @@ export const EffectDbRowSchema = z.object({
   folded_into: optionalText,
   local_fault: z.number().int().optional(),
   released: z.number().int().default(0),
+  // Added by migration 13.
+  cover_text: optionalText.optional(),
 });
 
 export function toEffectRow(raw: unknown): EffectRow {
@@ -121,6 +138,7 @@ export function toEffectRow(raw: unknown): EffectRow {
   if (r.folded_into !== undefined) row.foldedInto = r.folded_into;
   if (r.local_fault === 1) row.localFault = true;
   if (r.released === 1) row.released = true;
+  if (r.cover_text !== undefined) row.coverText = r.cover_text;
   return row;
 }
 
@@ -144,6 +162,7 @@ export const AuditDbRowSchema = z.object({
   from_state: z.enum(EFFECT_STATES).nullable(),
   to_state: z.enum(EFFECT_STATES),
   outcome: z.string(),
+  actor: optionalText.optional(),
 });
 
 export const ProblemDbRowSchema = z.object({
@@ -156,7 +175,30 @@ export const ProblemDbRowSchema = z.object({
   severity: z.enum(['error', 'warning']),
 });
 
-export const DigestDbRowSchema = z.object({ date: z.string(), message_id: z.string(), sent_at: z.string() });
+export const DigestDbRowSchema = z.object({
+  date: z.string(),
+  message_id: z.string(),
+  sent_at: z.string(),
+  // Added by migration 13: absent (NULL) for digests recorded before the archive was kept.
+  content: z.string().nullable().optional(),
+});
+
+export const DigestContentSchema: z.ZodType<DigestContent> = z.object({
+  subject: z.string(),
+  text: z.string(),
+  html: z.string(),
+  recipients: z.array(z.string()),
+});
+
+export function toDigestRow(raw: unknown): DigestRow {
+  const r = DigestDbRowSchema.parse(raw);
+  const row: DigestRow = { date: r.date, messageId: r.message_id, sentAt: r.sent_at };
+  if (r.content !== null && r.content !== undefined) {
+    const content = parseJsonColumn(DigestContentSchema, r.content, `the digests (${r.date})`);
+    row.content = { subject: content.subject, text: content.text, html: content.html, recipients: content.recipients };
+  }
+  return row;
+}
 
 export const SourceHealthDbRowSchema = z.object({
   source: z.string(),
@@ -252,3 +294,106 @@ export const StoreIdentityDbRowSchema = z.object({
   first_start: z.string().nullable(),
   fresh_start: z.string().nullable(),
 });
+
+export const SettlementDbRowSchema = z.object({
+  id: z.number().int(),
+  rule: z.string(),
+  item_key: z.string(),
+  kind: z.enum(SETTLEMENT_KINDS),
+  message_id: z.string(),
+  reason: z.string(),
+  actor: z.string(),
+  at: z.string(),
+  exception_id: z.number().int().nullable(),
+});
+
+export function toSettlement(raw: unknown): Settlement {
+  const r = SettlementDbRowSchema.parse(raw);
+  const settlement: Settlement = { id: r.id, rule: r.rule, itemKey: r.item_key, kind: r.kind, reason: r.reason, actor: r.actor, at: r.at };
+  // '' stands for "every finding of the rule on the item" (see migration 13).
+  if (r.message_id !== '') settlement.messageId = r.message_id;
+  if (r.exception_id !== null) settlement.exceptionId = r.exception_id;
+  return settlement;
+}
+
+export const StandingExceptionDbRowSchema = z.object({
+  id: z.number().int(),
+  rule: z.string().nullable(),
+  match: z.enum(EXCEPTION_MATCHES),
+  value: z.string(),
+  reason: z.string(),
+  actor: z.string(),
+  created_at: z.string(),
+  expires_at: z.string(),
+  revoked_at: z.string().nullable(),
+  revoked_by: z.string().nullable(),
+});
+
+export function toStandingException(raw: unknown): StandingException {
+  const r = StandingExceptionDbRowSchema.parse(raw);
+  const exception: StandingException = {
+    id: r.id,
+    match: r.match,
+    value: r.value,
+    reason: r.reason,
+    actor: r.actor,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+  };
+  if (r.rule !== null) exception.rule = r.rule;
+  if (r.revoked_at !== null) exception.revokedAt = r.revoked_at;
+  if (r.revoked_by !== null) exception.revokedBy = r.revoked_by;
+  return exception;
+}
+
+export const ConsoleUserDbRowSchema = z.object({
+  username: z.string(),
+  display_name: z.string(),
+  role: z.enum(CONSOLE_ROLES),
+  password_hash: z.string().nullable(),
+  created_at: z.string(),
+});
+
+export function toConsoleUser(raw: unknown): ConsoleUser {
+  const r = ConsoleUserDbRowSchema.parse(raw);
+  const user: ConsoleUser = { username: r.username, displayName: r.display_name, role: r.role, createdAt: r.created_at };
+  if (r.password_hash !== null) user.passwordHash = r.password_hash;
+  return user;
+}
+
+export const ConsoleSessionDbRowSchema = z.object({
+  id_hash: z.string(),
+  username: z.string(),
+  csrf_token: z.string(),
+  created_at: z.string(),
+  last_seen_at: z.string(),
+  expires_at: z.string(),
+  absolute_expires_at: z.string(),
+});
+
+export function toConsoleSession(raw: unknown): ConsoleSession {
+  const r = ConsoleSessionDbRowSchema.parse(raw);
+  return {
+    idHash: r.id_hash,
+    username: r.username,
+    csrfToken: r.csrf_token,
+    createdAt: r.created_at,
+    lastSeenAt: r.last_seen_at,
+    expiresAt: r.expires_at,
+    absoluteExpiresAt: r.absolute_expires_at,
+  };
+}
+
+export const ConsoleAuditDbRowSchema = z.object({
+  id: z.number().int(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  subject: z.string(),
+  detail: z.string(),
+});
+
+export function toConsoleAuditEntry(raw: unknown): ConsoleAuditEntry {
+  const r = ConsoleAuditDbRowSchema.parse(raw);
+  return { id: r.id, at: r.at, actor: r.actor, action: r.action, subject: r.subject, detail: r.detail };
+}

@@ -23,7 +23,6 @@ import {
   CountRowSchema,
   CursorDbRowSchema,
   DigestAttemptDbRowSchema,
-  DigestDbRowSchema,
   FindingDbRowSchema,
   FindingSchema,
   NeedsHumanDbRowSchema,
@@ -35,15 +34,26 @@ import {
   SeenDbRowSchema,
   SourceHealthDbRowSchema,
   StoreIdentityDbRowSchema,
+  toConsoleAuditEntry,
+  toConsoleSession,
+  toConsoleUser,
+  toDigestRow,
   toEffectRow,
   toEventSummary,
+  toSettlement,
+  toStandingException,
 } from './row-schemas.js';
 import {
   DAILY_SUMMARY_RULE,
+  type ApprovalPlacement,
   type AttemptFailure,
   type AuditEntry,
   type AuditFilter,
+  type ConsoleAuditEntry,
+  type ConsoleSession,
+  type ConsoleUser,
   type DigestAttempt,
+  type DigestContent,
   type DigestInDoubt,
   type DigestRow,
   type EffectFilter,
@@ -57,24 +67,33 @@ import {
   type MailHeadline,
   type NeedsHumanRow,
   type NewEffect,
+  type NewSettlement,
+  type NewStandingException,
+  type PersonChange,
   type ProblemRow,
   type PruneReport,
   type Repositories,
   type RetentionCutoffs,
   type SeenStatus,
+  type Settlement,
+  type SettlementFilter,
+  type StandingException,
   type Store,
   type StoreIdentity,
   type StoredFinding,
 } from './types.js';
 
 /**
- * `SELECT * FROM table WHERE … ORDER BY id [LIMIT n]` from conditions such as `['kind IN', list]`
- * or `['at >=', value]`; a condition whose value is undefined is left out.
+ * `SELECT * FROM table WHERE … ORDER BY id [DESC] [LIMIT n]` from conditions such as
+ * `['kind IN', list]` or `['at >=', value]` (the value's placeholder put after the test), or a test
+ * that holds its own `?` (`['instr(wardwatch_lower(recipient), ?) > 0', text]`); a condition whose value is
+ * undefined is left out.
  */
 function selectWhere(
   table: string,
   conditions: readonly (readonly [string, SqlValue | readonly SqlValue[] | undefined])[],
   limit: number | undefined,
+  order: 'ASC' | 'DESC' = 'ASC',
 ): { sql: string; params: SqlValue[] } {
   const where: string[] = [];
   const params: SqlValue[] = [];
@@ -84,11 +103,11 @@ function selectWhere(
       where.push(`${test} (${value.map(() => '?').join(', ')})`);
       params.push(...(value as readonly SqlValue[]));
     } else {
-      where.push(`${test} ?`);
+      where.push(test.includes('?') ? test : `${test} ?`);
       params.push(value as SqlValue);
     }
   }
-  let sql = `SELECT * FROM ${table} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id`;
+  let sql = `SELECT * FROM ${table} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id${order === 'DESC' ? ' DESC' : ''}`;
   if (limit !== undefined) {
     sql += ' LIMIT ?';
     params.push(Math.max(0, Math.floor(limit)));
@@ -110,13 +129,16 @@ export interface SqliteStoreOptions {
 
 type SqlValue = string | number | null;
 
-/** Items with an effect still to be carried out: nothing the executor needs about them is pruned. */
-const OPEN_ITEMS = `SELECT item_key FROM effects WHERE state IN ('pending', 'sending', 'in-doubt')`;
+/** States of an effect that may yet be carried out: neither it nor what it needs is pruned. */
+const OPEN_STATES = `('awaiting-review', 'pending', 'sending', 'in-doubt')`;
+
+/** Items with an effect still to be carried out: nothing the executor (or the Clerk reviewing it) needs about them is pruned. */
+const OPEN_ITEMS = `SELECT item_key FROM effects WHERE state IN ${OPEN_STATES}`;
 
 /** Finished effects older than the cutoff (bound twice), except folded ones whose summary has yet to go. */
 const PRUNABLE_EFFECTS = `state IN ('done', 'failed', 'folded', 'skipped-dry-run', 'dropped', 'withdrawn')
   AND COALESCE(done_at, last_attempt_at, created_at) < ?
-  AND NOT (state = 'folded' AND folded_into IN (SELECT key FROM effects WHERE state IN ('pending', 'sending', 'in-doubt')))`;
+  AND NOT (state = 'folded' AND folded_into IN (SELECT key FROM effects WHERE state IN ${OPEN_STATES}))`;
 
 /** A one-way fingerprint of a key: what is kept of a pruned item or effect instead of the key itself. */
 export function fingerprintOf(key: string): string {
@@ -174,6 +196,8 @@ class SqliteConnection {
       // free pages (a VACUUM would need the whole file locked and copied; see docs/operating.md).
       this.db.pragma('secure_delete = ON');
       this.db.function('wardwatch_fingerprint', { deterministic: true }, (key: unknown) => fingerprintOf(String(key)));
+      // SQLite's own lower() folds ASCII only; a search by name or address must fold as JavaScript does.
+      this.db.function('wardwatch_lower', { deterministic: true }, (text: unknown) => String(text).toLowerCase());
       migrate(this.db, path, options.migrations ?? MIGRATIONS);
       if (this.hasIdentityTable()) this.ensureIdentity();
     } catch (err) {
@@ -445,7 +469,11 @@ class SqliteConnection {
       .immediate();
   }
 
-  /** Move an effect between states if it is in one of `from`; records the audit entry. */
+  /**
+   * Move an effect between states if it is in one of `from`, and record the audit entry (with who
+   * did it, when a person did). The UPDATE itself tests the state, so of two callers racing for the
+   * same change (two approvals, an approval and a withdrawal) exactly one makes it.
+   */
   private transition(
     id: number,
     from: readonly EffectState[],
@@ -453,6 +481,7 @@ class SqliteConnection {
     now: string,
     set: Record<string, SqlValue>,
     outcome: string,
+    actor?: string,
   ): boolean {
     return this.db
       .transaction((): boolean => {
@@ -460,11 +489,44 @@ class SqliteConnection {
         if (!row || !from.includes(row.state)) return false;
         const columns = Object.keys(set);
         const assignments = ['state = ?', ...columns.map((c) => `${c} = ?`)].join(', ');
-        this.db.prepare(`UPDATE effects SET ${assignments} WHERE id = ?`).run(to, ...columns.map((c) => set[c] ?? null), id);
-        this.audit(row, row.state, to, now, outcome);
+        const changed = this.db
+          .prepare(`UPDATE effects SET ${assignments} WHERE id = ? AND state = ?`)
+          .run(to, ...columns.map((c) => set[c] ?? null), id, row.state).changes;
+        if (changed !== 1) return false;
+        this.audit(row, row.state, to, now, outcome, actor);
         return true;
       })
       .immediate();
+  }
+
+  approveEffect(id: number, now: string, dueAt: string, change: PersonChange & { coverText?: string; placement?: ApprovalPlacement }): boolean {
+    const set: Record<string, SqlValue> = { next_attempt_at: dueAt };
+    if (change.coverText !== undefined) set['cover_text'] = change.coverText;
+    const placement = change.placement;
+    if (placement !== undefined) {
+      set['person'] = placement.person;
+      set['cap_day'] = placement.day;
+      set['folded_into'] = placement.state === 'folded' ? placement.foldedInto : null;
+    }
+    return this.transition(id, ['awaiting-review'], placement?.state ?? 'pending', now, set, change.outcome, change.actor);
+  }
+
+  setCoverText(id: number, now: string, coverText: string | undefined, change: PersonChange): boolean {
+    return this.transition(id, ['awaiting-review'], 'awaiting-review', now, { cover_text: coverText ?? null }, change.outcome, change.actor);
+  }
+
+  withdrawEffect(id: number, now: string, change: PersonChange & { reason?: string }): boolean {
+    // The digest words a withdrawn effect as "… withdrawn <lastError>": here, who withdrew it and why.
+    const reason = change.reason?.trim();
+    return this.transition(
+      id,
+      ['awaiting-review', 'pending', 'folded'],
+      'withdrawn',
+      now,
+      { done_at: now, last_error: reason !== undefined && reason !== '' ? `by ${change.actor}: ${reason}` : `by ${change.actor}` },
+      change.outcome,
+      change.actor,
+    );
   }
 
   markDone(id: number, now: string, outcome: string): boolean {
@@ -492,8 +554,8 @@ class SqliteConnection {
     );
   }
 
-  requeueFailed(id: number, now: string, dueAt: string, outcome: string): boolean {
-    return this.transition(id, ['failed'], 'pending', now, { next_attempt_at: dueAt, attempts: 0, local_fault: 0 }, outcome);
+  requeueFailed(id: number, now: string, dueAt: string, outcome: string, actor?: string): boolean {
+    return this.transition(id, ['failed'], 'pending', now, { next_attempt_at: dueAt, attempts: 0, local_fault: 0 }, outcome, actor);
   }
 
   returnToPending(id: number, now: string, dueAt: string, outcome: string): boolean {
@@ -504,12 +566,12 @@ class SqliteConnection {
     return this.transition(id, ['sending'], 'in-doubt', now, {}, outcome);
   }
 
-  releaseInDoubt(id: number, now: string, outcome: string): boolean {
-    return this.transition(id, ['in-doubt'], 'pending', now, { next_attempt_at: now, released: 1 }, outcome);
+  releaseInDoubt(id: number, now: string, outcome: string, actor?: string): boolean {
+    return this.transition(id, ['in-doubt'], 'pending', now, { next_attempt_at: now, released: 1 }, outcome, actor);
   }
 
-  dropInDoubt(id: number, now: string, outcome: string): boolean {
-    return this.transition(id, ['in-doubt'], 'dropped', now, { done_at: now }, outcome);
+  dropInDoubt(id: number, now: string, outcome: string, actor?: string): boolean {
+    return this.transition(id, ['in-doubt'], 'dropped', now, { done_at: now }, outcome, actor);
   }
 
   withdrawEffects(target: WithdrawTarget, now: string, reason: string): EffectRow[] {
@@ -523,14 +585,14 @@ class SqliteConnection {
     return this.db
       .transaction((): EffectRow[] => {
         const rows = this.db
-          .prepare(`SELECT * FROM effects WHERE state = 'pending' AND ${where} ORDER BY id`)
+          .prepare(`SELECT * FROM effects WHERE state IN ('awaiting-review', 'pending') AND ${where} ORDER BY id`)
           .all(...params)
           .map(toEffectRow);
-        const update = this.db.prepare(`UPDATE effects SET state = 'withdrawn', done_at = ?, last_error = ? WHERE id = ? AND state = 'pending'`);
+        const update = this.db.prepare(`UPDATE effects SET state = 'withdrawn', done_at = ?, last_error = ? WHERE id = ? AND state = ?`);
         const withdrawn: EffectRow[] = [];
         for (const row of rows) {
-          if (update.run(now, reason, row.id).changes === 0) continue;
-          this.audit(row, 'pending', 'withdrawn', now, `Withdrawn ${reason}.`);
+          if (update.run(now, reason, row.id, row.state).changes === 0) continue;
+          this.audit(row, row.state, 'withdrawn', now, `Withdrawn ${reason}.`);
           withdrawn.push({ ...row, state: 'withdrawn', doneAt: now, lastError: reason });
         }
         return withdrawn;
@@ -581,9 +643,14 @@ class SqliteConnection {
         ['item_key IN', filter.itemKeys],
         ['folded_into =', filter.foldedInto],
         ['created_at >=', filter.createdSince],
+        ['created_at <', filter.createdBefore],
         ['id >', filter.afterId],
+        ['id <', filter.beforeId],
+        ['rule =', filter.rule],
+        ['instr(wardwatch_lower(recipient), ?) > 0', filter.recipientContains?.toLowerCase()],
       ],
       filter.limit,
+      filter.newestFirst === true ? 'DESC' : 'ASC',
     );
     // The digest asks once per item: a statement prepared once per shape of query saves most of the time.
     let statement = this.effectQueries.get(sql);
@@ -614,10 +681,10 @@ class SqliteConnection {
     return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
   }
 
-  private audit(row: EffectRow, from: EffectState | undefined, to: EffectState, now: string, outcome: string): void {
+  private audit(row: EffectRow, from: EffectState | undefined, to: EffectState, now: string, outcome: string, actor?: string): void {
     this.db
-      .prepare('INSERT INTO audit (at, effect_key, kind, recipient, from_state, to_state, outcome) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(now, row.key, row.kind, row.recipient, from ?? null, to, outcome);
+      .prepare('INSERT INTO audit (at, effect_key, kind, recipient, from_state, to_state, outcome, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(now, row.key, row.kind, row.recipient, from ?? null, to, outcome, actor ?? null);
   }
 
   listAudit(filter: AuditFilter = {}): AuditEntry[] {
@@ -626,8 +693,10 @@ class SqliteConnection {
       [
         ['effect_key =', filter.effectKey],
         ['at >=', filter.since],
+        ['id <', filter.beforeId],
       ],
       filter.limit,
+      filter.newestFirst === true ? 'DESC' : 'ASC',
     );
     return this.db
       .prepare(sql)
@@ -644,6 +713,7 @@ class SqliteConnection {
           outcome: r.outcome,
         };
         if (r.from_state !== null) entry.fromState = r.from_state;
+        if (r.actor !== undefined) entry.actor = r.actor;
         return entry;
       });
   }
@@ -686,26 +756,46 @@ class SqliteConnection {
     return this.getDigest(date) !== undefined;
   }
 
-  recordDigest(date: string, messageId: string, now: string): boolean {
-    const info = this.db.prepare('INSERT OR IGNORE INTO digests (date, message_id, sent_at) VALUES (?, ?, ?)').run(date, messageId, now);
+  recordDigest(date: string, messageId: string, now: string, content?: DigestContent): boolean {
+    if (content === undefined) {
+      return this.db.prepare('INSERT OR IGNORE INTO digests (date, message_id, sent_at) VALUES (?, ?, ?)').run(date, messageId, now).changes === 1;
+    }
+    const kept = JSON.stringify({ subject: content.subject, text: content.text, html: content.html, recipients: content.recipients });
+    const info = this.db
+      .prepare('INSERT OR IGNORE INTO digests (date, message_id, sent_at, content) VALUES (?, ?, ?, ?)')
+      .run(date, messageId, now, kept);
     return info.changes === 1;
   }
 
   getDigest(date: string): DigestRow | undefined {
-    const raw = this.db.prepare('SELECT date, message_id, sent_at FROM digests WHERE date = ?').get(date);
-    if (raw === undefined) return undefined;
-    const r = DigestDbRowSchema.parse(raw);
-    return { date: r.date, messageId: r.message_id, sentAt: r.sent_at };
+    const raw = this.db.prepare('SELECT date, message_id, sent_at, content FROM digests WHERE date = ?').get(date);
+    return raw === undefined ? undefined : toDigestRow(raw);
   }
 
   lastDigest(before?: string): DigestRow | undefined {
     const raw =
       before === undefined
-        ? this.db.prepare('SELECT date, message_id, sent_at FROM digests ORDER BY date DESC LIMIT 1').get()
-        : this.db.prepare('SELECT date, message_id, sent_at FROM digests WHERE date < ? ORDER BY date DESC LIMIT 1').get(before);
-    if (raw === undefined) return undefined;
-    const r = DigestDbRowSchema.parse(raw);
-    return { date: r.date, messageId: r.message_id, sentAt: r.sent_at };
+        ? this.db.prepare('SELECT date, message_id, sent_at, content FROM digests ORDER BY date DESC LIMIT 1').get()
+        : this.db.prepare('SELECT date, message_id, sent_at, content FROM digests WHERE date < ? ORDER BY date DESC LIMIT 1').get(before);
+    return raw === undefined ? undefined : toDigestRow(raw);
+  }
+
+  listDigests(filter: { before?: string; limit?: number } = {}): DigestRow[] {
+    const params: SqlValue[] = [];
+    let sql = 'SELECT date, message_id, sent_at, content FROM digests';
+    if (filter.before !== undefined) {
+      sql += ' WHERE date < ?';
+      params.push(filter.before);
+    }
+    sql += ' ORDER BY date DESC';
+    if (filter.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(Math.max(0, Math.floor(filter.limit)));
+    }
+    return this.db
+      .prepare(sql)
+      .all(...params)
+      .map(toDigestRow);
   }
 
   recordDigestAttempt(attempt: DigestAttempt): void {
@@ -942,7 +1032,21 @@ class SqliteConnection {
       )
       .run(now, c.effects);
     const effects = del(`DELETE FROM effects WHERE ${PRUNABLE_EFFECTS}`, c.effects);
-    const audit = del('DELETE FROM audit WHERE at < ?', c.audit);
+    // What people did (the console's audit, the findings they settled, the standing exceptions that
+    // ended) is kept as long as the effects' audit, and counted with it. A settlement stays while a
+    // finding it settles does (the findings were pruned above, in this transaction): without it the
+    // finding would be acted on again, and come back to the digest.
+    const audit =
+      del('DELETE FROM audit WHERE at < ?', c.audit) +
+      del('DELETE FROM console_audit WHERE at < ?', c.audit) +
+      del(
+        `DELETE FROM settlements WHERE at < ?
+           AND NOT EXISTS (SELECT 1 FROM findings WHERE findings.item_key = settlements.item_key AND findings.rule = settlements.rule)`,
+        c.audit,
+      ) +
+      del('DELETE FROM standing_exceptions WHERE expires_at < ? OR revoked_at < ?', c.audit, c.audit);
+    // A session past its end opens nothing: it goes whatever the periods (and is not a record of anyone's doing).
+    del('DELETE FROM console_sessions WHERE expires_at <= ? OR absolute_expires_at <= ?', now, now);
 
     // The latest digest stays: the next one covers what happened since it.
     const day = c.digests.slice(0, 10);
@@ -984,6 +1088,189 @@ class SqliteConnection {
       if (r.rule !== '') row.rule = r.rule;
       return row;
     });
+  }
+
+  // ---------------------------------------------------------------- settled findings and standing exceptions
+
+  settleFinding(settlement: NewSettlement): Settlement {
+    const messageId = settlement.messageId ?? '';
+    return this.db
+      .transaction((): Settlement => {
+        this.db
+          .prepare(
+            `INSERT INTO settlements (rule, item_key, kind, message_id, reason, actor, at, exception_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (rule, item_key, kind, message_id) DO NOTHING`,
+          )
+          .run(settlement.rule, settlement.itemKey, settlement.kind, messageId, settlement.reason, settlement.actor, settlement.at, settlement.exceptionId ?? null);
+        const raw = this.db
+          .prepare('SELECT * FROM settlements WHERE rule = ? AND item_key = ? AND kind = ? AND message_id = ?')
+          .get(settlement.rule, settlement.itemKey, settlement.kind, messageId);
+        if (raw === undefined) throw new Error(`The store could not read back the settlement it has just recorded (${settlement.rule} on ${settlement.itemKey}).`);
+        return toSettlement(raw);
+      })
+      .immediate();
+  }
+
+  listSettlements(filter: SettlementFilter = {}): Settlement[] {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    const add = (test: string, value: SqlValue | undefined): void => {
+      if (value === undefined) return;
+      where.push(test);
+      params.push(value);
+    };
+    add('item_key = ?', filter.itemKey);
+    add('rule = ?', filter.rule);
+    add('kind = ?', filter.kind);
+    add('at >= ?', filter.since);
+    let sql = `SELECT * FROM settlements ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC`;
+    if (filter.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(Math.max(0, Math.floor(filter.limit)));
+    }
+    return this.db
+      .prepare(sql)
+      .all(...params)
+      .map(toSettlement);
+  }
+
+  addException(exception: NewStandingException): StandingException {
+    const info = this.db
+      .prepare(
+        `INSERT INTO standing_exceptions (rule, match, value, reason, actor, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        exception.rule ?? null,
+        exception.match,
+        exception.value.toLowerCase(),
+        exception.reason,
+        exception.actor,
+        exception.createdAt,
+        exception.expiresAt,
+      );
+    const added = this.getException(Number(info.lastInsertRowid));
+    if (!added) throw new Error('The store could not read back the standing exception it has just recorded.');
+    return added;
+  }
+
+  revokeException(id: number, actor: string, now: string): boolean {
+    return (
+      this.db
+        .prepare('UPDATE standing_exceptions SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL')
+        .run(now, actor, id).changes === 1
+    );
+  }
+
+  getException(id: number): StandingException | undefined {
+    const raw = this.db.prepare('SELECT * FROM standing_exceptions WHERE id = ?').get(id);
+    return raw === undefined ? undefined : toStandingException(raw);
+  }
+
+  listExceptions(filter: { activeAt?: string } = {}): StandingException[] {
+    const rows =
+      filter.activeAt === undefined
+        ? this.db.prepare('SELECT * FROM standing_exceptions ORDER BY created_at DESC, id DESC').all()
+        : this.db
+            .prepare('SELECT * FROM standing_exceptions WHERE revoked_at IS NULL AND expires_at > ? ORDER BY created_at DESC, id DESC')
+            .all(filter.activeAt);
+    return rows.map(toStandingException);
+  }
+
+  // ---------------------------------------------------------------- console accounts and sessions
+
+  putUser(user: ConsoleUser): void {
+    // An upsert, not INSERT OR REPLACE: a replaced row would end the user's sessions (ON DELETE CASCADE).
+    this.db
+      .prepare(
+        `INSERT INTO console_users (username, display_name, role, password_hash, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (username) DO UPDATE SET display_name = excluded.display_name, role = excluded.role,
+           password_hash = excluded.password_hash, created_at = excluded.created_at`,
+      )
+      .run(user.username.toLowerCase(), user.displayName, user.role, user.passwordHash ?? null, user.createdAt);
+  }
+
+  getUser(username: string): ConsoleUser | undefined {
+    const raw = this.db.prepare('SELECT * FROM console_users WHERE username = ?').get(username.toLowerCase());
+    return raw === undefined ? undefined : toConsoleUser(raw);
+  }
+
+  listUsers(): ConsoleUser[] {
+    return this.db.prepare('SELECT * FROM console_users ORDER BY username').all().map(toConsoleUser);
+  }
+
+  removeUser(username: string): boolean {
+    const name = username.toLowerCase();
+    return this.db
+      .transaction((): boolean => {
+        this.db.prepare('DELETE FROM console_sessions WHERE username = ?').run(name);
+        return this.db.prepare('DELETE FROM console_users WHERE username = ?').run(name).changes === 1;
+      })
+      .immediate();
+  }
+
+  createSession(session: ConsoleSession): void {
+    this.db
+      .prepare(
+        `INSERT INTO console_sessions (id_hash, username, csrf_token, created_at, last_seen_at, expires_at, absolute_expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        session.idHash,
+        session.username.toLowerCase(),
+        session.csrfToken,
+        session.createdAt,
+        session.lastSeenAt,
+        session.expiresAt,
+        session.absoluteExpiresAt,
+      );
+  }
+
+  getSession(idHash: string): ConsoleSession | undefined {
+    const raw = this.db.prepare('SELECT * FROM console_sessions WHERE id_hash = ?').get(idHash);
+    return raw === undefined ? undefined : toConsoleSession(raw);
+  }
+
+  touchSession(idHash: string, lastSeenAt: string, expiresAt: string): void {
+    this.db.prepare('UPDATE console_sessions SET last_seen_at = ?, expires_at = ? WHERE id_hash = ?').run(lastSeenAt, expiresAt, idHash);
+  }
+
+  deleteSession(idHash: string): void {
+    this.db.prepare('DELETE FROM console_sessions WHERE id_hash = ?').run(idHash);
+  }
+
+  deleteExpiredSessions(now: string): number {
+    return this.db.prepare('DELETE FROM console_sessions WHERE expires_at <= ? OR absolute_expires_at <= ?').run(now, now).changes;
+  }
+
+  // ---------------------------------------------------------------- what people did in the console
+
+  recordConsoleAction(entry: Omit<ConsoleAuditEntry, 'id'>): void {
+    this.db
+      .prepare('INSERT INTO console_audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)')
+      .run(entry.at, entry.actor, entry.action, entry.subject, entry.detail);
+  }
+
+  listConsoleActions(filter: { since?: string; actor?: string; limit?: number } = {}): ConsoleAuditEntry[] {
+    const where: string[] = [];
+    const params: SqlValue[] = [];
+    if (filter.since !== undefined) {
+      where.push('at >= ?');
+      params.push(filter.since);
+    }
+    if (filter.actor !== undefined) {
+      where.push('actor = ?');
+      params.push(filter.actor);
+    }
+    let sql = `SELECT * FROM console_audit ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC`;
+    if (filter.limit !== undefined) {
+      sql += ' LIMIT ?';
+      params.push(Math.max(0, Math.floor(filter.limit)));
+    }
+    return this.db
+      .prepare(sql)
+      .all(...params)
+      .map(toConsoleAuditEntry);
   }
 }
 
@@ -1122,6 +1409,15 @@ export class SqliteStore implements Store {
   countCapped(person: string, day: string, states: readonly EffectState[]): Promise<number> {
     return this.run(() => this.db.countCapped(person, day, states));
   }
+  approveEffect(id: number, now: string, dueAt: string, change: PersonChange & { coverText?: string; placement?: ApprovalPlacement }): Promise<boolean> {
+    return this.run(() => this.db.approveEffect(id, now, dueAt, change));
+  }
+  setCoverText(id: number, now: string, coverText: string | undefined, change: PersonChange): Promise<boolean> {
+    return this.run(() => this.db.setCoverText(id, now, coverText, change));
+  }
+  withdrawEffect(id: number, now: string, change: PersonChange & { reason?: string }): Promise<boolean> {
+    return this.run(() => this.db.withdrawEffect(id, now, change));
+  }
   claimDue(now: string, limit: number): Promise<EffectRow[]> {
     return this.run(() => this.db.claimDue(now, limit));
   }
@@ -1134,17 +1430,17 @@ export class SqliteStore implements Store {
   returnToPending(id: number, now: string, dueAt: string, outcome: string): Promise<boolean> {
     return this.run(() => this.db.returnToPending(id, now, dueAt, outcome));
   }
-  requeueFailed(id: number, now: string, dueAt: string, outcome: string): Promise<boolean> {
-    return this.run(() => this.db.requeueFailed(id, now, dueAt, outcome));
+  requeueFailed(id: number, now: string, dueAt: string, outcome: string, actor?: string): Promise<boolean> {
+    return this.run(() => this.db.requeueFailed(id, now, dueAt, outcome, actor));
   }
   markInDoubt(id: number, now: string, outcome: string): Promise<boolean> {
     return this.run(() => this.db.markInDoubt(id, now, outcome));
   }
-  releaseInDoubt(id: number, now: string, outcome: string): Promise<boolean> {
-    return this.run(() => this.db.releaseInDoubt(id, now, outcome));
+  releaseInDoubt(id: number, now: string, outcome: string, actor?: string): Promise<boolean> {
+    return this.run(() => this.db.releaseInDoubt(id, now, outcome, actor));
   }
-  dropInDoubt(id: number, now: string, outcome: string): Promise<boolean> {
-    return this.run(() => this.db.dropInDoubt(id, now, outcome));
+  dropInDoubt(id: number, now: string, outcome: string, actor?: string): Promise<boolean> {
+    return this.run(() => this.db.dropInDoubt(id, now, outcome, actor));
   }
   withdrawEffects(target: WithdrawTarget, now: string, reason: string): Promise<EffectRow[]> {
     return this.run(() => this.db.withdrawEffects(target, now, reason));
@@ -1189,8 +1485,11 @@ export class SqliteStore implements Store {
   digestSent(date: string): Promise<boolean> {
     return this.run(() => this.db.digestSent(date));
   }
-  recordDigest(date: string, messageId: string, now: string): Promise<boolean> {
-    return this.run(() => this.db.recordDigest(date, messageId, now));
+  recordDigest(date: string, messageId: string, now: string, content?: DigestContent): Promise<boolean> {
+    return this.run(() => this.db.recordDigest(date, messageId, now, content));
+  }
+  listDigests(filter?: { before?: string; limit?: number }): Promise<DigestRow[]> {
+    return this.run(() => this.db.listDigests(filter));
   }
   getDigest(date: string): Promise<DigestRow | undefined> {
     return this.run(() => this.db.getDigest(date));
@@ -1240,6 +1539,60 @@ export class SqliteStore implements Store {
   }
   listNeedsHuman(since?: string): Promise<NeedsHumanRow[]> {
     return this.run(() => this.db.listNeedsHuman(since));
+  }
+
+  settleFinding(settlement: NewSettlement): Promise<Settlement> {
+    return this.run(() => this.db.settleFinding(settlement));
+  }
+  listSettlements(filter?: SettlementFilter): Promise<Settlement[]> {
+    return this.run(() => this.db.listSettlements(filter));
+  }
+  addException(exception: NewStandingException): Promise<StandingException> {
+    return this.run(() => this.db.addException(exception));
+  }
+  revokeException(id: number, actor: string, now: string): Promise<boolean> {
+    return this.run(() => this.db.revokeException(id, actor, now));
+  }
+  getException(id: number): Promise<StandingException | undefined> {
+    return this.run(() => this.db.getException(id));
+  }
+  listExceptions(filter?: { activeAt?: string }): Promise<StandingException[]> {
+    return this.run(() => this.db.listExceptions(filter));
+  }
+
+  putUser(user: ConsoleUser): Promise<void> {
+    return this.run(() => this.db.putUser(user));
+  }
+  getUser(username: string): Promise<ConsoleUser | undefined> {
+    return this.run(() => this.db.getUser(username));
+  }
+  listUsers(): Promise<ConsoleUser[]> {
+    return this.run(() => this.db.listUsers());
+  }
+  removeUser(username: string): Promise<boolean> {
+    return this.run(() => this.db.removeUser(username));
+  }
+  createSession(session: ConsoleSession): Promise<void> {
+    return this.run(() => this.db.createSession(session));
+  }
+  getSession(idHash: string): Promise<ConsoleSession | undefined> {
+    return this.run(() => this.db.getSession(idHash));
+  }
+  touchSession(idHash: string, lastSeenAt: string, expiresAt: string): Promise<void> {
+    return this.run(() => this.db.touchSession(idHash, lastSeenAt, expiresAt));
+  }
+  deleteSession(idHash: string): Promise<void> {
+    return this.run(() => this.db.deleteSession(idHash));
+  }
+  deleteExpiredSessions(now: string): Promise<number> {
+    return this.run(() => this.db.deleteExpiredSessions(now));
+  }
+
+  recordConsoleAction(entry: Omit<ConsoleAuditEntry, 'id'>): Promise<void> {
+    return this.run(() => this.db.recordConsoleAction(entry));
+  }
+  listConsoleActions(filter?: { since?: string; actor?: string; limit?: number }): Promise<ConsoleAuditEntry[]> {
+    return this.run(() => this.db.listConsoleActions(filter));
   }
 }
 

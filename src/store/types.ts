@@ -14,8 +14,11 @@ import type { Finding } from '../engine/types.js';
 import type { Problem, ProblemSeverity } from '../items/types.js';
 import type { SourceHealth } from '../sources/types.js';
 
-export const EFFECT_STATES = ['pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run', 'in-doubt', 'dropped', 'withdrawn'] as const;
+export const EFFECT_STATES = ['awaiting-review', 'pending', 'sending', 'done', 'failed', 'folded', 'skipped-dry-run', 'in-doubt', 'dropped', 'withdrawn'] as const;
 /**
+ * - `awaiting-review`: held for the Clerk's approval (`review: true`); approved → `pending` (or,
+ *   over its person's daily cap on approval, `folded`), withdrawn → `withdrawn`. Never claimed,
+ *   never counted against a daily cap while it waits.
  * - `pending`: waiting for `nextAttemptAt`.
  * - `sending`: claimed by an executor (an attempt is under way, or was when the process stopped).
  * - `done`: carried out (or recognised as already carried out).
@@ -26,7 +29,7 @@ export const EFFECT_STATES = ['pending', 'sending', 'done', 'failed', 'folded', 
  *   the Clerk to release (→ pending, sent once) or drop.
  * - `dropped`: an in-doubt effect the Clerk chose not to send.
  * - `withdrawn`: never carried out, because its event or message was removed at its source
- *   before it was due (`lastError` says why); listed in the digest.
+ *   before it was due, or a person withdrew it (`lastError` says why); listed in the digest.
  */
 export type EffectState = (typeof EFFECT_STATES)[number];
 
@@ -79,6 +82,8 @@ export interface NewEffect {
   /** ISO instant: not attempted before this (quiet hours). */
   notBefore: string;
   cap?: CapGroup;
+  /** Held for the Clerk's approval (`review`): recorded as `awaiting-review`, not folded or capped. */
+  review?: boolean;
 }
 
 export interface EffectRow {
@@ -108,6 +113,11 @@ export interface EffectRow {
   localFault?: boolean;
   /** The Clerk released it from `in-doubt`: send it even though an earlier attempt may have gone. */
   released?: boolean;
+  /**
+   * The Clerk's own words for this one message, set while it awaited review: put after the
+   * greeting of the rendered message; the template's wording (and its clause) stays.
+   */
+  coverText?: string;
 }
 
 /** Which items' effects `withdrawEffects` withdraws. */
@@ -166,6 +176,15 @@ export interface EffectFilter {
   createdSince?: string;
   /** Only effects with a greater id: with `limit`, a long list is read page by page (in id order). */
   afterId?: number;
+  /** Only effects with a smaller id: with `limit` and `newestFirst`, a long list read backwards page by page. */
+  beforeId?: number;
+  /** Created before this instant. */
+  createdBefore?: string;
+  rule?: string;
+  /** The recipient's address contains this text (case-insensitive). */
+  recipientContains?: string;
+  /** Newest (highest id) first instead of oldest first. */
+  newestFirst?: boolean;
   limit?: number;
 }
 
@@ -183,11 +202,17 @@ export interface AuditEntry {
   toState: EffectState;
   /** What happened, in a sentence a clerk can read. */
   outcome: string;
+  /** Who made the change (a console user's name); absent when Wardwatch did it itself. */
+  actor?: string;
 }
 
 export interface AuditFilter {
   effectKey?: string;
   since?: string;
+  /** Only entries with a smaller id: with `limit` and `newestFirst`, a long log read backwards page by page. */
+  beforeId?: number;
+  /** Newest (highest id) first instead of oldest first. */
+  newestFirst?: boolean;
   limit?: number;
 }
 
@@ -207,6 +232,16 @@ export interface DigestRow {
   date: string;
   messageId: string;
   sentAt: string;
+  /** The digest as sent (absent for digests recorded before the archive was kept). */
+  content?: DigestContent;
+}
+
+/** A digest's words as they went out, kept for the console's digest archive. */
+export interface DigestContent {
+  subject: string;
+  text: string;
+  html: string;
+  recipients: string[];
 }
 
 /**
@@ -366,7 +401,7 @@ export interface FindingRepository {
 
 /** Where a newly recorded effect stands, as the outbox policy decided. */
 export interface EffectPlacement {
-  state: 'pending' | 'folded' | 'skipped-dry-run';
+  state: 'awaiting-review' | 'pending' | 'folded' | 'skipped-dry-run';
   /** The audit entry that opens its history. */
   outcome: string;
   /** Cap group (person, day) it counts against, when not the one in `effect.cap`. */
@@ -374,6 +409,13 @@ export interface EffectPlacement {
   day?: string;
   foldedInto?: string;
 }
+
+/** Where an approved effect goes, as the outbox policy decided when it was approved. */
+export type ApprovalPlacement =
+  /** Queued, counting against `person`'s daily cap for `day`. */
+  | { state: 'pending'; person: string; day: string }
+  /** Over that cap: carried by the day's summary `foldedInto`. */
+  | { state: 'folded'; person: string; day: string; foldedInto: string };
 
 /**
  * The outbox's rows: stored and moved between states here; what state a new effect starts in
@@ -387,6 +429,21 @@ export interface EffectRepository {
   effectKnown(key: string): Promise<boolean>;
   /** How many of the person's effects for the day (summaries aside) are in these states. */
   countCapped(person: string, day: string, states: readonly EffectState[]): Promise<number>;
+  /**
+   * awaiting-review → pending, due at `dueAt`, by a person: `change.coverText` (when given) is kept
+   * as the effect's cover text. `change.placement` is where the outbox policy put it under its
+   * person's daily cap, decided at approval time: `pending` counting against (person, day), or
+   * `folded` into that day's summary. Without a placement it is pending and counts against no cap.
+   * False when the effect was not awaiting review.
+   */
+  approveEffect(id: number, now: string, dueAt: string, change: PersonChange & { coverText?: string; placement?: ApprovalPlacement }): Promise<boolean>;
+  /** Set (or, with undefined, clear) the cover text of an effect awaiting review. False when it is not awaiting review. */
+  setCoverText(id: number, now: string, coverText: string | undefined, change: PersonChange): Promise<boolean>;
+  /**
+   * awaiting-review, pending or folded → withdrawn, by a person (never one being sent or sent).
+   * Its `lastError` says who withdrew it, and why when `change.reason` is given. False otherwise.
+   */
+  withdrawEffect(id: number, now: string, change: PersonChange & { reason?: string }): Promise<boolean>;
   /** Move up to `limit` due pending effects (not `digest` ones) to `sending`, counting an attempt. */
   claimDue(now: string, limit: number): Promise<EffectRow[]>;
   /** sending → done. False when the effect was not in `sending`. */
@@ -399,15 +456,15 @@ export interface EffectRepository {
    * failed → pending, due at `dueAt`, its attempts counted afresh: a person fixed what made it fail
    * (`wardwatch outbox retry`). False when the effect was not in `failed`.
    */
-  requeueFailed(id: number, now: string, dueAt: string, outcome: string): Promise<boolean>;
+  requeueFailed(id: number, now: string, dueAt: string, outcome: string, actor?: string): Promise<boolean>;
   /** sending → in-doubt (caught mid-send; the sender cannot tell whether it went). */
   markInDoubt(id: number, now: string, outcome: string): Promise<boolean>;
   /** in-doubt → pending, due now, marked released (the Clerk's decision; sent once). */
-  releaseInDoubt(id: number, now: string, outcome: string): Promise<boolean>;
+  releaseInDoubt(id: number, now: string, outcome: string, actor?: string): Promise<boolean>;
   /** in-doubt → dropped (the Clerk's decision; never sent). */
-  dropInDoubt(id: number, now: string, outcome: string): Promise<boolean>;
+  dropInDoubt(id: number, now: string, outcome: string, actor?: string): Promise<boolean>;
   /**
-   * pending → withdrawn, for every effect planned about the removed item(s) that has not been
+   * pending or awaiting-review → withdrawn, for every effect planned about the removed item(s) that has not been
    * carried out (never one being sent, sent, or held in doubt), with `reason` kept as its
    * `lastError` and in the audit. The items: those with `itemKey`, or of the event `uid` (its
    * occurrences included), or the events read from `origin`. Returns the effects withdrawn.
@@ -455,8 +512,10 @@ export interface ItemMemoryRepository {
 export interface DigestRepository {
   /** True when the digest for this date (YYYY-MM-DD) has been sent. */
   digestSent(date: string): Promise<boolean>;
-  /** Record the digest for a date; false when one was already recorded. */
-  recordDigest(date: string, messageId: string, now: string): Promise<boolean>;
+  /** Record the digest for a date (with its words as sent, for the archive); false when one was already recorded. */
+  recordDigest(date: string, messageId: string, now: string, content?: DigestContent): Promise<boolean>;
+  /** Digests sent, newest first: at most `limit`, dated before `before` (YYYY-MM-DD) when given. */
+  listDigests(filter?: { before?: string; limit?: number }): Promise<DigestRow[]>;
   getDigest(date: string): Promise<DigestRow | undefined>;
   /** The digest with the latest date (before the date `before`, YYYY-MM-DD, when given), if any was sent. */
   lastDigest(before?: string): Promise<DigestRow | undefined>;
@@ -513,6 +572,150 @@ export interface StoreAdmin {
   prune(cutoffs: RetentionCutoffs, now: string, options?: { dryRun?: boolean }): Promise<PruneReport>;
 }
 
+/** Who changed something by hand, and what it means, for the audit log. */
+export interface PersonChange {
+  /** The console user (or `cli:<os user>` for the command line) who made the change. */
+  actor: string;
+  /** What happened, in a sentence a clerk can read. */
+  outcome: string;
+}
+
+/**
+ * How a person settled a finding: `dismissed` (not a breach, with a reason), `authorised` (the
+ * Clerk authorised what it asked for, such as an officer's attendance at a party-group meeting) or
+ * `excepted` (a standing exception covers it). A settled finding plans no further effects and
+ * leaves the digest's lists; it is counted per rule.
+ */
+export type SettlementKind = 'dismissed' | 'authorised' | 'excepted';
+export const SETTLEMENT_KINDS: readonly SettlementKind[] = ['dismissed', 'authorised', 'excepted'];
+
+export interface Settlement {
+  id: number;
+  rule: string;
+  itemKey: string;
+  kind: SettlementKind;
+  /** Only the rule's findings with this message id (`authorisationNeeded`, say); every finding of the rule on the item when absent. */
+  messageId?: string;
+  reason: string;
+  actor: string;
+  at: string;
+  /** For `excepted`: the standing exception that covers it. */
+  exceptionId?: number;
+}
+
+export type NewSettlement = Omit<Settlement, 'id'>;
+
+export interface SettlementFilter {
+  itemKey?: string;
+  rule?: string;
+  kind?: SettlementKind;
+  /** Settled at or after this instant. */
+  since?: string;
+  limit?: number;
+}
+
+/** What a standing exception matches on an item. */
+export type ExceptionMatch = 'sender' | 'recipient-domain' | 'phrase';
+export const EXCEPTION_MATCHES: readonly ExceptionMatch[] = ['sender', 'recipient-domain', 'phrase'];
+
+/** "Findings like this are not breaches until `expiresAt`": a sender, a recipient domain or a phrase, for one rule or all. */
+export interface StandingException {
+  id: number;
+  /** Only this rule's findings; every rule's when absent. */
+  rule?: string;
+  match: ExceptionMatch;
+  /** An address (sender), a domain (recipient-domain) or words (phrase), lower-cased. */
+  value: string;
+  reason: string;
+  actor: string;
+  createdAt: string;
+  expiresAt: string;
+  revokedAt?: string;
+  revokedBy?: string;
+}
+
+export type NewStandingException = Omit<StandingException, 'id' | 'revokedAt' | 'revokedBy'>;
+
+/** Findings settled by a person, and the standing exceptions they made. */
+export interface SettlementRepository {
+  /**
+   * Record a settlement. When the same (rule, item, kind, message id) is already settled, nothing
+   * changes and the earlier one is returned.
+   */
+  settleFinding(settlement: NewSettlement): Promise<Settlement>;
+  /** Settlements, newest first. */
+  listSettlements(filter?: SettlementFilter): Promise<Settlement[]>;
+  addException(exception: NewStandingException): Promise<StandingException>;
+  /** False when there is no such exception or it was revoked already. */
+  revokeException(id: number, actor: string, now: string): Promise<boolean>;
+  getException(id: number): Promise<StandingException | undefined>;
+  /** Every exception (newest first), or only those in force at `activeAt` (not revoked, not expired). */
+  listExceptions(filter?: { activeAt?: string }): Promise<StandingException[]>;
+}
+
+export const CONSOLE_ROLES = ['clerk', 'viewer'] as const;
+/** `clerk`: may act; `viewer`: may read only (a monitoring officer, say). */
+export type ConsoleRole = (typeof CONSOLE_ROLES)[number];
+
+export interface ConsoleUser {
+  /** The sign-in name: for single sign-on, the e-mail address the council's accounts give (lower-cased). */
+  username: string;
+  displayName: string;
+  role: ConsoleRole;
+  /** `scrypt$N$r$p$salt$hash` (base64); absent for an account that signs in only through single sign-on. */
+  passwordHash?: string;
+  createdAt: string;
+}
+
+export interface ConsoleSession {
+  /** SHA-256 (hex) of the session id in the cookie: the id itself is never stored. */
+  idHash: string;
+  username: string;
+  /** The token every form of this session carries. */
+  csrfToken: string;
+  createdAt: string;
+  lastSeenAt: string;
+  /** The session ends at this instant (idle timeout, moved on by `touchSession`) … */
+  expiresAt: string;
+  /** … and, however active, at this one. */
+  absoluteExpiresAt: string;
+}
+
+/** The console's accounts and sessions. */
+export interface UserRepository {
+  /** Add the user, or replace the one with the same username. */
+  putUser(user: ConsoleUser): Promise<void>;
+  getUser(username: string): Promise<ConsoleUser | undefined>;
+  listUsers(): Promise<ConsoleUser[]>;
+  /** Remove the user and end their sessions; false when there was none. */
+  removeUser(username: string): Promise<boolean>;
+  createSession(session: ConsoleSession): Promise<void>;
+  getSession(idHash: string): Promise<ConsoleSession | undefined>;
+  touchSession(idHash: string, lastSeenAt: string, expiresAt: string): Promise<void>;
+  deleteSession(idHash: string): Promise<void>;
+  /** End sessions whose `expiresAt` or `absoluteExpiresAt` is at or before `now`; returns how many. */
+  deleteExpiredSessions(now: string): Promise<number>;
+}
+
+/** A change a person made (in the console or with the CLI) that is not an effect's transition. */
+export interface ConsoleAuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  /** What kind of change: `sign-in`, `sign-in-refused`, `sign-out`, `dismiss`, `authorise`, `exception-added`, `exception-revoked`, `user-added`, `user-removed`, … */
+  action: string;
+  /** What it was about (a finding's rule and item, a username, an exception's number). */
+  subject: string;
+  /** In a sentence a clerk can read. */
+  detail: string;
+}
+
+export interface ConsoleAuditRepository {
+  recordConsoleAction(entry: Omit<ConsoleAuditEntry, 'id'>): Promise<void>;
+  /** Newest first. */
+  listConsoleActions(filter?: { since?: string; actor?: string; limit?: number }): Promise<ConsoleAuditEntry[]>;
+}
+
 /** Every repository, as seen from inside a transaction (or outside one, each call on its own). */
 export interface Repositories
   extends ItemRepository,
@@ -523,6 +726,9 @@ export interface Repositories
     ItemMemoryRepository,
     DigestRepository,
     HealthRepository,
+    SettlementRepository,
+    UserRepository,
+    ConsoleAuditRepository,
     StoreAdmin {}
 
 export interface Store extends Repositories {

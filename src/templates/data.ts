@@ -211,7 +211,15 @@ export const DigestSectionsSchema = z
     date: nonEmpty,
     /** What it covers, e.g. "since Monday 12 April 2027 at 07:30". */
     covering: nonEmpty,
-    totals: z.object({ findings: z.number().int().min(0), actions: z.number().int().min(0), needsHuman: z.number().int().min(0) }).strict(),
+    totals: z
+      .object({
+        findings: z.number().int().min(0),
+        actions: z.number().int().min(0),
+        needsHuman: z.number().int().min(0),
+        /** Wardwatch's actions held for the Clerk's approval (`review: true`), however old. */
+        awaitingReview: z.number().int().min(0),
+      })
+      .strict(),
     /** Counts per rule, with the actions taken, and each item found; never any content. */
     rules: z.array(
       z
@@ -231,6 +239,95 @@ export const DigestSectionsSchema = z
     /** Unknown wards, failed actions, items that could not be read: each for a person to look at. */
     needsHuman: z.array(z.object({ what: nonEmpty, reference: text }).strict()),
     awaitingAuthorisation: z.array(z.object({ officer: nonEmpty, meeting: text, date: nonEmpty, organiser: nonEmpty }).strict()),
+    /**
+     * Actions held for the Clerk's approval, counted per rule (no content), and where to review
+     * them; null when nothing awaits review.
+     */
+    awaitingReview: z
+      .object({
+        total: z.number().int().min(1),
+        /** "Wardwatch is holding 3 actions for your review: none of them goes out until you approve it." */
+        headline: nonEmpty,
+        rules: z.array(z.object({ ruleTitle: nonEmpty, count: z.number().int().min(1), actions: nonEmpty }).strict()).min(1),
+        /**
+         * The console's address: `console.publicUrl`, or the Wardwatch server's own address
+         * (`onServer`: true); null when the console is switched off.
+         */
+        console: z.object({ url: nonEmpty, onServer: z.boolean() }).strict().nullable(),
+        /** The command that lists them: "wardwatch outbox list --state awaiting-review --config FILE". */
+        command: nonEmpty,
+      })
+      .strict()
+      .nullable(),
+    /**
+     * Per rule, the findings marked not a breach in the period (dismissed by a person, or covered
+     * by a standing exception): they are left out of `rules` and counted here, with the total for
+     * the last `notABreachDays` days, so that a rule that misfires stands out.
+     */
+    notABreach: z.array(
+      z
+        .object({
+          rule: z.enum(RULE_IDS),
+          ruleTitle: nonEmpty,
+          dismissed: z.number().int().min(0),
+          excepted: z.number().int().min(0),
+          /** Dismissed or excepted in the last `notABreachDays` days, this period included. */
+          recent: z.number().int().min(0),
+          /** "1 dismissed and 2 covered by a standing exception; 7 in the last 90 days". */
+          counted: nonEmpty,
+          /** Those dismissed in the period, with the reason given (the first 50); a private one names no subject. */
+          dismissals: z.array(
+            z
+              .object({
+                /** The message's subject line and date or the event's title and date; "a private matter — details withheld" for a private one. */
+                reference: nonEmpty,
+                private: z.boolean(),
+                reason: nonEmpty,
+                /** Who dismissed it (a console user, or `cli:<name>`). */
+                by: nonEmpty,
+                at: nonEmpty,
+              })
+              .strict(),
+          ),
+          /** "and 12 more"; empty when every dismissal is listed. */
+          more: text,
+        })
+        .strict(),
+    ),
+    /** How many days `notABreach[].recent` looks back (90). */
+    notABreachDays: z.number().int().min(1),
+    /** Standing exceptions in force when the digest was made. */
+    exceptions: z.array(
+      z
+        .object({
+          /** "messages from Cllr Tom Brown <tom.brown@…>", "messages to addresses at example.org", "items containing the words “…”". */
+          what: nonEmpty,
+          /** The rule's title, or "Every rule". */
+          rule: nonEmpty,
+          reason: nonEmpty,
+          by: nonEmpty,
+          /** When it was made, ready to read. */
+          made: nonEmpty,
+          /** When it ends, ready to read: "the end of Thursday 31 December 2026" for an exception that runs to the end of a day. */
+          until: nonEmpty,
+        })
+        .strict(),
+    ),
+    /** Party-group attendances the Clerk authorised in the period (in the console or with the CLI). */
+    authorisations: z.array(
+      z
+        .object({
+          /** The officers concerned, e.g. "Sam Patel" or "Sam Patel and Dan Okafor". */
+          officer: nonEmpty,
+          meeting: text,
+          date: nonEmpty,
+          by: nonEmpty,
+          at: nonEmpty,
+          /** The Clerk's note, when one was given; empty otherwise. */
+          note: text,
+        })
+        .strict(),
+    ),
     upcomingMeetings: z.array(z.object({ title: text, date: nonEmpty, location: text, wards: nonEmpty, invited: nonEmpty }).strict()),
     /** How many days ahead `upcomingMeetings` looks (14). */
     upcomingDays: z.number().int().min(1),

@@ -140,7 +140,7 @@ function digestSample(council: CouncilData): DigestData {
     digest: {
       date: 'Wednesday 14 April 2027',
       covering: 'since Tuesday 13 April 2027 at 07:30',
-      totals: { findings: 6, actions: 7, needsHuman: 2 },
+      totals: { findings: 6, actions: 7, needsHuman: 2, awaitingReview: 3 },
       rules: [
         row('no-blind-copies', '1 warning sent, 1 warning could not be sent', [
           entry('no-blind-copies', 'warning sent to Cllr Tom Brown'),
@@ -172,7 +172,68 @@ function digestSample(council: CouncilData): DigestData {
         },
       ],
       awaitingAuthorisation: [
-        { officer: 'Sam Patel', meeting: 'Labour group: budget briefing', date: 'Monday 19 April 2027 at 18:30', organiser: 'Cllr Raj Mehta' },
+        { officer: 'Dan Okafor', meeting: 'Liberal Democrat group: ward priorities', date: 'Tuesday 20 April 2027 at 19:00', organiser: 'Cllr Ben Hughes' },
+      ],
+      awaitingReview: {
+        total: 3,
+        headline: 'Wardwatch is holding 3 actions for your review: none of them goes out until you approve them.',
+        rules: [
+          { ruleTitle: ruleTitle('press-via-clerk'), count: 2, actions: '2 nudges' },
+          { ruleTitle: ruleTitle('notify-ward-members-of-visits'), count: 1, actions: '1 notice' },
+        ],
+        console: { url: 'https://wardwatch.millbrook-tc.gov.uk/', onServer: false },
+        command: 'wardwatch outbox list --state awaiting-review --config FILE',
+      },
+      notABreach: [
+        {
+          rule: 'requests-via-clerk',
+          ruleTitle: ruleTitle('requests-via-clerk'),
+          dismissed: 1,
+          excepted: 2,
+          recent: 9,
+          counted: '1 dismissed and 2 covered by a standing exception; 9 in the last 90 days',
+          dismissals: [
+            {
+              reference: 'message “Allotment waiting list”, sent Tuesday 13 April 2027 at 11:05',
+              private: false,
+              reason: 'Priya looks after the allotments: asking her directly is agreed.',
+              by: 'helen.ashworth',
+              at: 'Tuesday 13 April 2027 at 16:20',
+            },
+          ],
+          more: '',
+        },
+        {
+          rule: 'officer-conduct-raised-properly',
+          ruleTitle: ruleTitle('officer-conduct-raised-properly'),
+          dismissed: 1,
+          excepted: 0,
+          recent: 1,
+          counted: '1 dismissed; 1 in the last 90 days',
+          dismissals: [{ reference: WITHHELD, private: true, reason: 'A thank-you, not a complaint.', by: 'helen.ashworth', at: 'Tuesday 13 April 2027 at 17:02' }],
+          more: '',
+        },
+      ],
+      notABreachDays: 90,
+      exceptions: [
+        {
+          what: 'messages to addresses at millbrook-allotments.org.uk',
+          rule: ruleTitle('requests-via-clerk'),
+          reason: 'The allotment society’s secretary deals with Priya directly, by agreement.',
+          by: 'helen.ashworth',
+          made: 'Monday 5 April 2027 at 09:12',
+          until: 'the end of Friday 31 December 2027',
+        },
+      ],
+      authorisations: [
+        {
+          officer: 'Priya Shah',
+          meeting: 'Independent group: allotments review',
+          date: 'Thursday 15 April 2027 at 18:00',
+          by: 'helen.ashworth',
+          at: 'Tuesday 13 April 2027 at 09:40',
+          note: 'Priya presents the allotments report; no campaigning items on the agenda.',
+        },
       ],
       upcomingMeetings: [
         {

@@ -70,6 +70,6 @@ describe('what check loads', () => {
   it('--help still lists every command', () => {
     const r = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8', timeout: 120_000 });
     expect(r.status).toBe(0);
-    for (const command of ['validate', 'schema', 'init', 'check', 'explain', 'digest', 'templates', 'run']) expect(r.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    for (const command of ['validate', 'schema', 'init', 'check', 'explain', 'digest', 'templates', 'run', 'outbox', 'findings', 'users', 'prune']) expect(r.stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
   });
 });

@@ -137,7 +137,7 @@ describe('loadConfig reports each problem with its file, line and field', () => 
 
   it('suggests the field or rule meant by an unknown key', () => {
     expect(lines(fixture('unknown-key.yaml'))).toEqual([
-      'unknown-key.yaml:6 colour: unknown field "colour" — did you mean "council"?',
+      'unknown-key.yaml:6 colour: unknown field "colour" — did you mean "console"?',
       'unknown-key.yaml:10 people[0].emial: unknown field "emial" — did you mean "emails"?',
       'unknown-key.yaml:13 rules["no-blind-copy"]: unknown rule "no-blind-copy" — did you mean "no-blind-copies"?',
       'unknown-key.yaml:14 rules["state-capacity"]: expected off | on | a mapping, got "offf"',
@@ -172,7 +172,7 @@ describe('loadConfig reports each problem with its file, line and field', () => 
   it('allows ${VAR} only in secret fields, and never repeats a secret written into the file', () => {
     const text = configError(fixture('secrets-misplaced.yaml')).format();
     expect(text.split('\n')).toEqual([
-      `secrets-misplaced.yaml:12 sender.host: "\${SMTP_HOST}" is an environment variable reference, but only secret fields (sender.password and the connectors' credentials) are read from the environment — please write the value itself here`,
+      `secrets-misplaced.yaml:12 sender.host: "\${SMTP_HOST}" is an environment variable reference, but only secret fields (sender.password, console.oidc.clientSecret and the connectors' credentials) are read from the environment — please write the value itself here`,
       'secrets-misplaced.yaml:13 sender.password: expected an environment variable reference such as ${WARDWATCH_SMTP_PASSWORD}; secrets never live in the file',
     ]);
     expect(text).not.toContain('hunter2');

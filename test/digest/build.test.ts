@@ -61,7 +61,7 @@ describe('buildDigest, from a store filled by the engine and the outbox', () => 
       clauseText: expect.stringContaining('paragraph 12.1 of Knutsford Town Council'),
     });
     // Taken means carried out: the failed copy and the waiting nudge do not count.
-    expect(built.sections.totals).toEqual({ findings: 5, actions: 6, needsHuman: 3 });
+    expect(built.sections.totals).toEqual({ findings: 5, actions: 6, needsHuman: 3, awaitingReview: 0 });
   });
 
   it('lists the items per rule with each action’s state, and withholds a private matter', () => {

@@ -99,9 +99,9 @@ describe('built-in templates', () => {
       '<li><strong>message “Street lighting on Castle Street”, sent Tuesday 13 April 2027 at 10:30</strong>: Cllr Tom Brown blind-copied Cllr Alice Green into correspondence with Sam Patel.<br>Action: warning sent to Cllr Tom Brown</li>',
     );
     expect(message.html).toContain('<li><em>a private matter — details withheld</em><br>Action: warning waiting for quiet hours to end (Wednesday 14 April 2027 at 08:00)</li>');
-    // The private sentence is shown once per item, and the sample's officer-conduct summary never.
+    // The private sentence is shown once per private entry (the sample's finding and its dismissal), and the sample's officer-conduct summary never.
     for (const part of [message.text, message.html]) {
-      expect(part.split('a private matter — details withheld')).toHaveLength(2);
+      expect(part.split('a private matter — details withheld')).toHaveLength(3);
       expect(part).not.toContain('raised a concern');
     }
   });
