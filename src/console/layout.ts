@@ -20,6 +20,7 @@ export const NAVIGATION: readonly { section: NavSection; text: string; href: str
   { section: 'history', text: 'History', href: '/history' },
   { section: 'failed', text: 'Failed', href: '/failed' },
   { section: 'not-a-breach', text: 'Not a breach', href: '/not-a-breach' },
+  { section: 'rules', text: 'Rules', href: '/rules' },
   { section: 'authorisations', text: 'Authorisations', href: '/authorisations' },
   { section: 'elections', text: 'Elections', href: '/elections' },
   { section: 'sources', text: 'Sources', href: '/sources' },

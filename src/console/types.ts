@@ -26,7 +26,7 @@ export interface ConsoleRequest {
 }
 
 /** The page's navigation entry it belongs under (the header marks it as current). */
-export type NavSection = 'today' | 'review' | 'history' | 'failed' | 'not-a-breach' | 'authorisations' | 'elections' | 'sources' | 'digests' | 'audit';
+export type NavSection = 'today' | 'review' | 'history' | 'failed' | 'not-a-breach' | 'rules' | 'authorisations' | 'elections' | 'sources' | 'digests' | 'audit';
 
 export type ConsoleResponse =
   /** A page: the server wraps `body` in the GOV.UK layout (header, navigation, notification banner). */

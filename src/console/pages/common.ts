@@ -11,7 +11,8 @@ import { isRuleId, RULE_IDS } from '../../config/schema.js';
 import { nextDay, zonedParts, zonedToUtc } from '../../elections/zoned-time.js';
 import { StoredItemMemory } from '../../service/item-memory.js';
 import { ruleTitle } from '../../templates/guidance.js';
-import { DAILY_SUMMARY_RULE, type EffectRow, type EffectState } from '../../store/types.js';
+import { DAILY_SUMMARY_RULE, type EffectRow, type EffectState, type StandingException } from '../../store/types.js';
+import { formatDay } from '../../wording/dates.js';
 import { html, raw, type Html, type HtmlValue } from '../html.js';
 import { csrfField } from '../layout.js';
 import type { ConsoleContext, ConsoleRequest, ConsoleResponse, NavSection } from '../types.js';
@@ -367,4 +368,23 @@ export function errorPage(shown: ConsoleResponse, status: 400 | 404 | 409): Cons
   return shown.nav !== undefined
     ? { kind: 'error', title: `Error: ${shown.title}`, body: shown.body, nav: shown.nav, status }
     : { kind: 'error', title: `Error: ${shown.title}`, body: shown.body, status };
+}
+
+/** When a standing exception ends, mid-sentence: "the end of <day>" when it ends at a council midnight (as the form sets it). */
+export function exceptionExpiry(ctx: ConsoleContext, expiresAt: string): string {
+  const tz = ctx.config.council.timezone;
+  if (zonedParts(new Date(expiresAt), tz).time !== '00:00') return ctx.formatWhen(expiresAt);
+  return `the end of ${formatDay(new Date(Date.parse(expiresAt) - 1).toISOString(), tz)}`;
+}
+
+/** What a standing exception matches, as a Clerk would say it. */
+export function describeException(e: StandingException): string {
+  switch (e.match) {
+    case 'sender':
+      return `From ${e.value}`;
+    case 'recipient-domain':
+      return `To anyone at ${e.value}`;
+    case 'phrase':
+      return `Mentions “${e.value}”`;
+  }
 }

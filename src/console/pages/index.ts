@@ -10,6 +10,7 @@ import { historyRoutes } from './history.js';
 import { itemRoutes } from './item.js';
 import { notABreachRoutes } from './not-a-breach.js';
 import { reviewRoutes } from './review.js';
+import { ruleRoutes } from './rules.js';
 import { sourceRoutes } from './sources.js';
 import { todayRoutes } from './today.js';
 
@@ -21,6 +22,7 @@ export const consolePages: ConsoleRoute[] = [
   ...historyRoutes,
   ...failedRoutes,
   ...notABreachRoutes,
+  ...ruleRoutes,
   ...authorisationRoutes,
   ...electionRoutes,
   ...sourceRoutes,

@@ -6,19 +6,20 @@
  * POST /exceptions, POST /exceptions/:id/revoke.
  */
 import { z } from 'zod';
-import { zonedParts } from '../../elections/zoned-time.js';
 import { EXCEPTION_MATCHES, type ExceptionMatch, type Settlement, type StandingException } from '../../store/types.js';
-import { formatDay } from '../../wording/dates.js';
 import { html, raw, type Html } from '../html.js';
 import type { ConsoleContext, ConsoleRequest, ConsoleResponse, ConsoleRoute } from '../types.js';
 import {
   buttonForm,
   canAct,
+  capitalise,
   councilToday,
   csrfField,
+  describeException,
   endOfDay,
   errorPage,
   errorSummary,
+  exceptionExpiry,
   fieldError,
   heading,
   itemHeadline,
@@ -69,23 +70,6 @@ function exceptionState(e: StandingException, now: string): Html {
 }
 
 /** "The end of Wednesday 31 March 2027" for an expiry at a council midnight (as the form sets it), otherwise the instant. */
-function expiryText(ctx: ConsoleContext, expiresAt: string): string {
-  const tz = ctx.config.council.timezone;
-  if (zonedParts(new Date(expiresAt), tz).time !== '00:00') return ctx.formatWhen(expiresAt);
-  return `The end of ${formatDay(new Date(Date.parse(expiresAt) - 1).toISOString(), tz)}`;
-}
-
-function describeMatch(e: StandingException): string {
-  switch (e.match) {
-    case 'sender':
-      return `From ${e.value}`;
-    case 'recipient-domain':
-      return `To anyone at ${e.value}`;
-    case 'phrase':
-      return `Mentions “${e.value}”`;
-  }
-}
-
 function addExceptionForm(req: ConsoleRequest, errors: readonly FieldError[], values: ExceptionValues): Html {
   const matchError = fieldError(errors, 'match');
   const radios = EXCEPTION_MATCHES.map((m, i) => {
@@ -156,10 +140,10 @@ export async function renderNotABreach(req: ConsoleRequest, ctx: ConsoleContext,
         ['Number', 'Covers', 'Rule', 'Why', 'Until', 'State', canAct(req) ? 'Action' : 'Made by'],
         exceptions.map((e) => [
           String(e.id),
-          describeMatch(e),
+          describeException(e),
           e.rule !== undefined ? ruleName(e.rule) : 'Every rule',
           e.reason,
-          expiryText(ctx, e.expiresAt),
+          capitalise(exceptionExpiry(ctx, e.expiresAt)),
           html`${exceptionState(e, now)}${e.revokedAt !== undefined ? html`<br><span class="govuk-body-s">by ${e.revokedBy ?? 'someone'}, ${ctx.formatWhen(e.revokedAt)}</span>` : ''}`,
           canAct(req) && e.revokedAt === undefined && e.expiresAt > now
             ? buttonForm(req, `/exceptions/${e.id}/revoke`, 'Revoke', { warning: true, visuallyHidden: `exception number ${e.id}` })

@@ -346,6 +346,7 @@ describe('the Clerk’s console in headless Chromium (file sender)', () => {
       { path: '/history', shot: 'history' },
       { path: '/failed' },
       { path: '/not-a-breach', shot: 'not-a-breach' },
+      { path: '/rules' },
       { path: '/authorisations' },
       { path: '/elections' },
       { path: '/sources' },
