@@ -94,8 +94,11 @@ export interface ConsoleDeps {
   rateLimit?: Partial<RateLimitSettings>;
   /** Single sign-on's client (default: src/console/oidc.ts's, loaded only when console.oidc is set). */
   oidc?: { create?: CreateOidcSignIn; options?: OidcSignInOptions };
-  /** Called after a change has been made (a POST a page answered): the service wakes its outbox, so an approval goes at once. */
-  onChange?: () => void;
+  /**
+   * Called after a change has been made (a POST a page answered): the service wakes its outbox, so
+   * an approval goes at once, and after a digest's release checks for a digest due.
+   */
+  onChange?: (change: { digestReleased: boolean }) => void;
 }
 
 interface CompiledRoute {
@@ -370,8 +373,9 @@ export function createConsole(deps: ConsoleDeps): ConsoleHandler {
   /**
    * A sign-in with a username and password.
    *
-   * The attempt is counted before its password is checked and refused when its username or address
-   * has had its fill (src/console/rate-limit.ts), so guesses sent all at once are held to the limit.
+   * The attempt is counted before its password is checked and refused when its username from its
+   * address, its username from anywhere or its address has had its fill (src/console/rate-limit.ts,
+   * which also says how an IPv6 address is counted), so guesses sent all at once are held to the limit.
    * What is recorded is bounded too, so that guessing cannot grow the state file: the console's
    * audit takes the first refusal of an account (or of any name that is no account) from an address
    * in the window, and the log the rest; an attempt refused by the limit is logged only. Neither
@@ -635,7 +639,7 @@ export function createConsole(deps: ConsoleDeps): ConsoleHandler {
       return;
     }
     await answer(x, response);
-    if (r.method === 'POST' && response.kind === 'redirect') deps.onChange?.();
+    if (r.method === 'POST' && response.kind === 'redirect') deps.onChange?.({ digestReleased: response.digestReleased === true });
   }
 
   async function dispatch(x: Exchange): Promise<void> {

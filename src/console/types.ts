@@ -32,7 +32,13 @@ export type ConsoleResponse =
   /** A page: the server wraps `body` in the GOV.UK layout (header, navigation, notification banner). */
   | { kind: 'page'; title: string; body: Html; nav?: NavSection; status?: number }
   /** After a change (POST/redirect/GET): `flash` is shown once, as a success banner, on the page it leads to. */
-  | { kind: 'redirect'; to: string; flash?: string }
+  | {
+      kind: 'redirect';
+      to: string;
+      flash?: string;
+      /** A digest held in doubt was released: the service checks at once for a digest due, instead of at its next digest time. */
+      digestReleased?: boolean;
+    }
   /** A file to save (a CSV export). */
   | { kind: 'download'; filename: string; contentType: string; body: string }
   /** The change could not be made: the page it came from, shown again with the error summary. */

@@ -51,7 +51,9 @@ async function decideDigest(store: Store, key: string, date: string, decision: I
     return {
       key,
       changed: true,
-      message: `Released the digest for ${date}: it will be sent once — at once when released in the console, otherwise at the service's next digest time or start, or now with: wardwatch digest --config FILE --date ${date}`,
+      message:
+        `Released the digest for ${date}: it will be sent once — at once when released in the console, otherwise at the service's next digest time or start, or now with: wardwatch digest --config FILE --date ${date}. ` +
+        'If a later digest has fallen due meanwhile, that one goes instead and covers this period too.',
     };
   }
   // Recorded as sent, up to the end of what it covered, so it is never sent and the next digest

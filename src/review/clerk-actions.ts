@@ -15,7 +15,7 @@ import { actionSpec } from '../actions/kinds/index.js';
 import { suggest } from '../config/errors.js';
 import { nextDay, zonedParts, zonedToUtc } from '../elections/zoned-time.js';
 import { decideInDoubt, type InDoubtDecision } from '../outbox/in-doubt.js';
-import { foldTarget } from '../outbox/enqueue.js';
+import { COUNTED_STATES, foldTarget } from '../outbox/enqueue.js';
 import { planEffects, plannedDelivery, type PlanningContext } from '../outbox/outbox.js';
 import { keepsQuietHours, nextAllowedTime } from '../outbox/schedule.js';
 import { isRuleId, RULE_IDS } from '../rules/index.js';
@@ -86,6 +86,8 @@ interface Placed {
   placement?: ApprovalPlacement;
   /** When folded: whose summary carries it, the day's limit reached, and when the summary goes. */
   summary?: { person: string; day: string; limit: number; at: string };
+  /** When it carries the Clerk's own words and goes on its own although its person's limit for the day is reached. */
+  overLimit?: { day: string; limit: number };
 }
 
 /** How the messages approved together go: now, after quiet hours, or in each person's daily summary (by person). */
@@ -93,6 +95,8 @@ interface ApprovalTally {
   now: number;
   later: number;
   folded: Map<string, number>;
+  /** Of those going now or later: over the day's limit, but on their own because they carry the Clerk's words. */
+  ownWords: number;
 }
 
 /** Thrown inside an approval's transaction when the effect changed meanwhile, so that nothing of it is kept. */
@@ -226,7 +230,7 @@ export class ClerkActions {
       case 'failed':
         return `${What} could not be carried out${effect.lastError !== undefined ? ` (${effect.lastError})` : ''}.`;
       case 'folded':
-        return `${What} was folded into a daily summary${effect.foldedInto !== undefined ? ` (${effect.foldedInto})` : ''} and goes out with it.`;
+        return `${What} was folded into a daily summary${effect.foldedInto !== undefined ? ` (${effect.foldedInto})` : ''}, which carries it instead of its going on its own.`;
       case 'skipped-dry-run':
         return `${What} was recorded while Wardwatch was in dry run, and is never sent.`;
       case 'in-doubt':
@@ -292,12 +296,18 @@ export class ClerkActions {
    * Where an effect approved now goes, planned afresh as a new effect would be: due now or after
    * quiet hours, and counted against its person's daily cap for the day it goes — or, over that
    * cap, folded into the day's summary (opened if need be), as the outbox folds a new one
-   * (foldTarget). Called inside the approval's transaction, so what it approves counts at once.
+   * (foldTarget). An effect carrying the Clerk's cover text is never folded: a summary lists each
+   * reminder in a line or two and would drop the Clerk's words unseen, so it goes on its own even
+   * over the cap. Called inside the approval's transaction, so what it approves counts at once.
    */
-  private async place(tx: Repositories, effect: EffectRow, now: Date): Promise<Placed> {
+  private async place(tx: Repositories, effect: EffectRow, now: Date, hasCoverText: boolean): Promise<Placed> {
     const plan = plannedDelivery(effect.kind, effect.recipient, now, this.planning);
     if (plan.cap === undefined) return { due: plan.notBefore };
     const { person, day, limit } = plan.cap;
+    if (hasCoverText) {
+      const over = (await tx.countCapped(person, day, COUNTED_STATES)) >= limit;
+      return { due: plan.notBefore, placement: { state: 'pending', person, day }, ...(over ? { overLimit: { day, limit } } : {}) };
+    }
     const summaryKey = await foldTarget(tx, plan.cap, now.toISOString());
     if (summaryKey === undefined) return { due: plan.notBefore, placement: { state: 'pending', person, day } };
     const summary = await tx.getEffect(summaryKey);
@@ -308,12 +318,25 @@ export class ClerkActions {
     };
   }
 
-  /** "goes out now", "goes out on … after quiet hours", or "travels in their daily summary, …". */
-  private placedWords(effect: EffectRow, placed: Placed, now: Date): string {
+  /** A cap day (YYYY-MM-DD, council time) for people: "Wednesday 14 January 2026". */
+  private dayWords(day: string): string {
+    return formatDay(zonedToUtc(day, '12:00', this.planning.timeZone).toISOString(), this.planning.timeZone);
+  }
+
+  /**
+   * "goes out now", "goes out on … after quiet hours", or "travels in their daily summary, …";
+   * for one over the limit sent on its own with the Clerk's words, says so (`whose`: "your" to the
+   * Clerk, "the Clerk’s" in the audit).
+   */
+  private placedWords(effect: EffectRow, placed: Placed, now: Date, whose: string): string {
     const summary = placed.summary;
-    if (summary === undefined) return this.dueWords(effect, placed.due, now);
-    const day = formatDay(zonedToUtc(summary.day, '12:00', this.planning.timeZone).toISOString(), this.planning.timeZone);
-    return `travels in their daily summary, which goes out on ${this.when(summary.at)}: they have had the ${plural(summary.limit, 'message', 'messages')} allowed for ${day} already`;
+    if (summary === undefined) {
+      const due = this.dueWords(effect, placed.due, now);
+      const over = placed.overLimit;
+      if (over === undefined) return due;
+      return `${due}, on its own so that ${whose} own words go with it, although they have had the ${plural(over.limit, 'message', 'messages')} allowed for ${this.dayWords(over.day)} already (a daily summary lists each reminder briefly, without such words)`;
+    }
+    return `travels in their daily summary, which goes out on ${this.when(summary.at)}: they have had the ${plural(summary.limit, 'message', 'messages')} allowed for ${this.dayWords(summary.day)} already`;
   }
 
   /** awaiting-review → pending (due now, or after quiet hours) or, over the daily cap, folded into the day's summary; with the cover text when given (empty: none). */
@@ -326,62 +349,67 @@ export class ClerkActions {
     if (!cover.ok) return refuse(`${cover.message} Nothing was approved.`);
     const now = this.clock();
     const what = this.what(effect);
-    const approved = await this.store.transaction(async (tx): Promise<{ words: string; folded: boolean } | undefined> => {
+    const approved = await this.store.transaction(async (tx): Promise<{ words: string } | undefined> => {
       // Read again inside the transaction: what is placed under the cap is what is approved.
       const current = await tx.getEffect(key);
       if (current?.state !== 'awaiting-review') return undefined;
       if (options.coverText !== undefined && cover.value === undefined && current.coverText !== undefined) {
         await tx.setCoverText(current.id, now.toISOString(), undefined, { actor, outcome: `Cover text removed by ${actor}.` });
       }
-      const placed = await this.place(tx, current, now);
-      const words = this.placedWords(current, placed, now);
+      // The words it goes with: those given now, or (given none) those saved earlier on its page.
+      const coverText = options.coverText !== undefined ? cover.value : current.coverText;
+      const placed = await this.place(tx, current, now, coverText !== undefined);
       const ok = await tx.approveEffect(current.id, now.toISOString(), placed.due.toISOString(), {
         actor,
-        outcome: `Approved by ${actor}: ${what} ${words}${cover.value !== undefined ? ', with the Clerk’s cover text' : ''}.`,
+        outcome: `Approved by ${actor}: ${what} ${this.placedWords(current, placed, now, 'the Clerk’s')}${coverText !== undefined && placed.overLimit === undefined ? ', with the Clerk’s cover text' : ''}.`,
         ...(cover.value !== undefined ? { coverText: cover.value } : {}),
         ...(placed.placement !== undefined ? { placement: placed.placement } : {}),
       });
       // Undo a summary opened for it: nothing was approved after all.
       if (!ok) throw new ChangedMeanwhile();
-      return { words, folded: placed.summary !== undefined };
+      return { words: this.placedWords(current, placed, now, 'your') };
     }).catch((err: unknown) => {
       if (err instanceof ChangedMeanwhile) return undefined;
       throw err;
     });
     if (approved === undefined) return await this.changedMeanwhile(key, 'approved');
-    // The summary lists each reminder in a line or two, without a cover text.
-    const unsaid = approved.folded && cover.value !== undefined ? ' The summary lists each reminder briefly, so your cover text is not sent with it.' : '';
-    return { ok: true, message: `Approved: ${what} ${approved.words}.${unsaid}`, ...(await this.current(key)) };
+    return { ok: true, message: `Approved: ${what} ${approved.words}.`, ...(await this.current(key)) };
   }
 
   /**
-   * Approve everything awaiting review (of one rule, when given), in one transaction. With `keys`
-   * (those the Clerk was shown), only those of them still awaiting review: anything held since
-   * stays waiting, and the message says so.
+   * Approve everything awaiting review (of one rule, when given), in one transaction. With `upTo`
+   * (the highest effect id the Clerk's page showed), only those with an id up to it: effect ids
+   * only grow, so anything held after the page was made has a greater id and stays waiting, and
+   * the message says so. A message carrying the Clerk's cover text goes on its own, even over its
+   * person's daily limit (see place).
    */
-  async approveAll(filter: { rule?: string; keys?: readonly string[] }, actor: string): Promise<{ approved: string[]; message: string }> {
+  async approveAll(filter: { rule?: string; upTo?: number }, actor: string): Promise<{ approved: string[]; message: string }> {
     const who = this.checkActor(actor);
     if (who !== undefined) return { approved: [], message: who };
     if (filter.rule !== undefined && filter.rule !== DAILY_SUMMARY_RULE && !isRuleId(filter.rule)) {
       return { approved: [], message: `${unknownRule(filter.rule)} Nothing was approved.` };
     }
+    const upTo = filter.upTo;
+    if (upTo !== undefined && (!Number.isSafeInteger(upTo) || upTo < 1)) {
+      return { approved: [], message: 'The page you approved from did not say which messages it showed, so nothing was approved. Please open it again and approve what it shows.' };
+    }
     const now = this.clock();
     const under = filter.rule !== undefined ? ` under “${titleOf(filter.rule)}”` : '';
-    const shown = filter.keys !== undefined ? new Set(filter.keys) : undefined;
+    const together = upTo !== undefined ? `with the other messages${under} the review page showed them` : `with everything else awaiting review${under}`;
     const result = await this.store.transaction(async (tx) => {
       const approved: string[] = [];
-      const tally: ApprovalTally = { now: 0, later: 0, folded: new Map() };
+      const tally: ApprovalTally = { now: 0, later: 0, folded: new Map(), ownWords: 0 };
       let arrived = 0;
       for (const group of await awaitingReview(tx, filter.rule !== undefined ? { rule: filter.rule } : {})) {
         for (const effect of group.effects) {
-          if (shown !== undefined && !shown.has(effect.key)) {
+          if (upTo !== undefined && effect.id > upTo) {
             arrived += 1;
             continue;
           }
-          const placed = await this.place(tx, effect, now);
+          const placed = await this.place(tx, effect, now, effect.coverText !== undefined);
           const ok = await tx.approveEffect(effect.id, now.toISOString(), placed.due.toISOString(), {
             actor,
-            outcome: `Approved by ${actor}, with everything else awaiting review${under}: ${this.what(effect)} ${this.placedWords(effect, placed, now)}.`,
+            outcome: `Approved by ${actor}, ${together}: ${this.what(effect)} ${this.placedWords(effect, placed, now, 'the Clerk’s')}.`,
             ...(placed.placement !== undefined ? { placement: placed.placement } : {}),
           });
           if (!ok) continue;
@@ -389,6 +417,7 @@ export class ClerkActions {
           if (placed.summary !== undefined) tally.folded.set(placed.summary.person, (tally.folded.get(placed.summary.person) ?? 0) + 1);
           else if (placed.due.getTime() > now.getTime()) tally.later += 1;
           else tally.now += 1;
+          if (placed.overLimit !== undefined) tally.ownWords += 1;
         }
       }
       return { approved, tally, arrived };
@@ -398,12 +427,15 @@ export class ClerkActions {
       result.arrived > 0 ? ` ${result.arrived.toLocaleString('en-GB')} more arrived since you opened the page and still ${result.arrived === 1 ? 'waits' : 'wait'} for your review.` : '';
     if (n === 0) {
       const none =
-        shown !== undefined ? `None of the messages you were shown${under} is still awaiting review, so nothing was approved.` : `Nothing is awaiting review${under}, so nothing was approved.`;
+        upTo !== undefined ? `None of the messages you were shown${under} is still awaiting review, so nothing was approved.` : `Nothing is awaiting review${under}, so nothing was approved.`;
       return { approved: [], message: `${none}${arrived}` };
     }
-    const gone = shown !== undefined ? shown.size - n : 0;
-    const left = gone > 0 ? ` ${plural(gone, 'other you were shown was', 'others you were shown were')} no longer awaiting review, and ${gone === 1 ? 'was' : 'were'} left as ${gone === 1 ? 'it was' : 'they were'}.` : '';
-    return { approved: result.approved, message: `Approved ${plural(n, 'message', 'messages')}${under}: ${this.tallyWords(result.tally, n)}.${left}${arrived}` };
+    const k = result.tally.ownWords;
+    const ownWords =
+      k > 0
+        ? ` ${plural(k, 'message carries', 'messages carry')} your own words, so ${k === 1 ? 'it goes on its' : 'they go on their'} own rather than in a daily summary (which lists each reminder briefly, without such words), although the day’s limit of messages is reached.`
+        : '';
+    return { approved: result.approved, message: `Approved ${plural(n, 'message', 'messages')}${under}: ${this.tallyWords(result.tally, n)}.${ownWords}${arrived}` };
   }
 
   /** How the approved messages go: "they go out now", "2 go out now; 197 travel in Cllr Tom Baker’s daily summary, …". */
@@ -450,7 +482,7 @@ export class ClerkActions {
     return { ok: true, message, ...(await this.current(key)) };
   }
 
-  /** awaiting-review or pending → withdrawn: never sent. */
+  /** awaiting-review, pending, or folded into a daily summary still waiting to go → withdrawn: never sent. */
   async withdraw(key: string, actor: string, reason?: string): Promise<ActionResult> {
     const effect = await this.effectFor(key, actor);
     if ('ok' in effect) return effect;
@@ -465,15 +497,50 @@ export class ClerkActions {
       return refuse(`${this.stands(effect)} Only a message that has not gone yet (awaiting review, queued, or waiting in a daily summary) can be withdrawn.${hint}`);
     }
     if (effect.rule === DAILY_SUMMARY_RULE) return refuse(await this.summaryStays(effect));
+    const gone = await this.summaryGone(effect);
+    if (gone !== undefined) return refuse(gone);
     const what = this.what(effect);
     const withdrawn = await this.store.withdrawEffect(effect.id, this.clock().toISOString(), {
       actor,
       outcome: `Withdrawn by ${actor}: ${what} will not be sent${why !== undefined ? ` (${why})` : ''}.`,
       ...(why !== undefined ? { reason: why } : {}),
     });
-    if (!withdrawn) return await this.changedMeanwhile(key, 'withdrawn');
+    if (!withdrawn) {
+      // Its summary may have been claimed for sending in the meantime: the store refuses then.
+      const now = await this.store.getEffect(key);
+      const goneSince = now !== undefined ? await this.summaryGone(now) : undefined;
+      return goneSince !== undefined ? refuse(goneSince) : await this.changedMeanwhile(key, 'withdrawn');
+    }
     const summary = effect.state === 'folded' ? '; its daily summary leaves it out' : '';
     return { ok: true, message: `Withdrawn: ${what} will not be sent${summary}.`, ...(await this.current(key)) };
+  }
+
+  /**
+   * Why a reminder folded into a daily summary can no longer be withdrawn: its summary is being
+   * sent, has gone, or otherwise no longer waits to go. Undefined for any other effect, and for a
+   * reminder whose summary is still pending (the store checks that again as it withdraws it).
+   */
+  private async summaryGone(effect: EffectRow): Promise<string | undefined> {
+    if (effect.state !== 'folded') return undefined;
+    const summary = effect.foldedInto !== undefined ? await this.store.getEffect(effect.foldedInto) : undefined;
+    if (summary?.state === 'pending') return undefined;
+    if (summary === undefined) return 'It was folded into a daily summary that is no longer in the outbox; it cannot be withdrawn now.';
+    const whose = `${this.nameOf(summary.recipient)}’s daily summary`;
+    switch (summary.state) {
+      case 'done':
+        return `It went in ${whose} on ${this.when(summary.doneAt ?? summary.lastAttemptAt ?? summary.nextAttemptAt)}; it cannot be withdrawn now.`;
+      case 'sending':
+        return `It is going out in ${whose} right now; it cannot be withdrawn now.`;
+      case 'in-doubt':
+        return `It is in ${whose}, which was being sent when Wardwatch stopped and is held in doubt; it cannot be withdrawn now. To keep it from going, drop the summary on its page.`;
+      case 'failed':
+        return `It is in ${whose}, which could not be sent${summary.lastError !== undefined ? ` (${summary.lastError})` : ''}; it cannot be withdrawn now.`;
+      case 'dropped':
+      case 'withdrawn':
+        return `It was in ${whose}, which was ${summary.state}, so it does not go either; it cannot be withdrawn now.`;
+      default:
+        return `It is in ${whose}, which no longer waits to go; it cannot be withdrawn now.`;
+    }
   }
 
   /**

@@ -17,7 +17,11 @@ import { exceptionSubjectOf, ExceptionMatcher, type ExceptionSubject } from './e
  */
 export const AUTOMATIC_ACTOR = 'wardwatch';
 
-/** The states of an effect that has not gone and can still be withdrawn by a person (folded: waiting in a daily summary). */
+/**
+ * The states of an effect that has not gone and can still be withdrawn by a person. A `folded`
+ * one only while the daily summary carrying it is still pending: it stays `folded` after the
+ * summary has gone, and the store refuses to withdraw it then (withdrawEffect).
+ */
 export const UNSENT_STATES = ['awaiting-review', 'pending', 'folded'] as const;
 
 /** A person's words (a reason, a note) inside a one-line sentence of an audit log: line breaks become spaces. */
@@ -41,8 +45,9 @@ export function settlementOf(settlements: readonly Settlement[], finding: Pick<F
 
 /**
  * Withdraw what a rule planned about an item and has not sent (awaiting review, queued, or folded
- * into a daily summary), with `change` in each effect's audit, except the effects whose keys are in
- * `keep` (what findings not settled still need). Returns the effects withdrawn.
+ * into a daily summary that has yet to go), with `change` in each effect's audit, except the
+ * effects whose keys are in `keep` (what findings not settled still need). A reminder whose
+ * summary is being sent or has gone is left as it is. Returns the effects withdrawn.
  */
 export async function withdrawUnsent(
   tx: Repositories,

@@ -200,10 +200,10 @@ export class Service {
             health: () => this.health(),
             listening: () => this.http,
             // An approval makes an effect due now: the outbox need not wait for its next round.
-            onChange: () => {
+            onChange: (change) => {
               this.loop.wake();
               // A digest the Clerk released from doubt goes now, not at the next start or digest time.
-              if (this.digestRunning && !this.stopping) void this.digest?.check?.();
+              if (change.digestReleased && this.digestRunning && !this.stopping) void this.digest?.check?.();
             },
           })
         : undefined;

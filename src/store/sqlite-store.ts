@@ -140,6 +140,13 @@ const PRUNABLE_EFFECTS = `state IN ('done', 'failed', 'folded', 'skipped-dry-run
   AND COALESCE(done_at, last_attempt_at, created_at) < ?
   AND NOT (state = 'folded' AND folded_into IN (SELECT key FROM effects WHERE state IN ${OPEN_STATES}))`;
 
+/**
+ * A folded reminder is withdrawn only while the summary carrying it still waits to go: once the
+ * summary is claimed for sending (or sent) the reminder is in it. Tested in the UPDATE itself, so
+ * a summary claimed at the same moment cannot race the withdrawal.
+ */
+const SUMMARY_NOT_GONE = `state <> 'folded' OR folded_into IN (SELECT summary.key FROM effects AS summary WHERE summary.state = 'pending')`;
+
 /** A one-way fingerprint of a key: what is kept of a pruned item or effect instead of the key itself. */
 export function fingerprintOf(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
@@ -472,7 +479,8 @@ class SqliteConnection {
   /**
    * Move an effect between states if it is in one of `from`, and record the audit entry (with who
    * did it, when a person did). The UPDATE itself tests the state, so of two callers racing for the
-   * same change (two approvals, an approval and a withdrawal) exactly one makes it.
+   * same change (two approvals, an approval and a withdrawal) exactly one makes it. `also`, when
+   * given, is a further SQL condition on the row that the same UPDATE tests.
    */
   private transition(
     id: number,
@@ -482,6 +490,7 @@ class SqliteConnection {
     set: Record<string, SqlValue>,
     outcome: string,
     actor?: string,
+    also?: string,
   ): boolean {
     return this.db
       .transaction((): boolean => {
@@ -490,7 +499,7 @@ class SqliteConnection {
         const columns = Object.keys(set);
         const assignments = ['state = ?', ...columns.map((c) => `${c} = ?`)].join(', ');
         const changed = this.db
-          .prepare(`UPDATE effects SET ${assignments} WHERE id = ? AND state = ?`)
+          .prepare(`UPDATE effects SET ${assignments} WHERE id = ? AND state = ?${also !== undefined ? ` AND (${also})` : ''}`)
           .run(to, ...columns.map((c) => set[c] ?? null), id, row.state).changes;
         if (changed !== 1) return false;
         this.audit(row, row.state, to, now, outcome, actor);
@@ -526,6 +535,7 @@ class SqliteConnection {
       { done_at: now, last_error: reason !== undefined && reason !== '' ? `by ${change.actor}: ${reason}` : `by ${change.actor}` },
       change.outcome,
       change.actor,
+      SUMMARY_NOT_GONE,
     );
   }
 

@@ -24,6 +24,7 @@ export const EFFECT_STATES = ['awaiting-review', 'pending', 'sending', 'done', '
  * - `done`: carried out (or recognised as already carried out).
  * - `failed`: gave up after the maximum number of attempts, or on a permanent error; listed in the digest.
  * - `folded`: over the person's daily cap; collected into that day's summary effect (`foldedInto`).
+ *   It stays `folded` once the summary has gone: the summary's state says whether it went.
  * - `skipped-dry-run`: recorded while `dryRun` was on; never carried out.
  * - `in-doubt`: caught mid-send by a crash, and the sender cannot tell whether it went; held for
  *   the Clerk to release (→ pending, sent once) or drop.
@@ -441,7 +442,10 @@ export interface EffectRepository {
   setCoverText(id: number, now: string, coverText: string | undefined, change: PersonChange): Promise<boolean>;
   /**
    * awaiting-review, pending or folded → withdrawn, by a person (never one being sent or sent).
-   * Its `lastError` says who withdrew it, and why when `change.reason` is given. False otherwise.
+   * A folded one only while the daily summary carrying it (`foldedInto`) is still pending: once
+   * the summary is being sent, or has gone, the reminder has gone with it. The store tests this
+   * in the same change, so a summary claimed at that moment cannot race it. Its `lastError` says
+   * who withdrew it, and why when `change.reason` is given. False otherwise.
    */
   withdrawEffect(id: number, now: string, change: PersonChange & { reason?: string }): Promise<boolean>;
   /** Move up to `limit` due pending effects (not `digest` ones) to `sending`, counting an attempt. */

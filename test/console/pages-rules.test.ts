@@ -73,9 +73,12 @@ describe('The Rules page', () => {
     expect(held).toContain('<strong class="govuk-tag govuk-tag--yellow">Waits for your review</strong>');
     expect(held).toContain('The council’s setting');
     const waiting = [...ruleRows(page).values()].filter((r) => r.includes('Waits for your review'));
-    expect(waiting).toHaveLength(allRules.length - 1);
-    // A rule that writes only to the Clerk says its messages never wait.
-    expect(rowOf(page, 'clerk-informed-of-member-meetings')).toContain('It writes only to you, which never waits');
+    // Every rule but the one set to automatic, and the one that writes only to the Clerk: that one says its messages never wait.
+    expect(waiting).toHaveLength(allRules.length - 2);
+    const toTheClerk = rowOf(page, 'clerk-informed-of-member-meetings');
+    expect(toTheClerk).toContain('It writes only to you, which never waits');
+    expect(toTheClerk).toContain('Sent automatically');
+    expect(toTheClerk).not.toContain('Waits for your review');
 
     // How to switch one to automatic, with a rule that waits now as the example, and when it takes effect.
     expect(page).toContain('Switching a rule to automatic');

@@ -259,6 +259,67 @@ describe('signing in', () => {
     expect((await other.post('/sign-in', { username: 'c', password: 'x' }, { 'x-forwarded-for': '203.0.113.9' })).status).toBe(429);
   });
 
+  it('does not let a guesser at one address lock the Clerk out from another, however slowly they guess', async () => {
+    const h = await start({ console: { publicUrl: 'https://wardwatch.millbrook-tc.gov.uk/' } });
+    await h.addUser('helen', 'clerk');
+    const from = (address: string): Record<string, string> => ({ 'x-forwarded-for': address });
+    const guesser = new Browser(h.base);
+    const clerk = new Browser(h.base);
+    // Five failures at once, then a guess every three minutes for an hour: each is let in as the oldest leaves the window.
+    for (let i = 0; i < 5; i++) expect((await guesser.post('/sign-in', { username: 'helen', password: `guess ${i}` }, from('203.0.113.5'))).status).toBe(400);
+    expect((await guesser.post('/sign-in', { username: 'helen', password: PASSWORD }, from('203.0.113.5'))).status).toBe(429);
+    for (let minute = 3; minute <= 60; minute += 3) {
+      h.advance(3 * 60_000);
+      const guess = await guesser.post('/sign-in', { username: 'helen', password: `slow guess ${minute}` }, from('203.0.113.5'));
+      expect([400, 429]).toContain(guess.status);
+    }
+    // All the while the guesser is held; the Clerk, from the office, signs in.
+    expect((await guesser.post('/sign-in', { username: 'helen', password: PASSWORD }, from('203.0.113.5'))).status).toBe(429);
+    expect((await clerk.post('/sign-in', { username: 'helen', password: PASSWORD }, from('192.0.2.10'))).status).toBe(303);
+  });
+
+  it('refuses an account from everywhere once guesses from many addresses reach its ceiling', async () => {
+    const h = await start({ console: { publicUrl: 'https://wardwatch.millbrook-tc.gov.uk/' }, deps: { rateLimit: { perUsername: 8 } } });
+    await h.addUser('helen', 'clerk');
+    const browser = new Browser(h.base);
+    const from = (address: string): Record<string, string> => ({ 'x-forwarded-for': address });
+    for (const address of ['203.0.113.5', '203.0.113.6']) {
+      for (let i = 0; i < 4; i++) expect((await browser.post('/sign-in', { username: 'helen', password: `guess ${i}` }, from(address))).status).toBe(400);
+    }
+    const refused = await browser.post('/sign-in', { username: 'helen', password: PASSWORD }, from('192.0.2.10'));
+    expect(refused.status).toBe(429);
+    expect(await refused.text()).toContain('There have been too many failed sign-ins. Please try again in 15 minutes, after 10:15.');
+    h.advance(15 * 60_000 + 1000);
+    expect((await browser.post('/sign-in', { username: 'helen', password: PASSWORD }, from('192.0.2.10'))).status).toBe(303);
+  });
+
+  it('does not keep a lockout longer than its window when the clock is stepped back', async () => {
+    const h = await start();
+    await h.addUser('helen', 'clerk');
+    const browser = new Browser(h.base);
+    // The clock runs an hour fast while five wrong passwords are tried ...
+    h.advance(60 * 60_000);
+    for (let i = 0; i < 5; i++) expect((await browser.signIn('helen', `guess ${i}`)).status).toBe(400);
+    expect((await browser.signIn('helen', PASSWORD)).status).toBe(429);
+    // ... and is put right: the failures are not held against helen for the hour as well.
+    h.advance(-60 * 60_000);
+    expect((await browser.signIn('helen', PASSWORD)).status).toBe(303);
+  });
+
+  it('counts an IPv6 client by its /64, and an IPv4 client the same however it is written', async () => {
+    const h = await start({ console: { publicUrl: 'https://wardwatch.millbrook-tc.gov.uk/' }, deps: { rateLimit: { perAddress: 2 } } });
+    const browser = new Browser(h.base);
+    const attempt = async (username: string, address: string): Promise<number> =>
+      (await browser.post('/sign-in', { username, password: 'x' }, { 'x-forwarded-for': address })).status;
+    expect(await attempt('a', '2001:db8:1:2::a')).toBe(400);
+    expect(await attempt('b', '2001:db8:1:2::b')).toBe(400);
+    expect(await attempt('c', '2001:db8:1:2:ffff:ffff:ffff:c')).toBe(429);
+    expect(await attempt('c', '2001:db8:1:3::c')).toBe(400);
+    expect(await attempt('d', '::ffff:203.0.113.5')).toBe(400);
+    expect(await attempt('e', '203.0.113.5')).toBe(400);
+    expect(await attempt('f', '::ffff:203.0.113.5')).toBe(429);
+  });
+
   it('refuses an address that fails too often, whatever names it tries', async () => {
     const h = await start({ deps: { rateLimit: { perAddress: 3 } } });
     await h.addUser('helen', 'clerk');

@@ -186,23 +186,32 @@ describe('review mode in the outbox', () => {
     expect(sent).toEqual([nudges[0]?.key, nudges[1]?.key, summary?.key]);
   });
 
-  it('caps approvals one at a time as well, against what has gone to the person already', async () => {
+  it('caps approvals one at a time as well, against what has gone to the person already; one with the Clerk’s words goes on its own', async () => {
     const planning = planningFor({ review: true, limits: { nudgesPerPersonPerDay: 1 } });
     const outbox = outboxWith(planning);
-    await blindCopies(outbox, [1, 2]);
-    const [first, second] = await store.listEffects({ rule: 'no-blind-copies' });
+    await blindCopies(outbox, [1, 2, 3]);
+    const [first, second, third] = await store.listEffects({ rule: 'no-blind-copies' });
     const actions = new ClerkActions({ store, planning, clock: clock.now });
     expect(await actions.approve(first?.key ?? '', 'helen')).toMatchObject({ ok: true, message: 'Approved: the nudge to Cllr Tom Brown goes out now.' });
     await outbox.runDue(execute);
     expect(await store.getEffect(first?.key ?? '')).toMatchObject({ state: 'done' });
-    const folded = await actions.approve(second?.key ?? '', 'helen', { coverText: 'With apologies for the second note today.' });
+    // A daily summary lists each reminder briefly: the Clerk's words would be lost in it.
+    const ownWords = await actions.approve(second?.key ?? '', 'helen', { coverText: 'With apologies for the second note today.' });
+    expect(ownWords).toMatchObject({
+      ok: true,
+      message:
+        'Approved: the nudge to Cllr Tom Brown goes out now, on its own so that your own words go with it, although they have had the 1 message allowed for Wednesday 14 January 2026 already (a daily summary lists each reminder briefly, without such words).',
+      effect: { state: 'pending', person: A.tom, capDay: '2026-01-14', coverText: 'With apologies for the second note today.' },
+    });
+    expect((await store.listAudit({ effectKey: second?.key ?? '' })).at(-1)?.outcome).toContain('on its own so that the Clerk’s own words go with it');
+    const folded = await actions.approve(third?.key ?? '', 'helen');
     expect(folded).toMatchObject({
       ok: true,
       message:
-        'Approved: the nudge to Cllr Tom Brown travels in their daily summary, which goes out on Thursday 15 January 2026 at 08:00: they have had the 1 message allowed for Wednesday 14 January 2026 already. The summary lists each reminder briefly, so your cover text is not sent with it.',
-      effect: { state: 'folded', person: A.tom, capDay: '2026-01-14', coverText: 'With apologies for the second note today.' },
+        'Approved: the nudge to Cllr Tom Brown travels in their daily summary, which goes out on Thursday 15 January 2026 at 08:00: they have had the 1 message allowed for Wednesday 14 January 2026 already.',
+      effect: { state: 'folded', person: A.tom, capDay: '2026-01-14' },
     });
     await outbox.runDue(execute);
-    expect(sent).toEqual([first?.key]);
+    expect(sent).toEqual([first?.key, second?.key]);
   });
 });

@@ -102,6 +102,87 @@ describe('approving', () => {
   });
 });
 
+/** Actions, outbox and planning with a daily limit of one message a person. */
+function cappedBench(): { planning: PlanningContext; outbox: Outbox; actions: ClerkActions } {
+  const capped = planningContextFrom(ConfigSchema.parse({ ...councilConfigInput, review: true, limits: { nudgesPerPersonPerDay: 1 } }), directory);
+  return { planning: capped, outbox: new Outbox(store, { planning: capped, clock: clock.now }), actions: new ClerkActions({ store, planning: capped, clock: clock.now }) };
+}
+
+describe('approving a message with the Clerk’s own words, over the daily limit', () => {
+  it('sends it on its own when the words were saved on its page first, as the console does, and says so', async () => {
+    const capped = cappedBench();
+    for (const n of [1, 2]) await capped.outbox.record({ key: `<r${n}@x>`, contentHash: 'h' }, [request(`<r${n}@x>`)]);
+    const [first, second] = (await store.listEffects({ kinds: ['nudge'] })).filter((e) => e.rule === 'requests-via-clerk');
+    expect(await capped.actions.approve(first?.key ?? '', 'helen')).toMatchObject({ ok: true, effect: { state: 'pending' } });
+    expect(await capped.actions.setCoverText(second?.key ?? '', 'helen', 'Alice, I know this is the second note today.')).toMatchObject({ ok: true });
+
+    const result = await capped.actions.approve(second?.key ?? '', 'helen');
+    expect(result).toEqual({
+      ok: true,
+      message:
+        'Approved: the nudge to Cllr Alice Green goes out now, on its own so that your own words go with it, although they have had the 1 message allowed for Wednesday 14 January 2026 already (a daily summary lists each reminder briefly, without such words).',
+      effect: expect.objectContaining({ state: 'pending', coverText: 'Alice, I know this is the second note today.', person: A.alice, capDay: '2026-01-14' }),
+    });
+    expect(result.ok && result.effect?.foldedInto).toBeUndefined();
+    expect(await store.listEffects({ rule: 'daily-summary' })).toEqual([]);
+  });
+
+  it('sends such a message on its own when all are approved together, folds the rest, and says which', async () => {
+    const capped = cappedBench();
+    for (const n of [1, 2, 3]) await capped.outbox.record({ key: `<r${n}@x>`, contentHash: 'h' }, [request(`<r${n}@x>`)]);
+    const nudges = (await store.listEffects({ kinds: ['nudge'] })).filter((e) => e.rule === 'requests-via-clerk');
+    const last = nudges[2];
+    await capped.actions.setCoverText(last?.key ?? '', 'helen', 'Alice, one more, I am afraid.');
+
+    const result = await capped.actions.approveAll({ rule: 'requests-via-clerk' }, 'helen');
+    expect(result.approved).toHaveLength(3);
+    expect(result.message).toMatch(
+      /^Approved 3 messages under “.+”: 2 go out now; 1 travels in Cllr Alice Green’s daily summary, as the day’s limit of messages to them is reached\. 1 message carries your own words, so it goes on its own rather than in a daily summary \(which lists each reminder briefly, without such words\), although the day’s limit of messages is reached\.$/,
+    );
+    const states = (await store.listEffects({ kinds: ['nudge'] })).filter((e) => e.rule === 'requests-via-clerk').map((e) => [e.key, e.state]);
+    expect(states).toEqual([
+      [nudges[0]?.key, 'pending'],
+      [nudges[1]?.key, 'folded'],
+      [last?.key, 'pending'],
+    ]);
+    expect((await store.getEffect(last?.key ?? ''))?.coverText).toBe('Alice, one more, I am afraid.');
+  });
+});
+
+describe('approving all that the page showed (up to an effect id)', () => {
+  it('approves the rule’s messages up to the id shown, leaves later ones waiting, and the audit says what the page showed', async () => {
+    await outbox.record({ key: '<r1@x>', contentHash: 'h1' }, [request('<r1@x>')]);
+    await outbox.record({ key: '<r2@x>', contentHash: 'h2' }, [request('<r2@x>')]);
+    await outbox.record({ key: '<b1@x>', contentHash: 'h3' }, [blindCopy('<b1@x>')]);
+    const shown = await store.listEffects({ rule: 'requests-via-clerk', states: ['awaiting-review'] });
+    const upTo = Math.max(...shown.map((e) => e.id));
+    // Held after the page was made: a greater id.
+    await outbox.record({ key: '<r3@x>', contentHash: 'h4' }, [request('<r3@x>')]);
+    const late = await effect({ itemKey: '<r3@x>', kind: 'nudge' });
+    expect(late.id).toBeGreaterThan(upTo);
+
+    const result = await actions.approveAll({ rule: 'requests-via-clerk', upTo }, 'helen');
+    expect(result.approved.sort()).toEqual(shown.map((e) => e.key).sort());
+    expect(result.message).toMatch(/^Approved 2 messages under “.+”: they go out now\. 1 more arrived since you opened the page and still waits for your review\.$/);
+    expect(await state(late.key)).toBe('awaiting-review');
+    expect(await state((await effect({ itemKey: '<b1@x>', kind: 'nudge' })).key)).toBe('awaiting-review');
+    for (const e of shown) {
+      const outcome = (await store.listAudit({ effectKey: e.key })).at(-1)?.outcome ?? '';
+      expect(outcome).toMatch(/^Approved by helen, with the other messages under “.+” the review page showed them: the nudge to Cllr Alice Green goes out now\.$/);
+      expect(outcome).not.toContain('everything else awaiting review');
+    }
+
+    expect(await actions.approveAll({ rule: 'requests-via-clerk', upTo }, 'helen')).toEqual({
+      approved: [],
+      message: expect.stringMatching(/^None of the messages you were shown under “.+” is still awaiting review, so nothing was approved\. 1 more arrived since you opened the page and still waits for your review\.$/),
+    });
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      expect((await actions.approveAll({ rule: 'requests-via-clerk', upTo: bad }, 'helen')).approved).toEqual([]);
+    }
+    expect(await state(late.key)).toBe('awaiting-review');
+  });
+});
+
 describe('who acts', () => {
   it('refuses a person acting under the name Wardwatch gives its own automatic changes', async () => {
     await outbox.record({ key: '<r1@x>', contentHash: 'h' }, [request('<r1@x>')]);
@@ -197,6 +278,55 @@ describe('withdrawing, retrying, releasing and dropping', () => {
     });
     expect((await store.listEffects({ foldedInto: summary.key, states: ['folded'] })).map((e) => e.key)).toEqual([folded[1]?.key]);
     expect((await cappedActions.withdraw(summary.key, 'helen')).message).toContain('it carries 1 reminder folded into it');
+  });
+
+  it('withdraws a reminder folded into a daily summary only while the summary waits: not once it is being sent or has gone', async () => {
+    const capped = cappedBench();
+    for (const n of [1, 2, 3, 4]) await capped.outbox.record({ key: `<r${n}@x>`, contentHash: 'h' }, [request(`<r${n}@x>`)]);
+    await capped.actions.approveAll({ rule: 'requests-via-clerk' }, 'helen');
+    const summary = await effect({ rule: 'daily-summary' });
+    const [early, racing, late] = await store.listEffects({ foldedInto: summary.key });
+    expect(await capped.actions.withdraw(early?.key ?? '', 'helen')).toMatchObject({ ok: true });
+
+    // The summary is claimed for sending between the Clerk's check and the withdrawal: the store refuses, and the Clerk is told why.
+    const racingActions = new ClerkActions({
+      store: new Proxy(store, {
+        get(target, prop, receiver) {
+          if (prop !== 'withdrawEffect') return Reflect.get(target, prop, receiver) as unknown;
+          return async (...args: Parameters<SqliteStore['withdrawEffect']>) => {
+            await target.claimDue('2026-01-15T09:00:00.000Z', 10);
+            return await target.withdrawEffect(...args);
+          };
+        },
+      }),
+      planning: capped.planning,
+      clock: clock.now,
+    });
+    expect(await racingActions.withdraw(racing?.key ?? '', 'helen')).toEqual({ ok: false, message: 'It is going out in Cllr Alice Green’s daily summary right now; it cannot be withdrawn now.' });
+    expect(await state(racing?.key ?? '')).toBe('folded');
+    expect(await state(summary.key)).toBe('sending');
+
+    await store.markDone(summary.id, '2026-01-15T09:00:05.000Z', 'Sent.');
+    expect(await capped.actions.withdraw(late?.key ?? '', 'helen', 'Too late?')).toEqual({
+      ok: false,
+      message: 'It went in Cllr Alice Green’s daily summary on Thursday 15 January 2026 at 09:00; it cannot be withdrawn now.',
+    });
+    expect(await state(late?.key ?? '')).toBe('folded');
+    expect((await store.listAudit({ effectKey: late?.key ?? '' })).map((a) => a.toState)).toEqual(['awaiting-review', 'folded']);
+  });
+
+  it('leaves a reminder whose summary has gone when its finding is dismissed', async () => {
+    const capped = cappedBench();
+    for (const n of [1, 2]) await capped.outbox.record({ key: `<r${n}@x>`, contentHash: 'h' }, [request(`<r${n}@x>`)]);
+    await capped.actions.approveAll({ rule: 'requests-via-clerk' }, 'helen');
+    const summary = await effect({ rule: 'daily-summary' });
+    const [reminder] = await store.listEffects({ foldedInto: summary.key });
+    await store.claimDue('2026-01-15T09:00:00.000Z', 10);
+    await store.markDone(summary.id, '2026-01-15T09:00:05.000Z', 'Sent.');
+    const dismissed = await capped.actions.dismiss({ rule: 'requests-via-clerk', itemKey: reminder?.itemKey ?? '', reason: 'Not a breach after all', actor: 'helen' });
+    expect(dismissed.ok).toBe(true);
+    expect(dismissed.withdrawn).not.toContain(reminder?.key);
+    expect(await state(reminder?.key ?? '')).toBe('folded');
   });
 
   it('retries a message that failed on this side, and refuses one the mail system refused', async () => {

@@ -1,12 +1,14 @@
 /**
  * GET /effects/:key: one effect — what it is, where it stands, the message exactly as it would be
  * sent, the Clerk's own words for it while it awaits review, the buttons its state allows, and
- * its audit trail. The POSTs call the Clerk's actions and come back with their message.
+ * its audit trail; for a reminder folded into a daily summary, that summary and whether it has
+ * gone; for a daily summary, the reminders folded into it. The POSTs call the Clerk's actions
+ * and come back with their message.
  */
 import { z } from 'zod';
 import { errorMessage } from '../../model/error-message.js';
 import { DAILY_SUMMARY_RULE, type EffectRow } from '../../store/types.js';
-import { html, type Html } from '../html.js';
+import { html, type Html, type HtmlValue } from '../html.js';
 import type { ConsoleContext, ConsoleRequest, ConsoleResponse, ConsoleRoute } from '../types.js';
 import {
   buttonForm,
@@ -80,8 +82,27 @@ function withdrawForm(req: ConsoleRequest, effect: EffectRow, errors: readonly F
   )}<button type="submit" class="govuk-button govuk-button--warning" data-module="govuk-button">Withdraw</button></form>`;
 }
 
-/** The buttons and forms the effect's state allows, for a Clerk. */
-function actions(req: ConsoleRequest, effect: EffectRow, errors: readonly FieldError[], values: { coverText?: string; reason?: string }): Html {
+/** Why a folded reminder whose summary no longer waits to go cannot be withdrawn. */
+function summaryGoneWords(ctx: ConsoleContext, summary: EffectRow | undefined): string {
+  switch (summary?.state) {
+    case 'done':
+      return `It went in their daily summary on ${ctx.formatWhen(summary.doneAt ?? summary.nextAttemptAt)}, so it cannot be withdrawn now.`;
+    case 'sending':
+      return 'Their daily summary, which carries it, is being sent right now, so it cannot be withdrawn now.';
+    default:
+      return 'Their daily summary, which carries it, no longer waits to go, so it cannot be withdrawn now.';
+  }
+}
+
+/** The buttons and forms the effect's state allows, for a Clerk (`summary`: the daily summary carrying a folded one). */
+function actions(
+  req: ConsoleRequest,
+  ctx: ConsoleContext,
+  effect: EffectRow,
+  summary: EffectRow | undefined,
+  errors: readonly FieldError[],
+  values: { coverText?: string; reason?: string },
+): Html {
   switch (effect.state) {
     case 'awaiting-review':
       return html`${coverTextForm(req, effect, errors, values.coverText)}<h2 class="govuk-heading-m">Approve it</h2>${paragraph(
@@ -90,10 +111,13 @@ function actions(req: ConsoleRequest, effect: EffectRow, errors: readonly FieldE
     case 'pending':
       // A daily summary is not withdrawn itself: the reminders it carries are, one by one.
       return effect.rule === DAILY_SUMMARY_RULE
-        ? paragraph('This daily summary carries the reminders folded into it. To keep one from going, open it and withdraw it; the summary then leaves it out.')
+        ? paragraph('This daily summary carries the reminders listed above. To keep one from going, open it and withdraw it; the summary then leaves it out.')
         : withdrawForm(req, effect, errors, values.reason);
     case 'folded':
-      return html`${paragraph('It came after its recipient’s daily limit of messages was reached, so it travels in their daily summary instead of on its own.')}${withdrawForm(req, effect, errors, values.reason)}`;
+      // Withdrawn only while its summary waits to go (the store checks again as it withdraws it).
+      return summary?.state === 'pending'
+        ? html`${paragraph('It came after its recipient’s daily limit of messages was reached, so it travels in their daily summary instead of on its own.')}${withdrawForm(req, effect, errors, values.reason)}`
+        : paragraph(summaryGoneWords(ctx, summary));
     case 'failed':
       return effect.localFault === true
         ? html`${paragraph('Nothing was sent: the fault was on this side (a template that could not be worded, say). Once it is put right, try it again.')}<div class="govuk-button-group">${buttonForm(
@@ -113,6 +137,36 @@ function actions(req: ConsoleRequest, effect: EffectRow, errors: readonly FieldE
   }
 }
 
+/** The row naming the daily summary a reminder was folded into, worded by where the summary stands. */
+function summaryRow(ctx: ConsoleContext, effect: EffectRow, summary: EffectRow | undefined, now: string): [string, Html | string] | undefined {
+  if (effect.foldedInto === undefined) return undefined;
+  if (summary === undefined) return ['Folded into', 'a daily summary no longer kept'];
+  const name = link(effectPath(summary.key), `${personName(ctx, summary.recipient)}’s daily summary`);
+  // Withdrawn, it is not in the summary: the summary left it out.
+  if (effect.state === 'withdrawn') return ['Left out of', name];
+  switch (summary.state) {
+    case 'pending':
+      return ['Travels in', html`${name}, which goes out on ${ctx.formatWhen(summary.nextAttemptAt)}`];
+    case 'sending':
+      return ['Going out in', html`${name}, being sent now`];
+    case 'done':
+      return ['Sent in', html`${name} on ${ctx.formatWhen(summary.doneAt ?? summary.nextAttemptAt)}`];
+    default:
+      return ['Folded into', html`${name} ${stateTag(summary, now)}`];
+  }
+}
+
+/** On a daily summary's page: the reminders folded into it, each with its state (a withdrawn one is left out when it goes). */
+async function remindersSection(ctx: ConsoleContext, summary: EffectRow, now: string): Promise<Html> {
+  const reminders = (await ctx.store.listEffects({ foldedInto: summary.key })).filter((e) => e.foldedInto === summary.key);
+  if (reminders.length === 0) return html`<h2 class="govuk-heading-m">The reminders it carries</h2>${paragraph('No reminder is folded into it, so it has nothing to send.')}`;
+  const rows: HtmlValue[][] = [];
+  for (const e of reminders) {
+    rows.push([link(effectPath(e.key), effectTitle(ctx, e)), personName(ctx, e.recipient), ruleName(e.rule), await effectSubject(ctx, e), stateTag(e, now)]);
+  }
+  return table('The reminders it carries', ['Reminder', 'To', 'Rule', 'About', 'State'], rows);
+}
+
 export async function renderEffect(
   req: ConsoleRequest,
   ctx: ConsoleContext,
@@ -128,6 +182,7 @@ export async function renderEffect(
   }
   const now = ctx.now().toISOString();
   const about = await effectSubject(ctx, effect);
+  const summary = effect.foldedInto !== undefined ? await ctx.store.getEffect(effect.foldedInto) : undefined;
   const to = personName(ctx, effect.recipient);
   const rows: [string, Html | string][] = [
     ['Effect', kindName(effect)],
@@ -142,7 +197,9 @@ export async function renderEffect(
   rows.push(['Attempts', effect.attempts.toLocaleString('en-GB')]);
   if (effect.lastError !== undefined) rows.push([effect.state === 'withdrawn' ? 'Why' : 'Last error', effect.lastError]);
   if (effect.coverText !== undefined && effect.state !== 'awaiting-review') rows.push(['Your own words', effect.coverText]);
-  if (effect.foldedInto !== undefined) rows.push(['Sent in', link(effectPath(effect.foldedInto), 'the daily summary of reminders')]);
+  const carriedBy = summaryRow(ctx, effect, summary, now);
+  if (carriedBy !== undefined) rows.push(carriedBy);
+  const reminders = effect.rule === DAILY_SUMMARY_RULE ? await remindersSection(ctx, effect, now) : html``;
 
   const audit = await ctx.store.listAudit({ effectKey: effect.key });
   const auditTable =
@@ -153,8 +210,8 @@ export async function renderEffect(
           [...audit].reverse().map((a) => [ctx.formatWhen(a.at), a.outcome, a.actor ?? 'Wardwatch']),
         )
       : paragraph('Nothing has been recorded about it yet.');
-  const body = html`${errorSummary(errors)}${heading(effectTitle(ctx, effect), ruleName(effect.rule))}${summaryList(rows)}${await previewSection(req, ctx, effect)}${
-    canAct(req) ? actions(req, effect, errors, values) : ''
+  const body = html`${errorSummary(errors)}${heading(effectTitle(ctx, effect), ruleName(effect.rule))}${summaryList(rows)}${await previewSection(req, ctx, effect)}${reminders}${
+    canAct(req) ? actions(req, ctx, effect, summary, errors, values) : ''
   }${auditTable}${paragraph(link(effect.state === 'awaiting-review' ? '/review' : '/history', effect.state === 'awaiting-review' ? 'Back to everything awaiting review' : 'Back to the history'))}`;
   return page(effectTitle(ctx, effect), body, effect.state === 'awaiting-review' ? 'review' : effect.state === 'failed' ? 'failed' : 'history');
 }

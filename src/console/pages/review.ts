@@ -1,8 +1,9 @@
 /**
  * GET /review: every message held for the Clerk's approval, grouped by rule, each with a link to
  * read it; per rule, one button approves them all. POST /review/approve-all (fields `rule`, and
- * `key` once for each message listed): only the messages the Clerk was shown are approved, so one
- * held after the page was opened is not approved unseen.
+ * `upTo`, the highest effect id listed for that rule): only the messages the Clerk was shown are
+ * approved, so one held after the page was opened (with a greater id: ids only grow) is not
+ * approved unseen. The form stays small however many messages a storm holds.
  */
 import { z } from 'zod';
 import { RULE_IDS } from '../../config/schema.js';
@@ -56,9 +57,9 @@ export async function renderReview(req: ConsoleRequest, ctx: ConsoleContext, err
       rows.push([to, kindName(e), await effectSubject(ctx, e, memory), ctx.formatWhen(e.createdAt), link(effectPath(e.key), 'Read and decide', `on the ${lowerFirst(effectTitle(ctx, e))}`)]);
     }
     const approveAll = canAct(req)
-      ? html`<div class="govuk-button-group"><form method="post" action="/review/approve-all" novalidate>${csrfField(req.csrfToken)}<input type="hidden" name="rule" value="${rule}">${list.map(
-          (e) => html`<input type="hidden" name="key" value="${e.key}">`,
-        )}<button type="submit" class="govuk-button" data-module="govuk-button">Approve all ${list.length.toLocaleString('en-GB')}<span class="govuk-visually-hidden"> for ${ruleName(rule)}</span></button></form></div>`
+      ? html`<div class="govuk-button-group"><form method="post" action="/review/approve-all" novalidate>${csrfField(req.csrfToken)}<input type="hidden" name="rule" value="${rule}"><input type="hidden" name="upTo" value="${String(
+          Math.max(...list.map((e) => e.id)),
+        )}"><button type="submit" class="govuk-button" data-module="govuk-button">Approve all ${list.length.toLocaleString('en-GB')}<span class="govuk-visually-hidden"> for ${ruleName(rule)}</span></button></form></div>`
       : '';
     sections.push(html`${table(ruleName(rule), ['To', 'Effect', 'About', 'Created', 'Action'], rows)}${approveAll}`);
   }
@@ -72,21 +73,21 @@ export async function renderReview(req: ConsoleRequest, ctx: ConsoleContext, err
   return page('Awaiting review', body, 'review');
 }
 
-/** The most messages one form approves: more than a page ever lists is not a form the page wrote. */
-const MAX_KEYS = 10_000;
+const SHOWN = 'The page you approved from did not say which messages it showed: please open it again and approve what it shows';
 
 const ApproveAllForm = z.object({
   rule: z.string().trim().min(1, 'Choose the rule whose messages to approve'),
-  keys: z
-    .array(z.string().min(1).max(1000))
-    .min(1, 'The page you approved from listed no messages: please open it again and approve what it shows')
-    .max(MAX_KEYS, 'Too many messages were sent with the form: please open the page again and approve what it shows'),
+  // An effect id: a positive whole number (within what a JavaScript number holds exactly).
+  upTo: z
+    .string()
+    .regex(/^[1-9][0-9]{0,14}$/, SHOWN)
+    .transform(Number),
 });
 
 async function approveAll(req: ConsoleRequest, ctx: ConsoleContext): Promise<ConsoleResponse> {
-  const parsed = ApproveAllForm.safeParse({ rule: req.form.get('rule') ?? '', keys: req.form.getAll('key') });
+  const parsed = ApproveAllForm.safeParse({ rule: req.form.get('rule') ?? '', upTo: req.form.get('upTo') ?? '' });
   if (!parsed.success) return errorPage(await renderReview(req, ctx, [{ message: parsed.error.issues[0]?.message ?? 'Choose a rule' }]), 400);
-  const result = await ctx.actions.approveAll({ rule: parsed.data.rule, keys: parsed.data.keys }, req.user.username);
+  const result = await ctx.actions.approveAll({ rule: parsed.data.rule, upTo: parsed.data.upTo }, req.user.username);
   return { kind: 'redirect', to: '/review', flash: result.message };
 }
 

@@ -106,7 +106,8 @@ async function renderRules(ctx: ConsoleContext): Promise<Html> {
     const waits = reviewApplies(id, review);
     const ownSetting = review.rules.has(id);
     const onlyToTheClerk = !plannedKinds(rule, settings).some(reachesOthers);
-    const messages = html`${waits ? tag('Waits for your review', 'yellow') : tag('Sent automatically', 'blue')}<div class="govuk-hint govuk-!-margin-bottom-0">${
+    // What goes only to the Clerk never waits, whatever the setting says.
+    const messages = html`${waits && !onlyToTheClerk ? tag('Waits for your review', 'yellow') : tag('Sent automatically', 'blue')}<div class="govuk-hint govuk-!-margin-bottom-0">${
       ownSetting ? 'Set for this rule' : 'The council’s setting'
     }${
       onlyToTheClerk
@@ -149,7 +150,11 @@ async function renderRules(ctx: ConsoleContext): Promise<Html> {
   }
 
   // The example names a rule that waits for review now, so it is one the Clerk could switch.
-  const example = allRules.find((r) => ctx.engine.settings.get(r.meta.id)?.enabled === true && reviewApplies(r.meta.id, review)) ?? allRules[0];
+  const example =
+    allRules.find((r) => {
+      const settings = ctx.engine.settings.get(r.meta.id);
+      return settings?.enabled === true && reviewApplies(r.meta.id, review) && plannedKinds(r, settings).some(reachesOthers);
+    }) ?? allRules[0];
   const exampleId = example?.meta.id ?? '<rule id>';
   parts.push(
     html`<h2 class="govuk-heading-m">Switching a rule to automatic</h2>${paragraph(

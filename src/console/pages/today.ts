@@ -174,7 +174,7 @@ function decideDigest(decision: InDoubtDecision): ConsoleRoute['handle'] {
     if (!date.success) return notFound('There is no digest for that date, so nothing was changed.', { href: '/', text: 'Back to today' }, 'today');
     const key = `digest;${date.data}`;
     const result = decision === 'release' ? await ctx.actions.release(key, req.user.username) : await ctx.actions.drop(key, req.user.username);
-    if (result.ok) return { kind: 'redirect', to: '/', flash: result.message };
+    if (result.ok) return { kind: 'redirect', to: '/', flash: result.message, ...(decision === 'release' ? { digestReleased: true } : {}) };
     return errorPage(await renderToday(req, ctx, [{ message: result.message }]), 409);
   };
 }

@@ -418,6 +418,30 @@ export function describeStoreContract(name: string, makeStore: () => StoreFixtur
       expect((await store.listAudit({ effectKey: over.key })).at(-1)).toMatchObject({ fromState: 'folded', toState: 'withdrawn', actor: 'bob' });
     });
 
+    it('withdraws a folded reminder only while its daily summary waits: not once the summary is being sent or has gone', async () => {
+      const [first, second, third] = [capped('<gone-1@millbrook-tc.gov.uk>', 0), capped('<gone-2@millbrook-tc.gov.uk>', 0), capped('<gone-3@millbrook-tc.gov.uk>', 0)];
+      await enqueue(store, [first, second, third], T0);
+      const summaryKey = first.cap?.summary.key ?? '';
+      const idOf = async (key: string): Promise<number> => (await store.getEffect(key))?.id ?? -1;
+      const change = { actor: 'alice', outcome: 'Withdrawn by alice.' };
+      // While the summary is pending, a reminder it carries can be withdrawn.
+      expect(await store.withdrawEffect(await idOf(first.key), T1, change)).toBe(true);
+
+      // Claimed for sending: the summary is being worded with the reminders it carries.
+      expect((await store.claimDue(T2, 10)).map((e) => e.key)).toEqual([summaryKey]);
+      expect(await store.withdrawEffect(await idOf(second.key), T2, change)).toBe(false);
+      expect(await store.getEffect(second.key)).toMatchObject({ state: 'folded', foldedInto: summaryKey });
+
+      // Sent: the reminders stay folded, and are not withdrawn after the event.
+      expect(await store.markDone(await idOf(summaryKey), T2, 'Sent.')).toBe(true);
+      expect(await store.withdrawEffect(await idOf(third.key), T2, change)).toBe(false);
+      expect(await store.getEffect(third.key)).toMatchObject({ state: 'folded', foldedInto: summaryKey });
+      expect((await store.listAudit({ effectKey: third.key })).map((a) => a.toState)).toEqual(['folded']);
+      // Anything else still unsent is withdrawn as before.
+      const held = await hold(store, nudge('<gone-held@millbrook-tc.gov.uk>'));
+      expect(await store.withdrawEffect(held.id, T2, change)).toBe(true);
+    });
+
     it('withdraws effects awaiting review with the pending ones when their item is removed at its source', async () => {
       const item = '<removed-1@millbrook-tc.gov.uk>';
       const held = await hold(store, nudge(item, SAM));
