@@ -9,14 +9,14 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { setupEngine } from '../src/cli/engine-setup.js';
 import { assembleService, type AssembledService } from '../src/service/assemble.js';
 import { silentLogger } from '../src/service/logger.js';
 import { Browser } from './console/server-harness.js';
 
 const root = path.resolve(import.meta.dirname, '..');
-const script: unknown = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, unknown> }).scripts['demo:run'];
-const demoRun = typeof script === 'string' ? script : '';
+const demoRun = z.object({ scripts: z.object({ 'demo:run': z.string() }) }).parse(JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'))).scripts['demo:run'];
 
 const work = mkdtempSync(path.join(tmpdir(), 'wardwatch-demo-console-'));
 let running: AssembledService | undefined;

@@ -29,6 +29,7 @@ import type { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import type { Address } from '../../src/items/types.js';
 import { PermanentEffectError } from '../../src/outbox/outbox.js';
 import type { CalendarEditor, EventRef, SourceCapabilities } from '../../src/sources/types.js';
+import { nonBlankString as str } from '../../src/sources/untrusted-json.js';
 import type { GoogleCalendar } from './config.js';
 import type { GoogleDeps } from './deps.js';
 import { GoogleApiError, GoogleOutcomeUnknownError, GoogleSignInError } from './errors.js';
@@ -36,10 +37,6 @@ import { compactStart, dateValueOf, recurrenceKeyOf, type GoogleEvent } from './
 import type { CalendarClient } from './transport.js';
 
 type Attendee = calendar_v3.Schema$EventAttendee;
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
-}
 
 const lower = (s: string): string => s.trim().toLowerCase();
 const domainOf = (address: string): string => lower(address).split('@')[1] ?? '';

@@ -57,9 +57,8 @@ export function errorBodyOf(data: unknown): GoogleErrorBody {
       return { ...out, message: text.slice(0, 300) };
     }
   }
-  if (Buffer.isBuffer(value) || value instanceof ArrayBuffer) {
-    return errorBodyOf(Buffer.from(value as ArrayBuffer).toString('utf8'));
-  }
+  if (Buffer.isBuffer(value)) return errorBodyOf(value.toString('utf8'));
+  if (value instanceof ArrayBuffer) return errorBodyOf(Buffer.from(value).toString('utf8'));
   // The token endpoint: { error: 'invalid_grant', error_description: '…' }.
   const token = TokenErrorSchema.safeParse(value);
   if (token.success) return { ...out, status: token.data.error, reason: token.data.error, message: token.data.error_description };
@@ -207,22 +206,41 @@ interface HttpErrorLike {
   data?: unknown;
 }
 
+/**
+ * What is read of an error thrown by gaxios (googleapis' HTTP client), each part checked: a part
+ * missing or of another type reads as absent.
+ */
+const GaxiosErrorSchema = z.object({
+  response: z.object({ status: z.number().optional().catch(undefined), data: z.unknown(), headers: z.unknown() }).optional().catch(undefined),
+  config: z.object({ url: z.unknown() }).optional().catch(undefined),
+});
+
+/** The parts of a gaxios error Wardwatch reads; undefined when `err` is not an object. */
+export function gaxiosErrorParts(err: unknown): z.output<typeof GaxiosErrorSchema> | undefined {
+  const parsed = GaxiosErrorSchema.safeParse(err);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** The HTTP answer an error from gaxios carries, if any. */
 export function responseOf(err: unknown): HttpErrorLike | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const r = (err as { response?: unknown }).response;
-  if (typeof r !== 'object' || r === null) return undefined;
-  const status = (r as { status?: unknown }).status;
-  return { ...(typeof status === 'number' ? { status } : {}), data: (r as { data?: unknown }).data };
+  const response = gaxiosErrorParts(err)?.response;
+  if (response === undefined) return undefined;
+  return { ...(response.status !== undefined ? { status: response.status } : {}), data: response.data };
 }
+
+/** A link in an error's chain of causes: its system error code, if it has one. */
+const ErrorCauseSchema = z.object({ code: z.unknown(), errno: z.unknown(), cause: z.unknown() });
 
 /** The system error code (ECONNRESET…) of a failed request, looking through its causes. */
 export function networkCodeOf(err: unknown): string | undefined {
-  for (let e: unknown = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
+  let e: unknown = err;
+  for (let depth = 0; depth < 5; depth++) {
+    const link = ErrorCauseSchema.safeParse(e);
+    if (!link.success) return undefined;
+    const { code, errno, cause } = link.data;
     if (typeof code === 'string' && /^E[A-Z_]+$|^UND_ERR/.test(code)) return code;
-    const errno = (e as { errno?: unknown }).errno;
     if (typeof errno === 'string' && /^E[A-Z_]+$/.test(errno)) return errno;
+    e = cause;
   }
   return undefined;
 }

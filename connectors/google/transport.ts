@@ -23,6 +23,7 @@
  * Each `fn` given to `call` makes exactly one SDK request, passing on the options it is given.
  */
 import { JWT } from 'google-auth-library';
+import { z } from 'zod';
 import { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import { gmail_v1 } from 'googleapis/build/src/apis/gmail/v1.js';
 import type { SourceHealth } from '../../src/sources/types.js';
@@ -34,6 +35,7 @@ import {
   errorBodyOf,
   explainSignIn,
   failureOf,
+  gaxiosErrorParts,
   GoogleApiError,
   GoogleOutcomeUnknownError,
   GoogleSignInError,
@@ -171,7 +173,7 @@ function isHttpClientError(err: unknown): boolean {
 }
 
 function pathOfFailed(err: unknown): string {
-  const url = typeof err === 'object' && err !== null ? (err as { config?: { url?: unknown } }).config?.url : undefined;
+  const url = gaxiosErrorParts(err)?.config?.url;
   try {
     return url instanceof URL ? url.pathname : typeof url === 'string' ? new URL(url).pathname : '';
   } catch {
@@ -179,11 +181,21 @@ function pathOfFailed(err: unknown): string {
   }
 }
 
+const HeaderRecordSchema = z.record(z.string(), z.unknown());
+
+function hasHeaderGetter(value: unknown): value is { get(name: string): unknown } {
+  return typeof value === 'object' && value !== null && 'get' in value && typeof value.get === 'function';
+}
+
 function headerOf(err: unknown, name: string): string | undefined {
-  const headers = typeof err === 'object' && err !== null ? (err as { response?: { headers?: unknown } }).response?.headers : undefined;
-  if (headers === undefined || headers === null) return undefined;
-  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
-  const v = (headers as Record<string, unknown>)[name];
+  const headers = gaxiosErrorParts(err)?.response?.headers;
+  // A Headers-like object (with get) or a plain object, as the gaxios version in use gives them.
+  if (hasHeaderGetter(headers)) {
+    const v = headers.get(name);
+    return typeof v === 'string' ? v : undefined;
+  }
+  const plain = HeaderRecordSchema.safeParse(headers);
+  const v = plain.success ? plain.data[name] : undefined;
   return typeof v === 'string' ? v : undefined;
 }
 

@@ -22,6 +22,7 @@ import type { Attendee, Event } from '@microsoft/microsoft-graph-types';
 import type { Address } from '../../src/items/types.js';
 import { PermanentEffectError } from '../../src/outbox/outbox.js';
 import type { CalendarEditor, EventRef, SourceCapabilities } from '../../src/sources/types.js';
+import { nonBlankString as str, record } from '../../src/sources/untrusted-json.js';
 import { calendarPrefer, readKnownEvents } from './calendar-delta.js';
 import type { GraphCalendar } from './config.js';
 import type { GraphDeps } from './deps.js';
@@ -32,16 +33,6 @@ import { parseGraphEvent } from './event-schema.js';
 
 /** What the editor reads of an event; the tests check each against the v1.0 schema. */
 export const EDIT_SELECT = ['id', 'changeKey', 'iCalUId', 'type', 'seriesMasterId', 'originalStart', 'subject', 'start', 'isOrganizer', 'organizer', 'attendees', 'responseStatus'] as const;
-
-type Json = Readonly<Record<string, unknown>>;
-
-function record(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
-}
-
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' && value.trim() !== '' ? value : undefined;
-}
 
 /** An event as read, with the version to send back in If-Match. */
 interface ReadEvent {

@@ -5,12 +5,19 @@
  */
 import { request as httpsRequest } from 'node:https';
 import type { Context, Middleware } from '@microsoft/microsoft-graph-client';
+import { z } from 'zod';
+
+/** Headers as the SDK's middleware may hand them over: name–value pairs, or a plain object. */
+const HeaderPairsSchema = z.array(z.array(z.unknown()));
+const HeaderRecordSchema = z.record(z.string(), z.unknown());
 
 function headerPairs(h: unknown): [string, string][] {
   if (h === undefined || h === null) return [];
   if (h instanceof Headers) return [...h.entries()];
-  if (Array.isArray(h)) return h.map((pair: unknown[]) => [String(pair[0]), String(pair[1])]);
-  return Object.entries(h as Record<string, unknown>).map(([k, v]) => [k, String(v)]);
+  const pairs = HeaderPairsSchema.safeParse(h);
+  if (pairs.success) return pairs.data.map((pair) => [String(pair[0]), String(pair[1])]);
+  const plain = HeaderRecordSchema.safeParse(h);
+  return plain.success ? Object.entries(plain.data).map(([k, v]) => [k, String(v)]) : [];
 }
 
 /** A request that got no answer: the connection broke or timed out. Whether it took effect is unknown. */

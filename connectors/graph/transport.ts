@@ -20,7 +20,9 @@
  */
 import { ClientCertificateCredential, ClientSecretCredential, type ClientSecretCredentialOptions, type TokenCredential } from '@azure/identity';
 import { AuthenticationHandler, type Context, type Middleware } from '@microsoft/microsoft-graph-client';
+import { z } from 'zod';
 import type { SourceHealth } from '../../src/sources/types.js';
+import { list, record } from '../../src/sources/untrusted-json.js';
 import type { GraphSettings } from './config.js';
 import { describeFailure, explainSignIn, failureOf, GraphApiError, GraphOutcomeUnknownError, GraphSignInError } from './errors.js';
 import { AnswerTooLargeError, HttpsHandler, NetworkError } from './https-handler.js';
@@ -472,23 +474,30 @@ export class GraphTransport {
   }
 }
 
+/** A `$batch` answer, and each step of it: a step without an id and a status is left out. */
+const BatchEnvelopeSchema = z.object({ responses: z.array(z.unknown()).catch([]) });
+const BatchStepSchema = z.object({
+  id: z.string(),
+  status: z.number(),
+  headers: z.record(z.string(), z.unknown()).optional().catch(undefined),
+  body: z.unknown(),
+});
+
 function parseBatchEnvelope(value: unknown): Map<string, BatchAnswer> {
   const out = new Map<string, BatchAnswer>();
-  const responses = typeof value === 'object' && value !== null && 'responses' in value ? (value as { responses: unknown }).responses : undefined;
-  if (!Array.isArray(responses)) return out;
-  for (const r of responses as unknown[]) {
-    if (typeof r !== 'object' || r === null) continue;
-    const o = r as Record<string, unknown>;
-    if (typeof o['id'] !== 'string' || typeof o['status'] !== 'number') continue;
+  const envelope = BatchEnvelopeSchema.safeParse(value);
+  if (!envelope.success) return out;
+  for (const r of envelope.data.responses) {
+    const step = BatchStepSchema.safeParse(r);
+    if (!step.success) continue;
+    const { id, status } = step.data;
     const headers: Record<string, string> = {};
-    if (typeof o['headers'] === 'object' && o['headers'] !== null) {
-      for (const [k, v] of Object.entries(o['headers'] as Record<string, unknown>)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
-    }
-    let body: unknown = o['body'];
+    for (const [k, v] of Object.entries(step.data.headers ?? {})) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+    let body: unknown = step.data.body;
     const type = headers['content-type'] ?? '';
     // Graph base64-encodes a step's body that is not JSON (the MIME of `$value`).
     if (typeof body === 'string' && !/json/i.test(type)) body = Buffer.from(body, 'base64');
-    out.set(o['id'], { id: o['id'], status: o['status'], headers, body });
+    out.set(id, { id, status, headers, body });
   }
   return out;
 }
@@ -502,8 +511,8 @@ export interface Page<T> {
 
 /** Reads a page's links and items; the items are validated by the capability that asked. */
 export function pageOf(value: unknown): Page<unknown> {
-  const o = typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
-  const items = Array.isArray(o['value']) ? (o['value'] as unknown[]) : [];
+  const o = record(value) ?? {};
+  const items = [...list(o['value'])];
   const next = o['@odata.nextLink'];
   const delta = o['@odata.deltaLink'];
   return { value: items, ...(typeof next === 'string' ? { nextLink: next } : {}), ...(typeof delta === 'string' ? { deltaLink: delta } : {}) };

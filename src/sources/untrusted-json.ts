@@ -7,9 +7,14 @@ import type { z } from 'zod';
 
 export type Json = Readonly<Record<string, unknown>>;
 
+/** True for a plain object (not an array, not null): its fields are then read one by one, each checked. */
+function isJson(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** A plain object, else undefined (arrays and null are not). */
 export function record(value: unknown): Json | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : undefined;
+  return isJson(value) ? value : undefined;
 }
 
 /** A non-empty string after trimming, trimmed; else undefined. */

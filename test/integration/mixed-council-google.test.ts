@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { z } from 'zod';
 import type { CommandOutput } from '../../src/cli/output.js';
 import { setupEngine } from '../../src/cli/engine-setup.js';
 import { runValidate } from '../../src/cli/validate.js';
@@ -25,6 +26,9 @@ import { A } from '../support/council.js';
 import { inboxWithKey, sentWithKey } from './google-council.js';
 import { composeMail, folderMessages, waitFor } from './imap-council.js';
 import { RAJ_PASSWORD_VARIABLE, startMixedGoogleCouncil, type MixedGoogleCouncil } from './mixed-council-google-setup.js';
+
+/** A line of the service's log, as far as counting judgements needs it. */
+const LogLine = z.object({ item: z.unknown(), msg: z.string() });
 
 const START = Date.parse('2027-04-12T08:00:00.000Z'); // 09:00 in Millbrook, a Monday
 /** Generous: two servers and the service share a small, busy machine. */
@@ -82,13 +86,14 @@ function timesJudged(id: string): number {
   let n = 0;
   for (const line of readFileSync(logFile, 'utf8').split('\n')) {
     if (!line.includes('"item"')) continue;
-    let entry: { item?: unknown; msg?: unknown };
+    let parsed: unknown;
     try {
-      entry = JSON.parse(line) as { item?: unknown; msg?: unknown };
+      parsed = JSON.parse(line);
     } catch {
       continue; // a line still being written: counted on the next look
     }
-    if (entry.item === id && typeof entry.msg === 'string' && /^(item judged|unchanged since)/.test(entry.msg)) n += 1;
+    const entry = LogLine.safeParse(parsed);
+    if (entry.success && entry.data.item === id && /^(item judged|unchanged since)/.test(entry.data.msg)) n += 1;
   }
   return n;
 }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { calendar_v3 } from 'googleapis/build/src/apis/calendar/v3.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { CalendarSync, calendarCursorKey } from '../../../connectors/google/calendar-sync.js';
 import type { GoogleCalendar, GoogleSettings } from '../../../connectors/google/config.js';
 import type { GoogleDeps } from '../../../connectors/google/deps.js';
@@ -25,6 +26,9 @@ import type { EventsRecord, RecordSink, Removal, SourceRecord } from '../../../s
 import { SqliteStore } from '../../../src/store/sqlite-store.js';
 import { councilConfigInput } from '../../support/council.js';
 import { MemoryCursors } from '../graph/memory-cursors.js';
+
+/** What the calendar's cursor is read as here: only its sync token matters to these tests. */
+const StoredCursor = z.object({ syncToken: z.string().optional() });
 import { ROOM, startWorkspace, USER, type Workspace } from './sim-setup.js';
 
 const DAY = 86_400_000;
@@ -154,7 +158,7 @@ describe('calendar sync', () => {
       expect(q.get('maxResults')).toBe('2');
       expect(r.user).toBe(USER.clerk);
     }
-    const stored = JSON.parse((await cursors.getCursor('google', calendarCursorKey('council-events'))) ?? '{}') as { syncToken?: string };
+    const stored = StoredCursor.parse(JSON.parse((await cursors.getCursor('google', calendarCursorKey('council-events'))) ?? '{}'));
     expect(stored.syncToken).toBeTruthy();
   });
 
@@ -267,7 +271,7 @@ describe('calendar sync', () => {
       expect(outcomes.map((o) => o.items.map((i) => [i.key, i.status]))).toEqual([[[ev.iCalUID, 'unchanged']]]);
       expect(removals).toEqual([{ kind: 'event', calendarId: 'council-events', reason: 'deleted', uid: doomed.iCalUID, origin: doomed.id }]);
       expect((await store.listEffects()).map((e) => e.key).sort()).toEqual(planned);
-      const stored = JSON.parse((await cursors.getCursor('google', calendarCursorKey('council-events'))) ?? '{}') as { syncToken?: string };
+      const stored = StoredCursor.parse(JSON.parse((await cursors.getCursor('google', calendarCursorKey('council-events'))) ?? '{}'));
       // The new token works.
       outcomes.length = 0;
       await new CalendarSync(deps).round(calendar, sink);
